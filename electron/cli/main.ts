@@ -1,0 +1,193 @@
+/**
+ * `tfus`: the command-line host. Millimetres at this edge, metres inside core.
+ * Exit codes: 0 done, 2 bad input (one line on stderr naming the file), 130 cancelled.
+ */
+import * as path from 'node:path'
+import { ImportError, isImportError } from '../../core/io/errors.ts'
+import { intensityStats } from '../../core/volume/stats.ts'
+import { orientationCode } from '../../core/volume/geometry.ts'
+import type { Volume } from '../../core/volume/types.ts'
+import { listDicomFolder, readVolume, writeVolume, type ReadOptions } from '../node/volume-io.ts'
+import { promises as fs } from 'node:fs'
+
+export const EXIT_OK = 0
+export const EXIT_BAD_INPUT = 2
+export const EXIT_CANCELLED = 130
+
+const USAGE = `usage:
+  tfus info <file-or-folder> [--json] [--series <SeriesInstanceUID>]
+  tfus convert <in> <out.nii.gz|out.nii|out.nrrd|out.mha> [--series <SeriesInstanceUID>]
+
+Reads NIfTI (.nii, .nii.gz), NRRD, MHA and DICOM (a file or a folder of series).
+Coordinates are printed in millimetres, LPS (as DICOM and ITK).`
+
+class UsageError extends Error {}
+
+interface ParsedArgs {
+  readonly positional: string[]
+  readonly flags: Map<string, string | true>
+}
+
+function parseArgs(argv: readonly string[], valued: readonly string[]): ParsedArgs {
+  const positional: string[] = []
+  const flags = new Map<string, string | true>()
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg.startsWith('--')) {
+      const [key, inline] = arg.slice(2).split('=', 2) as [string, string | undefined]
+      if (valued.includes(key)) {
+        const value = inline ?? argv[++i]
+        if (value === undefined) throw new UsageError(`--${key} needs a value`)
+        flags.set(key, value)
+      } else flags.set(key, true)
+    } else positional.push(arg)
+  }
+  return { positional, flags }
+}
+
+const round = (v: number, digits = 6) => Number(v.toFixed(digits))
+
+export function volumeInfo(volume: Volume) {
+  const stats = intensityStats(volume)
+  return {
+    source: volume.meta.source,
+    modality: volume.meta.modality,
+    dims: [...volume.dims],
+    spacing_mm: volume.spacingM.map((v) => round(v * 1000)),
+    origin_mm: volume.originM.map((v) => round(v * 1000)),
+    direction: [0, 1, 2].map((r) => [0, 1, 2].map((c) => round(volume.direction[3 * r + c]!, 9))),
+    orientation: orientationCode(volume.direction),
+    min: stats.min,
+    max: stats.max,
+    value_unit: volume.meta.valueUnit ?? null,
+    data_type: volume.data.constructor.name.replace('Array', '').toLowerCase(),
+    patient_name: volume.meta.patientName ?? null,
+    patient_id: volume.meta.patientId ?? null,
+    study_instance_uid: volume.meta.studyInstanceUid ?? null,
+    series_instance_uid: volume.meta.seriesInstanceUid ?? null,
+    frame_of_reference_uid: volume.meta.frameOfReferenceUid ?? null,
+    uids_minted: volume.meta.uidsMinted ?? false,
+    warnings: [...volume.warnings],
+  }
+}
+
+function printHuman(info: Record<string, unknown>, out: (line: string) => void): void {
+  for (const [key, value] of Object.entries(info)) {
+    if (key === 'series' && Array.isArray(value)) {
+      out(`series (${value.length}):`)
+      for (const s of value as Array<Record<string, unknown>>) {
+        out(`  ${String(s.series_instance_uid)}  ${String(s.modality)}  ${String(s.slices)} slices  ${String(s.rows)}x${String(s.columns)}  "${String(s.description ?? '')}"`)
+      }
+    } else if (key === 'warnings' && Array.isArray(value)) {
+      out(`warnings: ${value.length === 0 ? 'none' : ''}`)
+      for (const w of value) out(`  - ${String(w)}`)
+    } else if (key === 'direction' && Array.isArray(value)) {
+      out(`direction: ${(value as number[][]).map((row) => `[${row.join(', ')}]`).join(' ')}`)
+    } else {
+      out(`${key}: ${Array.isArray(value) ? value.join(' x ') : String(value)}`)
+    }
+  }
+}
+
+function progressReporter(enabled: boolean): ReadOptions['onProgress'] {
+  if (!enabled) return undefined
+  return (fraction, message) => process.stderr.write(`\r${Math.round(fraction * 100)}% ${message}`.padEnd(60) + (fraction >= 1 ? '\n' : ''))
+}
+
+async function commandInfo(args: ParsedArgs, signal: AbortSignal, out: (line: string) => void): Promise<number> {
+  const target = args.positional[0]
+  if (!target || args.positional.length > 1) throw new UsageError('info takes one file or folder')
+  const seriesUid = args.flags.get('series')
+  const options: ReadOptions = {
+    signal,
+    onProgress: progressReporter(process.stderr.isTTY && !args.flags.has('json')),
+    ...(typeof seriesUid === 'string' ? { seriesUid } : {}),
+  }
+  let info: Record<string, unknown>
+  const st = await fs.stat(target).catch(() => null)
+  if (st?.isDirectory()) {
+    const listing = await listDicomFolder(target, options)
+    const series = listing.series.map((s) => ({
+      series_instance_uid: s.seriesInstanceUid,
+      modality: s.modality,
+      description: s.description ?? null,
+      series_number: s.seriesNumber ?? null,
+      slices: s.sliceCount,
+      rows: s.rows,
+      columns: s.columns,
+    }))
+    if (listing.series.length === 0) {
+      const why = listing.skipped.slice(0, 3).map((s) => `${path.basename(s.name)}: ${s.reason}`).join('; ')
+      throw new ImportError('not-an-image', target, `no DICOM image series found (${why})`)
+    }
+    if (listing.series.length > 1 && typeof seriesUid !== 'string') {
+      info = { source: target, series, warnings: [`the folder holds ${listing.series.length} series: pass --series <SeriesInstanceUID> to inspect one`] }
+    } else {
+      const volume = await readVolume(target, options)
+      info = { ...volumeInfo(volume), series }
+    }
+    if (listing.skipped.length > 0) {
+      const warnings = info.warnings as string[]
+      warnings.push(`${listing.skipped.length} file(s) skipped (not DICOM images), e.g. ${path.basename(listing.skipped[0]!.name)}: ${listing.skipped[0]!.reason}`)
+    }
+  } else {
+    info = volumeInfo(await readVolume(target, options))
+  }
+  if (args.flags.has('json')) out(JSON.stringify(info, null, 2))
+  else printHuman(info, out)
+  return EXIT_OK
+}
+
+async function commandConvert(args: ParsedArgs, signal: AbortSignal, out: (line: string) => void): Promise<number> {
+  const [input, output] = args.positional
+  if (!input || !output || args.positional.length > 2) throw new UsageError('convert takes an input and an output path')
+  const seriesUid = args.flags.get('series')
+  const volume = await readVolume(input, {
+    signal,
+    onProgress: progressReporter(process.stderr.isTTY),
+    ...(typeof seriesUid === 'string' ? { seriesUid } : {}),
+  })
+  await writeVolume(volume, output)
+  out(`wrote ${output} (${volume.dims.join('x')}, ${volume.meta.modality})`)
+  for (const w of volume.warnings) out(`warning: ${w}`)
+  return EXIT_OK
+}
+
+export async function main(argv: readonly string[], io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) }): Promise<number> {
+  const controller = new AbortController()
+  const onSigint = () => controller.abort()
+  process.once('SIGINT', onSigint)
+  try {
+    const [command, ...rest] = argv
+    switch (command) {
+      case 'info':
+        return await commandInfo(parseArgs(rest, ['series']), controller.signal, io.out)
+      case 'convert':
+        return await commandConvert(parseArgs(rest, ['series']), controller.signal, io.out)
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(USAGE)
+        return command === undefined ? EXIT_BAD_INPUT : EXIT_OK
+      default:
+        throw new UsageError(`unknown command "${command}"`)
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`tfus: ${e.message}\n${USAGE}`)
+      return EXIT_BAD_INPUT
+    }
+    if (isImportError(e)) {
+      io.err(`tfus: error: ${e.message}`)
+      return EXIT_BAD_INPUT
+    }
+    if (e instanceof DOMException && e.name === 'AbortError') {
+      io.err('tfus: cancelled')
+      return EXIT_CANCELLED
+    }
+    throw e
+  } finally {
+    process.removeListener('SIGINT', onSigint)
+  }
+}

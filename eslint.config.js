@@ -1,0 +1,58 @@
+// Layering: core/ is pure TypeScript (no electron, no DOM, no node:*); hosts inject IO.
+import tseslint from 'typescript-eslint'
+
+const nodeBuiltins = ['fs', 'path', 'os', 'child_process', 'worker_threads', 'crypto', 'net', 'http', 'https', 'url', 'stream', 'zlib', 'util', 'buffer', 'process', 'events', 'module', 'readline', 'v8', 'vm']
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'out/**', '.tmp/**', 'resources/**', 'training/**'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['core/**/*.ts'],
+    languageOptions: {
+      globals: {},
+    },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*'], message: 'core/ is pure: hosts inject IO (no node: modules).' },
+            { group: nodeBuiltins, message: 'core/ is pure: hosts inject IO (no Node built-ins).' },
+            { group: ['electron', 'electron/*'], message: 'core/ must not depend on Electron.' },
+            { group: ['**/electron/**', '**/renderer/**'], message: 'core/ must not import from the hosts.' },
+            { group: ['@itk-wasm/*'], message: 'core/ takes bytes; itk-wasm pipelines run in the hosts (type imports of itk-wasm are fine).' },
+            { group: ['vue', 'vue/*', '@kitware/vtk.js', '@kitware/vtk.js/*'], message: 'core/ has no UI.' },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'window', message: 'core/ has no DOM.' },
+        { name: 'document', message: 'core/ has no DOM.' },
+        { name: 'Buffer', message: 'core/ uses Uint8Array, not Node Buffer.' },
+        { name: 'process', message: 'core/ does not read the process environment.' },
+        { name: 'require', message: 'core/ is ESM.' },
+      ],
+    },
+  },
+  {
+    files: ['renderer/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*'], message: 'The renderer is sandboxed: talk to main through the preload API.' },
+            { group: ['electron', 'electron/*', '**/electron/**'], message: 'The renderer reaches main only through the preload API.' },
+          ],
+        },
+      ],
+    },
+  },
+)
