@@ -1,10 +1,21 @@
-import { defineConfig } from 'vitest/config'
+import { readFileSync } from 'node:fs'
+import { defineConfig, type Plugin } from 'vitest/config'
+
+/** Shader files import as their text, as in the hosts (see electron/node/wgsl-loader.mjs). */
+const wgslAsText: Plugin = {
+  name: 'wgsl-as-text',
+  load(id) {
+    if (id.endsWith('.wgsl')) return `export default ${JSON.stringify(readFileSync(id, 'utf8'))};`
+    return null
+  },
+}
 
 export default defineConfig({
+  plugins: [wgslAsText],
   test: {
     include: ['tests/**/*.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
     pool: 'forks',
   },
 })

@@ -1,6 +1,7 @@
 /**
  * `tfus`: the command-line host. Millimetres at this edge, metres inside core.
- * Exit codes: 0 done, 2 bad input (one line on stderr naming the file), 130 cancelled.
+ * Exit codes: 0 done, 2 bad input (one line on stderr naming the file or field), 3 numerical
+ * failure, 130 cancelled.
  */
 import * as path from 'node:path'
 import { ImportError, isImportError } from '../../core/io/errors.ts'
@@ -9,14 +10,18 @@ import { orientationCode } from '../../core/volume/geometry.ts'
 import type { Volume } from '../../core/volume/types.ts'
 import { listDicomFolder, readVolume, writeVolume, type ReadOptions } from '../node/volume-io.ts'
 import { promises as fs } from 'node:fs'
+import { commandSimulate } from './simulate.ts'
+import { SimulationInputError, SimulationNumericalError } from '../../core/solver/errors.ts'
 
 export const EXIT_OK = 0
 export const EXIT_BAD_INPUT = 2
+export const EXIT_NUMERICAL = 3
 export const EXIT_CANCELLED = 130
 
 const USAGE = `usage:
   tfus info <file-or-folder> [--json] [--series <SeriesInstanceUID>]
   tfus convert <in> <out.nii.gz|out.nii|out.nrrd|out.mha> [--series <SeriesInstanceUID>]
+  tfus simulate <scene.json> --out <dir> [--backend auto|webgpu|cpu] [--progress]
 
 Reads NIfTI (.nii, .nii.gz), NRRD, MHA and DICOM (a file or a folder of series).
 Coordinates are printed in millimetres, LPS (as DICOM and ITK).`
@@ -164,6 +169,8 @@ export async function main(argv: readonly string[], io = { out: (l: string) => c
         return await commandInfo(parseArgs(rest, ['series']), controller.signal, io.out)
       case 'convert':
         return await commandConvert(parseArgs(rest, ['series']), controller.signal, io.out)
+      case 'simulate':
+        return await commandSimulate(parseArgs(rest, ['out', 'backend']), controller.signal, io.out, io.err)
       case undefined:
       case 'help':
       case '--help':
@@ -182,7 +189,15 @@ export async function main(argv: readonly string[], io = { out: (l: string) => c
       io.err(`tfus: error: ${e.message}`)
       return EXIT_BAD_INPUT
     }
-    if (e instanceof DOMException && e.name === 'AbortError') {
+    if (e instanceof SimulationInputError) {
+      io.err(`tfus: error: ${e.message}`)
+      return EXIT_BAD_INPUT
+    }
+    if (e instanceof SimulationNumericalError) {
+      io.err(`tfus: numerical failure: ${e.message}`)
+      return EXIT_NUMERICAL
+    }
+    if (e instanceof Error && e.name === 'AbortError') {
       io.err('tfus: cancelled')
       return EXIT_CANCELLED
     }

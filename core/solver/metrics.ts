@@ -1,0 +1,145 @@
+/**
+ * Focal metrics of a steady-state amplitude field, in the ITRUSST intercomparison's terms
+ * (Aubry et al. 2022; physics.md 1.5): the peak beyond the source's exit plane, its position
+ * (here refined below the grid spacing by a parabola through the neighbours on each axis), and
+ * the -6 dB widths along the beam axis and across it, with linear interpolation at the
+ * half-amplitude crossings (the fwhm2.m convention).
+ */
+import type { Vec3 } from '../volume/types.ts'
+import type { Grid, SourceElement } from './model.ts'
+
+export interface FocalMetrics {
+  readonly peakPa: number
+  /** Sub-voxel position of the peak in the scene frame [m]. */
+  readonly peakPositionM: Vec3
+  /** Distance of the peak from the source's reference point (bowl apex / disc centre) along the axis [m]. */
+  readonly peakDistanceFromSourceM: number
+  readonly fwhm6dbAxialM: number
+  /** -6 dB width across the axis, along the first and second perpendicular directions [m]. */
+  readonly fwhm6dbLateralM: number
+  readonly fwhm6dbLateral2M: number
+  readonly beamAxis: Vec3
+  readonly warnings: readonly string[]
+}
+
+function unit(v: Vec3): Vec3 {
+  const n = Math.hypot(v[0], v[1], v[2])
+  return [v[0] / n, v[1] / n, v[2] / n]
+}
+
+/** The beam axis, its reference point and the distance of the exit plane from it. */
+export function beamGeometry(elements: readonly SourceElement[]): { origin: Vec3; axis: Vec3; exitDistanceM: number } {
+  const first = elements[0]!
+  if (first.kind === 'bowl') {
+    const axis = unit([first.focusM[0] - first.apexM[0], first.focusM[1] - first.apexM[1], first.focusM[2] - first.apexM[2]])
+    let depth = 0
+    for (const e of elements) if (e.kind === 'bowl') depth = Math.max(depth, e.rocM - Math.sqrt(e.rocM ** 2 - (e.apertureM / 2) ** 2))
+    return { origin: first.apexM, axis, exitDistanceM: depth }
+  }
+  if (first.kind === 'plane') {
+    const axis: Vec3 = [first.axis === 0 ? 1 : 0, first.axis === 1 ? 1 : 0, first.axis === 2 ? 1 : 0]
+    const origin = [0, 0, 0]
+    origin[first.axis] = first.positionM
+    return { origin: origin as unknown as Vec3, axis, exitDistanceM: 0 }
+  }
+  const axis = unit([first.towardM[0] - first.centerM[0], first.towardM[1] - first.centerM[1], first.towardM[2] - first.centerM[2]])
+  return { origin: first.centerM, axis, exitDistanceM: 0 }
+}
+
+/** Trilinear interpolation of a grid field at a point [m]; NaN outside the grid. */
+export function sampleTrilinear(field: Float32Array, grid: Grid, p: Vec3): number {
+  const [nx, ny, nz] = grid.size
+  const q = [0, 1, 2].map((d) => (p[d]! - grid.originM[d]!) / grid.spacingM)
+  const [x, y, z] = q as [number, number, number]
+  if (x < 0 || y < 0 || z < 0 || x > nx - 1 || y > ny - 1 || z > nz - 1) return Number.NaN
+  const i = Math.min(Math.floor(x), nx - 2)
+  const j = Math.min(Math.floor(y), ny - 2)
+  const k = Math.min(Math.floor(z), nz - 2)
+  const fx = x - i
+  const fy = y - j
+  const fz = z - k
+  const at = (a: number, b: number, c: number) => field[a + nx * (b + ny * c)]!
+  const c00 = at(i, j, k) * (1 - fx) + at(i + 1, j, k) * fx
+  const c10 = at(i, j + 1, k) * (1 - fx) + at(i + 1, j + 1, k) * fx
+  const c01 = at(i, j, k + 1) * (1 - fx) + at(i + 1, j, k + 1) * fx
+  const c11 = at(i, j + 1, k + 1) * (1 - fx) + at(i + 1, j + 1, k + 1) * fx
+  return (c00 * (1 - fy) + c10 * fy) * (1 - fz) + (c01 * (1 - fy) + c11 * fy) * fz
+}
+
+/** Width of the region around `centre` along `direction` where the field stays above level * peak. */
+function widthAlong(field: Float32Array, grid: Grid, centre: Vec3, direction: Vec3, threshold: number): number {
+  const step = grid.spacingM / 10
+  const crossing = (sign: 1 | -1) => {
+    let prev = sampleTrilinear(field, grid, centre)
+    for (let s = 1; s < 100000; s++) {
+      const p: Vec3 = [centre[0] + sign * s * step * direction[0], centre[1] + sign * s * step * direction[1], centre[2] + sign * s * step * direction[2]]
+      const v = sampleTrilinear(field, grid, p)
+      if (Number.isNaN(v)) return Number.NaN
+      if (v < threshold) return (s - 1 + (prev - threshold) / (prev - v)) * step
+      prev = v
+    }
+    return Number.NaN
+  }
+  return crossing(1) + crossing(-1)
+}
+
+export function focalMetrics(amplitude: Float32Array, grid: Grid, elements: readonly SourceElement[]): FocalMetrics {
+  const warnings: string[] = []
+  const { origin, axis, exitDistanceM } = beamGeometry(elements)
+  const [nx, ny, nz] = grid.size
+  const dx = grid.spacingM
+  let best = -1
+  let bestIndex = -1
+  for (let k = 0; k < nz; k++)
+    for (let j = 0; j < ny; j++)
+      for (let i = 0; i < nx; i++) {
+        const x = grid.originM[0] + i * dx - origin[0]
+        const y = grid.originM[1] + j * dx - origin[1]
+        const z = grid.originM[2] + k * dx - origin[2]
+        if (x * axis[0] + y * axis[1] + z * axis[2] <= exitDistanceM + dx) continue
+        const index = i + nx * (j + ny * k)
+        if (amplitude[index]! > best) {
+          best = amplitude[index]!
+          bestIndex = index
+        }
+      }
+  if (bestIndex < 0) {
+    return { peakPa: Number.NaN, peakPositionM: [Number.NaN, Number.NaN, Number.NaN], peakDistanceFromSourceM: Number.NaN, fwhm6dbAxialM: Number.NaN, fwhm6dbLateralM: Number.NaN, fwhm6dbLateral2M: Number.NaN, beamAxis: axis, warnings: ['no grid point lies beyond the source exit plane'] }
+  }
+  const ijk = [bestIndex % nx, Math.floor(bestIndex / nx) % ny, Math.floor(bestIndex / (nx * ny))]
+  const strides = [1, nx, nx * ny]
+  const position = [0, 0, 0]
+  let peak = best
+  for (let d = 0; d < 3; d++) {
+    position[d] = grid.originM[d]! + ijk[d]! * dx
+    if (ijk[d]! <= 0 || ijk[d]! >= grid.size[d]! - 1) continue
+    const fm = amplitude[bestIndex - strides[d]!]!
+    const fp = amplitude[bestIndex + strides[d]!]!
+    const curvature = fm - 2 * best + fp
+    if (curvature >= 0) continue
+    const offset = (0.5 * (fm - fp)) / curvature
+    position[d] = position[d]! + offset * dx
+    peak += -0.25 * (fm - fp) * offset
+  }
+  const centre = position as unknown as Vec3
+  const helper: Vec3 = Math.abs(axis[0]) < 0.9 ? [1, 0, 0] : [0, 1, 0]
+  const e1 = unit([helper[1] * axis[2] - helper[2] * axis[1], helper[2] * axis[0] - helper[0] * axis[2], helper[0] * axis[1] - helper[1] * axis[0]])
+  const e2: Vec3 = [axis[1] * e1[2] - axis[2] * e1[1], axis[2] * e1[0] - axis[0] * e1[2], axis[0] * e1[1] - axis[1] * e1[0]]
+  const threshold = 0.5 * peak
+  const axial = widthAlong(amplitude, grid, centre, axis, threshold)
+  const lateral = widthAlong(amplitude, grid, centre, e1, threshold)
+  const lateral2 = widthAlong(amplitude, grid, centre, e2, threshold)
+  if (Number.isNaN(axial)) warnings.push('the -6 dB axial extent reaches the edge of the grid: axial width not measured')
+  if (Number.isNaN(lateral) || Number.isNaN(lateral2)) warnings.push('the -6 dB lateral extent reaches the edge of the grid: lateral width not measured')
+  const rel: Vec3 = [centre[0] - origin[0], centre[1] - origin[1], centre[2] - origin[2]]
+  return {
+    peakPa: peak,
+    peakPositionM: centre,
+    peakDistanceFromSourceM: rel[0] * axis[0] + rel[1] * axis[1] + rel[2] * axis[2],
+    fwhm6dbAxialM: axial,
+    fwhm6dbLateralM: lateral,
+    fwhm6dbLateral2M: lateral2,
+    beamAxis: axis,
+    warnings,
+  }
+}

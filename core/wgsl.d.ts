@@ -1,0 +1,5 @@
+/** WGSL sources are imported as text (Vite `?raw`-style; Node through electron/node/wgsl-loader.mjs). */
+declare module '*.wgsl' {
+  const source: string
+  export default source
+}
