@@ -4,7 +4,7 @@
  * CPU device): those run the kernels far slower than the CPU backend.
  */
 import type { BackendFactory } from '../../core/solver/run.ts'
-import { cpuBackend } from '../../core/solver/cpu/backend.ts'
+import { cpuParallelBackend } from './cpu-parallel.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
 
 export type BackendChoice = 'auto' | 'webgpu' | 'cpu'
@@ -16,9 +16,11 @@ export interface SelectedBackend {
 }
 
 export async function selectBackend(choice: BackendChoice): Promise<SelectedBackend> {
-  if (choice === 'cpu') return { factory: cpuBackend, notes: [] }
+  // The CPU backend runs one worker thread per core on shared memory (cpu-parallel.ts).
+  const cpu = cpuParallelBackend()
+  if (choice === 'cpu') return { factory: cpu, notes: [] }
   if (choice === 'webgpu') {
     throw new SimulationInputError('--backend', 'the WebGPU backend is not available in this build yet; use --backend cpu or auto')
   }
-  return { factory: cpuBackend, notes: ['backend auto: using the CPU backend (the WebGPU backend is not available in this build yet)'] }
+  return { factory: cpu, notes: ['backend auto: using the CPU backend (the WebGPU backend is not available in this build yet)'] }
 }
