@@ -11,6 +11,7 @@ import type { Volume } from '../../core/volume/types.ts'
 import { listDicomFolder, readVolume, writeVolume, type ReadOptions } from '../node/volume-io.ts'
 import { promises as fs } from 'node:fs'
 import { commandSimulate } from './simulate.ts'
+import { commandExportKwave, commandImportKwave } from './kwave.ts'
 import { SimulationInputError, SimulationNumericalError } from '../../core/solver/errors.ts'
 
 export const EXIT_OK = 0
@@ -22,6 +23,8 @@ const USAGE = `usage:
   tfus info <file-or-folder> [--json] [--series <SeriesInstanceUID>]
   tfus convert <in> <out.nii.gz|out.nii|out.nrrd|out.mha> [--series <SeriesInstanceUID>]
   tfus simulate <scene.json> --out <dir> [--backend auto|webgpu|cpu] [--progress]
+  tfus export-kwave <scene.json> <input.h5> [--kwave-format 1.2|1.1] [--steps N]
+  tfus import-kwave <output.h5> --scene <scene.json> <out.nii.gz>
 
 Reads NIfTI (.nii, .nii.gz), NRRD, MHA and DICOM (a file or a folder of series).
 Coordinates are printed in millimetres, LPS (as DICOM and ITK).`
@@ -171,6 +174,10 @@ export async function main(argv: readonly string[], io = { out: (l: string) => c
         return await commandConvert(parseArgs(rest, ['series']), controller.signal, io.out)
       case 'simulate':
         return await commandSimulate(parseArgs(rest, ['out', 'backend']), controller.signal, io.out, io.err)
+      case 'export-kwave':
+        return await commandExportKwave(parseArgs(rest, ['kwave-format', 'steps']), io.out)
+      case 'import-kwave':
+        return await commandImportKwave(parseArgs(rest, ['scene']), io.out)
       case undefined:
       case 'help':
       case '--help':

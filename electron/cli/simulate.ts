@@ -36,7 +36,7 @@ export async function loadSceneFile(file: string) {
  * LPS and writes RAS = diag(-1, -1, 1) LPS, so the LPS direction diag(-1, -1, 1) and a negated
  * x, y origin make the file's world coordinates the scene's own numbers.
  */
-function sceneVolume(data: Float32Array, result: SimulationResult, description: string): Volume {
+export function sceneVolume(data: Float32Array, result: Pick<SimulationResult, 'plan'>, description: string): Volume {
   const g = result.plan.grid
   return {
     data,

@@ -95,9 +95,9 @@ function mapField(f: GridField, fn: (v: number) => number, allocate: Allocate): 
 /**
  * rho0 at the staggered points along one axis: the mean of the two neighbours, the last point
  * keeping its own value (k-Wave interpolates linearly and replaces the NaN edge by the
- * unshifted value).
+ * unshifted value). k-Wave's C++ code reads these raw densities (rho0_sg*) and forms dt/rho.
  */
-function staggeredDensity(rho: GridField, size: readonly [number, number, number], axis: 0 | 1 | 2, allocate: Allocate): GridField {
+export function staggeredDensity(rho: GridField, size: readonly [number, number, number], axis: 0 | 1 | 2, allocate: Allocate): GridField {
   if (typeof rho === 'number') return rho
   const [nx, ny, nz] = size
   const stride = axis === 0 ? 1 : axis === 1 ? nx : nx * ny
