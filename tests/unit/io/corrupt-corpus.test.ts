@@ -7,10 +7,10 @@ import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { gzipSync } from 'fflate'
-import { main } from '../../../electron/cli/main.ts'
 import { buildNifti1 } from '../../helpers/nifti.ts'
 import { writeDicomSeries } from '../../../core/io/dicom/index.ts'
 import { createVolume } from '../../../core/volume/index.ts'
+import { cli as run } from '../../helpers/cli.ts'
 
 let dir: string
 const SFORM = [
@@ -27,12 +27,6 @@ async function put(name: string, bytes: Uint8Array | string): Promise<string> {
   return file
 }
 
-async function run(args: string[]) {
-  const out: string[] = []
-  const err: string[] = []
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) })
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
 
 function explicitLe(group: number, element: number, vr: string, value: Uint8Array): Uint8Array {
   const long = ['OB', 'OW', 'SQ', 'UN', 'UT', 'OF'].includes(vr)

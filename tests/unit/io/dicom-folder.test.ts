@@ -8,8 +8,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { readVolume, listDicomFolder } from '../../../electron/node/volume-io.ts'
 import { writeDicomSeries, mintUid } from '../../../core/io/dicom/index.ts'
-import { main } from '../../../electron/cli/main.ts'
 import { flipAxis, isRightHanded, voxelToWorld, type Volume } from '../../../core/volume/index.ts'
+import { cli } from '../../helpers/cli.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
 let dir: string
@@ -42,12 +42,6 @@ async function writeSeries(folder: string, vol: Volume, seriesUid: string, skip:
   return files.length
 }
 
-async function cli(args: string[]) {
-  const out: string[] = []
-  const err: string[] = []
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) })
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
 
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tfus-dicom-'))

@@ -5,13 +5,13 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { main } from '../../../electron/cli/main.ts'
 import { readVolume } from '../../../electron/node/volume-io.ts'
 import { parseScene } from '../../../core/solver/scene.ts'
 import { runSimulation, type BackendFactory } from '../../../core/solver/run.ts'
 import { cpuBackend } from '../../../core/solver/cpu/backend.ts'
 import { SimulationNumericalError } from '../../../core/solver/errors.ts'
 import { planeWaveScene } from '../../helpers/solver.ts'
+import { cli } from '../../helpers/cli.ts'
 
 let dir: string
 beforeAll(async () => {
@@ -21,12 +21,6 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true })
 })
 
-async function cli(args: string[]) {
-  const out: string[] = []
-  const err: string[] = []
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) })
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
 
 const SMALL_BOWL = {
   frequency_hz: 500000,

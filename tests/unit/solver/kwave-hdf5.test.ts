@@ -11,7 +11,6 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import h5wasm from 'h5wasm/node'
 import type { Attribute, Dataset as H5Dataset, Group as H5Group, Metadata } from 'h5wasm/node'
-import { main } from '../../../electron/cli/main.ts'
 import { readVolume } from '../../../electron/node/volume-io.ts'
 import { writeKwaveInputFile, kwaveOutputName } from '../../../electron/node/kwave-hdf5.ts'
 import { parseScene } from '../../../core/solver/scene.ts'
@@ -23,6 +22,7 @@ import { db2neper } from '../../../core/solver/analytic/units.ts'
 import { createFft3d } from '../../../core/fft/fft3d.ts'
 import { halfSpectrumAxes, radialSpectrum } from '../../../core/solver/kspace.ts'
 import { planeWaveScene } from '../../helpers/solver.ts'
+import { cli } from '../../helpers/cli.ts'
 
 let dir: string
 beforeAll(async () => {
@@ -33,12 +33,6 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true })
 })
 
-async function cli(args: string[]) {
-  const out: string[] = []
-  const err: string[] = []
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) })
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
 
 async function sceneFile(name: string, scene: unknown): Promise<string> {
   const file = path.join(dir, name)
