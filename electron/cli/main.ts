@@ -12,6 +12,7 @@ import { listDicomFolder, readVolume, writeVolume, type ReadOptions } from '../n
 import { promises as fs } from 'node:fs'
 import { commandSimulate } from './simulate.ts'
 import { commandExportKwave, commandImportKwave } from './kwave.ts'
+import { commandTransducers } from './transducers.ts'
 import { SimulationInputError, SimulationNumericalError } from '../../core/solver/errors.ts'
 
 export const EXIT_OK = 0
@@ -25,6 +26,7 @@ const USAGE = `usage:
   tfus simulate <scene.json> --out <dir> [--backend auto|webgpu|cpu] [--progress]
   tfus export-kwave <scene.json> <input.h5> [--kwave-format 1.2|1.1] [--steps N]
   tfus import-kwave <output.h5> --scene <scene.json> <out.nii.gz>
+  tfus transducers [--json]   (built-in + <user data>/transducers/*.json; TFUS_DATA_DIR overrides <user data>)
 
 Reads NIfTI (.nii, .nii.gz), NRRD, MHA and DICOM (a file or a folder of series).
 Coordinates are printed in millimetres, LPS (as DICOM and ITK).`
@@ -178,6 +180,8 @@ export async function main(argv: readonly string[], io = { out: (l: string) => c
         return await commandExportKwave(parseArgs(rest, ['kwave-format', 'steps']), io.out)
       case 'import-kwave':
         return await commandImportKwave(parseArgs(rest, ['scene']), io.out)
+      case 'transducers':
+        return await commandTransducers(parseArgs(rest, []), io.out)
       case undefined:
       case 'help':
       case '--help':
