@@ -66,8 +66,8 @@ export function sampleTrilinear(field: Float32Array, grid: Grid, p: Vec3): numbe
   return (c00 * (1 - fy) + c10 * fy) * (1 - fz) + (c01 * (1 - fy) + c11 * fy) * fz
 }
 
-/** Width of the region around `centre` along `direction` where the field stays above level * peak. */
-function widthAlong(field: Float32Array, grid: Grid, centre: Vec3, direction: Vec3, threshold: number): number {
+/** Width of the region around `centre` along `direction` where the field stays above `threshold` [m]; NaN when it reaches the grid edge. */
+export function widthAlong(field: Float32Array, grid: Grid, centre: Vec3, direction: Vec3, threshold: number): number {
   const step = grid.spacingM / 10
   const crossing = (sign: 1 | -1) => {
     let prev = sampleTrilinear(field, grid, centre)

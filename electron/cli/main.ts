@@ -12,7 +12,9 @@ import { listDicomFolder, readVolume, writeVolume, type ReadOptions } from '../n
 import { promises as fs } from 'node:fs'
 import { commandSimulate } from './simulate.ts'
 import { commandExportKwave, commandImportKwave } from './kwave.ts'
+import { commandRegister } from './register.ts'
 import { commandTransducers } from './transducers.ts'
+import { commandPlan } from './plan.ts'
 import { SimulationInputError, SimulationNumericalError } from '../../core/solver/errors.ts'
 
 export const EXIT_OK = 0
@@ -26,6 +28,9 @@ const USAGE = `usage:
   tfus simulate <scene.json> --out <dir> [--backend auto|webgpu|cpu] [--progress]
   tfus export-kwave <scene.json> <input.h5> [--kwave-format 1.2|1.1] [--steps N]
   tfus import-kwave <output.h5> --scene <scene.json> <out.nii.gz>
+  tfus register --ct <ct> --mri <t1> --out <transform.json> [--voxel-mm 2] [--init center-of-mass|none] [--accept-low-quality] [--json] [--progress]
+  tfus plan --ct <ct> --target x,y,z [--space ras|lps] [--entry x,y,z] --transducer <id> [--mapping kplan]
+            [--ppw 6] [--backend auto|webgpu|cpu] [--isppa-free-water W/cm2 | --isppa-target W/cm2] --out <dir> [--progress]
   tfus transducers [--json]   (built-in + <user data>/transducers/*.json; TFUS_DATA_DIR overrides <user data>)
 
 Reads NIfTI (.nii, .nii.gz), NRRD, MHA and DICOM (a file or a folder of series).
@@ -180,6 +185,10 @@ export async function main(argv: readonly string[], io = { out: (l: string) => c
         return await commandExportKwave(parseArgs(rest, ['kwave-format', 'steps']), io.out)
       case 'import-kwave':
         return await commandImportKwave(parseArgs(rest, ['scene']), io.out)
+      case 'register':
+        return await commandRegister(parseArgs(rest, ['ct', 'mri', 'out', 'voxel-mm', 'init']), controller.signal, io.out, io.err)
+      case 'plan':
+        return await commandPlan(parseArgs(rest, ['ct', 'mri', 'target', 'space', 'entry', 'transducer', 'mapping', 'ppw', 'backend', 'out', 'isppa-free-water', 'isppa-target', 'source-amplitude-kpa', 'pulse-duration-ms', 'prf-hz', 'max-standoff-mm']), controller.signal, io.out, io.err)
       case 'transducers':
         return await commandTransducers(parseArgs(rest, []), io.out)
       case undefined:

@@ -1,0 +1,126 @@
+/**
+ * The simulation domain of a plan: a grid aligned with the transducer (its frame is the solver's
+ * scene frame: origin at the apex, +z along the beam, metres), covering the transducer and the
+ * target with margins, spaced for a points-per-wavelength choice in water, and the medium
+ * resampled from the CT onto it.
+ */
+import type { GridSpec, Mat3, Vec3, Volume } from '../volume/index.ts'
+import { createVolume, resampleTrilinear, rasToLps } from '../volume/index.ts'
+import type { Grid, Medium } from '../solver/model.ts'
+import type { HeadSegmentation } from './masks.ts'
+import type { Placement } from './placement.ts'
+
+export interface BoneProperties {
+  readonly density: number
+  readonly soundSpeed: number
+  readonly alphaNpM: number
+}
+
+/** Properties of a voxel of bone from its HU at the drive frequency (a named mapping). */
+export type BoneMapping = (hu: number) => BoneProperties
+
+export interface TissueValues {
+  readonly water: BoneProperties
+  /** Skin, soft tissue and brain: one set of literature values (the CT cannot tell them apart). */
+  readonly softTissue: BoneProperties
+}
+
+export interface PlanDomain {
+  readonly grid: Grid
+  /** The same grid as an oblique LPS grid of the CT's world, for resampling. */
+  readonly gridLps: GridSpec
+  readonly medium: Medium
+  /** 1 where bone, on the simulation grid. */
+  readonly skull: Uint8Array
+  /** 1 inside the head, on the simulation grid. */
+  readonly head: Uint8Array
+  /** 1 in the intracranial soft tissue (inside the head, past the skull along the beam). */
+  readonly brain: Uint8Array
+  readonly warnings: readonly string[]
+}
+
+export interface DomainOptions {
+  readonly frequencyHz: number
+  /** Points per wavelength in water (1500 m/s). */
+  readonly pointsPerWavelength: number
+  readonly apertureM: number
+  readonly focalDistanceFromApexM: number
+  readonly targetDepthFromApexM: number
+  readonly mapping: BoneMapping
+  readonly tissues: TissueValues
+  readonly alphaPower: number
+  /** Lateral margin beyond the aperture and axial margin beyond the focus/target [m]. */
+  readonly lateralMarginM?: number
+  readonly axialMarginM?: number
+}
+
+function steps(span: number, dx: number): number {
+  return Math.ceil(span / dx - 1e-9)
+}
+
+export function buildPlanDomain(ct: Volume, seg: HeadSegmentation, placement: Placement, options: DomainOptions): PlanDomain {
+  const warnings: string[] = []
+  const dx = 1500 / (options.frequencyHz * options.pointsPerWavelength)
+  const lateral = options.apertureM / 2 + (options.lateralMarginM ?? 0.006)
+  const zEnd = Math.max(options.focalDistanceFromApexM, options.targetDepthFromApexM) + (options.axialMarginM ?? 0.02)
+  const nLat = steps(2 * lateral, dx)
+  const half = (nLat * dx) / 2
+  const zStart = -2 * dx
+  const nz = steps(zEnd - zStart, dx)
+  const grid: Grid = { spacingM: dx, size: [nLat + 1, nLat + 1, nz + 1], originM: [-half, -half, zStart] }
+
+  // Transducer axes in RAS are the pose's columns; LPS flips the first two components.
+  const m = placement.pose.transducerToRas
+  const col = (c: number): Vec3 => rasToLps([m[c]!, m[4 + c]!, m[8 + c]!])
+  const [ex, ey, ez] = [col(0), col(1), col(2)]
+  const direction: Mat3 = [ex[0], ey[0], ez[0], ex[1], ey[1], ez[1], ex[2], ey[2], ez[2]]
+  const o = grid.originM
+  const originRas: Vec3 = [
+    m[0]! * o[0] + m[1]! * o[1] + m[2]! * o[2] + m[3]!,
+    m[4]! * o[0] + m[5]! * o[1] + m[6]! * o[2] + m[7]!,
+    m[8]! * o[0] + m[9]! * o[1] + m[10]! * o[2] + m[11]!,
+  ]
+  const gridLps: GridSpec = { dims: grid.size as unknown as Vec3, spacingM: [dx, dx, dx], originM: rasToLps(originRas), direction }
+
+  const hu = resampleTrilinear(ct, gridLps, { fill: -1000, interpolation: 'linear', outputType: 'float32' }).data
+  const asVolume = (mask: Uint8Array) => createVolume({ data: mask, dims: ct.dims, spacingM: ct.spacingM, originM: ct.originM, direction: ct.direction, meta: ct.meta })
+  const head = resampleTrilinear(asVolume(seg.head), gridLps, { interpolation: 'nearest', fill: 0 }).data as Uint8Array
+  const skull = resampleTrilinear(asVolume(seg.skull), gridLps, { interpolation: 'nearest', fill: 0 }).data as Uint8Array
+
+  const n = hu.length
+  const c = new Float32Array(n)
+  const rho = new Float32Array(n)
+  const alpha = new Float32Array(n)
+  let airInHead = 0
+  const { water, softTissue } = options.tissues
+  for (let v = 0; v < n; v++) {
+    let p: BoneProperties
+    if (!head[v]) p = water
+    else if (skull[v]) p = options.mapping(hu[v]!)
+    else {
+      // Air inside the head off the beam path (the path itself was checked at placement):
+      // modelled as soft tissue, counted and reported, never silently.
+      if (hu[v]! < -300) airInHead++
+      p = softTissue
+    }
+    c[v] = p.soundSpeed
+    rho[v] = p.density
+    alpha[v] = p.alphaNpM
+  }
+  if (airInHead > 0) warnings.push(`${airInHead} voxels of air inside the head (sinus or mastoid cells, off the beam axis) were modelled as soft tissue`)
+
+  // Intracranial: head, not bone, and past bone along +z in its column (the beam crosses the skull first).
+  const [gx, gy, gz] = grid.size
+  const brain = new Uint8Array(n)
+  for (let j = 0; j < gy; j++)
+    for (let i = 0; i < gx; i++) {
+      let seenBone = false
+      for (let k = 0; k < gz; k++) {
+        const v = i + gx * (j + gy * k)
+        if (skull[v]) seenBone = true
+        else if (seenBone && head[v]) brain[v] = 1
+      }
+    }
+  const medium: Medium = { soundSpeed: c, density: rho, alphaNpM: alpha, alphaPower: options.alphaPower }
+  return { grid, gridLps, medium, skull, head, brain, warnings }
+}

@@ -1,0 +1,164 @@
+/**
+ * From a CT, a target and a device to a simulated plan: segmentation, placement, the
+ * beam-aligned domain, the solver in the head and in free water (same grid), metrics, and the
+ * pressure resampled onto the CT grid. Hosts inject the solver backend; everything here is pure.
+ */
+import type { Vec3, Volume } from '../volume/index.ts'
+import { resampleTrilinear } from '../volume/index.ts'
+import type { SourceElement } from '../solver/model.ts'
+import { runSimulation, type BackendFactory, type Progress } from '../solver/run.ts'
+import { segmentHead, type HeadSegmentation } from './masks.ts'
+import { CtSampler, placeTransducer, proposeEntry, type Placement, type PlacementDevice } from './placement.ts'
+import { buildPlanDomain, type BoneMapping, type PlanDomain, type TissueValues } from './domain.ts'
+import { planMetrics, type PlanMetrics, type Protocol } from './metrics.ts'
+
+export interface PlanDevice extends PlacementDevice {
+  readonly frequencyHz: number
+  /** Emitting surface area and projected aperture area [m^2] (for TIC). */
+  readonly emittingAreaM2: number
+  readonly apertureAreaM2: number
+  /** Elements in transducer coordinates focusing at `focalDistanceFromApexM`. */
+  elements(amplitudePa: number, focalDistanceFromApexM: number): SourceElement[]
+}
+
+export type DriveLevel = { readonly kind: 'source'; readonly amplitudePa: number } | { readonly kind: 'isppa-free-water'; readonly wPerM2: number } | { readonly kind: 'isppa-target'; readonly wPerM2: number }
+
+export interface PlanRequest {
+  readonly ct: Volume
+  readonly targetRasM: Vec3
+  readonly entryRasM?: Vec3
+  readonly device: PlanDevice
+  /** Builds the bone mapping once the skull's HU range is known (some models normalise by it). */
+  readonly mapping: (skullHu: { huMinInSkull: number; huMaxInSkull: number }) => BoneMapping
+  readonly mappingId: string
+  readonly tissues: TissueValues
+  readonly pointsPerWavelength: number
+  readonly drive: DriveLevel
+  readonly protocol: Protocol
+  readonly backend: BackendFactory
+  readonly signal?: AbortSignal
+  readonly onProgress?: (stage: string, progress?: Progress) => void
+}
+
+export interface PlanResult {
+  readonly segmentation: HeadSegmentation
+  readonly placement: Placement
+  readonly domain: PlanDomain
+  /** Pressure amplitude on the simulation grid [Pa], at the plan's drive level. */
+  readonly pressureSim: Float32Array
+  /** The same resampled onto the CT grid [Pa]. */
+  readonly pressureCt: Float32Array
+  /** -6 dB focal region on the CT grid. */
+  readonly focalMaskCt: Uint8Array
+  readonly metrics: PlanMetrics
+  /** Source amplitude that realises the requested drive [Pa]. */
+  readonly sourceAmplitudePa: number
+  readonly backend: string
+  readonly device: string
+  readonly wallS: number
+  readonly warnings: readonly string[]
+}
+
+const REFERENCE_AMPLITUDE_PA = 60000
+
+export async function runPlan(request: PlanRequest): Promise<PlanResult> {
+  const started = performance.now()
+  const { ct, device } = request
+  request.onProgress?.('segmenting the head')
+  const segmentation = segmentHead(ct)
+  const sampler = new CtSampler(ct, segmentation)
+  request.onProgress?.('placing the transducer')
+  const placement = request.entryRasM ? placeTransducer(sampler, device, request.targetRasM, request.entryRasM) : proposeEntry(sampler, device, request.targetRasM)
+  let huMin = Infinity
+  let huMax = -Infinity
+  for (let v = 0; v < ct.data.length; v++) {
+    if (!segmentation.skull[v]) continue
+    const hu = ct.data[v]!
+    if (hu < huMin) huMin = hu
+    if (hu > huMax) huMax = hu
+  }
+  const mapping = request.mapping({ huMinInSkull: huMin, huMaxInSkull: huMax })
+  const apexToTarget = Math.hypot(...[0, 1, 2].map((d) => request.targetRasM[d]! - placement.pose.apexRasM[d]!))
+  const domain = buildPlanDomain(ct, segmentation, placement, {
+    frequencyHz: device.frequencyHz,
+    pointsPerWavelength: request.pointsPerWavelength,
+    apertureM: device.apertureM,
+    focalDistanceFromApexM: placement.pose.focalDistanceFromApexM,
+    targetDepthFromApexM: apexToTarget,
+    mapping,
+    tissues: request.tissues,
+    alphaPower: 2,
+  })
+  const source = { frequencyHz: device.frequencyHz, elements: device.elements(REFERENCE_AMPLITUDE_PA, placement.pose.focalDistanceFromApexM) }
+  request.onProgress?.('simulating in the head')
+  const head = await runSimulation({ grid: domain.grid, medium: domain.medium, source, backend: request.backend, ...(request.signal ? { signal: request.signal } : {}), onProgress: (p) => request.onProgress?.('simulating in the head', p) })
+  request.onProgress?.('simulating in free water')
+  const water = request.tissues.water
+  const free = await runSimulation({
+    grid: domain.grid,
+    medium: { soundSpeed: water.soundSpeed, density: water.density, alphaNpM: water.alphaNpM, alphaPower: 2 },
+    source,
+    backend: request.backend,
+    ...(request.signal ? { signal: request.signal } : {}),
+    onProgress: (p) => request.onProgress?.('simulating in free water', p),
+  })
+  let freePeak = 0
+  for (const v of free.amplitudePa) freePeak = Math.max(freePeak, v)
+
+  // The solver is linear: run at a reference amplitude, scale to the requested drive.
+  const reference = planMetrics({
+    amplitudePa: head.amplitudePa,
+    freeWaterPeakPa: freePeak,
+    domain,
+    placement,
+    targetRasM: request.targetRasM,
+    frequencyHz: device.frequencyHz,
+    sourceAmplitudePa: REFERENCE_AMPLITUDE_PA,
+    emittingAreaM2: device.emittingAreaM2,
+    apertureAreaM2: device.apertureAreaM2,
+    protocol: request.protocol,
+    ppw: request.pointsPerWavelength,
+  })
+  const rhoC = water.density * water.soundSpeed
+  let factor = 1
+  if (request.drive.kind === 'source') factor = request.drive.amplitudePa / REFERENCE_AMPLITUDE_PA
+  else if (request.drive.kind === 'isppa-free-water') factor = Math.sqrt(request.drive.wPerM2 * 2 * rhoC) / freePeak
+  else factor = Math.sqrt(request.drive.wPerM2 / reference.metrics.isppa_w_m2)
+  const pressureSim = new Float32Array(head.amplitudePa.length)
+  for (let v = 0; v < pressureSim.length; v++) pressureSim[v] = head.amplitudePa[v]! * factor
+  const scaled = planMetrics({
+    amplitudePa: pressureSim,
+    freeWaterPeakPa: freePeak * factor,
+    domain,
+    placement,
+    targetRasM: request.targetRasM,
+    frequencyHz: device.frequencyHz,
+    sourceAmplitudePa: REFERENCE_AMPLITUDE_PA * factor,
+    emittingAreaM2: device.emittingAreaM2,
+    apertureAreaM2: device.apertureAreaM2,
+    protocol: request.protocol,
+    ppw: request.pointsPerWavelength,
+  })
+
+  request.onProgress?.('resampling onto the CT')
+  const simVolume = { data: pressureSim, dims: domain.gridLps.dims, spacingM: domain.gridLps.spacingM, originM: domain.gridLps.originM, direction: domain.gridLps.direction, meta: ct.meta, warnings: [] }
+  const pressureCt = resampleTrilinear(simVolume, ct, { fill: 0, outputType: 'float32' }).data as Float32Array
+  const maskVolume = { ...simVolume, data: scaled.focalMask }
+  const focalMaskCt = resampleTrilinear(maskVolume, ct, { fill: 0, interpolation: 'nearest' }).data as Uint8Array
+  const warnings = [...segmentation.warnings, ...placement.warnings, ...domain.warnings, ...head.warnings, ...scaled.metrics.warnings]
+  if (request.pointsPerWavelength < 6) warnings.push(`${request.pointsPerWavelength} points per wavelength in water is below 6: a preview, not a verified plan`)
+  return {
+    segmentation,
+    placement,
+    domain,
+    pressureSim,
+    pressureCt,
+    focalMaskCt,
+    metrics: { ...scaled.metrics, warnings },
+    sourceAmplitudePa: REFERENCE_AMPLITUDE_PA * factor,
+    backend: head.backend,
+    device: head.device,
+    wallS: (performance.now() - started) / 1000,
+    warnings,
+  }
+}
