@@ -1,11 +1,14 @@
 /**
  * Backend choice for the Node hosts (CLI, utility process). `auto` prefers a hardware WebGPU
  * adapter and never a software one (SwiftShader or any adapter Dawn reports as a fallback or
- * CPU device): those run the kernels far slower than the CPU backend.
+ * CPU device): those run the kernels far slower than the CPU backend. `webgpu` takes any
+ * adapter, software included (useful to check the kernels without a GPU), and says so.
  */
 import type { BackendFactory } from '../../core/solver/run.ts'
 import { cpuParallelBackend } from './cpu-parallel.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
+import { createWebGpuBackend } from '../../core/solver/webgpu/backend.ts'
+import { requestNodeGpuDevice } from './webgpu-device.ts'
 
 export type BackendChoice = 'auto' | 'webgpu' | 'cpu'
 
@@ -17,10 +20,19 @@ export interface SelectedBackend {
 
 export async function selectBackend(choice: BackendChoice): Promise<SelectedBackend> {
   // The CPU backend runs one worker thread per core on shared memory (cpu-parallel.ts).
-  const cpu = cpuParallelBackend()
-  if (choice === 'cpu') return { factory: cpu, notes: [] }
+  const cpuBackend = cpuParallelBackend()
+  if (choice === 'cpu') return { factory: cpuBackend, notes: [] }
   if (choice === 'webgpu') {
-    throw new SimulationInputError('--backend', 'the WebGPU backend is not available in this build yet; use --backend cpu or auto')
+    const gpu = await requestNodeGpuDevice({ allowSoftware: true })
+    if ('unavailable' in gpu) throw new SimulationInputError('--backend', `webgpu is not available: ${gpu.unavailable}; use --backend cpu or auto`)
+    if (!gpu.software) return { factory: createWebGpuBackend(gpu.device, gpu.description), notes: [] }
+    return {
+      // Software adapters run barrier-synchronised workgroups very slowly: one pass per FFT stage instead.
+      factory: createWebGpuBackend(gpu.device, gpu.description, { fft: 'global' }),
+      notes: [`backend webgpu: ${gpu.description} is a software adapter (it runs on the CPU, slower than --backend cpu)`],
+    }
   }
-  return { factory: cpu, notes: ['backend auto: using the CPU backend (the WebGPU backend is not available in this build yet)'] }
+  const gpu = await requestNodeGpuDevice({ allowSoftware: false })
+  if ('unavailable' in gpu) return { factory: cpuBackend, notes: [`backend auto: using the CPU backend (${gpu.unavailable})`] }
+  return { factory: createWebGpuBackend(gpu.device, gpu.description), notes: [`backend auto: using WebGPU on ${gpu.description}`] }
 }
