@@ -122,6 +122,84 @@ function interleave(d: { re: Float64Array; im: Float64Array }): Float64Array {
   return out
 }
 
+/**
+ * Absorption coefficients on the computational grid (Treeby & Cox 2010):
+ * tau = -2 alpha0 c0^(y-1), eta = 2 alpha0 c0^y tan(pi y / 2); eta only for y != 2.
+ */
+export function absorptionTerms(plan: SimulationPlan, c0: GridField, allocate: Allocate = (n) => new Float32Array(n)): { tau: GridField; eta: GridField } {
+  if (!plan.absorbing) return { tau: 0, eta: 0 }
+  const y = plan.medium.alphaPower
+  const fractional = Math.abs(y - 2) > 1e-12
+  const a0 = expandField(plan.model.alpha0, plan)
+  const tanTerm = Math.tan((Math.PI * y) / 2)
+  if (typeof a0 === 'number' && typeof c0 === 'number') {
+    return { tau: -2 * a0 * Math.pow(c0, y - 1), eta: fractional ? 2 * a0 * Math.pow(c0, y) * tanTerm : 0 }
+  }
+  const n = typeof a0 === 'number' ? (c0 as Float32Array).length : a0.length
+  const t = allocate(n)
+  const e = fractional ? allocate(n) : undefined
+  for (let i = 0; i < n; i++) {
+    const a = typeof a0 === 'number' ? a0 : a0[i]!
+    const c = typeof c0 === 'number' ? c0 : c0[i]!
+    t[i] = -2 * a * Math.pow(c, y - 1)
+    if (e) e[i] = 2 * a * Math.pow(c, y) * tanTerm
+  }
+  return { tau: t, eta: e ?? 0 }
+}
+
+/**
+ * The CW source as a sparse list on the computational grid: S(x) spread by the band-limited
+ * interpolant, scaled as k-Wave's additive pressure source (2 dt / (N c0 dx), N = 3, c0 at each
+ * source point; physics.md 6.5) and filtered once by cos(c_ref |k| dt / 2). The filter is linear
+ * and time-invariant, so filtering the two spatial maps of the CW drive equals k-Wave filtering
+ * the source at every step. After filtering it rings over the whole grid at tiny amplitude;
+ * entries below 1e-7 of the peak change the field by less than that and are dropped.
+ */
+export function filteredSourceList(plan: SimulationPlan, c0: GridField): { index: Uint32Array; re: Float32Array; im: Float32Array } {
+  const size = [plan.axes[0].total, plan.axes[1].total, plan.axes[2].total] as const
+  const [nx, ny, nz] = size
+  const n = nx * ny * nz
+  const dx = plan.grid.spacingM
+  const dt = plan.time.dtS
+  const fft = createFft3d(nx, ny, nz)
+  const dist = sourceDistribution(plan.source.elements, { originM: plan.computeOriginM, spacingM: dx, size }, { upsampling: plan.settings.sourceUpsampling, bliTolerance: plan.settings.bliTolerance })
+  const srcRe = new Float32Array(n)
+  const srcIm = new Float32Array(n)
+  for (let i = 0; i < n; i++) {
+    if (dist.re[i] === 0 && dist.im[i] === 0) continue
+    const scale = (2 * dt) / (3 * (typeof c0 === 'number' ? c0 : c0[i]!) * dx)
+    srcRe[i] = dist.re[i]! * scale
+    srcIm[i] = dist.im[i]! * scale
+  }
+  const specRe = new Float32Array(fft.spectrumLength)
+  const specIm = new Float32Array(fft.spectrumLength)
+  const sourceKappa = radialSpectrum(halfSpectrumAxes(nx, ny, nz, dx), (k) => Math.cos((plan.cRef * k * dt) / 2))
+  for (const map of [srcRe, srcIm]) {
+    fft.forward(map, specRe, specIm)
+    for (let i = 0; i < specRe.length; i++) {
+      specRe[i] = specRe[i]! * sourceKappa[i]!
+      specIm[i] = specIm[i]! * sourceKappa[i]!
+    }
+    fft.inverse(specRe, specIm, map)
+  }
+  let peak = 0
+  for (let i = 0; i < n; i++) peak = Math.max(peak, Math.hypot(srcRe[i]!, srcIm[i]!))
+  let count = 0
+  for (let i = 0; i < n; i++) if (Math.hypot(srcRe[i]!, srcIm[i]!) > 1e-7 * peak) count++
+  const index = new Uint32Array(count)
+  const re = new Float32Array(count)
+  const im = new Float32Array(count)
+  for (let i = 0, s = 0; i < n; i++) {
+    if (Math.hypot(srcRe[i]!, srcIm[i]!) > 1e-7 * peak) {
+      index[s] = i
+      re[s] = srcRe[i]!
+      im[s] = srcIm[i]!
+      s++
+    }
+  }
+  return { index, re, im }
+}
+
 export function buildEngineData(plan: SimulationPlan, allocate: Allocate = (n) => new Float32Array(n), allocate64: Allocate64 = (n) => new Float64Array(n)): EngineData {
   const size = [plan.axes[0].total, plan.axes[1].total, plan.axes[2].total] as const
   const [nx, ny, nz] = size
@@ -129,10 +207,8 @@ export function buildEngineData(plan: SimulationPlan, allocate: Allocate = (n) =
   const dx = plan.grid.spacingM
   const dt = plan.time.dtS
   const y = plan.medium.alphaPower
-  const fft = createFft3d(nx, ny, nz)
-
   const axes = halfSpectrumAxes(nx, ny, nz, dx)
-  const spectrumLength = fft.spectrumLength
+  const spectrumLength = axes.nxh * ny * nz
   const kappa = allocate(spectrumLength)
   kappa.set(radialSpectrum(axes, (k) => sinc((plan.cRef * k * dt) / 2)))
   const ddPos = [axes.kx, axes.ky, axes.kz].map((k) => interleave(shiftedDerivative(k, dx, 1)))
@@ -152,74 +228,21 @@ export function buildEngineData(plan: SimulationPlan, allocate: Allocate = (n) =
   const c0sq = mapField(c0, (c) => c * c, allocate)
   const dtRho0 = mapField(rho0, (r) => dt * r, allocate)
   const dtOverRhoSg = ([0, 1, 2] as const).map((a) => mapField(staggeredDensity(rho0, size, a, (m) => new Float32Array(m)), (r) => dt / r, allocate))
-  let tau: GridField = 0
-  let eta: GridField = 0
-  if (plan.absorbing) {
-    const a0 = expandField(plan.model.alpha0, plan)
-    const tanTerm = Math.tan((Math.PI * y) / 2)
-    if (typeof a0 === 'number' && typeof c0 === 'number') {
-      tau = -2 * a0 * Math.pow(c0, y - 1)
-      eta = fractional ? 2 * a0 * Math.pow(c0, y) * tanTerm : 0
-    } else {
-      const t = allocate(n)
-      const e = fractional ? allocate(n) : undefined
-      for (let i = 0; i < n; i++) {
-        const a = typeof a0 === 'number' ? a0 : a0[i]!
-        const c = typeof c0 === 'number' ? c0 : c0[i]!
-        t[i] = -2 * a * Math.pow(c, y - 1)
-        if (e) e[i] = 2 * a * Math.pow(c, y) * tanTerm
-      }
-      tau = t
-      eta = e ?? 0
-    }
-  }
+  const { tau, eta } = absorptionTerms(plan, c0, allocate)
   const pml = ([0, 1, 2] as const).map((a) => pmlProfile(size[a], plan.axes[a].pml, plan.settings.pmlAlpha, plan.cRef, dx, dt, false))
   const pmlSg = ([0, 1, 2] as const).map((a) => pmlProfile(size[a], plan.axes[a].pml, plan.settings.pmlAlpha, plan.cRef, dx, dt, true))
 
-  // Source: S(x) spread by the band-limited interpolant, scaled as k-Wave's additive pressure
-  // source (2 dt / (N c0 dx), N = 3, c0 at each source point; physics.md 6.5) and filtered once
-  // by cos(c_ref |k| dt / 2): the filter is linear and time-invariant, so filtering the two
-  // spatial maps of the CW drive equals k-Wave filtering the source at every step.
-  const dist = sourceDistribution(plan.source.elements, { originM: plan.computeOriginM, spacingM: dx, size }, { upsampling: plan.settings.sourceUpsampling, bliTolerance: plan.settings.bliTolerance })
-  const srcRe = new Float32Array(n)
-  const srcIm = new Float32Array(n)
-  for (let i = 0; i < n; i++) {
-    if (dist.re[i] === 0 && dist.im[i] === 0) continue
-    const scale = (2 * dt) / (3 * (typeof c0 === 'number' ? c0 : c0[i]!) * dx)
-    srcRe[i] = dist.re[i]! * scale
-    srcIm[i] = dist.im[i]! * scale
-  }
+  const source = filteredSourceList(plan, c0)
+  // Shared copies, so that worker threads see the same source list.
+  const sourceIndexBuffer = allocate(source.index.length)
+  const sourceIndex = new Uint32Array(sourceIndexBuffer.buffer, sourceIndexBuffer.byteOffset, source.index.length)
+  sourceIndex.set(source.index)
+  const sourceRe = allocate(source.re.length)
+  sourceRe.set(source.re)
+  const sourceIm = allocate(source.im.length)
+  sourceIm.set(source.im)
   const specRe = allocate(spectrumLength)
   const specIm = allocate(spectrumLength)
-  const sourceKappa = radialSpectrum(axes, (k) => Math.cos((plan.cRef * k * dt) / 2))
-  for (const map of [srcRe, srcIm]) {
-    fft.forward(map, specRe, specIm)
-    for (let i = 0; i < spectrumLength; i++) {
-      specRe[i] = specRe[i]! * sourceKappa[i]!
-      specIm[i] = specIm[i]! * sourceKappa[i]!
-    }
-    fft.inverse(specRe, specIm, map)
-  }
-  // Keep the source sparse: after filtering it rings over the whole grid at tiny amplitude;
-  // entries below 1e-7 of the peak change the field by less than that.
-  let peak = 0
-  for (let i = 0; i < n; i++) peak = Math.max(peak, Math.hypot(srcRe[i]!, srcIm[i]!))
-  let count = 0
-  for (let i = 0; i < n; i++) if (Math.hypot(srcRe[i]!, srcIm[i]!) > 1e-7 * peak) count++
-  const sourceIndexBuffer = allocate(count)
-  const sourceIndex = new Uint32Array(sourceIndexBuffer.buffer, sourceIndexBuffer.byteOffset, count)
-  const sourceRe = allocate(count)
-  const sourceIm = allocate(count)
-  for (let i = 0, s = 0; i < n; i++) {
-    if (Math.hypot(srcRe[i]!, srcIm[i]!) > 1e-7 * peak) {
-      sourceIndex[s] = i
-      sourceRe[s] = srcRe[i]!
-      sourceIm[s] = srcIm[i]!
-      s++
-    }
-  }
-  specRe.fill(0)
-  specIm.fill(0)
 
   const userSize = [plan.axes[0].userSize, plan.axes[1].userSize, plan.axes[2].userSize] as const
   const userN = userSize[0] * userSize[1] * userSize[2]

@@ -6,12 +6,9 @@
  * computational grid (a uniform quantity stays one value, read with stride 0), PML profiles,
  * and the filtered sparse source. Runs once per run on the CPU; nothing here is per step.
  */
-import { createFft3d } from '../../fft/fft3d.ts'
-import { expandField, staggeredDensity } from '../cpu/engine.ts'
+import { absorptionTerms, expandField, filteredSourceList, staggeredDensity } from '../cpu/engine.ts'
 import { halfSpectrumAxes, pmlProfile, radialSpectrum, shiftedDerivative, sinc } from '../kspace.ts'
-import { fieldAt, type Field } from '../model.ts'
 import type { SimulationPlan } from '../setup.ts'
-import { sourceDistribution } from '../source-grid.ts'
 
 /** A medium quantity on the computational grid: one value when uniform, else one per point. */
 export type GridArray = Float32Array
@@ -83,28 +80,10 @@ export function prepareHostArrays(plan: SimulationPlan): HostArrays {
   const c0 = expandField(plan.model.c0, plan)
   const rho0 = expandField(plan.medium.density, plan)
   const dtOverDensity = ([0, 1, 2] as const).map((a) => mapGrid(staggeredDensity(rho0, size, a, (m) => new Float32Array(m)), (r) => dt / r)) as unknown as [GridArray, GridArray, GridArray]
-  let tau: GridArray = one(0)
-  let eta: GridArray = one(0)
-  if (plan.absorbing) {
-    // tau = -2 alpha0 c0^(y-1), eta = 2 alpha0 c0^y tan(pi y / 2) (Treeby & Cox 2010 Eq. 11).
-    const a0 = expandField(plan.model.alpha0, plan)
-    const tanTerm = Math.tan((Math.PI * y) / 2)
-    if (typeof a0 === 'number' && typeof c0 === 'number') {
-      tau = one(-2 * a0 * Math.pow(c0, y - 1))
-      eta = one(fractional ? 2 * a0 * Math.pow(c0, y) * tanTerm : 0)
-    } else {
-      const t = new Float32Array(n)
-      const e = new Float32Array(n)
-      for (let i = 0; i < n; i++) {
-        const a = typeof a0 === 'number' ? a0 : a0[i]!
-        const c = typeof c0 === 'number' ? c0 : c0[i]!
-        t[i] = -2 * a * Math.pow(c, y - 1)
-        e[i] = fractional ? 2 * a * Math.pow(c, y) * tanTerm : 0
-      }
-      tau = t
-      eta = e
-    }
-  }
+  // tau and eta as the CPU engine forms them (Treeby & Cox 2010).
+  const terms = absorptionTerms(plan, c0)
+  const tau = toGrid(terms.tau)
+  const eta = toGrid(terms.eta)
 
   const profiles = [false, true].flatMap((staggered) => ([0, 1, 2] as const).map((a) => pmlProfile(size[a], plan.axes[a].pml, plan.settings.pmlAlpha, plan.cRef, dx, dt, staggered)))
   const pml = new Float32Array(2 * (nx + ny + nz))
@@ -116,7 +95,13 @@ export function prepareHostArrays(plan: SimulationPlan): HostArrays {
     offset += p.length
   }
 
-  const source = filteredSource(plan, size, c0, axes)
+  const list = filteredSourceList(plan, c0)
+  const sourceWeight = new Float32Array(2 * list.index.length)
+  for (let s = 0; s < list.index.length; s++) {
+    sourceWeight[2 * s] = list.re[s]!
+    sourceWeight[2 * s + 1] = list.im[s]!
+  }
+  const source = { sourceIndex: list.index, sourceWeight }
   return {
     size,
     n,
@@ -144,45 +129,3 @@ export function prepareHostArrays(plan: SimulationPlan): HostArrays {
   }
 }
 
-/**
- * The CW source maps, as the CPU engine builds them: band-limited spread of the elements,
- * scaled by k-Wave's additive-source factor 2 dt / (N c0 dx) (N = 3; physics.md 6.5), filtered
- * once by cos(c_ref |k| dt / 2) (linear and time-invariant, so filtering the two maps equals
- * filtering the drive every step) and kept where above 1e-7 of the peak.
- */
-function filteredSource(plan: SimulationPlan, size: readonly [number, number, number], c0: Field, axes: ReturnType<typeof halfSpectrumAxes>): { sourceIndex: Uint32Array; sourceWeight: Float32Array } {
-  const [nx, ny, nz] = size
-  const n = nx * ny * nz
-  const dx = plan.grid.spacingM
-  const dt = plan.time.dtS
-  const fft = createFft3d(nx, ny, nz)
-  const dist = sourceDistribution(plan.source.elements, { originM: plan.computeOriginM, spacingM: dx, size }, { upsampling: plan.settings.sourceUpsampling, bliTolerance: plan.settings.bliTolerance })
-  const srcRe = new Float32Array(n)
-  const srcIm = new Float32Array(n)
-  for (let i = 0; i < n; i++) {
-    const scale = (2 * dt) / (3 * fieldAt(c0, i) * dx)
-    srcRe[i] = dist.re[i]! * scale
-    srcIm[i] = dist.im[i]! * scale
-  }
-  const specRe = new Float32Array(fft.spectrumLength)
-  const specIm = new Float32Array(fft.spectrumLength)
-  const sourceKappa = radialSpectrum(axes, (k) => Math.cos((plan.cRef * k * dt) / 2))
-  for (const map of [srcRe, srcIm]) {
-    fft.forward(map, specRe, specIm)
-    for (let i = 0; i < specRe.length; i++) {
-      specRe[i] = specRe[i]! * sourceKappa[i]!
-      specIm[i] = specIm[i]! * sourceKappa[i]!
-    }
-    fft.inverse(specRe, specIm, map)
-  }
-  let peak = 0
-  for (let i = 0; i < n; i++) peak = Math.max(peak, Math.hypot(srcRe[i]!, srcIm[i]!))
-  const keep: number[] = []
-  for (let i = 0; i < n; i++) if (Math.hypot(srcRe[i]!, srcIm[i]!) > 1e-7 * peak) keep.push(i)
-  const sourceWeight = new Float32Array(2 * keep.length)
-  keep.forEach((i, s) => {
-    sourceWeight[2 * s] = srcRe[i]!
-    sourceWeight[2 * s + 1] = srcIm[i]!
-  })
-  return { sourceIndex: Uint32Array.from(keep), sourceWeight }
-}
