@@ -52,6 +52,19 @@ describe('NIfTI geometry through itk-wasm', () => {
     expect(vol.meta.frameOfReferenceUid).toMatch(/^2\.25\.\d+$/)
   })
 
+  it('mints the same UIDs for the same file and different ones for another file', async () => {
+    const file = path.join(dir, 'oblique.nii')
+    const a = await readVolume(file, { modality: 'MR' })
+    const b = await readVolume(file, { modality: 'MR' })
+    expect(b.meta.frameOfReferenceUid).toBe(a.meta.frameOfReferenceUid)
+    expect(b.meta.seriesInstanceUid).toBe(a.meta.seriesInstanceUid)
+    expect(a.meta.seriesInstanceUid).not.toBe(a.meta.studyInstanceUid)
+    const other = path.join(dir, 'other.nii')
+    await fs.writeFile(other, buildNifti1({ dims, sform: SFORM_RAS, datatype: 16, data: ramp.map((v) => v + 1) }))
+    const c = await readVolume(other, { modality: 'MR' })
+    expect(c.meta.frameOfReferenceUid).not.toBe(a.meta.frameOfReferenceUid)
+  })
+
   it('reads .nii.gz the same as .nii', async () => {
     const raw = buildNifti1({ dims, sform: SFORM_RAS, datatype: 16, data: ramp })
     await fs.writeFile(path.join(dir, 'a.nii'), raw)
