@@ -11,6 +11,7 @@
  * with other passes moves a different amount; the figure is a common yardstick, not a trace.
  */
 import * as os from 'node:os'
+import { readFileSync } from 'node:fs'
 import { parseScene } from '../core/solver/scene.ts'
 import { planSimulation } from '../core/solver/setup.ts'
 import { runSimulation, type BackendFactory } from '../core/solver/run.ts'
@@ -40,13 +41,9 @@ function sceneOfSize(n: number) {
   })
 }
 
+/** ITRUSST BM1 at 0.5 mm, as the bundled scene file defines it. */
 function bm1Scene() {
-  return parseScene({
-    frequency_hz: 500000,
-    grid: { spacing_m: 0.0005, min_m: [0, -0.035, -0.035], max_m: [0.12, 0.035, 0.035] },
-    background: { sound_speed: 1500, density: 1000, alpha_db_cm: 0 },
-    source: { type: 'bowl', apex_m: [0, 0, 0], focus_m: [0.064, 0, 0], roc_m: 0.064, aperture_m: 0.064, amplitude_pa: 60000 },
-  })
+  return parseScene(JSON.parse(readFileSync(new URL('../resources/scenes/itrusst-bm1.json', import.meta.url), 'utf8')))
 }
 
 interface Row {

@@ -10,6 +10,7 @@
  * - Plane-wave transmission through the 6.5 mm cortical layer (physics.md 3) at 0.125 mm with
  *   the default CFL 0.3, at y = 2 and y = 1.5.
  */
+import { readFileSync } from 'node:fs'
 import { parseScene } from '../core/solver/scene.ts'
 import { runSimulation, type BackendFactory } from '../core/solver/run.ts'
 import { focalMetrics } from '../core/solver/metrics.ts'
@@ -34,13 +35,10 @@ interface Row {
 const rows: Row[] = []
 const info: string[] = []
 
+/** ITRUSST BM1 as the bundled scene file defines it, at the given grid spacing. */
 function bm1Scene(dx: number) {
-  return {
-    frequency_hz: 500000,
-    grid: { spacing_m: dx, min_m: [0, -0.035, -0.035], max_m: [0.12, 0.035, 0.035] },
-    background: { sound_speed: 1500, density: 1000, alpha_db_cm: 0 },
-    source: { type: 'bowl', apex_m: [0, 0, 0], focus_m: [0.064, 0, 0], roc_m: 0.064, aperture_m: 0.064, amplitude_pa: 60000 },
-  }
+  const scene = JSON.parse(readFileSync(new URL('../resources/scenes/itrusst-bm1.json', import.meta.url), 'utf8'))
+  return { ...scene, grid: { ...scene.grid, spacing_m: dx } }
 }
 
 async function run(sceneJson: unknown, backend: BackendFactory, label: string) {
