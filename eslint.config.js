@@ -31,6 +31,12 @@ export default tseslint.config(
           ],
         },
       ],
+      // better-sqlite3 is native Node code: core/db describes a Database by its type only and the
+      // host (electron/node/db) opens it.
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'better-sqlite3', message: 'core/ may only type-import better-sqlite3 (import type Database from ...): the host opens the database.', allowTypeImports: true }] },
+      ],
       'no-restricted-globals': [
         'error',
         { name: 'window', message: 'core/ has no DOM.' },

@@ -26,6 +26,11 @@ export type DriveLevel = { readonly kind: 'source'; readonly amplitudePa: number
 export interface PlanRequest {
   readonly ct: Volume
   readonly targetRasM: Vec3
+  /**
+   * Where the device is aimed when it differs from the target (focus correction aims at
+   * target - shift); metrics still measure the shift from `targetRasM`.
+   */
+  readonly aimRasM?: Vec3
   readonly entryRasM?: Vec3
   readonly device: PlanDevice
   /** Builds the bone mapping once the skull's HU range is known (some models normalise by it). */
@@ -38,6 +43,11 @@ export interface PlanRequest {
   readonly backend: BackendFactory
   readonly signal?: AbortSignal
   readonly onProgress?: (stage: string, progress?: Progress) => void
+  /**
+   * Free-water peaks of earlier runs, keyed by grid and focus: the free-water field depends only
+   * on the transducer frame, so repeated runs (focus correction) reuse it.
+   */
+  readonly freeWaterCache?: Map<string, number>
 }
 
 export interface PlanResult {
@@ -68,7 +78,8 @@ export async function runPlan(request: PlanRequest): Promise<PlanResult> {
   const segmentation = segmentHead(ct)
   const sampler = new CtSampler(ct, segmentation)
   request.onProgress?.('placing the transducer')
-  const placement = request.entryRasM ? placeTransducer(sampler, device, request.targetRasM, request.entryRasM) : proposeEntry(sampler, device, request.targetRasM)
+  const aim = request.aimRasM ?? request.targetRasM
+  const placement = request.entryRasM ? placeTransducer(sampler, device, aim, request.entryRasM) : proposeEntry(sampler, device, aim)
   let huMin = Infinity
   let huMax = -Infinity
   for (let v = 0; v < ct.data.length; v++) {
@@ -78,7 +89,7 @@ export async function runPlan(request: PlanRequest): Promise<PlanResult> {
     if (hu > huMax) huMax = hu
   }
   const mapping = request.mapping({ huMinInSkull: huMin, huMaxInSkull: huMax })
-  const apexToTarget = Math.hypot(...[0, 1, 2].map((d) => request.targetRasM[d]! - placement.pose.apexRasM[d]!))
+  const apexToTarget = Math.max(...[request.targetRasM, aim].map((p) => Math.hypot(...[0, 1, 2].map((d) => p[d]! - placement.pose.apexRasM[d]!))))
   const domain = buildPlanDomain(ct, segmentation, placement, {
     frequencyHz: device.frequencyHz,
     pointsPerWavelength: request.pointsPerWavelength,
@@ -92,18 +103,22 @@ export async function runPlan(request: PlanRequest): Promise<PlanResult> {
   const source = { frequencyHz: device.frequencyHz, elements: device.elements(REFERENCE_AMPLITUDE_PA, placement.pose.focalDistanceFromApexM) }
   request.onProgress?.('simulating in the head')
   const head = await runSimulation({ grid: domain.grid, medium: domain.medium, source, backend: request.backend, ...(request.signal ? { signal: request.signal } : {}), onProgress: (p) => request.onProgress?.('simulating in the head', p) })
-  request.onProgress?.('simulating in free water')
   const water = request.tissues.water
-  const free = await runSimulation({
-    grid: domain.grid,
-    medium: { soundSpeed: water.soundSpeed, density: water.density, alphaNpM: water.alphaNpM, alphaPower: 2 },
-    source,
-    backend: request.backend,
-    ...(request.signal ? { signal: request.signal } : {}),
-    onProgress: (p) => request.onProgress?.('simulating in free water', p),
-  })
-  let freePeak = 0
-  for (const v of free.amplitudePa) freePeak = Math.max(freePeak, v)
+  const freeKey = JSON.stringify([domain.grid, placement.pose.focalDistanceFromApexM, water])
+  let freePeak = request.freeWaterCache?.get(freeKey) ?? 0
+  if (freePeak === 0) {
+    request.onProgress?.('simulating in free water')
+    const free = await runSimulation({
+      grid: domain.grid,
+      medium: { soundSpeed: water.soundSpeed, density: water.density, alphaNpM: water.alphaNpM, alphaPower: 2 },
+      source,
+      backend: request.backend,
+      ...(request.signal ? { signal: request.signal } : {}),
+      onProgress: (p) => request.onProgress?.('simulating in free water', p),
+    })
+    for (const v of free.amplitudePa) freePeak = Math.max(freePeak, v)
+    request.freeWaterCache?.set(freeKey, freePeak)
+  }
 
   // The solver is linear: run at a reference amplitude, scale to the requested drive.
   const reference = planMetrics({

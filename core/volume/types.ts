@@ -30,6 +30,8 @@ export interface VolumeMeta {
   readonly modality: Modality
   readonly patientName?: string
   readonly patientId?: string
+  /** DICOM DA (YYYYMMDD) as stored. */
+  readonly patientBirthDate?: string
   readonly studyInstanceUid?: string
   readonly seriesInstanceUid?: string
   /** DICOM FrameOfReferenceUID; minted at import for files that carry none (NIfTI, NRRD). */

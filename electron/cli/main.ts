@@ -15,6 +15,9 @@ import { commandExportKwave, commandImportKwave } from './kwave.ts'
 import { commandRegister } from './register.ts'
 import { commandTransducers } from './transducers.ts'
 import { commandPlan } from './plan.ts'
+import { commandThermal } from './thermal.ts'
+import { commandExport, commandImportPose } from './export.ts'
+import { commandDb, commandImport, commandPlanSave, commandPlans } from './db.ts'
 import { SimulationInputError, SimulationNumericalError } from '../../core/solver/errors.ts'
 
 export const EXIT_OK = 0
@@ -29,9 +32,22 @@ const USAGE = `usage:
   tfus export-kwave <scene.json> <input.h5> [--kwave-format 1.2|1.1] [--steps N]
   tfus import-kwave <output.h5> --scene <scene.json> <out.nii.gz>
   tfus register --ct <ct> --mri <t1> --out <transform.json> [--voxel-mm 2] [--init center-of-mass|none] [--accept-low-quality] [--json] [--progress]
-  tfus plan --ct <ct> --target x,y,z [--space ras|lps] [--entry x,y,z] --transducer <id> [--mapping kplan]
-            [--ppw 6] [--backend auto|webgpu|cpu] [--isppa-free-water W/cm2 | --isppa-target W/cm2] --out <dir> [--progress]
+  tfus plan --ct <ct> [--mri <t1> [--registration <transform.json>]] --target x,y,z [--space ras|lps] [--entry x,y,z]
+            --transducer <id> [--mapping kplan] [--ppw 6] [--backend auto|webgpu|cpu]
+            [--isppa-free-water W/cm2 | --isppa-target W/cm2 | --device-setting <value> | --source-amplitude-kpa 60]
+            [--correct-focus [--correct-iterations 3] [--correct-tolerance-mm 1]] --out <dir> [--progress]
+            [--save [--note <text>] [--data-dir <dir>]]   (stores the plan in the plan database, prints its id)
+            (with --mri, target and entry are points on the MRI; they are carried into CT space by registration)
+  tfus thermal <plan-dir> --protocol <protocol.json> [--backend auto|webgpu|cpu] [--absorbed-fraction prestus|babelbrain|full]
+            [--coupling conducting|bath] [--drive-scale 1] [--progress]   (writes temperature_max, cem43, thermal.json)
   tfus transducers [--json]   (built-in + <user data>/transducers/*.json; TFUS_DATA_DIR overrides <user data>)
+  tfus export <plan-dir | id[@version]> --format brainsight|localite|slicer|kplan|nifti|dicom|report --out <file-or-folder>
+            [--space ct|mri] [--coords ras|lps] [--brainsight-version 13|14] [--deidentify]
+  tfus import-pose <file> --format brainsight|localite|slicer [--focal-distance-mm F] [--json]
+  tfus db init|check|backup <dest> [--data-dir <dir>]   (plan database; default folder: $TFUS_DATA_DIR, else the user-data folder)
+  tfus plans list|show <id>[@version] [--json]|approve <id>[@version] --by <name> [--data-dir <dir>]
+  tfus import <image-or-dicom-folder> [--series <SeriesInstanceUID>] [--data-dir <dir>]
+  tfus plan-save <plan-dir> [--note <text>] [--patient-id <id>] [--patient-name <name>] [--data-dir <dir>]
 
 Reads NIfTI (.nii, .nii.gz), NRRD, MHA and DICOM (a file or a folder of series).
 Coordinates are printed in millimetres, LPS (as DICOM and ITK).`
@@ -188,9 +204,23 @@ export async function main(argv: readonly string[], io = { out: (l: string) => c
       case 'register':
         return await commandRegister(parseArgs(rest, ['ct', 'mri', 'out', 'voxel-mm', 'init']), controller.signal, io.out, io.err)
       case 'plan':
-        return await commandPlan(parseArgs(rest, ['ct', 'mri', 'target', 'space', 'entry', 'transducer', 'mapping', 'ppw', 'backend', 'out', 'isppa-free-water', 'isppa-target', 'source-amplitude-kpa', 'pulse-duration-ms', 'prf-hz', 'max-standoff-mm']), controller.signal, io.out, io.err)
+        return await commandPlan(parseArgs(rest, ['ct', 'mri', 'registration', 'target', 'space', 'entry', 'transducer', 'mapping', 'ppw', 'backend', 'out', 'isppa-free-water', 'isppa-target', 'device-setting', 'source-amplitude-kpa', 'pulse-duration-ms', 'prf-hz', 'max-standoff-mm', 'correct-iterations', 'correct-tolerance-mm', 'data-dir', 'note']), controller.signal, io.out, io.err)
+      case 'thermal':
+        return await commandThermal(parseArgs(rest, ['protocol', 'backend', 'absorbed-fraction', 'coupling', 'drive-scale']), controller.signal, io.out, io.err)
       case 'transducers':
         return await commandTransducers(parseArgs(rest, []), io.out)
+      case 'export':
+        return await commandExport(parseArgs(rest, ['format', 'out', 'space', 'coords', 'brainsight-version', 'data-dir']), io.out)
+      case 'import-pose':
+        return await commandImportPose(parseArgs(rest, ['format', 'focal-distance-mm']), io.out)
+      case 'db':
+        return await commandDb(parseArgs(rest, ['data-dir']), io.out, io.err)
+      case 'plans':
+        return await commandPlans(parseArgs(rest, ['data-dir', 'by']), io.out, io.err)
+      case 'import':
+        return await commandImport(parseArgs(rest, ['data-dir', 'series']), io.out, io.err)
+      case 'plan-save':
+        return await commandPlanSave(parseArgs(rest, ['data-dir', 'note', 'patient-id', 'patient-name']), io.out, io.err)
       case undefined:
       case 'help':
       case '--help':

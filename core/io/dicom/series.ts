@@ -658,6 +658,7 @@ export function assembleSeries(files: ReadonlyArray<DicomFile>, opts: AssembleOp
     modality,
     patientName: ds.string(Tag.PatientName) || undefined,
     patientId: ds.string(Tag.PatientID) || undefined,
+    patientBirthDate: ds.string(Tag.PatientBirthDate) || undefined,
     studyInstanceUid: ds.uid(Tag.StudyInstanceUID) || undefined,
     seriesInstanceUid: ds.uid(Tag.SeriesInstanceUID) || undefined,
     frameOfReferenceUid: ds.uid(Tag.FrameOfReferenceUID) || undefined,

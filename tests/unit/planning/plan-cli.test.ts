@@ -26,15 +26,43 @@ describe('tfus plan on the sample CT', () => {
   it('places the ITRUSST bowl, simulates, and the peak lands in the brain past the skull near the target', async () => {
     const out = path.join(dir, 'plan')
     const target = [30, -18, 13.5]
-    const r = await cli(['plan', '--ct', CT, '--target', target.join(','), '--transducer', 'itrusst-bm-bowl', '--ppw', '2', '--backend', 'cpu', '--isppa-free-water', '10', '--out', out])
+    // The target is given on the synthetic T1 (the CT target through the inverse of the T1's
+    // ground-truth transform) and carried back into CT space through that transform file.
+    const truth = JSON.parse(await fs.readFile(path.join(ROOT, 'resources/samples/cranium-synthetic-t1.transform.json'), 'utf8'))
+    const m = truth.matrix_ras_mm as number[][]
+    const t = [0, 1, 2].map((r) => target[r]! - m[r]![3]!)
+    const targetMri = [0, 1, 2].map((c) => m[0]![c]! * t[0]! + m[1]![c]! * t[1]! + m[2]![c]! * t[2]!)
+    const dataDir = path.join(dir, 'db')
+    const r = await cli([
+      'plan', '--ct', CT, '--mri', path.join(ROOT, 'resources/samples/cranium-synthetic-t1.nii.gz'),
+      '--registration', path.join(ROOT, 'resources/samples/cranium-synthetic-t1.transform.json'), '--target', targetMri.join(','),
+      '--transducer', 'itrusst-bm-bowl', '--ppw', '2', '--backend', 'cpu', '--isppa-free-water', '10',
+      '--correct-focus', '--correct-iterations', '1', '--correct-tolerance-mm', '0.2',
+      '--out', out, '--save', '--data-dir', dataDir,
+    ])
     expect(r.code, r.err).toBe(0)
+    expect(r.out).toMatch(/plan id: 1 \(version 1\)/)
     expect(r.out).toMatch(/below 6/)
-    for (const f of ['pressure.nii.gz', 'pressure_sim.nii.gz', 'focal_6db.nii.gz', 'medium/sound_speed.nii.gz', 'medium/density.nii.gz', 'medium/alpha_db_cm.nii.gz', 'plan.json', 'metrics.json']) {
+    for (const f of ['ct.nii.gz', 'medium/tissue.nii.gz', 'pressure.nii.gz', 'pressure_sim.nii.gz', 'focal_6db.nii.gz', 'medium/sound_speed.nii.gz', 'medium/density.nii.gz', 'medium/alpha_db_cm.nii.gz', 'plan.json', 'metrics.json']) {
       await expect(fs.stat(path.join(out, f))).resolves.toBeTruthy()
     }
     const metrics = JSON.parse(await fs.readFile(path.join(out, 'metrics.json'), 'utf8'))
     const plan = JSON.parse(await fs.readFile(path.join(out, 'plan.json'), 'utf8'))
     expect(plan.pose.transducer_to_ras).toHaveLength(16)
+    for (let d = 0; d < 3; d++) expect(plan.target_ras_m[d] * 1000).toBeCloseTo(target[d]!, 6)
+    expect(plan.registration.target_mri_ras_m.map((v: number) => v * 1000)).toEqual(targetMri.map((v) => expect.closeTo(v, 9)))
+    expect(plan.registration.method).toMatch(/transform file/)
+    expect(r.out).toMatch(/on the MRI ->/)
+    // One focus-correction iteration (the coarse grid leaves more than 0.2 mm of shift): the
+    // stored residual is the stored metrics' shift, never worse than before, and a changed
+    // residual comes with a moved transducer.
+    const fc = plan.focus_correction
+    expect(fc.iterations).toBe(1)
+    expect(fc.initial_shift_m).toBeGreaterThan(0.0002)
+    expect(fc.residual_m).toBeLessThanOrEqual(fc.initial_shift_m)
+    expect(metrics.focal_shift_length_m).toBeCloseTo(fc.residual_m, 12)
+    if (fc.residual_m < fc.initial_shift_m) expect(plan.pose.transducer_to_ras).not.toEqual(fc.initial_pose.transducer_to_ras)
+    expect(r.out).toMatch(/focus correction: 1 iteration/)
     expect(metrics.flags.thermal).toBe('not assessed')
     // Free-water Isppa of 10 W/cm2 sets the drive: the free-water peak is sqrt(2 rho c I).
     expect(metrics.free_water_peak_pa).toBeCloseTo(Math.sqrt(2 * 1.5e6 * 1e5), -2)
@@ -65,5 +93,23 @@ describe('tfus plan on the sample CT', () => {
     }
     expect(skullDepth).toBeGreaterThan(0)
     expect(depth(peakRas)).toBeGreaterThan(skullDepth + 0.003)
+    // The stored plan exported as DICOM for navigation: same world geometry as pressure.nii.gz
+    // (compared voxel by voxel through world coordinates, since the left-handed CT grid is
+    // written as a right-handed series) and the planning image's FrameOfReferenceUID.
+    const exported = await cli(['export', '1', '--format', 'dicom', '--out', path.join(dir, 'dicom'), '--data-dir', dataDir])
+    expect(exported.code, exported.err).toBe(0)
+    const series = await fs.readdir(path.join(dir, 'dicom'), { recursive: true })
+    const pressureDir = path.join(dir, 'dicom', path.dirname(series.find((f) => /pressure/i.test(String(f)) && /\.dcm$/.test(String(f)))! as string))
+    const dicomPressure = await readVolume(pressureDir)
+    expect(dicomPressure.meta.frameOfReferenceUid).toBe(plan.ct.frame_of_reference_uid)
+    expect(plan.ct.frame_of_reference_uid).toBe(ct.meta.frameOfReferenceUid)
+    expect([...dicomPressure.dims].sort()).toEqual([...pressure.dims].sort())
+    const dq = worldToVoxel(dicomPressure, rasToLps(peakRas)).map(Math.round)
+    const dIndex = dq[0]! + dicomPressure.dims[0] * (dq[1]! + dicomPressure.dims[1] * dq[2]!)
+    expect(Math.abs(dicomPressure.data[dIndex]! - pressure.data[peakIndex]!)).toBeLessThan(1e-4 * metrics.peak_pressure_pa + 1)
+
+    const labels = await readVolume(path.join(out, 'medium/tissue.nii.gz'), { modality: 'OT' })
+    const counts = [0, 1, 2, 3].map((l) => labels.data.filter((v) => v === l).length)
+    expect(counts.every((c) => c > 0), `water, skin, skull, brain voxels: ${counts.join(', ')}`).toBe(true)
   }, 900_000)
 })

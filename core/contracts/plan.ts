@@ -1,0 +1,154 @@
+/**
+ * The plan record shared by the planner (`tfus plan`), the plan database, the exports, the
+ * thermal model and the app: the JSON written as `plan.json` and `metrics.json` in a plan folder.
+ * One schema, validated wherever a plan crosses a boundary (file, database, IPC).
+ *
+ * Units: SI (m, s, Pa, W/m2, Hz). Points are patient RAS in metres unless a name says otherwise.
+ * Poses are row-major 4x4 matrices from transducer coordinates (origin at the bowl apex, +z along
+ * the beam toward the focus, metres) to patient RAS (metres).
+ */
+import { z } from 'zod'
+
+export const vec3 = z.tuple([z.number(), z.number(), z.number()]).readonly()
+export const mat4RowMajor = z.array(z.number()).length(16)
+
+export const imageRef = z.object({
+  /** Path or folder the image was read from, as the user gave it. */
+  source: z.string(),
+  frame_of_reference_uid: z.string().nullable(),
+  series_instance_uid: z.string().nullable(),
+  study_instance_uid: z.string().nullable().optional(),
+})
+
+/** Identity as read from the planning image's header (DICOM); null where the image has none (NIfTI). */
+export const patientRecord = z.object({
+  name: z.string().nullable(),
+  id: z.string().nullable(),
+  birth_date: z.string().nullable(),
+})
+
+export const poseRecord = z.object({
+  transducer_to_ras: mat4RowMajor,
+  convention: z.string(),
+  apex_ras_m: vec3,
+  axis_ras: vec3,
+  standoff_m: z.number(),
+  focal_distance_from_apex_m: z.number(),
+})
+
+export const driveRecord = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('source'), amplitudePa: z.number().positive(), source_amplitude_pa: z.number() }),
+  z.object({ kind: z.literal('isppa-free-water'), wPerM2: z.number().positive(), source_amplitude_pa: z.number() }),
+  z.object({ kind: z.literal('isppa-target'), wPerM2: z.number().positive(), source_amplitude_pa: z.number() }),
+  /** A console setting times the unit's calibration factor (transducer file) gives the source pressure. */
+  z.object({ kind: z.literal('device-setting'), setting: z.number().positive(), setting_unit: z.string(), pa_per_unit: z.number().positive(), calibration_source: z.string(), source_amplitude_pa: z.number() }),
+])
+
+export const protocolRecord = z.object({
+  pulse_duration_s: z.number().positive(),
+  prf_hz: z.number().positive(),
+  train_duty_cycle: z.number().gt(0).lte(1),
+})
+
+export const registrationRecord = z.object({
+  mri: imageRef,
+  /** MRI RAS (m) to CT RAS (m), row-major 4x4. */
+  mri_ras_to_ct_ras: mat4RowMajor,
+  method: z.string(),
+  /** The target as the user gave it on the MRI (RAS, m). */
+  target_mri_ras_m: vec3,
+})
+
+export const focusCorrectionRecord = z.object({
+  /** The pose before correction; `pose` holds the corrected one, which exports carry. */
+  initial_pose: poseRecord,
+  iterations: z.number().int().nonnegative(),
+  /** Distance from the simulated intracranial peak to the target after correction [m]. */
+  residual_m: z.number().nonnegative(),
+  /** Before correction [m]. */
+  initial_shift_m: z.number().nonnegative(),
+  /** Annular arrays: the focal distance the rings were re-steered to [m]. */
+  steered_focal_distance_m: z.number().nullable(),
+})
+
+export const planRecord = z.object({
+  software: z.string(),
+  patient: patientRecord.optional(),
+  ct: imageRef,
+  target_ras_m: vec3,
+  entry_ras_m: vec3.nullable(),
+  entry_proposed: z.boolean(),
+  transducer: z.object({ id: z.string(), frequency_hz: z.number().positive(), source_file: z.string() }),
+  pose: poseRecord,
+  mapping: z.object({ id: z.string(), citation: z.string() }),
+  simulation: z.object({
+    ppw: z.number().positive(),
+    grid_size: z.array(z.number().int()).length(3),
+    spacing_m: z.number().positive(),
+    backend: z.string(),
+    device: z.string(),
+    /** Version of the acoustic solver that produced the fields (older plans lack it: use `software`). */
+    solver_version: z.string().optional(),
+  }),
+  drive: driveRecord,
+  protocol: protocolRecord,
+  registration: registrationRecord.nullable(),
+  focus_correction: focusCorrectionRecord.nullable().default(null),
+  wall_s: z.number(),
+})
+export type PlanRecord = z.infer<typeof planRecord>
+
+const widths = z.object({ axial: z.number(), lateral1: z.number(), lateral2: z.number() })
+
+export const planMetricsRecord = z.object({
+  peak_pressure_pa: z.number(),
+  peak_position_ras_m: vec3,
+  target_ras_m: vec3,
+  focal_shift_m: vec3,
+  focal_shift_length_m: z.number(),
+  fwhm_3db_m: widths,
+  fwhm_6db_m: widths,
+  volume_6db_m3: z.number(),
+  isppa_w_m2: z.number(),
+  ispta_w_m2: z.number(),
+  duty_cycle: z.number(),
+  mi: z.number(),
+  mi_tc: z.number(),
+  tic: z.number(),
+  free_water_peak_pa: z.number(),
+  insertion_loss_db: z.number(),
+  skull_thickness_m: z.number(),
+  incidence_angle_deg: z.number(),
+  exit_plane_to_target_m: z.number(),
+  ppw: z.number(),
+  source_amplitude_pa: z.number(),
+  warnings: z.array(z.string()),
+  flags: z.object({ mechanical: z.string(), thermal: z.string() }),
+})
+export type PlanMetricsRecord = z.infer<typeof planMetricsRecord>
+
+/**
+ * Files of a plan folder. Volumes are NIfTI; the first three are on the CT grid (they overlay the
+ * CT), the rest on the beam-aligned simulation grid.
+ */
+export const PLAN_FILES = {
+  plan: 'plan.json',
+  metrics: 'metrics.json',
+  /** The planning CT as read (so a stored plan is self-contained; reports draw it). */
+  ct: 'ct.nii.gz',
+  pressureCt: 'pressure.nii.gz',
+  focalMaskCt: 'focal_6db.nii.gz',
+  pressureSim: 'pressure_sim.nii.gz',
+  soundSpeed: 'medium/sound_speed.nii.gz',
+  density: 'medium/density.nii.gz',
+  alphaDbCm: 'medium/alpha_db_cm.nii.gz',
+  /** uint8 labels on the simulation grid, see TISSUE_LABELS. */
+  tissue: 'medium/tissue.nii.gz',
+  /** Written by the thermal model when a protocol is given. */
+  temperatureMax: 'temperature_max.nii.gz',
+  cem43: 'cem43.nii.gz',
+  thermal: 'thermal.json',
+} as const
+
+/** Labels of `medium/tissue.nii.gz`. Skin is the head's soft tissue outside the skull. */
+export const TISSUE_LABELS = { water: 0, skin: 1, skull: 2, brain: 3 } as const

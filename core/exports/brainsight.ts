@@ -1,0 +1,158 @@
+/**
+ * Brainsight target/trajectory `.txt` (format versions 13 and 14). Layout, axes and sources:
+ * brainsight.md beside this file.
+ */
+import { ImportError } from '../io/errors.ts'
+import type { Vec3 } from '../volume/types.ts'
+import { brainsightToPose, poseToBrainsight } from './conventions.ts'
+import { formatExact, orthonormalize, parseNumber, ROTATION_TOLERANCE, ROUNDING_DEFECT, rotationDefect } from './matrix.ts'
+import type { ExportProvenance, ImportedNavigation, PoseEntry } from './types.ts'
+
+export type BrainsightVersion = 13 | 14
+
+/** The coordinate-system line we write: scanner RAS of the NIfTI, named per format version. */
+export function brainsightCoordinateSystem(version: BrainsightVersion): string {
+  // v14 (Brainsight 2.5.3+) says which NIfTI transform was used: "S" = sform (formats.md §3.2).
+  return version === 14 ? 'NIfTI:S:Scanner' : 'NIfTI:Scanner'
+}
+
+const MATRIX_COLUMNS = ['m0n0', 'm0n1', 'm0n2', 'm1n0', 'm1n1', 'm1n2', 'm2n0', 'm2n1', 'm2n2'] as const
+const TARGET_HEADER = ['Target Name', 'Loc. X', 'Loc. Y', 'Loc. Z', ...MATRIX_COLUMNS]
+const APEX_KEY = 'TFUS apex to location (mm)'
+
+/** Brainsight separates columns by tabs and values by semicolons; keep names free of both and of line breaks. */
+function cleanName(name: string): string {
+  const s = name.replace(/[\t\r\n;]+/g, ' ').trim()
+  return s === '' ? 'target' : s
+}
+
+function cleanHeaderValue(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ')
+}
+
+/**
+ * The file text: one target row per pose. Loc = the pose's geometric focus (apex + focal
+ * distance along the beam) in NIfTI scanner RAS mm; m0..m2 = Brainsight's axes (z out of the
+ * head). Header lines starting "# TFUS" record the apex offset (so our reader recovers the apex
+ * exactly) and where the pose came from.
+ */
+export function writeBrainsight(poses: readonly PoseEntry[], version: BrainsightVersion, provenance: ExportProvenance): string {
+  if (poses.length === 0) throw new Error('writeBrainsight: no pose to write')
+  const lines = [
+    `# Version: ${version}`,
+    `# Coordinate system: ${brainsightCoordinateSystem(version)}`,
+    `# Created by: ${cleanHeaderValue(provenance.software)}`,
+    '# Units: millimetres, degrees, milliseconds, and microvolts',
+    '# Encoding: UTF-8',
+    '# Notes: Each column is delimited by a tab. Each value within a column is delimited by a semicolon.',
+    '# TFUS location: the geometric focus of the transducer (bowl apex + focal distance along the beam); z axis points out of the head',
+    `# TFUS pose: ${cleanHeaderValue(provenance.poseNote)}`,
+    ...poses.map((p) => `# ${APEX_KEY}: ${cleanName(p.name)}=${formatExact(p.focalDistanceM * 1000)}`),
+    `# ${TARGET_HEADER.join('\t')}`,
+  ]
+  for (const p of poses) {
+    const b = poseToBrainsight(p.transducerToRas, p.focalDistanceM)
+    // mXnY is component Y of axis X: axis X is column X of the pose.
+    const axes = [0, 1, 2].flatMap((axis) => [0, 1, 2].map((comp) => b[4 * comp + axis]!))
+    lines.push([cleanName(p.name), b[3]!, b[7]!, b[11]!, ...axes].map((v) => (typeof v === 'number' ? formatExact(v) : v)).join('\t'))
+  }
+  return lines.join('\n') + '\n'
+}
+
+/** Coordinate systems that are the NIfTI's own world (RAS mm); anything else needs the image. */
+function nativeNiftiRas(system: string): 'scanner' | 'aligned' | undefined {
+  const s = system.trim().toLowerCase()
+  if (s === 'nifti:scanner' || s === 'nifti:s:scanner' || s === 'nifti:q:scanner') return 'scanner'
+  if (s === 'nifti:aligned' || s === 'nifti:s:aligned' || s === 'nifti:q:aligned') return 'aligned'
+  return undefined
+}
+
+export interface BrainsightReadOptions {
+  /**
+   * Apex -> location distance [m] for rows whose file does not record it (files from Brainsight
+   * itself or BabelBrain put the trajectory tip at the target). Without it such rows give a pose
+   * whose origin is the file's location, with a warning.
+   */
+  readonly focalDistanceM?: number
+}
+
+/** Reads targets and samples; every row is a point, rows with a full orientation are also poses. */
+export function readBrainsight(text: string, file: string, options: BrainsightReadOptions = {}): ImportedNavigation {
+  const fail = (problem: string) => new ImportError('corrupt-header', file, problem)
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/)
+  const header = new Map<string, string>()
+  const apexOffsetsMm = new Map<string, number>()
+  let columns: string[] | undefined
+  const rows: Array<{ cells: string[]; columns: string[]; line: number }> = []
+  const warnings: string[] = []
+  lines.forEach((raw, index) => {
+    const line = raw.replace(/\s+$/, '')
+    if (line === '') return
+    if (line.startsWith('#')) {
+      const body = line.replace(/^#\s?/, '')
+      // A section starts with its column line: "Target Name\t…", "Sample Name\t…", "Session Name\t…".
+      if (/^[A-Za-z. ]+ Name\t/.test(body)) {
+        columns = body.startsWith('Target Name\t') || body.startsWith('Sample Name\t') ? body.split('\t') : []
+        return
+      }
+      const colon = body.indexOf(':')
+      if (colon > 0) {
+        const key = body.slice(0, colon).trim()
+        const value = body.slice(colon + 1).trim()
+        if (key === APEX_KEY) {
+          const eq = value.lastIndexOf('=')
+          if (eq > 0) apexOffsetsMm.set(value.slice(0, eq), parseNumber(value.slice(eq + 1), file, `line ${index + 1}`))
+        } else header.set(key, value)
+      }
+      return
+    }
+    if (!columns) throw fail(`line ${index + 1}: data before a "# Target Name" or "# Sample Name" header line`)
+    // Rows of other sections (sessions) carry no target.
+    if (columns.length > 0) rows.push({ cells: line.split('\t'), columns, line: index + 1 })
+  })
+  if (!header.has('Version')) throw fail('no "# Version:" line: not a Brainsight export')
+  const system = header.get('Coordinate system') ?? ''
+  const kind = nativeNiftiRas(system)
+  if (!kind) {
+    throw fail(`coordinate system "${system}" is not supported: export from Brainsight with "NIfTI:Scanner" (v13) or "NIfTI:S:Scanner"/"NIfTI:Q:Scanner" (v14) so the coordinates are the image's own RAS`)
+  }
+  const encoding = header.get('Encoding')
+  if (encoding !== undefined && encoding.toUpperCase() !== 'UTF-8') throw fail(`encoding "${encoding}" is not supported: export as UTF-8`)
+  if (rows.length === 0) throw fail('no target or sample rows')
+  if (kind === 'aligned') warnings.push(`coordinates are in the NIfTI's aligned-anatomy space ("${system}"): they match the plan only if Brainsight loaded the plan's image with the same transform`)
+  const targets: ImportedNavigation['targetsRasM'] = []
+  const poses: Array<{ name: string; transducerToRas: number[] }> = []
+  for (const row of rows) {
+    const get = (name: string) => {
+      const i = row.columns.indexOf(name)
+      return i < 0 ? undefined : row.cells[i]
+    }
+    const name = get('Target Name') ?? get('Sample Name') ?? `row ${row.line}`
+    const where = (what: string) => `line ${row.line} (${name}) ${what}`
+    if (['Loc. X', 'Loc. Y', 'Loc. Z'].some((c) => get(c)?.trim() === '(null)')) {
+      warnings.push(`${name}: no location, skipped`)
+      continue
+    }
+    const loc: Vec3 = [parseNumber(get('Loc. X'), file, where('Loc. X')), parseNumber(get('Loc. Y'), file, where('Loc. Y')), parseNumber(get('Loc. Z'), file, where('Loc. Z'))]
+    targets.push({ name, rasM: [loc[0] / 1000, loc[1] / 1000, loc[2] / 1000] })
+    const values = MATRIX_COLUMNS.map((c) => get(c))
+    if (values.some((v) => v === undefined || v.trim() === '' || v.trim() === '(null)')) continue
+    const m = MATRIX_COLUMNS.map((c, i) => parseNumber(values[i], file, where(c)))
+    // mXnY: component Y of axis X -> pose column X, row Y.
+    let b = [m[0]!, m[3]!, m[6]!, loc[0], m[1]!, m[4]!, m[7]!, loc[1], m[2]!, m[5]!, m[8]!, loc[2], 0, 0, 0, 1]
+    const defect = rotationDefect(b)
+    if (defect.orthogonality > ROTATION_TOLERANCE || defect.determinant < 0) {
+      throw fail(`line ${row.line} (${name}): the axes m0..m2 are not a rotation (orthogonality error ${defect.orthogonality.toExponential(1)}, determinant ${defect.determinant.toFixed(3)})`)
+    }
+    if (defect.orthogonality > ROUNDING_DEFECT) {
+      b = orthonormalize(b)
+      warnings.push(`${name}: axes printed with few decimals (orthogonality error ${defect.orthogonality.toExponential(1)}), replaced by the nearest rotation`)
+    }
+    const recordedMm = apexOffsetsMm.get(name)
+    const focalM = recordedMm !== undefined ? recordedMm / 1000 : options.focalDistanceM
+    if (focalM === undefined) warnings.push(`${name}: the file does not say how far the transducer apex is from the location; the pose's origin is the location itself (pass the transducer's focal distance to place the apex)`)
+    poses.push({ name, transducerToRas: brainsightToPose(b, focalM) })
+  }
+  if (targets.length === 0) throw fail('no target or sample with a location')
+  return { format: 'brainsight', targetsRasM: targets, poses, warnings }
+}

@@ -1,0 +1,319 @@
+/**
+ * DICOM for navigation systems that only take DICOM: the pressure amplitude as a derived MR
+ * Image Storage series and the -6 dB focal region as a DICOM Segmentation (SEG), both in the
+ * planning image's Frame of Reference, written with dcmjs. Why these SOP classes, and the
+ * attribute list: dicom.md beside this file.
+ *
+ * Geometry is taken from the volume exactly as the CT series writer does (core/io/dicom/writer.ts):
+ * ImagePositionPatient per slice = origin + k * spacing_k * direction column 2 (LPS, mm);
+ * ImageOrientationPatient = direction columns 0 and 1; PixelSpacing = [row spacing (j), column
+ * spacing (i)]. DS values are printed with `formatDS` (at most 16 characters, full precision
+ * when it fits).
+ */
+import { data as dcmjsData, type NaturalizedDataset } from 'dcmjs'
+import { formatDS, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../io/dicom/writer.ts'
+import { contentUid, isValidUid } from '../io/dicom/uid.ts'
+import { ImportError } from '../io/errors.ts'
+import { flipAxis, isRightHanded } from '../volume/reorient.ts'
+import type { Volume } from '../volume/types.ts'
+
+export const MR_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.4'
+export const SEGMENTATION_STORAGE = '1.2.840.10008.5.1.4.1.1.66.4'
+const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1'
+
+export interface DicomPatient {
+  /** DICOM PN (family^given); empty when de-identified or unknown. */
+  readonly name: string
+  readonly id: string
+  /** DA (YYYYMMDD) or empty. */
+  readonly birthDate: string
+}
+
+export interface DicomExportOptions {
+  readonly patient: DicomPatient
+  /** Study of the planning image when known, so the overlay files under the same study. */
+  readonly studyInstanceUid: string
+  /** The planning image's FrameOfReferenceUID: the one thing the navigation system needs to overlay without registration. */
+  readonly frameOfReferenceUid: string
+  /** Bytes that identify this export (plan.json + options): seed of every UID, so re-exporting gives the same UIDs. */
+  readonly uidSeed: Uint8Array
+  /** Software name and version (Manufacturer model, SoftwareVersions). */
+  readonly software: string
+  /** One line: pose provenance (focus correction or not); goes into the descriptions. */
+  readonly poseNote: string
+  /** DA and TM of the export, for ContentDate/ContentTime. */
+  readonly contentDate: string
+  readonly contentTime: string
+  readonly seriesNumber?: number
+  /** Patient name, ID and birth date removed: says so in PatientIdentityRemoved (PS3.15 §E.1.1). */
+  readonly deidentified?: boolean
+}
+
+export interface DicomFileOut {
+  readonly name: string
+  readonly bytes: Uint8Array
+}
+
+export interface DicomExport {
+  readonly pressureSeries: DicomFileOut[]
+  readonly pressureSeriesUid: string
+  readonly seg: DicomFileOut
+  readonly segSeriesUid: string
+  /** Pa per stored unit (RescaleSlope). */
+  readonly rescaleSlopePa: number
+  /** The input grid was left-handed and its slice axis was reversed (see writePlanDicom). */
+  readonly sliceAxisReversed: boolean
+}
+
+function fail(problem: string): ImportError {
+  return new ImportError('write-failed', 'DICOM export', problem)
+}
+
+interface SliceGeometry {
+  readonly iop: string[]
+  readonly pixelSpacing: string[]
+  readonly sliceThickness: string
+  readonly ipp: (k: number) => string[]
+}
+
+function sliceGeometry(volume: Volume): SliceGeometry {
+  const d = volume.direction
+  const col = (c: number): [number, number, number] => [d[c]!, d[3 + c]!, d[6 + c]!]
+  const unit = (v: [number, number, number]) => {
+    const n = Math.hypot(...v)
+    return v.map((x) => x / n)
+  }
+  const row = unit(col(0))
+  const column = unit(col(1))
+  const dotRC = row[0]! * column[0]! + row[1]! * column[1]! + row[2]! * column[2]!
+  if (Math.abs(dotRC) > 1e-6) throw fail('the volume has a sheared slice plane, which ImageOrientationPatient cannot express')
+  const axis = col(2)
+  const [sx, sy, sz] = volume.spacingM
+  return {
+    iop: [...row, ...column].map(formatDS),
+    // PS3.3 §10.7.1.3: row spacing (between rows, along j) first.
+    pixelSpacing: [formatDS(sy * 1000), formatDS(sx * 1000)],
+    sliceThickness: formatDS(sz * 1000),
+    ipp: (k) => [0, 1, 2].map((r) => formatDS((volume.originM[r]! + k * sz * axis[r]!) * 1000)),
+  }
+}
+
+function part10(sopClass: string, sopInstance: string, dataset: NaturalizedDataset): Uint8Array {
+  const meta = dcmjsData.DicomMetaDictionary.denaturalizeDataset({
+    FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
+    MediaStorageSOPClassUID: sopClass,
+    MediaStorageSOPInstanceUID: sopInstance,
+    TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
+    ImplementationClassUID: IMPLEMENTATION_CLASS_UID,
+    ImplementationVersionName: IMPLEMENTATION_VERSION_NAME,
+  })
+  const dict = new dcmjsData.DicomDict(meta)
+  dict.dict = dcmjsData.DicomMetaDictionary.denaturalizeDataset(dataset)
+  return new Uint8Array(dict.write())
+}
+
+const clip = (s: string, n: number) => (s.length <= n ? s : s.slice(0, n))
+
+function commonModules(opts: DicomExportOptions, modality: string, seriesUid: string, seriesNumber: number, description: string): NaturalizedDataset {
+  return {
+    SpecificCharacterSet: 'ISO_IR 192',
+    StudyDate: '',
+    StudyTime: '',
+    AccessionNumber: '',
+    Modality: modality,
+    Manufacturer: 'TFUS Planner',
+    ReferringPhysicianName: '',
+    SeriesDescription: clip(description, 64),
+    ManufacturerModelName: clip(opts.software, 64),
+    PatientName: opts.patient.name,
+    PatientID: clip(opts.patient.id, 64),
+    PatientBirthDate: opts.patient.birthDate,
+    PatientSex: '',
+    ...(opts.deidentified ? { PatientIdentityRemoved: 'YES', DeidentificationMethod: 'TFUS Planner --deidentify: patient name, ID and birth date removed' } : {}),
+    StudyInstanceUID: opts.studyInstanceUid,
+    SeriesInstanceUID: seriesUid,
+    StudyID: '',
+    SeriesNumber: String(seriesNumber),
+    FrameOfReferenceUID: opts.frameOfReferenceUid,
+    PositionReferenceIndicator: '',
+    ContentDate: opts.contentDate,
+    ContentTime: opts.contentTime,
+  }
+}
+
+/**
+ * The pressure series (one MR Image Storage file per k-slice, unsigned 16-bit with RescaleSlope
+ * in Pa) and the SEG of `focalMask` (non-zero = inside), which must share the pressure's grid.
+ */
+export async function writePlanDicom(pressureIn: Volume, focalMaskIn: Volume, opts: DicomExportOptions): Promise<DicomExport> {
+  // A DICOM series is always right-handed (slice normal = row x column), so a left-handed grid
+  // (e.g. a CT stored bottom-up, LAS) is written with its slice axis reversed: every voxel keeps
+  // its place in the world, and readers get the same voxel centres in right-handed order.
+  const flipped = !isRightHanded(pressureIn.direction)
+  const pressure = flipped ? flipAxis(pressureIn, 2) : pressureIn
+  const focalMask = flipped ? flipAxis(focalMaskIn, 2) : focalMaskIn
+  const [nx, ny, nz] = pressure.dims
+  if (nx > 65535 || ny > 65535) throw fail(`slices of ${nx}x${ny} exceed DICOM's 65535 rows/columns`)
+  if (focalMaskIn.dims.some((n, i) => n !== pressureIn.dims[i]) || focalMaskIn.direction.some((d, i) => Math.abs(d - pressureIn.direction[i]!) > 1e-9)) throw fail(`the focal mask grid (${focalMaskIn.dims.join('x')}) differs from the pressure grid (${pressureIn.dims.join('x')})`)
+  for (const [label, uid] of [['StudyInstanceUID', opts.studyInstanceUid], ['FrameOfReferenceUID', opts.frameOfReferenceUid]] as const) {
+    if (!isValidUid(uid)) throw fail(`${label} "${uid}" is not a valid UID`)
+  }
+  const uid = (label: string) => contentUid(opts.uidSeed, label)
+  const seriesNumber = opts.seriesNumber ?? 901
+  const geometry = sliceGeometry(pressure)
+  const pressureSeriesUid = await uid('pressure-series')
+  const segSeriesUid = await uid('focal-seg-series')
+
+  let max = 0
+  for (let i = 0; i < pressure.data.length; i++) {
+    const v = pressure.data[i]!
+    if (Number.isFinite(v) && v > max) max = v
+  }
+  // Stored = round(p / slope) over the full unsigned 16-bit range; the slope is printed first so
+  // quantisation uses exactly what a reader applies.
+  const slopeText = formatDS(max > 0 ? max / 65535 : 1)
+  const slope = Number(slopeText)
+  const description = `TFUS pressure amplitude [Pa]`
+  const derivation = `Simulated acoustic pressure amplitude in Pa (stored value x RescaleSlope) of a transcranial ultrasound plan. ${opts.poseNote}`
+  const perSlice = nx * ny
+  const pressureFiles: DicomFileOut[] = []
+  const sopUids: string[] = []
+  for (let k = 0; k < nz; k++) {
+    const sop = await uid(`pressure-sop-${k}`)
+    sopUids.push(sop)
+    const pixels = new Uint16Array(perSlice)
+    for (let i = 0; i < perSlice; i++) {
+      const v = pressure.data[k * perSlice + i]!
+      const q = Number.isFinite(v) && v > 0 ? Math.round(v / slope) : 0
+      pixels[i] = q > 65535 ? 65535 : q
+    }
+    const ds: NaturalizedDataset = {
+      ...commonModules(opts, 'MR', pressureSeriesUid, seriesNumber, description),
+      ImageType: ['DERIVED', 'SECONDARY', 'OTHER'],
+      SOPClassUID: MR_IMAGE_STORAGE,
+      SOPInstanceUID: sop,
+      DerivationDescription: clip(derivation, 1024),
+      ImageComments: clip(`Not an MR image: simulated pressure amplitude [Pa]. ${opts.poseNote}`, 10240),
+      // MR Image module type 1/2 attributes (PS3.3 §C.8.3.1); "RM" = research mode.
+      ScanningSequence: 'RM',
+      SequenceVariant: 'NONE',
+      ScanOptions: '',
+      MRAcquisitionType: '3D',
+      SliceThickness: geometry.sliceThickness,
+      EchoTime: '',
+      EchoTrainLength: '',
+      SoftwareVersions: clip(opts.software, 64),
+      InstanceNumber: String(k + 1),
+      ImagePositionPatient: geometry.ipp(k),
+      ImageOrientationPatient: geometry.iop,
+      SamplesPerPixel: 1,
+      PhotometricInterpretation: 'MONOCHROME2',
+      Rows: ny,
+      Columns: nx,
+      PixelSpacing: geometry.pixelSpacing,
+      BitsAllocated: 16,
+      BitsStored: 16,
+      HighBit: 15,
+      PixelRepresentation: 0,
+      WindowCenter: formatDS(max / 2),
+      WindowWidth: formatDS(max > 0 ? max : 1),
+      RescaleIntercept: '0',
+      RescaleSlope: slopeText,
+      RescaleType: 'Pa',
+      PixelData: [pixels.buffer],
+      _vrMap: { PixelData: 'OW' },
+    }
+    pressureFiles.push({ name: `MR${String(k + 1).padStart(Math.max(4, String(nz).length), '0')}.dcm`, bytes: part10(MR_IMAGE_STORAGE, sop, ds) })
+  }
+
+  // SEG: one BINARY frame per slice, bits packed continuously across frames (PS3.5 §8.1.1,
+  // PS3.3 §C.8.20.2.1: BitsAllocated 1), least significant bit first.
+  const totalBits = perSlice * nz
+  const packed = new Uint8Array(Math.ceil(totalBits / 8) + (Math.ceil(totalBits / 8) % 2))
+  let inside = 0
+  for (let v = 0; v < totalBits; v++) {
+    if (focalMask.data[v]! !== 0) {
+      packed[v >> 3]! |= 1 << (v & 7)
+      inside++
+    }
+  }
+  const segSop = await uid('focal-seg-sop')
+  const dimensionOrganizationUid = await uid('focal-seg-dimension-organization')
+  const segCode = { CodeValue: 'FOCAL6DB', CodingSchemeDesignator: '99TFUS', CodeMeaning: '-6 dB focal region' }
+  const seg: NaturalizedDataset = {
+    ...commonModules(opts, 'SEG', segSeriesUid, seriesNumber + 1, 'TFUS -6 dB focal region'),
+    ImageType: ['DERIVED', 'PRIMARY'],
+    SOPClassUID: SEGMENTATION_STORAGE,
+    SOPInstanceUID: segSop,
+    DeviceSerialNumber: '0',
+    SoftwareVersions: clip(opts.software, 64),
+    InstanceNumber: '1',
+    ImageComments: clip(`Simulated -6 dB focal region of a transcranial ultrasound plan. ${opts.poseNote}`, 10240),
+    ContentLabel: 'FOCAL_6DB',
+    ContentDescription: clip(`Simulated -6 dB focal region (pressure >= half the peak). ${opts.poseNote}`, 64),
+    ContentCreatorName: '',
+    SamplesPerPixel: 1,
+    PhotometricInterpretation: 'MONOCHROME2',
+    Rows: ny,
+    Columns: nx,
+    BitsAllocated: 1,
+    BitsStored: 1,
+    HighBit: 0,
+    PixelRepresentation: 0,
+    LossyImageCompression: '00',
+    SegmentationType: 'BINARY',
+    NumberOfFrames: String(nz),
+    DimensionOrganizationSequence: [{ DimensionOrganizationUID: dimensionOrganizationUid }],
+    DimensionIndexSequence: [
+      // (0062,000B) ReferencedSegmentNumber in (0062,000A) SegmentIdentificationSequence.
+      { DimensionOrganizationUID: dimensionOrganizationUid, DimensionIndexPointer: 0x0062000b, FunctionalGroupPointer: 0x0062000a, DimensionDescriptionLabel: 'ReferencedSegmentNumber' },
+      // (0020,0032) ImagePositionPatient in (0020,9113) PlanePositionSequence.
+      { DimensionOrganizationUID: dimensionOrganizationUid, DimensionIndexPointer: 0x00200032, FunctionalGroupPointer: 0x00209113, DimensionDescriptionLabel: 'ImagePositionPatient' },
+    ],
+    SegmentSequence: [
+      {
+        SegmentNumber: 1,
+        SegmentLabel: '-6 dB focal region',
+        SegmentDescription: clip(`${inside} voxels at or above half the simulated peak pressure`, 64),
+        SegmentAlgorithmType: 'CALCULATED',
+        SegmentAlgorithmName: clip(opts.software, 64),
+        SegmentedPropertyCategoryCodeSequence: [segCode],
+        SegmentedPropertyTypeCodeSequence: [segCode],
+        RecommendedDisplayCIELabValue: [53534, 53255, 41948],
+      },
+    ],
+    ReferencedSeriesSequence: [
+      {
+        SeriesInstanceUID: pressureSeriesUid,
+        ReferencedInstanceSequence: sopUids.map((s) => ({ ReferencedSOPClassUID: MR_IMAGE_STORAGE, ReferencedSOPInstanceUID: s })),
+      },
+    ],
+    SharedFunctionalGroupsSequence: [
+      {
+        PlaneOrientationSequence: [{ ImageOrientationPatient: geometry.iop }],
+        PixelMeasuresSequence: [{ PixelSpacing: geometry.pixelSpacing, SliceThickness: geometry.sliceThickness, SpacingBetweenSlices: geometry.sliceThickness }],
+        SegmentIdentificationSequence: [{ ReferencedSegmentNumber: 1 }],
+      },
+    ],
+    PerFrameFunctionalGroupsSequence: Array.from({ length: nz }, (_, k) => ({
+      FrameContentSequence: [{ DimensionIndexValues: [1, k + 1] }],
+      PlanePositionSequence: [{ ImagePositionPatient: geometry.ipp(k) }],
+      DerivationImageSequence: [
+        {
+          SourceImageSequence: [{ ReferencedSOPClassUID: MR_IMAGE_STORAGE, ReferencedSOPInstanceUID: sopUids[k]!, PurposeOfReferenceCodeSequence: [{ CodeValue: '121322', CodingSchemeDesignator: 'DCM', CodeMeaning: 'Source image for image processing operation' }] }],
+          DerivationCodeSequence: [{ CodeValue: '113076', CodingSchemeDesignator: 'DCM', CodeMeaning: 'Segmentation' }],
+        },
+      ],
+    })),
+    PixelData: [packed.buffer],
+    _vrMap: { PixelData: 'OB' },
+  }
+  return {
+    pressureSeries: pressureFiles,
+    pressureSeriesUid,
+    seg: { name: 'focal_6db_seg.dcm', bytes: part10(SEGMENTATION_STORAGE, segSop, seg) },
+    segSeriesUid,
+    rescaleSlopePa: slope,
+    sliceAxisReversed: flipped,
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Small 4x4 helpers shared by the navigation formats: every pose crossing a file boundary goes
+ * through here, so the axis and unit conversions are written once.
+ *
+ * Conventions: matrices are row-major arrays of 16 numbers (element (r, c) at 4 r + c), acting
+ * on homogeneous column vectors. A pose maps a tool frame to a patient frame: its columns 0..2
+ * are the tool's x, y, z axes expressed in the patient frame, column 3 the tool origin.
+ */
+import { ImportError } from '../io/errors.ts'
+import type { Vec3 } from '../volume/types.ts'
+
+export type Mat4 = readonly number[]
+
+export const IDENTITY4: Mat4 = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]
+
+/** diag(-1, -1, 1, 1): RAS <-> LPS (its own inverse). */
+export const FLIP_XY: Mat4 = [-1, 0, 0, 0, 0, -1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]
+
+export function mul4(a: Mat4, b: Mat4): number[] {
+  const out = new Array<number>(16).fill(0)
+  for (let r = 0; r < 4; r++) {
+    for (let c = 0; c < 4; c++) {
+      let s = 0
+      for (let k = 0; k < 4; k++) s += a[4 * r + k]! * b[4 * k + c]!
+      out[4 * r + c] = s
+    }
+  }
+  return out
+}
+
+/** Inverse of a rigid transform [R t; 0 1]: [R^T, -R^T t]. Exact transpose, so a round trip loses nothing. */
+export function invertRigid(m: Mat4): number[] {
+  const r = (i: number, j: number) => m[4 * i + j]!
+  const t = [m[3]!, m[7]!, m[11]!]
+  const out = new Array<number>(16).fill(0)
+  for (let i = 0; i < 3; i++) {
+    for (let j = 0; j < 3; j++) out[4 * i + j] = r(j, i)
+    out[4 * i + 3] = -(r(0, i) * t[0]! + r(1, i) * t[1]! + r(2, i) * t[2]!)
+  }
+  out[15] = 1
+  return out
+}
+
+/** Column c (0..3) of the 3x4 top of a pose. */
+export function column(m: Mat4, c: number): Vec3 {
+  return [m[c]!, m[4 + c]!, m[8 + c]!]
+}
+
+/** A pose from three axis columns and an origin. */
+export function fromColumns(x: Vec3, y: Vec3, z: Vec3, origin: Vec3): number[] {
+  return [x[0], y[0], z[0], origin[0], x[1], y[1], z[1], origin[1], x[2], y[2], z[2], origin[2], 0, 0, 0, 1]
+}
+
+/** Scales the translation (column 3) only, e.g. metres -> millimetres. */
+export function scaleTranslation(m: Mat4, factor: number): number[] {
+  const out = [...m]
+  out[3] = m[3]! * factor
+  out[7] = m[7]! * factor
+  out[11] = m[11]! * factor
+  return out
+}
+
+export const neg = (v: Vec3): Vec3 => [-v[0], -v[1], -v[2]]
+export const add3 = (a: Vec3, b: Vec3): Vec3 => [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
+export const scale3 = (a: Vec3, s: number): Vec3 => [a[0] * s, a[1] * s, a[2] * s]
+const dot3 = (a: Vec3, b: Vec3) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+
+/**
+ * How far the 3x3 part of a pose is from a proper rotation: the largest deviation of R^T R from
+ * the identity, and the determinant. Files with rounded numbers (Localite exports with 6
+ * decimals) sit near 1e-6; anything near 1e-2 is not a rotation at all.
+ */
+export function rotationDefect(m: Mat4): { orthogonality: number; determinant: number } {
+  const cols = [column(m, 0), column(m, 1), column(m, 2)]
+  let worst = 0
+  for (let i = 0; i < 3; i++) {
+    for (let j = 0; j < 3; j++) worst = Math.max(worst, Math.abs(dot3(cols[i]!, cols[j]!) - (i === j ? 1 : 0)))
+  }
+  const [a, b, c] = cols as [Vec3, Vec3, Vec3]
+  const det = a[0] * (b[1] * c[2] - b[2] * c[1]) - b[0] * (a[1] * c[2] - a[2] * c[1]) + c[0] * (a[1] * b[2] - a[2] * b[1])
+  return { orthogonality: worst, determinant: det }
+}
+
+/**
+ * The nearest rotation to the 3x3 part (polar decomposition by the Newton iteration
+ * R <- (R + R^-T) / 2, Higham 1986), translation kept. For files that print 4-6 decimals: their
+ * axes are orthonormal only to ~1e-4, and a pose must be a rigid transform.
+ */
+export function orthonormalize(m: Mat4): number[] {
+  let r = [m[0]!, m[1]!, m[2]!, m[4]!, m[5]!, m[6]!, m[8]!, m[9]!, m[10]!]
+  for (let iter = 0; iter < 20; iter++) {
+    const [a, b, c, d, e, f, g, h, i] = r as [number, number, number, number, number, number, number, number, number]
+    const det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)
+    // Inverse transpose = cofactor matrix / det.
+    const cof = [e * i - f * h, -(d * i - f * g), d * h - e * g, -(b * i - c * h), a * i - c * g, -(a * h - b * g), b * f - c * e, -(a * f - c * d), a * e - b * d]
+    const next = r.map((v, k) => (v + cof[k]! / det) / 2)
+    const change = Math.max(...next.map((v, k) => Math.abs(v - r[k]!)))
+    r = next
+    if (change < 1e-16) break
+  }
+  return [r[0]!, r[1]!, r[2]!, m[3]!, r[3]!, r[4]!, r[5]!, m[7]!, r[6]!, r[7]!, r[8]!, m[11]!, 0, 0, 0, 1]
+}
+
+/** Defects above this (printed decimals) are removed by `orthonormalize`; our own files are exact. */
+export const ROUNDING_DEFECT = 1e-12
+
+/** Largest tolerated rotation defect in an imported file (rounded exports are far below it). */
+export const ROTATION_TOLERANCE = 1e-3
+
+/**
+ * A number as plain decimal text that parses back to the same double: the shortest round-trip
+ * digits (ECMAScript Number::toString), written without an exponent (navigation software parses
+ * plain decimals; not all of it accepts "1e-7"). -0 prints as 0.
+ */
+export function formatExact(x: number): string {
+  if (!Number.isFinite(x)) throw new RangeError(`cannot write ${x} as a coordinate`)
+  if (x === 0) return '0'
+  const s = String(x)
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s)
+  if (!m) return s
+  // Same significant digits as the shortest form, with the decimal point moved by hand.
+  const [, sign, lead, frac = '', expText] = m
+  const digits = lead! + frac
+  const exp = Number(expText)
+  if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`
+  return `${sign}${digits}${'0'.repeat(Math.max(0, exp - frac.length))}`
+}
+
+/** Parses a decimal number field; an ImportError naming `file` and `where` when it is not one. */
+export function parseNumber(text: string | undefined, file: string, where: string): number {
+  const t = (text ?? '').trim()
+  const v = t === '' ? Number.NaN : Number(t)
+  if (!Number.isFinite(v)) throw new ImportError('corrupt-header', file, `${where}: ${text === undefined ? 'missing' : `"${text}" is not a number`}`)
+  return v
+}

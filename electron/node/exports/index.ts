@@ -1,0 +1,489 @@
+/**
+ * Exports of a plan folder to navigation systems, k-Plan, NIfTI, DICOM and the printable
+ * report, and imports of poses/targets from navigation files. The CLI (`tfus export`,
+ * `tfus import-pose`) and the app both call these two functions; they take a resolved plan
+ * folder (the folder `tfus plan` wrote: plan.json, metrics.json, pressure.nii.gz, ...), so a
+ * database plan id is resolved to its folder by the caller.
+ *
+ * Formats, what is written and where (file = single-file format, folder = folder format):
+ *   brainsight (file .txt)  one trajectory, Brainsight axes, NIfTI scanner RAS mm (core/exports/brainsight.md)
+ *   localite   (file .xml)  one InstrumentMarker, RAS or LPS mm (core/exports/localite.md)
+ *   kplan      (file .kps)  HDF5 transducer position, metres (core/exports/kplan.md)
+ *   report     (file .html) printable plan report (core/report/report.ts)
+ *   slicer     (folder)     plan.mrk.json, transducer.tfm, pressure.nii.gz (core/exports/slicer.md)
+ *   nifti      (folder)     pressure.nii.gz, focal_6db.nii.gz (core/exports/nifti.md)
+ *   dicom      (folder)     pressure/ (MR Image Storage series), seg/focal_6db_seg.dcm (core/exports/dicom.md)
+ * Folder formats also get export.json (what was exported, in which space, which pose).
+ *
+ * Every export carries plan.json `pose`, which is the focus-corrected pose when
+ * `focus_correction` is non-null, and says which it is.
+ */
+import { promises as fs } from 'node:fs'
+import * as path from 'node:path'
+import { planMetricsRecord, planRecord, PLAN_FILES, type PlanMetricsRecord, type PlanRecord } from '../../../core/contracts/plan.ts'
+import { readBrainsight, writeBrainsight, type BrainsightVersion } from '../../../core/exports/brainsight.ts'
+import type { CoordinateSpace } from '../../../core/exports/conventions.ts'
+import { writePlanDicom, type DicomPatient } from '../../../core/exports/dicom.ts'
+import { readLocalite, writeLocalite } from '../../../core/exports/localite.ts'
+import { mul4 } from '../../../core/exports/matrix.ts'
+import { exportProvenance } from '../../../core/exports/provenance.ts'
+import { readItkTransform, readSlicerMarkups, writeItkTransform, writeSlicerMarkups } from '../../../core/exports/slicer.ts'
+import type { ImportedNavigation, NavigationFormat, PointEntry, PoseEntry } from '../../../core/exports/types.ts'
+import { contentUid, parseDicom, Tag } from '../../../core/io/dicom/index.ts'
+import { ImportError, isImportError } from '../../../core/io/errors.ts'
+import { buildReportHtml, type ReportImage, type ReportPatient } from '../../../core/report/report.ts'
+import { orthogonalSlices } from '../../../core/report/slices.ts'
+import { SimulationInputError } from '../../../core/solver/errors.ts'
+import { applyAffine, invertAffine, mat3Multiply } from '../../../core/volume/geometry.ts'
+import { resampleTrilinear } from '../../../core/volume/resample.ts'
+import type { Mat3, Vec3, Volume } from '../../../core/volume/types.ts'
+import { readVolume, writeVolume } from '../volume-io.ts'
+import { readKps, writeKps } from './kps.ts'
+
+export const EXPORT_SOFTWARE = 'TFUS Planner 0.1.0'
+
+export const EXPORT_FORMATS = ['brainsight', 'localite', 'slicer', 'kplan', 'nifti', 'dicom', 'report'] as const
+export type ExportFormat = (typeof EXPORT_FORMATS)[number]
+/** Formats whose `outPath` is one file; the others write into a folder. */
+export const SINGLE_FILE_FORMATS: ReadonlySet<ExportFormat> = new Set(['brainsight', 'localite', 'kplan', 'report'])
+
+export interface ExportOptions {
+  /** Patient space of every pose, point and volume: the plan's CT (default) or the registered MRI. */
+  readonly space?: 'ct' | 'mri'
+  /** Localite and Slicer markups: coordinate convention of the file (Localite default RAS, Slicer default LPS). */
+  readonly coords?: CoordinateSpace
+  readonly brainsightVersion?: BrainsightVersion
+  /** Strip patient name, ID and birth date (DICOM, report); the report also hides file paths. */
+  readonly deidentify?: boolean
+  /** Report: who approved the plan and when (else unsigned lines). */
+  readonly approval?: { readonly by: string; readonly at: string }
+  /** Patient identity known to the caller (database); otherwise read from the planning image's DICOM header when there is one. */
+  readonly patient?: ReportPatient
+  /** Report/DICOM label of the plan (database id@version); default the folder path. */
+  readonly planLabel?: string
+  /** Clock for ContentDate/report time (tests). */
+  readonly now?: Date
+}
+
+export interface ExportResult {
+  readonly format: ExportFormat
+  /** Every file written, absolute. */
+  readonly files: string[]
+  /** Lines for the user: what was assumed, which pose, skipped parts. */
+  readonly notes: string[]
+}
+
+interface LoadedPlan {
+  readonly dir: string
+  readonly plan: PlanRecord
+  readonly planText: string
+  readonly metrics: PlanMetricsRecord
+  readonly thermal: Record<string, unknown> | null
+}
+
+async function readJson(file: string): Promise<{ text: string; value: unknown }> {
+  let text: string
+  try {
+    text = await fs.readFile(file, 'utf8')
+  } catch (e) {
+    throw new ImportError('not-found', file, 'no such file (is this a plan folder written by `tfus plan`?)', { cause: e })
+  }
+  try {
+    return { text, value: JSON.parse(text) }
+  } catch (e) {
+    throw new ImportError('corrupt-header', file, `not valid JSON (${e instanceof Error ? e.message : String(e)})`)
+  }
+}
+
+function zodProblem(error: { issues: Array<{ path: PropertyKey[]; message: string }> }): string {
+  const first = error.issues[0]
+  return first ? `${first.path.map(String).join('.') || '(root)'}: ${first.message}` : 'does not match the plan schema'
+}
+
+/** Reads and validates a plan folder. */
+export async function loadPlanFolder(planDir: string): Promise<LoadedPlan> {
+  const dir = path.resolve(planDir)
+  const st = await fs.stat(dir).catch(() => null)
+  if (!st?.isDirectory()) throw new ImportError('not-found', planDir, 'is not a plan folder')
+  const planFile = path.join(dir, PLAN_FILES.plan)
+  const metricsFile = path.join(dir, PLAN_FILES.metrics)
+  const planJson = await readJson(planFile)
+  const parsedPlan = planRecord.safeParse(planJson.value)
+  if (!parsedPlan.success) throw new ImportError('corrupt-header', planFile, zodProblem(parsedPlan.error))
+  const metricsJson = await readJson(metricsFile)
+  const parsedMetrics = planMetricsRecord.safeParse(metricsJson.value)
+  if (!parsedMetrics.success) throw new ImportError('corrupt-header', metricsFile, zodProblem(parsedMetrics.error))
+  let thermal: Record<string, unknown> | null = null
+  const thermalFile = path.join(dir, PLAN_FILES.thermal)
+  if (await fs.stat(thermalFile).catch(() => null)) {
+    const t = await readJson(thermalFile)
+    if (t.value === null || typeof t.value !== 'object' || Array.isArray(t.value)) throw new ImportError('corrupt-header', thermalFile, 'is not a JSON object')
+    thermal = t.value as Record<string, unknown>
+  }
+  return { dir, plan: parsedPlan.data, planText: planJson.text, metrics: parsedMetrics.data, thermal }
+}
+
+// ------------------------------------------------------------------------- patient space
+
+interface SpaceContext {
+  readonly space: 'ct' | 'mri'
+  /** Row-major RAS (m) map from CT RAS to the export space. */
+  readonly ctToSpace: number[]
+  readonly frameOfReferenceUid: string | null
+  readonly imageSource: string
+  readonly label: string
+}
+
+function spaceContext(loaded: LoadedPlan, space: 'ct' | 'mri'): SpaceContext {
+  const { plan } = loaded
+  if (space === 'ct') {
+    return { space, ctToSpace: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], frameOfReferenceUid: plan.ct.frame_of_reference_uid, imageSource: plan.ct.source, label: 'CT' }
+  }
+  const reg = plan.registration
+  if (!reg) {
+    throw new SimulationInputError('--space', `${path.join(loaded.dir, PLAN_FILES.plan)} has no MRI registration (registration: null): the plan was made on the CT alone, so there is no MRI space to export to; use --space ct, or plan with a registered MRI`)
+  }
+  return { space, ctToSpace: invertAffine(reg.mri_ras_to_ct_ras), frameOfReferenceUid: reg.mri.frame_of_reference_uid, imageSource: reg.mri.source, label: 'MRI' }
+}
+
+function poseInSpace(loaded: LoadedPlan, ctx: SpaceContext): PoseEntry {
+  return {
+    name: `${loaded.plan.transducer.id} transducer`,
+    transducerToRas: mul4(ctx.ctToSpace, loaded.plan.pose.transducer_to_ras),
+    focalDistanceM: loaded.plan.pose.focal_distance_from_apex_m,
+  }
+}
+
+function pointsInSpace(loaded: LoadedPlan, ctx: SpaceContext): PointEntry[] {
+  const { plan } = loaded
+  const to = (p: readonly number[]): Vec3 => applyAffine(ctx.ctToSpace, [p[0]!, p[1]!, p[2]!])
+  const points: PointEntry[] = [{ name: 'target', rasM: to(plan.target_ras_m) }]
+  if (plan.entry_ras_m) points.push({ name: 'entry', rasM: to(plan.entry_ras_m) })
+  points.push({ name: 'transducer apex', rasM: to(plan.pose.apex_ras_m) })
+  return points
+}
+
+/**
+ * The CT-grid volume re-expressed in the export space's LPS world: a rigid map changes only
+ * origin and direction, so no resampling happens here.
+ */
+function reexpress(volume: Volume, ctToSpaceRas: readonly number[]): Volume {
+  const flip = [-1, 0, 0, 0, 0, -1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]
+  const a = mul4(mul4(flip, ctToSpaceRas), flip)
+  const r: Mat3 = [a[0]!, a[1]!, a[2]!, a[4]!, a[5]!, a[6]!, a[8]!, a[9]!, a[10]!]
+  return { ...volume, originM: applyAffine(a, volume.originM), direction: mat3Multiply(r, volume.direction) }
+}
+
+/**
+ * plan.json keeps image paths as the user typed them (relative to where `tfus plan` ran); try that,
+ * then relative to the plan folder and its parent.
+ */
+async function locateImage(source: string, planDir: string): Promise<string> {
+  if (path.isAbsolute(source)) return source
+  for (const candidate of [path.resolve(source), path.resolve(planDir, source), path.resolve(planDir, '..', source)]) {
+    if (await fs.stat(candidate).catch(() => null)) return candidate
+  }
+  return source
+}
+
+async function readImage(source: string, what: string): Promise<Volume> {
+  try {
+    return await readVolume(source)
+  } catch (e) {
+    const why = isImportError(e) ? e.problem : e instanceof Error ? e.message : String(e)
+    throw new ImportError('not-found', source, `the ${what} named in plan.json cannot be read (${why})`, { cause: e })
+  }
+}
+
+/** Pressure and -6 dB mask in the export space: the plan's CT-grid files, or resampled onto the MRI grid. */
+async function volumesInSpace(loaded: LoadedPlan, ctx: SpaceContext): Promise<{ pressure: Volume; mask: Volume; grid: Volume | undefined }> {
+  const pressure = await readVolume(path.join(loaded.dir, PLAN_FILES.pressureCt), { modality: 'OT' })
+  const mask = await readVolume(path.join(loaded.dir, PLAN_FILES.focalMaskCt), { modality: 'OT' })
+  if (ctx.space === 'ct') return { pressure, mask, grid: undefined }
+  const mri = await readImage(await locateImage(ctx.imageSource, loaded.dir), 'MRI')
+  const grid = { dims: mri.dims, spacingM: mri.spacingM, originM: mri.originM, direction: mri.direction }
+  const meta = { ...mri.meta, modality: 'OT' as const }
+  const p = resampleTrilinear(reexpress(pressure, ctx.ctToSpace), grid, { interpolation: 'linear', outputType: 'float32' })
+  const m = resampleTrilinear(reexpress(mask, ctx.ctToSpace), grid, { interpolation: 'nearest', outputType: 'same' })
+  return { pressure: { ...p, meta: { ...meta, seriesDescription: 'pressure amplitude [Pa] on the MRI grid' } }, mask: { ...m, meta: { ...meta, seriesDescription: '-6 dB focal region on the MRI grid' } }, grid: mri }
+}
+
+// ------------------------------------------------------------------------------ identity
+
+interface ImageIdentity {
+  readonly patient: DicomPatient
+  readonly studyInstanceUid: string | undefined
+  readonly volume: Volume | undefined
+  readonly note: string | undefined
+}
+
+async function firstDicomFile(source: string): Promise<string | undefined> {
+  const st = await fs.stat(source).catch(() => null)
+  if (!st) return undefined
+  if (st.isFile()) return source
+  const stack = [source]
+  while (stack.length > 0) {
+    const dir = stack.pop()!
+    const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => [])
+    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = path.join(dir, e.name)
+      if (e.isFile() && !e.name.startsWith('.')) return full
+      if (e.isDirectory()) stack.push(full)
+    }
+  }
+  return undefined
+}
+
+/** Patient and study of the planning image (DICOM header when it is DICOM; NIfTI carries none). */
+async function imageIdentity(source: string, wantVolume: boolean, plan?: PlanRecord): Promise<ImageIdentity> {
+  let volume: Volume | undefined
+  let note: string | undefined
+  try {
+    volume = await readVolume(source)
+  } catch (e) {
+    note = `planning image ${source} not readable (${isImportError(e) ? e.problem : String(e)})`
+  }
+  let birthDate = ''
+  const first = await firstDicomFile(source)
+  if (first && !/\.(nii|nii\.gz|nrrd|nhdr|mha|mhd)$/i.test(first)) {
+    try {
+      const bytes = new Uint8Array(await fs.readFile(first))
+      birthDate = parseDicom(bytes, first).string(Tag.PatientBirthDate) ?? ''
+    } catch {
+      // Not DICOM: no birth date to carry.
+    }
+  }
+  // plan.json's identity (read from the DICOM header when the plan was made) wins: the image may
+  // since have been converted or moved.
+  const stored = plan?.patient
+  return {
+    patient: stored ? { name: stored.name ?? '', id: stored.id ?? '', birthDate: stored.birth_date ?? '' } : { name: volume?.meta.patientName ?? '', id: volume?.meta.patientId ?? '', birthDate },
+    studyInstanceUid: plan?.ct.study_instance_uid ?? volume?.meta.studyInstanceUid,
+    volume: wantVolume ? volume : undefined,
+    note,
+  }
+}
+
+// ------------------------------------------------------------------------------- writing
+
+async function writeFileAtomic(target: string, bytes: Uint8Array | string): Promise<void> {
+  const dir = path.dirname(target)
+  await fs.mkdir(dir, { recursive: true })
+  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`)
+  try {
+    const handle = await fs.open(tmp, 'w')
+    try {
+      await handle.writeFile(bytes)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await fs.rename(tmp, target)
+  } catch (e) {
+    await fs.rm(tmp, { force: true })
+    throw new ImportError('write-failed', target, e instanceof Error ? e.message : String(e), { cause: e })
+  }
+}
+
+async function prepareOut(outPath: string, format: ExportFormat): Promise<string> {
+  const out = path.resolve(outPath)
+  const st = await fs.stat(out).catch(() => null)
+  if (SINGLE_FILE_FORMATS.has(format)) {
+    if (st?.isDirectory()) throw new ImportError('write-failed', outPath, `is a folder; --format ${format} writes one file (e.g. ${path.join(outPath, defaultFileName(format))})`)
+  } else if (st && !st.isDirectory()) {
+    throw new ImportError('write-failed', outPath, `is a file; --format ${format} writes a folder`)
+  }
+  return out
+}
+
+function defaultFileName(format: ExportFormat): string {
+  return { brainsight: 'plan-brainsight.txt', localite: 'InstrumentMarker.xml', kplan: 'transducer.kps', report: 'plan-report.html' }[format as 'brainsight'] ?? format
+}
+
+const dicomDate = (d: Date) => d.toISOString().slice(0, 10).replace(/-/g, '')
+const dicomTime = (d: Date) => d.toISOString().slice(11, 19).replace(/:/g, '')
+
+/**
+ * Exports the plan folder `planDir` as `format` to `outPath` (a file for brainsight, localite,
+ * kplan and report; a folder, created if needed, for slicer, nifti and dicom).
+ *
+ * Throws ImportError (unreadable plan folder or image, unwritable output: `file` + `problem`)
+ * or SimulationInputError('--space', ...) when `space: 'mri'` is asked of a plan without an MRI
+ * registration. Returns the files written and notes for the user.
+ */
+export async function exportPlanFolder(planDir: string, format: ExportFormat, outPath: string, options: ExportOptions = {}): Promise<ExportResult> {
+  if (!EXPORT_FORMATS.includes(format)) throw new SimulationInputError('--format', `"${String(format)}" is not one of ${EXPORT_FORMATS.join(', ')}`)
+  const loaded = await loadPlanFolder(planDir)
+  const ctx = spaceContext(loaded, options.space ?? 'ct')
+  const out = await prepareOut(outPath, format)
+  const provenance = exportProvenance(loaded.plan, EXPORT_SOFTWARE)
+  const notes: string[] = [provenance.poseNote, `coordinates: ${ctx.label} space (${ctx.imageSource})`]
+  const files: string[] = []
+  const pose = poseInSpace(loaded, ctx)
+  const now = options.now ?? new Date()
+  const sidecar = async (extra: Record<string, unknown>) => {
+    const file = path.join(out, 'export.json')
+    const body = { software: EXPORT_SOFTWARE, exported_at: now.toISOString(), format, plan: options.deidentify ? path.basename(loaded.dir) : loaded.dir, space: ctx.space, pose_note: provenance.poseNote, focus_corrected: loaded.plan.focus_correction !== null, ...extra }
+    await writeFileAtomic(file, JSON.stringify(body, null, 2) + '\n')
+    files.push(file)
+  }
+
+  switch (format) {
+    case 'brainsight': {
+      const version = options.brainsightVersion ?? 14
+      await writeFileAtomic(out, writeBrainsight([pose], version, provenance))
+      files.push(out)
+      notes.push(`Brainsight v${version}: location = geometric focus (${(pose.focalDistanceM * 1000).toFixed(1)} mm from the apex), z out of the head; load the same image in Brainsight (its scanner RAS)`)
+      break
+    }
+    case 'localite': {
+      const coords = options.coords ?? 'ras'
+      await writeFileAtomic(out, writeLocalite([pose], coords, provenance))
+      files.push(out)
+      notes.push(`Localite InstrumentMarker, ${coords.toUpperCase()}: origin = bowl apex, x = beam into the head`)
+      break
+    }
+    case 'kplan': {
+      await writeKps(out, [{ label: `${pose.name}. ${provenance.poseNote}`, transducerToRas: pose.transducerToRas }])
+      files.push(out)
+      notes.push('k-Plan .kps: float32, metres, origin = bowl apex')
+      break
+    }
+    case 'slicer': {
+      const coords = options.coords ?? 'lps'
+      await fs.mkdir(out, { recursive: true })
+      const markups = path.join(out, 'plan.mrk.json')
+      await writeFileAtomic(markups, writeSlicerMarkups(pointsInSpace(loaded, ctx), coords, `TFUS ${loaded.plan.transducer.id}`, provenance))
+      const tfm = path.join(out, 'transducer.tfm')
+      await writeFileAtomic(tfm, writeItkTransform(pose, provenance))
+      const { pressure } = await volumesInSpace(loaded, ctx)
+      const pressureFile = path.join(out, 'pressure.nii.gz')
+      if (ctx.space === 'ct') await fs.copyFile(path.join(loaded.dir, PLAN_FILES.pressureCt), pressureFile)
+      else await writeVolume(pressure, pressureFile)
+      files.push(markups, tfm, pressureFile)
+      await sidecar({ markups_coordinate_system: coords.toUpperCase(), transform: 'transducer.tfm: ITK from-parent, LPS mm; Slicer shows the transducer->world RAS matrix' })
+      break
+    }
+    case 'nifti': {
+      await fs.mkdir(out, { recursive: true })
+      const pressureFile = path.join(out, 'pressure.nii.gz')
+      const maskFile = path.join(out, 'focal_6db.nii.gz')
+      if (ctx.space === 'ct') {
+        await fs.copyFile(path.join(loaded.dir, PLAN_FILES.pressureCt), pressureFile)
+        await fs.copyFile(path.join(loaded.dir, PLAN_FILES.focalMaskCt), maskFile)
+      } else {
+        const { pressure, mask } = await volumesInSpace(loaded, ctx)
+        await writeVolume(pressure, pressureFile)
+        await writeVolume(mask, maskFile)
+        notes.push('resampled onto the MRI grid through plan.json registration.mri_ras_to_ct_ras (pressure trilinear, mask nearest)')
+      }
+      files.push(pressureFile, maskFile)
+      await sidecar({ grid: ctx.space === 'ct' ? 'the plan CT grid (copies of the plan folder volumes)' : 'the registered MRI grid', units: { pressure: 'Pa', focal_6db: '1 inside the -6 dB region' } })
+      break
+    }
+    case 'dicom': {
+      if (!ctx.frameOfReferenceUid) {
+        throw new ImportError('corrupt-header', path.join(loaded.dir, PLAN_FILES.plan), `the ${ctx.label} has no FrameOfReferenceUID (${ctx.space === 'ct' ? 'ct' : 'registration.mri'}.frame_of_reference_uid is null): a navigation system could not overlay the series`)
+      }
+      const { pressure, mask } = await volumesInSpace(loaded, ctx)
+      const identity = await imageIdentity(await locateImage(ctx.imageSource, loaded.dir), false, loaded.plan)
+      if (identity.note) notes.push(identity.note)
+      const patient = options.deidentify ? { name: '', id: '', birthDate: '' } : (options.patient ?? identity.patient)
+      const seed = new TextEncoder().encode(`${loaded.planText}\n${ctx.space}\n${options.deidentify ? 'deidentified' : 'identified'}`)
+      // De-identified exports get their own Study UID so they do not point back at the original study; the FoR stays (it is what places the overlay).
+      const studyInstanceUid = !options.deidentify && identity.studyInstanceUid ? identity.studyInstanceUid : await contentUid(seed, 'study')
+      const result = await writePlanDicom(pressure, mask, {
+        patient,
+        studyInstanceUid,
+        frameOfReferenceUid: ctx.frameOfReferenceUid,
+        uidSeed: seed,
+        software: EXPORT_SOFTWARE,
+        poseNote: provenance.poseNote,
+        contentDate: dicomDate(now),
+        contentTime: dicomTime(now),
+        deidentified: options.deidentify ?? false,
+      })
+      const seriesDir = path.join(out, 'pressure')
+      await fs.rm(seriesDir, { recursive: true, force: true })
+      for (const f of result.pressureSeries) {
+        const file = path.join(seriesDir, f.name)
+        await writeFileAtomic(file, f.bytes)
+        files.push(file)
+      }
+      const segFile = path.join(out, 'seg', result.seg.name)
+      await writeFileAtomic(segFile, result.seg.bytes)
+      files.push(segFile)
+      notes.push(`DICOM: ${result.pressureSeries.length} MR Image Storage slices in pressure/ (RescaleSlope ${result.rescaleSlopePa} Pa), SEG in seg/; FrameOfReferenceUID ${ctx.frameOfReferenceUid}`)
+      if (result.sliceAxisReversed) notes.push('the grid is left-handed (stored bottom-up); DICOM holds it with the slice order reversed, every voxel at the same place')
+      await sidecar({ frame_of_reference_uid: ctx.frameOfReferenceUid, study_instance_uid: studyInstanceUid, pressure_series_instance_uid: result.pressureSeriesUid, seg_series_instance_uid: result.segSeriesUid, rescale_slope_pa: result.rescaleSlopePa, slice_axis_reversed: result.sliceAxisReversed, deidentified: options.deidentify ?? false })
+      break
+    }
+    case 'report': {
+      // The plan folder's own copy of the CT first (plans materialised from the database carry
+      // it), then the path the plan was made from.
+      const storedCt = path.join(loaded.dir, PLAN_FILES.ct)
+      const ctSource = (await fs.stat(storedCt).catch(() => null)) ? storedCt : await locateImage(loaded.plan.ct.source, loaded.dir)
+      const ctIdentity = await imageIdentity(ctSource, true, loaded.plan)
+      const pressure = await readVolume(path.join(loaded.dir, PLAN_FILES.pressureCt), { modality: 'OT' })
+      const slices = orthogonalSlices(ctIdentity.volume, pressure, loaded.metrics.peak_position_ras_m as unknown as Vec3, { markerRasM: loaded.plan.target_ras_m as unknown as Vec3 })
+      const hidePath = (p: string) => (options.deidentify ? '(path removed: de-identified)' : p)
+      const images: ReportImage[] = [{ role: 'CT (planning)', source: hidePath(loaded.plan.ct.source), frameOfReferenceUid: loaded.plan.ct.frame_of_reference_uid, seriesInstanceUid: loaded.plan.ct.series_instance_uid }]
+      const reg = loaded.plan.registration
+      if (reg) images.push({ role: `MRI (registered: ${reg.method})`, source: hidePath(reg.mri.source), frameOfReferenceUid: reg.mri.frame_of_reference_uid, seriesInstanceUid: reg.mri.series_instance_uid })
+      const html = buildReportHtml({
+        plan: loaded.plan,
+        metrics: loaded.metrics,
+        thermal: loaded.thermal,
+        planLabel: options.planLabel ?? (options.deidentify ? path.basename(loaded.dir) : loaded.dir),
+        patient: options.deidentify ? null : (options.patient ?? ctIdentity.patient),
+        deidentified: options.deidentify ?? false,
+        images,
+        slices,
+        ...(ctIdentity.volume ? {} : { sliceNote: `The CT could not be read, so the slices show the pressure alone (${ctIdentity.note ?? ''}).` }),
+        ...(options.approval ? { approval: options.approval } : {}),
+        generatedAt: now.toISOString(),
+        software: EXPORT_SOFTWARE,
+      })
+      await writeFileAtomic(out, html)
+      files.push(out)
+      if (!ctIdentity.volume) notes.push(ctIdentity.note ?? 'CT not readable: slices show pressure only')
+      break
+    }
+  }
+  return { format, files, notes }
+}
+
+export const IMPORT_FORMATS = ['brainsight', 'localite', 'slicer'] as const
+
+export interface ImportOptions {
+  /** Brainsight files without our apex line: apex -> location distance [m] (the transducer's focal distance). */
+  readonly focalDistanceM?: number
+}
+
+/**
+ * Reads a navigation file: every located entry as a target (RAS m) and every entry with a full
+ * orientation as a pose in our convention (row-major transducer -> RAS, m, apex origin, +z into
+ * the head). Several entries give lists (multi-target files). Slicer: `.mrk.json` gives points,
+ * `.tfm`/`.txt` (ITK transform) gives the pose. Throws ImportError naming the file and the problem.
+ */
+export async function importPoseFile(file: string, format: NavigationFormat, options: ImportOptions = {}): Promise<ImportedNavigation> {
+  let text: string
+  try {
+    text = await fs.readFile(file, 'utf8')
+  } catch (e) {
+    throw new ImportError('not-found', file, 'no such file', { cause: e })
+  }
+  switch (format) {
+    case 'brainsight':
+      return readBrainsight(text, file, options.focalDistanceM === undefined ? {} : { focalDistanceM: options.focalDistanceM })
+    case 'localite':
+      return readLocalite(text, file)
+    case 'slicer':
+      return /^\s*\{/.test(text) ? readSlicerMarkups(text, file) : readItkTransform(text, file)
+    default:
+      throw new SimulationInputError('--format', `"${String(format)}" is not one of ${IMPORT_FORMATS.join(', ')}`)
+  }
+}
+
+/** k-Plan .kps read back (tests, and the app's "open k-Plan position"). */
+export { readKps }

@@ -1,0 +1,256 @@
+/**
+ * A plan from files to a plan folder: read the CT (and the MRI the target was picked on),
+ * register, place, simulate (optionally correcting the focus), and write the folder described by
+ * `core/contracts/plan.ts`. The CLI (`tfus plan`) and the app's back end both call
+ * `runPlanToFolder`; it does its own IO and holds no UI.
+ */
+import { promises as fs } from 'node:fs'
+import * as path from 'node:path'
+import { readVolume, writeVolume } from './volume-io.ts'
+import { loadTransducerLibrary } from './transducers.ts'
+import { selectBackend, type BackendChoice } from './solver-backends.ts'
+import { registerRigid, isRegistrationError } from './registration.ts'
+import { runPlan, type DriveLevel, type PlanResult } from '../../core/planning/run-plan.ts'
+import { driveFromDeviceSetting } from '../../core/planning/drive.ts'
+import { planDevice } from '../../core/planning/device.ts'
+import type { Protocol } from '../../core/planning/metrics.ts'
+import { PlacementError, type Pose } from '../../core/planning/placement.ts'
+import { correctFocus } from '../../core/planning/focus-correction.ts'
+import { getHuMapping, isHuMappingId, HU_MAPPING_IDS } from '../../core/skull/mappings.ts'
+import { clampAcousticProperties } from '../../core/skull/clamp.ts'
+import { BRAIN, COUPLING_WATER, tissueAlphaNpMAt } from '../../core/skull/tissues.ts'
+import { webbProtocolWarning, checkCtCalibration } from '../../core/skull/calibration.ts'
+import { SimulationInputError } from '../../core/solver/errors.ts'
+import type { Progress } from '../../core/solver/run.ts'
+import { rigidFromTransformFile, transformFileMatrices, withConvention } from '../../core/registration/rigid.ts'
+import { applyAffine } from '../../core/volume/geometry.ts'
+import type { Vec3, Volume } from '../../core/volume/index.ts'
+import { PLAN_FILES, TISSUE_LABELS, planMetricsRecord, planRecord, type PlanMetricsRecord, type PlanRecord } from '../../core/contracts/plan.ts'
+
+export const SOFTWARE_VERSION = 'tfus-planner 0.1.0'
+/** The k-space solver's own version: bump when its numerics change (results are not comparable across it). */
+export const SOLVER_VERSION = 'tfus-kspace 1.0'
+
+export type DriveInput = DriveLevel | { readonly kind: 'device-setting'; readonly setting: number }
+
+export interface PlanInput {
+  readonly ctPath: string
+  /** The T1 the target (and entry) were picked on; registered to the CT unless `registrationPath` is given. */
+  readonly mriPath?: string
+  /** A `tfus register` transform file (MRI -> CT) to use instead of registering again. */
+  readonly registrationPath?: string
+  /** Target, RAS metres, in the MRI's world when `mriPath` is set, else in the CT's. */
+  readonly targetRasM: Vec3
+  /** Entry on the scalp, same space as the target; proposed when absent. */
+  readonly entryRasM?: Vec3
+  readonly transducerId: string
+  readonly mappingId: string
+  readonly pointsPerWavelength: number
+  readonly backend: BackendChoice
+  readonly drive: DriveInput
+  readonly protocol: Protocol
+  readonly maxStandoffM?: number
+  /** Move the transducer (re-steer an annular array) until the simulated peak lands on the target. */
+  readonly correctFocus?: { readonly maxIterations: number; readonly toleranceM: number }
+  readonly outDir: string
+}
+
+export interface PlanRunHooks {
+  readonly signal?: AbortSignal
+  /** Stage names are sentences ("simulating in the head"); `progress` during solver runs. */
+  readonly onStage?: (stage: string, progress?: Progress) => void
+  /** Notes the host should show (backend choice, registration quality). */
+  readonly onNote?: (line: string) => void
+}
+
+export interface PlanRunOutput {
+  readonly plan: PlanRecord
+  readonly metrics: PlanMetricsRecord
+  readonly result: PlanResult
+  readonly files: readonly string[]
+}
+
+
+function poseRecordOf(pose: Pose) {
+  return {
+    transducer_to_ras: [...pose.transducerToRas],
+    convention: 'row-major 4x4: transducer (origin at the apex, +z along the beam, m) to patient RAS (m)',
+    apex_ras_m: [...pose.apexRasM] as Vec3,
+    axis_ras: [...pose.axisRas] as Vec3,
+    standoff_m: pose.standoffM,
+    focal_distance_from_apex_m: pose.focalDistanceFromApexM,
+  }
+}
+
+export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}): Promise<PlanRunOutput> {
+  const { signal } = hooks
+  const note = (line: string) => hooks.onNote?.(line)
+  if (!isHuMappingId(input.mappingId)) throw new SimulationInputError('--mapping', `unknown mapping "${input.mappingId}"; choose one of ${HU_MAPPING_IDS.join(', ')}`)
+  const library = await loadTransducerLibrary()
+  for (const w of library.warnings) note(`warning: ${w}`)
+  const entryDef = library.transducers.find((t) => t.definition.id === input.transducerId)
+  if (!entryDef) throw new SimulationInputError('--transducer', `unknown transducer "${input.transducerId}"; available: ${library.transducers.map((t) => t.definition.id).join(', ')}`)
+  const device = planDevice(entryDef.definition, input.maxStandoffM ? { maxStandoffM: input.maxStandoffM } : {})
+  const { drive, record: driveRecord } = input.drive.kind === 'device-setting' ? driveFromDeviceSetting(entryDef.definition, input.drive.setting, entryDef.file) : { drive: input.drive, record: undefined }
+
+  hooks.onStage?.('reading the CT')
+  const ct: Volume = await readVolume(input.ctPath, { modality: 'CT', ...(signal ? { signal } : {}) })
+  const warnings: string[] = [...checkCtCalibration(ct).warnings]
+  const mapping = getHuMapping(input.mappingId)
+  if (input.mappingId === 'webb-ge120-bone') {
+    const w = webbProtocolWarning(ct.meta)
+    if (w) warnings.push(w)
+  }
+
+  // Targets picked on the T1 are carried into CT RAS through the rigid MRI -> CT transform.
+  let registration: PlanRecord['registration'] = null
+  let targetCt = input.targetRasM
+  let entryCt = input.entryRasM
+  if (input.mriPath) {
+    hooks.onStage?.('reading the MRI')
+    const mri = await readVolume(input.mriPath, { modality: 'MR', ...(signal ? { signal } : {}) })
+    let mriToCtRas: number[]
+    let method: string
+    if (input.registrationPath) {
+      const doc: unknown = JSON.parse(await fs.readFile(input.registrationPath, 'utf8'))
+      mriToCtRas = [...withConvention(rigidFromTransformFile(doc, { from: 'MRI', to: 'CT' }), 'RAS').matrix]
+      method = `transform file ${input.registrationPath}`
+    } else {
+      hooks.onStage?.('registering the MRI to the CT')
+      try {
+        const r = await registerRigid(ct, mri, { ...(signal ? { signal } : {}), fixedName: input.ctPath, movingName: input.mriPath })
+        if (!r.quality.acceptable) throw new SimulationInputError('--mri', `registering ${input.mriPath} to ${input.ctPath} looks wrong (${r.quality.reasons.join('; ')}): check that both images show the same patient and overlap`)
+        mriToCtRas = transformFileMatrices(r.transform).matrix_ras_m.flat()
+        method = `elastix rigid (Euler), ${r.metric.name} ${r.metric.value.toFixed(3)}, head outline Dice ${r.quality.final.headDice.toFixed(3)}`
+        note(`registered the MRI to the CT: ${method}`)
+      } catch (e) {
+        if (isRegistrationError(e)) throw new SimulationInputError('--mri', e.message)
+        throw e
+      }
+    }
+    targetCt = applyAffine(mriToCtRas, input.targetRasM)
+    if (input.entryRasM) entryCt = applyAffine(mriToCtRas, input.entryRasM)
+    registration = {
+      mri: { source: input.mriPath, frame_of_reference_uid: mri.meta.frameOfReferenceUid ?? null, series_instance_uid: mri.meta.seriesInstanceUid ?? null },
+      mri_ras_to_ct_ras: mriToCtRas,
+      method,
+      target_mri_ras_m: [...input.targetRasM] as Vec3,
+    }
+  }
+
+  const selected = await selectBackend(input.backend)
+  for (const n of selected.notes) note(n)
+  const fHz = device.frequencyHz
+  let clamped = 0
+  const freeWaterCache = new Map<string, number>()
+  const runOnce = async (aimRasM: Vec3, entryRasM: Vec3 | undefined) => {
+    clamped = 0
+    try {
+      return await runPlan({
+        ct,
+        targetRasM: targetCt,
+        ...(aimRasM !== targetCt ? { aimRasM } : {}),
+        ...(entryRasM ? { entryRasM } : {}),
+        device,
+        mappingId: input.mappingId,
+        mapping: (range) => (hu) => {
+          const fixed = clampAcousticProperties(mapping.map(hu, { frequencyHz: fHz, ...range }))
+          if (fixed.densityClamped || fixed.soundSpeedClamped) clamped++
+          return fixed.properties
+        },
+        tissues: {
+          water: { soundSpeed: COUPLING_WATER.soundSpeed, density: COUPLING_WATER.density, alphaNpM: 0 },
+          softTissue: { soundSpeed: BRAIN.soundSpeed, density: BRAIN.density, alphaNpM: tissueAlphaNpMAt(BRAIN, fHz, 1) },
+        },
+        pointsPerWavelength: input.pointsPerWavelength,
+        drive,
+        protocol: input.protocol,
+        backend: selected.factory,
+        freeWaterCache,
+        ...(signal ? { signal } : {}),
+        ...(hooks.onStage ? { onProgress: hooks.onStage } : {}),
+      })
+    } catch (e) {
+      if (e instanceof PlacementError) throw new SimulationInputError(`placement (${e.code})`, e.message)
+      throw e
+    }
+  }
+
+  let result = await runOnce(targetCt, entryCt)
+  let focusCorrection: PlanRecord['focus_correction'] = null
+  if (input.correctFocus) {
+    const initialPose = poseRecordOf(result.placement.pose)
+    const entry = entryCt ?? result.placement.path.scalpPointRasM
+    const withPeak = (r: PlanResult) => Object.assign(r, { peakRasM: r.metrics.peak_position_ras_m })
+    const corrected = await correctFocus(targetCt, withPeak(result), async (aim, iteration) => {
+      hooks.onStage?.(`correcting the focus (iteration ${iteration})`)
+      return withPeak(await runOnce(aim, entry))
+    }, { ...input.correctFocus, isRefusal: (e) => e instanceof SimulationInputError })
+    result = corrected.best
+    focusCorrection = {
+      initial_pose: initialPose,
+      iterations: corrected.iterations,
+      residual_m: corrected.residualM,
+      initial_shift_m: corrected.initialShiftM,
+      steered_focal_distance_m: device.kind === 'annular' ? result.placement.pose.focalDistanceFromApexM : null,
+    }
+    if (corrected.stoppedBecause) warnings.push(`focus correction stopped: ${corrected.stoppedBecause}; the peak is ${(corrected.residualM * 1000).toFixed(1)} mm from the target`)
+  }
+  if (clamped > 0) warnings.push(`${clamped} bone voxels had density or sound speed clamped into the physical range`)
+
+  hooks.onStage?.('writing the plan folder')
+  const outDir = input.outDir
+  await fs.mkdir(path.join(outDir, 'medium'), { recursive: true })
+  const ctLike = (data: Float32Array | Uint8Array, description: string): Volume => ({ ...ct, data, meta: { ...ct.meta, modality: 'OT', seriesDescription: description, valueUnit: '' }, warnings: [] })
+  const g = result.domain.gridLps
+  const simLike = (data: Float32Array | Uint8Array, description: string): Volume => ({ data, dims: g.dims, spacingM: g.spacingM, originM: g.originM, direction: g.direction, meta: { modality: 'OT', seriesDescription: description }, warnings: [] })
+  const file = (name: string) => path.join(outDir, name)
+  await writeVolume({ ...ct, warnings: [] }, file(PLAN_FILES.ct))
+  await writeVolume(ctLike(result.pressureCt, 'pressure amplitude [Pa] on the CT grid'), file(PLAN_FILES.pressureCt))
+  await writeVolume(simLike(result.pressureSim, 'pressure amplitude [Pa], simulation grid'), file(PLAN_FILES.pressureSim))
+  await writeVolume(ctLike(result.focalMaskCt, '-6 dB focal region'), file(PLAN_FILES.focalMaskCt))
+  const med = result.domain.medium
+  const asArray = (v: number | Float32Array) => (typeof v === 'number' ? new Float32Array(result.pressureSim.length).fill(v) : v)
+  await writeVolume(simLike(asArray(med.soundSpeed), 'sound speed [m/s]'), file(PLAN_FILES.soundSpeed))
+  await writeVolume(simLike(asArray(med.density), 'density [kg/m3]'), file(PLAN_FILES.density))
+  await writeVolume(simLike(asArray(med.alphaNpM).map((a) => (a * 8.685889638) / 100), 'attenuation [dB/cm] at the drive frequency'), file(PLAN_FILES.alphaDbCm))
+  const d = result.domain
+  const tissue = new Uint8Array(d.head.length)
+  for (let v = 0; v < tissue.length; v++) tissue[v] = !d.head[v] ? TISSUE_LABELS.water : d.skull[v] ? TISSUE_LABELS.skull : d.brain[v] ? TISSUE_LABELS.brain : TISSUE_LABELS.skin
+  await writeVolume(simLike(tissue, 'tissue labels: 0 water, 1 skin, 2 skull, 3 brain'), file(PLAN_FILES.tissue))
+
+  const plan = planRecord.parse({
+    software: SOFTWARE_VERSION,
+    patient: { name: ct.meta.patientName ?? null, id: ct.meta.patientId ?? null, birth_date: ct.meta.patientBirthDate ?? null },
+    ct: { source: input.ctPath, frame_of_reference_uid: ct.meta.frameOfReferenceUid ?? null, series_instance_uid: ct.meta.seriesInstanceUid ?? null, study_instance_uid: ct.meta.studyInstanceUid ?? null },
+    target_ras_m: targetCt,
+    entry_ras_m: entryCt ?? null,
+    entry_proposed: !entryCt,
+    transducer: { id: device.id, frequency_hz: device.frequencyHz, source_file: entryDef.file },
+    pose: poseRecordOf(result.placement.pose),
+    mapping: { id: input.mappingId, citation: mapping.citation },
+    simulation: { ppw: input.pointsPerWavelength, grid_size: [...result.domain.grid.size], spacing_m: result.domain.grid.spacingM, backend: result.backend, device: result.device, solver_version: SOLVER_VERSION },
+    drive: driveRecord ?? { ...drive, source_amplitude_pa: result.sourceAmplitudePa },
+    protocol: { pulse_duration_s: input.protocol.pulseDurationS, prf_hz: input.protocol.prfHz, train_duty_cycle: input.protocol.trainDutyCycle },
+    registration,
+    focus_correction: focusCorrection,
+    wall_s: result.wallS,
+  })
+  const metrics = planMetricsRecord.parse({ ...result.metrics, warnings: [...warnings, ...result.metrics.warnings] })
+  await writeJsonAtomic(file(PLAN_FILES.plan), plan)
+  await writeJsonAtomic(file(PLAN_FILES.metrics), metrics)
+  const files = [PLAN_FILES.ct, PLAN_FILES.pressureCt, PLAN_FILES.pressureSim, PLAN_FILES.focalMaskCt, PLAN_FILES.soundSpeed, PLAN_FILES.density, PLAN_FILES.alphaDbCm, PLAN_FILES.tissue, PLAN_FILES.plan, PLAN_FILES.metrics]
+  return { plan, metrics, result, files }
+}
+
+async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`)
+  const handle = await fs.open(tmp, 'w')
+  try {
+    await handle.writeFile(JSON.stringify(value, null, 2) + '\n')
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  await fs.rename(tmp, file)
+}
