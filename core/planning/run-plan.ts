@@ -104,7 +104,11 @@ export async function runPlan(request: PlanRequest): Promise<PlanResult> {
   request.onProgress?.('simulating in the head')
   const head = await runSimulation({ grid: domain.grid, medium: domain.medium, source, backend: request.backend, ...(request.signal ? { signal: request.signal } : {}), onProgress: (p) => request.onProgress?.('simulating in the head', p) })
   const water = request.tissues.water
-  const freeKey = JSON.stringify([domain.grid, placement.pose.focalDistanceFromApexM, water])
+  // The free-water field is the transducer's own: it depends on the lateral grid, the spacing
+  // and the focus, not on how far past the focus the domain reaches (always 2 cm or more), so
+  // the key leaves the axial extent out and a re-aimed run reuses it.
+  const g = domain.grid
+  const freeKey = JSON.stringify([g.spacingM, g.size[0], g.size[1], g.originM[0], g.originM[1], g.originM[2], placement.pose.focalDistanceFromApexM, water])
   let freePeak = request.freeWaterCache?.get(freeKey) ?? 0
   if (freePeak === 0) {
     request.onProgress?.('simulating in free water')

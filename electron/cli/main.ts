@@ -36,10 +36,11 @@ const USAGE = `usage:
             --transducer <id> [--mapping kplan] [--ppw 6] [--backend auto|webgpu|cpu]
             [--isppa-free-water W/cm2 | --isppa-target W/cm2 | --device-setting <value> | --source-amplitude-kpa 60]
             [--correct-focus [--correct-iterations 3] [--correct-tolerance-mm 1]] --out <dir> [--progress]
+            [--protocol <protocol.json>]   (adds the thermal run: temperature_max, cem43, thermal.json)
             [--save [--note <text>] [--data-dir <dir>]]   (stores the plan in the plan database, prints its id)
             (with --mri, target and entry are points on the MRI; they are carried into CT space by registration)
   tfus thermal <plan-dir> --protocol <protocol.json> [--backend auto|webgpu|cpu] [--absorbed-fraction prestus|babelbrain|full]
-            [--coupling conducting|bath] [--drive-scale 1] [--progress]   (writes temperature_max, cem43, thermal.json)
+            [--coupling conducting|bath] [--drive-scale 1] [--out <dir>] [--progress]   (writes temperature_max, cem43, thermal.json)
   tfus transducers [--json]   (built-in + <user data>/transducers/*.json; TFUS_DATA_DIR overrides <user data>)
   tfus export <plan-dir | id[@version]> --format brainsight|localite|slicer|kplan|nifti|dicom|report --out <file-or-folder>
             [--space ct|mri] [--coords ras|lps] [--brainsight-version 13|14] [--deidentify]
@@ -204,9 +205,9 @@ export async function main(argv: readonly string[], io = { out: (l: string) => c
       case 'register':
         return await commandRegister(parseArgs(rest, ['ct', 'mri', 'out', 'voxel-mm', 'init']), controller.signal, io.out, io.err)
       case 'plan':
-        return await commandPlan(parseArgs(rest, ['ct', 'mri', 'registration', 'target', 'space', 'entry', 'transducer', 'mapping', 'ppw', 'backend', 'out', 'isppa-free-water', 'isppa-target', 'device-setting', 'source-amplitude-kpa', 'pulse-duration-ms', 'prf-hz', 'max-standoff-mm', 'correct-iterations', 'correct-tolerance-mm', 'data-dir', 'note']), controller.signal, io.out, io.err)
+        return await commandPlan(parseArgs(rest, ['ct', 'mri', 'registration', 'target', 'space', 'entry', 'transducer', 'mapping', 'ppw', 'backend', 'out', 'isppa-free-water', 'isppa-target', 'device-setting', 'source-amplitude-kpa', 'pulse-duration-ms', 'prf-hz', 'max-standoff-mm', 'correct-iterations', 'correct-tolerance-mm', 'data-dir', 'note', 'protocol']), controller.signal, io.out, io.err)
       case 'thermal':
-        return await commandThermal(parseArgs(rest, ['protocol', 'backend', 'absorbed-fraction', 'coupling', 'drive-scale']), controller.signal, io.out, io.err)
+        return await commandThermal(parseArgs(rest, ['protocol', 'backend', 'absorbed-fraction', 'coupling', 'drive-scale', 'out']), controller.signal, io.out, io.err)
       case 'transducers':
         return await commandTransducers(parseArgs(rest, []), io.out)
       case 'export':

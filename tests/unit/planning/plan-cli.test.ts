@@ -11,6 +11,7 @@ import { readVolume } from '../../../electron/node/volume-io.ts'
 import { segmentHead } from '../../../core/planning/masks.ts'
 import { rasToLps, worldToVoxel, type Vec3 } from '../../../core/volume/index.ts'
 import { CtSampler } from '../../../core/planning/placement.ts'
+import { PLAN_FILES } from '../../../core/contracts/plan.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
 const CT = path.join(ROOT, 'resources/samples/cranium-ct.nii.gz')
@@ -21,6 +22,43 @@ beforeAll(async () => {
 afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true })
 })
+
+/**
+ * Issue 8 on the sample plan (written by `tfus plan --protocol` above): a long duty cycle heats
+ * the skull more than the brain, and twice the drive gives four times every rise (the heat
+ * source is quadratic in pressure). Maps land on the simulation grid.
+ */
+async function thermalChecks(planDir: string, protocolFile: string) {
+  const base = JSON.parse(await fs.readFile(path.join(planDir, PLAN_FILES.thermal), 'utf8'))
+  expect(base.tissues.skull.peak_rise_c).toBeGreaterThan(base.tissues.brain.peak_rise_c)
+  expect(base.tissues.brain.peak_rise_c).toBeGreaterThan(0)
+  expect(base.tissues.skull.time_of_peak_s).toBeGreaterThanOrEqual(59)
+  expect(base.tissues.skull.rise_at_end_c).toBeLessThan(base.tissues.skull.peak_rise_c)
+  expect(base.flags.tissues.map((f: { criterion: string }) => f.criterion)).toHaveLength(3)
+  expect(base.model.absorbed_fraction.name).toBe('prestus')
+  expect(base.model.absorbed_fraction.by_tissue.skull).toBe(0.28)
+  expect(base.model.cem43_variant).toMatch(/sapareto-dewey/)
+  expect(base.grid.name).toMatch(/simulation grid/)
+  const t = base.time_courses
+  expect(t.skull.hottest_voxel_c).toHaveLength(t.t_s.length)
+  expect(Math.max(...t.skull.hottest_voxel_c) - 37).toBeCloseTo(base.tissues.skull.peak_rise_c, 3)
+  const sim = await readVolume(path.join(planDir, PLAN_FILES.pressureSim), { modality: 'OT' })
+  const tmax = await readVolume(path.join(planDir, PLAN_FILES.temperatureMax), { modality: 'OT' })
+  const cem = await readVolume(path.join(planDir, PLAN_FILES.cem43), { modality: 'OT' })
+  for (const v of [tmax, cem]) {
+    expect([...v.dims]).toEqual([...sim.dims])
+    expect(v.originM.map((x, i) => x - sim.originM[i]!).every((d) => Math.abs(d) < 1e-6)).toBe(true)
+  }
+  let hottest = 0
+  for (const x of tmax.data) hottest = Math.max(hottest, x)
+  expect(hottest - 37).toBeCloseTo(Math.max(base.tissues.skin.peak_rise_c, base.tissues.skull.peak_rise_c, base.tissues.brain.peak_rise_c), 3)
+
+  const twice = path.join(planDir, 'thermal-x2')
+  const r = await cli(['thermal', planDir, '--protocol', protocolFile, '--backend', 'cpu', '--drive-scale', '2', '--out', twice])
+  expect(r.code, r.err).toBe(0)
+  const doubled = JSON.parse(await fs.readFile(path.join(twice, PLAN_FILES.thermal), 'utf8'))
+  for (const name of ['skin', 'skull', 'brain']) expect(doubled.tissues[name].peak_rise_c / base.tissues[name].peak_rise_c).toBeCloseTo(4, 2)
+}
 
 describe('tfus plan on the sample CT', () => {
   it('places the ITRUSST bowl, simulates, and the peak lands in the brain past the skull near the target', async () => {
@@ -33,12 +71,15 @@ describe('tfus plan on the sample CT', () => {
     const t = [0, 1, 2].map((r) => target[r]! - m[r]![3]!)
     const targetMri = [0, 1, 2].map((c) => m[0]![c]! * t[0]! + m[1]![c]! * t[1]! + m[2]![c]! * t[2]!)
     const dataDir = path.join(dir, 'db')
+    // Long duty cycle for the thermal run: 50 ms pulses at 10 Hz (50 %) for 60 s, then 30 s of cooling.
+    const protocolFile = path.join(dir, 'long-duty.json')
+    await fs.writeFile(protocolFile, JSON.stringify({ name: 'long duty', sonications: [{ pulse_duration_s: 0.05, prf_hz: 10, train_duration_s: 60, train_interval_s: 60, trains: 1 }], cooling_s: 30 }))
     const r = await cli([
       'plan', '--ct', CT, '--mri', path.join(ROOT, 'resources/samples/cranium-synthetic-t1.nii.gz'),
       '--registration', path.join(ROOT, 'resources/samples/cranium-synthetic-t1.transform.json'), '--target', targetMri.join(','),
       '--transducer', 'itrusst-bm-bowl', '--ppw', '2', '--backend', 'cpu', '--isppa-free-water', '10',
       '--correct-focus', '--correct-iterations', '1', '--correct-tolerance-mm', '0.2',
-      '--out', out, '--save', '--data-dir', dataDir,
+      '--protocol', protocolFile, '--out', out, '--save', '--data-dir', dataDir,
     ])
     expect(r.code, r.err).toBe(0)
     expect(r.out).toMatch(/plan id: 1 \(version 1\)/)
@@ -63,7 +104,9 @@ describe('tfus plan on the sample CT', () => {
     expect(metrics.focal_shift_length_m).toBeCloseTo(fc.residual_m, 12)
     if (fc.residual_m < fc.initial_shift_m) expect(plan.pose.transducer_to_ras).not.toEqual(fc.initial_pose.transducer_to_ras)
     expect(r.out).toMatch(/focus correction: 1 iteration/)
-    expect(metrics.flags.thermal).toBe('not assessed')
+    // The thermal run replaced "not assessed" with its ITRUSST flag.
+    expect(metrics.flags.thermal).not.toMatch(/not assessed/)
+    expect(r.out).toMatch(/thermal \(long duty\): peak rise skin/)
     // Free-water Isppa of 10 W/cm2 sets the drive: the free-water peak is sqrt(2 rho c I).
     expect(metrics.free_water_peak_pa).toBeCloseTo(Math.sqrt(2 * 1.5e6 * 1e5), -2)
     expect(metrics.insertion_loss_db).toBeGreaterThan(1)
@@ -107,6 +150,8 @@ describe('tfus plan on the sample CT', () => {
     const dq = worldToVoxel(dicomPressure, rasToLps(peakRas)).map(Math.round)
     const dIndex = dq[0]! + dicomPressure.dims[0] * (dq[1]! + dicomPressure.dims[1] * dq[2]!)
     expect(Math.abs(dicomPressure.data[dIndex]! - pressure.data[peakIndex]!)).toBeLessThan(1e-4 * metrics.peak_pressure_pa + 1)
+
+    await thermalChecks(out, protocolFile)
 
     const labels = await readVolume(path.join(out, 'medium/tissue.nii.gz'), { modality: 'OT' })
     const counts = [0, 1, 2, 3].map((l) => labels.data.filter((v) => v === l).length)
