@@ -1,0 +1,361 @@
+/**
+ * The one API contract between the planner's back end (Electron main process or the local
+ * browser-fallback server) and the renderer. Every method has a zod schema for its params and
+ * its result, and the event channel has one schema; the preload bridge, the Electron IPC
+ * handlers, the HTTP routes and the renderer client are all derived from `PLANNER_API` through
+ * `dispatchCall` (host side) and `createClient` (renderer side), so a method exists in one place.
+ *
+ * Units: SI (m, s, Pa, Hz, W/m2). Points named `...RasM` are patient RAS in metres; volume
+ * geometry (`VolumeHeader`) is LPS in metres, as in `core/volume/types.ts`.
+ *
+ * Binary payloads: a method marked `binary: 'result'` returns `{ header, bytes }` where `bytes` is
+ * an ArrayBuffer (structured-cloned over IPC; the body of an application/octet-stream response
+ * over HTTP, with the JSON header in the `x-tfus-header` response header). A method marked
+ * `binary: 'params'` takes `{ bytes, ...json }` (an octet-stream request body over HTTP, the
+ * JSON fields in the `x-tfus-params` request header).
+ */
+import { z } from 'zod'
+import { planMetricsRecord, planRecord, vec3 } from './plan.ts'
+
+// ---------------------------------------------------------------------------------------------
+// Generic machinery
+
+export interface MethodSpec<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
+  readonly params: P
+  readonly result: R
+  /** Which side carries an ArrayBuffer named `bytes` (see the module comment). */
+  readonly binary?: 'params' | 'result'
+  /** One line for docs and error messages. */
+  readonly summary: string
+}
+
+export type ApiSpec = Readonly<Record<string, MethodSpec>>
+
+/** Identity with a type check: keeps each method's schema types. */
+export function defineApi<T extends ApiSpec>(spec: T): T {
+  return spec
+}
+
+export type ParamsOf<T extends ApiSpec, K extends keyof T> = z.input<T[K]['params']>
+export type ResultOf<T extends ApiSpec, K extends keyof T> = z.output<T[K]['result']>
+
+/** What a host implements: one async function per method, params already validated. */
+export type ApiImplementation<T extends ApiSpec> = {
+  readonly [K in keyof T]: (params: z.output<T[K]['params']>) => Promise<z.input<T[K]['result']>>
+}
+
+/** What the renderer calls. */
+export type ApiClient<T extends ApiSpec> = {
+  readonly [K in keyof T]: (params: ParamsOf<T, K>) => Promise<ResultOf<T, K>>
+}
+
+/** An error as it crosses a process boundary: plain data, no stack. */
+export const serializedError = z.object({
+  name: z.string(),
+  message: z.string(),
+  /** Machine-readable reason: 'bad-request', 'unavailable', 'cancelled', 'not-found', 'forbidden', 'internal', ... */
+  code: z.string(),
+  /** The field or file at fault, when known (SimulationInputError, ImportError). */
+  field: z.string().optional(),
+})
+export type SerializedError = z.infer<typeof serializedError>
+
+/** An error with a code the hosts put on the wire; the renderer gets it back as an ApiError. */
+export class ApiError extends Error {
+  override readonly name: string = 'ApiError'
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message)
+  }
+}
+
+export function isApiError(e: unknown): e is ApiError {
+  return e instanceof ApiError
+}
+
+/**
+ * Any thrown value as plain data. Known error types keep their names, and their `field` where
+ * they carry one, so the renderer can say which input is wrong.
+ */
+export function serializeError(e: unknown): SerializedError {
+  if (e instanceof ApiError) return { name: e.name, message: e.message, code: e.code, ...(e.field ? { field: e.field } : {}) }
+  if (e instanceof z.ZodError) {
+    const first = e.issues[0]
+    const where = first?.path.length ? first.path.map(String).join('.') : undefined
+    return { name: 'ValidationError', message: first ? `${where ? `${where}: ` : ''}${first.message}` : 'invalid payload', code: 'bad-request', ...(where ? { field: where } : {}) }
+  }
+  if (e instanceof Error) {
+    const field = (e as { field?: unknown }).field
+    const code = e.name === 'AbortError' ? 'cancelled' : e.name === 'SimulationInputError' || e.name === 'ImportError' || e.name === 'TransducerDefinitionError' ? 'bad-request' : 'internal'
+    return { name: e.name, message: e.message || e.name, code, ...(typeof field === 'string' ? { field } : {}) }
+  }
+  return { name: 'Error', message: String(e), code: 'internal' }
+}
+
+export function deserializeError(s: SerializedError): ApiError {
+  const err = new ApiError(s.code, s.message, s.field)
+  Object.defineProperty(err, 'name', { value: s.name })
+  return err
+}
+
+/** The envelope every transport returns for a JSON call. */
+export const callResponse = z.union([z.object({ ok: z.literal(true), result: z.unknown() }), z.object({ ok: z.literal(false), error: serializedError })])
+export type CallResponse = z.infer<typeof callResponse>
+
+/**
+ * Host side: validate the method name and params, run the implementation, validate the result.
+ * Never throws: failures come back as `{ ok: false, error }`.
+ */
+export async function dispatchCall<T extends ApiSpec>(spec: T, impl: ApiImplementation<T>, method: string, rawParams: unknown): Promise<CallResponse> {
+  try {
+    if (!Object.hasOwn(spec, method)) throw new ApiError('not-found', `unknown method "${method}"`)
+    const m = spec[method]!
+    const params = m.params.parse(rawParams ?? {})
+    const fn = impl[method as keyof T] as (p: unknown) => Promise<unknown>
+    const out = await fn(params)
+    const result = m.result.safeParse(out)
+    // A result that breaks the contract is the host's bug, not the caller's: say so.
+    if (!result.success) throw new ApiError('internal', `${method}: result does not match the contract (${result.error.issues[0]?.path.join('.')}: ${result.error.issues[0]?.message})`)
+    return { ok: true, result: result.data }
+  } catch (e) {
+    return { ok: false, error: serializeError(e) }
+  }
+}
+
+/** How the renderer reaches the host: IPC through the preload bridge, or HTTP + SSE. */
+export interface Transport {
+  call(method: string, params: unknown, binary: MethodSpec['binary']): Promise<CallResponse>
+  /** Subscribes to the event channel; returns the unsubscribe function. */
+  subscribe(listener: (event: unknown) => void): () => void
+}
+
+/** Renderer side: typed methods over a transport; params validated before they leave, results after they arrive. */
+export function createClient<T extends ApiSpec>(spec: T, transport: Transport): ApiClient<T> {
+  const client: Record<string, (params: unknown) => Promise<unknown>> = {}
+  for (const [name, m] of Object.entries(spec)) {
+    client[name] = async (params: unknown) => {
+      const checked = m.params.safeParse(params ?? {})
+      if (!checked.success) throw deserializeError(serializeError(checked.error))
+      const response = callResponse.parse(await transport.call(name, checked.data, m.binary))
+      if (!response.ok) throw deserializeError(response.error)
+      return m.result.parse(response.result)
+    }
+  }
+  return client as ApiClient<T>
+}
+
+/** Subscribes with validation: events that do not match the schema are dropped (and reported once). */
+export function subscribeEvents(transport: Transport, listener: (event: ApiEvent) => void, onInvalid?: (problem: string) => void): () => void {
+  return transport.subscribe((raw) => {
+    const parsed = apiEvent.safeParse(raw)
+    if (parsed.success) listener(parsed.data)
+    else onInvalid?.(parsed.error.issues[0]?.message ?? 'invalid event')
+  })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Payloads
+
+const arrayBuffer = z.instanceof(ArrayBuffer)
+const id = z.string().min(1).max(200)
+const mat3 = z.tuple([z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number()])
+
+export const VOXEL_TYPES = ['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'float32', 'float64'] as const
+export const voxelType = z.enum(VOXEL_TYPES)
+export type VoxelType = z.infer<typeof voxelType>
+
+/** Geometry of a display volume (LPS, metres; `direction` row-major, column k = voxel axis k). */
+export const volumeHeader = z.object({
+  volumeId: id,
+  dims: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]),
+  spacingM: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
+  originM: z.tuple([z.number(), z.number(), z.number()]),
+  direction: mat3,
+  dataType: voxelType,
+  /** Value range of the data (after any decimation). */
+  range: z.tuple([z.number(), z.number()]),
+  /** 1 for full resolution; n when every n-th voxel along each axis was kept. */
+  stride: z.number().int().positive(),
+})
+export type VolumeHeader = z.infer<typeof volumeHeader>
+
+export const dicomSeries = z.object({
+  seriesInstanceUid: z.string(),
+  description: z.string(),
+  modality: z.string(),
+  sliceCount: z.number().int().nonnegative(),
+})
+
+export const imageInfo = z.object({
+  imageId: id,
+  /** What to pass to `getVolume`. */
+  volumeId: id,
+  name: z.string(),
+  source: z.string(),
+  role: z.enum(['ct', 'mri']),
+  modality: z.string(),
+  dims: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
+  spacingM: vec3,
+  originM: vec3,
+  direction: mat3,
+  /** nibabel-style code of the stored axes, e.g. "LAS" (core/volume/geometry.ts orientationCode). */
+  orientation: z.string(),
+  range: z.tuple([z.number(), z.number()]),
+  valueUnit: z.string(),
+  warnings: z.array(z.string()),
+})
+export type ImageInfo = z.infer<typeof imageInfo>
+
+export const openResult = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('image'), image: imageInfo }),
+  /** A DICOM folder with several series: call `openImage` again with `seriesInstanceUid`. */
+  z.object({ kind: z.literal('series'), folder: z.string(), series: z.array(dicomSeries) }),
+])
+export type OpenResult = z.infer<typeof openResult>
+
+export const transducerInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  type: z.enum(['bowl', 'annular', 'disc']),
+  frequencyHz: z.number().positive(),
+  /** Radius of curvature [m]; null for a flat disc. */
+  rocM: z.number().positive().nullable(),
+  /** Outer aperture diameter [m]. */
+  apertureM: z.number().positive(),
+  /** Inner hole diameter [m] (0 without a hole). */
+  innerApertureM: z.number().nonnegative(),
+  /** Annular rings as [inner, outer] DIAMETERS [m]. */
+  rings: z.array(z.tuple([z.number(), z.number()])),
+  exitPlaneOffsetM: z.number().nonnegative(),
+  focalRangeM: z.tuple([z.number(), z.number()]).nullable(),
+  text: z.string(),
+})
+export type TransducerInfo = z.infer<typeof transducerInfo>
+
+export const BACKEND_CHOICES = ['auto', 'webgpu', 'cpu'] as const
+
+export const planRequest = z.object({
+  /** The CT, as returned by openImage. */
+  ctImageId: id,
+  /** The MRI the target was picked on (registered to the CT by the planner). */
+  mriImageId: id.optional(),
+  targetRasM: vec3,
+  entryRasM: vec3.optional(),
+  transducerId: z.string().min(1),
+  mappingId: z.string().min(1).default('kplan'),
+  pointsPerWavelength: z.number().min(1.5).max(12),
+  backend: z.enum(BACKEND_CHOICES).default('auto'),
+  drive: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('isppa-free-water'), wPerM2: z.number().positive() }),
+    z.object({ kind: z.literal('isppa-target'), wPerM2: z.number().positive() }),
+    z.object({ kind: z.literal('source'), amplitudePa: z.number().positive() }),
+  ]),
+  protocol: z.object({ pulseDurationS: z.number().positive(), prfHz: z.number().positive(), trainDutyCycle: z.number().gt(0).lte(1) }),
+})
+export type PlanRequest = z.infer<typeof planRequest>
+
+export const planResult = z.object({
+  runId: id,
+  planDir: z.string(),
+  plan: planRecord,
+  metrics: planMetricsRecord,
+  /** Pressure amplitude [Pa] on the CT grid (overlays the CT). */
+  pressureVolumeId: id,
+  /** Thermal assessment, when a thermal model ran; null means "thermal: not assessed". */
+  thermal: z.object({ summary: z.string() }).nullable(),
+})
+export type PlanResultPayload = z.infer<typeof planResult>
+
+const availability = z.object({ available: z.boolean(), reason: z.string().optional() })
+
+export const capabilities = z.object({
+  host: z.enum(['electron', 'browser']),
+  version: z.string(),
+  cpuCores: z.number().int().positive(),
+  webgpu: availability.extend({ description: z.string().optional() }),
+  database: availability,
+  exports: availability.extend({ formats: z.array(z.string()) }),
+  report: availability,
+  thermal: availability,
+})
+export type Capabilities = z.infer<typeof capabilities>
+
+export const storedPlanSummary = z.object({
+  planId: z.string(),
+  label: z.string(),
+  createdAt: z.string(),
+  approved: z.boolean(),
+  patient: z.string().optional(),
+})
+
+// ---------------------------------------------------------------------------------------------
+// Events (one channel; the renderer filters by runId)
+
+export const apiEvent = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('progress'),
+    runId: id,
+    stage: z.string(),
+    /** Solver step in the current stage and its upper bound (the run usually stops earlier). */
+    step: z.number().int().nonnegative().optional(),
+    maxSteps: z.number().int().positive().optional(),
+    fraction: z.number().min(0).max(1).optional(),
+    /** Seconds left in this stage at the current rate, against maxSteps (an upper bound). */
+    etaS: z.number().nonnegative().optional(),
+    elapsedS: z.number().nonnegative(),
+  }),
+  z.object({ type: z.literal('log'), runId: id.optional(), line: z.string() }),
+  z.object({ type: z.literal('done'), runId: id, wallS: z.number().nonnegative() }),
+  z.object({ type: z.literal('error'), runId: id, error: serializedError }),
+])
+export type ApiEvent = z.infer<typeof apiEvent>
+
+// ---------------------------------------------------------------------------------------------
+// The methods
+
+const empty = z.object({}).strict()
+const ok = z.object({ ok: z.literal(true) })
+
+export const PLANNER_API = defineApi({
+  capabilities: { summary: 'What this host can do: backend devices, database, exports, thermal model', params: empty, result: capabilities },
+  listTransducers: { summary: 'The transducer library with the geometry to draw each device', params: empty, result: z.object({ transducers: z.array(transducerInfo), warnings: z.array(z.string()) }) },
+  openImage: {
+    summary: 'Open a NIfTI/NRRD/MHA file or a DICOM folder by path (a folder with several series returns the series list)',
+    params: z.object({ path: z.string().min(1).max(4096), role: z.enum(['ct', 'mri']).default('ct'), seriesInstanceUid: z.string().optional() }),
+    result: openResult,
+  },
+  importBytes: {
+    summary: 'Open a dropped or picked file from its bytes (the browser has no paths)',
+    params: z.object({ name: z.string().min(1).max(255), role: z.enum(['ct', 'mri']).default('ct'), bytes: arrayBuffer }),
+    result: openResult,
+    binary: 'params',
+  },
+  getVolume: {
+    summary: 'Voxels of an opened image or a plan result, resampled onto LPS-aligned axes for display',
+    params: z.object({ volumeId: id, stride: z.number().int().min(1).max(8).default(1) }),
+    result: z.object({ header: volumeHeader, bytes: arrayBuffer }),
+    binary: 'result',
+  },
+  startPlan: { summary: 'Start a plan run in a worker; progress, log, done and error arrive as events', params: planRequest, result: z.object({ runId: id }) },
+  cancelPlan: { summary: 'Cancel a running plan', params: z.object({ runId: id }), result: z.object({ cancelled: z.boolean() }) },
+  getPlanResult: { summary: 'The plan and metrics of a finished run, and the id of its pressure volume', params: z.object({ runId: id }), result: planResult },
+  savePlan: { summary: 'Store a finished run in the plan database', params: z.object({ runId: id, label: z.string().max(200).optional() }), result: z.object({ planId: z.string() }) },
+  listPlans: { summary: 'Plans in the database', params: empty, result: z.object({ plans: z.array(storedPlanSummary) }) },
+  approvePlan: { summary: 'Approve a stored plan', params: z.object({ planId: z.string().min(1), approver: z.string().min(1).max(200) }), result: ok },
+  exportPlan: {
+    summary: 'Export a finished run for neuronavigation or analysis',
+    params: z.object({ runId: id, format: z.string().min(1) }),
+    result: z.object({ path: z.string(), bytes: z.number().int().nonnegative() }),
+  },
+  reportHtml: { summary: 'The plan report as HTML (rendered in a sandboxed frame)', params: z.object({ runId: id }), result: z.object({ html: z.string() }) },
+})
+
+export type PlannerApi = typeof PLANNER_API
+export type PlannerClient = ApiClient<PlannerApi>
+export const PLANNER_METHODS = Object.keys(PLANNER_API) as readonly (keyof PlannerApi)[]
+/** Electron IPC channel names, one per method plus the event channel. */
+export const IPC_CHANNEL_PREFIX = 'tfus:'
+export const IPC_EVENT_CHANNEL = 'tfus:event'

@@ -1,0 +1,142 @@
+/**
+ * Plan runs off the host's main thread: one worker thread per run (plan-worker.ts), progress
+ * turned into `progress` events with an ETA, cancellation (a message to the worker, which aborts
+ * the solver; `terminate()` if it has not stopped after CANCEL_GRACE_MS) and crash isolation (a
+ * worker that dies reports a serialized error; the host keeps running).
+ */
+import { Worker } from 'node:worker_threads'
+import { randomUUID } from 'node:crypto'
+import type { ApiEvent, SerializedError } from '../../core/contracts/api.ts'
+import type { PlanMetricsRecord, PlanRecord } from '../../core/contracts/plan.ts'
+import type { PlanInput } from '../node/plan-runner.ts'
+import type { ParentToWorker, WorkerToParent } from './plan-worker-protocol.ts'
+
+const CANCEL_GRACE_MS = 5000
+
+export type RunState =
+  | { readonly status: 'running' }
+  | { readonly status: 'done'; readonly plan: PlanRecord; readonly metrics: PlanMetricsRecord; readonly files: readonly string[] }
+  | { readonly status: 'failed'; readonly error: SerializedError }
+
+export interface PlanRun {
+  readonly runId: string
+  readonly input: PlanInput
+  readonly startedAt: number
+  state: RunState
+  /** Resolves when the worker has stopped, whatever the outcome. */
+  readonly finished: Promise<RunState>
+}
+
+export interface PlanRunsOptions {
+  readonly emit: (event: ApiEvent) => void
+  /** The worker entry (tests pass one that crashes); defaults to plan-worker-bootstrap.mjs. */
+  readonly workerUrl?: URL
+  /** How long a cancelled worker gets to stop before it is terminated [ms]. */
+  readonly cancelGraceMs?: number
+}
+
+export class PlanRuns {
+  private readonly runs = new Map<string, PlanRun>()
+  private readonly workers = new Map<string, Worker>()
+  private readonly workerUrl: URL
+  private readonly cancelRequested = new Set<string>()
+
+  constructor(private readonly options: PlanRunsOptions) {
+    this.workerUrl = options.workerUrl ?? new URL('./plan-worker-bootstrap.mjs', import.meta.url)
+  }
+
+  get(runId: string): PlanRun | undefined {
+    return this.runs.get(runId)
+  }
+
+  isRunning(runId: string): boolean {
+    return this.runs.get(runId)?.state.status === 'running'
+  }
+
+  start(input: PlanInput): PlanRun {
+    const runId = randomUUID()
+    const emit = this.options.emit
+    const startedAt = Date.now()
+    const worker = new Worker(this.workerUrl, { workerData: input })
+    this.workers.set(runId, worker)
+    let stageStart = startedAt
+    let currentStage = ''
+    let settle!: (s: RunState) => void
+    const finished = new Promise<RunState>((resolve) => (settle = resolve))
+    const run: PlanRun = { runId, input, startedAt, state: { status: 'running' }, finished }
+    this.runs.set(runId, run)
+
+    const finish = (state: RunState) => {
+      if (run.state.status !== 'running') return
+      run.state = state
+      if (state.status === 'done') emit({ type: 'done', runId, wallS: (Date.now() - startedAt) / 1000 })
+      else if (state.status === 'failed') emit({ type: 'error', runId, error: state.error })
+      settle(state)
+    }
+    worker.on('message', (m: WorkerToParent) => {
+      const now = Date.now()
+      switch (m.type) {
+        case 'stage': {
+          if (m.stage !== currentStage) {
+            currentStage = m.stage
+            stageStart = now
+          }
+          const elapsedStage = (now - stageStart) / 1000
+          // Rate over this stage's steps so far, against the step limit: an upper bound, since the
+          // solver stops as soon as the field is steady.
+          const etaS = m.step && m.maxSteps && m.step > 0 ? (elapsedStage / m.step) * Math.max(0, m.maxSteps - m.step) : undefined
+          emit({
+            type: 'progress',
+            runId,
+            stage: m.stage,
+            ...(m.step !== undefined ? { step: m.step } : {}),
+            ...(m.maxSteps ? { maxSteps: m.maxSteps } : {}),
+            ...(m.fraction !== undefined ? { fraction: Math.min(1, Math.max(0, m.fraction)) } : {}),
+            ...(etaS !== undefined && Number.isFinite(etaS) ? { etaS } : {}),
+            elapsedS: (now - startedAt) / 1000,
+          })
+          break
+        }
+        case 'note':
+          emit({ type: 'log', runId, line: m.line })
+          break
+        case 'done':
+          finish({ status: 'done', plan: m.plan, metrics: m.metrics, files: m.files })
+          break
+        case 'error':
+          finish({ status: 'failed', error: m.error })
+          break
+      }
+    })
+    worker.on('error', (e) => {
+      // An uncaught throw or an out-of-memory inside the thread: report it, keep the host up.
+      finish({ status: 'failed', error: { name: e.name || 'Error', message: `the plan worker crashed: ${e.message}`, code: 'worker-crashed' } })
+    })
+    worker.on('exit', (code) => {
+      this.workers.delete(runId)
+      if (this.cancelRequested.has(runId)) finish({ status: 'failed', error: { name: 'AbortError', message: 'the run was cancelled (its worker was stopped)', code: 'cancelled' } })
+      finish({ status: 'failed', error: { name: 'WorkerExit', message: `the plan worker stopped (exit code ${code}) before reporting a result`, code: 'worker-crashed' } })
+    })
+    return run
+  }
+
+  /** Asks the run to stop; terminates its thread if it has not stopped within CANCEL_GRACE_MS. */
+  cancel(runId: string): boolean {
+    const run = this.runs.get(runId)
+    const worker = this.workers.get(runId)
+    if (!run || run.state.status !== 'running' || !worker) return false
+    this.cancelRequested.add(runId)
+    worker.postMessage({ type: 'cancel' } satisfies ParentToWorker)
+    const timer = setTimeout(() => {
+      if (this.workers.has(runId)) void worker.terminate()
+    }, this.options.cancelGraceMs ?? CANCEL_GRACE_MS)
+    timer.unref()
+    void run.finished.then(() => clearTimeout(timer))
+    return true
+  }
+
+  /** Stops every run (host shutdown). */
+  async dispose(): Promise<void> {
+    await Promise.all([...this.workers.values()].map((w) => w.terminate()))
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * One slice view (axial, coronal or sagittal): the CT slice with window/level, the pressure
+ * overlay (colormap, opacity, threshold) with its -3/-6 dB contours, the linked crosshair, and
+ * the target and focus markers with the focal-shift line. vtk.js objects are created and freed
+ * with the calling scope; everything they show comes from the stores.
+ */
+import { computed, onScopeDispose, ref, watch, watchEffect, type Ref } from 'vue'
+import vtkImageMapper from '@kitware/vtk.js/Rendering/Core/ImageMapper'
+import vtkImageSlice from '@kitware/vtk.js/Rendering/Core/ImageSlice'
+import vtkImageMarchingSquares from '@kitware/vtk.js/Filters/General/ImageMarchingSquares'
+import vtkMapper from '@kitware/vtk.js/Rendering/Core/Mapper'
+import vtkActor from '@kitware/vtk.js/Rendering/Core/Actor'
+import vtkInteractorStyleManipulator from '@kitware/vtk.js/Interaction/Style/InteractorStyleManipulator'
+import vtkMouseCameraTrackballZoomManipulator from '@kitware/vtk.js/Interaction/Manipulators/MouseCameraTrackballZoomManipulator'
+import vtkMouseCameraTrackballPanManipulator from '@kitware/vtk.js/Interaction/Manipulators/MouseCameraTrackballPanManipulator'
+import { useVtkView, type VtkView } from '../core/vtk/useVtkView.ts'
+import { pressureColormap } from '../core/vtk/colormap.ts'
+import { loadImage, M_TO_MM, type CachedImage } from '../core/vtk/image-cache.ts'
+import { lineActor, circleSegments, crosshairSegments, projectOntoPlane } from '../core/vtk/polylines.ts'
+import { cross, viewLabels, type Vec3, type ViewLabels } from '../core/orientation.ts'
+import { SLICE_AXIS_INDEX, sliceCamera, sliceIndexAt, rasToLps, lpsToRas, type SliceAxis } from '../core/slice-geometry.ts'
+import { dbToAmplitudeRatio } from '../core/windowing.ts'
+import { useImagesStore } from '../stores/images.ts'
+import { useViewStore } from '../stores/view.ts'
+import { usePlanStore } from '../stores/plan.ts'
+import { useMessagesStore } from '../stores/messages.ts'
+
+const mm = (p: Vec3): Vec3 => [p[0] * M_TO_MM, p[1] * M_TO_MM, p[2] * M_TO_MM]
+const scale = (a: Vec3, s: number): Vec3 => [a[0] * s, a[1] * s, a[2] * s]
+
+export interface SliceViewState {
+  readonly labels: Ref<ViewLabels | null>
+  /** CSS position of the simulated focus in this view (for tests and the focus badge). */
+  readonly focusCss: Ref<{ x: number; y: number } | null>
+  readonly sliceIndex: Ref<number | null>
+}
+
+export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis): SliceViewState {
+  const images = useImagesStore()
+  const viewStore = useViewStore()
+  const plan = usePlanStore()
+  const labels = ref<ViewLabels | null>(null)
+  const focusCss = ref<{ x: number; y: number } | null>(null)
+  const sliceIndex = ref<number | null>(null)
+  const ct = ref<CachedImage | null>(null)
+  const pressure = ref<CachedImage | null>(null)
+  const k = SLICE_AXIS_INDEX[axis]
+
+  useVtkView(container, [0, 0, 0], (view: VtkView) => {
+    const ctMapper = vtkImageMapper.newInstance()
+    ctMapper.setSlicingMode(k)
+    const ctSlice = vtkImageSlice.newInstance()
+    ctSlice.setMapper(ctMapper)
+    ctSlice.getProperty().setInterpolationTypeToLinear()
+    const ovMapper = vtkImageMapper.newInstance()
+    ovMapper.setSlicingMode(k)
+    const ovSlice = vtkImageSlice.newInstance()
+    ovSlice.setMapper(ovMapper)
+    ovSlice.getProperty().setUseLookupTableScalarRange(true)
+    ovSlice.getProperty().setInterpolationTypeToLinear()
+    const contours = vtkImageMarchingSquares.newInstance({ slicingMode: k })
+    const contourMapper = vtkMapper.newInstance()
+    contourMapper.setScalarVisibility(false)
+    const contourActor = vtkActor.newInstance()
+    contourActor.setMapper(contourMapper)
+    contourActor.getProperty().setColor(1, 1, 1)
+    contourActor.getProperty().setLineWidth(1.5)
+    contourActor.getProperty().setLighting(false)
+    const crosshair = lineActor([0.95, 0.8, 0.2], 1)
+    const targetMarker = lineActor([0.2, 1, 0.3], 2)
+    const focusMarker = lineActor([1, 0.3, 1], 2)
+    const shiftLine = lineActor([0.3, 0.9, 1], 2)
+    const renderer = view.renderer
+    for (const a of [ctSlice, ovSlice]) renderer.addViewProp(a)
+    for (const a of [contourActor, crosshair.actor, targetMarker.actor, focusMarker.actor, shiftLine.actor]) renderer.addActor(a)
+    ovSlice.setVisibility(false)
+    contourActor.setVisibility(false)
+
+    // Left click sets the crosshair (and the target); wheel scrolls; right drag zooms, middle pans.
+    const style = vtkInteractorStyleManipulator.newInstance()
+    style.addMouseManipulator(vtkMouseCameraTrackballZoomManipulator.newInstance({ button: 3 }))
+    style.addMouseManipulator(vtkMouseCameraTrackballPanManipulator.newInstance({ button: 2 }))
+    view.interactor.setInteractorStyle(style)
+
+    const camera = computed(() => (ct.value ? sliceCamera(axis, ct.value.header.direction) : null))
+    const inPlane = computed(() => {
+      const c = camera.value
+      if (!c) return null
+      return { right: cross(c.directionOfProjection, c.viewUp), up: c.viewUp, normal: c.directionOfProjection }
+    })
+
+    const pressSub = view.interactor.onLeftButtonPress((event: { position: { x: number; y: number } }) => {
+      const img = ct.value
+      const plane = inPlane.value
+      if (!img || !plane) return
+      const w = view.displayToWorld(event.position.x, event.position.y)
+      // Keep the current slice's depth: a click moves within the plane only.
+      const current = mm(viewStore.crosshairLps)
+      const onPlane = projectOntoPlane(w as Vec3, current, plane.normal)
+      const lps = scale(onPlane, 1 / M_TO_MM)
+      viewStore.setCrosshair(lps)
+      if (!plan.running) plan.setTarget(lpsToRas(lps))
+    })
+    const wheelSub = view.interactor.onMouseWheel((raw) => {
+      const event = raw as unknown as { spinY: number }
+      const img = ct.value
+      if (!img) return
+      const step = img.header.spacingM[k] * Math.sign(event.spinY)
+      const n = camera.value!.directionOfProjection
+      const p = viewStore.crosshairLps
+      viewStore.crosshairLps = [p[0] + n[0] * step, p[1] + n[1] * step, p[2] + n[2] * step]
+    })
+
+    const resetCamera = () => {
+      const img = ct.value
+      const c = camera.value
+      if (!img || !c) return
+      const cam = renderer.getActiveCamera()
+      const b = img.image.getBounds()
+      const centre: Vec3 = [(b[0] + b[1]) / 2, (b[2] + b[3]) / 2, (b[4] + b[5]) / 2]
+      const dop = c.directionOfProjection
+      cam.setParallelProjection(true)
+      cam.setFocalPoint(...centre)
+      cam.setPosition(centre[0] - dop[0] * 500, centre[1] - dop[1] * 500, centre[2] - dop[2] * 500)
+      cam.setViewUp(...c.viewUp)
+      // Fit the in-plane extent: half of the larger of the two in-plane sizes.
+      const ext = [b[1] - b[0], b[3] - b[2], b[5] - b[4]]
+      const plane = inPlane.value!
+      const along = (v: Vec3) => Math.abs(v[0]) * ext[0]! + Math.abs(v[1]) * ext[1]! + Math.abs(v[2]) * ext[2]!
+      const aspect = (view.openGL.getSize()[0] || 1) / (view.openGL.getSize()[1] || 1)
+      cam.setParallelScale(0.52 * Math.max(along(plane.up), along(plane.right) / aspect))
+      renderer.resetCameraClippingRange()
+      labels.value = viewLabels(c.directionOfProjection, c.viewUp)
+    }
+
+    // The CT: load, show, centre the crosshair once.
+    watch(
+      () => images.ct?.volumeId,
+      async (volumeId) => {
+        if (!volumeId) return
+        try {
+          const loaded = await loadImage(volumeId)
+          ct.value = loaded
+          ctMapper.setInputData(loaded.image)
+          resetCamera()
+          view.requestRender()
+        } catch (e) {
+          useMessagesStore().error(`Showing the CT in the ${axis} view`, e)
+        }
+      },
+      { immediate: true },
+    )
+    watch(
+      () => plan.result?.pressureVolumeId,
+      async (volumeId) => {
+        pressure.value = null
+        ovSlice.setVisibility(false)
+        contourActor.setVisibility(false)
+        if (!volumeId) return view.requestRender()
+        try {
+          const loaded = await loadImage(volumeId)
+          pressure.value = loaded
+          ovMapper.setInputData(loaded.image)
+          contours.setInputData(loaded.image)
+          // Connected only once there is a pressure volume: an unconnected filter complains on every render.
+          contourMapper.setInputConnection(contours.getOutputPort())
+          view.requestRender()
+        } catch (e) {
+          useMessagesStore().error(`Showing the pressure in the ${axis} view`, e)
+        }
+      },
+      { immediate: true },
+    )
+    watchEffect(() => {
+      ctSlice.getProperty().setColorWindow(viewStore.windowWidth)
+      ctSlice.getProperty().setColorLevel(viewStore.windowLevel)
+      view.requestRender()
+    })
+    // Slice position and in-plane markers follow the crosshair, target and result.
+    watchEffect(() => {
+      const img = ct.value
+      const plane = inPlane.value
+      if (!img || !plane) return
+      const h = img.header
+      const p = viewStore.crosshairLps
+      const index = sliceIndexAt(axis, p, { originM: h.originM, spacingM: h.spacingM, direction: h.direction, dims: h.dims })
+      sliceIndex.value = index
+      ctMapper.setSlice(index)
+      const c = mm(p)
+      // Overlays sit a little toward the camera so they draw over the CT slice.
+      const lift = (d: number): Vec3 => scale(plane.normal, -d)
+      const b = img.image.getBounds()
+      const half = Math.hypot(b[1] - b[0], b[3] - b[2], b[5] - b[4])
+      crosshair.set(crosshairSegments(c, plane.right, plane.up, half, 6))
+      crosshair.actor.setPosition(...lift(0.4))
+      const target = plan.targetRasM ? mm(rasToLps(plan.targetRasM)) : null
+      targetMarker.set(target ? circleSegments(projectOntoPlane(target, c, plane.normal), plane.right, plane.up, 3) : [])
+      targetMarker.actor.setPosition(...lift(0.5))
+      const result = plan.result
+      const focus = result ? mm(rasToLps(result.metrics.peak_position_ras_m)) : null
+      focusMarker.set(focus ? circleSegments(projectOntoPlane(focus, c, plane.normal), plane.right, plane.up, 4.5) : [])
+      focusMarker.actor.setPosition(...lift(0.5))
+      const resultTarget = result ? mm(rasToLps(result.metrics.target_ras_m)) : null
+      shiftLine.set(focus && resultTarget ? [[projectOntoPlane(resultTarget, c, plane.normal), projectOntoPlane(focus, c, plane.normal)]] : [])
+      shiftLine.actor.setPosition(...lift(0.5))
+
+      const pr = pressure.value
+      if (pr && result) {
+        const ph = pr.header
+        const pIndex = sliceIndexAt(axis, p, { originM: ph.originM, spacingM: ph.spacingM, direction: ph.direction, dims: ph.dims })
+        ovMapper.setSlice(pIndex)
+        // Scaled to the focal peak in the brain, not the volume's maximum: the near field in the
+        // scalp and skull is several times stronger and would push the focus into the bottom of
+        // the map. Higher values saturate at the top colour.
+        const peak = Math.max(result.metrics.peak_pressure_pa, 1e-9)
+        const { ctf, pwf } = pressureColormap(peak, viewStore.overlayThreshold)
+        ovSlice.getProperty().setRGBTransferFunction(0, ctf)
+        ovSlice.getProperty().setPiecewiseFunction(0, pwf)
+        ovSlice.getProperty().setOpacity(viewStore.overlayOpacity)
+        ovSlice.setPosition(...lift(0.2))
+        ovSlice.setVisibility(true)
+        contours.setSlice(pIndex)
+        contours.setContourValues([dbToAmplitudeRatio(-6) * peak, dbToAmplitudeRatio(-3) * peak])
+        contourActor.setPosition(...lift(0.3))
+        contourActor.setVisibility(viewStore.showContours)
+      }
+      view.requestRender()
+    })
+    const offRendered = view.onRendered(() => {
+      const result = plan.result
+      focusCss.value = result ? view.worldToCss(mm(rasToLps(result.metrics.peak_position_ras_m))) : null
+    })
+
+    onScopeDispose(() => {
+      offRendered()
+      pressSub.unsubscribe()
+      wheelSub.unsubscribe()
+      for (const l of [crosshair, targetMarker, focusMarker, shiftLine]) l.delete()
+      for (const o of [ctSlice, ctMapper, ovSlice, ovMapper, contours, contourMapper, contourActor, style]) o.delete()
+    })
+  })
+  return { labels, focusCss, sliceIndex }
+}

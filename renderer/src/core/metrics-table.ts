@@ -1,0 +1,59 @@
+/**
+ * The results table: plan metrics (SI, core/contracts/plan.ts) shown in the units planners read
+ * (mm, MPa, W/cm2), each row flagged against the ITRUSST consensus limits for non-significant-risk
+ * neuromodulation (Aubry et al., "ITRUSST consensus on biophysical safety for transcranial
+ * ultrasound" (2025): MI or MI_tc <= 1.9 (shared/reference/physics.md section 0). The thermal
+ * limits (dT <= 2 C, a CEM43 dose, or a TI-versus-exposure-time table) need a thermal model or the
+ * exposure time, so TIC is shown without a pass/fail and the thermal flag is never a pass until a
+ * thermal model has run.
+ */
+import type { PlanMetricsRecord } from '../../../core/contracts/plan.ts'
+
+export type Flag = 'ok' | 'warn' | 'exceeds' | 'info'
+
+export interface MetricRow {
+  readonly key: string
+  readonly label: string
+  readonly value: string
+  readonly flag: Flag
+  readonly note?: string
+}
+
+/** ITRUSST limits used for the flags (see the module comment). */
+export const ITRUSST_LIMITS = { mi: 1.9 } as const
+/** Below this resolution the solver's numerical error is larger than planning tolerates. */
+export const MIN_RELIABLE_PPW = 6
+
+const mm = (m: number) => `${(m * 1e3).toFixed(1)} mm`
+
+export function metricRows(m: PlanMetricsRecord, thermalAssessed: boolean): MetricRow[] {
+  const miFlag: Flag = Math.min(m.mi, m.mi_tc) <= ITRUSST_LIMITS.mi ? 'ok' : 'exceeds'
+  const rows: MetricRow[] = [
+    { key: 'peak', label: 'Peak pressure (in situ)', value: `${(m.peak_pressure_pa / 1e6).toFixed(3)} MPa`, flag: 'info' },
+    { key: 'shift', label: 'Focal shift (target to peak)', value: mm(m.focal_shift_length_m), flag: m.focal_shift_length_m > 5e-3 ? 'warn' : 'ok', note: 'more than 5 mm: consider moving the transducer' },
+    { key: 'fwhm6', label: '-6 dB size (axial x lateral x lateral)', value: `${mm(m.fwhm_6db_m.axial)} x ${mm(m.fwhm_6db_m.lateral1)} x ${mm(m.fwhm_6db_m.lateral2)}`, flag: 'info' },
+    { key: 'vol6', label: '-6 dB volume', value: `${(m.volume_6db_m3 * 1e9).toFixed(0)} mm3`, flag: 'info' },
+    { key: 'isppa', label: 'Isppa', value: `${(m.isppa_w_m2 / 1e4).toFixed(2)} W/cm2`, flag: 'info' },
+    { key: 'ispta', label: 'Ispta', value: `${((m.ispta_w_m2 / 1e4) * 1e3).toFixed(1)} mW/cm2`, flag: 'info' },
+    { key: 'mi', label: 'MI / MI_tc', value: `${m.mi.toFixed(2)} / ${m.mi_tc.toFixed(2)}`, flag: miFlag, note: `ITRUSST: MI or MI_tc <= ${ITRUSST_LIMITS.mi}` },
+    { key: 'tic', label: 'TIC', value: m.tic.toFixed(2), flag: 'info', note: 'ITRUSST judges TI against the exposure time (not assessed here)' },
+    { key: 'il', label: 'Insertion loss', value: `${m.insertion_loss_db.toFixed(1)} dB`, flag: 'info' },
+    { key: 'skull', label: 'Skull thickness on the axis', value: mm(m.skull_thickness_m), flag: 'info' },
+    { key: 'incidence', label: 'Incidence angle', value: `${m.incidence_angle_deg.toFixed(1)} deg`, flag: m.incidence_angle_deg > 20 ? 'warn' : 'ok', note: 'above 20 deg the skull transmits poorly' },
+    { key: 'ppw', label: 'Resolution', value: `${m.ppw} points per wavelength`, flag: m.ppw < MIN_RELIABLE_PPW ? 'warn' : 'ok', note: `below ${MIN_RELIABLE_PPW}: preview only` },
+    { key: 'mechanical', label: 'Mechanical safety', value: m.flags.mechanical, flag: miFlag },
+    { key: 'thermal', label: 'Thermal safety', value: thermalAssessed ? m.flags.thermal : 'thermal: not assessed', flag: thermalAssessed ? 'info' : 'warn' },
+  ]
+  return rows
+}
+
+/** The warning shown on screen next to results computed below MIN_RELIABLE_PPW. */
+export function resolutionWarning(ppw: number): string | null {
+  return ppw < MIN_RELIABLE_PPW ? `Computed at ${ppw} points per wavelength (below ${MIN_RELIABLE_PPW}): a coarse preview; pressures and focal shift can be off by tens of percent. Rerun at 6 or more before treatment.` : null
+}
+
+export function formatEta(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds)) return ''
+  if (seconds < 60) return `${Math.ceil(seconds)} s`
+  return `${Math.floor(seconds / 60)} min ${Math.ceil(seconds % 60)} s`
+}

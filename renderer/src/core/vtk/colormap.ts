@@ -1,0 +1,13 @@
+/** vtk.js transfer functions of the pressure overlay (the numbers are in core/overlay.ts). */
+import vtkColorTransferFunction from '@kitware/vtk.js/Rendering/Core/ColorTransferFunction'
+import vtkPiecewiseFunction from '@kitware/vtk.js/Common/DataModel/PiecewiseFunction'
+import { overlayLookup } from '../overlay.ts'
+
+export function pressureColormap(peakPa: number, thresholdFraction: number) {
+  const lookup = overlayLookup(peakPa, thresholdFraction)
+  const ctf = vtkColorTransferFunction.newInstance()
+  for (const [v, r, g, b] of lookup.colors) ctf.addRGBPoint(v, r, g, b)
+  const pwf = vtkPiecewiseFunction.newInstance()
+  for (const [v, o] of lookup.opacity) pwf.addPoint(v, o)
+  return { ctf, pwf }
+}

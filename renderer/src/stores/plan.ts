@@ -1,0 +1,237 @@
+/**
+ * The planning workflow: target, transducer and protocol; the run (progress, cancel) and its
+ * result; save, approve, export, report. Units: SI inside (m, Hz, W/m2); the panel converts
+ * mm and W/cm2 at its edge. Targets are patient RAS in metres, as `tfus plan` takes them.
+ */
+import { defineStore } from 'pinia'
+import { computed, ref } from 'vue'
+import type { ApiEvent, PlanResultPayload, TransducerInfo } from '../../../core/contracts/api.ts'
+import { api } from '../api/index.ts'
+import { useImagesStore } from './images.ts'
+import { useMessagesStore, describeError } from './messages.ts'
+import type { Vec3 } from '../core/orientation.ts'
+
+export type RunStatus = 'idle' | 'starting' | 'running' | 'cancelling' | 'done' | 'failed' | 'cancelled'
+
+export interface RunProgress {
+  readonly stage: string
+  readonly step?: number
+  readonly maxSteps?: number
+  readonly fraction?: number
+  readonly etaS?: number
+  readonly elapsedS: number
+}
+
+export const RESOLUTIONS = [
+  { ppw: 2, label: 'Preview (2 points per wavelength, a few minutes on a CPU)' },
+  { ppw: 3, label: 'Coarse (3 ppw)' },
+  { ppw: 6, label: 'Planning (6 ppw, minimum for treatment decisions)' },
+  { ppw: 8, label: 'Fine (8 ppw)' },
+] as const
+
+export const usePlanStore = defineStore('plan', () => {
+  const transducers = ref<TransducerInfo[]>([])
+  const transducerId = ref<string>('')
+  const targetRasM = ref<Vec3 | null>(null)
+  /** Entry on the scalp (RAS, m), picked in the 3D view; null lets the planner propose one. */
+  const entryRasM = ref<Vec3 | null>(null)
+  const pointsPerWavelength = ref<number>(2)
+  const backend = ref<'auto' | 'webgpu' | 'cpu'>('auto')
+  const mappingId = ref('kplan')
+  /** Free-water spatial-peak pulse-average intensity [W/m2]. */
+  const isppaFreeWaterWPerM2 = ref(1e5)
+  const pulseDurationS = ref(0.02)
+  const prfHz = ref(5)
+  const trainDutyCycle = ref(1)
+
+  const runId = ref<string | null>(null)
+  const status = ref<RunStatus>('idle')
+  const progress = ref<RunProgress | null>(null)
+  const log = ref<string[]>([])
+  const failure = ref<string | null>(null)
+  const result = ref<PlanResultPayload | null>(null)
+  const savedPlanId = ref<string | null>(null)
+  const approved = ref(false)
+  const exported = ref<{ format: string; path: string }[]>([])
+  const reportHtml = ref<string | null>(null)
+  const early: ApiEvent[] = []
+  const storedPlans = ref<{ planId: string; label: string; createdAt: string; approved: boolean; patient?: string }[]>([])
+
+  const transducer = computed(() => transducers.value.find((t) => t.id === transducerId.value) ?? null)
+  const running = computed(() => status.value === 'starting' || status.value === 'running' || status.value === 'cancelling')
+  const canStart = computed(() => !running.value && useImagesStore().ct !== null && targetRasM.value !== null && transducer.value !== null)
+  /** Why the simulate button is disabled, in words. */
+  const blockedBecause = computed(() => {
+    if (running.value) return 'a simulation is running'
+    if (!useImagesStore().ct) return 'import a CT first'
+    if (!targetRasM.value) return 'set a target (click in a view or type coordinates)'
+    if (!transducer.value) return 'choose a transducer'
+    return null
+  })
+
+  async function loadTransducers(): Promise<void> {
+    try {
+      const lib = await api().listTransducers({})
+      transducers.value = lib.transducers
+      if (!transducerId.value && lib.transducers.length > 0) transducerId.value = lib.transducers[0]!.id
+      for (const w of lib.warnings) useMessagesStore().push('warning', w)
+    } catch (e) {
+      useMessagesStore().error('Loading the transducer library', e)
+    }
+  }
+
+  function setTarget(p: Vec3 | null): void {
+    // The running plan keeps the target it started with; a new one applies to the next run.
+    targetRasM.value = p ? [p[0], p[1], p[2]] : null
+  }
+
+  function setEntry(p: Vec3 | null): void {
+    entryRasM.value = p ? [p[0], p[1], p[2]] : null
+  }
+
+  async function start(): Promise<boolean> {
+    const ct = useImagesStore().ct
+    if (!canStart.value || !ct || !targetRasM.value) {
+      useMessagesStore().push('error', `Cannot simulate yet: ${blockedBecause.value}`)
+      return false
+    }
+    status.value = 'starting'
+    early.length = 0
+    progress.value = null
+    failure.value = null
+    result.value = null
+    savedPlanId.value = null
+    approved.value = false
+    exported.value = []
+    reportHtml.value = null
+    log.value = []
+    try {
+      const r = await api().startPlan({
+        ctImageId: ct.imageId,
+        targetRasM: targetRasM.value,
+        ...(entryRasM.value ? { entryRasM: entryRasM.value } : {}),
+        transducerId: transducerId.value,
+        mappingId: mappingId.value,
+        pointsPerWavelength: pointsPerWavelength.value,
+        backend: backend.value,
+        drive: { kind: 'isppa-free-water', wPerM2: isppaFreeWaterWPerM2.value },
+        protocol: { pulseDurationS: pulseDurationS.value, prfHz: prfHz.value, trainDutyCycle: trainDutyCycle.value },
+      })
+      runId.value = r.runId
+      if (status.value === 'starting') status.value = 'running'
+      for (const e of early.splice(0)) handleEvent(e)
+      return true
+    } catch (e) {
+      status.value = 'failed'
+      failure.value = describeError('Starting the simulation', e)
+      useMessagesStore().push('error', failure.value)
+      return false
+    }
+  }
+
+  async function cancel(): Promise<void> {
+    if (!runId.value || !running.value) return
+    status.value = 'cancelling'
+    try {
+      await api().cancelPlan({ runId: runId.value })
+    } catch (e) {
+      useMessagesStore().error('Cancelling the simulation', e)
+    }
+  }
+
+  async function fetchResult(id: string): Promise<void> {
+    try {
+      result.value = await api().getPlanResult({ runId: id })
+      status.value = 'done'
+    } catch (e) {
+      status.value = 'failed'
+      failure.value = describeError('Reading the plan result', e)
+      useMessagesStore().push('error', failure.value)
+    }
+  }
+
+  /** Events from the back end (progress, log, done, error); other runs' events are ignored. */
+  function handleEvent(e: ApiEvent): void {
+    if ('runId' in e && e.runId !== undefined && e.runId !== runId.value) {
+      // Until startPlan has answered we do not know our id: keep the events and replay them then.
+      if (status.value === 'starting') early.push(e)
+      return
+    }
+    switch (e.type) {
+      case 'progress':
+        if (status.value === 'starting') status.value = 'running'
+        progress.value = { stage: e.stage, elapsedS: e.elapsedS, ...(e.step !== undefined ? { step: e.step } : {}), ...(e.maxSteps ? { maxSteps: e.maxSteps } : {}), ...(e.fraction !== undefined ? { fraction: e.fraction } : {}), ...(e.etaS !== undefined ? { etaS: e.etaS } : {}) }
+        break
+      case 'log':
+        log.value.push(e.line)
+        break
+      case 'done':
+        void fetchResult(e.runId)
+        break
+      case 'error':
+        if (e.error.code === 'cancelled') {
+          status.value = 'cancelled'
+          failure.value = null
+        } else {
+          status.value = 'failed'
+          failure.value = `The simulation failed: ${e.error.field ? `${e.error.field}: ` : ''}${e.error.message}`
+          useMessagesStore().push('error', failure.value)
+        }
+        break
+    }
+  }
+
+  async function save(label?: string): Promise<void> {
+    if (!runId.value || !result.value) return
+    try {
+      savedPlanId.value = (await api().savePlan({ runId: runId.value, ...(label ? { label } : {}) })).planId
+      void loadPlans()
+    } catch (e) {
+      useMessagesStore().error('Saving the plan', e)
+    }
+  }
+
+  async function approve(approver: string): Promise<void> {
+    if (!savedPlanId.value) return
+    try {
+      await api().approvePlan({ planId: savedPlanId.value, approver })
+      approved.value = true
+      void loadPlans()
+    } catch (e) {
+      useMessagesStore().error('Approving the plan', e)
+    }
+  }
+
+  async function exportAs(format: string): Promise<void> {
+    if (!runId.value || !result.value) return
+    try {
+      const r = await api().exportPlan({ runId: runId.value, format })
+      exported.value.push({ format, path: r.path })
+    } catch (e) {
+      useMessagesStore().error(`Exporting as ${format}`, e)
+    }
+  }
+
+  async function loadPlans(): Promise<void> {
+    try {
+      storedPlans.value = (await api().listPlans({})).plans
+    } catch (e) {
+      useMessagesStore().error('Listing the stored plans', e)
+    }
+  }
+
+  async function loadReport(): Promise<void> {
+    if (!runId.value || !result.value) return
+    try {
+      reportHtml.value = (await api().reportHtml({ runId: runId.value })).html
+    } catch (e) {
+      useMessagesStore().error('Building the report', e)
+    }
+  }
+
+  return {
+    transducers, transducerId, transducer, targetRasM, entryRasM, setEntry, pointsPerWavelength, backend, mappingId, isppaFreeWaterWPerM2, pulseDurationS, prfHz, trainDutyCycle,
+    runId, status, progress, log, failure, result, savedPlanId, storedPlans, loadPlans, approved, exported, reportHtml, running, canStart, blockedBecause,
+    loadTransducers, setTarget, start, cancel, handleEvent, save, approve, exportAs, loadReport,
+  }
+})

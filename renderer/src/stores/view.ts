@@ -1,0 +1,39 @@
+/**
+ * View settings shared by the four views: the linked crosshair (LPS, metres), window/level, and
+ * the pressure overlay's look. Views read these and keep no state of their own.
+ */
+import { defineStore } from 'pinia'
+import { ref } from 'vue'
+import { WINDOW_PRESETS, type WindowPreset } from '../core/windowing.ts'
+import type { Vec3 } from '../core/orientation.ts'
+
+export const useViewStore = defineStore('view', () => {
+  const crosshairLps = ref<Vec3>([0, 0, 0])
+  /** Bumped on every click so views (and tests) can see that a click was handled. */
+  const clickCount = ref(0)
+  const windowWidth = ref<number>(WINDOW_PRESETS.brain.width)
+  const windowLevel = ref<number>(WINDOW_PRESETS.brain.level)
+  const preset = ref<WindowPreset | 'custom'>('brain')
+  const overlayOpacity = ref(0.6)
+  /** Overlay hidden below this fraction of the peak pressure. */
+  const overlayThreshold = ref(0.3)
+  const showContours = ref(true)
+  const showIsosurface = ref(true)
+  const showSkull = ref(true)
+
+  function setPreset(p: WindowPreset): void {
+    preset.value = p
+    windowWidth.value = WINDOW_PRESETS[p].width
+    windowLevel.value = WINDOW_PRESETS[p].level
+  }
+  function setWindow(width: number, level: number): void {
+    preset.value = 'custom'
+    windowWidth.value = Math.max(1, width)
+    windowLevel.value = level
+  }
+  function setCrosshair(p: Vec3): void {
+    crosshairLps.value = [p[0], p[1], p[2]]
+    clickCount.value++
+  }
+  return { crosshairLps, clickCount, windowWidth, windowLevel, preset, overlayOpacity, overlayThreshold, showContours, showIsosurface, showSkull, setPreset, setWindow, setCrosshair }
+})
