@@ -4,7 +4,7 @@
  */
 import type { BackendChoice } from '../node/solver-backends.ts'
 import { runPlanToFolder, type DriveInput } from '../node/plan-runner.ts'
-import { promises as fs } from 'node:fs'
+import { writeFileAtomic } from '../node/atomic-file.ts'
 import * as path from 'node:path'
 import { savePlanToStore } from './db.ts'
 import { loadProtocolFile, runThermalOnPlanFolder } from './thermal.ts'
@@ -127,8 +127,7 @@ export async function commandPlan(args: { positional: string[]; flags: Map<strin
     if (showProgress) process.stderr.write('\n')
     const metricsFile = path.join(outDir, PLAN_FILES.metrics)
     const updated = planMetricsRecord.parse({ ...m, flags: { ...m.flags, thermal: thermal.result.flagSummary } })
-    await fs.writeFile(`${metricsFile}.tmp`, JSON.stringify(updated, null, 2) + '\n')
-    await fs.rename(`${metricsFile}.tmp`, metricsFile)
+    await writeFileAtomic(metricsFile, JSON.stringify(updated, null, 2) + '\n')
     const peaks = thermal.result.tissues.map((t) => `${t.tissue} +${t.peakRiseC.toFixed(2)} C (CEM43 ${t.cem43MaxMin.toPrecision(2)} min)`).join(', ')
     out(`thermal (${thermalProtocol.name ?? path.basename(protocolFile)}): peak rise ${peaks}; ${thermal.result.flagSummary}`)
   }

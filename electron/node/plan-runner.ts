@@ -7,6 +7,7 @@
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { readVolume, writeVolume } from './volume-io.ts'
+import { writeFileAtomic } from './atomic-file.ts'
 import { loadTransducerLibrary } from './transducers.ts'
 import { selectBackend, type BackendChoice } from './solver-backends.ts'
 import { registerRigid, isRegistrationError } from './registration.ts'
@@ -243,14 +244,6 @@ export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}
   return { plan, metrics, result, files }
 }
 
-async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`)
-  const handle = await fs.open(tmp, 'w')
-  try {
-    await handle.writeFile(JSON.stringify(value, null, 2) + '\n')
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  await fs.rename(tmp, file)
+function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  return writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n')
 }

@@ -4,6 +4,7 @@
  * pipelines (which take paths) for the formats core does not decode itself.
  */
 import { promises as fs } from 'node:fs'
+import { replaceFileAtomically } from './atomic-file.ts'
 import * as path from 'node:path'
 import { gunzipSync } from 'fflate'
 import { readImageNode, writeImageNode } from '@itk-wasm/image-io'
@@ -280,22 +281,12 @@ export async function writeVolume(volume: Volume, target: string): Promise<void>
   if (!['.nii.gz', '.nii', '.nrrd', '.mha'].includes(ext)) {
     throw new ImportError('unsupported-format', target, `cannot write ${ext || 'files without an extension'}: use .nii.gz, .nii, .nrrd or .mha`)
   }
-  const dir = path.dirname(target)
-  await fs.mkdir(dir, { recursive: true })
-  const tmp = path.join(dir, `.${path.basename(target, ext)}.${process.pid}.${Date.now()}.tmp${ext}`)
-  try {
-    const written = await quietly(() => writeImageNode(itkImageFromVolume(volume), tmp, { useCompression: ext !== '.nii' }))
-    if (written.error !== undefined) throw written.error
-    const handle = await fs.open(tmp, 'r+')
-    try {
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await fs.rename(tmp, target)
-  } catch (e) {
-    await fs.rm(tmp, { force: true })
-    if (isImportError(e)) throw e
-    throw new ImportError('write-failed', target, e instanceof Error ? e.message : String(e), { cause: e })
-  }
+  await replaceFileAtomically(
+    target,
+    async (tmp) => {
+      const written = await quietly(() => writeImageNode(itkImageFromVolume(volume), tmp, { useCompression: ext !== '.nii' }))
+      if (written.error !== undefined) throw written.error
+    },
+    ext,
+  )
 }

@@ -20,6 +20,7 @@
  */
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
+import { writeFileAtomic } from '../atomic-file.ts'
 import { planMetricsRecord, planRecord, PLAN_FILES, type PlanMetricsRecord, type PlanRecord } from '../../../core/contracts/plan.ts'
 import { readBrainsight, writeBrainsight, type BrainsightVersion } from '../../../core/exports/brainsight.ts'
 import type { CoordinateSpace } from '../../../core/exports/conventions.ts'
@@ -265,25 +266,6 @@ async function imageIdentity(source: string, wantVolume: boolean, plan?: PlanRec
 }
 
 // ------------------------------------------------------------------------------- writing
-
-async function writeFileAtomic(target: string, bytes: Uint8Array | string): Promise<void> {
-  const dir = path.dirname(target)
-  await fs.mkdir(dir, { recursive: true })
-  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`)
-  try {
-    const handle = await fs.open(tmp, 'w')
-    try {
-      await handle.writeFile(bytes)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await fs.rename(tmp, target)
-  } catch (e) {
-    await fs.rm(tmp, { force: true })
-    throw new ImportError('write-failed', target, e instanceof Error ? e.message : String(e), { cause: e })
-  }
-}
 
 async function prepareOut(outPath: string, format: ExportFormat): Promise<string> {
   const out = path.resolve(outPath)

@@ -9,6 +9,7 @@
  */
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
+import { replaceFileAtomically } from '../atomic-file.ts'
 import h5wasm from 'h5wasm/node'
 import type { File as H5File, Group as H5Group } from 'h5wasm/node'
 import { KPS_ATTRIBUTES, KPS_DATASET_SHAPE, kplanDatasetValues, poseFromKplanDataset } from '../../../core/exports/kplan.ts'
@@ -30,10 +31,7 @@ function setString(target: H5File | H5Group, name: string, value: string): void 
 export async function writeKps(target: string, transforms: readonly KpsTransform[]): Promise<void> {
   if (transforms.length === 0) throw new ImportError('write-failed', target, 'no transform to write')
   await h5wasm.ready
-  const dir = path.dirname(path.resolve(target))
-  await fs.mkdir(dir, { recursive: true })
-  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`)
-  try {
+  await replaceFileAtomically(target, async (tmp) => {
     const file = new h5wasm.File(tmp, 'w')
     try {
       setString(file, 'application_name', KPS_ATTRIBUTES.application_name)
@@ -47,18 +45,7 @@ export async function writeKps(target: string, transforms: readonly KpsTransform
     } finally {
       file.close()
     }
-    const handle = await fs.open(tmp, 'r+')
-    try {
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await fs.rename(tmp, target)
-  } catch (e) {
-    await fs.rm(tmp, { force: true })
-    if (e instanceof ImportError) throw e
-    throw new ImportError('write-failed', target, e instanceof Error ? e.message : String(e), { cause: e })
-  }
+  })
 }
 
 /** Reads every /<n>/position_transform of a .kps back as our pose. */
