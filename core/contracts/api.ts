@@ -254,6 +254,8 @@ export const planRequest = z.object({
     z.object({ kind: z.literal('source'), amplitudePa: z.number().positive() }),
   ]),
   protocol: z.object({ pulseDurationS: z.number().positive(), prfHz: z.number().positive(), trainDutyCycle: z.number().gt(0).lte(1) }),
+  /** A sonication protocol of the library (listProtocols): the thermal model runs after the acoustics. */
+  thermalProtocolId: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).optional(),
 })
 export type PlanRequest = z.infer<typeof planRequest>
 
@@ -321,6 +323,11 @@ const ok = z.object({ ok: z.literal(true) })
 
 export const PLANNER_API = defineApi({
   capabilities: { summary: 'What this host can do: backend devices, database, exports, thermal model', params: empty, result: capabilities },
+  listProtocols: {
+    summary: 'The sonication protocols the thermal model can run (resources/protocols and the user folder)',
+    params: empty,
+    result: z.object({ protocols: z.array(z.object({ id: z.string(), name: z.string(), totalS: z.number(), source: z.string() })) }),
+  },
   listTransducers: { summary: 'The transducer library with the geometry to draw each device', params: empty, result: z.object({ transducers: z.array(transducerInfo), warnings: z.array(z.string()) }) },
   openImage: {
     summary: 'Open a NIfTI/NRRD/MHA file or a DICOM folder by path (a folder with several series returns the series list)',

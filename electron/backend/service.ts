@@ -6,6 +6,7 @@
  * Heavy work runs off the host's main thread: plan runs in worker threads (plan-runs.ts). Reading
  * a volume is itk-wasm/zlib work of about a second for a head CT and stays in the host.
  */
+import { loadProtocolLibrary } from '../node/protocols.ts'
 import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -192,11 +193,16 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
           database: db.available ? { available: true } : { available: false, reason: db.reason },
           exports: ex.available ? (formats.length > 0 ? { available: true, formats } : { available: false, formats, reason: 'the export module lists no formats (EXPORT_FORMATS)' }) : { available: false, formats, reason: ex.reason },
           report: hasReport ? { available: true } : { available: false, reason: ex.available ? 'the export module has no report format' : ex.reason },
-          // The app shows a thermal assessment the plan folder carries (thermal.json) but does not run the model itself yet.
-          thermal: { available: false, reason: th.available ? 'the app does not run the thermal model yet: run it on the plan folder (tfus), the results panel then shows its flags' : th.reason },
+          // The plan worker runs the thermal model after the acoustics when a protocol is chosen.
+          thermal: th.available ? { available: true } : { available: false, reason: th.reason },
         }
       })()
       return capabilityCache
+    },
+
+    async listProtocols() {
+      const lib = await loadProtocolLibrary()
+      return { protocols: lib.protocols.map((p) => ({ id: p.id, name: p.protocol.name ?? p.id, totalS: p.totalS, source: p.protocol.source ?? '' })) }
     },
 
     async listTransducers() {
@@ -246,8 +252,15 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       if (!ct) throw new ApiError('not-found', 'the CT is no longer open: import it again', 'ctImageId')
       const mri = req.mriImageId ? images.get(req.mriImageId) : undefined
       if (req.mriImageId && !mri) throw new ApiError('not-found', 'the MRI is no longer open: import it again', 'mriImageId')
+      let thermalProtocolFile: string | undefined
+      if (req.thermalProtocolId) {
+        const found = (await loadProtocolLibrary()).protocols.find((p) => p.id === req.thermalProtocolId)
+        if (!found) throw new ApiError('not-found', `no sonication protocol "${req.thermalProtocolId}" in the library`, 'thermalProtocolId')
+        thermalProtocolFile = found.file
+      }
       const outDir = path.join(options.workDir, 'runs', randomUUID())
       const run = runs.start({
+        ...(thermalProtocolFile ? { thermalProtocolFile } : {}),
         ctPath: ct.path,
         ...(mri ? { mriPath: mri.path } : {}),
         targetRasM: req.targetRasM,

@@ -4,11 +4,7 @@
  */
 import type { BackendChoice } from '../node/solver-backends.ts'
 import { runPlanToFolder, type DriveInput } from '../node/plan-runner.ts'
-import { writeFileAtomic } from '../node/atomic-file.ts'
-import * as path from 'node:path'
 import { savePlanToStore } from './db.ts'
-import { loadProtocolFile, runThermalOnPlanFolder } from './thermal.ts'
-import { PLAN_FILES, planMetricsRecord } from '../../core/contracts/plan.ts'
 import { DEFAULT_PROTOCOL, type Protocol } from '../../core/planning/metrics.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
 import { lpsToRas, type Vec3 } from '../../core/volume/index.ts'
@@ -73,7 +69,9 @@ export async function commandPlan(args: { positional: string[]; flags: Map<strin
 
   const showProgress = process.stderr.isTTY || f.has('progress')
   let lastStage = ''
-  const { plan, metrics: m, result } = await runPlanToFolder(
+  const protocolFile = f.get('protocol')
+  if (protocolFile === true) throw new SimulationInputError('--protocol', 'needs a protocol file (see resources/protocols/)')
+  const { plan, metrics: m, result, thermal } = await runPlanToFolder(
     {
       ctPath,
       ...(typeof mriPath === 'string' ? { mriPath } : {}),
@@ -88,6 +86,7 @@ export async function commandPlan(args: { positional: string[]; flags: Map<strin
       protocol,
       ...(maxStandoff ? { maxStandoffM: maxStandoff / 1000 } : {}),
       ...(correctFocus ? { correctFocus } : {}),
+      ...(typeof protocolFile === 'string' ? { thermalProtocolFile: protocolFile } : {}),
       outDir,
     },
     {
@@ -114,22 +113,9 @@ export async function commandPlan(args: { positional: string[]; flags: Map<strin
   out(`skull ${(m.skull_thickness_m * 1000).toFixed(1)} mm at ${m.incidence_angle_deg.toFixed(0)} deg incidence; mechanical: ${m.flags.mechanical}; thermal: ${m.flags.thermal}`)
   for (const w of m.warnings) out(`warning: ${w}`)
   out(`${result.wallS.toFixed(0)} s on ${result.device}; wrote ${outDir}/pressure.nii.gz, pressure_sim.nii.gz, focal_6db.nii.gz, medium/, plan.json, metrics.json`)
-  const protocolFile = f.get('protocol')
-  if (typeof protocolFile === 'string') {
-    // The thermal model on the plan folder just written; its flag replaces "not assessed".
-    const thermalProtocol = await loadProtocolFile(protocolFile)
-    const thermal = await runThermalOnPlanFolder(outDir, thermalProtocol, {
-      backend: choice,
-      signal,
-      onNote: (line) => err(`tfus: ${line}`),
-      ...(showProgress ? { onProgress: (message: string, fraction: number) => process.stderr.write(`\r${message} ${Math.round(fraction * 100)}%   `) } : {}),
-    })
-    if (showProgress) process.stderr.write('\n')
-    const metricsFile = path.join(outDir, PLAN_FILES.metrics)
-    const updated = planMetricsRecord.parse({ ...m, flags: { ...m.flags, thermal: thermal.result.flagSummary } })
-    await writeFileAtomic(metricsFile, JSON.stringify(updated, null, 2) + '\n')
-    const peaks = thermal.result.tissues.map((t) => `${t.tissue} +${t.peakRiseC.toFixed(2)} C (CEM43 ${t.cem43MaxMin.toPrecision(2)} min)`).join(', ')
-    out(`thermal (${thermalProtocol.name ?? path.basename(protocolFile)}): peak rise ${peaks}; ${thermal.result.flagSummary}`)
+  if (thermal) {
+    const peaks = thermal.outcome.result.tissues.map((t) => `${t.tissue} +${t.peakRiseC.toFixed(2)} C (CEM43 ${t.cem43MaxMin.toPrecision(2)} min)`).join(', ')
+    out(`thermal (${thermal.protocolName}): peak rise ${peaks}; ${thermal.outcome.result.flagSummary}`)
   }
   if (f.has('save')) {
     const dataDir = f.get('data-dir')

@@ -4,38 +4,14 @@
  *  [--progress]`: the Pennes bioheat model of a sonication protocol on a plan folder; writes
  * temperature_max.nii.gz, temperature_rise_max.nii.gz, cem43.nii.gz and thermal.json into it.
  */
-import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
-import { thermalProtocolRecord, type ThermalProtocolRecord } from '../../core/contracts/protocol.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
 import type { CouplingModel } from '../../core/thermal/model.ts'
 import { ABSORBED_FRACTION_NAMES, isAbsorbedFractionName } from '../../core/thermal/properties.ts'
 import { THERMAL_BACKEND_CHOICES, type ThermalBackendChoice } from '../node/thermal-backends.ts'
-import { runThermalOnPlanFolder } from '../node/thermal-plan.ts'
+import { loadProtocolFile, runThermalOnPlanFolder } from '../node/thermal-plan.ts'
 
-export { runThermalOnPlanFolder } from '../node/thermal-plan.ts'
-
-/** Reads and validates a protocol file; a bad file is one SimulationInputError naming the file and field. */
-export async function loadProtocolFile(file: string): Promise<ThermalProtocolRecord> {
-  let text: string
-  try {
-    text = await fs.readFile(file, 'utf8')
-  } catch {
-    throw new SimulationInputError(file, 'cannot read the protocol file (no such file?)')
-  }
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (e) {
-    throw new SimulationInputError(file, `is not valid JSON (${e instanceof Error ? e.message : String(e)})`)
-  }
-  const parsed = thermalProtocolRecord.safeParse(json)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    throw new SimulationInputError(`${file}: ${issue.path.join('.') || '(top level)'}`, issue.message)
-  }
-  return parsed.data
-}
+export { runThermalOnPlanFolder, loadProtocolFile } from '../node/thermal-plan.ts'
 
 export async function commandThermal(args: { positional: string[]; flags: Map<string, string | true> }, signal: AbortSignal, out: (l: string) => void, err: (l: string) => void): Promise<number> {
   const f = args.flags

@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { readVolume, writeVolume } from './volume-io.ts'
 import { writeFileAtomic } from './atomic-file.ts'
+import { loadProtocolFile, runThermalOnPlanFolder, type PlanThermalOutcome } from './thermal-plan.ts'
 import { loadTransducerLibrary } from './transducers.ts'
 import { selectBackend, type BackendChoice } from './solver-backends.ts'
 import { registerRigid, isRegistrationError } from './registration.ts'
@@ -53,6 +54,8 @@ export interface PlanInput {
   readonly maxStandoffM?: number
   /** Move the transducer (re-steer an annular array) until the simulated peak lands on the target. */
   readonly correctFocus?: { readonly maxIterations: number; readonly toleranceM: number }
+  /** A sonication protocol file: the thermal model then runs on the plan folder (issue 8). */
+  readonly thermalProtocolFile?: string
   readonly outDir: string
 }
 
@@ -69,6 +72,8 @@ export interface PlanRunOutput {
   readonly metrics: PlanMetricsRecord
   readonly result: PlanResult
   readonly files: readonly string[]
+  /** The thermal run, when a protocol was given; its flag is in `metrics.flags.thermal`. */
+  readonly thermal: { readonly protocolName: string; readonly outcome: PlanThermalOutcome } | null
 }
 
 
@@ -237,11 +242,28 @@ export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}
     focus_correction: focusCorrection,
     wall_s: result.wallS,
   })
-  const metrics = planMetricsRecord.parse({ ...result.metrics, warnings: [...warnings, ...result.metrics.warnings] })
+  let metrics = planMetricsRecord.parse({ ...result.metrics, warnings: [...warnings, ...result.metrics.warnings] })
   await writeJsonAtomic(file(PLAN_FILES.plan), plan)
   await writeJsonAtomic(file(PLAN_FILES.metrics), metrics)
-  const files = [PLAN_FILES.ct, PLAN_FILES.pressureCt, PLAN_FILES.pressureSim, PLAN_FILES.focalMaskCt, PLAN_FILES.soundSpeed, PLAN_FILES.density, PLAN_FILES.alphaDbCm, PLAN_FILES.tissue, PLAN_FILES.plan, PLAN_FILES.metrics]
-  return { plan, metrics, result, files }
+  let thermal: PlanRunOutput['thermal'] = null
+  if (input.thermalProtocolFile) {
+    // The thermal model on the folder just written; its ITRUSST flag replaces "not assessed".
+    const protocol = await loadProtocolFile(input.thermalProtocolFile)
+    hooks.onStage?.('thermal model')
+    const outcome = await runThermalOnPlanFolder(outDir, protocol, {
+      backend: input.backend,
+      ...(signal ? { signal } : {}),
+      onNote: note,
+      // One stage with a fraction (the messages carry step counters, which would read as new stages).
+      onProgress: (_message, fraction) => hooks.onStage?.('thermal model', { fraction, step: Math.round(fraction * 1000), maxSteps: 1000, phase: 'steady-state' }),
+    })
+    metrics = planMetricsRecord.parse({ ...metrics, flags: { ...metrics.flags, thermal: outcome.result.flagSummary } })
+    await writeJsonAtomic(file(PLAN_FILES.metrics), metrics)
+    thermal = { protocolName: protocol.name ?? path.basename(input.thermalProtocolFile), outcome }
+  }
+  const files: string[] = [PLAN_FILES.ct, PLAN_FILES.pressureCt, PLAN_FILES.pressureSim, PLAN_FILES.focalMaskCt, PLAN_FILES.soundSpeed, PLAN_FILES.density, PLAN_FILES.alphaDbCm, PLAN_FILES.tissue, PLAN_FILES.plan, PLAN_FILES.metrics]
+  if (thermal) files.push(...thermal.outcome.files.map((f) => path.relative(outDir, f)))
+  return { plan, metrics, result, files, thermal }
 }
 
 function writeJsonAtomic(file: string, value: unknown): Promise<void> {

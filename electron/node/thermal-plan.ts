@@ -182,3 +182,25 @@ export async function runThermalOnPlanFolder(planDir: string, protocolInput: The
   await fs.rename(tmp, files[3]!)
   return { result, thermalJson, files, notes: selected.notes }
 }
+
+/** Reads and validates a protocol file; a bad file is one SimulationInputError naming the file and field. */
+export async function loadProtocolFile(file: string): Promise<ThermalProtocolRecord> {
+  let text: string
+  try {
+    text = await fs.readFile(file, 'utf8')
+  } catch {
+    throw new SimulationInputError(file, 'cannot read the protocol file (no such file?)')
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (e) {
+    throw new SimulationInputError(file, `is not valid JSON (${e instanceof Error ? e.message : String(e)})`)
+  }
+  const parsed = thermalProtocolRecord.safeParse(json)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    throw new SimulationInputError(`${file}: ${issue.path.join('.') || '(top level)'}`, issue.message)
+  }
+  return parsed.data
+}

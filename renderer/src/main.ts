@@ -58,6 +58,7 @@ try {
   app.mount('#app')
   void useCapabilitiesStore().load()
   void plan.loadTransducers()
+  void plan.loadProtocols()
   window.addEventListener('unhandledrejection', (ev) => useMessagesStore().error('Unexpected error', ev.reason))
 } catch (e) {
   fatal(e instanceof Error ? e.message : String(e))

@@ -43,6 +43,9 @@ export const usePlanStore = defineStore('plan', () => {
   const pulseDurationS = ref(0.02)
   const prfHz = ref(5)
   const trainDutyCycle = ref(1)
+  /** Sonication protocols for the thermal model; '' runs no thermal model ("thermal: not assessed"). */
+  const protocols = ref<{ id: string; name: string; totalS: number; source: string }[]>([])
+  const thermalProtocolId = ref('')
 
   const runId = ref<string | null>(null)
   const status = ref<RunStatus>('idle')
@@ -77,6 +80,14 @@ export const usePlanStore = defineStore('plan', () => {
       for (const w of lib.warnings) useMessagesStore().push('warning', w)
     } catch (e) {
       useMessagesStore().error('Loading the transducer library', e)
+    }
+  }
+
+  async function loadProtocols(): Promise<void> {
+    try {
+      protocols.value = (await api().listProtocols({})).protocols
+    } catch (e) {
+      useMessagesStore().error('Loading the sonication protocols', e)
     }
   }
 
@@ -116,6 +127,7 @@ export const usePlanStore = defineStore('plan', () => {
         backend: backend.value,
         drive: { kind: 'isppa-free-water', wPerM2: isppaFreeWaterWPerM2.value },
         protocol: { pulseDurationS: pulseDurationS.value, prfHz: prfHz.value, trainDutyCycle: trainDutyCycle.value },
+        ...(thermalProtocolId.value ? { thermalProtocolId: thermalProtocolId.value } : {}),
       })
       runId.value = r.runId
       if (status.value === 'starting') status.value = 'running'
@@ -230,7 +242,7 @@ export const usePlanStore = defineStore('plan', () => {
   }
 
   return {
-    transducers, transducerId, transducer, targetRasM, entryRasM, setEntry, pointsPerWavelength, backend, mappingId, isppaFreeWaterWPerM2, pulseDurationS, prfHz, trainDutyCycle,
+    transducers, transducerId, transducer, targetRasM, entryRasM, setEntry, pointsPerWavelength, backend, mappingId, isppaFreeWaterWPerM2, pulseDurationS, prfHz, trainDutyCycle, protocols, thermalProtocolId, loadProtocols,
     runId, status, progress, log, failure, result, savedPlanId, storedPlans, loadPlans, approved, exported, reportHtml, running, canStart, blockedBecause,
     loadTransducers, setTarget, start, cancel, handleEvent, save, approve, exportAs, loadReport,
   }

@@ -1,0 +1,45 @@
+/**
+ * The sonication protocol library: `resources/protocols/*.json` and `<user data>/protocols/*.json`
+ * (a user file with the same id replaces the built-in one). The id is the file name without
+ * `.json`. A file that does not validate is skipped with a warning naming it.
+ */
+import { promises as fs } from 'node:fs'
+import * as path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { protocolDurationS, type ThermalProtocolRecord } from '../../core/contracts/protocol.ts'
+import { loadProtocolFile } from './thermal-plan.ts'
+import { userDataDir } from './transducers.ts'
+
+export interface LoadedProtocol {
+  readonly id: string
+  readonly file: string
+  readonly protocol: ThermalProtocolRecord
+  readonly totalS: number
+}
+
+export function builtinProtocolDir(): string {
+  return path.resolve(fileURLToPath(new URL('../../resources/protocols/', import.meta.url)))
+}
+
+export async function loadProtocolLibrary(env: NodeJS.ProcessEnv = process.env): Promise<{ protocols: LoadedProtocol[]; warnings: string[] }> {
+  const byId = new Map<string, LoadedProtocol>()
+  const warnings: string[] = []
+  for (const dir of [builtinProtocolDir(), path.join(userDataDir(env), 'protocols')]) {
+    const names = await fs.readdir(dir).catch(() => [] as string[])
+    for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+      const file = path.join(dir, name)
+      const id = name.slice(0, -'.json'.length).toLowerCase()
+      if (!/^[a-z0-9][a-z0-9-]*$/.test(id)) {
+        warnings.push(`${file}: protocol file names are lower-case letters, digits and dashes (file ignored)`)
+        continue
+      }
+      try {
+        const protocol = await loadProtocolFile(file)
+        byId.set(id, { id, file, protocol, totalS: protocolDurationS(protocol) })
+      } catch (e) {
+        warnings.push(`${e instanceof Error ? e.message : String(e)} (file ignored)`)
+      }
+    }
+  }
+  return { protocols: [...byId.values()], warnings }
+}
