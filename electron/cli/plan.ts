@@ -112,7 +112,7 @@ export async function commandPlan(args: { positional: string[]; flags: Map<strin
   out(`Isppa ${(m.isppa_w_m2 / 1e4).toFixed(2)} W/cm2, Ispta ${(m.ispta_w_m2 / 1e4).toFixed(3)} W/cm2, MI ${m.mi.toFixed(2)}, MI_tc ${m.mi_tc.toFixed(2)}, TIC ${m.tic.toFixed(2)}; insertion loss ${m.insertion_loss_db.toFixed(1)} dB; -6 dB ${(m.fwhm_6db_m.axial * 1000).toFixed(1)} x ${(m.fwhm_6db_m.lateral1 * 1000).toFixed(1)} x ${(m.fwhm_6db_m.lateral2 * 1000).toFixed(1)} mm`)
   out(`skull ${(m.skull_thickness_m * 1000).toFixed(1)} mm at ${m.incidence_angle_deg.toFixed(0)} deg incidence; mechanical: ${m.flags.mechanical}; thermal: ${m.flags.thermal}`)
   for (const w of m.warnings) out(`warning: ${w}`)
-  out(`${result.wallS.toFixed(0)} s on ${result.device}; wrote ${outDir}/pressure.nii.gz, pressure_sim.nii.gz, focal_6db.nii.gz, medium/, plan.json, metrics.json`)
+  out(`${plan.wall_s.toFixed(0)} s on ${result.device}; wrote ${outDir}/pressure.nii.gz, pressure_sim.nii.gz, focal_6db.nii.gz, medium/, plan.json, metrics.json`)
   if (thermal) {
     const peaks = thermal.outcome.result.tissues.map((t) => `${t.tissue} +${t.peakRiseC.toFixed(2)} C (CEM43 ${t.cem43MaxMin.toPrecision(2)} min)`).join(', ')
     out(`thermal (${thermal.protocolName}): peak rise ${peaks}; ${thermal.outcome.result.flagSummary}`)

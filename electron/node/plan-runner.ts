@@ -89,6 +89,7 @@ function poseRecordOf(pose: Pose) {
 }
 
 export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}): Promise<PlanRunOutput> {
+  const started = performance.now()
   const { signal } = hooks
   const note = (line: string) => hooks.onNote?.(line)
   if (!isHuMappingId(input.mappingId)) throw new SimulationInputError('--mapping', `unknown mapping "${input.mappingId}"; choose one of ${HU_MAPPING_IDS.join(', ')}`)
@@ -240,7 +241,8 @@ export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}
     protocol: { pulse_duration_s: input.protocol.pulseDurationS, prf_hz: input.protocol.prfHz, train_duty_cycle: input.protocol.trainDutyCycle },
     registration,
     focus_correction: focusCorrection,
-    wall_s: result.wallS,
+    // The whole plan (registration and every focus-correction run included), not the last run.
+    wall_s: (performance.now() - started) / 1000,
   })
   let metrics = planMetricsRecord.parse({ ...result.metrics, warnings: [...warnings, ...result.metrics.warnings] })
   await writeJsonAtomic(file(PLAN_FILES.plan), plan)
