@@ -71,6 +71,21 @@ export const focusCorrectionRecord = z.object({
   steered_focal_distance_m: z.number().nullable(),
 })
 
+export const surrogateRecord = z.object({
+  model_version: z.string(),
+  model_file: z.string(),
+  /** ONNX Runtime execution provider that ran (cpu, webgpu, cuda). */
+  provider: z.string(),
+  /** In [0, 1], from the spread of the test-time-augmented predictions (see the model card). */
+  confidence: z.number().min(0).max(1),
+  confidence_low: z.boolean(),
+  confidence_calibrated: z.boolean(),
+  expected_peak_error: z.number(),
+  peak_spread: z.number(),
+  focus_spread_m: z.number(),
+  inference_s: z.number(),
+})
+
 export const planRecord = z.object({
   software: z.string(),
   patient: patientRecord.optional(),
@@ -94,6 +109,9 @@ export const planRecord = z.object({
   protocol: protocolRecord,
   registration: registrationRecord.nullable(),
   focus_correction: focusCorrectionRecord.nullable().default(null),
+  /** Which engine produced the field: the full-wave solver, or the neural surrogate's preview. */
+  source: z.enum(['solver', 'surrogate']).default('solver'),
+  surrogate: surrogateRecord.nullable().default(null),
   wall_s: z.number(),
 })
 export type PlanRecord = z.infer<typeof planRecord>
@@ -124,6 +142,9 @@ export const planMetricsRecord = z.object({
   source_amplitude_pa: z.number(),
   warnings: z.array(z.string()),
   flags: z.object({ mechanical: z.string(), thermal: z.string() }),
+  source: z.enum(['solver', 'surrogate']).default('solver'),
+  /** Surrogate previews only: the prediction's confidence in [0, 1]. */
+  confidence: z.number().min(0).max(1).nullable().default(null),
 })
 export type PlanMetricsRecord = z.infer<typeof planMetricsRecord>
 

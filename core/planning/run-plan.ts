@@ -48,6 +48,22 @@ export interface PlanRequest {
    * on the transducer frame, so repeated runs (focus correction) reuse it.
    */
   readonly freeWaterCache?: Map<string, number>
+  /**
+   * Where the head field comes from instead of the solver (the surrogate): given the prepared
+   * domain, the amplitude on the simulation grid and the free-water peak, both at
+   * REFERENCE_AMPLITUDE_PA.
+   */
+  readonly fieldSource?: (prepared: PreparedPlan) => Promise<FieldFromSource>
+  /** The CT's head segmentation when the caller already has it (the live preview reuses it). */
+  readonly segmentation?: HeadSegmentation
+}
+
+export interface FieldFromSource {
+  readonly amplitudePa: Float32Array
+  readonly freeWaterPeakPa: number
+  readonly backend: string
+  readonly device: string
+  readonly warnings: readonly string[]
 }
 
 export interface PlanResult {
@@ -69,13 +85,23 @@ export interface PlanResult {
   readonly warnings: readonly string[]
 }
 
-const REFERENCE_AMPLITUDE_PA = 60000
+/** Source amplitude every run uses; the solver is linear, so results scale to the drive. */
+export const REFERENCE_AMPLITUDE_PA = 60000
 
-export async function runPlan(request: PlanRequest): Promise<PlanResult> {
-  const started = performance.now()
+export interface PreparedPlan {
+  readonly segmentation: HeadSegmentation
+  readonly placement: Placement
+  readonly domain: PlanDomain
+}
+
+/** What a request needs to build its domain; the solver and the surrogate share this. */
+export type PrepareRequest = Pick<PlanRequest, 'ct' | 'targetRasM' | 'aimRasM' | 'entryRasM' | 'device' | 'mapping' | 'tissues' | 'pointsPerWavelength' | 'onProgress'>
+
+/** Segmentation, placement and the beam-aligned domain with its medium: everything before a solve. */
+export function preparePlan(request: PrepareRequest, segmentationIn?: HeadSegmentation): PreparedPlan {
   const { ct, device } = request
-  request.onProgress?.('segmenting the head')
-  const segmentation = segmentHead(ct)
+  if (!segmentationIn) request.onProgress?.('segmenting the head')
+  const segmentation = segmentationIn ?? segmentHead(ct)
   const sampler = new CtSampler(ct, segmentation)
   request.onProgress?.('placing the transducer')
   const aim = request.aimRasM ?? request.targetRasM
@@ -100,6 +126,11 @@ export async function runPlan(request: PlanRequest): Promise<PlanResult> {
     tissues: request.tissues,
     alphaPower: 2,
   })
+  return { segmentation, placement, domain }
+}
+
+async function solveHeadAndFreeWater(request: PlanRequest, placement: Placement, domain: PlanDomain) {
+  const { device } = request
   const source = { frequencyHz: device.frequencyHz, elements: device.elements(REFERENCE_AMPLITUDE_PA, placement.pose.focalDistanceFromApexM) }
   request.onProgress?.('simulating in the head')
   const head = await runSimulation({ grid: domain.grid, medium: domain.medium, source, backend: request.backend, ...(request.signal ? { signal: request.signal } : {}), onProgress: (p) => request.onProgress?.('simulating in the head', p) })
@@ -124,6 +155,26 @@ export async function runPlan(request: PlanRequest): Promise<PlanResult> {
     request.freeWaterCache?.set(freeKey, freePeak)
   }
 
+  return { head, freePeak }
+}
+
+export async function runPlan(request: PlanRequest): Promise<PlanResult> {
+  const started = performance.now()
+  const { ct, device } = request
+  const { segmentation, placement, domain } = preparePlan(request, request.segmentation)
+  let head: { amplitudePa: Float32Array; backend: string; device: string; warnings: readonly string[] }
+  let freePeak = 0
+  if (request.fieldSource) {
+    request.onProgress?.('predicting the field (surrogate)')
+    const field = await request.fieldSource({ segmentation, placement, domain })
+    head = field
+    freePeak = field.freeWaterPeakPa
+  } else {
+    const solved = await solveHeadAndFreeWater(request, placement, domain)
+    head = solved.head
+    freePeak = solved.freePeak
+  }
+
   // The solver is linear: run at a reference amplitude, scale to the requested drive.
   const reference = planMetrics({
     amplitudePa: head.amplitudePa,
@@ -138,6 +189,7 @@ export async function runPlan(request: PlanRequest): Promise<PlanResult> {
     protocol: request.protocol,
     ppw: request.pointsPerWavelength,
   })
+  const water = request.tissues.water
   const rhoC = water.density * water.soundSpeed
   let factor = 1
   if (request.drive.kind === 'source') factor = request.drive.amplitudePa / REFERENCE_AMPLITUDE_PA

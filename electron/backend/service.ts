@@ -20,6 +20,14 @@ import { loadTransducerLibrary } from '../node/transducers.ts'
 import { SOFTWARE_VERSION } from '../node/plan-runner.ts'
 import { requestNodeGpuDevice } from '../node/webgpu-device.ts'
 import { PlanRuns } from './plan-runs.ts'
+import { Worker } from 'node:worker_threads'
+import { BUNDLED_MODEL } from '../node/surrogate/runtime.ts'
+import type { PreviewRequest } from '../node/surrogate/preview.ts'
+import { deserializeError, type SerializedError } from '../../core/contracts/api.ts'
+import type { PlanMetricsRecord, PlanRecord } from '../../core/contracts/plan.ts'
+
+type PreviewReply = { ok: true; plan: PlanRecord; metrics: PlanMetricsRecord; pressureCt: Float32Array; notes: string[] } | { ok: false; error: SerializedError }
+const previewNotesShown = new Set<string>()
 import { toDisplayVolume, bytesOf } from './display-volume.ts'
 import { loadOptional, type ExportsModule, type PlanStoreModule } from './optional-modules.ts'
 
@@ -31,6 +39,8 @@ export interface PlannerServiceOptions {
   readonly dataDir?: string
   /** Test hook: the plan worker entry. */
   readonly workerUrl?: URL
+  /** The surrogate model for the live preview (default: resources/surrogate/model.json). */
+  readonly surrogateModel?: string
   /** Skip probing for a WebGPU adapter (tests; the probe loads Dawn). */
   readonly probeWebGpu?: boolean
 }
@@ -169,6 +179,37 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
     return { run, state: run.state }
   }
 
+  // The live preview: one long-lived worker (model and CT stay loaded); calls queue behind it.
+  let previewWorker: Worker | undefined
+  let previewSeq = 0
+  const previewPending = new Map<number, { resolve: (v: PreviewReply) => void; reject: (e: unknown) => void }>()
+  const previewCall = (request: PreviewRequest): Promise<PreviewReply> => {
+    if (!previewWorker) {
+      const w = new Worker(new URL('./preview-worker-bootstrap.mjs', import.meta.url), { workerData: { modelFile: options.surrogateModel ?? BUNDLED_MODEL, provider: 'auto' } })
+      w.on('message', (m: PreviewReply & { id: number }) => {
+        const p = previewPending.get(m.id)
+        previewPending.delete(m.id)
+        if (!p) return
+        if (m.ok) p.resolve(m)
+        else p.reject(deserializeError(m.error))
+      })
+      const fail = (e: unknown) => {
+        for (const p of previewPending.values()) p.reject(new ApiError('internal', `the preview worker stopped: ${e instanceof Error ? e.message : String(e)}`))
+        previewPending.clear()
+        previewWorker = undefined
+      }
+      w.on('error', fail)
+      w.on('exit', (code) => fail(new Error(`exit code ${code}`)))
+      previewWorker = w
+    }
+    const id = ++previewSeq
+    return new Promise((resolve, reject) => {
+      previewPending.set(id, { resolve, reject })
+      previewWorker!.postMessage({ id, request })
+    })
+  }
+  let previewCount = 0
+
   let capabilityCache: Promise<Capabilities> | undefined
   const impl: ApiImplementation<PlannerApi> = {
     async capabilities() {
@@ -278,6 +319,26 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       return { runId: run.runId }
     },
 
+    async previewPose(req) {
+      const ct = images.get(req.ctImageId)
+      if (!ct) throw new ApiError('not-found', 'the CT is no longer open: import it again', 'ctImageId')
+      const reply = await previewCall({ ctPath: ct.path, targetRasM: req.targetRasM, ...(req.entryRasM ? { entryRasM: req.entryRasM } : {}), transducerId: req.transducerId, mappingId: req.mappingId, drive: req.drive, protocol: req.protocol })
+      if (!reply.ok) throw new ApiError('internal', 'preview failed')
+      for (const line of reply.notes) {
+        if (previewNotesShown.has(line)) continue
+        previewNotesShown.add(line)
+        emit({ type: 'log', line })
+      }
+      // Each preview is its own volume id (the views reload on a new id); older ones are dropped.
+      const volumeId = `preview-${++previewCount}`
+      const old = `preview-${previewCount - 2}`
+      volumes.delete(old)
+      volumeCache.delete(old)
+      const data = reply.pressureCt
+      volumes.set(volumeId, async () => ({ ...ct.volume, data, meta: { ...ct.volume.meta, modality: 'OT', seriesDescription: 'surrogate preview: pressure amplitude [Pa]', valueUnit: 'Pa' }, warnings: [] }))
+      return { runId: 'preview', planDir: '', plan: reply.plan, metrics: reply.metrics, pressureVolumeId: volumeId, thermal: null }
+    },
+
     async cancelPlan({ runId }) {
       return { cancelled: runs.cancel(runId) }
     },
@@ -358,6 +419,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
     },
     async dispose() {
       await runs.dispose()
+      if (previewWorker) await previewWorker.terminate()
       if (store) await (await store.catch(() => null))?.close()
     },
   }

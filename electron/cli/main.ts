@@ -19,6 +19,7 @@ import { commandThermal } from './thermal.ts'
 import { commandExport, commandImportPose } from './export.ts'
 import { commandDb, commandImport, commandPlanSave, commandPlans } from './db.ts'
 import { SimulationInputError, SimulationNumericalError } from '../../core/solver/errors.ts'
+import { SurrogateModelError } from '../../core/surrogate/manifest.ts'
 
 export const EXIT_OK = 0
 export const EXIT_BAD_INPUT = 2
@@ -39,6 +40,8 @@ const USAGE = `usage:
             [--protocol <protocol.json>]   (adds the thermal run: temperature_max, cem43, thermal.json)
             [--save [--note <text>] [--data-dir <dir>]]   (stores the plan in the plan database, prints its id)
             (with --mri, target and entry are points on the MRI; they are carried into CT space by registration)
+  tfus predict <the same inputs as tfus plan> [--model resources/surrogate/model.json] [--provider auto|cpu|webgpu|cuda]
+            (the neural surrogate's preview: same outputs, plan.json "source": "surrogate" with a confidence in [0, 1])
   tfus thermal <plan-dir> --protocol <protocol.json> [--backend auto|webgpu|cpu] [--absorbed-fraction prestus|babelbrain|full]
             [--coupling conducting|bath] [--drive-scale 1] [--out <dir>] [--progress]   (writes temperature_max, cem43, thermal.json)
   tfus transducers [--json]   (built-in + <user data>/transducers/*.json; TFUS_DATA_DIR overrides <user data>)
@@ -206,6 +209,8 @@ export async function main(argv: readonly string[], io = { out: (l: string) => c
         return await commandRegister(parseArgs(rest, ['ct', 'mri', 'out', 'voxel-mm', 'init']), controller.signal, io.out, io.err)
       case 'plan':
         return await commandPlan(parseArgs(rest, ['ct', 'mri', 'registration', 'target', 'space', 'entry', 'transducer', 'mapping', 'ppw', 'backend', 'out', 'isppa-free-water', 'isppa-target', 'device-setting', 'source-amplitude-kpa', 'pulse-duration-ms', 'prf-hz', 'max-standoff-mm', 'correct-iterations', 'correct-tolerance-mm', 'data-dir', 'note', 'protocol']), controller.signal, io.out, io.err)
+      case 'predict':
+        return await commandPlan(parseArgs(rest, ['ct', 'mri', 'registration', 'target', 'space', 'entry', 'transducer', 'mapping', 'ppw', 'backend', 'out', 'isppa-free-water', 'isppa-target', 'device-setting', 'source-amplitude-kpa', 'pulse-duration-ms', 'prf-hz', 'max-standoff-mm', 'correct-iterations', 'correct-tolerance-mm', 'data-dir', 'note', 'protocol', 'model', 'provider']), controller.signal, io.out, io.err, 'surrogate')
       case 'thermal':
         return await commandThermal(parseArgs(rest, ['protocol', 'backend', 'absorbed-fraction', 'coupling', 'drive-scale', 'out']), controller.signal, io.out, io.err)
       case 'transducers':
@@ -241,6 +246,10 @@ export async function main(argv: readonly string[], io = { out: (l: string) => c
       return EXIT_BAD_INPUT
     }
     if (e instanceof SimulationInputError) {
+      io.err(`tfus: error: ${e.message}`)
+      return EXIT_BAD_INPUT
+    }
+    if (e instanceof SurrogateModelError) {
       io.err(`tfus: error: ${e.message}`)
       return EXIT_BAD_INPUT
     }

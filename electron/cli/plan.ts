@@ -3,7 +3,10 @@
  * Millimetres and W/cm2 at this edge; metres, Pa and W/m2 in the files' JSON.
  */
 import type { BackendChoice } from '../node/solver-backends.ts'
-import { runPlanToFolder, type DriveInput } from '../node/plan-runner.ts'
+import { runPlanToFolder, type DriveInput, type PlanInput } from '../node/plan-runner.ts'
+import { BUNDLED_MODEL, PROVIDER_CHOICES, type ProviderChoice } from '../node/surrogate/runtime.ts'
+import { parseSurrogateManifest } from '../../core/surrogate/manifest.ts'
+import { promises as fs } from 'node:fs'
 import { savePlanToStore } from './db.ts'
 import { DEFAULT_PROTOCOL, type Protocol } from '../../core/planning/metrics.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
@@ -24,8 +27,26 @@ function number(flags: Map<string, string | true>, name: string, fallback?: numb
   return n
 }
 
-export async function commandPlan(args: { positional: string[]; flags: Map<string, string | true> }, signal: AbortSignal, out: (l: string) => void, err: (l: string) => void): Promise<number> {
+export async function commandPlan(
+  args: { positional: string[]; flags: Map<string, string | true> },
+  signal: AbortSignal,
+  out: (l: string) => void,
+  err: (l: string) => void,
+  engineKind: 'solver' | 'surrogate' = 'solver',
+): Promise<number> {
   const f = args.flags
+  let engine: PlanInput['engine']
+  let modelPpw: number | undefined
+  if (engineKind === 'surrogate') {
+    const model = f.get('model') ?? BUNDLED_MODEL
+    if (model === true) throw new SimulationInputError('--model', 'needs a model.json file')
+    const provider = (f.get('provider') ?? 'auto') as ProviderChoice
+    if (!PROVIDER_CHOICES.includes(provider)) throw new SimulationInputError('--provider', `must be one of ${PROVIDER_CHOICES.join(', ')}`)
+    // The model's resolution is the default: a preview at any other resolution is refused.
+    const json: unknown = JSON.parse(await fs.readFile(model, 'utf8').catch(() => { throw new SimulationInputError(model, 'cannot read the model manifest') }))
+    modelPpw = parseSurrogateManifest(json, model).points_per_wavelength
+    engine = { kind: 'surrogate', modelFile: model, provider }
+  }
   const ctPath = f.get('ct')
   const outDir = f.get('out')
   const transducerId = f.get('transducer')
@@ -43,7 +64,7 @@ export async function commandPlan(args: { positional: string[]; flags: Map<strin
   if (!target) throw new SimulationInputError('--target', 'is missing: x,y,z in mm')
   const entry = toRas(parsePoint(f.get('entry'), '--entry'))
   const mappingId = (f.get('mapping') ?? 'kplan') as string
-  const ppw = number(f, 'ppw', 6)!
+  const ppw = number(f, 'ppw', modelPpw ?? 6)!
   const choice = (f.get('backend') ?? 'auto') as BackendChoice
   if (!['auto', 'webgpu', 'cpu'].includes(choice)) throw new SimulationInputError('--backend', `must be auto, webgpu or cpu`)
   const isppaFree = number(f, 'isppa-free-water')
@@ -88,6 +109,7 @@ export async function commandPlan(args: { positional: string[]; flags: Map<strin
       ...(correctFocus ? { correctFocus } : {}),
       ...(typeof protocolFile === 'string' ? { thermalProtocolFile: protocolFile } : {}),
       outDir,
+      ...(engine ? { engine } : {}),
     },
     {
       signal,
@@ -111,6 +133,7 @@ export async function commandPlan(args: { positional: string[]; flags: Map<strin
   out(`peak ${(m.peak_pressure_pa / 1000).toFixed(1)} kPa in the brain at (${mmv(m.peak_position_ras_m)}) mm RAS; focal shift ${(m.focal_shift_length_m * 1000).toFixed(1)} mm`)
   out(`Isppa ${(m.isppa_w_m2 / 1e4).toFixed(2)} W/cm2, Ispta ${(m.ispta_w_m2 / 1e4).toFixed(3)} W/cm2, MI ${m.mi.toFixed(2)}, MI_tc ${m.mi_tc.toFixed(2)}, TIC ${m.tic.toFixed(2)}; insertion loss ${m.insertion_loss_db.toFixed(1)} dB; -6 dB ${(m.fwhm_6db_m.axial * 1000).toFixed(1)} x ${(m.fwhm_6db_m.lateral1 * 1000).toFixed(1)} x ${(m.fwhm_6db_m.lateral2 * 1000).toFixed(1)} mm`)
   out(`skull ${(m.skull_thickness_m * 1000).toFixed(1)} mm at ${m.incidence_angle_deg.toFixed(0)} deg incidence; mechanical: ${m.flags.mechanical}; thermal: ${m.flags.thermal}`)
+  if (plan.surrogate) out(`surrogate: model ${plan.surrogate.model_version}, ${plan.surrogate.provider} execution provider, ${plan.surrogate.inference_s.toFixed(2)} s; confidence ${plan.surrogate.confidence.toFixed(2)}${plan.surrogate.confidence_low ? ' (LOW: run tfus plan to confirm)' : ''}`)
   for (const w of m.warnings) out(`warning: ${w}`)
   out(`${plan.wall_s.toFixed(0)} s on ${result.device}; wrote ${outDir}/pressure.nii.gz, pressure_sim.nii.gz, focal_6db.nii.gz, medium/, plan.json, metrics.json`)
   if (thermal) {

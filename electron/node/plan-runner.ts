@@ -11,6 +11,10 @@ import { writeFileAtomic } from './atomic-file.ts'
 import { loadProtocolFile, runThermalOnPlanFolder, type PlanThermalOutcome } from './thermal-plan.ts'
 import { loadTransducerLibrary } from './transducers.ts'
 import { selectBackend, type BackendChoice } from './solver-backends.ts'
+import { loadSurrogate, type LoadedSurrogate, type ProviderChoice } from './surrogate/runtime.ts'
+import { checkSurrogateRequest, SurrogateModelError } from '../../core/surrogate/manifest.ts'
+import { poseFeatures, predictField, type SurrogatePrediction } from '../../core/surrogate/predict.ts'
+import { REFERENCE_AMPLITUDE_PA, type FieldFromSource, type PreparedPlan } from '../../core/planning/run-plan.ts'
 import { registerRigid, isRegistrationError } from './registration.ts'
 import { runPlan, type DriveLevel, type PlanResult } from '../../core/planning/run-plan.ts'
 import { driveFromDeviceSetting } from '../../core/planning/drive.ts'
@@ -18,7 +22,8 @@ import { planDevice } from '../../core/planning/device.ts'
 import type { Protocol } from '../../core/planning/metrics.ts'
 import { PlacementError, type Pose } from '../../core/planning/placement.ts'
 import { correctFocus } from '../../core/planning/focus-correction.ts'
-import { getHuMapping, isHuMappingId, HU_MAPPING_IDS } from '../../core/skull/mappings.ts'
+import { getHuMapping, isHuMappingId, HU_MAPPING_IDS, type HuMappingId } from '../../core/skull/mappings.ts'
+import type { BoneMapping, TissueValues } from '../../core/planning/domain.ts'
 import { clampAcousticProperties } from '../../core/skull/clamp.ts'
 import { BRAIN, COUPLING_WATER, tissueAlphaNpMAt } from '../../core/skull/tissues.ts'
 import { webbProtocolWarning, checkCtCalibration } from '../../core/skull/calibration.ts'
@@ -57,6 +62,8 @@ export interface PlanInput {
   /** A sonication protocol file: the thermal model then runs on the plan folder (issue 8). */
   readonly thermalProtocolFile?: string
   readonly outDir: string
+  /** Predict the field with the neural surrogate instead of solving (tfus predict, the live preview). */
+  readonly engine?: { readonly kind: 'surrogate'; readonly modelFile: string; readonly provider: ProviderChoice; readonly loaded?: LoadedSurrogate }
 }
 
 export interface PlanRunHooks {
@@ -77,7 +84,7 @@ export interface PlanRunOutput {
 }
 
 
-function poseRecordOf(pose: Pose) {
+export function poseRecordOf(pose: Pose) {
   return {
     transducer_to_ras: [...pose.transducerToRas],
     convention: 'row-major 4x4: transducer (origin at the apex, +z along the beam, m) to patient RAS (m)',
@@ -85,6 +92,25 @@ function poseRecordOf(pose: Pose) {
     axis_ras: [...pose.axisRas] as Vec3,
     standoff_m: pose.standoffM,
     focal_distance_from_apex_m: pose.focalDistanceFromApexM,
+  }
+}
+
+/**
+ * The HU mapping (clamped to physical ranges) and tissue values every plan uses; the surrogate's
+ * data generator and its inference build their medium with this same function.
+ */
+export function planMediumModel(mappingId: HuMappingId, frequencyHz: number, onClamp?: () => void): { mapping: (range: { huMinInSkull: number; huMaxInSkull: number }) => BoneMapping; tissues: TissueValues } {
+  const model = getHuMapping(mappingId)
+  return {
+    mapping: (range) => (hu) => {
+      const fixed = clampAcousticProperties(model.map(hu, { frequencyHz, ...range }))
+      if (fixed.densityClamped || fixed.soundSpeedClamped) onClamp?.()
+      return fixed.properties
+    },
+    tissues: {
+      water: { soundSpeed: COUPLING_WATER.soundSpeed, density: COUPLING_WATER.density, alphaNpM: 0 },
+      softTissue: { soundSpeed: BRAIN.soundSpeed, density: BRAIN.density, alphaNpM: tissueAlphaNpMAt(BRAIN, frequencyHz, 1) },
+    },
   }
 }
 
@@ -145,9 +171,33 @@ export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}
     }
   }
 
-  const selected = await selectBackend(input.backend)
-  for (const n of selected.notes) note(n)
   const fHz = device.frequencyHz
+  let surrogate: LoadedSurrogate | undefined
+  let lastPrediction: SurrogatePrediction | undefined
+  let fieldSource: ((prepared: PreparedPlan) => Promise<FieldFromSource>) | undefined
+  if (input.engine?.kind === 'surrogate') {
+    hooks.onStage?.('loading the surrogate model')
+    const model = input.engine.loaded ?? (await loadSurrogate(input.engine.modelFile, input.engine.provider))
+    surrogate = model
+    for (const n of model.notes) note(n)
+    const m = model.manifest
+    const file = model.manifestFile
+    if (m.free_water.reference_source_amplitude_pa !== REFERENCE_AMPLITUDE_PA) throw new SurrogateModelError(file, `free-water reference amplitude ${m.free_water.reference_source_amplitude_pa} Pa differs from the planner's ${REFERENCE_AMPLITUDE_PA} Pa`)
+    if (input.pointsPerWavelength !== m.points_per_wavelength) throw new SurrogateModelError(file, `trained at ${m.points_per_wavelength} points per wavelength, not ${input.pointsPerWavelength}`)
+    fieldSource = async (prepared) => {
+      const g = prepared.domain.grid
+      checkSurrogateRequest(m, { transducerId: device.id, frequencyHz: fHz, mappingId: input.mappingId, gridSize: g.size, spacingM: g.spacingM, originM: g.originM }, file)
+      const prediction = await predictField(model.port, m, prepared.domain.medium, model.freeWaterPa, poseFeatures(prepared.placement))
+      lastPrediction = prediction
+      const warnings = [
+        `surrogate preview (model ${m.version}, ${prediction.provider}): a neural-network estimate, not a solve; confidence ${prediction.confidence.toFixed(2)}${prediction.calibrated ? '' : ' (uncalibrated)'}. Confirm the final pose with the full solver (tfus plan)`,
+      ]
+      if (prediction.low) warnings.push(`low surrogate confidence (${prediction.confidence.toFixed(2)}): the expected peak error is ${(prediction.expectedPeakError * 100).toFixed(0)} %; run the full solver`)
+      return { amplitudePa: prediction.amplitudePa, freeWaterPeakPa: m.free_water.peak_pa, backend: 'surrogate', device: `ONNX Runtime (${prediction.provider})`, warnings }
+    }
+  }
+  const selected = surrogate ? { factory: (() => Promise.reject(new Error('no solver in a surrogate run'))) as never, notes: [] } : await selectBackend(input.backend)
+  for (const n of selected.notes) note(n)
   let clamped = 0
   const freeWaterCache = new Map<string, number>()
   const runOnce = async (aimRasM: Vec3, entryRasM: Vec3 | undefined) => {
@@ -160,25 +210,19 @@ export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}
         ...(entryRasM ? { entryRasM } : {}),
         device,
         mappingId: input.mappingId,
-        mapping: (range) => (hu) => {
-          const fixed = clampAcousticProperties(mapping.map(hu, { frequencyHz: fHz, ...range }))
-          if (fixed.densityClamped || fixed.soundSpeedClamped) clamped++
-          return fixed.properties
-        },
-        tissues: {
-          water: { soundSpeed: COUPLING_WATER.soundSpeed, density: COUPLING_WATER.density, alphaNpM: 0 },
-          softTissue: { soundSpeed: BRAIN.soundSpeed, density: BRAIN.density, alphaNpM: tissueAlphaNpMAt(BRAIN, fHz, 1) },
-        },
+        ...planMediumModel(input.mappingId as HuMappingId, fHz, () => clamped++),
         pointsPerWavelength: input.pointsPerWavelength,
         drive,
         protocol: input.protocol,
         backend: selected.factory,
         freeWaterCache,
+        ...(fieldSource ? { fieldSource } : {}),
         ...(signal ? { signal } : {}),
         ...(hooks.onStage ? { onProgress: hooks.onStage } : {}),
       })
     } catch (e) {
       if (e instanceof PlacementError) throw new SimulationInputError(`placement (${e.code})`, e.message)
+      if (e instanceof SurrogateModelError) throw new SimulationInputError(e.where, e.message.slice(e.where.length + 2))
       throw e
     }
   }
@@ -241,10 +285,31 @@ export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}
     protocol: { pulse_duration_s: input.protocol.pulseDurationS, prf_hz: input.protocol.prfHz, train_duty_cycle: input.protocol.trainDutyCycle },
     registration,
     focus_correction: focusCorrection,
+    source: surrogate ? 'surrogate' : 'solver',
+    surrogate:
+      surrogate && lastPrediction
+        ? {
+            model_version: surrogate.manifest.version,
+            model_file: surrogate.manifestFile,
+            provider: lastPrediction.provider,
+            confidence: lastPrediction.confidence,
+            confidence_low: lastPrediction.low,
+            confidence_calibrated: lastPrediction.calibrated,
+            expected_peak_error: lastPrediction.expectedPeakError,
+            peak_spread: lastPrediction.peakSpread,
+            focus_spread_m: lastPrediction.focusSpreadM,
+            inference_s: lastPrediction.inferenceS,
+          }
+        : null,
     // The whole plan (registration and every focus-correction run included), not the last run.
     wall_s: (performance.now() - started) / 1000,
   })
   let metrics = planMetricsRecord.parse({ ...result.metrics, warnings: [...warnings, ...result.metrics.warnings] })
+  if (surrogate && lastPrediction) {
+    // Safety numbers from a preview say so where they are read: in the flags themselves.
+    const tag = `[surrogate preview, confidence ${lastPrediction.confidence.toFixed(2)}] `
+    metrics = planMetricsRecord.parse({ ...metrics, source: 'surrogate', confidence: lastPrediction.confidence, flags: { mechanical: tag + metrics.flags.mechanical, thermal: tag + metrics.flags.thermal } })
+  }
   await writeJsonAtomic(file(PLAN_FILES.plan), plan)
   await writeJsonAtomic(file(PLAN_FILES.metrics), metrics)
   let thermal: PlanRunOutput['thermal'] = null

@@ -99,6 +99,48 @@ export function use3DView(container: Ref<HTMLElement | null>): { readonly ready:
       const p = picker.getPickPosition()
       plan.setEntry(lpsToRas([p[0] / M_TO_MM, p[1] / M_TO_MM, p[2] / M_TO_MM]))
     })
+    // Live preview: a drag that starts on the scalp moves the entry (the transducer follows it)
+    // instead of rotating the camera. Capture-phase listeners on the view's wrapper see the
+    // pointer first and keep it from vtk's interactor while dragging.
+    const wrapper = container.value?.parentElement ?? null
+    const canvasRect = () => container.value!.getBoundingClientRect()
+    const pickScalp = (clientX: number, clientY: number): Vec3 | null => {
+      const rect = canvasRect()
+      const [w, h] = view.openGL.getSize()
+      const x = ((clientX - rect.left) / rect.width) * w
+      const y = (1 - (clientY - rect.top) / rect.height) * h
+      picker.pick([x, y, 0], renderer)
+      if (picker.getActors().length === 0) return null
+      const p = picker.getPickPosition()
+      return lpsToRas([p[0] / M_TO_MM, p[1] / M_TO_MM, p[2] / M_TO_MM])
+    }
+    let dragging = false
+    const onDown = (e: PointerEvent) => {
+      if (!plan.livePreview || plan.running || e.button !== 0) return
+      const hit = pickScalp(e.clientX, e.clientY)
+      if (!hit) return
+      dragging = true
+      e.stopPropagation()
+      e.preventDefault()
+      wrapper?.setPointerCapture(e.pointerId)
+      plan.setEntry(hit)
+    }
+    const onMove = (e: PointerEvent) => {
+      if (!dragging) return
+      e.stopPropagation()
+      const hit = pickScalp(e.clientX, e.clientY)
+      if (hit) plan.setEntry(hit)
+    }
+    const onUp = (e: PointerEvent) => {
+      if (!dragging) return
+      dragging = false
+      e.stopPropagation()
+      wrapper?.releasePointerCapture(e.pointerId)
+    }
+    wrapper?.addEventListener('pointerdown', onDown, true)
+    wrapper?.addEventListener('pointermove', onMove, true)
+    wrapper?.addEventListener('pointerup', onUp, true)
+
     let lastPosedRun = ''
     const isoReady = ref(false)
 
@@ -162,7 +204,7 @@ export function use3DView(container: Ref<HTMLElement | null>): { readonly ready:
       { immediate: true },
     )
     watch(
-      () => plan.result?.pressureVolumeId,
+      () => plan.shown?.pressureVolumeId,
       async (volumeId) => {
         iso.actor.setVisibility(false)
         isoReady.value = false
@@ -171,7 +213,7 @@ export function use3DView(container: Ref<HTMLElement | null>): { readonly ready:
           const p = await loadImage(volumeId, 2)
           isoMc.setInputData(p.image)
           // -6 dB of the focal peak in the brain (metrics), as the plan's focal volume is defined.
-          isoMc.setContourValue(dbToAmplitudeRatio(-6) * (plan.result?.metrics.peak_pressure_pa ?? p.header.range[1]))
+          isoMc.setContourValue(dbToAmplitudeRatio(-6) * (plan.shown?.metrics.peak_pressure_pa ?? p.header.range[1]))
           iso.mapper.setInputData(isoMc.getOutputData() as vtkPolyData)
           isoReady.value = true
           view.requestRender()
@@ -184,10 +226,10 @@ export function use3DView(container: Ref<HTMLElement | null>): { readonly ready:
     watchEffect(() => {
       skull.actor.setVisibility(viewStore.showSkull && images.ct !== null)
       // With a result the skull turns translucent so the focus inside the head shows.
-      skull.actor.getProperty().setOpacity(plan.result ? 0.5 : 1)
-      iso.actor.setVisibility(viewStore.showIsosurface && plan.result !== null && isoReady.value)
+      skull.actor.getProperty().setOpacity(plan.shown ? 0.5 : 1)
+      iso.actor.setVisibility(viewStore.showIsosurface && plan.shown !== null && isoReady.value)
       target.place(plan.targetRasM ? mm(rasToLps(plan.targetRasM)) : null)
-      const result = plan.result
+      const result = plan.shown
       const t = plan.transducers.find((x) => x.id === result?.plan.transducer.id) ?? null
       if (result && t) {
         const pose = result.plan.pose
@@ -217,6 +259,9 @@ export function use3DView(container: Ref<HTMLElement | null>): { readonly ready:
     })
 
     onScopeDispose(() => {
+      wrapper?.removeEventListener('pointerdown', onDown, true)
+      wrapper?.removeEventListener('pointermove', onMove, true)
+      wrapper?.removeEventListener('pointerup', onUp, true)
       pressSub.unsubscribe()
       releaseSub.unsubscribe()
       picker.delete()

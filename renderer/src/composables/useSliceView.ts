@@ -151,7 +151,7 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
       { immediate: true },
     )
     watch(
-      () => plan.result?.pressureVolumeId,
+      () => plan.shown?.pressureVolumeId,
       async (volumeId) => {
         pressure.value = null
         ovSlice.setVisibility(false)
@@ -196,7 +196,7 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
       const target = plan.targetRasM ? mm(rasToLps(plan.targetRasM)) : null
       targetMarker.set(target ? circleSegments(projectOntoPlane(target, c, plane.normal), plane.right, plane.up, 3) : [])
       targetMarker.actor.setPosition(...lift(0.5))
-      const result = plan.result
+      const result = plan.shown
       const focus = result ? mm(rasToLps(result.metrics.peak_position_ras_m)) : null
       focusMarker.set(focus ? circleSegments(projectOntoPlane(focus, c, plane.normal), plane.right, plane.up, 4.5) : [])
       focusMarker.actor.setPosition(...lift(0.5))
@@ -227,7 +227,7 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
       view.requestRender()
     })
     const offRendered = view.onRendered(() => {
-      const result = plan.result
+      const result = plan.shown
       focusCss.value = result ? view.worldToCss(mm(rasToLps(result.metrics.peak_position_ras_m))) : null
     })
 

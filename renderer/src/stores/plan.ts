@@ -4,7 +4,7 @@
  * mm and W/cm2 at its edge. Targets are patient RAS in metres, as `tfus plan` takes them.
  */
 import { defineStore } from 'pinia'
-import { computed, ref } from 'vue'
+import { computed, ref, watch } from 'vue'
 import type { ApiEvent, PlanResultPayload, TransducerInfo } from '../../../core/contracts/api.ts'
 import { api } from '../api/index.ts'
 import { useImagesStore } from './images.ts'
@@ -59,6 +59,16 @@ export const usePlanStore = defineStore('plan', () => {
   const reportHtml = ref<string | null>(null)
   const early: ApiEvent[] = []
   const storedPlans = ref<{ planId: string; label: string; createdAt: string; approved: boolean; patient?: string }[]>([])
+
+  /** Live preview: the neural surrogate follows every target or entry change. */
+  const livePreview = ref(false)
+  const preview = ref<PlanResultPayload | null>(null)
+  const previewBusy = ref(false)
+  const previewError = ref<string | null>(null)
+  /** Previews answered since the toggle went on (the e2e test watches it grow while dragging). */
+  const previewCount = ref(0)
+  /** What the views show: the live preview while it is on, else the last full simulation. */
+  const shown = computed(() => (livePreview.value && preview.value ? preview.value : result.value))
 
   const transducer = computed(() => transducers.value.find((t) => t.id === transducerId.value) ?? null)
   const running = computed(() => status.value === 'starting' || status.value === 'running' || status.value === 'cancelling')
@@ -224,6 +234,42 @@ export const usePlanStore = defineStore('plan', () => {
     }
   }
 
+  // One preview in flight; moves during it collapse into one more request with the latest pose.
+  let previewAgain = false
+  async function requestPreview(): Promise<void> {
+    const ct = useImagesStore().ct
+    if (!livePreview.value || !ct || !targetRasM.value || !transducer.value) return
+    if (previewBusy.value) {
+      previewAgain = true
+      return
+    }
+    previewBusy.value = true
+    previewAgain = false
+    try {
+      preview.value = await api().previewPose({
+        ctImageId: ct.imageId,
+        targetRasM: targetRasM.value,
+        ...(entryRasM.value ? { entryRasM: entryRasM.value } : {}),
+        transducerId: transducerId.value,
+        mappingId: mappingId.value,
+        drive: { kind: 'isppa-free-water', wPerM2: isppaFreeWaterWPerM2.value },
+        protocol: { pulseDurationS: pulseDurationS.value, prfHz: prfHz.value, trainDutyCycle: trainDutyCycle.value },
+      })
+      previewError.value = null
+      previewCount.value++
+    } catch (e) {
+      previewError.value = describeError('Preview', e)
+    } finally {
+      previewBusy.value = false
+    }
+    if (previewAgain) void requestPreview()
+  }
+
+  watch([livePreview, targetRasM, entryRasM, transducerId, isppaFreeWaterWPerM2], () => {
+    if (livePreview.value) void requestPreview()
+    else previewError.value = null
+  })
+
   async function loadPlans(): Promise<void> {
     try {
       storedPlans.value = (await api().listPlans({})).plans
@@ -244,6 +290,7 @@ export const usePlanStore = defineStore('plan', () => {
   return {
     transducers, transducerId, transducer, targetRasM, entryRasM, setEntry, pointsPerWavelength, backend, mappingId, isppaFreeWaterWPerM2, pulseDurationS, prfHz, trainDutyCycle, protocols, thermalProtocolId, loadProtocols,
     runId, status, progress, log, failure, result, savedPlanId, storedPlans, loadPlans, approved, exported, reportHtml, running, canStart, blockedBecause,
+    livePreview, preview, previewBusy, previewError, previewCount, shown, requestPreview,
     loadTransducers, setTarget, start, cancel, handleEvent, save, approve, exportAs, loadReport,
   }
 })

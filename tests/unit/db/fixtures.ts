@@ -46,6 +46,8 @@ export function planRecordFixture(seed: number, ctSeriesUid: string | null = nul
     protocol: { pulse_duration_s: 0.02, prf_hz: 5, train_duty_cycle: 1 },
     registration: null,
     focus_correction: null,
+    source: 'solver',
+    surrogate: null,
     wall_s: 12.5 + seed,
   }
 }
@@ -76,6 +78,8 @@ export function metricsFixture(seed: number): PlanMetricsRecord {
     source_amplitude_pa: 41039.5,
     warnings: [`fixture ${seed}`],
     flags: { mechanical: 'pass', thermal: 'not assessed' },
+    source: 'solver',
+    confidence: null,
   }
 }
 

@@ -1,0 +1,140 @@
+/**
+ * The live preview: the surrogate on the plan pipeline without writing a plan folder. The CT,
+ * its segmentation and the model stay loaded between requests, so a moved transducer costs a
+ * placement, the beam-aligned medium, one network call (8 variants) and the resampling onto the
+ * CT for the overlay.
+ */
+import { readVolume } from '../volume-io.ts'
+import { loadTransducerLibrary } from '../transducers.ts'
+import { planMediumModel, poseRecordOf, SOFTWARE_VERSION } from '../plan-runner.ts'
+import { loadSurrogate, type LoadedSurrogate, type ProviderChoice } from './runtime.ts'
+import { planDevice } from '../../../core/planning/device.ts'
+import { runPlan, type DriveLevel } from '../../../core/planning/run-plan.ts'
+import { segmentHead, type HeadSegmentation } from '../../../core/planning/masks.ts'
+import { PlacementError } from '../../../core/planning/placement.ts'
+import type { Protocol } from '../../../core/planning/metrics.ts'
+import { checkSurrogateRequest, SurrogateModelError } from '../../../core/surrogate/manifest.ts'
+import { poseFeatures, predictField, type SurrogatePrediction } from '../../../core/surrogate/predict.ts'
+import { getHuMapping, type HuMappingId } from '../../../core/skull/mappings.ts'
+import { planMetricsRecord, planRecord, type PlanMetricsRecord, type PlanRecord } from '../../../core/contracts/plan.ts'
+import { SimulationInputError } from '../../../core/solver/errors.ts'
+import type { Vec3, Volume } from '../../../core/volume/types.ts'
+
+export interface PreviewRequest {
+  readonly ctPath: string
+  readonly targetRasM: Vec3
+  readonly entryRasM?: Vec3
+  readonly transducerId: string
+  readonly mappingId: string
+  readonly drive: DriveLevel
+  readonly protocol: Protocol
+}
+
+export interface PreviewResult {
+  readonly plan: PlanRecord
+  readonly metrics: PlanMetricsRecord
+  /** Pressure amplitude [Pa] on the CT grid. */
+  readonly pressureCt: Float32Array
+}
+
+export class PreviewEngine {
+  private model: Promise<LoadedSurrogate> | undefined
+  private ct: { path: string; volume: Volume; segmentation: HeadSegmentation } | undefined
+
+  constructor(
+    private readonly modelFile: string,
+    private readonly provider: ProviderChoice = 'auto',
+  ) {}
+
+  async notes(): Promise<readonly string[]> {
+    return (await this.loadModel()).notes
+  }
+
+  private loadModel(): Promise<LoadedSurrogate> {
+    this.model ??= loadSurrogate(this.modelFile, this.provider)
+    this.model.catch(() => (this.model = undefined))
+    return this.model
+  }
+
+  async predict(req: PreviewRequest): Promise<PreviewResult> {
+    const started = performance.now()
+    const model = await this.loadModel()
+    const m = model.manifest
+    if (this.ct?.path !== req.ctPath) {
+      const volume = await readVolume(req.ctPath, { modality: 'CT' })
+      this.ct = { path: req.ctPath, volume, segmentation: segmentHead(volume) }
+    }
+    const { volume: ct, segmentation } = this.ct
+    const library = await loadTransducerLibrary()
+    const entry = library.transducers.find((t) => t.definition.id === req.transducerId)
+    if (!entry) throw new SimulationInputError('transducerId', `unknown transducer "${req.transducerId}"`)
+    const device = planDevice(entry.definition)
+    const medium = planMediumModel(req.mappingId as HuMappingId, device.frequencyHz)
+    let prediction: SurrogatePrediction | undefined
+    let result
+    try {
+      result = await runPlan({
+        ct,
+        segmentation,
+        targetRasM: req.targetRasM,
+        ...(req.entryRasM ? { entryRasM: req.entryRasM } : {}),
+        device,
+        mappingId: req.mappingId,
+        ...medium,
+        pointsPerWavelength: m.points_per_wavelength,
+        drive: req.drive,
+        protocol: req.protocol,
+        backend: () => Promise.reject(new Error('the preview runs no solver')),
+        fieldSource: async (prepared) => {
+          const g = prepared.domain.grid
+          checkSurrogateRequest(m, { transducerId: device.id, frequencyHz: device.frequencyHz, mappingId: req.mappingId, gridSize: g.size, spacingM: g.spacingM, originM: g.originM }, model.manifestFile)
+          prediction = await predictField(model.port, m, prepared.domain.medium, model.freeWaterPa, poseFeatures(prepared.placement))
+          return { amplitudePa: prediction.amplitudePa, freeWaterPeakPa: m.free_water.peak_pa, backend: 'surrogate', device: `ONNX Runtime (${prediction.provider})`, warnings: [] }
+        },
+      })
+    } catch (e) {
+      if (e instanceof PlacementError) throw new SimulationInputError(`placement (${e.code})`, e.message)
+      if (e instanceof SurrogateModelError) throw new SimulationInputError(e.where, e.message.slice(e.where.length + 2))
+      throw e
+    }
+    const p = prediction!
+    const tag = `[surrogate preview, confidence ${p.confidence.toFixed(2)}] `
+    const plan = planRecord.parse({
+      software: SOFTWARE_VERSION,
+      ct: { source: req.ctPath, frame_of_reference_uid: ct.meta.frameOfReferenceUid ?? null, series_instance_uid: ct.meta.seriesInstanceUid ?? null },
+      target_ras_m: req.targetRasM,
+      entry_ras_m: req.entryRasM ?? null,
+      entry_proposed: !req.entryRasM,
+      transducer: { id: device.id, frequency_hz: device.frequencyHz, source_file: entry.file },
+      pose: poseRecordOf(result.placement.pose),
+      mapping: { id: req.mappingId, citation: getHuMapping(req.mappingId as HuMappingId).citation },
+      simulation: { ppw: m.points_per_wavelength, grid_size: [...result.domain.grid.size], spacing_m: result.domain.grid.spacingM, backend: 'surrogate', device: result.device },
+      drive: { ...req.drive, source_amplitude_pa: result.sourceAmplitudePa },
+      protocol: { pulse_duration_s: req.protocol.pulseDurationS, prf_hz: req.protocol.prfHz, train_duty_cycle: req.protocol.trainDutyCycle },
+      registration: null,
+      source: 'surrogate',
+      surrogate: {
+        model_version: m.version,
+        model_file: model.manifestFile,
+        provider: p.provider,
+        confidence: p.confidence,
+        confidence_low: p.low,
+        confidence_calibrated: p.calibrated,
+        expected_peak_error: p.expectedPeakError,
+        peak_spread: p.peakSpread,
+        focus_spread_m: p.focusSpreadM,
+        inference_s: p.inferenceS,
+      },
+      wall_s: (performance.now() - started) / 1000,
+    })
+    const warnings = [...result.metrics.warnings]
+    if (p.low) warnings.unshift(`low surrogate confidence (${p.confidence.toFixed(2)}): run the full simulation before deciding`)
+    const metrics = planMetricsRecord.parse({ ...result.metrics, warnings, source: 'surrogate', confidence: p.confidence, flags: { mechanical: tag + result.metrics.flags.mechanical, thermal: tag + result.metrics.flags.thermal } })
+    return { plan, metrics, pressureCt: result.pressureCt }
+  }
+
+  async dispose(): Promise<void> {
+    const m = await this.model?.catch(() => undefined)
+    await m?.port.dispose()
+  }
+}
