@@ -183,6 +183,10 @@ export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}
     const m = model.manifest
     const file = model.manifestFile
     if (m.free_water.reference_source_amplitude_pa !== REFERENCE_AMPLITUDE_PA) throw new SurrogateModelError(file, `free-water reference amplitude ${m.free_water.reference_source_amplitude_pa} Pa differs from the planner's ${REFERENCE_AMPLITUDE_PA} Pa`)
+    // Refuse a device the model was not trained for before any placement work.
+    if (device.id !== m.transducer_id) throw new SimulationInputError('--transducer', `${file}: trained for transducer ${m.transducer_id}, not ${device.id}: run the full solver (tfus plan) for this transducer`)
+    if (Math.abs(device.frequencyHz - m.frequency_hz) > 1e-6 * m.frequency_hz) throw new SimulationInputError('--transducer', `${file}: trained at ${m.frequency_hz / 1e6} MHz, not ${device.frequencyHz / 1e6} MHz`)
+    if (input.mappingId !== m.mapping_id) throw new SimulationInputError('--mapping', `${file}: trained with the ${m.mapping_id} HU mapping, not ${input.mappingId}`)
     if (input.pointsPerWavelength !== m.points_per_wavelength) throw new SurrogateModelError(file, `trained at ${m.points_per_wavelength} points per wavelength, not ${input.pointsPerWavelength}`)
     fieldSource = async (prepared) => {
       const g = prepared.domain.grid

@@ -187,6 +187,22 @@ describe.skipIf(chromiumMissing !== null)('planner in the browser (e2e)', () => 
     }
   }, 180_000)
 
+  test('live preview: the surrogate follows the transducer while it is dragged over the scalp, with its confidence', async () => {
+    await planner.id('live-preview').check()
+    // First preview: the worker loads the model, the CT and its segmentation.
+    await expect.poll(() => planner.id('preview-confidence').innerText(), { timeout: 180_000 }).toMatch(/^[01]\.\d\d$/)
+    const first = Number((await planner.id('preview-count').innerText()).slice(1))
+    const entryBefore = await planner.id('entry-readout').innerText()
+    // The camera looks from the transducer after the run: the scalp is under the middle of the view.
+    await planner.drag3d([[0.5, 0.5], [0.54, 0.5], [0.58, 0.52], [0.6, 0.55]], 400)
+    await expect.poll(() => planner.id('entry-readout').innerText(), { timeout: 10_000 }).not.toBe(entryBefore)
+    await expect.poll(async () => Number((await planner.id('preview-count').innerText()).slice(1)), { timeout: 120_000 }).toBeGreaterThanOrEqual(first + 2)
+    expect(await planner.id('preview-status').innerText()).toMatch(/Confidence [01]\.\d\d · peak \d+ kPa/)
+    expect(await planner.id('step-results').innerText()).toMatch(/Ran on/) // the full run's result is still there
+    writeFileSync(path.join(shots, 'live-preview.png'), await page.screenshot())
+    await planner.id('live-preview').uncheck()
+  }, 300_000)
+
   test('the page made no network request outside 127.0.0.1 and threw nothing', () => {
     const outside = requests.filter((u) => !u.startsWith(server.url) && !u.startsWith('data:') && !u.startsWith('blob:'))
     expect(requests.length).toBeGreaterThan(5)

@@ -79,6 +79,9 @@ class SurrogateUNet(nn.Module):
             self.dec.append(Block(2 * w_skip, w_skip, emb))
             c = w_skip
         self.coarse = nn.Conv3d(c, head_width, 1)
+        # The training set's mean log-ratio to free water (set by train.py before training):
+        # the average skull's insertion loss and focal shift, so the network learns deviations.
+        self.register_buffer("mean_residual", torch.zeros(1, 1, 1, 1, 1))
         self.head1 = nn.Conv3d(head_width + in_ch, head_width, 1)
         self.head2 = nn.Conv3d(head_width, 1, 1)
 
@@ -98,5 +101,5 @@ class SurrogateUNet(nn.Module):
         h = F.interpolate(self.coarse(h), size=x.shape[2:], mode="trilinear", align_corners=False)
         out = self.head2(F.silu(self.head1(torch.cat([h, x], dim=1))))
         if self.prior:
-            out = out + x[:, 3:4]
+            out = out + x[:, 3:4] + self.mean_residual
         return out

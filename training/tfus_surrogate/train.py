@@ -51,6 +51,7 @@ def main(argv=None):
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (CI's tiny run)")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--widths", default="8,16,32,48")
+    ap.add_argument("--peak-weight", type=float, default=1.0, help="weight of the peak-amplitude term")
     ap.add_argument("--no-film", action="store_true")
     ap.add_argument("--no-prior", action="store_true")
     ap.add_argument("--threads", type=int, default=2)
@@ -72,6 +73,15 @@ def main(argv=None):
     poses = {m["id"]: pose_vector(m) for m in train + val}
     widths = tuple(int(w) for w in args.widths.split(","))
     model = SurrogateUNet(widths=widths, pose_dim=len(POSE_FEATURES), film=not args.no_film, prior=not args.no_prior).to(args.device)
+    if not args.no_prior:
+        # Mean of (target - prior) over the training samples and their 8 lateral symmetries.
+        acc = None
+        for m in train:
+            x, y, _, _ = cache[m["id"]]
+            r = torch.from_numpy(y - x[3:4])[None]
+            r = sum(dihedral(r, k) for k in range(8)) / 8
+            acc = r if acc is None else acc + r
+        model.mean_residual = (acc / len(train)).to(args.device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     total_steps = args.max_steps or args.epochs * len(train)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=max(total_steps, 2), pct_start=0.15)
@@ -100,6 +110,16 @@ def main(argv=None):
             return {}
         return {k: float(np.mean([o[k] for o in out])) for k in out[0]}
 
+    def validate_mean_skull():
+        out = []
+        for m in val:
+            x, y, mask, _ = cache[m["id"]]
+            pred = x[3] + (model.mean_residual[0, 0].cpu().numpy() if not args.no_prior else 0)
+            out.append(field_metrics(crop(pred, grid), crop(y[0], grid), crop(mask[0], grid), ds.header["spacing_m"]))
+        return {k: float(np.mean([o[k] for o in out])) for k in out[0]} if out else {}
+
+    mean_skull = validate_mean_skull()
+    print(f"validation of the mean-skull prior alone {json.dumps(mean_skull)}", flush=True)
     done = False
     epoch = 0
     while not done:
@@ -108,7 +128,7 @@ def main(argv=None):
         for meta in order:
             x, y, mask, pose = batch_of(meta, random.randrange(8))
             pred = model(x, pose)
-            loss, parts = surrogate_loss(pred, y, mask)
+            loss, parts = surrogate_loss(pred, y, mask, weights=(1.0, 0.5, 0.02, args.peak_weight))
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -177,10 +197,11 @@ def main(argv=None):
             "dataset_header": {k: ds.header[k] for k in ("transducer_id", "frequency_hz", "points_per_wavelength", "mapping_id", "solver")},
             "train_samples": len(train), "validation_samples": len(val),
             "train_ids": [m["id"] for m in train],
+            "loss_weights": {"reconstruction": 1.0, "gradient": 0.5, "peak_location": 0.02, "peak_amplitude": args.peak_weight},
             "steps": step, "epochs": epoch, "train_s": round(train_s, 1), "device": args.device, "threads": args.threads,
             "loss_first": float(np.mean(losses_first)) if losses_first else None,
             "loss_last": float(np.mean(losses_last)) if losses_last else None,
-            "validation": v, "log": log,
+            "validation": v, "validation_mean_skull_prior": mean_skull, "log": log,
         },
     }
     with open(os.path.join(args.out, "model.json"), "w") as f:

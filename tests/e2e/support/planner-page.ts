@@ -38,6 +38,22 @@ export class PlannerPage {
     await this.page.mouse.click(box.x + box.width * fx, box.y + box.height * fy)
   }
 
+  /** Press at one point of the 3D view, move through the others, release (fractions of the view). */
+  async drag3d(points: readonly (readonly [number, number])[], stepMs = 150): Promise<void> {
+    const box = await this.id('canvas-3d').boundingBox()
+    if (!box) throw new Error('the 3D view is not visible')
+    const at = ([fx, fy]: readonly [number, number]) => [box.x + box.width * fx, box.y + box.height * fy] as const
+    const [x0, y0] = at(points[0]!)
+    await this.page.mouse.move(x0, y0)
+    await this.page.mouse.down()
+    for (const p of points.slice(1)) {
+      const [x, y] = at(p)
+      await this.page.mouse.move(x, y, { steps: 3 })
+      await this.page.waitForTimeout(stepMs)
+    }
+    await this.page.mouse.up()
+  }
+
   async setTargetRasMm(r: number, a: number, s: number): Promise<void> {
     await this.id('target-r').fill(String(r))
     await this.id('target-a').fill(String(a))
