@@ -18,6 +18,8 @@ import { preparePlan } from '../core/planning/run-plan.ts'
 import { segmentHead } from '../core/planning/masks.ts'
 import { poseFeatures, predictField } from '../core/surrogate/predict.ts'
 import { stats } from '../core/surrogate/metrics.ts'
+import { PreviewEngine } from '../electron/node/surrogate/preview.ts'
+import { DEFAULT_PROTOCOL } from '../core/planning/metrics.ts'
 import type { Vec3 } from '../core/volume/types.ts'
 
 const { values } = parseArgs({ options: { model: { type: 'string', default: BUNDLED_MODEL }, poses: { type: 'string', default: '5' }, threads: { type: 'string' } } })
@@ -42,6 +44,7 @@ async function main() {
   const seen = new Set<string>()
   for (const choice of providers) {
     const model = await loadSurrogate(path.resolve(values.model!), choice, values.threads ? { threads: Number(values.threads) } : {})
+    if (choice === 'auto') for (const n of model.notes) console.log(`auto: ${n}`)
     if (seen.has(model.port.provider)) {
       await model.port.dispose()
       continue
@@ -65,15 +68,24 @@ async function main() {
       totalS.push((t2 - t0) / 1000)
       conf.push(pred.confidence)
     }
+    // The app's preview end to end: plan metrics and the pressure resampled onto the CT for the overlay.
+    const engine = new PreviewEngine(path.resolve(values.model!), model.port.provider as ProviderChoice)
+    const appS: number[] = []
+    for (let i = -1; i < entries.length; i++) {
+      const t0 = performance.now()
+      await engine.predict({ ctPath: path.resolve('resources/samples/cranium-ct.nii.gz'), targetRasM: target, entryRasM: entries[Math.max(0, i)]!, transducerId: m.transducer_id, mappingId: m.mapping_id, drive: { kind: 'isppa-free-water', wPerM2: 1e5 }, protocol: DEFAULT_PROTOCOL })
+      if (i >= 0) appS.push((performance.now() - t0) / 1000)
+    }
+    await engine.dispose()
     const cpu = os.cpus()[0]?.model ?? 'CPU'
     const dev = model.port.provider === 'cpu' ? `${cpu}, ${values.threads ?? Math.min(os.availableParallelism(), 8)} threads` : model.notes.at(-1) ?? model.port.provider
     const f = (v: number[]) => `${stats(v).median.toFixed(2)} / ${Math.max(...v).toFixed(2)}`
-    rows.push(`| ${model.port.provider} | ${dev} | ${m.frame.grid_size.join('x')} @ ${m.frame.spacing_m * 1000} mm | ${f(prepS)} | ${f(inferS)} | ${f(totalS)} | ${stats(conf).median.toFixed(2)} |`)
+    rows.push(`| ${model.port.provider} | ${dev} | ${m.frame.grid_size.join('x')} @ ${m.frame.spacing_m * 1000} mm | ${f(prepS)} | ${f(inferS)} | ${f(totalS)} | ${f(appS)} | ${stats(conf).median.toFixed(2)} |`)
     await model.port.dispose()
   }
   console.log(`\nsurrogate preview, ${entries.length} poses on the sample CT (model ${m.version}); times in s, median / max`)
-  console.log('| provider | device | grid | placement + medium | network x8 + confidence | total | confidence |')
-  console.log('|---|---|---|---|---|---|---|')
+  console.log('| provider | device | grid | placement + medium | network x8 + confidence | total | app preview (+ metrics, overlay on the CT) | confidence |')
+  console.log('|---|---|---|---|---|---|---|---|')
   for (const r of rows) console.log(r)
 }
 
