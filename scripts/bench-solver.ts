@@ -2,7 +2,7 @@
  * Solver speed, per backend and grid size: milliseconds per step, million cell-steps per
  * second, an effective memory bandwidth, memory, and (unless --quick) steps and wall time to
  * steady state for ITRUSST BM1 at 0.5 mm. Prints a table; runs unchanged on a GPU machine.
- *   npm run bench:solver [-- --backend cpu|webgpu|all] [-- --sizes 96,128,192] [-- --quick]
+ *   npm run bench:solver [-- --backend cpu|webgpu|all] [-- --sizes 96,128,192] [-- --quick] [-- --steps N]
  *
  * Effective bandwidth counts the float32 array passes of one lossless heterogeneous step in
  * the CPU engine: 10 real FFTs (4N accesses each: xy and z stages, read and write), 6
@@ -13,6 +13,7 @@
 import * as os from 'node:os'
 import { readFileSync } from 'node:fs'
 import { parseScene } from '../core/solver/scene.ts'
+import { benchSceneOfSize } from './bench-scenes.ts'
 import { planSimulation } from '../core/solver/setup.ts'
 import { runSimulation, type BackendFactory } from '../core/solver/run.ts'
 import { focalMetrics } from '../core/solver/metrics.ts'
@@ -27,19 +28,6 @@ const flag = (name: string) => {
 const quick = args.includes('--quick')
 const sizes = (flag('sizes') ?? '96,128,192').split(',').map(Number)
 const which = flag('backend') ?? 'all'
-
-/** A heterogeneous scene whose computational grid is exactly n^3 (n - 20 user points + 2 x 10 PML). */
-function sceneOfSize(n: number) {
-  const dx = 0.0005
-  const half = ((n - 20 - 1) * dx) / 2
-  return parseScene({
-    frequency_hz: 500000,
-    grid: { spacing_m: dx, min_m: [0, -half, -half], max_m: [2 * half, half, half] },
-    background: { sound_speed: 1500, density: 1000, alpha_db_cm: 0 },
-    objects: [{ shape: 'sphere', center_m: [half, 0, 0], radius_m: half / 2, material: { sound_speed: 2800, density: 1850, alpha_db_cm: 0 } }],
-    source: { type: 'disc', center_m: [0.006, 0, 0], toward_m: [0.02, 0, 0], diameter_m: Math.min(0.02, half), amplitude_pa: 60000 },
-  })
-}
 
 /** ITRUSST BM1 at 0.5 mm, as the bundled scene file defines it. */
 function bm1Scene() {
@@ -57,13 +45,16 @@ interface Row {
 }
 
 async function timeSteps(factory: BackendFactory, n: number, label: string): Promise<Row> {
-  const scene = sceneOfSize(n)
+  const scene = benchSceneOfSize(n)
   const plan = planSimulation(scene.grid, scene.medium, scene.source, scene.settings)
   const total = plan.axes.map((a) => a.total)
   const backend = await factory(plan)
   try {
-    await backend.advance(3, false)
-    const steps = n >= 192 ? 10 : 20
+    // Warm-up: pipeline compilation, first touches and (on a GPU) the clocks' ramp from idle.
+    const warm = performance.now()
+    do await backend.advance(3, false)
+    while (label === 'webgpu' && performance.now() - warm < 1000)
+    const steps = Number(flag('steps') ?? (n >= 192 ? 10 : 20))
     const t0 = performance.now()
     await backend.advance(steps, false)
     const ms = (performance.now() - t0) / steps

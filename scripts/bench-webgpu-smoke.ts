@@ -15,6 +15,7 @@ import { parseScene } from '../core/solver/scene.ts'
 import { planSimulation, type SimulationPlan } from '../core/solver/setup.ts'
 import { createWebGpuBackend } from '../core/solver/webgpu/backend.ts'
 import { requestNodeGpuDevice } from '../electron/node/webgpu-device.ts'
+import { complexRelativeL2 } from '../tests/helpers/webgpu-parity.ts'
 
 const points = Number(process.argv[2] ?? 48)
 const steps = Number(process.argv[3] ?? 40)
@@ -44,16 +45,6 @@ async function measure(factory: BackendFactory, p: SimulationPlan) {
   }
 }
 
-function relativeL2(a: { re: Float32Array; im: Float32Array }, b: { re: Float32Array; im: Float32Array }): number {
-  let num = 0
-  let den = 0
-  for (let i = 0; i < a.re.length; i++) {
-    num += (a.re[i]! - b.re[i]!) ** 2 + (a.im[i]! - b.im[i]!) ** 2
-    den += a.re[i]! ** 2 + a.im[i]! ** 2
-  }
-  return Math.sqrt(num / den)
-}
-
 const grid = plan.axes.map((a) => a.total).join('x')
 console.log(`grid ${grid} (${plan.axes.reduce((n, a) => n * a.total, 1)} points), ${steps + windowSteps} timed steps`)
 const gpu = await requestNodeGpuDevice({ allowSoftware: true })
@@ -65,6 +56,6 @@ const cpu = await measure(cpuBackend, plan)
 console.log(`cpu: ${cpu.msPerStep.toFixed(1)} ms/step`)
 for (const fft of ['workgroup', 'global'] as const) {
   const result = await measure(createWebGpuBackend(gpu.device, gpu.description, { fft }), plan)
-  console.log(`webgpu ${fft} FFT on ${gpu.description}: ${result.msPerStep.toFixed(2)} ms/step, relative L2 vs cpu ${relativeL2(cpu.window, result.window).toExponential(2)}`)
+  console.log(`webgpu ${fft} FFT on ${gpu.description}: ${result.msPerStep.toFixed(2)} ms/step, relative L2 vs cpu ${complexRelativeL2(cpu.window, result.window).toExponential(2)}`)
 }
 gpu.device.destroy()

@@ -8,6 +8,7 @@ import type { BackendFactory } from '../../core/solver/run.ts'
 import { cpuParallelBackend } from './cpu-parallel.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
 import { createWebGpuBackend } from '../../core/solver/webgpu/backend.ts'
+import { DEFAULT_FFT_TUNING, type FftTuning } from '../../core/solver/webgpu/fft.ts'
 import { requestNodeGpuDevice } from './webgpu-device.ts'
 
 export type BackendChoice = 'auto' | 'webgpu' | 'cpu'
@@ -18,6 +19,25 @@ export interface SelectedBackend {
   readonly notes: readonly string[]
 }
 
+/** "tile,workgroup,unroll", e.g. "2048,128,1": the form TFUS_FFT_TUNING takes and scripts/gpu prints. */
+export function formatFftTuning(t: FftTuning): string {
+  return `${t.tileElements},${t.workgroupSize},${t.unrollRadix ? 1 : 0}`
+}
+
+/**
+ * TFUS_FFT_TUNING overrides the WebGPU FFT's tuning (fft.ts DEFAULT_FFT_TUNING), so a device run
+ * can re-measure with the tuning its own sweep found fastest without a rebuild.
+ */
+export function fftTuningFromEnv(value = process.env.TFUS_FFT_TUNING): FftTuning | undefined {
+  if (!value) return undefined
+  const parts = value.split(',').map(Number)
+  const [tileElements, workgroupSize, unroll] = parts
+  if (parts.length !== 3 || !parts.every(Number.isInteger) || tileElements! < 1 || workgroupSize! < 1 || (unroll !== 0 && unroll !== 1)) {
+    throw new SimulationInputError('TFUS_FFT_TUNING', `"${value}" is not tile,workgroup,unroll (three integers, unroll 0 or 1), e.g. ${formatFftTuning(DEFAULT_FFT_TUNING)}`)
+  }
+  return { tileElements: tileElements!, workgroupSize: workgroupSize!, unrollRadix: unroll === 1 }
+}
+
 export async function selectBackend(choice: BackendChoice): Promise<SelectedBackend> {
   // The CPU backend runs one worker thread per core on shared memory (cpu-parallel.ts).
   const cpuBackend = cpuParallelBackend()
@@ -25,7 +45,7 @@ export async function selectBackend(choice: BackendChoice): Promise<SelectedBack
   if (choice === 'webgpu') {
     const gpu = await requestNodeGpuDevice({ allowSoftware: true })
     if ('unavailable' in gpu) throw new SimulationInputError('--backend', `webgpu is not available: ${gpu.unavailable}; use --backend cpu or auto`)
-    if (!gpu.software) return { factory: createWebGpuBackend(gpu.device, gpu.description), notes: [] }
+    if (!gpu.software) return { factory: createWebGpuBackend(gpu.device, gpu.description, { fftTuning: fftTuningFromEnv() }), notes: [] }
     return {
       // Software adapters run barrier-synchronised workgroups very slowly: one pass per FFT stage instead.
       factory: createWebGpuBackend(gpu.device, gpu.description, { fft: 'global' }),
@@ -34,5 +54,5 @@ export async function selectBackend(choice: BackendChoice): Promise<SelectedBack
   }
   const gpu = await requestNodeGpuDevice({ allowSoftware: false })
   if ('unavailable' in gpu) return { factory: cpuBackend, notes: [`backend auto: using the CPU backend (${gpu.unavailable})`] }
-  return { factory: createWebGpuBackend(gpu.device, gpu.description), notes: [`backend auto: using WebGPU on ${gpu.description}`] }
+  return { factory: createWebGpuBackend(gpu.device, gpu.description, { fftTuning: fftTuningFromEnv() }), notes: [`backend auto: using WebGPU on ${gpu.description}`] }
 }

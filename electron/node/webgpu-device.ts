@@ -50,7 +50,9 @@ export async function requestNodeGpuDevice(options: { allowSoftware?: boolean } 
     // browser API. Only missing names are installed, so a host's own globals stay.
     const g = globalThis as Record<string, unknown>
     for (const [key, value] of Object.entries(dawn.globals)) if (!(key in g)) g[key] = value
-    instance ??= dawn.create([])
+    // TFUS_DAWN_FLAGS: Dawn instance flags separated by spaces, e.g.
+    // "enable-dawn-features=disable_robustness" (diagnostics on a real GPU; see scripts/gpu).
+    instance ??= dawn.create((process.env.TFUS_DAWN_FLAGS ?? '').split(' ').filter((f) => f))
     gpu = instance
   } catch (e) {
     return { unavailable: `the WebGPU runtime (Dawn, npm package webgpu) could not be loaded: ${e instanceof Error ? e.message : String(e)}` }

@@ -155,45 +155,69 @@ export function absorptionTerms(plan: SimulationPlan, c0: GridField, allocate: A
  * the source at every step. After filtering it rings over the whole grid at tiny amplitude;
  * entries below 1e-7 of the peak change the field by less than that and are dropped.
  */
-export function filteredSourceList(plan: SimulationPlan, c0: GridField): { index: Uint32Array; re: Float32Array; im: Float32Array } {
+export function filteredSourceList(plan: SimulationPlan, c0: GridField): SparseSource {
+  const [nx, ny, nz] = [plan.axes[0].total, plan.axes[1].total, plan.axes[2].total] as const
+  const fft = createFft3d(nx, ny, nz)
+  const maps = sourceMaps(plan, c0)
+  const specRe = new Float32Array(fft.spectrumLength)
+  const specIm = new Float32Array(fft.spectrumLength)
+  for (const map of [maps.re, maps.im]) {
+    fft.forward(map, specRe, specIm)
+    for (let i = 0; i < specRe.length; i++) {
+      specRe[i] = specRe[i]! * maps.filter[i]!
+      specIm[i] = specIm[i]! * maps.filter[i]!
+    }
+    fft.inverse(specRe, specIm, map)
+  }
+  return sparseSource(maps.re, maps.im)
+}
+
+export interface SparseSource {
+  readonly index: Uint32Array
+  readonly re: Float32Array
+  readonly im: Float32Array
+}
+
+/**
+ * The two spatial maps of the CW drive before filtering (scaled as in filteredSourceList) and
+ * the filter's half spectrum cos(c_ref |k| dt / 2): what a backend filters with its own FFT (the
+ * WebGPU backend does it on the device; at 256^3 the two host round trips take seconds).
+ */
+export function sourceMaps(plan: SimulationPlan, c0: GridField): { re: Float32Array; im: Float32Array; filter: Float32Array } {
   const size = [plan.axes[0].total, plan.axes[1].total, plan.axes[2].total] as const
   const [nx, ny, nz] = size
   const n = nx * ny * nz
   const dx = plan.grid.spacingM
   const dt = plan.time.dtS
-  const fft = createFft3d(nx, ny, nz)
   const dist = sourceDistribution(plan.source.elements, { originM: plan.computeOriginM, spacingM: dx, size }, { upsampling: plan.settings.sourceUpsampling, bliTolerance: plan.settings.bliTolerance })
-  const srcRe = new Float32Array(n)
-  const srcIm = new Float32Array(n)
+  const re = new Float32Array(n)
+  const im = new Float32Array(n)
   for (let i = 0; i < n; i++) {
     if (dist.re[i] === 0 && dist.im[i] === 0) continue
     const scale = (2 * dt) / (3 * (typeof c0 === 'number' ? c0 : c0[i]!) * dx)
-    srcRe[i] = dist.re[i]! * scale
-    srcIm[i] = dist.im[i]! * scale
+    re[i] = dist.re[i]! * scale
+    im[i] = dist.im[i]! * scale
   }
-  const specRe = new Float32Array(fft.spectrumLength)
-  const specIm = new Float32Array(fft.spectrumLength)
-  const sourceKappa = radialSpectrum(halfSpectrumAxes(nx, ny, nz, dx), (k) => Math.cos((plan.cRef * k * dt) / 2))
-  for (const map of [srcRe, srcIm]) {
-    fft.forward(map, specRe, specIm)
-    for (let i = 0; i < specRe.length; i++) {
-      specRe[i] = specRe[i]! * sourceKappa[i]!
-      specIm[i] = specIm[i]! * sourceKappa[i]!
-    }
-    fft.inverse(specRe, specIm, map)
-  }
-  let peak = 0
-  for (let i = 0; i < n; i++) peak = Math.max(peak, Math.hypot(srcRe[i]!, srcIm[i]!))
+  const filter = radialSpectrum(halfSpectrumAxes(nx, ny, nz, dx), (k) => Math.cos((plan.cRef * k * dt) / 2))
+  return { re, im, filter }
+}
+
+/** The filtered maps as a sparse list: the points above 1e-7 of the peak magnitude, in index order. */
+export function sparseSource(mapRe: ArrayLike<number>, mapIm: ArrayLike<number>): SparseSource {
+  const n = mapRe.length
+  let peakSq = 0
+  for (let i = 0; i < n; i++) peakSq = Math.max(peakSq, mapRe[i]! * mapRe[i]! + mapIm[i]! * mapIm[i]!)
+  const floorSq = 1e-14 * peakSq
   let count = 0
-  for (let i = 0; i < n; i++) if (Math.hypot(srcRe[i]!, srcIm[i]!) > 1e-7 * peak) count++
+  for (let i = 0; i < n; i++) if (mapRe[i]! * mapRe[i]! + mapIm[i]! * mapIm[i]! > floorSq) count++
   const index = new Uint32Array(count)
   const re = new Float32Array(count)
   const im = new Float32Array(count)
   for (let i = 0, s = 0; i < n; i++) {
-    if (Math.hypot(srcRe[i]!, srcIm[i]!) > 1e-7 * peak) {
+    if (mapRe[i]! * mapRe[i]! + mapIm[i]! * mapIm[i]! > floorSq) {
       index[s] = i
-      re[s] = srcRe[i]!
-      im[s] = srcIm[i]!
+      re[s] = mapRe[i]!
+      im[s] = mapIm[i]!
       s++
     }
   }

@@ -13,12 +13,12 @@
  * every advance() a reduction counts non-finite pressure values and the call throws
  * SimulationNumericalError if there are any, so NaN never reaches a window.
  */
-import type { BackendFactory, SolverBackend } from '../run.ts'
+import type { SolverBackend } from '../run.ts'
 import type { SimulationPlan } from '../setup.ts'
 import { SimulationInputError, SimulationNumericalError } from '../errors.ts'
 import { BufferUsage, MapMode, type GPUBuffer, type GPUDevice } from './gpu-types.ts'
-import { createGpuFft3d, maxWorkgroupFftAxis, type FftDesign } from './fft.ts'
-import { encodeDispatch, groupsFor, KernelContext, STEP_UNIFORM_BYTES, type Dispatch } from './kernel.ts'
+import { createGpuFft3d, DEFAULT_FFT_TUNING, maxWorkgroupFftAxis, type FftDesign, type FftTuning, type GpuFft3d } from './fft.ts'
+import { encodeDispatch, groupsFor, KernelContext, readBuffer, STEP_UNIFORM_BYTES, type Dispatch } from './kernel.ts'
 import {
   accumulateKernel,
   densityKernel,
@@ -32,7 +32,8 @@ import {
   sourceKernel,
   velocityKernel,
 } from './kernels.ts'
-import { prepareHostArrays, type HostArrays } from './prepare.ts'
+import { prepareHostArrays, sparseWeights, type HostArrays } from './prepare.ts'
+import { sparseSource } from '../cpu/engine.ts'
 
 /** Steps per command buffer: enough to amortise submission, few enough to keep the step-uniform buffer small. */
 const MAX_BATCH = 64
@@ -46,17 +47,29 @@ export interface WebGpuBackendOptions {
    * adapters such as SwiftShader, which run barrier-synchronised workgroups very slowly.
    */
   readonly fft?: FftDesign
+  /** The workgroup design's tuning (fft.ts DEFAULT_FFT_TUNING unless given). */
+  readonly fftTuning?: FftTuning
+  /**
+   * Where the CW source is filtered at setup: 'device' (default; two FFT round trips on the GPU,
+   * one readback) or 'host' (core/fft, as the CPU backend; seconds at 256^3).
+   */
+  readonly sourceFilter?: 'host' | 'device'
 }
 
-export function createWebGpuBackend(device: GPUDevice, description: string, options: WebGpuBackendOptions = {}): BackendFactory {
+/** The backend with a diagnostic: the time of each dispatch of a step (scripts/gpu/checks.ts profile). */
+export interface WebGpuSolverBackend extends SolverBackend {
+  profile(reps: number): Promise<Array<{ label: string; ms: number }>>
+}
+
+export function createWebGpuBackend(device: GPUDevice, description: string, options: WebGpuBackendOptions = {}): (plan: SimulationPlan) => Promise<WebGpuSolverBackend> {
   return async (plan) => {
     const ctx = new KernelContext(device)
     device.pushErrorScope('out-of-memory')
     device.pushErrorScope('validation')
-    let built: SolverBackend | undefined
+    let built: WebGpuSolverBackend | undefined
     let setupError: unknown
     try {
-      built = buildBackend(ctx, plan, description, options.fft ?? 'workgroup')
+      built = await buildBackend(ctx, plan, description, options.fft ?? 'workgroup', options.fftTuning ?? DEFAULT_FFT_TUNING, options.sourceFilter ?? 'device')
     } catch (e) {
       setupError = e
     }
@@ -72,6 +85,29 @@ export function createWebGpuBackend(device: GPUDevice, description: string, opti
   }
 }
 
+/**
+ * Filters the source maps with the solver's own FFT (engine.ts filteredSourceList on the device):
+ * for each map, upload, forward FFT, times the filter, inverse FFT, readback; then the sparse list
+ * on the host. `real` and `spectrum` are scratch (the caller clears `real` afterwards).
+ */
+async function filterSourceOnDevice(ctx: KernelContext, fft: GpuFft3d, maps: { re: Float32Array; im: Float32Array; filter: Float32Array }, real: GPUBuffer, spectrum: GPUBuffer) {
+  const device = ctx.device
+  const filter = ctx.storage('source filter', maps.filter)
+  const filterOp = ctx.bind(radialFilterKernel, { spectrum, weight: filter }, { count: fft.spectrumLength }, groupsFor(fft.spectrumLength, ELEMENTWISE_WORKGROUP))
+  const ops = [...fft.forward(real, spectrum), filterOp, ...fft.inverse(spectrum, real)]
+  const filtered: Float32Array[] = []
+  for (const map of [maps.re, maps.im]) {
+    device.queue.writeBuffer(real, 0, map)
+    const encoder = device.createCommandEncoder({ label: 'source filter' })
+    const pass = encoder.beginComputePass({ label: 'source filter' })
+    for (const op of ops) encodeDispatch(pass, op)
+    pass.end()
+    device.queue.submit([encoder.finish()])
+    filtered.push(new Float32Array(await readBuffer(device, real, map.byteLength)))
+  }
+  return sparseSource(filtered[0]!, filtered[1]!)
+}
+
 function checkLimits(device: GPUDevice, host: HostArrays, description: string): void {
   // The global FFT's packed x lines can exceed the half spectrum by a few lines; 8 n bytes bounds both.
   const largest = Math.max(4 * host.n, 8 * host.spectrumLength, 8 * host.size[0] * Math.ceil((host.size[1] * host.size[2]) / 2))
@@ -82,9 +118,9 @@ function checkLimits(device: GPUDevice, host: HostArrays, description: string): 
   }
 }
 
-function buildBackend(ctx: KernelContext, plan: SimulationPlan, description: string, requested: FftDesign): SolverBackend {
+async function buildBackend(ctx: KernelContext, plan: SimulationPlan, description: string, requested: FftDesign, tuning: FftTuning, sourceFilter: 'host' | 'device'): Promise<WebGpuSolverBackend> {
   const device = ctx.device
-  const host = prepareHostArrays(plan)
+  const host = prepareHostArrays(plan, { sourceFilter })
   checkLimits(device, host, description)
   const [nx, ny, nz] = host.size
   // Lines longer than the workgroup memory holds go through the global design instead.
@@ -97,7 +133,7 @@ function buildBackend(ctx: KernelContext, plan: SimulationPlan, description: str
   const dt = plan.time.dtS
   const omega = 2 * Math.PI * plan.source.frequencyHz
   const rampSteps = plan.time.rampSteps
-  const fft = createGpuFft3d(ctx, nx, ny, nz, design)
+  const fft = createGpuFft3d(ctx, nx, ny, nz, design, tuning)
 
   // Fields.
   const p = ctx.zeros('p', n)
@@ -119,8 +155,18 @@ function buildBackend(ctx: KernelContext, plan: SimulationPlan, description: str
   const dtOverDensity = host.dtOverDensity.map((a, i) => ctx.storage(`dt/rho0 staggered ${'xyz'[i]}`, a))
   const tau = ctx.storage('tau', host.tau)
   const eta = ctx.storage('eta', host.eta)
-  const sourceIndex = ctx.storage('source index', host.sourceIndex)
-  const sourceWeight = ctx.storage('source weight', host.sourceWeight)
+  let sparse: { index: Uint32Array; weight: Float32Array }
+  if (host.source.kind === 'maps') {
+    const list = await filterSourceOnDevice(ctx, fft, host.source, grad, spec)
+    sparse = { index: list.index, weight: sparseWeights(list.re, list.im) }
+    const encoder = device.createCommandEncoder({ label: 'clear scratch' })
+    encoder.clearBuffer(grad)
+    device.queue.submit([encoder.finish()])
+  } else {
+    sparse = host.source
+  }
+  const sourceIndex = ctx.storage('source index', sparse.index)
+  const sourceWeight = ctx.storage('source weight', sparse.weight)
   const stride = (a: Float32Array) => (a.length === 1 ? 0 : 1)
 
   const groups = (count: number) => groupsFor(count, ELEMENTWISE_WORKGROUP)
@@ -151,7 +197,7 @@ function buildBackend(ctx: KernelContext, plan: SimulationPlan, description: str
       ),
     )
   }
-  const sourceCount = host.sourceIndex.length
+  const sourceCount = sparse.index.length
   if (sourceCount > 0) {
     ops.push(ctx.bind(sourceKernel, { sourceIndex, sourceWeight, densityX: rho[0], densityY: rho[1], densityZ: rho[2] }, { count: sourceCount }, groups(sourceCount)))
   }
@@ -247,9 +293,27 @@ function buildBackend(ctx: KernelContext, plan: SimulationPlan, description: str
     return count
   }
 
-  const backend: SolverBackend = {
+  const backend: WebGpuSolverBackend = {
     name: 'webgpu',
     device: description,
+    async profile(reps) {
+      alive()
+      // Each dispatch of one step (with the window accumulation) replayed `reps` times on its own,
+      // timed to completion; the fields' values do not matter to the timing.
+      const slot = { group: stepGroup, offset: 0 }
+      const out: Array<{ label: string; ms: number }> = []
+      for (const op of [...ops, accumulateOp]) {
+        const encoder = device.createCommandEncoder({ label: 'profile' })
+        const pass = encoder.beginComputePass({ label: 'profile' })
+        for (let r = 0; r < reps; r++) encodeDispatch(pass, op, slot)
+        pass.end()
+        const t0 = performance.now()
+        device.queue.submit([encoder.finish()])
+        await device.queue.onSubmittedWorkDone()
+        out.push({ label: op.label, ms: (performance.now() - t0) / reps })
+      }
+      return out
+    },
     async advance(steps, accumulate) {
       alive()
       if (steps <= 0) return

@@ -19,10 +19,30 @@ import { defineKernel, groupsFor, KernelContext, type Dispatch } from './kernel.
 
 export type FftDesign = 'workgroup' | 'global'
 
-const TILE_WORKGROUP = 64
+/**
+ * Tuning of the workgroup design, measured on hardware in docs/benchmarks.md
+ * (scripts/gpu/checks.ts sweeps it). More lines per tile make the y and z passes read whole
+ * memory sectors (neighbouring lines are neighbouring x); the tile must fit in workgroup memory.
+ */
+export interface FftTuning {
+  /** Complex values a workgroup aims to hold (whole lines; at least one line). */
+  readonly tileElements: number
+  /** Invocations per workgroup of the workgroup design. */
+  readonly workgroupSize: number
+  /** Butterfly loops to a constant bound (see UNROLL_RADIX in fft.wgsl). */
+  readonly unrollRadix: boolean
+}
+
+/**
+ * Measured on an NVIDIA H200 (docs/benchmarks.md, scripts/gpu/checks.ts fft): 512-point tiles,
+ * 256 threads and loops to the radix were within 2 % of the fastest at 256^3 (1.32 against 1.29
+ * ms per forward + inverse pair) and of the fastest workgroup tuning at 128^3 (0.218 against
+ * 0.210 ms). The constant-bound loops were slower there (1.42 ms at 256^3), and the earlier
+ * choice, 64 threads, took 1.65 ms (5.9 ms with constant-bound loops).
+ */
+export const DEFAULT_FFT_TUNING: FftTuning = { tileElements: 512, workgroupSize: 256, unrollRadix: false }
+
 const STAGE_WORKGROUP = 128
-/** Complex values a workgroup aims to hold: enough butterflies per stage to keep 64 threads busy. */
-const TARGET_TILE = 512
 const RADICES = [8, 4, 2, 3, 5, 7] as const
 
 const uniforms = [
@@ -54,10 +74,23 @@ const complexOut = { binding: 7, name: 'complexOut', kind: 'storage' } as const
 
 const common = { source: fftSource, uniforms } as const
 
+/** The workgroup design's kernels for one workgroup size (pipelines are cached per descriptor). */
+const tiledKernelsBySize = new Map<number, ReturnType<typeof tiledKernels>>()
+function tiledKernels(workgroupSize: number) {
+  return {
+    forwardX: defineKernel({ ...common, label: 'fft x real-to-complex (workgroup)', entryPoint: 'forward_x', workgroupSize, bindings: [stagesBinding, twiddlesBinding, realIn, complexOut] }),
+    inverseX: defineKernel({ ...common, label: 'fft x complex-to-real (workgroup)', entryPoint: 'inverse_x', workgroupSize, bindings: [stagesBinding, twiddlesBinding, complexIn, realOut] }),
+    strided: defineKernel({ ...common, label: 'fft y/z (workgroup)', entryPoint: 'strided', workgroupSize, bindings: [stagesBinding, twiddlesBinding, spectrumBinding] }),
+  }
+}
+function tiledKernelsFor(workgroupSize: number) {
+  let hit = tiledKernelsBySize.get(workgroupSize)
+  if (!hit) tiledKernelsBySize.set(workgroupSize, (hit = tiledKernels(workgroupSize)))
+  return hit
+}
+
 export const fftKernels = {
-  forwardX: defineKernel({ ...common, label: 'fft x real-to-complex (workgroup)', entryPoint: 'forward_x', workgroupSize: TILE_WORKGROUP, bindings: [stagesBinding, twiddlesBinding, realIn, complexOut] }),
-  inverseX: defineKernel({ ...common, label: 'fft x complex-to-real (workgroup)', entryPoint: 'inverse_x', workgroupSize: TILE_WORKGROUP, bindings: [stagesBinding, twiddlesBinding, complexIn, realOut] }),
-  strided: defineKernel({ ...common, label: 'fft y/z (workgroup)', entryPoint: 'strided', workgroupSize: TILE_WORKGROUP, bindings: [stagesBinding, twiddlesBinding, spectrumBinding] }),
+  ...tiledKernelsFor(DEFAULT_FFT_TUNING.workgroupSize),
   stage: defineKernel({ ...common, label: 'fft stage', entryPoint: 'stage', workgroupSize: STAGE_WORKGROUP, bindings: [twiddlesBinding, realIn, realOut, complexIn, complexOut] }),
   unpackX: defineKernel({ ...common, label: 'fft unpack x', entryPoint: 'unpack_x', workgroupSize: STAGE_WORKGROUP, bindings: [complexIn, complexOut] }),
 }
@@ -128,8 +161,12 @@ interface Tables {
   readonly stageOffsets: readonly number[]
 }
 
-export function createGpuFft3d(ctx: KernelContext, nx: number, ny: number, nz: number, design: FftDesign = 'workgroup'): GpuFft3d {
+export function createGpuFft3d(ctx: KernelContext, nx: number, ny: number, nz: number, design: FftDesign = 'workgroup', tuning: FftTuning = DEFAULT_FFT_TUNING): GpuFft3d {
   const limit = maxWorkgroupFftAxis(ctx.device.limits.maxComputeWorkgroupStorageSize)
+  if (!(tuning.workgroupSize > 0 && tuning.workgroupSize <= ctx.device.limits.maxComputeInvocationsPerWorkgroup)) {
+    throw new RangeError(`WebGPU FFT: workgroup size ${tuning.workgroupSize} is outside 1..${ctx.device.limits.maxComputeInvocationsPerWorkgroup}`)
+  }
+  const kernels = tiledKernelsFor(tuning.workgroupSize)
   for (const [name, n] of [['nx', nx], ['ny', ny], ['nz', nz]] as const) {
     fftRadices(n)
     if (design === 'workgroup' && n > limit) {
@@ -183,15 +220,16 @@ export function createGpuFft3d(ctx: KernelContext, nx: number, ny: number, nz: n
   // dispatch needs (workgroup memory is zero-filled at every workgroup start).
   const tiled = (axis: Axis, direction: number, scale: number, buffers: { realIn?: GPUBuffer; realOut?: GPUBuffer; spectrum?: GPUBuffer; complexIn?: GPUBuffer; complexOut?: GPUBuffer }): Dispatch => {
     const g = geometry[axis]
-    const per = Math.max(1, Math.min(g.lineCount, Math.floor(limit / g.n), Math.max(1, Math.floor(TARGET_TILE / g.n))))
+    const per = Math.max(1, Math.min(g.lineCount, Math.floor(limit / g.n), Math.max(1, Math.floor(tuning.tileElements / g.n))))
     const t = tablesFor(g.n)
     const params = { ...baseParams(axis, direction, scale), linesPerTile: per }
-    const constants = { TILE_ELEMENTS: 2 * per * g.n }
+    const constants = { TILE_ELEMENTS: 2 * per * g.n, UNROLL_RADIX: tuning.unrollRadix ? 1 : 0 }
     const groups = Math.ceil(g.lineCount / per)
     const tables = { stages: t.stages, twiddles: t.twiddles }
-    if (axis !== 'x') return ctx.bind(fftKernels.strided, { ...tables, spectrum: buffers.spectrum! }, params, groups, constants)
-    if (buffers.realIn) return ctx.bind(fftKernels.forwardX, { ...tables, realIn: buffers.realIn, complexOut: buffers.complexOut! }, params, groups, constants)
-    return ctx.bind(fftKernels.inverseX, { ...tables, complexIn: buffers.complexIn!, realOut: buffers.realOut! }, params, groups, constants)
+    // Labelled by axis: y and z share a kernel but not an access pattern (profiles tell them apart).
+    if (axis !== 'x') return { ...ctx.bind(kernels.strided, { ...tables, spectrum: buffers.spectrum! }, params, groups, constants), label: `fft ${axis} (workgroup)` }
+    if (buffers.realIn) return ctx.bind(kernels.forwardX, { ...tables, realIn: buffers.realIn, complexOut: buffers.complexOut! }, params, groups, constants)
+    return ctx.bind(kernels.inverseX, { ...tables, complexIn: buffers.complexIn!, realOut: buffers.realOut! }, params, groups, constants)
   }
 
   // Global design: one dispatch per stage. The stage kernel reads and writes either real line

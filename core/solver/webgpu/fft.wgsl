@@ -32,6 +32,10 @@ override TILE_ELEMENTS: u32 = 1024u;
 // Global design: the radix of this dispatch's stage (a constant, so the unused butterflies
 // compile away).
 override RADIX: u32 = 2u;
+// Workgroup design: 1 runs the butterfly's load and store loops to the constant bound 8 with a
+// guard (the driver unrolls them and keeps x in registers); 0 loops to the stage's radix, a
+// bound known only at run time, which some compilers serve by spilling x to memory.
+override UNROLL_RADIX: u32 = 1u;
 
 // cos(pi / 4); cos and sin of 2 pi k / r for r = 3, 5, 7.
 const R8 = 0.7071067811865476;
@@ -252,15 +256,20 @@ fn runStages(lid: u32, lines: u32) -> u32 {
       let base = line * n;
       // Inputs t + j m, twiddled by w^(j k) of the combined length span * radix; outputs
       // (t - k) radix + k + q span.
+      let bound = select(radix, 8u, UNROLL_RADIX == 1u);
       var x: array<vec2f, 8>;
       x[0] = tile[src + base + t];
-      for (var j = 1u; j < radix; j++) {
-        x[j] = cmul(tile[src + base + t + j * m], twiddle(stage.z + k * (radix - 1u) + j - 1u));
+      for (var j = 1u; j < bound; j++) {
+        if (j < radix) {
+          x[j] = cmul(tile[src + base + t + j * m], twiddle(stage.z + k * (radix - 1u) + j - 1u));
+        }
       }
       let y = dft(x, radix);
       let out = dst + base + (t - k) * radix + k;
-      for (var q = 0u; q < radix; q++) {
-        tile[out + q * span] = y[q];
+      for (var q = 0u; q < bound; q++) {
+        if (q < radix) {
+          tile[out + q * span] = y[q];
+        }
       }
     }
     workgroupBarrier();

@@ -4,9 +4,10 @@
  * allocates the CPU's fields and scratch, ~12 grid-sized arrays a GPU run does not need), in
  * the shapes the kernels read: operators from core/solver/kspace.ts, medium on the
  * computational grid (a uniform quantity stays one value, read with stride 0), PML profiles,
- * and the filtered sparse source. Runs once per run on the CPU; nothing here is per step.
+ * and the source (filtered here, or left to the backend). Runs once per run on the CPU; nothing
+ * here is per step.
  */
-import { absorptionTerms, expandField, filteredSourceList, staggeredDensity } from '../cpu/engine.ts'
+import { absorptionTerms, expandField, filteredSourceList, sourceMaps, staggeredDensity } from '../cpu/engine.ts'
 import { halfSpectrumAxes, pmlProfile, radialSpectrum, shiftedDerivative, sinc } from '../kspace.ts'
 import type { SimulationPlan } from '../setup.ts'
 
@@ -32,9 +33,26 @@ export interface HostArrays {
   /** Regular-point profiles of x, y, z back to back, then the staggered ones. */
   readonly pml: Float32Array
   readonly pmlOffsets: { readonly regular: readonly [number, number, number]; readonly staggered: readonly [number, number, number] }
-  readonly sourceIndex: Uint32Array
-  /** (in-phase, quadrature) weight per listed source point. */
-  readonly sourceWeight: Float32Array
+  readonly source: HostSource
+}
+
+/**
+ * The CW source: filtered on the host as a sparse list (index, (in-phase, quadrature) weight per
+ * point), or as its two unfiltered maps and the filter's half spectrum, for the backend to filter
+ * with its own FFT (engine.ts sourceMaps, sparseSource).
+ */
+export type HostSource =
+  | { readonly kind: 'sparse'; readonly index: Uint32Array; readonly weight: Float32Array }
+  | { readonly kind: 'maps'; readonly re: Float32Array; readonly im: Float32Array; readonly filter: Float32Array }
+
+/** Interleaves a sparse list's weights as the source kernel reads them. */
+export function sparseWeights(re: Float32Array, im: Float32Array): Float32Array {
+  const weight = new Float32Array(2 * re.length)
+  for (let s = 0; s < re.length; s++) {
+    weight[2 * s] = re[s]!
+    weight[2 * s + 1] = im[s]!
+  }
+  return weight
 }
 
 const one = (v: number) => Float32Array.of(v)
@@ -50,7 +68,7 @@ function mapGrid(f: number | Float32Array, fn: (v: number) => number): GridArray
   return out
 }
 
-export function prepareHostArrays(plan: SimulationPlan): HostArrays {
+export function prepareHostArrays(plan: SimulationPlan, options: { readonly sourceFilter?: 'host' | 'device' } = {}): HostArrays {
   const size = [plan.axes[0].total, plan.axes[1].total, plan.axes[2].total] as const
   const [nx, ny, nz] = size
   const n = nx * ny * nz
@@ -95,13 +113,13 @@ export function prepareHostArrays(plan: SimulationPlan): HostArrays {
     offset += p.length
   }
 
-  const list = filteredSourceList(plan, c0)
-  const sourceWeight = new Float32Array(2 * list.index.length)
-  for (let s = 0; s < list.index.length; s++) {
-    sourceWeight[2 * s] = list.re[s]!
-    sourceWeight[2 * s + 1] = list.im[s]!
+  let source: HostSource
+  if (options.sourceFilter === 'device') {
+    source = { kind: 'maps', ...sourceMaps(plan, c0) }
+  } else {
+    const list = filteredSourceList(plan, c0)
+    source = { kind: 'sparse', index: list.index, weight: sparseWeights(list.re, list.im) }
   }
-  const source = { sourceIndex: list.index, sourceWeight }
   return {
     size,
     n,
@@ -125,7 +143,7 @@ export function prepareHostArrays(plan: SimulationPlan): HostArrays {
     eta,
     pml,
     pmlOffsets: { regular: pmlStarts.slice(0, 3) as unknown as [number, number, number], staggered: pmlStarts.slice(3) as unknown as [number, number, number] },
-    ...source,
+    source,
   }
 }
 
