@@ -116,7 +116,13 @@ export const planRecord = z.object({
 })
 export type PlanRecord = z.infer<typeof planRecord>
 
-const widths = z.object({ axial: z.number(), lateral1: z.number(), lateral2: z.number() })
+/**
+ * Focal widths [m]. null = not measured (the region runs off the simulation grid, or the field
+ * never falls to the level; metrics.warnings says which): a plan with an unmeasurable width is
+ * still a valid plan. Plans written before null was allowed hold numbers only, which still parse.
+ */
+const width = z.number().nullable()
+const widths = z.object({ axial: width, lateral1: width, lateral2: width })
 
 export const planMetricsRecord = z.object({
   peak_pressure_pa: z.number(),

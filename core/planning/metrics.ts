@@ -8,6 +8,7 @@
 import type { Vec3 } from '../volume/types.ts'
 import type { Grid } from '../solver/model.ts'
 import { widthAlong } from '../solver/metrics.ts'
+import { SimulationNumericalError } from '../solver/errors.ts'
 import type { PlanDomain } from './domain.ts'
 import type { Placement } from './placement.ts'
 
@@ -22,14 +23,22 @@ export interface Protocol {
 
 export const DEFAULT_PROTOCOL: Protocol = { pulseDurationS: 0.02, prfHz: 5, trainDutyCycle: 1 }
 
+/** Widths [m] along the beam axis and the two lateral axes; null = could not be measured. */
+export interface FocalWidths {
+  readonly axial: number | null
+  readonly lateral1: number | null
+  readonly lateral2: number | null
+}
+
 export interface PlanMetrics {
   readonly peak_pressure_pa: number
   readonly peak_position_ras_m: Vec3
   readonly target_ras_m: Vec3
   readonly focal_shift_m: Vec3
   readonly focal_shift_length_m: number
-  readonly fwhm_3db_m: { axial: number; lateral1: number; lateral2: number }
-  readonly fwhm_6db_m: { axial: number; lateral1: number; lateral2: number }
+  /** -3 dB / -6 dB widths through the peak; null where not measurable (a warning says which). */
+  readonly fwhm_3db_m: FocalWidths
+  readonly fwhm_6db_m: FocalWidths
   readonly volume_6db_m3: number
   readonly isppa_w_m2: number
   readonly ispta_w_m2: number
@@ -114,19 +123,29 @@ export function planMetrics(input: MetricsInput): { metrics: PlanMetrics; focalM
     }
   }
   if (peakIndex < 0) throw new Error('no intracranial voxel in the simulation domain')
+  // Every ratio below (insertion loss, widths) divides by the peak: a field that never reached
+  // the brain is a failed run, said so in words rather than as Infinity in the metrics.
+  if (!(peak > 0 && Number.isFinite(peak))) throw new SimulationNumericalError(`the simulated peak pressure in the brain is ${peak} Pa: no usable field reached the target`)
   const ijk = [peakIndex % nx, Math.floor(peakIndex / nx) % ny, Math.floor(peakIndex / (nx * ny))]
   const peakLocal: Vec3 = [0, 1, 2].map((d) => grid.originM[d]! + ijk[d]! * grid.spacingM) as unknown as Vec3
   const pose = input.placement.pose.transducerToRas
   const peakRas = toRas(pose, peakLocal)
   const shift: Vec3 = [peakRas[0] - input.targetRasM[0], peakRas[1] - input.targetRasM[1], peakRas[2] - input.targetRasM[2]]
-  const widths = (level: number) => ({
-    axial: widthAlong(amplitudePa, grid, peakLocal, [0, 0, 1], level * peak),
-    lateral1: widthAlong(amplitudePa, grid, peakLocal, [1, 0, 0], level * peak),
-    lateral2: widthAlong(amplitudePa, grid, peakLocal, [0, 1, 0], level * peak),
-  })
-  const w6 = widths(0.5)
-  const w3 = widths(Math.SQRT1_2)
-  if (Object.values(w6).some(Number.isNaN)) warnings.push('the -6 dB region reaches the edge of the simulation domain: a width is not measured')
+  // A width that cannot be measured (the region runs off the simulation grid, e.g. a brain peak
+  // on its face, or the field never falls to the level) is null with a warning naming it: the
+  // plan is still valid and its safety numbers stand, only that size is unknown.
+  const widths = (level: number, label: string): FocalWidths => {
+    const measured = {
+      axial: widthAlong(amplitudePa, grid, peakLocal, [0, 0, 1], level * peak),
+      lateral1: widthAlong(amplitudePa, grid, peakLocal, [1, 0, 0], level * peak),
+      lateral2: widthAlong(amplitudePa, grid, peakLocal, [0, 1, 0], level * peak),
+    }
+    const missing = (Object.keys(measured) as Array<keyof FocalWidths>).filter((k) => measured[k] === null)
+    if (missing.length > 0) warnings.push(`the ${label} region reaches the edge of the simulation grid (or the field does not fall to ${label} there): ${missing.join(', ')} ${label} width${missing.length > 1 ? 's' : ''} not measured`)
+    return measured
+  }
+  const w6 = widths(0.5, '-6 dB')
+  const w3 = widths(Math.SQRT1_2, '-3 dB')
   const focalMask = focalVolumeMask(amplitudePa, grid, peakIndex, 0.5 * peak)
   let focalVoxels = 0
   for (const m of focalMask) focalVoxels += m

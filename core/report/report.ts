@@ -53,9 +53,15 @@ export function escapeHtml(s: string): string {
 const fix = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : String(v))
 const mm = (m: number, digits = 1) => fix(m * 1000, digits)
 const mm3 = (v: readonly number[], digits = 1) => v.map((x) => mm(x, digits)).join(', ')
+/** A width that may be unmeasured (null in metrics.json): shown as "not measured", never "NaN". */
+const mmOrNot = (m: number | null, digits = 1) => (m === null ? 'not measured' : mm(m, digits))
+const widthsText = (w: PlanMetricsRecord['fwhm_6db_m']) => {
+  const parts = [w.axial, w.lateral1, w.lateral2]
+  return parts.every((x) => x === null) ? 'not measured (see warnings)' : `${parts.map((x) => mmOrNot(x)).join(' × ')} mm${parts.some((x) => x === null) ? ' (see warnings)' : ''}`
+}
 
-/** A table cell carrying its stored SI value. */
-function cell(display: string, si: number | readonly number[] | string): string {
+/** A table cell carrying its stored SI value ("null" for a value that was not measured). */
+function cell(display: string, si: number | readonly (number | null)[] | string): string {
   const raw = typeof si === 'string' ? si : Array.isArray(si) ? si.map((x) => String(x)).join(' ') : String(si)
   return `<td data-si="${escapeHtml(raw)}">${escapeHtml(display)}</td>`
 }
@@ -99,12 +105,12 @@ export function buildReportHtml(input: ReportInput): string {
     .map((im) => `<tr><td>${escapeHtml(im.role)}</td><td class="path">${escapeHtml(im.source)}</td><td class="uid">${escapeHtml(im.frameOfReferenceUid ?? '—')}</td><td class="uid">${escapeHtml(im.seriesInstanceUid ?? '—')}</td></tr>`)
     .join('')
 
-  const metricRows: Array<[string, string, number | readonly number[] | string, string]> = [
+  const metricRows: Array<[string, string, number | readonly (number | null)[] | string, string]> = [
     ['Peak pressure in the brain', `${fix(metrics.peak_pressure_pa / 1000, 1)} kPa`, metrics.peak_pressure_pa, ''],
     ['Peak position (RAS)', `${mm3(metrics.peak_position_ras_m)} mm`, metrics.peak_position_ras_m, ''],
     ['Focal shift (peak − target)', `${mm(metrics.focal_shift_length_m)} mm (${mm3(metrics.focal_shift_m)})`, metrics.focal_shift_length_m, ''],
-    ['−3 dB size (axial × lateral × lateral)', `${mm(metrics.fwhm_3db_m.axial)} × ${mm(metrics.fwhm_3db_m.lateral1)} × ${mm(metrics.fwhm_3db_m.lateral2)} mm`, [metrics.fwhm_3db_m.axial, metrics.fwhm_3db_m.lateral1, metrics.fwhm_3db_m.lateral2], ''],
-    ['−6 dB size (axial × lateral × lateral)', `${mm(metrics.fwhm_6db_m.axial)} × ${mm(metrics.fwhm_6db_m.lateral1)} × ${mm(metrics.fwhm_6db_m.lateral2)} mm`, [metrics.fwhm_6db_m.axial, metrics.fwhm_6db_m.lateral1, metrics.fwhm_6db_m.lateral2], ''],
+    ['−3 dB size (axial × lateral × lateral)', widthsText(metrics.fwhm_3db_m), [metrics.fwhm_3db_m.axial, metrics.fwhm_3db_m.lateral1, metrics.fwhm_3db_m.lateral2], ''],
+    ['−6 dB size (axial × lateral × lateral)', widthsText(metrics.fwhm_6db_m), [metrics.fwhm_6db_m.axial, metrics.fwhm_6db_m.lateral1, metrics.fwhm_6db_m.lateral2], ''],
     ['−6 dB volume', `${fix(metrics.volume_6db_m3 * 1e9, 1)} mm³`, metrics.volume_6db_m3, ''],
     ['Isppa (in situ)', `${fix(metrics.isppa_w_m2 / 1e4, 2)} W/cm²`, metrics.isppa_w_m2, ''],
     ['Ispta (in situ)', `${fix(metrics.ispta_w_m2 / 1e4, 3)} W/cm²`, metrics.ispta_w_m2, ''],

@@ -46,12 +46,20 @@ export function beamGeometry(elements: readonly SourceElement[]): { origin: Vec3
   return { origin: first.centerM, axis, exitDistanceM: 0 }
 }
 
+/**
+ * Points this close to a face of the grid (in voxels) count as on it: a grid point's own
+ * coordinate, recomputed from metres, can land a rounding error outside (e.g. nx - 1 + 1e-15),
+ * which would make a peak on a face unsampleable along every direction, not just outward.
+ */
+const FACE_TOLERANCE_VOXELS = 1e-6
+
 /** Trilinear interpolation of a grid field at a point [m]; NaN outside the grid. */
 export function sampleTrilinear(field: Float32Array, grid: Grid, p: Vec3): number {
   const [nx, ny, nz] = grid.size
-  const q = [0, 1, 2].map((d) => (p[d]! - grid.originM[d]!) / grid.spacingM)
+  const snap = (v: number, n: number) => (v < 0 && v > -FACE_TOLERANCE_VOXELS ? 0 : v > n - 1 && v < n - 1 + FACE_TOLERANCE_VOXELS ? n - 1 : v)
+  const q = [0, 1, 2].map((d) => snap((p[d]! - grid.originM[d]!) / grid.spacingM, grid.size[d]!))
   const [x, y, z] = q as [number, number, number]
-  if (x < 0 || y < 0 || z < 0 || x > nx - 1 || y > ny - 1 || z > nz - 1) return Number.NaN
+  if (!(x >= 0 && y >= 0 && z >= 0 && x <= nx - 1 && y <= ny - 1 && z <= nz - 1)) return Number.NaN
   const i = Math.min(Math.floor(x), nx - 2)
   const j = Math.min(Math.floor(y), ny - 2)
   const k = Math.min(Math.floor(z), nz - 2)
@@ -66,21 +74,36 @@ export function sampleTrilinear(field: Float32Array, grid: Grid, p: Vec3): numbe
   return (c00 * (1 - fy) + c10 * fy) * (1 - fz) + (c01 * (1 - fy) + c11 * fy) * fz
 }
 
-/** Width of the region around `centre` along `direction` where the field stays above `threshold` [m]; NaN when it reaches the grid edge. */
-export function widthAlong(field: Float32Array, grid: Grid, centre: Vec3, direction: Vec3, threshold: number): number {
+/**
+ * Width of the region around `centre` along `direction` where the field stays at or above
+ * `threshold` [m], or null when it cannot be measured: the region runs off the grid before
+ * the field drops below the threshold on both sides (a peak on or near a face, a profile that
+ * never falls that far), the centre lies outside the grid, or the inputs are not finite.
+ * Callers report null as "not measured"; a NaN here once reached a plan's metrics record and
+ * failed its validation after the whole simulation had run.
+ */
+export function widthAlong(field: Float32Array, grid: Grid, centre: Vec3, direction: Vec3, threshold: number): number | null {
+  if (!Number.isFinite(threshold) || !centre.every(Number.isFinite) || !direction.every(Number.isFinite)) return null
   const step = grid.spacingM / 10
-  const crossing = (sign: 1 | -1) => {
+  // The walk cannot usefully be longer than the grid's diagonal.
+  const maxSteps = Math.ceil((10 * Math.hypot(...grid.size)) / Math.max(1e-12, Math.hypot(...direction))) + 1
+  const crossing = (sign: 1 | -1): number | null => {
     let prev = sampleTrilinear(field, grid, centre)
-    for (let s = 1; s < 100000; s++) {
+    if (!(prev >= threshold)) return null
+    for (let s = 1; s <= maxSteps; s++) {
       const p: Vec3 = [centre[0] + sign * s * step * direction[0], centre[1] + sign * s * step * direction[1], centre[2] + sign * s * step * direction[2]]
       const v = sampleTrilinear(field, grid, p)
-      if (Number.isNaN(v)) return Number.NaN
+      if (!Number.isFinite(v)) return null
       if (v < threshold) return (s - 1 + (prev - threshold) / (prev - v)) * step
       prev = v
     }
-    return Number.NaN
+    return null
   }
-  return crossing(1) + crossing(-1)
+  const ahead = crossing(1)
+  const behind = crossing(-1)
+  if (ahead === null || behind === null) return null
+  const width = ahead + behind
+  return Number.isFinite(width) ? width : null
 }
 
 export function focalMetrics(amplitude: Float32Array, grid: Grid, elements: readonly SourceElement[]): FocalMetrics {
@@ -126,9 +149,11 @@ export function focalMetrics(amplitude: Float32Array, grid: Grid, elements: read
   const e1 = unit([helper[1] * axis[2] - helper[2] * axis[1], helper[2] * axis[0] - helper[0] * axis[2], helper[0] * axis[1] - helper[1] * axis[0]])
   const e2: Vec3 = [axis[1] * e1[2] - axis[2] * e1[1], axis[2] * e1[0] - axis[0] * e1[2], axis[0] * e1[1] - axis[1] * e1[0]]
   const threshold = 0.5 * peak
-  const axial = widthAlong(amplitude, grid, centre, axis, threshold)
-  const lateral = widthAlong(amplitude, grid, centre, e1, threshold)
-  const lateral2 = widthAlong(amplitude, grid, centre, e2, threshold)
+  // FocalMetrics keeps NaN for "not measured" (with the warning below): its consumers are the
+  // validation scripts and `tfus simulate`, whose metrics.json writes NaN as null.
+  const axial = widthAlong(amplitude, grid, centre, axis, threshold) ?? Number.NaN
+  const lateral = widthAlong(amplitude, grid, centre, e1, threshold) ?? Number.NaN
+  const lateral2 = widthAlong(amplitude, grid, centre, e2, threshold) ?? Number.NaN
   if (Number.isNaN(axial)) warnings.push('the -6 dB axial extent reaches the edge of the grid: axial width not measured')
   if (Number.isNaN(lateral) || Number.isNaN(lateral2)) warnings.push('the -6 dB lateral extent reaches the edge of the grid: lateral width not measured')
   const rel: Vec3 = [centre[0] - origin[0], centre[1] - origin[1], centre[2] - origin[2]]

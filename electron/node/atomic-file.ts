@@ -5,6 +5,7 @@
  * A failure removes the temp file and is reported as an ImportError naming the target.
  */
 import { promises as fs } from 'node:fs'
+import { randomBytes } from 'node:crypto'
 import * as path from 'node:path'
 import { ImportError, isImportError } from '../../core/io/errors.ts'
 
@@ -35,4 +36,49 @@ export async function replaceFileAtomically(target: string, produce: (tmp: strin
 
 export async function writeFileAtomic(target: string, content: Uint8Array | string): Promise<void> {
   await replaceFileAtomically(target, (tmp) => fs.writeFile(tmp, content))
+}
+
+/**
+ * Builds a whole folder in a hidden temporary sibling (same parent, so the rename is atomic on
+ * one filesystem) and renames it onto `target` only when `produce` has finished. A failure, an
+ * abort or a crash part way therefore never leaves a complete-looking folder at `target` (a
+ * plan folder with volumes but no plan.json, or a stale plan.json beside new volumes): a
+ * failure removes the temporary folder, and a crash leaves only a hidden `.name.partial-*`.
+ * An existing `target` is moved aside, the new folder renamed in, and the old one removed; the
+ * caller decides beforehand whether `target` may be replaced. Errors from `produce` propagate
+ * unchanged; a failed rename is an ImportError naming the target.
+ */
+export async function replaceFolderAtomically<T>(target: string, produce: (tmpDir: string) => Promise<T>): Promise<T> {
+  const dir = path.resolve(target)
+  const parent = path.dirname(dir)
+  const base = path.basename(dir)
+  await fs.mkdir(parent, { recursive: true })
+  const stamp = `${process.pid}.${Date.now()}.${randomBytes(4).toString('hex')}`
+  const tmp = path.join(parent, `.${base}.partial-${stamp}`)
+  await fs.mkdir(tmp)
+  let value: T
+  try {
+    value = await produce(tmp)
+  } catch (e) {
+    await fs.rm(tmp, { recursive: true, force: true })
+    throw e
+  }
+  const aside = path.join(parent, `.${base}.replaced-${stamp}`)
+  let movedAside = false
+  try {
+    try {
+      await fs.rename(dir, aside)
+      movedAside = true
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+    }
+    await fs.rename(tmp, dir)
+  } catch (e) {
+    // Put the previous folder back: the target keeps its old, complete content.
+    if (movedAside) await fs.rename(aside, dir).catch(() => undefined)
+    await fs.rm(tmp, { recursive: true, force: true })
+    throw new ImportError('write-failed', target, e instanceof Error ? e.message : String(e), { cause: e })
+  }
+  if (movedAside) await fs.rm(aside, { recursive: true, force: true })
+  return value
 }

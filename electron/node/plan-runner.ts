@@ -7,8 +7,8 @@
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { readVolume, writeVolume } from './volume-io.ts'
-import { writeFileAtomic } from './atomic-file.ts'
-import { loadProtocolFile, runThermalOnPlanFolder, type PlanThermalOutcome } from './thermal-plan.ts'
+import { replaceFolderAtomically, writeFileAtomic } from './atomic-file.ts'
+import { loadProtocolFile, runThermalOnPlanFolder, TEMPERATURE_RISE_MAX_FILE, type PlanThermalOutcome } from './thermal-plan.ts'
 import { loadTransducerLibrary } from './transducers.ts'
 import { selectBackend, type BackendChoice } from './solver-backends.ts'
 import { loadSurrogate, type LoadedSurrogate, type ProviderChoice } from './surrogate/runtime.ts'
@@ -114,10 +114,47 @@ export function planMediumModel(mappingId: HuMappingId, frequencyHz: number, onC
   }
 }
 
+/** What a plan folder holds at its top level: an existing --out folder with only these is replaced as a whole. */
+const PLAN_FOLDER_ENTRIES = new Set<string>([...Object.values(PLAN_FILES).map((f) => f.split('/')[0]!), TEMPERATURE_RISE_MAX_FILE])
+/** Temporaries of atomic-file.ts (`.name.pid.time.tmp[.ext]`) a crashed run may have left. */
+const ATOMIC_TEMPORARY = /^\..+\.tmp(\.[a-z.]+)?$/i
+
+/**
+ * The output folder is replaced as a whole when the plan is complete (see
+ * replaceFolderAtomically), so it is checked before minutes of simulation: it must not lie under
+ * a file, and an existing folder may hold only what a plan folder holds (never a user's other
+ * files, which the replacement would delete).
+ */
+export async function checkPlanOutDir(outDir: string): Promise<void> {
+  const dir = path.resolve(outDir)
+  let st: Awaited<ReturnType<typeof fs.stat>> | undefined
+  try {
+    st = await fs.stat(dir)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw new SimulationInputError('--out', `${outDir}: ${e instanceof Error ? e.message : String(e)}`)
+  }
+  if (st) {
+    if (!st.isDirectory()) throw new SimulationInputError('--out', `${outDir} is a file, not a folder`)
+    const foreign = (await fs.readdir(dir)).filter((name) => !PLAN_FOLDER_ENTRIES.has(name) && !ATOMIC_TEMPORARY.test(name))
+    if (foreign.length > 0) throw new SimulationInputError('--out', `${outDir} already holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}, which is not part of a plan folder: give a new or empty folder (a plan folder is replaced as a whole)`)
+    return
+  }
+  // Not there yet: the nearest existing ancestor must be a folder to create it in.
+  for (let up = path.dirname(dir); ; up = path.dirname(up)) {
+    const parent = await fs.stat(up).catch(() => undefined)
+    if (parent) {
+      if (!parent.isDirectory()) throw new SimulationInputError('--out', `${outDir} cannot be created: ${up} is a file`)
+      return
+    }
+    if (path.dirname(up) === up) return
+  }
+}
+
 export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}): Promise<PlanRunOutput> {
   const started = performance.now()
   const { signal } = hooks
   const note = (line: string) => hooks.onNote?.(line)
+  await checkPlanOutDir(input.outDir)
   if (!isHuMappingId(input.mappingId)) throw new SimulationInputError('--mapping', `unknown mapping "${input.mappingId}"; choose one of ${HU_MAPPING_IDS.join(', ')}`)
   const library = await loadTransducerLibrary()
   for (const w of library.warnings) note(`warning: ${w}`)
@@ -254,87 +291,100 @@ export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}
   if (clamped > 0) warnings.push(`${clamped} bone voxels had density or sound speed clamped into the physical range`)
 
   hooks.onStage?.('writing the plan folder')
-  const outDir = input.outDir
-  await fs.mkdir(path.join(outDir, 'medium'), { recursive: true })
-  const ctLike = (data: Float32Array | Uint8Array, description: string): Volume => ({ ...ct, data, meta: { ...ct.meta, modality: 'OT', seriesDescription: description, valueUnit: '' }, warnings: [] })
-  const g = result.domain.gridLps
-  const simLike = (data: Float32Array | Uint8Array, description: string): Volume => ({ data, dims: g.dims, spacingM: g.spacingM, originM: g.originM, direction: g.direction, meta: { modality: 'OT', seriesDescription: description }, warnings: [] })
-  const file = (name: string) => path.join(outDir, name)
-  await writeVolume({ ...ct, warnings: [] }, file(PLAN_FILES.ct))
-  await writeVolume(ctLike(result.pressureCt, 'pressure amplitude [Pa] on the CT grid'), file(PLAN_FILES.pressureCt))
-  await writeVolume(simLike(result.pressureSim, 'pressure amplitude [Pa], simulation grid'), file(PLAN_FILES.pressureSim))
-  await writeVolume(ctLike(result.focalMaskCt, '-6 dB focal region'), file(PLAN_FILES.focalMaskCt))
-  const med = result.domain.medium
-  const asArray = (v: number | Float32Array) => (typeof v === 'number' ? new Float32Array(result.pressureSim.length).fill(v) : v)
-  await writeVolume(simLike(asArray(med.soundSpeed), 'sound speed [m/s]'), file(PLAN_FILES.soundSpeed))
-  await writeVolume(simLike(asArray(med.density), 'density [kg/m3]'), file(PLAN_FILES.density))
-  await writeVolume(simLike(asArray(med.alphaNpM).map((a) => (a * 8.685889638) / 100), 'attenuation [dB/cm] at the drive frequency'), file(PLAN_FILES.alphaDbCm))
-  const d = result.domain
-  const tissue = new Uint8Array(d.head.length)
-  for (let v = 0; v < tissue.length; v++) tissue[v] = !d.head[v] ? TISSUE_LABELS.water : d.skull[v] ? TISSUE_LABELS.skull : d.brain[v] ? TISSUE_LABELS.brain : TISSUE_LABELS.skin
-  await writeVolume(simLike(tissue, 'tissue labels: 0 water, 1 skin, 2 skull, 3 brain'), file(PLAN_FILES.tissue))
+  const finalDir = path.resolve(input.outDir)
+  // Checked again: the folder may have changed during the simulation.
+  await checkPlanOutDir(input.outDir)
+  // Everything below writes into a temporary folder, renamed onto --out only when complete
+  // (plan.json, metrics.json, every volume and the thermal run), so a failure anywhere here
+  // (a metrics record that does not validate, a disk error, the thermal model) leaves no
+  // complete-looking plan folder behind.
+  return replaceFolderAtomically(finalDir, async (outDir): Promise<PlanRunOutput> => {
+    await fs.mkdir(path.join(outDir, 'medium'), { recursive: true })
+    const ctLike = (data: Float32Array | Uint8Array, description: string): Volume => ({ ...ct, data, meta: { ...ct.meta, modality: 'OT', seriesDescription: description, valueUnit: '' }, warnings: [] })
+    const g = result.domain.gridLps
+    const simLike = (data: Float32Array | Uint8Array, description: string): Volume => ({ data, dims: g.dims, spacingM: g.spacingM, originM: g.originM, direction: g.direction, meta: { modality: 'OT', seriesDescription: description }, warnings: [] })
+    const file = (name: string) => path.join(outDir, name)
+    await writeVolume({ ...ct, warnings: [] }, file(PLAN_FILES.ct))
+    await writeVolume(ctLike(result.pressureCt, 'pressure amplitude [Pa] on the CT grid'), file(PLAN_FILES.pressureCt))
+    await writeVolume(simLike(result.pressureSim, 'pressure amplitude [Pa], simulation grid'), file(PLAN_FILES.pressureSim))
+    await writeVolume(ctLike(result.focalMaskCt, '-6 dB focal region'), file(PLAN_FILES.focalMaskCt))
+    const med = result.domain.medium
+    const asArray = (v: number | Float32Array) => (typeof v === 'number' ? new Float32Array(result.pressureSim.length).fill(v) : v)
+    await writeVolume(simLike(asArray(med.soundSpeed), 'sound speed [m/s]'), file(PLAN_FILES.soundSpeed))
+    await writeVolume(simLike(asArray(med.density), 'density [kg/m3]'), file(PLAN_FILES.density))
+    await writeVolume(simLike(asArray(med.alphaNpM).map((a) => (a * 8.685889638) / 100), 'attenuation [dB/cm] at the drive frequency'), file(PLAN_FILES.alphaDbCm))
+    const d = result.domain
+    const tissue = new Uint8Array(d.head.length)
+    for (let v = 0; v < tissue.length; v++) tissue[v] = !d.head[v] ? TISSUE_LABELS.water : d.skull[v] ? TISSUE_LABELS.skull : d.brain[v] ? TISSUE_LABELS.brain : TISSUE_LABELS.skin
+    await writeVolume(simLike(tissue, 'tissue labels: 0 water, 1 skin, 2 skull, 3 brain'), file(PLAN_FILES.tissue))
 
-  const plan = planRecord.parse({
-    software: SOFTWARE_VERSION,
-    patient: { name: ct.meta.patientName ?? null, id: ct.meta.patientId ?? null, birth_date: ct.meta.patientBirthDate ?? null },
-    ct: { source: input.ctPath, frame_of_reference_uid: ct.meta.frameOfReferenceUid ?? null, series_instance_uid: ct.meta.seriesInstanceUid ?? null, study_instance_uid: ct.meta.studyInstanceUid ?? null },
-    target_ras_m: targetCt,
-    entry_ras_m: entryCt ?? null,
-    entry_proposed: !entryCt,
-    transducer: { id: device.id, frequency_hz: device.frequencyHz, source_file: entryDef.file },
-    pose: poseRecordOf(result.placement.pose),
-    mapping: { id: input.mappingId, citation: mapping.citation },
-    simulation: { ppw: input.pointsPerWavelength, grid_size: [...result.domain.grid.size], spacing_m: result.domain.grid.spacingM, backend: result.backend, device: result.device, solver_version: SOLVER_VERSION },
-    drive: driveRecord ?? { ...drive, source_amplitude_pa: result.sourceAmplitudePa },
-    protocol: { pulse_duration_s: input.protocol.pulseDurationS, prf_hz: input.protocol.prfHz, train_duty_cycle: input.protocol.trainDutyCycle },
-    registration,
-    focus_correction: focusCorrection,
-    source: surrogate ? 'surrogate' : 'solver',
-    surrogate:
-      surrogate && lastPrediction
-        ? {
-            model_version: surrogate.manifest.version,
-            model_file: surrogate.manifestFile,
-            provider: lastPrediction.provider,
-            confidence: lastPrediction.confidence,
-            confidence_low: lastPrediction.low,
-            confidence_calibrated: lastPrediction.calibrated,
-            expected_peak_error: lastPrediction.expectedPeakError,
-            peak_spread: lastPrediction.peakSpread,
-            focus_spread_m: lastPrediction.focusSpreadM,
-            inference_s: lastPrediction.inferenceS,
-          }
-        : null,
-    // The whole plan (registration and every focus-correction run included), not the last run.
-    wall_s: (performance.now() - started) / 1000,
-  })
-  let metrics = planMetricsRecord.parse({ ...result.metrics, warnings: [...warnings, ...result.metrics.warnings] })
-  if (surrogate && lastPrediction) {
-    // Safety numbers from a preview say so where they are read: in the flags themselves.
-    const tag = `[surrogate preview, confidence ${lastPrediction.confidence.toFixed(2)}] `
-    metrics = planMetricsRecord.parse({ ...metrics, source: 'surrogate', confidence: lastPrediction.confidence, flags: { mechanical: tag + metrics.flags.mechanical, thermal: tag + metrics.flags.thermal } })
-  }
-  await writeJsonAtomic(file(PLAN_FILES.plan), plan)
-  await writeJsonAtomic(file(PLAN_FILES.metrics), metrics)
-  let thermal: PlanRunOutput['thermal'] = null
-  if (input.thermalProtocolFile) {
-    // The thermal model on the folder just written; its ITRUSST flag replaces "not assessed".
-    const protocol = await loadProtocolFile(input.thermalProtocolFile)
-    hooks.onStage?.('thermal model')
-    const outcome = await runThermalOnPlanFolder(outDir, protocol, {
-      backend: input.backend,
-      ...(signal ? { signal } : {}),
-      onNote: note,
-      // One stage with a fraction (the messages carry step counters, which would read as new stages).
-      onProgress: (_message, fraction) => hooks.onStage?.('thermal model', { fraction, step: Math.round(fraction * 1000), maxSteps: 1000, phase: 'steady-state' }),
+    const plan = planRecord.parse({
+      software: SOFTWARE_VERSION,
+      patient: { name: ct.meta.patientName ?? null, id: ct.meta.patientId ?? null, birth_date: ct.meta.patientBirthDate ?? null },
+      ct: { source: input.ctPath, frame_of_reference_uid: ct.meta.frameOfReferenceUid ?? null, series_instance_uid: ct.meta.seriesInstanceUid ?? null, study_instance_uid: ct.meta.studyInstanceUid ?? null },
+      target_ras_m: targetCt,
+      entry_ras_m: entryCt ?? null,
+      entry_proposed: !entryCt,
+      transducer: { id: device.id, frequency_hz: device.frequencyHz, source_file: entryDef.file },
+      pose: poseRecordOf(result.placement.pose),
+      mapping: { id: input.mappingId, citation: mapping.citation },
+      simulation: { ppw: input.pointsPerWavelength, grid_size: [...result.domain.grid.size], spacing_m: result.domain.grid.spacingM, backend: result.backend, device: result.device, solver_version: SOLVER_VERSION },
+      drive: driveRecord ?? { ...drive, source_amplitude_pa: result.sourceAmplitudePa },
+      protocol: { pulse_duration_s: input.protocol.pulseDurationS, prf_hz: input.protocol.prfHz, train_duty_cycle: input.protocol.trainDutyCycle },
+      registration,
+      focus_correction: focusCorrection,
+      source: surrogate ? 'surrogate' : 'solver',
+      surrogate:
+        surrogate && lastPrediction
+          ? {
+              model_version: surrogate.manifest.version,
+              model_file: surrogate.manifestFile,
+              provider: lastPrediction.provider,
+              confidence: lastPrediction.confidence,
+              confidence_low: lastPrediction.low,
+              confidence_calibrated: lastPrediction.calibrated,
+              expected_peak_error: lastPrediction.expectedPeakError,
+              peak_spread: lastPrediction.peakSpread,
+              focus_spread_m: lastPrediction.focusSpreadM,
+              inference_s: lastPrediction.inferenceS,
+            }
+          : null,
+      // The whole plan (registration and every focus-correction run included), not the last run.
+      wall_s: (performance.now() - started) / 1000,
     })
-    metrics = planMetricsRecord.parse({ ...metrics, flags: { ...metrics.flags, thermal: outcome.result.flagSummary } })
+    let metrics = planMetricsRecord.parse({ ...result.metrics, warnings: [...warnings, ...result.metrics.warnings] })
+    if (surrogate && lastPrediction) {
+      // Safety numbers from a preview say so where they are read: in the flags themselves.
+      const tag = `[surrogate preview, confidence ${lastPrediction.confidence.toFixed(2)}] `
+      metrics = planMetricsRecord.parse({ ...metrics, source: 'surrogate', confidence: lastPrediction.confidence, flags: { mechanical: tag + metrics.flags.mechanical, thermal: tag + metrics.flags.thermal } })
+    }
+    await writeJsonAtomic(file(PLAN_FILES.plan), plan)
     await writeJsonAtomic(file(PLAN_FILES.metrics), metrics)
-    thermal = { protocolName: protocol.name ?? path.basename(input.thermalProtocolFile), outcome }
-  }
-  const files: string[] = [PLAN_FILES.ct, PLAN_FILES.pressureCt, PLAN_FILES.pressureSim, PLAN_FILES.focalMaskCt, PLAN_FILES.soundSpeed, PLAN_FILES.density, PLAN_FILES.alphaDbCm, PLAN_FILES.tissue, PLAN_FILES.plan, PLAN_FILES.metrics]
-  if (thermal) files.push(...thermal.outcome.files.map((f) => path.relative(outDir, f)))
-  return { plan, metrics, result, files, thermal }
+    let thermal: PlanRunOutput['thermal'] = null
+    if (input.thermalProtocolFile) {
+      // The thermal model on the folder just written; its ITRUSST flag replaces "not assessed".
+      const protocol = await loadProtocolFile(input.thermalProtocolFile)
+      hooks.onStage?.('thermal model')
+      const outcome = await runThermalOnPlanFolder(outDir, protocol, {
+        backend: input.backend,
+        ...(signal ? { signal } : {}),
+        onNote: note,
+        // One stage with a fraction (the messages carry step counters, which would read as new stages).
+        onProgress: (_message, fraction) => hooks.onStage?.('thermal model', { fraction, step: Math.round(fraction * 1000), maxSteps: 1000, phase: 'steady-state' }),
+      })
+      metrics = planMetricsRecord.parse({ ...metrics, flags: { ...metrics.flags, thermal: outcome.result.flagSummary } })
+      await writeJsonAtomic(file(PLAN_FILES.metrics), metrics)
+      thermal = { protocolName: protocol.name ?? path.basename(input.thermalProtocolFile), outcome }
+    }
+    const files: string[] = [PLAN_FILES.ct, PLAN_FILES.pressureCt, PLAN_FILES.pressureSim, PLAN_FILES.focalMaskCt, PLAN_FILES.soundSpeed, PLAN_FILES.density, PLAN_FILES.alphaDbCm, PLAN_FILES.tissue, PLAN_FILES.plan, PLAN_FILES.metrics]
+    if (thermal) {
+      const relative = thermal.outcome.files.map((f) => path.relative(outDir, f))
+      files.push(...relative)
+      // The thermal run wrote into the temporary folder: report where its files will be.
+      thermal = { ...thermal, outcome: { ...thermal.outcome, files: relative.map((f) => path.join(finalDir, f)) } }
+    }
+    return { plan, metrics, result, files, thermal }
+  })
 }
 
 function writeJsonAtomic(file: string, value: unknown): Promise<void> {

@@ -25,13 +25,15 @@ export const ITRUSST_LIMITS = { mi: 1.9 } as const
 export const MIN_RELIABLE_PPW = 6
 
 const mm = (m: number) => `${(m * 1e3).toFixed(1)} mm`
+/** Widths are null when the solver grid could not measure them (metrics.warnings says why). */
+const mmOrNot = (m: number | null) => (m === null ? 'not measured' : mm(m))
 
 export function metricRows(m: PlanMetricsRecord, thermalAssessed: boolean): MetricRow[] {
   const miFlag: Flag = Math.min(m.mi, m.mi_tc) <= ITRUSST_LIMITS.mi ? 'ok' : 'exceeds'
   const rows: MetricRow[] = [
     { key: 'peak', label: 'Peak pressure (in situ)', value: `${(m.peak_pressure_pa / 1e6).toFixed(3)} MPa`, flag: 'info' },
     { key: 'shift', label: 'Focal shift (target to peak)', value: mm(m.focal_shift_length_m), flag: m.focal_shift_length_m > 5e-3 ? 'warn' : 'ok', note: 'more than 5 mm: consider moving the transducer' },
-    { key: 'fwhm6', label: '-6 dB size (axial x lateral x lateral)', value: `${mm(m.fwhm_6db_m.axial)} x ${mm(m.fwhm_6db_m.lateral1)} x ${mm(m.fwhm_6db_m.lateral2)}`, flag: 'info' },
+    { key: 'fwhm6', label: '-6 dB size (axial x lateral x lateral)', value: `${mmOrNot(m.fwhm_6db_m.axial)} x ${mmOrNot(m.fwhm_6db_m.lateral1)} x ${mmOrNot(m.fwhm_6db_m.lateral2)}`, ...(Object.values(m.fwhm_6db_m).some((w) => w === null) ? { flag: 'warn' as const, note: 'a width runs off the simulation grid: see the warnings' } : { flag: 'info' as const }) },
     { key: 'vol6', label: '-6 dB volume', value: `${(m.volume_6db_m3 * 1e9).toFixed(0)} mm3`, flag: 'info' },
     { key: 'isppa', label: 'Isppa', value: `${(m.isppa_w_m2 / 1e4).toFixed(2)} W/cm2`, flag: 'info' },
     { key: 'ispta', label: 'Ispta', value: `${((m.ispta_w_m2 / 1e4) * 1e3).toFixed(1)} mW/cm2`, flag: 'info' },
