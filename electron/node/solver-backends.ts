@@ -19,9 +19,9 @@ export interface SelectedBackend {
   readonly notes: readonly string[]
 }
 
-/** "tile,workgroup,unroll", e.g. "2048,128,1": the form TFUS_FFT_TUNING takes and scripts/gpu prints. */
+/** "tile,workgroup,unroll[,pad]", e.g. "512,256,0": the form TFUS_FFT_TUNING takes and scripts/gpu prints. */
 export function formatFftTuning(t: FftTuning): string {
-  return `${t.tileElements},${t.workgroupSize},${t.unrollRadix ? 1 : 0}`
+  return `${t.tileElements},${t.workgroupSize},${t.unrollRadix ? 1 : 0}${t.padRows ? ',1' : ''}`
 }
 
 /**
@@ -31,11 +31,12 @@ export function formatFftTuning(t: FftTuning): string {
 export function fftTuningFromEnv(value = process.env.TFUS_FFT_TUNING): FftTuning | undefined {
   if (!value) return undefined
   const parts = value.split(',').map(Number)
-  const [tileElements, workgroupSize, unroll] = parts
-  if (parts.length !== 3 || !parts.every(Number.isInteger) || tileElements! < 1 || workgroupSize! < 1 || (unroll !== 0 && unroll !== 1)) {
-    throw new SimulationInputError('TFUS_FFT_TUNING', `"${value}" is not tile,workgroup,unroll (three integers, unroll 0 or 1), e.g. ${formatFftTuning(DEFAULT_FFT_TUNING)}`)
+  const [tileElements, workgroupSize, unroll, pad = 0] = parts
+  const flag = (v: number | undefined) => v === 0 || v === 1
+  if ((parts.length !== 3 && parts.length !== 4) || !parts.every(Number.isInteger) || tileElements! < 1 || workgroupSize! < 1 || !flag(unroll) || !flag(pad)) {
+    throw new SimulationInputError('TFUS_FFT_TUNING', `"${value}" is not tile,workgroup,unroll[,pad] (integers; unroll and pad 0 or 1), e.g. ${formatFftTuning(DEFAULT_FFT_TUNING)}`)
   }
-  return { tileElements: tileElements!, workgroupSize: workgroupSize!, unrollRadix: unroll === 1 }
+  return { tileElements: tileElements!, workgroupSize: workgroupSize!, unrollRadix: unroll === 1, ...(pad === 1 ? { padRows: true } : {}) }
 }
 
 export async function selectBackend(choice: BackendChoice): Promise<SelectedBackend> {

@@ -160,7 +160,15 @@ async function fftPairMs(n: number, design: FftDesign, tuning: FftTuning, reps: 
   }
 }
 
-const TUNINGS: FftTuning[] = [512, 1024, 2048, 4096].flatMap((tileElements) => [64, 128, 256].flatMap((workgroupSize) => [true, false].map((unrollRadix) => ({ tileElements, workgroupSize, unrollRadix }))))
+/**
+ * The tunings `fft` times: tiles of 512 to 4096 values, 64 to 256 threads, loops to the radix
+ * with and without padded tile rows, and the constant-bound loops at the default's size (on the
+ * H200, 2026-12-04, constant bounds, 64 threads and tiles above 1024 were slower; padding is new).
+ */
+const TUNINGS: FftTuning[] = [
+  ...[512, 1024, 2048, 4096].flatMap((tileElements) => [64, 128, 256].flatMap((workgroupSize) => [false, true].map((padRows) => ({ tileElements, workgroupSize, unrollRadix: false, padRows })))),
+  { ...DEFAULT_FFT_TUNING, unrollRadix: true },
+]
 
 async function fftTimes() {
   const sizes = (values.sizes ?? (values.tiny ? '32' : '128,192,256')).split(',').map(Number)

@@ -64,8 +64,10 @@ describe('TFUS_FFT_TUNING', () => {
   it('round-trips the tuning and refuses malformed values naming the variable', () => {
     expect(fftTuningFromEnv(formatFftTuning(DEFAULT_FFT_TUNING))).toEqual(DEFAULT_FFT_TUNING)
     expect(fftTuningFromEnv('1024,128,1')).toEqual({ tileElements: 1024, workgroupSize: 128, unrollRadix: true })
+    expect(fftTuningFromEnv('1024,128,0,1')).toEqual({ tileElements: 1024, workgroupSize: 128, unrollRadix: false, padRows: true })
+    expect(formatFftTuning({ tileElements: 1024, workgroupSize: 128, unrollRadix: false, padRows: true })).toBe('1024,128,0,1')
     expect(fftTuningFromEnv('')).toBeUndefined()
-    for (const bad of ['1024,128', '1024,128,2', 'a,b,c', '0,64,1', '512,64,1,1']) {
+    for (const bad of ['1024,128', '1024,128,2', 'a,b,c', '0,64,1', '512,64,1,2', '512,64,1,1,1']) {
       expect(() => fftTuningFromEnv(bad)).toThrow(SimulationInputError)
       expect(() => fftTuningFromEnv(bad)).toThrow(/TFUS_FFT_TUNING/)
     }

@@ -31,6 +31,8 @@ export interface FftTuning {
   readonly workgroupSize: number
   /** Butterfly loops to a constant bound (see UNROLL_RADIX in fft.wgsl). */
   readonly unrollRadix: boolean
+  /** One complex value of padding between a tile's lines (ROW_PAD in fft.wgsl); not yet measured on hardware. */
+  readonly padRows?: boolean
 }
 
 /**
@@ -220,10 +222,11 @@ export function createGpuFft3d(ctx: KernelContext, nx: number, ny: number, nz: n
   // dispatch needs (workgroup memory is zero-filled at every workgroup start).
   const tiled = (axis: Axis, direction: number, scale: number, buffers: { realIn?: GPUBuffer; realOut?: GPUBuffer; spectrum?: GPUBuffer; complexIn?: GPUBuffer; complexOut?: GPUBuffer }): Dispatch => {
     const g = geometry[axis]
-    const per = Math.max(1, Math.min(g.lineCount, Math.floor(limit / g.n), Math.max(1, Math.floor(tuning.tileElements / g.n))))
+    const pad = tuning.padRows === true && g.n + 1 <= limit ? 1 : 0
+    const per = Math.max(1, Math.min(g.lineCount, Math.floor(limit / (g.n + pad)), Math.max(1, Math.floor(tuning.tileElements / g.n))))
     const t = tablesFor(g.n)
     const params = { ...baseParams(axis, direction, scale), linesPerTile: per }
-    const constants = { TILE_ELEMENTS: 2 * per * g.n, UNROLL_RADIX: tuning.unrollRadix ? 1 : 0 }
+    const constants = { TILE_ELEMENTS: 2 * per * (g.n + pad), UNROLL_RADIX: tuning.unrollRadix ? 1 : 0, ROW_PAD: pad }
     const groups = Math.ceil(g.lineCount / per)
     const tables = { stages: t.stages, twiddles: t.twiddles }
     // Labelled by axis: y and z share a kernel but not an access pattern (profiles tell them apart).

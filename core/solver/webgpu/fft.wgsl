@@ -27,7 +27,7 @@
 // cos/sin(2 pi k / r) to double precision.
 
 override WORKGROUP_SIZE: u32 = 64u;
-// Workgroup design: two halves of TILE_ELEMENTS / 2 complex values (lines per tile * n each).
+// Workgroup design: two halves of TILE_ELEMENTS / 2 complex values (lines per tile * (n + ROW_PAD) each).
 override TILE_ELEMENTS: u32 = 1024u;
 // Global design: the radix of this dispatch's stage (a constant, so the unused butterflies
 // compile away).
@@ -36,6 +36,10 @@ override RADIX: u32 = 2u;
 // guard (the driver unrolls them and keeps x in registers); 0 loops to the stage's radix, a
 // bound known only at run time, which some compilers serve by spilling x to memory.
 override UNROLL_RADIX: u32 = 1u;
+// Workgroup design: padding between the lines of a tile (0 or 1 complex value). Lines of 2^k
+// points start in the same memory bank, so the y and z passes, whose threads touch neighbouring
+// lines at the same index, conflict several ways without it.
+override ROW_PAD: u32 = 0u;
 
 // cos(pi / 4); cos and sin of 2 pi k / r for r = 3, 5, 7.
 const R8 = 0.7071067811865476;
@@ -253,7 +257,7 @@ fn runStages(lid: u32, lines: u32) -> u32 {
       let line = b / m;
       let t = b - line * m;
       let k = t % span;
-      let base = line * n;
+      let base = line * (n + ROW_PAD);
       // Inputs t + j m, twiddled by w^(j k) of the combined length span * radix; outputs
       // (t - k) radix + k + q span.
       let bound = select(radix, 8u, UNROLL_RADIX == 1u);
@@ -296,7 +300,7 @@ fn forward_x(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
     if (r0 + 1u < params.realLines) {
       v.y = realIn[(r0 + 1u) * n + j];
     }
-    tile[e] = v;
+    tile[line * (n + ROW_PAD) + j] = v;
   }
   workgroupBarrier();
   let res = runStages(lid, lines);
@@ -304,8 +308,8 @@ fn forward_x(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
     let line = e / h;
     let k = e - line * h;
     let r0 = 2u * (first + line);
-    let z = tile[res + line * n + k];
-    let zc = conj(tile[res + line * n + (n - k) % n]);
+    let z = tile[res + line * (n + ROW_PAD) + k];
+    let zc = conj(tile[res + line * (n + ROW_PAD) + (n - k) % n]);
     complexOut[r0 * h + k] = 0.5 * (z + zc);
     if (r0 + 1u < params.realLines) {
       complexOut[(r0 + 1u) * h + k] = -0.5 * mulI(z - zc);
@@ -350,7 +354,7 @@ fn inverse_x(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
   for (var e = lid; e < lines * n; e += WORKGROUP_SIZE) {
     let line = e / n;
     let j = e - line * n;
-    tile[e] = packedHalfSpectrumFrom(2u * (first + line), j);
+    tile[line * (n + ROW_PAD) + j] = packedHalfSpectrumFrom(2u * (first + line), j);
   }
   workgroupBarrier();
   let res = runStages(lid, lines);
@@ -358,7 +362,7 @@ fn inverse_x(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
     let line = e / n;
     let j = e - line * n;
     let r0 = 2u * (first + line);
-    let z = tile[res + e];
+    let z = tile[res + line * (n + ROW_PAD) + j];
     realOut[r0 * n + j] = params.scale * z.x;
     if (r0 + 1u < params.realLines) {
       realOut[(r0 + 1u) * n + j] = params.scale * z.y;
@@ -380,14 +384,14 @@ fn strided(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
   for (var e = lid; e < lines * n; e += WORKGROUP_SIZE) {
     let line = e % lines;
     let j = e / lines;
-    tile[line * n + j] = spectrum[lineStart(first + line) + j * params.elementStride];
+    tile[line * (n + ROW_PAD) + j] = spectrum[lineStart(first + line) + j * params.elementStride];
   }
   workgroupBarrier();
   let res = runStages(lid, lines);
   for (var e = lid; e < lines * n; e += WORKGROUP_SIZE) {
     let line = e % lines;
     let j = e / lines;
-    spectrum[lineStart(first + line) + j * params.elementStride] = params.scale * tile[res + line * n + j];
+    spectrum[lineStart(first + line) + j * params.elementStride] = params.scale * tile[res + line * (n + ROW_PAD) + j];
   }
 }
 

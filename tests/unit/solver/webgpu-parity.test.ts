@@ -63,6 +63,13 @@ describe.skipIf(skipReason !== undefined)(`WebGPU backend parity with the CPU re
       expect(e.forward).toBeLessThan(FFT_BOUND)
       expect(e.inverse).toBeLessThan(FFT_BOUND)
     })
+    for (const [nx, ny, nz] of [[16, 12, 10], [15, 9, 7]] as const) {
+      it(`workgroup design with padded tile rows, ${nx}x${ny}x${nz} (4 lines a tile): within 1e-6`, async () => {
+        const e = await fftParity(device!, nx, ny, nz, 'workgroup', { tileElements: 64, workgroupSize: 64, unrollRadix: false, padRows: true })
+        expect(e.forward).toBeLessThan(FFT_BOUND)
+        expect(e.inverse).toBeLessThan(FFT_BOUND)
+      })
+    }
   })
 
   describe('whole runs: steady-state complex amplitude within 1e-4 of the CPU backend', () => {
