@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint'
 const nodeBuiltins = ['fs', 'path', 'os', 'child_process', 'worker_threads', 'crypto', 'net', 'http', 'https', 'url', 'stream', 'zlib', 'util', 'buffer', 'process', 'events', 'module', 'readline', 'v8', 'vm']
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'out/**', '.tmp/**', 'resources/**', 'training/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'out/**', '.tmp/**', '.gpu/**', 'resources/**', 'training/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -11,6 +11,9 @@
  *
  * `drive_scale` multiplies the plan's pressure (its drive level, `plan.json` drive): the heat
  * source is quadratic in pressure, so a scale of 2 deposits 4 times the power.
+ *
+ * Both objects are strict: an unknown key (a misspelt "duration" for `duration_s`) is refused,
+ * never silently ignored.
  */
 import { z } from 'zod'
 
@@ -18,7 +21,7 @@ import { z } from 'zod'
 const TIMING_SLACK = 1e-9
 
 export const sonicationRecord = z
-  .object({
+  .strictObject({
     /** Free text shown in reports, e.g. "left M1". */
     label: z.string().optional(),
     pulse_duration_s: z.number().positive(),
@@ -44,7 +47,7 @@ export const sonicationRecord = z
   })
 export type SonicationRecord = z.infer<typeof sonicationRecord>
 
-export const thermalProtocolRecord = z.object({
+export const thermalProtocolRecord = z.strictObject({
   name: z.string().optional(),
   /** Where the protocol comes from (paper, device manual), for the report. */
   source: z.string().optional(),

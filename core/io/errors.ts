@@ -17,6 +17,10 @@ export type ImportErrorCode =
   | 'series-not-chosen'
   | 'inconsistent-geometry'
   | 'write-failed'
+  /** Not a regular file (a device such as /dev/zero, a FIFO, a socket): refused unread. */
+  | 'not-a-file'
+  /** The file, or the size its header declares, is beyond what can be read or held. */
+  | 'too-large'
 
 export class ImportError extends Error {
   override readonly name = 'ImportError'

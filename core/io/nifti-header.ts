@@ -1,4 +1,5 @@
 import { ImportError } from './errors.ts'
+import { checkDeclaredSize, DEFAULT_CAPS, type SizeCaps } from './limits.ts'
 
 /**
  * Just enough of the NIfTI-1/-2 header (https://nifti.nimh.nih.gov/nifti-1) to refuse a bad
@@ -14,6 +15,8 @@ export interface NiftiHeaderSummary {
   readonly voxOffset: number
   readonly qformCode: number
   readonly sformCode: number
+  /** pixdim[1..3]: voxel spacing [mm] (pixdim[i] for each of dims). */
+  readonly pixdim: readonly number[]
   /** Bytes the image data needs after vox_offset. */
   readonly dataBytes: number
 }
@@ -30,7 +33,14 @@ const DATATYPE_BITS: Record<number, number> = {
   768: 32, // uint32
 }
 
-export function parseNiftiHeader(bytes: Uint8Array, file: string): NiftiHeaderSummary {
+export interface NiftiHeaderOptions {
+  /** Only the header is at hand (a peek into a .nii.gz): skip the check that the data is all there. */
+  readonly headerOnly?: boolean
+  /** Declared size limits (default: MAX_VOXELS, no byte cap). */
+  readonly caps?: SizeCaps
+}
+
+export function parseNiftiHeader(bytes: Uint8Array, file: string, options: NiftiHeaderOptions = {}): NiftiHeaderSummary {
   if (bytes.length < 348) throw new ImportError('truncated', file, `NIfTI header needs 348 bytes, file has ${bytes.length}`)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   let littleEndian = true
@@ -49,6 +59,7 @@ export function parseNiftiHeader(bytes: Uint8Array, file: string): NiftiHeaderSu
   if (version === 2 && bytes.length < 540) throw new ImportError('truncated', file, `NIfTI-2 header needs 540 bytes, file has ${bytes.length}`)
 
   const dims: number[] = []
+  const pixdim: number[] = []
   let datatype: number
   let bitpix: number
   let voxOffset: number
@@ -58,6 +69,7 @@ export function parseNiftiHeader(bytes: Uint8Array, file: string): NiftiHeaderSu
     const ndim = view.getInt16(40, littleEndian)
     if (ndim < 1 || ndim > 7) throw new ImportError('corrupt-header', file, `dim[0] is ${ndim}, must be 1..7`)
     for (let i = 1; i <= ndim; i++) dims.push(view.getInt16(40 + 2 * i, littleEndian))
+    for (let i = 1; i <= Math.min(ndim, 3); i++) pixdim.push(view.getFloat32(76 + 4 * i, littleEndian))
     datatype = view.getInt16(70, littleEndian)
     bitpix = view.getInt16(72, littleEndian)
     voxOffset = view.getFloat32(108, littleEndian)
@@ -67,6 +79,7 @@ export function parseNiftiHeader(bytes: Uint8Array, file: string): NiftiHeaderSu
     const ndim = Number(view.getBigInt64(16, littleEndian))
     if (ndim < 1 || ndim > 7) throw new ImportError('corrupt-header', file, `dim[0] is ${ndim}, must be 1..7`)
     for (let i = 1; i <= ndim; i++) dims.push(Number(view.getBigInt64(16 + 8 * i, littleEndian)))
+    for (let i = 1; i <= Math.min(ndim, 3); i++) pixdim.push(view.getFloat64(104 + 8 * i, littleEndian))
     datatype = view.getInt16(12, littleEndian)
     bitpix = view.getInt16(14, littleEndian)
     voxOffset = Number(view.getBigInt64(168, littleEndian))
@@ -86,14 +99,19 @@ export function parseNiftiHeader(bytes: Uint8Array, file: string): NiftiHeaderSu
   if (!Number.isFinite(voxOffset) || voxOffset < minOffset) {
     throw new ImportError('corrupt-header', file, `vox_offset is ${voxOffset}, must be at least ${minOffset}`)
   }
+  // ITK turns a zero or non-finite spacing into 1 mm without a word: a silently wrong geometry.
+  for (const [i, d] of pixdim.entries()) {
+    if (!Number.isFinite(d) || d <= 0) throw new ImportError('corrupt-header', file, `pixdim[${i + 1}] (voxel spacing) is ${d}, must be a positive number of mm`)
+  }
+  checkDeclaredSize(file, 'dim', dims, bits / 8, options.caps ?? DEFAULT_CAPS)
   const voxels = dims.reduce((a, b) => a * b, 1)
   const dataBytes = (voxels * bits) / 8
-  if (bytes.length < voxOffset + dataBytes) {
+  if (!options.headerOnly && bytes.length < voxOffset + dataBytes) {
     throw new ImportError(
       'truncated',
       file,
       `image data needs ${voxOffset + dataBytes} bytes (${dims.join('x')} voxels of ${bits} bits after a ${voxOffset}-byte header), the file has ${bytes.length}`,
     )
   }
-  return { version, littleEndian, dims, datatype, bitpix, voxOffset, qformCode, sformCode, dataBytes }
+  return { version, littleEndian, dims, datatype, bitpix, voxOffset, qformCode, sformCode, pixdim, dataBytes }
 }

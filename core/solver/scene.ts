@@ -1,6 +1,8 @@
 /**
  * Scene files: a researcher's (and our tests') way to script a simulation. JSON in SI units,
- * validated with zod so that a bad scene names the field at fault. See README "Scene files".
+ * validated with zod so that a bad scene names the field at fault. Objects are strict: an
+ * unknown key (a typo such as "pml_point") is refused, never silently ignored. See README
+ * "Scene files".
  */
 import { z } from 'zod'
 import type { Vec3 } from '../volume/types.ts'
@@ -11,7 +13,7 @@ import { dbPerCmToNpPerM } from './analytic/units.ts'
 const vec3 = z.tuple([z.number(), z.number(), z.number()])
 const positive = z.number().positive()
 
-const material = z.object({
+const material = z.strictObject({
   sound_speed: positive,
   density: positive,
   alpha_db_cm: z.number().nonnegative().default(0),
@@ -19,28 +21,28 @@ const material = z.object({
 })
 
 const objectSchema = z.discriminatedUnion('shape', [
-  z.object({ shape: z.literal('slab'), axis: z.union([z.literal(0), z.literal(1), z.literal(2)]), from_m: z.number(), to_m: z.number(), material }),
-  z.object({ shape: z.literal('shell'), center_m: vec3, r_inner_m: z.number().nonnegative(), r_outer_m: positive, material }),
-  z.object({ shape: z.literal('sphere'), center_m: vec3, radius_m: positive, material }),
+  z.strictObject({ shape: z.literal('slab'), axis: z.union([z.literal(0), z.literal(1), z.literal(2)]), from_m: z.number(), to_m: z.number(), material }),
+  z.strictObject({ shape: z.literal('shell'), center_m: vec3, r_inner_m: z.number().nonnegative(), r_outer_m: positive, material }),
+  z.strictObject({ shape: z.literal('sphere'), center_m: vec3, radius_m: positive, material }),
 ])
 
-const ring = z.object({ inner_m: z.number().nonnegative(), outer_m: positive, amplitude_pa: z.number().nonnegative(), phase_rad: z.number().default(0) })
+const ring = z.strictObject({ inner_m: z.number().nonnegative(), outer_m: positive, amplitude_pa: z.number().nonnegative(), phase_rad: z.number().default(0) })
 
 const sourceSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('bowl'), apex_m: vec3, focus_m: vec3, roc_m: positive, aperture_m: positive, amplitude_pa: z.number().nonnegative(), phase_rad: z.number().default(0) }),
-  z.object({ type: z.literal('disc'), center_m: vec3, toward_m: vec3, diameter_m: positive, amplitude_pa: z.number().nonnegative(), phase_rad: z.number().default(0) }),
-  z.object({ type: z.literal('plane'), axis: z.union([z.literal(0), z.literal(1), z.literal(2)]), position_m: z.number(), amplitude_pa: z.number().nonnegative(), phase_rad: z.number().default(0) }),
-  z.object({ type: z.literal('annular'), apex_m: vec3, focus_m: vec3, roc_m: positive, rings: z.array(ring).min(1) }),
+  z.strictObject({ type: z.literal('bowl'), apex_m: vec3, focus_m: vec3, roc_m: positive, aperture_m: positive, amplitude_pa: z.number().nonnegative(), phase_rad: z.number().default(0) }),
+  z.strictObject({ type: z.literal('disc'), center_m: vec3, toward_m: vec3, diameter_m: positive, amplitude_pa: z.number().nonnegative(), phase_rad: z.number().default(0) }),
+  z.strictObject({ type: z.literal('plane'), axis: z.union([z.literal(0), z.literal(1), z.literal(2)]), position_m: z.number(), amplitude_pa: z.number().nonnegative(), phase_rad: z.number().default(0) }),
+  z.strictObject({ type: z.literal('annular'), apex_m: vec3, focus_m: vec3, roc_m: positive, rings: z.array(ring).min(1) }),
 ])
 
-export const sceneSchema = z.object({
+export const sceneSchema = z.strictObject({
   frequency_hz: positive,
-  grid: z.object({ spacing_m: positive, min_m: vec3, max_m: vec3 }),
+  grid: z.strictObject({ spacing_m: positive, min_m: vec3, max_m: vec3 }),
   background: material.extend({ alpha_power: z.number().default(2) }),
   objects: z.array(objectSchema).default([]),
   source: sourceSchema,
   solver: z
-    .object({
+    .strictObject({
       cfl: positive.optional(),
       pml_points: z.union([z.number().int().min(0), z.tuple([z.number().int().min(0), z.number().int().min(0), z.number().int().min(0)])]).optional(),
       pml_alpha: z.number().nonnegative().optional(),
@@ -74,6 +76,10 @@ export function parseScene(input: unknown): Scene {
   const parsed = sceneSchema.safeParse(input)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
+    if (issue.code === 'unrecognized_keys') {
+      const where = fieldPath(issue.path)
+      throw new SimulationInputError(issue.keys.map((k) => (issue.path.length > 0 ? `${where}.${k}` : k)).join(', '), 'is not a field of a scene file (misspelt?)')
+    }
     const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message)
     throw new SimulationInputError(fieldPath(issue.path), missing ? 'is missing' : issue.message)
   }

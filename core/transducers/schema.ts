@@ -76,7 +76,7 @@ const ringSchema = z.strictObject({
 const common = {
   /** Optional marker for future format changes. */
   format_version: z.literal(1).optional(),
-  /** Stable key used in plans and on the command line; the user's file with the same id wins. */
+  /** Stable key used in plans and on the command line; a user's file cannot take a built-in id. */
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must start with a lower-case letter or digit and hold only a-z, 0-9, ".", "_" and "-"'),
   name: z.string().min(1),
   manufacturer: z.string().min(1).optional(),

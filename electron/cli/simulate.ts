@@ -28,7 +28,13 @@ export async function loadSceneFile(file: string) {
   } catch (e) {
     throw new SimulationInputError(file, `is not valid JSON (${e instanceof Error ? e.message : String(e)})`)
   }
-  return parseScene(json)
+  try {
+    return parseScene(json)
+  } catch (e) {
+    // The field alone does not say which file: name it too ("scene.json: solver.pml_point: ...").
+    if (e instanceof SimulationInputError) throw new SimulationInputError(`${file}: ${e.field}`, e.problem)
+    throw e
+  }
 }
 
 /**

@@ -200,7 +200,11 @@ export async function loadProtocolFile(file: string): Promise<ThermalProtocolRec
   const parsed = thermalProtocolRecord.safeParse(json)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
-    throw new SimulationInputError(`${file}: ${issue.path.join('.') || '(top level)'}`, issue.message)
+    const where = issue.path.join('.')
+    if (issue.code === 'unrecognized_keys') {
+      throw new SimulationInputError(`${file}: ${issue.keys.map((k) => (where ? `${where}.${k}` : k)).join(', ')}`, 'is not a field of a protocol file (misspelt?)')
+    }
+    throw new SimulationInputError(`${file}: ${where || '(top level)'}`, issue.message)
   }
   return parsed.data
 }

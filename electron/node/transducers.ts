@@ -1,7 +1,8 @@
 /**
  * The transducer library on disk: the built-in definitions in `resources/transducers/` and the
- * user's own in `<user data>/transducers/`. A user's file with the id of a built-in one
- * replaces it (so a calibrated unit can shadow the nominal model); a file that does not parse is
+ * user's own in `<user data>/transducers/`. A user's file cannot take the id of a built-in one:
+ * a plan that names a built-in id must always get the reviewed definition, so such a file is
+ * refused (a calibrated unit gets its own id). A file that is refused or does not parse is
  * reported as a warning naming the file and never hides the rest of the library.
  */
 import { promises as fs } from 'node:fs'
@@ -46,7 +47,7 @@ export interface LoadedTransducer {
 }
 
 export interface TransducerLibrary {
-  /** One entry per id, sorted by id; a user's file replaces a built-in one with the same id. */
+  /** One entry per id, sorted by id; a built-in id always means the built-in definition. */
   readonly transducers: readonly LoadedTransducer[]
   /** One line per file that could not be used or per id clash, each naming the file(s). */
   readonly warnings: readonly string[]
@@ -75,8 +76,8 @@ export async function loadTransducerLibrary(options: LoadOptions = {}): Promise<
     if (previous === undefined) {
       byId.set(id, entry)
     } else if (previous.origin === 'builtin' && entry.origin === 'user') {
-      byId.set(id, entry)
-      warnings.push(`${entry.file}: id "${id}" replaces the built-in definition in ${previous.file}`)
+      // Shadowing would silently change what every plan naming this id simulates.
+      warnings.push(`${entry.file}: id "${id}" is a built-in transducer (${previous.file}) and cannot be replaced; give this file its own id (e.g. "${id}-unit1"); file ignored`)
     } else {
       // Two files of the same folder: the first in file-name order stays, so the choice is stable.
       warnings.push(`${entry.file}: id "${id}" is already defined by ${previous.file}; this file is ignored`)

@@ -1,6 +1,6 @@
 /**
  * The on-disk library: built-in files plus the user's folder (TFUS_DATA_DIR or the platform's
- * user-data folder), user files winning on id clashes, bad files reported and skipped.
+ * user-data folder); built-in ids cannot be taken by user files; bad files reported and skipped.
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest'
 import { promises as fs } from 'node:fs'
@@ -57,18 +57,30 @@ describe('loadTransducerLibrary', () => {
     expect(library.userDir).toBe(path.join(dataDir, 'transducers'))
   })
 
-  it("adds the user's files; a user file with a built-in id replaces it, with a warning naming both files", async () => {
+  it("adds the user's files; a user file with a built-in id is refused, naming the file and the id", async () => {
     const own = { ...(await builtinJson('generic-bowl-500khz')), id: 'lab-bowl-650khz', name: 'Lab bowl', frequency_hz: 650000 }
     const ownFile = await userFile('lab-bowl.json', own)
     const calibrated = { ...(await builtinJson('neurofus-ctx-500-4ch')), name: 'Our CTX-500 unit' }
-    const overrideFile = await userFile('my-ctx500.json', calibrated)
+    const shadowFile = await userFile('my-ctx500.json', calibrated)
     const library = await loadTransducerLibrary({ env: { TFUS_DATA_DIR: dataDir } })
     const byId = new Map(library.transducers.map((t) => [t.definition.id, t]))
     expect(byId.get('lab-bowl-650khz')).toMatchObject({ origin: 'user', file: ownFile })
-    expect(byId.get('neurofus-ctx-500-4ch')).toMatchObject({ origin: 'user', file: overrideFile })
-    expect(byId.get('neurofus-ctx-500-4ch')!.definition.name).toBe('Our CTX-500 unit')
+    // The built-in definition stays: a plan naming its id always gets the reviewed file.
+    expect(byId.get('neurofus-ctx-500-4ch')).toMatchObject({ origin: 'builtin', file: path.join(BUILTIN, 'neurofus-ctx-500-4ch.json') })
+    expect(byId.get('neurofus-ctx-500-4ch')!.definition.name).not.toBe('Our CTX-500 unit')
     expect(library.transducers).toHaveLength(7)
-    expect(library.warnings).toEqual([`${overrideFile}: id "neurofus-ctx-500-4ch" replaces the built-in definition in ${path.join(BUILTIN, 'neurofus-ctx-500-4ch.json')}`])
+    expect(library.warnings).toHaveLength(1)
+    expect(library.warnings[0]).toMatch(new RegExp(`^${escape(shadowFile)}: id "neurofus-ctx-500-4ch" is a built-in transducer .*cannot be replaced.*file ignored$`))
+  })
+
+  it('a calibrated unit under its own id loads beside the built-in one', async () => {
+    const unit = { ...(await builtinJson('neurofus-ctx-500-4ch')), id: 'neurofus-ctx-500-4ch-unit1', name: 'Our CTX-500 unit' }
+    const unitFile = await userFile('my-ctx500.json', unit)
+    const library = await loadTransducerLibrary({ env: { TFUS_DATA_DIR: dataDir } })
+    expect(library.warnings).toEqual([])
+    const byId = new Map(library.transducers.map((t) => [t.definition.id, t]))
+    expect(byId.get('neurofus-ctx-500-4ch-unit1')).toMatchObject({ origin: 'user', file: unitFile })
+    expect(byId.get('neurofus-ctx-500-4ch')).toMatchObject({ origin: 'builtin' })
   })
 
   it('a bad user file is a warning naming the file and the field; the rest of the library still loads', async () => {
