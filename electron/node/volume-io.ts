@@ -3,15 +3,17 @@
  * validates bytes; this module finds files, hands bytes to core, and calls itk-wasm's Node
  * pipelines (which take paths) for the formats core does not decode itself.
  */
-import { promises as fs } from 'node:fs'
+import { promises as fs, type Stats } from 'node:fs'
+import * as os from 'node:os'
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { replaceFileAtomically } from './atomic-file.ts'
 import * as path from 'node:path'
-import { gunzipSync } from 'fflate'
 import { readImageNode, writeImageNode } from '@itk-wasm/image-io'
 import { readImageDicomFileSeriesNode } from '@itk-wasm/dicom'
 import { ImportError, isImportError } from '../../core/io/errors.ts'
 import { sniffFormat, FORMAT_NAMES, type SniffedFormat } from '../../core/io/sniff.ts'
 import { parseNiftiHeader } from '../../core/io/nifti-header.ts'
+import { checkDeclaredSize, gunzipBounded, MAX_VOXELS, parseTextImageHeader, type SizeCaps } from '../../core/io/limits.ts'
 import { itkImageFromVolume, volumeFromItkImage } from '../../core/io/itk-image.ts'
 import { assembleSeries, scanDicomFiles, contentUid, type SeriesSummary } from '../../core/io/dicom/index.ts'
 import type { Modality, Volume, VolumeMeta } from '../../core/volume/types.ts'
@@ -38,23 +40,71 @@ function extensionOf(file: string): string {
   return VOLUME_EXTENSIONS.find((ext) => lower.endsWith(ext)) ?? path.extname(lower)
 }
 
+type ConsoleMethod = 'log' | 'error' | 'warn' | 'info'
+const CONSOLE_METHODS: readonly ConsoleMethod[] = ['log', 'error', 'warn', 'info']
+/**
+ * The quietly() call the current async context belongs to (none outside one). `open` turns false
+ * when the call returns, so a callback it left behind that prints later is not swallowed.
+ */
+const captureLog = new AsyncLocalStorage<{ readonly lines: string[]; open: boolean }>()
+let activeCaptures = 0
+let installed: { readonly real: Record<ConsoleMethod, (...args: unknown[]) => void>; readonly routers: Record<ConsoleMethod, (...args: unknown[]) => void> } | undefined
+
+/**
+ * ITK has no logging hook: it prints through the global console. One set of routing methods is
+ * installed while any capture runs (reference-counted, so concurrent reads - thermal-plan reads
+ * five volumes at once - share it): a line printed inside a quietly() call, in its async
+ * context, goes to that call's log; any other line (the CLI's verdict, another request's
+ * output) goes to the real console. Replacing and restoring the console per call instead could
+ * not nest: one call's restore reinstated another's capture and swallowed `tfus thermal`'s
+ * output. The routers also stay correct if something keeps a reference to them (Emscripten
+ * binds console.log when a module loads): outside a capture they pass straight through.
+ */
+function acquireConsoleCapture(): void {
+  if (activeCaptures++ > 0) return
+  const real = { log: console.log, error: console.error, warn: console.warn, info: console.info }
+  const routers = {} as Record<ConsoleMethod, (...args: unknown[]) => void>
+  for (const name of CONSOLE_METHODS) {
+    const through = real[name]
+    routers[name] = (...args: unknown[]) => {
+      const capture = captureLog.getStore()
+      if (capture?.open) capture.lines.push(args.map(String).join(' '))
+      else through.apply(console, args)
+    }
+    console[name] = routers[name]
+  }
+  installed = { real, routers }
+}
+
+function releaseConsoleCapture(): void {
+  if (--activeCaptures > 0 || !installed) return
+  // Restore only what is still ours: a method someone replaced meanwhile is theirs to restore.
+  for (const name of CONSOLE_METHODS) if (console[name] === installed.routers[name]) console[name] = installed.real[name]
+  installed = undefined
+}
+
 /**
  * Runs an itk-wasm pipeline with its console chatter captured: ITK prints warnings and
  * "Exception while running pipeline" to the console, and the CLI owes the user one clear line.
  * The captured text is kept, because the real reason ("data not read completely") is there,
- * while the rejection itself is a bare number (an Emscripten exception pointer).
+ * while the rejection itself is a bare number (an Emscripten exception pointer). Safe to call
+ * concurrently (see acquireConsoleCapture).
  */
-async function quietly<T>(run: () => Promise<T>): Promise<{ value?: T; error?: unknown; log: string[] }> {
+export async function quietly<T>(run: () => Promise<T>): Promise<{ value?: T; error?: unknown; log: string[] }> {
   const log: string[] = []
-  const saved = { log: console.log, error: console.error, warn: console.warn, info: console.info }
-  const capture = (...args: unknown[]) => void log.push(args.map(String).join(' '))
-  console.log = console.error = console.warn = console.info = capture
+  const capture = { lines: log, open: true }
+  acquireConsoleCapture()
   try {
-    return { value: await run(), log }
-  } catch (error) {
-    return { error, log }
+    return await captureLog.run(capture, async () => {
+      try {
+        return { value: await run(), log }
+      } catch (error) {
+        return { error, log }
+      }
+    })
   } finally {
-    Object.assign(console, saved)
+    capture.open = false
+    releaseConsoleCapture()
   }
 }
 
@@ -83,11 +133,50 @@ async function statOrThrow(target: string) {
   }
 }
 
+/**
+ * Largest file read into memory: Node reads at most 2 GiB - 1 into one buffer, and no planning
+ * image comes near it (a 1024^3 int16 CT is 2 GiB uncompressed; clinical CTs are ~100-500 MB).
+ */
+export const MAX_IMAGE_FILE_BYTES = 2 ** 31 - 1
+
+/** Decoded voxels may take at most half of this machine's memory (and 2^31 voxels). */
+export function imageSizeCaps(): SizeCaps {
+  return { maxVoxels: MAX_VOXELS, maxBytes: Math.floor(os.totalmem() / 2) }
+}
+
+function kindOf(st: Stats): string {
+  if (st.isCharacterDevice()) return 'a character device'
+  if (st.isBlockDevice()) return 'a block device'
+  if (st.isFIFO()) return 'a FIFO (named pipe)'
+  if (st.isSocket()) return 'a socket'
+  return 'not a regular file'
+}
+
+/**
+ * Refuses, from its metadata alone (nothing is opened), what must not be read as an image: a
+ * device (/dev/zero never ends), a FIFO (blocks until a writer comes), a socket, a file too big.
+ */
+function checkReadableFile(file: string, st: Stats, what = 'an image'): void {
+  if (!st.isFile()) throw new ImportError('not-a-file', file, `is ${kindOf(st)}, not a regular file: refusing to read it as ${what}`)
+  if (st.size > MAX_IMAGE_FILE_BYTES) {
+    throw new ImportError('too-large', file, `is ${(st.size / 2 ** 30).toFixed(1)} GiB, larger than the ${(MAX_IMAGE_FILE_BYTES / 2 ** 30).toFixed(0)} GiB an image file may have`)
+  }
+}
+
+async function readFileBytes(file: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await fs.readFile(file))
+  } catch (e) {
+    throw new ImportError('not-found', file, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e))})`, { cause: e })
+  }
+}
+
 /** Read any supported volume: a NIfTI/NRRD/MHA file, a DICOM file (its series), or a DICOM folder. */
 export async function readVolume(target: string, options: ReadOptions = {}): Promise<Volume> {
   const st = await statOrThrow(target)
   if (st.isDirectory()) return readDicomFolder(target, options)
-  const bytes = new Uint8Array(await fs.readFile(target))
+  checkReadableFile(target, st)
+  const bytes = await readFileBytes(target)
   if (bytes.length === 0) throw new ImportError('truncated', target, 'the file is empty (0 bytes)')
   const format = sniffFormat(bytes.subarray(0, 1024))
   if (format === 'dicom') {
@@ -97,6 +186,30 @@ export async function readVolume(target: string, options: ReadOptions = {}): Pro
     return readDicomFolder(path.dirname(target), { ...options, seriesUid: options.seriesUid ?? uid })
   }
   return readImageFile(target, bytes, format, options)
+}
+
+/**
+ * MetaImage/NRRD: the header's declared dims against the caps, and a detached data file
+ * (.mhd ElementDataFile, .nhdr "data file") checked like the header file, before ITK opens it.
+ */
+async function checkTextHeader(file: string, bytes: Uint8Array, format: 'metaimage' | 'nrrd'): Promise<void> {
+  const header = parseTextImageHeader(bytes.subarray(0, 64 * 1024), format)
+  if (!header) return
+  checkDeclaredSize(file, header.dimsField, header.dims, header.bytesPerVoxel, imageSizeCaps())
+  if (header.dataFile === undefined) return
+  const dataFile = path.resolve(path.dirname(file), header.dataFile)
+  let st: Stats
+  try {
+    st = await fs.stat(dataFile)
+  } catch (e) {
+    throw new ImportError('not-found', file, `${header.dataFileField} names ${dataFile}, which does not exist`, { cause: e })
+  }
+  try {
+    checkReadableFile(dataFile, st, 'image data')
+  } catch (e) {
+    if (isImportError(e)) throw new ImportError(e.code, file, `${header.dataFileField} names ${dataFile}, which ${e.problem}`, { cause: e })
+    throw e
+  }
 }
 
 function expectedFormats(ext: string): SniffedFormat[] {
@@ -130,20 +243,24 @@ async function readImageFile(file: string, bytes: Uint8Array, format: SniffedFor
   if (expected.length > 0 && !expected.includes(format)) {
     throw new ImportError('unsupported-format', file, `named ${ext} but the contents are ${FORMAT_NAMES[format]}`)
   }
+  const caps = imageSizeCaps()
   if (format === 'gzip') {
-    let inner: Uint8Array
-    try {
-      inner = gunzipSync(bytes)
-    } catch (e) {
-      throw new ImportError('truncated', file, `the gzip stream is damaged or cut short (${e instanceof Error ? e.message : String(e)})`, { cause: e })
-    }
-    const innerFormat = sniffFormat(inner.subarray(0, 1024))
+    // The header first (a peek), so a declared size beyond the caps is refused before the
+    // stream is inflated; then the whole stream, never beyond what the header declares.
+    const head = gunzipBounded(bytes, file, { wantBytes: 1024, maxBytes: Number.POSITIVE_INFINITY })
+    const innerFormat = sniffFormat(head.subarray(0, 1024))
     if (innerFormat !== 'nifti1' && innerFormat !== 'nifti2') {
+      // Too short to sniff? Inflate it all (bounded) so that a damaged stream is named as such.
+      if (head.length < 1024) gunzipBounded(bytes, file, { maxBytes: 1024 })
       throw new ImportError('unsupported-format', file, `named .nii.gz but the decompressed contents are ${FORMAT_NAMES[innerFormat]}`)
     }
-    parseNiftiHeader(inner, file)
+    const header = parseNiftiHeader(head, file, { headerOnly: true, caps })
+    const inner = gunzipBounded(bytes, file, { maxBytes: header.voxOffset + header.dataBytes + 16 * 2 ** 20 })
+    parseNiftiHeader(inner, file, { caps })
   } else if (format === 'nifti1' || format === 'nifti2') {
-    parseNiftiHeader(bytes, file)
+    parseNiftiHeader(bytes, file, { caps })
+  } else if (format === 'metaimage' || format === 'nrrd') {
+    await checkTextHeader(file, bytes, format)
   }
   checkAborted(options.signal)
   options.onProgress?.(0.2, 'decoding')
@@ -189,6 +306,7 @@ function guessModality(data: ArrayLike<number>): Modality {
   return min <= -900 && below900 / n > 0.05 ? 'CT' : 'MR'
 }
 
+/** Regular files only (a FIFO, device or socket in the folder is never opened), sorted. */
 async function listFilesRecursive(folder: string, depth = 0): Promise<string[]> {
   const entries = await fs.readdir(folder, { withFileTypes: true })
   const files: string[] = []
@@ -201,13 +319,27 @@ async function listFilesRecursive(folder: string, depth = 0): Promise<string[]> 
   return files.sort()
 }
 
+/** Every file of a DICOM folder within the per-file cap, and all of them together within memory. */
+async function checkFolderFiles(folder: string, files: readonly string[]): Promise<void> {
+  const maxTotal = imageSizeCaps().maxBytes
+  let total = 0
+  for (const file of files) {
+    const st = await statOrThrow(file)
+    checkReadableFile(file, st)
+    total += st.size
+    if (total > maxTotal) {
+      throw new ImportError('too-large', folder, `its ${files.length} files hold more than ${(maxTotal / 2 ** 30).toFixed(1)} GiB, more than this machine can hold (half its memory)`)
+    }
+  }
+}
+
 async function readAllBytes(files: readonly string[], options: ReadOptions, label: string): Promise<Array<{ name: string; bytes: Uint8Array }>> {
   const out: Array<{ name: string; bytes: Uint8Array }> = new Array(files.length)
   const batch = 32
   for (let start = 0; start < files.length; start += batch) {
     checkAborted(options.signal)
     const slice = files.slice(start, start + batch)
-    const read = await Promise.all(slice.map(async (f) => ({ name: f, bytes: new Uint8Array(await fs.readFile(f)) })))
+    const read = await Promise.all(slice.map(async (f) => ({ name: f, bytes: await readFileBytes(f) })))
     read.forEach((r, i) => (out[start + i] = r))
     options.onProgress?.(0.6 * Math.min(1, (start + batch) / files.length), `${label} ${Math.min(files.length, start + batch)}/${files.length} files`)
   }
@@ -220,6 +352,7 @@ export async function listDicomFolder(folder: string, options: ReadOptions = {})
   if (!st.isDirectory()) throw new ImportError('not-found', folder, 'is not a folder')
   const files = await listFilesRecursive(folder)
   if (files.length === 0) throw new ImportError('empty-folder', folder, 'the folder holds no files')
+  await checkFolderFiles(folder, files)
   const scanned = scanDicomFiles(await readAllBytes(files, options, 'reading'))
   return { folder, series: scanned.series, skipped: scanned.skipped }
 }
@@ -229,6 +362,7 @@ export async function readDicomFolder(folder: string, options: ReadOptions = {})
   if (!st.isDirectory()) throw new ImportError('not-found', folder, 'is not a folder')
   const files = await listFilesRecursive(folder)
   if (files.length === 0) throw new ImportError('empty-folder', folder, 'the folder holds no files')
+  await checkFolderFiles(folder, files)
   const all = await readAllBytes(files, options, 'reading')
   checkAborted(options.signal)
   const scanned = scanDicomFiles(all)
