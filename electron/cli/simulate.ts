@@ -12,16 +12,12 @@ import { planSimulation } from '../../core/solver/setup.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
 import type { Mat3, Vec3, Volume } from '../../core/volume/types.ts'
 import { writeVolume } from '../node/volume-io.ts'
+import { readTextInput } from '../node/input-file.ts'
 import { selectBackend, type BackendChoice } from '../node/solver-backends.ts'
 
 /** Parses the scene file; a bad file is a SimulationInputError naming the file or field. */
 export async function loadSceneFile(file: string) {
-  let text: string
-  try {
-    text = await fs.readFile(file, 'utf8')
-  } catch {
-    throw new SimulationInputError(file, 'cannot read the scene file (no such file?)')
-  }
+  const text = await readTextInput(file, 'scene file')
   let json: unknown
   try {
     json = JSON.parse(text)

@@ -7,6 +7,7 @@
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { readVolume, writeVolume } from './volume-io.ts'
+import { readTextInput } from './input-file.ts'
 import { replaceFolderAtomically, writeFileAtomic } from './atomic-file.ts'
 import { loadProtocolFile, runThermalOnPlanFolder, TEMPERATURE_RISE_MAX_FILE, type PlanThermalOutcome } from './thermal-plan.ts'
 import { loadTransducerLibrary } from './transducers.ts'
@@ -182,7 +183,7 @@ export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}
     let mriToCtRas: number[]
     let method: string
     if (input.registrationPath) {
-      const doc: unknown = JSON.parse(await fs.readFile(input.registrationPath, 'utf8'))
+      const doc: unknown = JSON.parse(await readTextInput(input.registrationPath, 'registration file'))
       mriToCtRas = [...withConvention(rigidFromTransformFile(doc, { from: 'MRI', to: 'CT' }), 'RAS').matrix]
       method = `transform file ${input.registrationPath}`
     } else {

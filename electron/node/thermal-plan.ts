@@ -14,6 +14,7 @@ import type { AbsorbedFractionName } from '../../core/thermal/properties.ts'
 import { runThermal, type ThermalFieldInputs, type ThermalResult } from '../../core/thermal/run.ts'
 import type { Volume } from '../../core/volume/types.ts'
 import { readVolume, writeVolume } from './volume-io.ts'
+import { readTextInput } from './input-file.ts'
 import { selectThermalBackend, type ThermalBackendChoice } from './thermal-backends.ts'
 
 /** Extra file (not in PLAN_FILES): the maximum rise map [K]. */
@@ -185,12 +186,7 @@ export async function runThermalOnPlanFolder(planDir: string, protocolInput: The
 
 /** Reads and validates a protocol file; a bad file is one SimulationInputError naming the file and field. */
 export async function loadProtocolFile(file: string): Promise<ThermalProtocolRecord> {
-  let text: string
-  try {
-    text = await fs.readFile(file, 'utf8')
-  } catch {
-    throw new SimulationInputError(file, 'cannot read the protocol file (no such file?)')
-  }
+  const text = await readTextInput(file, 'protocol file')
   let json: unknown
   try {
     json = JSON.parse(text)

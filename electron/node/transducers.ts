@@ -10,6 +10,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseTransducer, type TransducerDefinition } from '../../core/transducers/library.ts'
+import { readTextInput } from './input-file.ts'
 
 /** The folder name Electron's app.getPath('userData') uses for this app (package.json "name"). */
 export const APP_FOLDER = 'tfus-planner'
@@ -103,7 +104,7 @@ async function readFolder(dir: string, origin: LoadedTransducer['origin'], warni
   for (const name of names) {
     const file = path.join(dir, name)
     try {
-      const text = await fs.readFile(file, 'utf8')
+      const text = await readTextInput(file, 'transducer file')
       loaded.push({ definition: parseTransducer(text, file), file, origin })
     } catch (e) {
       // parseTransducer's message already starts with the file; IO errors get it here.

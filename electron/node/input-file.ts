@@ -1,0 +1,27 @@
+/**
+ * Reads a small text input the user names (a scene, protocol, transducer or registration file):
+ * checked to be a regular file within a size cap before it is opened, so /dev/zero, a FIFO or a
+ * stray multi-gigabyte file is one clear refusal instead of a hang or an exhausted heap.
+ */
+import { promises as fs } from 'node:fs'
+import { SimulationInputError } from '../../core/solver/errors.ts'
+
+/** The largest JSON input the planner reads: far above any real scene, protocol or transducer file. */
+export const MAX_TEXT_INPUT_BYTES = 16 * 2 ** 20
+
+/** The file's text; a missing, non-regular or oversized file is a SimulationInputError naming it. */
+export async function readTextInput(file: string, what: string, maxBytes = MAX_TEXT_INPUT_BYTES): Promise<string> {
+  let stat
+  try {
+    stat = await fs.stat(file)
+  } catch {
+    throw new SimulationInputError(file, `cannot read the ${what} (no such file?)`)
+  }
+  if (!stat.isFile()) throw new SimulationInputError(file, `the ${what} is not a regular file (${stat.isDirectory() ? 'a folder' : 'a device, pipe or socket'})`)
+  if (stat.size > maxBytes) throw new SimulationInputError(file, `the ${what} is ${(stat.size / 2 ** 20).toFixed(1)} MiB, more than the ${maxBytes / 2 ** 20} MiB such a file can be`)
+  try {
+    return await fs.readFile(file, 'utf8')
+  } catch (e) {
+    throw new SimulationInputError(file, `cannot read the ${what} (${e instanceof Error ? e.message : String(e)})`)
+  }
+}
