@@ -64,9 +64,10 @@ log "node $("$NODE" --version); VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-unset}"
 
 # --- Parts --------------------------------------------------------------------------------------
 # part <name> <seconds> <command...>: runs it with a time limit, output to $OUT/<name>.log.
-# The whole run stays within BUDGET seconds: a part gets what is left, and none starts with less
+# The whole run stays within BUDGET seconds (330 on the device, 1500 for a SwiftShader rehearsal,
+# where parity alone takes minutes): a part gets what is left, and none starts with less
 # than 10 s.
-BUDGET=${BUDGET:-330}
+BUDGET=${BUDGET:-$([ "$TINY" = 1 ] && echo 1500 || echo 330)}
 part() {
   local name=$1 limit=$2
   shift 2
