@@ -20,6 +20,9 @@ import { commandExport, commandImportPose } from './export.ts'
 import { commandDb, commandImport, commandPlanSave, commandPlans } from './db.ts'
 import { SimulationInputError, SimulationNumericalError } from '../../core/solver/errors.ts'
 import { SurrogateModelError } from '../../core/surrogate/manifest.ts'
+import { existsSync } from 'node:fs'
+import { prepareDataDir, resolveDataDir } from '../node/db/data-dir.ts'
+import { restrictUmask } from '../node/private-dir.ts'
 
 export const EXIT_OK = 0
 export const EXIT_BAD_INPUT = 2
@@ -188,12 +191,44 @@ async function commandConvert(args: ParsedArgs, signal: AbortSignal, out: (line:
   return EXIT_OK
 }
 
+/** Commands that may open the plan database (`--data-dir`, else $TFUS_DATA_DIR, else the user-data folder). */
+const DATABASE_COMMANDS = new Set(['db', 'plans', 'import', 'plan-save', 'plan', 'predict', 'export'])
+
+/** The `--data-dir` value in raw arguments (`--data-dir X` or `--data-dir=X`), or undefined. */
+export function dataDirFlag(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!
+    if (a === '--data-dir') return args[i + 1]
+    if (a.startsWith('--data-dir=')) return a.slice('--data-dir='.length)
+  }
+  return undefined
+}
+
+/**
+ * Before a command that may use the database: an existing data folder is made private (0700)
+ * and the app's database from older versions (`<data>/app/db/plans.db`) is moved to
+ * `<data>/plans.db`, the one the app and the CLI share; one line on stderr for each. A folder
+ * that does not exist yet is left to the database, which creates it under the umask (0700).
+ */
+function prepareDatabaseFolder(args: readonly string[], err: (line: string) => void): void {
+  const dir = resolveDataDir(dataDirFlag(args))
+  if (!existsSync(dir)) return
+  try {
+    for (const line of prepareDataDir(dir)) err(`tfus: ${line}`)
+  } catch (e) {
+    err(`tfus: warning: ${dir}: ${e instanceof Error ? e.message : String(e)}`)
+  }
+}
+
 export async function main(argv: readonly string[], io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) }): Promise<number> {
+  // Plans, exports and the database hold patient data: what this run creates is the user's only.
+  restrictUmask()
   const controller = new AbortController()
   const onSigint = () => controller.abort()
   process.once('SIGINT', onSigint)
   try {
     const [command, ...rest] = argv
+    if (command !== undefined && DATABASE_COMMANDS.has(command)) prepareDatabaseFolder(rest, io.err)
     switch (command) {
       case 'info':
         return await commandInfo(parseArgs(rest, ['series']), controller.signal, io.out)

@@ -55,7 +55,7 @@ export interface SessionLike {
 
 export interface BrowserWindowLike {
   readonly webContents: WebContentsLike
-  loadFile(file: string): Promise<void>
+  loadURL(url: string): Promise<void>
   once(event: 'ready-to-show', listener: () => void): void
   show(): void
 }
@@ -72,12 +72,33 @@ export interface AppLike {
   on(event: 'window-all-closed' | 'before-quit', listener: () => void): void
   quit(): void
   getPath(name: 'userData'): string
+  /** Before 'ready' only. */
+  setPath(name: 'userData', value: string): void
   requestSingleInstanceLock(): boolean
   readonly isPackaged: boolean
 }
 
+/** Privileges of a custom scheme (Electron's CustomScheme['privileges']). */
+export interface SchemePrivilegesLike {
+  readonly standard?: boolean
+  readonly secure?: boolean
+  readonly bypassCSP?: boolean
+  readonly allowServiceWorkers?: boolean
+  readonly supportFetchAPI?: boolean
+  readonly corsEnabled?: boolean
+  readonly stream?: boolean
+  readonly codeCache?: boolean
+}
+
+export interface ProtocolLike {
+  /** Before 'ready' only. */
+  registerSchemesAsPrivileged(schemes: { scheme: string; privileges: SchemePrivilegesLike }[]): void
+  handle(scheme: string, handler: (request: Request) => Response | Promise<Response>): void
+}
+
 export interface ElectronLike {
   readonly app: AppLike
+  readonly protocol: ProtocolLike
   readonly BrowserWindow: BrowserWindowConstructorLike
   readonly ipcMain: IpcMainLike
   readonly session: { readonly defaultSession: SessionLike }

@@ -3,9 +3,12 @@
  * https://www.electronjs.org/docs/latest/tutorial/security): context isolation, the renderer
  * sandbox, no Node in any renderer or worker, no <webview>; every new window, navigation away
  * from the app, <webview> attachment and permission request (camera, geolocation, notifications,
- * ...) denied; the same strict CSP as the browser fallback on every response.
+ * ...) denied; the same strict CSP as the browser fallback on every response. The page is
+ * app://planner/index.html (app-protocol.ts), never file://: file:// pages are not the app, and a
+ * navigation to one is blocked like any other.
  */
 import { CONTENT_SECURITY_POLICY } from '../server/security.ts'
+import { APP_INDEX_URL } from './app-protocol.ts'
 import type { AppLike, SessionLike, WebContentsLike, WebPreferencesLike } from './electron-api.ts'
 
 export function secureWindowOptions(preloadPath: string, options: { devTools?: boolean } = {}): WebPreferencesLike {
@@ -48,13 +51,19 @@ export function applySecurityBaseline(app: AppLike, session: SessionLike, isAppU
   })
 }
 
-/** True for the app's own page: the built renderer's index.html (any query or hash). */
-export function appUrlMatcher(indexFileUrl: string): (url: string) => boolean {
-  const expected = new URL(indexFileUrl)
+/**
+ * True for the app's own page (default app://planner/index.html, any query or hash). A file://
+ * URL is never the app: the window does not load from file://, and such a page could read any of
+ * the user's files.
+ */
+export function appUrlMatcher(appIndexUrl: string = APP_INDEX_URL): (url: string) => boolean {
+  const expected = new URL(appIndexUrl)
+  if (expected.protocol === 'file:') throw new Error(`${appIndexUrl}: the app is not served from file://`)
   return (url: string) => {
     try {
       const u = new URL(url)
-      return u.protocol === expected.protocol && u.host === expected.host && u.pathname === expected.pathname
+      if (u.protocol === 'file:') return false
+      return u.protocol === expected.protocol && u.host.toLowerCase() === expected.host.toLowerCase() && u.pathname === expected.pathname
     } catch {
       return false
     }

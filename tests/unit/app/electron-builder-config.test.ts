@@ -27,6 +27,25 @@ describe('electron-builder configuration', () => {
     expect(validate({ ...config, linux: { target: 5 } })).toBe(false)
   })
 
+  test('Electron fuses: no run-as-node, no NODE_OPTIONS or --inspect, only the integrity-checked app.asar, no file:// privileges, encrypted cookies', () => {
+    expect(config.electronFuses).toEqual({
+      runAsNode: false,
+      enableCookieEncryption: true,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+      grantFileProtocolExtraPrivileges: false,
+    })
+    // The key names are the ones this electron-builder knows (a misspelt fuse would be ignored, not flipped).
+    const schema = JSON.parse(readFileSync(require.resolve('app-builder-lib/scheme.json'), 'utf8')) as { definitions: { FuseOptionsV1: { properties: Record<string, unknown>; additionalProperties: boolean } } }
+    const known = Object.keys(schema.definitions.FuseOptionsV1.properties)
+    for (const key of Object.keys(config.electronFuses as object)) expect(known, key).toContain(key)
+    expect(schema.definitions.FuseOptionsV1.additionalProperties).toBe(false)
+    // The app code must be in app.asar for onlyLoadAppFromAsar (asar is on unless switched off).
+    expect(config.asar).not.toBe(false)
+  })
+
   test('targets: AppImage + deb, NSIS, dmg', () => {
     expect((config.linux as { target: string[] }).target).toEqual(['AppImage', 'deb'])
     expect((config.win as { target: string[] }).target).toEqual(['nsis'])
