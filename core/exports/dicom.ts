@@ -13,6 +13,7 @@
 import { data as dcmjsData, type NaturalizedDataset } from 'dcmjs'
 import { formatDS, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../io/dicom/writer.ts'
 import { contentUid, isValidUid } from '../io/dicom/uid.ts'
+import { deidentificationMethodCodes, longitudinalTemporalInformationModified, type DeidentificationProfile } from './deidentify.ts'
 import { ImportError } from '../io/errors.ts'
 import { flipAxis, isRightHanded } from '../volume/reorient.ts'
 import type { Volume } from '../volume/types.ts'
@@ -45,8 +46,40 @@ export interface DicomExportOptions {
   readonly contentDate: string
   readonly contentTime: string
   readonly seriesNumber?: number
-  /** Patient name, ID and birth date removed: says so in PatientIdentityRemoved (PS3.15 §E.1.1). */
+  /**
+   * De-identified (PS3.15 Annex E): the caller passes an empty patient and, unless
+   * `uidsRetained`, a new Study and Frame of Reference UID; the objects then say so
+   * (PatientIdentityRemoved YES, DeidentificationMethod, DeidentificationMethodCodeSequence,
+   * LongitudinalTemporalInformationModified; see `dicomDeidentificationProfile`).
+   */
   readonly deidentified?: boolean
+  /** With `deidentified`: the Study and Frame of Reference UIDs are the planning image's (Retain UIDs Option, 113110). */
+  readonly uidsRetained?: boolean
+}
+
+/**
+ * What a de-identified DICOM export of ours keeps beyond the Basic Profile, hence which CID 7050
+ * codes it declares: ContentDate/ContentTime are the export's own date and time, kept as they are
+ * (Full Dates, 113106; the SEG needs them, Type 1); the descriptions (SeriesDescription,
+ * ImageComments, DerivationDescription, segment texts) are generated text with no identifying
+ * information (Clean Descriptors, 113105); no patient characteristics are written; UIDs are
+ * retained only when the user asked for it (113110).
+ */
+export function dicomDeidentificationProfile(uidsRetained: boolean): DeidentificationProfile {
+  return { retainUids: uidsRetained, retainFullDates: true, cleanDescriptors: true, retainPatientCharacteristics: false }
+}
+
+/** The de-identification attributes of a de-identified object (PS3.15 §E.1.1 item 6, §E.2, §E.3.6); LO values at most 64 characters. */
+function deidentificationModule(opts: DicomExportOptions): NaturalizedDataset {
+  if (!opts.deidentified) return {}
+  const profile = dicomDeidentificationProfile(opts.uidsRetained ?? false)
+  const codes = deidentificationMethodCodes(profile)
+  return {
+    PatientIdentityRemoved: 'YES',
+    DeidentificationMethod: [clip(`${opts.software} --deidentify${profile.retainUids ? ' --retain-uids' : ''}`, 64), ...codes.map((c) => c.CodeMeaning)],
+    DeidentificationMethodCodeSequence: codes.map((c) => ({ ...c })),
+    LongitudinalTemporalInformationModified: longitudinalTemporalInformationModified(profile),
+  }
 }
 
 export interface DicomFileOut {
@@ -129,7 +162,7 @@ function commonModules(opts: DicomExportOptions, modality: string, seriesUid: st
     PatientID: clip(opts.patient.id, 64),
     PatientBirthDate: opts.patient.birthDate,
     PatientSex: '',
-    ...(opts.deidentified ? { PatientIdentityRemoved: 'YES', DeidentificationMethod: 'TFUS Planner --deidentify: patient name, ID and birth date removed' } : {}),
+    ...deidentificationModule(opts),
     StudyInstanceUID: opts.studyInstanceUid,
     SeriesInstanceUID: seriesUid,
     StudyID: '',
@@ -155,6 +188,8 @@ export async function writePlanDicom(pressureIn: Volume, focalMaskIn: Volume, op
   const [nx, ny, nz] = pressure.dims
   if (nx > 65535 || ny > 65535) throw fail(`slices of ${nx}x${ny} exceed DICOM's 65535 rows/columns`)
   if (focalMaskIn.dims.some((n, i) => n !== pressureIn.dims[i]) || focalMaskIn.direction.some((d, i) => Math.abs(d - pressureIn.direction[i]!) > 1e-9)) throw fail(`the focal mask grid (${focalMaskIn.dims.join('x')}) differs from the pressure grid (${pressureIn.dims.join('x')})`)
+  // PatientIdentityRemoved YES must be true of what is written.
+  if (opts.deidentified && (opts.patient.name || opts.patient.id || opts.patient.birthDate)) throw fail('a de-identified export was given a patient name, ID or birth date')
   for (const [label, uid] of [['StudyInstanceUID', opts.studyInstanceUid], ['FrameOfReferenceUID', opts.frameOfReferenceUid]] as const) {
     if (!isValidUid(uid)) throw fail(`${label} "${uid}" is not a valid UID`)
   }

@@ -29,11 +29,13 @@ export interface ReportInput {
   readonly metrics: PlanMetricsRecord
   /** thermal.json when the plan folder has one; null = thermal not assessed. */
   readonly thermal: Record<string, unknown> | null
-  /** Plan folder or database id, as shown. */
+  /** Plan folder or database id, as shown; when de-identified a neutral id (never a folder name), shown as "Plan <id> (de-identified)". */
   readonly planLabel: string
   /** null when de-identified (the report then says so instead of showing identity). */
   readonly patient: ReportPatient | null
   readonly deidentified: boolean
+  /** De-identified only: the image UIDs shown are the originals (`--retain-uids`) rather than their replacements. */
+  readonly uidsRetained?: boolean
   readonly images: readonly ReportImage[]
   readonly slices: readonly SliceImage[]
   /** Why the slices look as they do (e.g. "CT not found: pressure only"), or undefined. */
@@ -97,9 +99,13 @@ export function buildReportHtml(input: ReportInput): string {
           ? `Isppa ${fix(drive.wPerM2 / 1e4, 2)} W/cm² at the target`
           : `console setting ${drive.setting} ${drive.setting_unit} x ${drive.pa_per_unit} Pa/unit (${drive.calibration_source})`
 
-  const patientBlock = input.patient
+  const planTitle = input.deidentified ? `Plan ${input.planLabel} (de-identified)` : input.planLabel
+  const uidText = input.uidsRetained
+    ? "The image UIDs below are the originals (retained on request, so navigation systems can match the planning scan's Frame of Reference)."
+    : "The image UIDs below are replacements, the same as in this plan's de-identified DICOM export; the originals are not shown."
+  const patientBlock = input.patient && !input.deidentified
     ? `<table class="kv"><tbody>${row('Patient name', input.patient.name || '(not recorded)')}${row('Patient ID', input.patient.id || '(not recorded)')}${row('Birth date', input.patient.birthDate || '(not recorded)')}</tbody></table>`
-    : `<p><strong>De-identified:</strong> patient name, ID and birth date removed from this report.</p>`
+    : `<p><strong>De-identified:</strong> patient name, ID and birth date, file paths and the plan folder name removed from this report. ${escapeHtml(uidText)}</p>`
 
   const imagesRows = input.images
     .map((im) => `<tr><td>${escapeHtml(im.role)}</td><td class="path">${escapeHtml(im.source)}</td><td class="uid">${escapeHtml(im.frameOfReferenceUid ?? '—')}</td><td class="uid">${escapeHtml(im.seriesInstanceUid ?? '—')}</td></tr>`)
@@ -149,7 +155,7 @@ export function buildReportHtml(input: ReportInput): string {
 <head>
 <meta charset="utf-8">
 <meta name="generator" content="${escapeHtml(input.software)}">
-<title>TFUS plan report: ${escapeHtml(input.planLabel)}</title>
+<title>TFUS plan report: ${escapeHtml(planTitle)}</title>
 <style>
   :root { color-scheme: light; }
   body { font: 10.5pt/1.35 "Helvetica Neue", Arial, sans-serif; color: #111; margin: 18mm; }
@@ -169,7 +175,7 @@ export function buildReportHtml(input: ReportInput): string {
 </head>
 <body>
 <h1>Transcranial focused ultrasound plan</h1>
-<p class="note">Plan ${escapeHtml(input.planLabel)} · generated ${escapeHtml(input.generatedAt)} by ${escapeHtml(input.software)} (plan computed by ${escapeHtml(plan.software)})</p>
+<p class="note">${input.deidentified ? '' : 'Plan '}${escapeHtml(planTitle)} · generated ${escapeHtml(input.generatedAt)} by ${escapeHtml(input.software)} (plan computed by ${escapeHtml(plan.software)})</p>
 
 <h2>Patient</h2>
 ${patientBlock}

@@ -1,12 +1,19 @@
 /**
  * `tfus export <plan-dir> --format brainsight|localite|slicer|kplan|nifti|dicom|report --out <path>
- *   [--space ct|mri] [--coords ras|lps] [--brainsight-version 13|14] [--deidentify]`
+ *   [--space ct|mri] [--coords ras|lps] [--brainsight-version 13|14] [--deidentify [--retain-uids]]`
  * `tfus import-pose <file> --format brainsight|localite|slicer [--focal-distance-mm F] [--json]`
  *
  * The command bodies (`runExport`, `runImportPose`) take a resolved plan folder / file, so the
  * database front end can resolve `<id>[@version]` to a folder and call them unchanged.
  * Millimetres at this edge (RAS unless the file says otherwise); metres inside core.
  * Exit codes as `tfus`: 0 done, 2 bad input (plan folder, option or file named on stderr).
+ *
+ * `--deidentify`: no patient name/ID/birth date, file path or plan folder name in any file
+ * (the plan is "Plan <id> (de-identified)", <id> the database id@version or a plan.json hash),
+ * new Study/Series/SOP Instance/Frame of Reference UIDs; DICOM declares the PS3.15 Basic
+ * Profile and its Options (core/exports/dicom.md). `--retain-uids` (with --deidentify) keeps the
+ * planning image's Study and Frame of Reference UIDs, so a navigation system still overlays the
+ * export on the planning scan, and declares the Retain UIDs Option.
  */
 import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
@@ -38,6 +45,7 @@ export async function runExport(
   out: (line: string) => void,
   approval?: { by: string; at: string },
   patient?: { patientId: string | null; name: string | null; birthDate: string | null },
+  planLabel?: string,
 ): Promise<number> {
   const format = choice(args, 'format', EXPORT_FORMATS)
   if (!format) throw new SimulationInputError('--format', `is required: one of ${EXPORT_FORMATS.join(', ')}`)
@@ -49,6 +57,8 @@ export async function runExport(
     ...(args.flags.has('coords') ? { coords: choice(args, 'coords', ['ras', 'lps'] as const)! } : {}),
     ...(version ? { brainsightVersion: Number(version) as 13 | 14 } : {}),
     deidentify: args.flags.has('deidentify'),
+    ...(args.flags.has('retain-uids') ? { retainUids: true } : {}),
+    ...(planLabel ? { planLabel } : {}),
     ...(approval ? { approval } : {}),
     ...(patient && (patient.name || patient.patientId) ? { patient: { name: patient.name ?? '', id: patient.patientId ?? '', birthDate: patient.birthDate ?? '' } } : {}),
   }
@@ -77,7 +87,7 @@ export async function commandExport(args: Args, out: (line: string) => void): Pr
     const record = await store.getPlan(planId, version)
     await store.materializePlanFolder(planId, record.version, tmp)
     out(`plan ${planId}@${record.version}${record.approval ? `, approved by ${record.approval.approver} at ${record.approval.approvedAt}` : ', not approved'}`)
-    return await runExport(tmp, args, out, record.approval ? { by: record.approval.approver, at: record.approval.approvedAt } : undefined, record.patient ?? undefined)
+    return await runExport(tmp, args, out, record.approval ? { by: record.approval.approver, at: record.approval.approvedAt } : undefined, record.patient ?? undefined, `${planId}@${record.version}`)
   } finally {
     await store.close()
     await fs.rm(tmp, { recursive: true, force: true })

@@ -20,11 +20,13 @@
  */
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
+import * as zlib from 'node:zlib'
 import { writeFileAtomic } from '../atomic-file.ts'
 import { planMetricsRecord, planRecord, PLAN_FILES, type PlanMetricsRecord, type PlanRecord } from '../../../core/contracts/plan.ts'
 import { readBrainsight, writeBrainsight, type BrainsightVersion } from '../../../core/exports/brainsight.ts'
 import type { CoordinateSpace } from '../../../core/exports/conventions.ts'
-import { writePlanDicom, type DicomPatient } from '../../../core/exports/dicom.ts'
+import { checkableIdentifiers, deidentificationMethodCodes, deidentifiedUid, findIdentifier, type Identifier } from '../../../core/exports/deidentify.ts'
+import { dicomDeidentificationProfile, writePlanDicom, type DicomPatient } from '../../../core/exports/dicom.ts'
 import { readLocalite, writeLocalite } from '../../../core/exports/localite.ts'
 import { mul4 } from '../../../core/exports/matrix.ts'
 import { exportProvenance } from '../../../core/exports/provenance.ts'
@@ -54,13 +56,30 @@ export interface ExportOptions {
   /** Localite and Slicer markups: coordinate convention of the file (Localite default RAS, Slicer default LPS). */
   readonly coords?: CoordinateSpace
   readonly brainsightVersion?: BrainsightVersion
-  /** Strip patient name, ID and birth date (DICOM, report); the report also hides file paths. */
+  /**
+   * De-identify (`--deidentify`): no patient name, ID or birth date, no file paths, no plan
+   * folder name (the plan is called "Plan <id> (de-identified)"), and new Study, Series, SOP
+   * Instance and Frame of Reference UIDs (one original -> new map per plan, so the report and
+   * every DICOM object agree) in every file written; DICOM objects declare it (PS3.15 Annex E,
+   * CID 7050 codes). Every written file is then checked for the plan's identifiers, and the
+   * export is refused (files removed) if one still occurs.
+   */
   readonly deidentify?: boolean
+  /**
+   * With `deidentify` (`--retain-uids`): keep the planning image's Study and Frame of Reference
+   * UIDs (and show its UIDs in the report), so a navigation system still overlays the export on
+   * its copy of the planning scan; DICOM declares the Retain UIDs Option (113110). Refused
+   * without `deidentify` (an identified export keeps them anyway).
+   */
+  readonly retainUids?: boolean
   /** Report: who approved the plan and when (else unsigned lines). */
   readonly approval?: { readonly by: string; readonly at: string }
   /** Patient identity known to the caller (database); otherwise read from the planning image's DICOM header when there is one. */
   readonly patient?: ReportPatient
-  /** Report/DICOM label of the plan (database id@version); default the folder path. */
+  /**
+   * Report/export.json label of the plan: the database `id[@version]`; default the folder path.
+   * De-identified exports use it only when it is such an id, else a hash of plan.json.
+   */
   readonly planLabel?: string
   /** Clock for ContentDate/report time (tests). */
   readonly now?: Date
@@ -132,19 +151,21 @@ interface SpaceContext {
   readonly ctToSpace: number[]
   readonly frameOfReferenceUid: string | null
   readonly imageSource: string
+  /** plan.json's StudyInstanceUID of that image, when recorded. */
+  readonly studyInstanceUid: string | null
   readonly label: string
 }
 
 function spaceContext(loaded: LoadedPlan, space: 'ct' | 'mri'): SpaceContext {
   const { plan } = loaded
   if (space === 'ct') {
-    return { space, ctToSpace: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], frameOfReferenceUid: plan.ct.frame_of_reference_uid, imageSource: plan.ct.source, label: 'CT' }
+    return { space, ctToSpace: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], frameOfReferenceUid: plan.ct.frame_of_reference_uid, imageSource: plan.ct.source, studyInstanceUid: plan.ct.study_instance_uid ?? null, label: 'CT' }
   }
   const reg = plan.registration
   if (!reg) {
     throw new SimulationInputError('--space', `${path.join(loaded.dir, PLAN_FILES.plan)} has no MRI registration (registration: null): the plan was made on the CT alone, so there is no MRI space to export to; use --space ct, or plan with a registered MRI`)
   }
-  return { space, ctToSpace: invertAffine(reg.mri_ras_to_ct_ras), frameOfReferenceUid: reg.mri.frame_of_reference_uid, imageSource: reg.mri.source, label: 'MRI' }
+  return { space, ctToSpace: invertAffine(reg.mri_ras_to_ct_ras), frameOfReferenceUid: reg.mri.frame_of_reference_uid, imageSource: reg.mri.source, studyInstanceUid: reg.mri.study_instance_uid ?? null, label: 'MRI' }
 }
 
 function poseInSpace(loaded: LoadedPlan, ctx: SpaceContext): PoseEntry {
@@ -235,8 +256,8 @@ async function firstDicomFile(source: string): Promise<string | undefined> {
   return undefined
 }
 
-/** Patient and study of the planning image (DICOM header when it is DICOM; NIfTI carries none). */
-async function imageIdentity(source: string, wantVolume: boolean, plan?: PlanRecord): Promise<ImageIdentity> {
+/** Patient and study of the planning image (DICOM header when it is DICOM; NIfTI carries none); `studyUid` = plan.json's for that image. */
+async function imageIdentity(source: string, wantVolume: boolean, plan?: PlanRecord, studyUid?: string | null): Promise<ImageIdentity> {
   let volume: Volume | undefined
   let note: string | undefined
   try {
@@ -259,7 +280,7 @@ async function imageIdentity(source: string, wantVolume: boolean, plan?: PlanRec
   const stored = plan?.patient
   return {
     patient: stored ? { name: stored.name ?? '', id: stored.id ?? '', birthDate: stored.birth_date ?? '' } : { name: volume?.meta.patientName ?? '', id: volume?.meta.patientId ?? '', birthDate },
-    studyInstanceUid: plan?.ct.study_instance_uid ?? volume?.meta.studyInstanceUid,
+    studyInstanceUid: studyUid ?? volume?.meta.studyInstanceUid,
     volume: wantVolume ? volume : undefined,
     note,
   }
@@ -285,27 +306,148 @@ function defaultFileName(format: ExportFormat): string {
 const dicomDate = (d: Date) => d.toISOString().slice(0, 10).replace(/-/g, '')
 const dicomTime = (d: Date) => d.toISOString().slice(11, 19).replace(/:/g, '')
 
+// ----------------------------------------------------------------------- de-identification
+
+/** How one export treats identity: the label it calls the plan by, and the UIDs it writes for the originals. */
+interface Identity {
+  readonly deidentify: boolean
+  readonly retainUids: boolean
+  /** "Plan <id> (de-identified)" when de-identified, else the folder path or the caller's label. */
+  readonly planLabel: string
+  /** The id within the de-identified label (database id[@version] or a plan.json hash); undefined when identified. */
+  readonly neutralId: string | undefined
+  /** The UID written for an original UID: itself, or its de-identified replacement. */
+  uid(original: string): Promise<string>
+  uid(original: string | null): Promise<string | null>
+  /** A file path as shown: itself, or removed. */
+  path(p: string): string
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  return Buffer.from(await crypto.subtle.digest('SHA-256', bytes)).toString('hex')
+}
+
+async function exportIdentity(loaded: LoadedPlan, options: ExportOptions): Promise<Identity> {
+  const deidentify = options.deidentify ?? false
+  if (options.retainUids && !deidentify) throw new SimulationInputError('--retain-uids', 'only applies with --deidentify (an identified export keeps the planning image\'s UIDs anyway)')
+  const retainUids = deidentify && (options.retainUids ?? false)
+  const key = new TextEncoder().encode(loaded.planText)
+  // A database id is not identifying; anything else (a folder name, often the patient's) is replaced by a hash of plan.json.
+  const neutralId = !deidentify ? undefined : options.planLabel !== undefined && /^\d+(@\d+)?$/.test(options.planLabel) ? options.planLabel : (await sha256Hex(key)).slice(0, 12)
+  const map = async (original: string | null): Promise<string | null> => (original === null || !deidentify || retainUids ? original : deidentifiedUid(key, original))
+  return {
+    deidentify,
+    retainUids,
+    planLabel: neutralId !== undefined ? `Plan ${neutralId} (de-identified)` : (options.planLabel ?? loaded.dir),
+    neutralId,
+    uid: map as Identity['uid'],
+    path: (p) => (deidentify ? '(path removed: de-identified)' : p),
+  }
+}
+
+/** What the export.json of a de-identified export says was done. */
+function deidentificationRecord(idn: Identity, format: ExportFormat): Record<string, unknown> {
+  const profile = dicomDeidentificationProfile(idn.retainUids)
+  return {
+    patient_identity_removed: true,
+    removed: ['patient name, ID and birth date', 'file paths', 'plan folder name (plan label replaced)', ...(idn.retainUids ? [] : ['original Study, Series, SOP Instance and Frame of Reference UIDs (replaced by new ones, consistent within this plan)'])],
+    uids: idn.retainUids ? "retained (--retain-uids): the planning image's Study and Frame of Reference UIDs" : 'replaced',
+    ...(format === 'dicom' ? { method_codes: deidentificationMethodCodes(profile).map((c) => ({ code_value: c.CodeValue, coding_scheme: c.CodingSchemeDesignator, code_meaning: c.CodeMeaning })) } : {}),
+  }
+}
+
+/** Every identifier of the plan a de-identified file must not hold (original UIDs unless retained, patient identity, absolute paths). */
+function planIdentifiers(loaded: LoadedPlan, idn: Identity, patients: ReadonlyArray<ReportPatient | undefined>): Identifier[] {
+  const { plan } = loaded
+  const list: Identifier[] = []
+  if (!idn.retainUids) {
+    for (const [label, ref] of [['CT', plan.ct], ['MRI', plan.registration?.mri]] as const) {
+      if (!ref) continue
+      if (ref.frame_of_reference_uid) list.push({ what: `${label} Frame of Reference UID`, value: ref.frame_of_reference_uid })
+      if (ref.series_instance_uid) list.push({ what: `${label} Series Instance UID`, value: ref.series_instance_uid })
+      if (ref.study_instance_uid) list.push({ what: `${label} Study Instance UID`, value: ref.study_instance_uid })
+    }
+  }
+  for (const p of [...patients, plan.patient ? { name: plan.patient.name ?? '', id: plan.patient.id ?? '', birthDate: plan.patient.birth_date ?? '' } : undefined]) {
+    if (!p) continue
+    list.push({ what: "patient's name", value: p.name }, { what: "patient's ID", value: p.id }, { what: "patient's birth date", value: p.birthDate })
+  }
+  list.push({ what: 'plan folder path', value: loaded.dir })
+  for (const source of [plan.ct.source, plan.registration?.mri.source]) if (source && path.isAbsolute(source)) list.push({ what: 'image path', value: source })
+  return checkableIdentifiers(list)
+}
+
+const PIXEL_DATA_TAG = Buffer.from([0xe0, 0x7f, 0x10, 0x00])
+
+/**
+ * The part of a written file where text can sit, as latin1: a DICOM file up to its Pixel Data,
+ * a NIfTI's header (and extensions), an HTML page without its data: URIs, any other file whole.
+ * Image bytes are left out: a short identifier occurs in them by chance.
+ */
+async function textOf(file: string): Promise<string> {
+  const bytes = await fs.readFile(file)
+  if (/\.dcm$/i.test(file)) {
+    const end = bytes.indexOf(PIXEL_DATA_TAG)
+    return bytes.subarray(0, end < 0 ? bytes.length : end).toString('latin1')
+  }
+  if (/\.nii\.gz$/i.test(file)) {
+    const head = zlib.gunzipSync(bytes.subarray(0, 1 << 16), { finishFlush: zlib.constants.Z_SYNC_FLUSH })
+    const sizeofHdr = head.length >= 4 ? head.readInt32LE(0) : 0
+    const voxOffset = sizeofHdr === 348 && head.length >= 112 ? head.readFloatLE(108) : sizeofHdr === 540 && head.length >= 176 ? Number(head.readBigInt64LE(168)) : 352
+    return head.subarray(0, Math.max(352, Math.min(head.length, voxOffset))).toString('latin1')
+  }
+  const text = bytes.toString('latin1')
+  return /\.html?$/i.test(file) ? text.replace(/data:[^"'\s)]*/g, 'data:') : text
+}
+
+/** Refuses (removing what was written) a de-identified export in which a file still holds one of `identifiers`. */
+async function checkDeidentified(files: readonly string[], identifiers: readonly Identifier[]): Promise<void> {
+  for (const file of files) {
+    const hit = findIdentifier(await textOf(file), identifiers)
+    if (!hit) continue
+    await Promise.all(files.map((f) => fs.rm(f, { force: true })))
+    throw new ImportError('write-failed', file, `de-identified export refused: this file would hold the ${hit.what} (from a free-text field of the plan, e.g. a note or calibration source); nothing was exported`)
+  }
+}
+
+/** A free-text field of the plan that may name files: every path in it reduced to its file name. */
+const basenames = (text: string) => text.replace(/(?:[A-Za-z]:)?[^\s(),;]*[\\/][^\s(),;]*/g, (p) => path.basename(p.replace(/\\/g, '/')))
+
 /**
  * Exports the plan folder `planDir` as `format` to `outPath` (a file for brainsight, localite,
  * kplan and report; a folder, created if needed, for slicer, nifti and dicom).
  *
- * Throws ImportError (unreadable plan folder or image, unwritable output: `file` + `problem`)
- * or SimulationInputError('--space', ...) when `space: 'mri'` is asked of a plan without an MRI
- * registration. Returns the files written and notes for the user.
+ * Throws ImportError (unreadable plan folder or image, unwritable output, a de-identified file
+ * that would still identify the patient: `file` + `problem`) or SimulationInputError('--space', ...)
+ * when `space: 'mri'` is asked of a plan without an MRI registration ('--retain-uids' without
+ * `deidentify`). Returns the files written and notes for the user.
  */
 export async function exportPlanFolder(planDir: string, format: ExportFormat, outPath: string, options: ExportOptions = {}): Promise<ExportResult> {
   if (!EXPORT_FORMATS.includes(format)) throw new SimulationInputError('--format', `"${String(format)}" is not one of ${EXPORT_FORMATS.join(', ')}`)
   const loaded = await loadPlanFolder(planDir)
   const ctx = spaceContext(loaded, options.space ?? 'ct')
+  const idn = await exportIdentity(loaded, options)
   const out = await prepareOut(outPath, format)
   const provenance = exportProvenance(loaded.plan, EXPORT_SOFTWARE)
-  const notes: string[] = [provenance.poseNote, `coordinates: ${ctx.label} space (${ctx.imageSource})`]
+  const notes: string[] = [provenance.poseNote, `coordinates: ${ctx.label} space${idn.deidentify ? '' : ` (${ctx.imageSource})`}`]
   const files: string[] = []
   const pose = poseInSpace(loaded, ctx)
   const now = options.now ?? new Date()
+  const identities: Array<ReportPatient | undefined> = [options.patient]
   const sidecar = async (extra: Record<string, unknown>) => {
     const file = path.join(out, 'export.json')
-    const body = { software: EXPORT_SOFTWARE, exported_at: now.toISOString(), format, plan: options.deidentify ? path.basename(loaded.dir) : loaded.dir, space: ctx.space, pose_note: provenance.poseNote, focus_corrected: loaded.plan.focus_correction !== null, ...extra }
+    const body = {
+      software: EXPORT_SOFTWARE,
+      exported_at: now.toISOString(),
+      format,
+      plan: idn.planLabel,
+      space: ctx.space,
+      pose_note: provenance.poseNote,
+      focus_corrected: loaded.plan.focus_correction !== null,
+      ...extra,
+      deidentified: idn.deidentify,
+      ...(idn.deidentify ? { deidentification: deidentificationRecord(idn, format) } : {}),
+    }
     await writeFileAtomic(file, JSON.stringify(body, null, 2) + '\n')
     files.push(file)
   }
@@ -368,22 +510,28 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
         throw new ImportError('corrupt-header', path.join(loaded.dir, PLAN_FILES.plan), `the ${ctx.label} has no FrameOfReferenceUID (${ctx.space === 'ct' ? 'ct' : 'registration.mri'}.frame_of_reference_uid is null): a navigation system could not overlay the series`)
       }
       const { pressure, mask } = await volumesInSpace(loaded, ctx)
-      const identity = await imageIdentity(await locateImage(ctx.imageSource, loaded.dir), false, loaded.plan)
-      if (identity.note) notes.push(identity.note)
-      const patient = options.deidentify ? { name: '', id: '', birthDate: '' } : (options.patient ?? identity.patient)
-      const seed = new TextEncoder().encode(`${loaded.planText}\n${ctx.space}\n${options.deidentify ? 'deidentified' : 'identified'}`)
-      // De-identified exports get their own Study UID so they do not point back at the original study; the FoR stays (it is what places the overlay).
-      const studyInstanceUid = !options.deidentify && identity.studyInstanceUid ? identity.studyInstanceUid : await contentUid(seed, 'study')
+      const identity = await imageIdentity(await locateImage(ctx.imageSource, loaded.dir), false, loaded.plan, ctx.studyInstanceUid)
+      identities.push(identity.patient)
+      if (identity.note) notes.push(idn.deidentify ? 'planning image not readable: its DICOM header was not consulted' : identity.note)
+      const patient = idn.deidentify ? { name: '', id: '', birthDate: '' } : (options.patient ?? identity.patient)
+      const mode = !idn.deidentify ? 'identified' : idn.retainUids ? 'deidentified-retain-uids' : 'deidentified'
+      const seed = new TextEncoder().encode(`${loaded.planText}\n${ctx.space}\n${mode}`)
+      // De-identified: the planning image's Study and Frame of Reference UIDs are replaced by the
+      // plan's map (the report shows the same new FoR), unless the user retains them; series and
+      // SOP Instance UIDs are always new (content-derived from `seed`).
+      const frameOfReferenceUid = await idn.uid(ctx.frameOfReferenceUid)
+      const studyInstanceUid = identity.studyInstanceUid ? await idn.uid(identity.studyInstanceUid) : await contentUid(seed, 'study')
       const result = await writePlanDicom(pressure, mask, {
         patient,
         studyInstanceUid,
-        frameOfReferenceUid: ctx.frameOfReferenceUid,
+        frameOfReferenceUid,
         uidSeed: seed,
         software: EXPORT_SOFTWARE,
         poseNote: provenance.poseNote,
         contentDate: dicomDate(now),
         contentTime: dicomTime(now),
-        deidentified: options.deidentify ?? false,
+        deidentified: idn.deidentify,
+        uidsRetained: idn.retainUids,
       })
       const seriesDir = path.join(out, 'pressure')
       await fs.rm(seriesDir, { recursive: true, force: true })
@@ -395,9 +543,9 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
       const segFile = path.join(out, 'seg', result.seg.name)
       await writeFileAtomic(segFile, result.seg.bytes)
       files.push(segFile)
-      notes.push(`DICOM: ${result.pressureSeries.length} MR Image Storage slices in pressure/ (RescaleSlope ${result.rescaleSlopePa} Pa), SEG in seg/; FrameOfReferenceUID ${ctx.frameOfReferenceUid}`)
+      notes.push(`DICOM: ${result.pressureSeries.length} MR Image Storage slices in pressure/ (RescaleSlope ${result.rescaleSlopePa} Pa), SEG in seg/; FrameOfReferenceUID ${frameOfReferenceUid}${idn.deidentify && !idn.retainUids ? " (a new one: a navigation system will not overlay it on the planning scan without registration; --retain-uids keeps the planning scan's)" : ''}`)
       if (result.sliceAxisReversed) notes.push('the grid is left-handed (stored bottom-up); DICOM holds it with the slice order reversed, every voxel at the same place')
-      await sidecar({ frame_of_reference_uid: ctx.frameOfReferenceUid, study_instance_uid: studyInstanceUid, pressure_series_instance_uid: result.pressureSeriesUid, seg_series_instance_uid: result.segSeriesUid, rescale_slope_pa: result.rescaleSlopePa, slice_axis_reversed: result.sliceAxisReversed, deidentified: options.deidentify ?? false })
+      await sidecar({ frame_of_reference_uid: frameOfReferenceUid, study_instance_uid: studyInstanceUid, pressure_series_instance_uid: result.pressureSeriesUid, seg_series_instance_uid: result.segSeriesUid, rescale_slope_pa: result.rescaleSlopePa, slice_axis_reversed: result.sliceAxisReversed })
       break
     }
     case 'report': {
@@ -405,33 +553,41 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
       // it), then the path the plan was made from.
       const storedCt = path.join(loaded.dir, PLAN_FILES.ct)
       const ctSource = (await fs.stat(storedCt).catch(() => null)) ? storedCt : await locateImage(loaded.plan.ct.source, loaded.dir)
-      const ctIdentity = await imageIdentity(ctSource, true, loaded.plan)
+      const ctIdentity = await imageIdentity(ctSource, true, loaded.plan, loaded.plan.ct.study_instance_uid)
+      identities.push(ctIdentity.patient)
       const pressure = await readVolume(path.join(loaded.dir, PLAN_FILES.pressureCt), { modality: 'OT' })
       const slices = orthogonalSlices(ctIdentity.volume, pressure, loaded.metrics.peak_position_ras_m as unknown as Vec3, { markerRasM: loaded.plan.target_ras_m as unknown as Vec3 })
-      const hidePath = (p: string) => (options.deidentify ? '(path removed: de-identified)' : p)
-      const images: ReportImage[] = [{ role: 'CT (planning)', source: hidePath(loaded.plan.ct.source), frameOfReferenceUid: loaded.plan.ct.frame_of_reference_uid, seriesInstanceUid: loaded.plan.ct.series_instance_uid }]
+      const { ct } = loaded.plan
+      const images: ReportImage[] = [{ role: 'CT (planning)', source: idn.path(ct.source), frameOfReferenceUid: await idn.uid(ct.frame_of_reference_uid), seriesInstanceUid: await idn.uid(ct.series_instance_uid) }]
       const reg = loaded.plan.registration
-      if (reg) images.push({ role: `MRI (registered: ${reg.method})`, source: hidePath(reg.mri.source), frameOfReferenceUid: reg.mri.frame_of_reference_uid, seriesInstanceUid: reg.mri.series_instance_uid })
+      if (reg) images.push({ role: `MRI (registered: ${reg.method})`, source: idn.path(reg.mri.source), frameOfReferenceUid: await idn.uid(reg.mri.frame_of_reference_uid), seriesInstanceUid: await idn.uid(reg.mri.series_instance_uid) })
+      // Free text that may name files (the transducer definition, the drive's calibration) keeps file names only.
+      const plan: PlanRecord = !idn.deidentify
+        ? loaded.plan
+        : { ...loaded.plan, transducer: { ...loaded.plan.transducer, source_file: basenames(loaded.plan.transducer.source_file) }, drive: loaded.plan.drive.kind === 'device-setting' ? { ...loaded.plan.drive, calibration_source: basenames(loaded.plan.drive.calibration_source) } : loaded.plan.drive }
+      const sliceNote = ctIdentity.volume ? undefined : idn.deidentify ? 'The CT could not be read, so the slices show the pressure alone.' : `The CT could not be read, so the slices show the pressure alone (${ctIdentity.note ?? ''}).`
       const html = buildReportHtml({
-        plan: loaded.plan,
+        plan,
         metrics: loaded.metrics,
         thermal: loaded.thermal,
-        planLabel: options.planLabel ?? (options.deidentify ? path.basename(loaded.dir) : loaded.dir),
-        patient: options.deidentify ? null : (options.patient ?? ctIdentity.patient),
-        deidentified: options.deidentify ?? false,
+        planLabel: idn.neutralId ?? idn.planLabel,
+        patient: idn.deidentify ? null : (options.patient ?? ctIdentity.patient),
+        deidentified: idn.deidentify,
+        ...(idn.deidentify ? { uidsRetained: idn.retainUids } : {}),
         images,
         slices,
-        ...(ctIdentity.volume ? {} : { sliceNote: `The CT could not be read, so the slices show the pressure alone (${ctIdentity.note ?? ''}).` }),
+        ...(sliceNote ? { sliceNote } : {}),
         ...(options.approval ? { approval: options.approval } : {}),
         generatedAt: now.toISOString(),
         software: EXPORT_SOFTWARE,
       })
       await writeFileAtomic(out, html)
       files.push(out)
-      if (!ctIdentity.volume) notes.push(ctIdentity.note ?? 'CT not readable: slices show pressure only')
+      if (!ctIdentity.volume) notes.push(idn.deidentify ? 'CT not readable: slices show pressure only' : (ctIdentity.note ?? 'CT not readable: slices show pressure only'))
       break
     }
   }
+  if (idn.deidentify) await checkDeidentified(files, planIdentifiers(loaded, idn, identities))
   return { format, files, notes }
 }
 

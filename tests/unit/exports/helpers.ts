@@ -62,12 +62,20 @@ export interface SyntheticOptions {
   readonly thermal?: Record<string, unknown>
   /** Store the grid bottom-up (slice axis reversed: a left-handed frame, like the LAS sample CT). */
   readonly leftHanded?: boolean
+  /** Name of the plan folder (default "plan"); the CT is then written beside it as `<folderName>_ct.nii.gz`. */
+  readonly folderName?: string
+  /** plan.json `patient`. */
+  readonly patient?: { readonly name: string; readonly id: string; readonly birth_date: string }
+  /** plan.json `ct` UIDs instead of the defaults. */
+  readonly ctUids?: { readonly frame_of_reference_uid: string; readonly series_instance_uid: string; readonly study_instance_uid?: string }
+  /** plan.json `registration.mri` UIDs (with `mriToCt`). */
+  readonly mriUids?: { readonly frame_of_reference_uid: string; readonly series_instance_uid: string; readonly study_instance_uid?: string }
 }
 
 /** A plan folder under a fresh temp root, with the CT (and MRI) beside it. */
 export async function syntheticPlan(options: SyntheticOptions = {}): Promise<SyntheticPlan> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'tfus-exports-'))
-  const planDir = path.join(root, 'plan')
+  const planDir = path.join(root, options.folderName ?? 'plan')
   await fs.mkdir(planDir)
   const rot = rotation(0.15, -0.1, 0.35)
   const direction = (options.leftHanded ? rot.map((v, i) => (i % 3 === 2 ? -v : v)) : rot) as unknown as Mat3
@@ -89,7 +97,7 @@ export async function syntheticPlan(options: SyntheticOptions = {}): Promise<Syn
     }
   }
   const grid = { dims: CT_DIMS, spacingM: CT_SPACING, originM: CT_ORIGIN, direction }
-  const ctFile = path.join(root, 'ct.nii.gz')
+  const ctFile = path.join(root, options.folderName ? `${options.folderName}_ct.nii.gz` : 'ct.nii.gz')
   await writeVolume(createVolume({ ...grid, data: ct, meta: { modality: 'CT', valueUnit: 'HU' } }), ctFile)
   await writeVolume(createVolume({ ...grid, data: pressure, meta: { modality: 'OT' } }), path.join(planDir, 'pressure.nii.gz'))
   await writeVolume(createVolume({ ...grid, data: mask, meta: { modality: 'OT' } }), path.join(planDir, 'focal_6db.nii.gz'))
@@ -111,12 +119,13 @@ export async function syntheticPlan(options: SyntheticOptions = {}): Promise<Syn
     const mdims: Vec3 = [16, 15, 13]
     const mri = new Int16Array(mdims[0] * mdims[1] * mdims[2]).map((_, v) => 100 + (v % 37))
     await writeVolume(createVolume({ dims: mdims, spacingM: [0.0021, 0.0022, 0.0023], originM: [0.0, 0.008, -0.016], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], data: mri, meta: { modality: 'MR' } }), mriFile)
-    registration = { mri: { source: mriFile, frame_of_reference_uid: '2.25.987654321098765432109876543210', series_instance_uid: null }, mri_ras_to_ct_ras: options.mriToCt, method: 'synthetic', target_mri_ras_m: [0, 0, 0] }
+    registration = { mri: options.mriUids ? { source: mriFile, ...options.mriUids } : { source: mriFile, frame_of_reference_uid: '2.25.987654321098765432109876543210', series_instance_uid: null }, mri_ras_to_ct_ras: options.mriToCt, method: 'synthetic', target_mri_ras_m: [0, 0, 0] }
   }
 
   const plan = planRecord.parse({
     software: 'tfus-planner 0.1.0',
-    ct: { source: ctFile, frame_of_reference_uid: '2.25.123456789012345678901234567890123', series_instance_uid: '2.25.5550001' },
+    ...(options.patient ? { patient: options.patient } : {}),
+    ct: { source: ctFile, ...(options.ctUids ?? { frame_of_reference_uid: '2.25.123456789012345678901234567890123', series_instance_uid: '2.25.5550001' }) },
     target_ras_m: peakRasM,
     entry_ras_m: [apex[0] + 0.0085 * beam[0], apex[1] + 0.0085 * beam[1], apex[2] + 0.0085 * beam[2]],
     entry_proposed: true,
