@@ -23,8 +23,10 @@ export interface PlanRun {
   readonly input: PlanInput
   readonly startedAt: number
   state: RunState
-  /** Resolves when the worker has stopped, whatever the outcome. */
+  /** Resolves with the outcome as soon as it is known (the worker may still be winding down). */
   readonly finished: Promise<RunState>
+  /** Resolves when the worker thread has exited: nothing writes into the run folder any more. */
+  readonly exited: Promise<void>
 }
 
 export interface PlanRunsOptions {
@@ -63,7 +65,9 @@ export class PlanRuns {
     let currentStage = ''
     let settle!: (s: RunState) => void
     const finished = new Promise<RunState>((resolve) => (settle = resolve))
-    const run: PlanRun = { runId, input, startedAt, state: { status: 'running' }, finished }
+    let markExited!: () => void
+    const exited = new Promise<void>((resolve) => (markExited = resolve))
+    const run: PlanRun = { runId, input, startedAt, state: { status: 'running' }, finished, exited }
     this.runs.set(runId, run)
 
     const finish = (state: RunState) => {
@@ -116,6 +120,8 @@ export class PlanRuns {
       this.workers.delete(runId)
       if (this.cancelRequested.has(runId)) finish({ status: 'failed', error: { name: 'AbortError', message: 'the run was cancelled (its worker was stopped)', code: 'cancelled' } })
       finish({ status: 'failed', error: { name: 'WorkerExit', message: `the plan worker stopped (exit code ${code}) before reporting a result`, code: 'worker-crashed' } })
+      this.cancelRequested.delete(runId)
+      markExited()
     })
     return run
   }
@@ -133,6 +139,18 @@ export class PlanRuns {
     timer.unref()
     void run.finished.then(() => clearTimeout(timer))
     return true
+  }
+
+  /** Drops a run that has stopped (its folder was removed): `get` no longer finds it. */
+  forget(runId: string): boolean {
+    if (this.workers.has(runId)) return false
+    this.cancelRequested.delete(runId)
+    return this.runs.delete(runId)
+  }
+
+  /** Every run still known, oldest first. */
+  list(): PlanRun[] {
+    return [...this.runs.values()]
   }
 
   /** Stops every run (host shutdown). */

@@ -5,6 +5,15 @@
  *
  * Heavy work runs off the host's main thread: plan runs in worker threads (plan-runs.ts). Reading
  * a volume is itk-wasm/zlib work of about a second for a head CT and stays in the host.
+ *
+ * Memory and disk stay bounded over a long session: open images are an LRU (open-images.ts: the
+ * 4 most recently used, 2 GiB of voxels at most; the CT and MRI on screen are never evicted), a
+ * dropped file's upload copy lives as long as its image (and is deleted at once when it cannot be
+ * opened), a run folder lives while its run is the newest of the session (a newer run, a failure
+ * or a cancellation removes it once nothing reads it any more: savePlan has copied what the
+ * database keeps into its content store by then), and at start-up what earlier sessions left in
+ * `uploads/` and `runs/` is removed (scratch.ts). No error leaving the service names the work or
+ * data folder.
  */
 import { loadProtocolLibrary } from '../node/protocols.ts'
 import { promises as fs } from 'node:fs'
@@ -15,15 +24,19 @@ import { PLANNER_API, ApiError, type ApiEvent, type ApiImplementation, type Capa
 import { PLAN_FILES } from '../../core/contracts/plan.ts'
 import { orientationCode } from '../../core/volume/geometry.ts'
 import type { Volume } from '../../core/volume/index.ts'
-import { listDicomFolder, readVolume } from '../node/volume-io.ts'
+import { listDicomFolder, MAX_IMAGE_FILE_BYTES, readVolume } from '../node/volume-io.ts'
+import { isImportError } from '../../core/io/errors.ts'
+import { isPlanStoreError } from '../../core/db/errors.ts'
 import { loadTransducerLibrary } from '../node/transducers.ts'
 import { SOFTWARE_VERSION } from '../node/plan-runner.ts'
 import { requestNodeGpuDevice } from '../node/webgpu-device.ts'
-import { PlanRuns } from './plan-runs.ts'
+import { PlanRuns, type PlanRun, type RunState } from './plan-runs.ts'
+import { DEFAULT_OPEN_IMAGE_LIMITS, OpenImages, type OpenImageLimits, type OpenedImage } from './open-images.ts'
+import { pathScrubber, removeStaleScratch, startScratchSession, uploadFileName } from './scratch.ts'
 import { Worker } from 'node:worker_threads'
 import { BUNDLED_MODEL } from '../node/surrogate/runtime.ts'
 import type { PreviewRequest } from '../node/surrogate/preview.ts'
-import { deserializeError, type SerializedError } from '../../core/contracts/api.ts'
+import { deserializeError, serializeError, type SerializedError } from '../../core/contracts/api.ts'
 import type { PlanMetricsRecord, PlanRecord } from '../../core/contracts/plan.ts'
 
 type PreviewReply = { ok: true; plan: PlanRecord; metrics: PlanMetricsRecord; pressureCt: Float32Array; notes: string[] } | { ok: false; error: SerializedError }
@@ -43,6 +56,8 @@ export interface PlannerServiceOptions {
   readonly surrogateModel?: string
   /** Skip probing for a WebGPU adapter (tests; the probe loads Dawn). */
   readonly probeWebGpu?: boolean
+  /** How many images (and voxel bytes) stay open; default DEFAULT_OPEN_IMAGE_LIMITS. */
+  readonly openImageLimits?: Partial<OpenImageLimits>
 }
 
 export interface PlannerService {
@@ -50,13 +65,31 @@ export interface PlannerService {
   /** Subscribes to the event channel; returns the unsubscribe function. */
   onEvent(listener: (event: ApiEvent) => void): () => void
   dispose(): Promise<void>
+  /**
+   * The start-up clean-up of what earlier sessions left in `uploads/` and `runs/` (it runs in the
+   * background; nothing waits for it). Resolves with the entries removed.
+   */
+  readonly startupCleanup?: Promise<{ readonly removed: readonly string[] }>
 }
 
-interface OpenedImage {
-  readonly info: ImageInfo
-  readonly volume: Volume
-  /** A file the plan worker can read (uploads are written to disk first). */
-  readonly path: string
+/** Loaded plan-result volumes kept in memory (they are read again from the run folder on demand). */
+const LOADED_VOLUMES_KEPT = 2
+/** Ids of removed runs remembered for a clear error (strings; bounded all the same). */
+const REMOVED_RUNS_KEPT = 1000
+
+/** The API code of a plan-database error the caller can act on (the rest stay 'internal'). */
+const PLAN_STORE_CODES: Readonly<Record<string, string>> = { 'not-found': 'not-found', 'bad-request': 'bad-request', 'invalid-record': 'bad-request', 'already-approved': 'conflict', conflict: 'conflict' }
+
+/**
+ * `e` with its message rewritten (name and field kept) and a plan-database error's code mapped to
+ * the API's; `e` itself when nothing changes.
+ */
+function withMessage(e: unknown, rewrite: (message: string) => string): unknown {
+  const s = serializeError(e)
+  const storeCode = isPlanStoreError(e) ? PLAN_STORE_CODES[e.code] : undefined
+  const message = rewrite(s.message)
+  if (message === s.message && storeCode === undefined) return e
+  return deserializeError({ ...s, message, ...(storeCode !== undefined ? { code: storeCode } : {}) })
 }
 
 /** The thermal model's verdict from a plan folder's thermal.json, or null when it has not run. */
@@ -73,7 +106,15 @@ async function thermalSummary(planDir: string): Promise<{ summary: string } | nu
 
 export function createPlannerService(options: PlannerServiceOptions): PlannerService {
   const listeners = new Set<(e: ApiEvent) => void>()
-  const emit = (e: ApiEvent) => {
+  const workDir = path.resolve(options.workDir)
+  const dataDir = path.resolve(options.dataDir ?? path.join(workDir, 'db'))
+  const scrubPaths = pathScrubber([
+    { path: dataDir, label: '<data folder>' },
+    { path: workDir, label: '<work folder>' },
+  ])
+  const emit = (raw: ApiEvent) => {
+    // Run errors and log lines come from the plan worker: they may name the run folder or an upload.
+    const e: ApiEvent = raw.type === 'error' ? { ...raw, error: { ...raw.error, message: scrubPaths(raw.error.message) } } : raw.type === 'log' ? { ...raw, line: scrubPaths(raw.line) } : raw
     for (const l of listeners) {
       try {
         l(e)
@@ -83,10 +124,53 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
     }
   }
   const runs = new PlanRuns({ emit, ...(options.workerUrl ? { workerUrl: options.workerUrl } : {}) })
-  const images = new Map<string, OpenedImage>()
+  const scratch = startScratchSession()
+
+  // Background housekeeping (file removals): dispose waits for it; failures are only logged.
+  const background = new Set<Promise<unknown>>()
+  const inBackground = (what: string, work: () => Promise<unknown>) => {
+    const p = work().catch((e) => emit({ type: 'log', line: `clean-up: ${what}: ${e instanceof Error ? e.message : String(e)}` }))
+    background.add(p)
+    void p.finally(() => background.delete(p))
+    return p
+  }
+  const startupCleanup = removeStaleScratch(workDir)
+  void inBackground('earlier sessions\' scratch files', () => startupCleanup)
+
+  // Upload folders: removed when their image closes, but not while a plan run or a preview reads the file.
+  const uploadUsers = new Map<string, number>()
+  const uploadsClosed = new Set<string>()
+  const removeUpload = (dir: string) => {
+    uploadsClosed.delete(dir)
+    void inBackground('an upload', () => fs.rm(dir, { recursive: true, force: true, maxRetries: 2 }))
+  }
+  const useUploads = (...dirs: Array<string | undefined>): (() => void) => {
+    const held = dirs.filter((d): d is string => d !== undefined)
+    for (const d of held) uploadUsers.set(d, (uploadUsers.get(d) ?? 0) + 1)
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      for (const d of held) {
+        const left = (uploadUsers.get(d) ?? 1) - 1
+        if (left > 0) uploadUsers.set(d, left)
+        else {
+          uploadUsers.delete(d)
+          if (uploadsClosed.has(d)) removeUpload(d)
+        }
+      }
+    }
+  }
+  const limits: OpenImageLimits = { ...DEFAULT_OPEN_IMAGE_LIMITS, ...options.openImageLimits }
+  const images = new OpenImages(limits, (image: OpenedImage) => {
+    if (!image.uploadDir) return
+    if (uploadUsers.has(image.uploadDir)) uploadsClosed.add(image.uploadDir)
+    else removeUpload(image.uploadDir)
+  })
+  /** Plan-result and preview volumes by id: how to load each. */
   const volumes = new Map<string, () => Promise<Volume>>()
+  /** Loaded ones, most recently used last (at most LOADED_VOLUMES_KEPT). */
   const volumeCache = new Map<string, Promise<Volume>>()
-  const dataDir = options.dataDir ?? path.join(options.workDir, 'db')
 
   const dbModule = loadOptional<PlanStoreModule>('../node/db/client.ts', ['openPlanStore'], 'the plan database (electron/node/db)')
   const exportsModule = loadOptional<ExportsModule>('../node/exports/index.ts', ['exportPlanFolder'], 'plan export (electron/node/exports)')
@@ -107,24 +191,92 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
   /** Single-file formats get a file name with the extension the navigation systems expect. */
   const exportTarget = (runId: string, format: string, single: boolean) => {
     const names: Record<string, string> = { brainsight: 'plan-brainsight.txt', localite: 'InstrumentMarker.xml', kplan: 'transducer.kps', report: 'plan-report.html' }
-    return path.join(options.workDir, 'exports', runId, single ? (names[format] ?? `plan-${format}`) : format)
+    return path.join(workDir, 'exports', runId, single ? (names[format] ?? `plan-${format}`) : format)
   }
   const approvals = new Map<string, { by: string; at: string }>()
   const savedPlans = new Map<string, number>()
 
   const volumeFor = (volumeId: string): Promise<Volume> => {
     let cached = volumeCache.get(volumeId)
-    if (!cached) {
-      const load = volumes.get(volumeId)
-      if (!load) throw new ApiError('not-found', `no volume "${volumeId}"`)
-      cached = load()
+    if (cached) {
+      volumeCache.delete(volumeId)
       volumeCache.set(volumeId, cached)
-      cached.catch(() => volumeCache.delete(volumeId))
+      return cached
+    }
+    const load = volumes.get(volumeId)
+    if (!load) {
+      const closed = images.closedReason(volumeId)
+      if (closed !== undefined) throw new ApiError('not-found', `volume "${volumeId}" belongs to an image that was closed: ${closed}; open it again`, 'volumeId')
+      const runId = volumeId.startsWith('pressure-') ? volumeId.slice('pressure-'.length) : undefined
+      const removed = runId !== undefined ? removedRuns.get(runId) : undefined
+      if (removed !== undefined) throw new ApiError('not-found', `volume "${volumeId}" belongs to plan run ${runId}, whose files were removed (${removed})`, 'volumeId')
+      throw new ApiError('not-found', `no volume "${volumeId}"`, 'volumeId')
+    }
+    cached = load()
+    volumeCache.set(volumeId, cached)
+    cached.catch(() => volumeCache.delete(volumeId))
+    for (const old of volumeCache.keys()) {
+      if (volumeCache.size <= LOADED_VOLUMES_KEPT) break
+      volumeCache.delete(old)
     }
     return cached
   }
 
-  const register = (volume: Volume, source: string, role: 'ct' | 'mri', filePath: string): ImageInfo => {
+  // Run folders: the newest run of the session keeps its folder; an older one (superseded), a
+  // failed or a cancelled one loses it once its worker has exited and no call still reads it.
+  const runReaders = new Map<string, Set<Promise<unknown>>>()
+  /** Runs `work` as a reader of the run's folder: the folder is not removed before it settles. */
+  const readingRun = <T>(runId: string, work: () => Promise<T>): Promise<T> => {
+    const p = work()
+    let set = runReaders.get(runId)
+    if (!set) runReaders.set(runId, (set = new Set()))
+    const readers = set
+    readers.add(p)
+    const done = () => {
+      readers.delete(p)
+      if (readers.size === 0 && runReaders.get(runId) === readers) runReaders.delete(runId)
+    }
+    p.then(done, done)
+    return p
+  }
+  const removedRuns = new Map<string, string>()
+  const folderRemovals = new Map<string, Promise<unknown>>()
+  /** Removes the run's folder once its worker has exited and the calls reading it have settled. */
+  const removeRunFolder = (run: PlanRun): Promise<unknown> => {
+    let removal = folderRemovals.get(run.runId)
+    if (!removal) {
+      removal = inBackground(`plan run ${run.runId}`, async () => {
+        await run.exited
+        for (let readers = runReaders.get(run.runId); readers && readers.size > 0; readers = runReaders.get(run.runId)) await Promise.allSettled([...readers])
+        const pressureId = `pressure-${run.runId}`
+        volumes.delete(pressureId)
+        volumeCache.delete(pressureId)
+        await fs.rm(run.input.outDir, { recursive: true, force: true, maxRetries: 2 })
+        // A worker stopped mid-write leaves its temporary folder beside (replaceFolderAtomically).
+        const parent = path.dirname(run.input.outDir)
+        const prefix = `.${path.basename(run.input.outDir)}.`
+        for (const name of await fs.readdir(parent).catch(() => [] as string[])) {
+          if (name.startsWith(prefix)) await fs.rm(path.join(parent, name), { recursive: true, force: true, maxRetries: 2 })
+        }
+      })
+      folderRemovals.set(run.runId, removal)
+    }
+    return removal
+  }
+  /** The run is done with (a newer one replaced it): new calls are refused, its folder goes, then the run. */
+  const retireRun = (run: PlanRun, why: string) => {
+    if (removedRuns.has(run.runId)) return
+    removedRuns.set(run.runId, why)
+    if (removedRuns.size > REMOVED_RUNS_KEPT) removedRuns.delete(removedRuns.keys().next().value!)
+    void removeRunFolder(run).then(() => {
+      runs.forget(run.runId)
+      approvals.delete(run.runId)
+      savedPlans.delete(run.runId)
+      folderRemovals.delete(run.runId)
+    })
+  }
+
+  const register = (volume: Volume, source: string, role: 'ct' | 'mri', filePath: string, uploadDir?: string): ImageInfo => {
     const imageId = randomUUID()
     const volumeId = `image-${imageId}`
     let lo = Infinity
@@ -149,31 +301,51 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       valueUnit: volume.meta.valueUnit ?? '',
       warnings: [...volume.warnings],
     }
-    images.set(imageId, { info, volume, path: filePath })
-    volumes.set(volumeId, async () => volume)
+    images.add({ info, volume, path: filePath, bytes: volume.data.byteLength, ...(uploadDir ? { uploadDir } : {}) })
     return info
   }
 
-  const openPath = async (target: string, role: 'ct' | 'mri', seriesInstanceUid: string | undefined, source = target) => {
+  const openPath = async (target: string, role: 'ct' | 'mri', seriesInstanceUid: string | undefined, source = target, uploadDir?: string) => {
     const st = await fs.stat(target).catch(() => {
-      throw new ApiError('not-found', `${target}: no such file or folder`)
+      throw new ApiError('not-found', `${target}: no such file or folder`, 'path')
     })
-    if (st.isDirectory() && !seriesInstanceUid) {
-      const listing = await listDicomFolder(target)
-      if (listing.series.length > 1)
-        return {
-          kind: 'series' as const,
-          folder: target,
-          series: listing.series.map((s) => ({ seriesInstanceUid: s.seriesInstanceUid, description: s.description ?? '', modality: s.modality, sliceCount: s.sliceCount })),
-        }
+    if (st.isDirectory()) {
+      // A folder is an input only as a DICOM series folder; anything else is one line, never a
+      // list of what the folder holds.
+      const notAnImage = (detail: string) => new ApiError('bad-request', `${source}: is a folder, not an image file (${detail})`, 'path')
+      const folderError = (e: unknown) => {
+        if (!isImportError(e)) return e
+        if (e.file !== target) return notAnImage(`and not a readable DICOM series folder: a file in it is ${e.code === 'not-a-file' ? 'not a regular file' : e.code === 'too-large' ? 'too large' : 'unreadable'}`)
+        if (e.code === 'empty-folder') return notAnImage('it is empty')
+        if (e.code === 'not-an-image') return notAnImage('it holds no DICOM image series')
+        return e
+      }
+      if (!seriesInstanceUid) {
+        const listing = await listDicomFolder(target).catch((e: unknown) => {
+          throw folderError(e)
+        })
+        if (listing.series.length === 0) throw notAnImage('it holds no DICOM image series')
+        if (listing.series.length > 1)
+          return {
+            kind: 'series' as const,
+            folder: target,
+            series: listing.series.map((s) => ({ seriesInstanceUid: s.seriesInstanceUid, description: s.description ?? '', modality: s.modality, sliceCount: s.sliceCount })),
+          }
+      }
+      const volume = await readVolume(target, { modality: role === 'ct' ? 'CT' : 'MR', ...(seriesInstanceUid ? { seriesUid: seriesInstanceUid } : {}) }).catch((e: unknown) => {
+        throw folderError(e)
+      })
+      return { kind: 'image' as const, image: register(volume, source, role, target, uploadDir) }
     }
     const volume = await readVolume(target, { modality: role === 'ct' ? 'CT' : 'MR', ...(seriesInstanceUid ? { seriesUid: seriesInstanceUid } : {}) })
-    return { kind: 'image' as const, image: register(volume, source, role, target) }
+    return { kind: 'image' as const, image: register(volume, source, role, target, uploadDir) }
   }
 
   const finishedRun = (runId: string) => {
+    const removed = removedRuns.get(runId)
+    if (removed !== undefined) throw new ApiError('not-found', `plan run ${runId} was removed (${removed})`, 'runId')
     const run = runs.get(runId)
-    if (!run) throw new ApiError('not-found', `no plan run "${runId}"`)
+    if (!run) throw new ApiError('not-found', `no plan run "${runId}"`, 'runId')
     if (run.state.status === 'running') throw new ApiError('busy', 'the plan is still running')
     if (run.state.status === 'failed') throw new ApiError('failed', `the plan run failed: ${run.state.error.message}`)
     return { run, state: run.state }
@@ -273,33 +445,44 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
     },
 
     async importBytes({ name, role, bytes }) {
-      // The worker reads the CT by path, so dropped files go to disk first.
-      const safeName = path.basename(name).replace(/[^A-Za-z0-9._-]/g, '_')
-      const dir = path.join(options.workDir, 'uploads', randomUUID())
-      await fs.mkdir(dir, { recursive: true })
+      // The worker reads the CT by path, so dropped files go to disk first: a folder of their own
+      // that lives as long as the image (removed at once when the file cannot be opened).
+      const safeName = uploadFileName(name)
+      if (bytes.byteLength > MAX_IMAGE_FILE_BYTES) throw new ApiError('bad-request', `${safeName}: is ${(bytes.byteLength / 2 ** 30).toFixed(1)} GiB, larger than the ${(MAX_IMAGE_FILE_BYTES / 2 ** 30).toFixed(0)} GiB an image file may have`, 'bytes')
+      const dir = path.join(workDir, 'uploads', scratch.entryName())
       const file = path.join(dir, safeName)
-      await fs.writeFile(file, new Uint8Array(bytes))
-      return openPath(file, role, undefined, name)
+      let result: Awaited<ReturnType<typeof openPath>> | undefined
+      try {
+        await fs.mkdir(dir, { recursive: true })
+        await fs.writeFile(file, new Uint8Array(bytes))
+        result = await openPath(file, role, undefined, name, dir)
+        return result
+      } catch (e) {
+        // The reader names the file it read: that is the user's file, under the name they gave.
+        throw withMessage(e, (m) => m.split(file).join(name).split(dir).join('<upload>'))
+      } finally {
+        if (result?.kind !== 'image') await fs.rm(dir, { recursive: true, force: true, maxRetries: 2 }).catch(() => undefined)
+      }
     },
 
     async getVolume({ volumeId, stride }) {
-      const volume = await volumeFor(volumeId)
+      const image = images.getByVolumeId(volumeId)
+      const volume = image ? image.volume : await volumeFor(volumeId)
       const display = toDisplayVolume(volume, stride)
       return { header: { volumeId, ...display.header }, bytes: bytesOf(display.data) }
     },
 
     async startPlan(req) {
-      const ct = images.get(req.ctImageId)
-      if (!ct) throw new ApiError('not-found', 'the CT is no longer open: import it again', 'ctImageId')
-      const mri = req.mriImageId ? images.get(req.mriImageId) : undefined
-      if (req.mriImageId && !mri) throw new ApiError('not-found', 'the MRI is no longer open: import it again', 'mriImageId')
+      const ct = images.require(req.ctImageId, 'the CT', 'ctImageId')
+      const mri = req.mriImageId ? images.require(req.mriImageId, 'the MRI', 'mriImageId') : undefined
       let thermalProtocolFile: string | undefined
       if (req.thermalProtocolId) {
         const found = (await loadProtocolLibrary()).protocols.find((p) => p.id === req.thermalProtocolId)
         if (!found) throw new ApiError('not-found', `no sonication protocol "${req.thermalProtocolId}" in the library`, 'thermalProtocolId')
         thermalProtocolFile = found.file
       }
-      const outDir = path.join(options.workDir, 'runs', randomUUID())
+      const outDir = path.join(workDir, 'runs', scratch.entryName())
+      const earlier = runs.list()
       const run = runs.start({
         ...(thermalProtocolFile ? { thermalProtocolFile } : {}),
         ctPath: ct.path,
@@ -314,15 +497,28 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
         protocol: req.protocol,
         outDir,
       })
+      // The worker reads dropped files by path: they stay until it has stopped.
+      void run.exited.then(useUploads(ct.uploadDir, mri?.uploadDir))
+      // What a failed or cancelled run wrote is of no use: its folder goes once the worker has stopped.
+      void run.finished.then((state: RunState) => {
+        if (state.status === 'failed') void removeRunFolder(run)
+      })
+      // The renderer shows one run: the previous ones of this session are done with.
+      for (const old of earlier) retireRun(old, 'a newer plan run replaced it')
       const pressureId = `pressure-${run.runId}`
-      volumes.set(pressureId, () => readVolume(path.join(outDir, PLAN_FILES.pressureCt)))
+      volumes.set(pressureId, () => readingRun(run.runId, () => readVolume(path.join(outDir, PLAN_FILES.pressureCt))))
       return { runId: run.runId }
     },
 
     async previewPose(req) {
-      const ct = images.get(req.ctImageId)
-      if (!ct) throw new ApiError('not-found', 'the CT is no longer open: import it again', 'ctImageId')
-      const reply = await previewCall({ ctPath: ct.path, targetRasM: req.targetRasM, ...(req.entryRasM ? { entryRasM: req.entryRasM } : {}), transducerId: req.transducerId, mappingId: req.mappingId, drive: req.drive, protocol: req.protocol })
+      const ct = images.require(req.ctImageId, 'the CT', 'ctImageId')
+      const release = useUploads(ct.uploadDir)
+      let reply: PreviewReply
+      try {
+        reply = await previewCall({ ctPath: ct.path, targetRasM: req.targetRasM, ...(req.entryRasM ? { entryRasM: req.entryRasM } : {}), transducerId: req.transducerId, mappingId: req.mappingId, drive: req.drive, protocol: req.protocol })
+      } finally {
+        release()
+      }
       if (!reply.ok) throw new ApiError('internal', 'preview failed')
       for (const line of reply.notes) {
         if (previewNotesShown.has(line)) continue
@@ -334,18 +530,24 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       const old = `preview-${previewCount - 2}`
       volumes.delete(old)
       volumeCache.delete(old)
-      const data = reply.pressureCt
-      volumes.set(volumeId, async () => ({ ...ct.volume, data, meta: { ...ct.volume.meta, modality: 'OT', seriesDescription: 'surrogate preview: pressure amplitude [Pa]', valueUnit: 'Pa' }, warnings: [] }))
+      // Built now: the CT's voxels must not stay reachable through the preview once the CT closes.
+      const preview: Volume = { ...ct.volume, data: reply.pressureCt, meta: { ...ct.volume.meta, modality: 'OT', seriesDescription: 'surrogate preview: pressure amplitude [Pa]', valueUnit: 'Pa' }, warnings: [] }
+      volumes.set(volumeId, async () => preview)
       return { runId: 'preview', planDir: '', plan: reply.plan, metrics: reply.metrics, pressureVolumeId: volumeId, thermal: null }
     },
 
     async cancelPlan({ runId }) {
+      if (!runs.get(runId)) {
+        const removed = removedRuns.get(runId)
+        throw new ApiError('not-found', removed !== undefined ? `plan run ${runId} was removed (${removed})` : `no plan run "${runId}"`, 'runId')
+      }
+      // false: the run has already ended (done, failed or cancelled).
       return { cancelled: runs.cancel(runId) }
     },
 
     async getPlanResult({ runId }) {
       const { run, state } = finishedRun(runId)
-      return {
+      return readingRun(runId, async () => ({
         runId,
         planDir: run.input.outDir,
         plan: state.plan,
@@ -353,12 +555,14 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
         pressureVolumeId: `pressure-${runId}`,
         // Only a thermal.json written by the thermal model counts; without it the UI says "thermal: not assessed".
         thermal: await thermalSummary(run.input.outDir),
-      }
+      }))
     },
 
     async savePlan({ runId, label }) {
       const { run } = finishedRun(runId)
-      const ref = await (await openStore()).savePlanFolder(run.input.outDir, label ? { note: label } : {})
+      // The store copies every file of the folder into its content store before it records the
+      // plan, so the run folder may go afterwards (readingRun holds it until then).
+      const ref = await readingRun(runId, async () => (await openStore()).savePlanFolder(run.input.outDir, label ? { note: label } : {}))
       savedPlans.set(runId, ref.planId)
       return { planId: String(ref.planId) }
     },
@@ -379,6 +583,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
     async approvePlan({ planId, approver }) {
       const id = Number(planId)
       if (!Number.isInteger(id) || id <= 0) throw new ApiError('bad-request', `"${planId}" is not a plan id`, 'planId')
+      if (approver.trim().length === 0) throw new ApiError('bad-request', 'the approver\'s name is empty', 'approver')
       const r = await (await openStore()).approve(id, undefined, approver)
       for (const [runId, stored] of savedPlans) if (stored === id) approvals.set(runId, { by: r.approver, at: r.approvedAt })
       return { ok: true as const }
@@ -392,7 +597,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       const outPath = exportTarget(runId, format, ex.SINGLE_FILE_FORMATS.has(fmt))
       await fs.mkdir(path.dirname(outPath), { recursive: true })
       const approval = approvals.get(runId)
-      const result = await ex.exportPlanFolder(run.input.outDir, fmt, outPath, approval ? { approval } : {})
+      const result = await readingRun(runId, () => ex.exportPlanFolder(run.input.outDir, fmt, outPath, approval ? { approval } : {}))
       let bytes = 0
       for (const f of result.files) bytes += (await fs.stat(f).catch(() => null))?.size ?? 0
       return { path: outPath, bytes }
@@ -404,23 +609,47 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       const outPath = exportTarget(runId, 'report', true)
       await fs.mkdir(path.dirname(outPath), { recursive: true })
       const approval = approvals.get(runId)
-      await ex.exportPlanFolder(run.input.outDir, 'report', outPath, approval ? { approval } : {})
+      await readingRun(runId, () => ex.exportPlanFolder(run.input.outDir, 'report', outPath, approval ? { approval } : {}))
       return { html: await fs.readFile(outPath, 'utf8') }
     },
   }
   // Every method the contract names is implemented (a compile-time check as well via the type).
   for (const name of Object.keys(PLANNER_API)) if (typeof (impl as Record<string, unknown>)[name] !== 'function') throw new Error(`service: ${name} is not implemented`)
+  // No error leaves the service naming its own folders (a missing run folder, a database path).
+  const scrubbed = Object.fromEntries(
+    Object.entries(impl).map(([name, fn]) => [
+      name,
+      async (params: unknown) => {
+        try {
+          return await (fn as (p: unknown) => Promise<unknown>)(params)
+        } catch (e) {
+          throw withMessage(e, scrubPaths)
+        }
+      },
+    ]),
+  ) as unknown as ApiImplementation<PlannerApi>
 
+  let disposed: Promise<void> | undefined
   return {
-    impl,
+    impl: scrubbed,
+    startupCleanup: startupCleanup.then(({ removed }) => ({ removed }), () => ({ removed: [] })),
     onEvent(listener) {
       listeners.add(listener)
       return () => listeners.delete(listener)
     },
-    async dispose() {
-      await runs.dispose()
-      if (previewWorker) await previewWorker.terminate()
-      if (store) await (await store.catch(() => null))?.close()
+    dispose() {
+      disposed ??= (async () => {
+        await runs.dispose()
+        if (previewWorker) await previewWorker.terminate()
+        // Let the stopped runs' exit handlers release the uploads they held.
+        await new Promise((resolve) => setImmediate(resolve))
+        // The images go, and with them their upload copies (the runs reading them have stopped).
+        images.closeAll('the planner was shut down')
+        for (let pending = [...background]; pending.length > 0; pending = [...background]) await Promise.allSettled(pending)
+        scratch.end()
+        if (store) await (await store.catch(() => null))?.close()
+      })()
+      return disposed
     },
   }
 }

@@ -193,6 +193,48 @@ export async function probeSeries(imagePath: string, seriesUid?: string): Promis
   }
 }
 
+/** Whether a process with this id exists (one we may not signal exists too). */
+function processAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Empties the content store's temp folder of what interrupted writes left there: a temp file is
+ * named `<hash prefix>.<pid>.<random>` by the process writing it (blob-store.ts), so the files of
+ * a process that still runs (the app and the CLI may share a data folder; another store in this
+ * process) stay, and everything else goes. Best effort: a file that cannot be removed stays for
+ * `tfus db check` to count.
+ */
+export function removeStaleTempFiles(tmpDir: string): number {
+  let names: string[]
+  try {
+    names = fs.readdirSync(tmpDir)
+  } catch {
+    return 0
+  }
+  let removed = 0
+  for (const name of names) {
+    const writer = /^[0-9a-f]{16}\.(\d+)\.[0-9a-f]+$/.exec(name)
+    if (writer) {
+      const pid = Number(writer[1])
+      if (pid === process.pid || processAlive(pid)) continue
+    }
+    try {
+      fs.rmSync(path.join(tmpDir, name), { recursive: true, force: true })
+      removed++
+    } catch {
+      // Left for `tfus db check` to report.
+    }
+  }
+  return removed
+}
+
 export class PlanStoreEngine {
   private constructor(
     readonly layout: DataLayout,
@@ -211,6 +253,7 @@ export class PlanStoreEngine {
     }
     const opened = await openDatabase(layout.database, { backupDir: layout.backups, ...(options.migrations ? { migrations: options.migrations } : {}) })
     const blobs = new FileBlobStore(layout.blobs)
+    removeStaleTempFiles(path.join(layout.blobs, 'tmp'))
     return new PlanStoreEngine(layout, opened.db, blobs, options.actor ?? osUser(), {
       dataDir: layout.dataDir,
       database: layout.database,
