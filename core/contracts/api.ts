@@ -16,6 +16,7 @@
  */
 import { z } from 'zod'
 import { planMetricsRecord, planRecord, vec3 } from './plan.ts'
+import { PLAN_POINTS_PER_WAVELENGTH } from '../solver/limits.ts'
 
 // ---------------------------------------------------------------------------------------------
 // Generic machinery
@@ -246,7 +247,8 @@ export const planRequest = z.object({
   entryRasM: vec3.optional(),
   transducerId: z.string().min(1),
   mappingId: z.string().min(1).default('kplan'),
-  pointsPerWavelength: z.number().min(1.5).max(12),
+  /** In water; the solver's range (core/solver/limits.ts), shared with `tfus plan --ppw`. */
+  pointsPerWavelength: z.number().min(PLAN_POINTS_PER_WAVELENGTH.min).max(PLAN_POINTS_PER_WAVELENGTH.max),
   backend: z.enum(BACKEND_CHOICES).default('auto'),
   drive: z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('isppa-free-water'), wPerM2: z.number().positive() }),

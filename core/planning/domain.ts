@@ -6,7 +6,9 @@
  */
 import type { GridSpec, Mat3, Vec3, Volume } from '../volume/index.ts'
 import { createVolume, resampleTrilinear, rasToLps } from '../volume/index.ts'
-import type { Grid, Medium } from '../solver/model.ts'
+import { DEFAULT_SETTINGS, type Grid, type Medium } from '../solver/model.ts'
+import { checkComputationalGrid, checkPlanPointsPerWavelength, checkUserGrid, type MemoryBudget } from '../solver/limits.ts'
+import { nextFftFriendly } from '../fft/plan.ts'
 import type { HeadSegmentation } from './masks.ts'
 import type { Placement } from './placement.ts'
 
@@ -52,22 +54,61 @@ export interface DomainOptions {
   /** Lateral margin beyond the aperture and axial margin beyond the focus/target [m]. */
   readonly lateralMarginM?: number
   readonly axialMarginM?: number
+  /** What the solver may allocate on this machine: the grid is refused before anything is resampled onto it. */
+  readonly memory?: MemoryBudget
 }
 
 function steps(span: number, dx: number): number {
   return Math.ceil(span / dx - 1e-9)
 }
 
-export function buildPlanDomain(ct: Volume, seg: HeadSegmentation, placement: Placement, options: DomainOptions): PlanDomain {
-  const warnings: string[] = []
-  const dx = 1500 / (options.frequencyHz * options.pointsPerWavelength)
-  const lateral = options.apertureM / 2 + (options.lateralMarginM ?? 0.006)
-  const zEnd = Math.max(options.focalDistanceFromApexM, options.targetDepthFromApexM) + (options.axialMarginM ?? 0.02)
+/** Lateral (aperture + margin) and axial (apex side to past the focus or target) extent of a plan's grid. */
+export interface PlanGridExtent {
+  readonly frequencyHz: number
+  readonly pointsPerWavelength: number
+  readonly apertureM: number
+  /** Deepest point the grid must reach from the apex (focus or target), before the axial margin [m]. */
+  readonly depthFromApexM: number
+  readonly lateralMarginM?: number
+  readonly axialMarginM?: number
+}
+
+/** The beam-aligned grid of a plan: spacing for the resolution in water (1500 m/s), sizes and origin. */
+export function planGrid(extent: PlanGridExtent): Grid {
+  const dx = 1500 / (extent.frequencyHz * extent.pointsPerWavelength)
+  const lateral = extent.apertureM / 2 + (extent.lateralMarginM ?? 0.006)
+  const zEnd = extent.depthFromApexM + (extent.axialMarginM ?? 0.02)
   const nLat = steps(2 * lateral, dx)
   const half = (nLat * dx) / 2
   const zStart = -2 * dx
   const nz = steps(zEnd - zStart, dx)
-  const grid: Grid = { spacingM: dx, size: [nLat + 1, nLat + 1, nz + 1], originM: [-half, -half, zStart] }
+  return { spacingM: dx, size: [nLat + 1, nLat + 1, nz + 1], originM: [-half, -half, zStart] }
+}
+
+/**
+ * The solver's caps for a plan grid, before anything is allocated for it: the resolution range,
+ * the cells and (with a budget) the memory of the solve, as a lower bound (the default PML,
+ * no source margin), so a refusal here is certain. The field is the resolution the user chose.
+ */
+export function checkPlanGrid(grid: Grid, pointsPerWavelength: number, memory: MemoryBudget | undefined, field = '--ppw'): void {
+  checkPlanPointsPerWavelength(pointsPerWavelength, field)
+  checkUserGrid(grid.size, field)
+  const paddedSize = grid.size.map((s, d) => nextFftFriendly(s + 2 * DEFAULT_SETTINGS.pmlPoints[d]!)) as unknown as [number, number, number]
+  checkComputationalGrid({ paddedSize, userSize: grid.size, heterogeneousSoundSpeed: true, heterogeneousDensity: true, absorbing: true, fractional: false }, memory, field)
+}
+
+export function buildPlanDomain(ct: Volume, seg: HeadSegmentation, placement: Placement, options: DomainOptions): PlanDomain {
+  const warnings: string[] = []
+  const grid = planGrid({
+    frequencyHz: options.frequencyHz,
+    pointsPerWavelength: options.pointsPerWavelength,
+    apertureM: options.apertureM,
+    depthFromApexM: Math.max(options.focalDistanceFromApexM, options.targetDepthFromApexM),
+    ...(options.lateralMarginM === undefined ? {} : { lateralMarginM: options.lateralMarginM }),
+    ...(options.axialMarginM === undefined ? {} : { axialMarginM: options.axialMarginM }),
+  })
+  checkPlanGrid(grid, options.pointsPerWavelength, options.memory)
+  const dx = grid.spacingM
 
   // Transducer axes in RAS are the pose's columns; LPS flips the first two components.
   const m = placement.pose.transducerToRas

@@ -7,6 +7,7 @@ import type { Vec3, Volume } from '../volume/index.ts'
 import { resampleTrilinear } from '../volume/index.ts'
 import type { SourceElement } from '../solver/model.ts'
 import { runSimulation, type BackendFactory, type Progress } from '../solver/run.ts'
+import { ACCURATE_POINTS_PER_WAVELENGTH, type MemoryBudget } from '../solver/limits.ts'
 import { segmentHead, type HeadSegmentation } from './masks.ts'
 import { CtSampler, placeTransducer, proposeEntry, type Placement, type PlacementDevice } from './placement.ts'
 import { buildPlanDomain, type BoneMapping, type PlanDomain, type TissueValues } from './domain.ts'
@@ -56,6 +57,11 @@ export interface PlanRequest {
   readonly fieldSource?: (prepared: PreparedPlan) => Promise<FieldFromSource>
   /** The CT's head segmentation when the caller already has it (the live preview reuses it). */
   readonly segmentation?: HeadSegmentation
+  /**
+   * What the solve may allocate on this machine (the host measures it): the domain is refused
+   * before anything is resampled onto it. The solver checks again with its backend's budget.
+   */
+  readonly memory?: MemoryBudget
 }
 
 export interface FieldFromSource {
@@ -95,7 +101,7 @@ export interface PreparedPlan {
 }
 
 /** What a request needs to build its domain; the solver and the surrogate share this. */
-export type PrepareRequest = Pick<PlanRequest, 'ct' | 'targetRasM' | 'aimRasM' | 'entryRasM' | 'device' | 'mapping' | 'tissues' | 'pointsPerWavelength' | 'onProgress'>
+export type PrepareRequest = Pick<PlanRequest, 'ct' | 'targetRasM' | 'aimRasM' | 'entryRasM' | 'device' | 'mapping' | 'tissues' | 'pointsPerWavelength' | 'onProgress' | 'memory'>
 
 /** Segmentation, placement and the beam-aligned domain with its medium: everything before a solve. */
 export function preparePlan(request: PrepareRequest, segmentationIn?: HeadSegmentation): PreparedPlan {
@@ -125,6 +131,7 @@ export function preparePlan(request: PrepareRequest, segmentationIn?: HeadSegmen
     mapping,
     tissues: request.tissues,
     alphaPower: 2,
+    ...(request.memory ? { memory: request.memory } : {}),
   })
   return { segmentation, placement, domain }
 }
@@ -217,7 +224,7 @@ export async function runPlan(request: PlanRequest): Promise<PlanResult> {
   const maskVolume = { ...simVolume, data: scaled.focalMask }
   const focalMaskCt = resampleTrilinear(maskVolume, ct, { fill: 0, interpolation: 'nearest' }).data as Uint8Array
   const warnings = [...segmentation.warnings, ...placement.warnings, ...domain.warnings, ...head.warnings, ...scaled.metrics.warnings]
-  if (request.pointsPerWavelength < 6) warnings.push(`${request.pointsPerWavelength} points per wavelength in water is below 6: a preview, not a verified plan`)
+  if (request.pointsPerWavelength < ACCURATE_POINTS_PER_WAVELENGTH) warnings.push(`${request.pointsPerWavelength} points per wavelength in water is below ${ACCURATE_POINTS_PER_WAVELENGTH}: a preview, not a verified plan`)
   return {
     segmentation,
     placement,

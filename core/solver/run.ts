@@ -8,6 +8,7 @@
 import type { Grid, Medium, Settings, Source } from './model.ts'
 import { DEFAULT_SETTINGS } from './model.ts'
 import { planSimulation, type SimulationPlan } from './setup.ts'
+import type { MemoryBudget } from './limits.ts'
 import { abortError, SimulationNumericalError } from './errors.ts'
 
 export interface Progress {
@@ -35,7 +36,16 @@ export interface SolverBackend {
   dispose(): void
 }
 
-export type BackendFactory = (plan: SimulationPlan) => Promise<SolverBackend>
+/**
+ * Makes a backend for a plan. A host backend that allocates the engine in this process's memory
+ * (the CPU backends) says how much it may use (`memoryBudget`, measured by the host when a run
+ * starts: core cannot read it), so runSimulation refuses a plan whose estimate exceeds it before
+ * the backend allocates anything; `threads` counts its FFT scratch copies.
+ */
+export type BackendFactory = ((plan: SimulationPlan) => Promise<SolverBackend>) & {
+  readonly memoryBudget?: () => MemoryBudget
+  readonly threads?: number
+}
 
 export interface RunOptions {
   readonly grid: Grid
@@ -47,6 +57,8 @@ export interface RunOptions {
   readonly onProgress?: (progress: Progress) => void
   /** Steps per chunk between progress reports and cancellation checks. */
   readonly chunkSteps?: number
+  /** What the run may allocate; default: the backend's own memoryBudget, if it has one. */
+  readonly memory?: MemoryBudget
 }
 
 export interface SimulationResult {
@@ -69,7 +81,11 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve
 export async function runSimulation(options: RunOptions): Promise<SimulationResult> {
   const started = performance.now()
   const settings: Settings = { ...DEFAULT_SETTINGS, ...options.settings }
-  const plan = planSimulation(options.grid, options.medium, options.source, settings)
+  const memory = options.memory ?? options.backend.memoryBudget?.()
+  const plan = planSimulation(options.grid, options.medium, options.source, settings, {
+    ...(memory ? { memory } : {}),
+    ...(options.backend.threads ? { threads: options.backend.threads } : {}),
+  })
   const warnings = [...plan.warnings]
   const { signal, onProgress } = options
   if (signal?.aborted) throw abortError()

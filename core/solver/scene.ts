@@ -9,6 +9,7 @@ import type { Vec3 } from '../volume/types.ts'
 import { SimulationInputError } from './errors.ts'
 import { DEFAULT_SETTINGS, type Grid, type Medium, type Settings, type Source, type SourceElement } from './model.ts'
 import { dbPerCmToNpPerM } from './analytic/units.ts'
+import { checkFrequency, checkSolverSettings, checkUserGrid } from './limits.ts'
 
 const vec3 = z.tuple([z.number(), z.number(), z.number()])
 const positive = z.number().positive()
@@ -107,9 +108,11 @@ export function parseScene(input: unknown): Scene {
     return Math.round(steps) + 1
   }) as [number, number, number]
   const grid: Grid = { spacingM: dx, size, originM: [...json.grid.min_m] as unknown as Vec3 }
+  // The caps (limits.ts) before the medium is rasterised onto the grid: a 2000^3 grid is one
+  // line here, not 96 GB of sound speed, density and attenuation.
+  checkUserGrid(size, 'grid')
+  checkFrequency(json.frequency_hz)
 
-  const medium = rasterizeMedium(json, grid)
-  const source = toSource(json)
   const s = json.solver
   const settings: Settings = {
     cfl: s.cfl ?? DEFAULT_SETTINGS.cfl,
@@ -123,6 +126,9 @@ export function parseScene(input: unknown): Scene {
     bliTolerance: s.bli_tolerance ?? DEFAULT_SETTINGS.bliTolerance,
     compensateAbsorption: s.compensate_absorption ?? DEFAULT_SETTINGS.compensateAbsorption,
   }
+  checkSolverSettings(settings, size)
+  const source = toSource(json)
+  const medium = rasterizeMedium(json, grid)
   return { grid, medium, source, settings, json }
 }
 

@@ -8,7 +8,8 @@ import type { Vec3 } from '../volume/types.ts'
 import { nextFftFriendly } from '../fft/plan.ts'
 import { SimulationInputError } from './errors.ts'
 import { compensatedMedium, plainAlpha0 } from './absorption.ts'
-import { bliHalfWidth, sourceBounds } from './source-grid.ts'
+import { bliHalfWidth, integrationPointCount, sourceBounds } from './source-grid.ts'
+import { ACCURATE_POINTS_PER_WAVELENGTH, checkComputationalGrid, checkFrequency, checkSolverSettings, checkTimeSteps, checkUserGrid, formatCount, MAX_SOURCE_POINTS, MIN_POINTS_PER_WAVELENGTH, type MemoryBudget } from './limits.ts'
 import { makeTimeAxis, stabilityLimitS, type TimeAxis } from './time.ts'
 import { fieldMax, fieldMin, gridPointCount, type Field, type Grid, type Medium, type Settings, type Source } from './model.ts'
 
@@ -40,7 +41,16 @@ export interface SimulationPlan {
   /** True when alpha_0 was corrected so the realised attenuation equals the request (y != 2). */
   readonly absorptionCompensated: boolean
   readonly absorbing: boolean
+  /** Peak memory of a CPU solver run of this plan [bytes] (limits.ts estimateSolverMemory). */
+  readonly estimatedMemoryBytes: number
   readonly warnings: readonly string[]
+}
+
+export interface PlanOptions {
+  /** What the run may allocate on this machine; without it only the fixed caps apply (core cannot read the machine's memory). */
+  readonly memory?: MemoryBudget
+  /** Worker threads of the CPU backend (each holds its own FFT scratch). */
+  readonly threads?: number
 }
 
 function checkField(field: Field, name: string, positive: boolean): void {
@@ -102,13 +112,21 @@ export function modelParameters(medium: Medium, frequencyHz: number, compensate:
   return { c0, alpha0 }
 }
 
-export function planSimulation(grid: Grid, medium: Medium, source: Source, settings: Settings): SimulationPlan {
+/**
+ * The validate step every caller goes through (runSimulation, `tfus simulate`, the planner, the
+ * surrogate's data generator): every input and cap (limits.ts) is checked before anything the
+ * size of the grid is allocated; the memory estimate is compared with `options.memory`.
+ */
+export function planSimulation(grid: Grid, medium: Medium, source: Source, settings: Settings, options: PlanOptions = {}): SimulationPlan {
   const warnings: string[] = []
   const n = gridPointCount(grid)
-  if (!(grid.spacingM > 0)) throw new SimulationInputError('grid.spacing_m', 'must be positive')
+  if (!(grid.spacingM > 0 && Number.isFinite(grid.spacingM))) throw new SimulationInputError('grid.spacing_m', 'must be positive')
   grid.size.forEach((s, d) => {
     if (!Number.isInteger(s) || s < 4) throw new SimulationInputError(`grid.size[${d}]`, `needs at least 4 points, got ${s}`)
   })
+  checkUserGrid(grid.size, 'grid.size')
+  checkFrequency(source.frequencyHz)
+  checkSolverSettings(settings, grid.size)
   for (const [field, name, positive] of [
     [medium.soundSpeed, 'medium.sound_speed', true],
     [medium.density, 'medium.density', true],
@@ -119,11 +137,7 @@ export function planSimulation(grid: Grid, medium: Medium, source: Source, setti
   }
   const y = medium.alphaPower
   if (!(y >= 0 && y < 3) || Math.abs(y - 1) < 1e-9) throw new SimulationInputError('medium.alpha_power', `must be in [0, 3) and not 1, got ${y}`)
-  if (!(source.frequencyHz > 0)) throw new SimulationInputError('frequency_hz', 'must be positive')
   if (source.elements.length === 0) throw new SimulationInputError('source', 'has no elements')
-  settings.pmlPoints.forEach((p, d) => {
-    if (!(p >= 0 && Number.isInteger(p))) throw new SimulationInputError(`solver.pml_points[${d}]`, `must be a non-negative integer, got ${p}`)
-  })
   for (const e of source.elements) {
     if (e.kind !== 'plane') continue
     for (let d = 0; d < 3; d++) {
@@ -134,15 +148,18 @@ export function planSimulation(grid: Grid, medium: Medium, source: Source, setti
   }
 
   const absorbing = fieldMax(medium.alphaNpM) > 0
-  const model = modelParameters(medium, source.frequencyHz, settings.compensateAbsorption)
-  const cMin = fieldMin(model.c0)
-  const cMax = fieldMax(model.c0)
-  const cRef = cMax
   const dx = grid.spacingM
   const cSlowest = fieldMin(medium.soundSpeed)
   const ppw = cSlowest / (source.frequencyHz * dx)
-  if (ppw < 2) throw new SimulationInputError('grid.spacing_m', `${(dx * 1e3).toFixed(3)} mm gives ${ppw.toFixed(2)} points per wavelength in the slowest medium; at least 2 are needed (6 or more for accuracy)`)
-  if (ppw < 6) warnings.push(`only ${ppw.toFixed(2)} points per wavelength in the slowest medium (${cSlowest} m/s): below 6, expect errors of several per cent`)
+  if (ppw < MIN_POINTS_PER_WAVELENGTH) throw new SimulationInputError('grid.spacing_m', `${(dx * 1e3).toFixed(3)} mm gives ${ppw.toFixed(2)} points per wavelength in the slowest medium; at least ${MIN_POINTS_PER_WAVELENGTH} are needed (${ACCURATE_POINTS_PER_WAVELENGTH} or more for accuracy)`)
+  if (ppw < ACCURATE_POINTS_PER_WAVELENGTH) warnings.push(`only ${ppw.toFixed(2)} points per wavelength in the slowest medium (${cSlowest} m/s): below ${ACCURATE_POINTS_PER_WAVELENGTH}, expect errors of several per cent`)
+
+  // The off-grid source's integration points (made below for the bounding box, and per run).
+  let sourcePoints = 0
+  for (const e of source.elements) if (e.kind !== 'plane') sourcePoints += integrationPointCount(e, dx, Math.max(1, settings.sourceUpsampling))
+  if (sourcePoints > MAX_SOURCE_POINTS) {
+    throw new SimulationInputError('solver.source_upsampling', `the transducer surface would be sampled by ${formatCount(sourcePoints)} integration points at ${settings.sourceUpsampling} per dx^2 (${(dx * 1e3).toFixed(3)} mm grid), more than ${formatCount(MAX_SOURCE_POINTS)}: lower source_upsampling or coarsen the grid`)
+  }
 
   // Room for the band-limited source stencil: the user's domain must contain the transducer
   // surface; the stencil's tails may extend past it into an extra margin (never into the PML).
@@ -176,6 +193,25 @@ export function planSimulation(grid: Grid, medium: Medium, source: Source, setti
     return { total, userStart: pml + lo, userSize: grid.size[d]!, pml }
   }) as unknown as [AxisLayout, AxisLayout, AxisLayout]
   const computeOriginM: Vec3 = [0, 1, 2].map((d) => grid.originM[d]! - axes[d]!.userStart * dx) as unknown as Vec3
+  const fractional = absorbing && Math.abs(y - 2) > 1e-12
+  const memory = checkComputationalGrid(
+    {
+      paddedSize: [axes[0].total, axes[1].total, axes[2].total],
+      userSize: grid.size,
+      heterogeneousSoundSpeed: typeof medium.soundSpeed !== 'number' || typeof medium.alphaNpM !== 'number',
+      heterogeneousDensity: typeof medium.density !== 'number',
+      absorbing,
+      fractional,
+      ...(options.threads ? { threads: options.threads } : {}),
+    },
+    options.memory,
+  )
+
+  // Allocates the model's coefficients on the user grid: only after the caps.
+  const model = modelParameters(medium, source.frequencyHz, settings.compensateAbsorption)
+  const cMin = fieldMin(model.c0)
+  const cMax = fieldMax(model.c0)
+  const cRef = cMax
 
   const compensated = absorbing && Math.abs(y - 2) > 1e-12 && settings.compensateAbsorption
   if (absorbing && Math.abs(y - 2) > 1e-12 && !settings.compensateAbsorption) {
@@ -209,6 +245,7 @@ export function planSimulation(grid: Grid, medium: Medium, source: Source, setti
     windowPeriods: settings.windowPeriods,
     maxTraversals: settings.maxTraversals,
   })
+  checkTimeSteps(time)
   if (Number.isFinite(dtLimit) && time.dtS < (settings.cfl * dx) / cMax - 1e-15) {
     warnings.push(`time step reduced below the CFL choice by the absorbing-medium stability limit (${(dtLimit * 1e9).toFixed(2)} ns; k-Wave checkStability)`)
   }
@@ -227,6 +264,7 @@ export function planSimulation(grid: Grid, medium: Medium, source: Source, setti
     pointsPerWavelength: ppw,
     absorptionCompensated: compensated,
     absorbing,
+    estimatedMemoryBytes: memory.bytes,
     warnings,
   }
 }

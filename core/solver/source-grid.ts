@@ -34,6 +34,22 @@ function basisAround(axis: Vec3): [Vec3, Vec3] {
   return [e1, e2]
 }
 
+/** Radiating area of an element [m^2] (a cap or ring of a sphere, or a flat disc). */
+export function elementAreaM2(element: Exclude<SourceElement, { kind: 'plane' }>): number {
+  if (element.kind === 'bowl') {
+    const r = element.rocM
+    const cosIn = Math.sqrt(1 - (element.innerApertureM / (2 * r)) ** 2)
+    const cosOut = Math.sqrt(1 - (element.apertureM / (2 * r)) ** 2)
+    return 2 * Math.PI * r * r * (cosIn - cosOut)
+  }
+  return Math.PI * (element.diameterM / 2) ** 2
+}
+
+/** How many integration points elementIntegrationPoints makes, without making them. */
+export function integrationPointCount(element: Exclude<SourceElement, { kind: 'plane' }>, spacingM: number, upsampling: number): number {
+  return Math.max(1, Math.ceil((upsampling * elementAreaM2(element)) / (spacingM * spacingM)))
+}
+
 /**
  * Equal-area points on a spherical cap or ring: uniform in cos(theta) (the area element of a
  * sphere), golden-angle spiral in azimuth (k-Wave makeCartBowl's Fermat spiral), midpoint rule
@@ -47,8 +63,8 @@ export function elementIntegrationPoints(element: Exclude<SourceElement, { kind:
     const centre: Vec3 = [element.apexM[0] + r * axis[0], element.apexM[1] + r * axis[1], element.apexM[2] + r * axis[2]]
     const cosIn = Math.sqrt(1 - (element.innerApertureM / (2 * r)) ** 2)
     const cosOut = Math.sqrt(1 - (element.apertureM / (2 * r)) ** 2)
-    const area = 2 * Math.PI * r * r * (cosIn - cosOut)
-    const n = Math.max(1, Math.ceil((upsampling * area) / (spacingM * spacingM)))
+    const area = elementAreaM2(element)
+    const n = integrationPointCount(element, spacingM, upsampling)
     const positions = new Float64Array(3 * n)
     for (let t = 0; t < n; t++) {
       const cosTheta = cosIn - ((t + 0.5) / n) * (cosIn - cosOut)
@@ -63,8 +79,8 @@ export function elementIntegrationPoints(element: Exclude<SourceElement, { kind:
   const axis = normalise([element.towardM[0] - element.centerM[0], element.towardM[1] - element.centerM[1], element.towardM[2] - element.centerM[2]])
   const [e1, e2] = basisAround(axis)
   const radius = element.diameterM / 2
-  const area = Math.PI * radius * radius
-  const n = Math.max(1, Math.ceil((upsampling * area) / (spacingM * spacingM)))
+  const area = elementAreaM2(element)
+  const n = integrationPointCount(element, spacingM, upsampling)
   const positions = new Float64Array(3 * n)
   for (let t = 0; t < n; t++) {
     const rr = radius * Math.sqrt((t + 0.5) / n)

@@ -18,8 +18,10 @@ import type { ThermalBackend } from './backend.ts'
 import { CEM43_VARIANT } from './cem43.ts'
 import { flagTissue, thermalFlagSummary, ITRUSST_CITATION, type FlaggedTissue, type ThermalFlag } from './flags.ts'
 import { buildThermalProblem, COUPLING_DESCRIPTIONS, HELD, TRACKED_LABELS, type CouplingModel, type ThermalProblem } from './model.ts'
-import { ABSORBED_FRACTIONS, BODY_TEMPERATURE_C, BLOOD, ITIS_CITATION, PLAN_THERMAL_MATERIALS, type AbsorbedFractionName } from './properties.ts'
-import { buildSchedule, type HeatingSchedule } from './schedule.ts'
+import { ABSORBED_FRACTIONS, BODY_TEMPERATURE_C, BLOOD, ITIS_CITATION, PLAN_THERMAL_MATERIALS, perfusionRatePerS, type AbsorbedFractionName } from './properties.ts'
+import { buildSchedule, checkScheduleSize, type HeatingSchedule } from './schedule.ts'
+import { checkThermalGrid, MAX_DRIVE_SCALE, MAX_PRESSURE_PA } from './limits.ts'
+import type { MemoryBudget } from '../solver/limits.ts'
 
 export interface ThermalFieldInputs {
   readonly dims: readonly [number, number, number]
@@ -44,6 +46,8 @@ export interface ThermalOptions {
   readonly hottestVoxelCourses?: boolean
   readonly signal?: AbortSignal
   readonly onProgress?: (pass: 1 | 2, done: number, total: number) => void
+  /** What the run may allocate on this machine (the host measures it; core cannot). */
+  readonly memory?: MemoryBudget
 }
 
 export interface TissueThermalSummary {
@@ -127,6 +131,22 @@ export function describeModel(absorbed: AbsorbedFractionName, coupling: Coupling
   }
 }
 
+/** Default fraction of the stable step a run uses (ThermalOptions.stepFraction). */
+const STEP_FRACTION = 0.95
+
+/**
+ * Before a plan is simulated: the protocol's schedule on the plan's thermal grid (spacing
+ * `spacingM`, brain of density `brainDensity`) is at least this big, so a protocol that cannot
+ * run is refused before the acoustics rather than after. The stable step is at most that of a
+ * brain voxel among brain (every plan has them): 1 / (6 k / (rho c_t dx^2) + W); a longer step
+ * gives fewer steps and segments, so the count is a lower bound and a refusal is certain.
+ */
+export function checkProtocolForGrid(protocol: ThermalProtocolRecord, spacingM: number, brainDensity: number): void {
+  const brain = PLAN_THERMAL_MATERIALS[TISSUE_LABELS.brain]!
+  const rate = (6 * brain.conductivity) / (brainDensity * brain.specificHeat * spacingM * spacingM) + perfusionRatePerS(brain)
+  checkScheduleSize(protocol, STEP_FRACTION / rate)
+}
+
 function indexToIjk(v: number, dims: readonly [number, number, number]): [number, number, number] {
   return [v % dims[0], Math.floor(v / dims[0]) % dims[1], Math.floor(v / (dims[0] * dims[1]))]
 }
@@ -136,20 +156,43 @@ export async function runThermal(inputs: ThermalFieldInputs, protocol: ThermalPr
   const absorbed = options.absorbedFraction ?? 'prestus'
   const coupling = options.coupling ?? 'conducting'
   const driveScale = options.driveScale ?? 1
-  if (!(driveScale > 0)) throw new SimulationInputError('driveScale', `must be positive, got ${driveScale}`)
-  const stepFraction = options.stepFraction ?? 0.95
+  if (!(driveScale > 0 && driveScale <= MAX_DRIVE_SCALE)) throw new SimulationInputError('driveScale', `must be positive and at most ${MAX_DRIVE_SCALE}, got ${driveScale}`)
+  const stepFraction = options.stepFraction ?? STEP_FRACTION
   if (!(stepFraction > 0 && stepFraction <= 1)) throw new SimulationInputError('stepFraction', `must be in (0, 1], got ${stepFraction}`)
+  // Caps before anything grid-sized is built (limits.ts): the grid and its memory, then the
+  // scaled pressure against the cavitation threshold, where the linear heat source ends.
+  checkThermalGrid(inputs.dims, 0, options.memory)
+  let peakPa = 0
+  for (let v = 0; v < inputs.pressurePa.length; v++) if (inputs.pressurePa[v]! > peakPa) peakPa = inputs.pressurePa[v]!
+  protocol.sonications.forEach((s, i) => {
+    const scale = s.drive_scale * driveScale
+    if (peakPa * scale > MAX_PRESSURE_PA) {
+      const how = driveScale === 1 ? `drive_scale ${s.drive_scale}` : `drive_scale ${s.drive_scale} x the run's drive scale ${driveScale}`
+      throw new SimulationInputError(`sonications.${i}.drive_scale`, `${how} takes the plan's peak pressure of ${(peakPa / 1e6).toPrecision(3)} MPa to ${((peakPa * scale) / 1e6).toPrecision(3)} MPa, beyond the ~${MAX_PRESSURE_PA / 1e6} MPa intrinsic cavitation threshold of tissue (Maxwell et al. 2013) where the linear heat source means nothing`)
+    }
+  })
   const problem = buildThermalProblem({ ...inputs, materials: PLAN_THERMAL_MATERIALS, absorbedFraction: ABSORBED_FRACTIONS[absorbed].byLabel, coupling })
   if (!Number.isFinite(problem.dtStableS)) throw new SimulationInputError('medium/tissue', 'no voxel conducts heat: the grid is all held voxels')
   const dtMax = problem.dtStableS * stepFraction
   const schedule = buildSchedule(protocol, dtMax)
+  checkThermalGrid(inputs.dims, schedule.steps, options.memory)
   const scale2 = driveScale * driveScale
   const batches = schedule.batches.map((b) => ({ ...b, level: b.level * scale2 }))
 
   const pass1 = await backend.run({ problem, batches, recordMaps: true, probes: [], ...(options.signal ? { signal: options.signal } : {}), onProgress: (d, t) => options.onProgress?.(1, d, t) })
   const maxRise = pass1.maxRise!
   const cem43 = pass1.cem43!
-  for (let v = 0; v < maxRise.length; v++) if (!Number.isFinite(maxRise[v]!) || !Number.isFinite(cem43[v]!)) throw new SimulationNumericalError(`thermal: non-finite temperature or dose at voxel ${v}`)
+  for (let v = 0; v < maxRise.length; v++) {
+    if (Number.isFinite(maxRise[v]!) && Number.isFinite(cem43[v]!)) continue
+    const [i, j, k] = indexToIjk(v, problem.dims)
+    const scales = protocol.sonications.map((s) => s.drive_scale * driveScale)
+    const largest = Math.max(...scales)
+    const where = protocol.sonications.length === 1 ? 'sonications.0.drive_scale' : `sonications.${scales.indexOf(largest)}.drive_scale`
+    const scaleText = driveScale === 1 ? `${where} ${largest}` : `${where} x the run's drive scale = ${largest}`
+    throw new SimulationNumericalError(
+      `thermal: the ${Number.isFinite(maxRise[v]!) ? `thermal dose (CEM43) overflowed at a rise of ${maxRise[v]!.toPrecision(3)} K` : 'temperature became non-finite'} at voxel (${i}, ${j}, ${k}): the heating is far outside the model's range; the likely cause is the drive scale (${scaleText}, heating x ${(largest * largest).toPrecision(3)})`,
+    )
+  }
 
   const steps = schedule.steps
   const timesS = new Float64Array(steps + 1)

@@ -11,7 +11,10 @@
  * above the averaged curve (the heating of one pulse with no conduction), which the run reports.
  * Slower pulsing (1/PRF > dt_max) is simulated pulse by pulse.
  */
-import { sonicationDurationS, type ThermalProtocolRecord } from '../contracts/protocol.ts'
+import { protocolDurationS, sonicationDurationS, type ThermalProtocolRecord } from '../contracts/protocol.ts'
+import { SimulationInputError } from '../solver/errors.ts'
+import { MAX_THERMAL_STEPS } from './limits.ts'
+import { formatCount } from '../solver/limits.ts'
 
 export interface HeatingSegment {
   readonly startS: number
@@ -51,8 +54,8 @@ export interface HeatingSchedule {
   readonly lastSonicationEndS: number
 }
 
-/** Beyond this many steps a protocol is refused (hours of simulated time at a fine grid). */
-export const MAX_STEPS = 2_000_000
+/** Beyond this many steps a protocol is refused (core/thermal/limits.ts MAX_THERMAL_STEPS). */
+export const MAX_STEPS = MAX_THERMAL_STEPS
 
 /** Pulse on-time inside [0, windowS) for pulses of `pd` every `period` starting at 0. */
 function pulseEnergy(windowS: number, pd: number, period: number): number {
@@ -62,8 +65,39 @@ function pulseEnergy(windowS: number, pd: number, period: number): number {
   return on
 }
 
+/**
+ * The segments and steps the schedule will have, counted from the timing alone before anything
+ * is expanded: a protocol of 10^9 trains is one refusal naming its field, not 10^9 objects.
+ * Every on/off segment takes at least one step, and the whole takes at least total / dt_max.
+ */
+export function checkScheduleSize(protocol: ThermalProtocolRecord, dtMaxS: number): void {
+  let segments = 0
+  let worst = { field: 'sonications', count: -1 }
+  protocol.sonications.forEach((s, i) => {
+    const duration = sonicationDurationS(s)
+    const period = 1 / s.prf_hz
+    const trains = Math.ceil(duration / s.train_interval_s - 1e-9)
+    const averaged = period <= dtMaxS
+    // A train is an on and an off segment (one, when the trains are back to back); a pulse
+    // simulated on its own likewise (one when it fills its period).
+    const perTrain = averaged ? (s.train_duration_s < s.train_interval_s ? 2 : 1) : Math.ceil(Math.min(s.train_duration_s, duration) / period - 1e-9) * (s.pulse_duration_s < period ? 2 : 1)
+    const count = trains * perTrain
+    segments += count
+    if (count > worst.count) worst = { field: `sonications.${i}.${averaged ? (s.trains !== undefined ? 'trains' : 'train_interval_s') : 'prf_hz'}`, count }
+  })
+  if (segments > MAX_THERMAL_STEPS) {
+    throw new SimulationInputError(worst.field, `the protocol has ${formatCount(segments)} on/off segments (trains, and pulses slower than the ${dtMaxS.toPrecision(3)} s step simulated one by one), more than the thermal model's ${formatCount(MAX_THERMAL_STEPS)} time steps`)
+  }
+  const totalS = protocolDurationS(protocol)
+  const steps = totalS / dtMaxS
+  if (steps > MAX_THERMAL_STEPS) {
+    throw new SimulationInputError('protocol', `${totalS.toPrecision(4)} s at the grid's stable step of ${dtMaxS.toPrecision(3)} s is ${formatCount(steps)} time steps, more than the thermal model's ${formatCount(MAX_THERMAL_STEPS)}: shorten the protocol or coarsen the grid`)
+  }
+}
+
 export function buildSchedule(protocol: ThermalProtocolRecord, dtMaxS: number): HeatingSchedule {
   if (!(dtMaxS > 0 && Number.isFinite(dtMaxS))) throw new RangeError(`buildSchedule: dtMaxS must be positive, got ${dtMaxS}`)
+  checkScheduleSize(protocol, dtMaxS)
   const raw: HeatingSegment[] = []
   const sonications: SonicationTiming[] = []
   let t = 0
@@ -84,7 +118,7 @@ export function buildSchedule(protocol: ThermalProtocolRecord, dtMaxS: number): 
     for (let k = 0; ; k++) {
       const trainStart = start + k * s.train_interval_s
       if (trainStart >= sonicationEnd - 1e-12) break
-      if (raw.length > MAX_STEPS) throw new RangeError(`the protocol has more than ${MAX_STEPS} on/off segments`)
+      if (raw.length > MAX_STEPS) throw new SimulationInputError(`sonications.${index}`, `the protocol has more than ${MAX_STEPS} on/off segments`)
       const on = Math.min(s.train_duration_s, sonicationEnd - trainStart)
       onTotal += on
       t = trainStart
@@ -127,7 +161,7 @@ export function buildSchedule(protocol: ThermalProtocolRecord, dtMaxS: number): 
     const n = Math.max(1, Math.ceil(s.durationS / dtMaxS - 1e-9))
     batches.push({ steps: n, dtS: s.durationS / n, level: s.level })
     steps += n
-    if (steps > MAX_STEPS) throw new RangeError(`the protocol needs more than ${MAX_STEPS} time steps at dt_max = ${dtMaxS.toPrecision(3)} s`)
+    if (steps > MAX_STEPS) throw new SimulationInputError('protocol', `the protocol needs more than ${MAX_STEPS} time steps at dt_max = ${dtMaxS.toPrecision(3)} s`)
   }
   return { segments, batches, sonications, totalS: t, steps, lastSonicationEndS: lastEnd }
 }

@@ -23,6 +23,7 @@
  * and a number without a citation is a validation error. A planner must be able to tell a
  * datasheet value from a guess.
  */
+import { MAX_FREQUENCY_HZ, MIN_FREQUENCY_HZ } from '../solver/limits.ts'
 import { z } from 'zod'
 
 export const TRANSDUCER_TYPES = ['bowl', 'annular', 'disc'] as const
@@ -215,6 +216,13 @@ export function validateTransducer(value: unknown, fileName: string): Transducer
     fail(fieldPath(issue.path) || '(file)', missing ? 'is missing' : issue.message)
   }
   const def = parsed.data!
+
+  // The solver's frequency range (core/solver/limits.ts): a 1 THz or 500 Hz device is a unit
+  // mistake, refused here rather than as a grid of 10^20 cells at plan time.
+  const inRange = (f: number) => f >= MIN_FREQUENCY_HZ && f <= MAX_FREQUENCY_HZ
+  const rangeText = `the solver's ${MIN_FREQUENCY_HZ / 1e3} kHz to ${MAX_FREQUENCY_HZ / 1e6} MHz (transcranial ultrasound; a unit mistake?)`
+  if (!inRange(def.frequency_hz)) fail('frequency_hz', `${def.frequency_hz} Hz is outside ${rangeText}`)
+  if (def.frequency_range_hz && !def.frequency_range_hz.every(inRange)) fail('frequency_range_hz', `[${def.frequency_range_hz.join(', ')}] Hz reaches outside ${rangeText}`)
 
   if (def.frequency_range_hz) {
     const [lo, hi] = def.frequency_range_hz

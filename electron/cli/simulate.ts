@@ -14,6 +14,8 @@ import type { Mat3, Vec3, Volume } from '../../core/volume/types.ts'
 import { writeVolume } from '../node/volume-io.ts'
 import { readTextInput } from '../node/input-file.ts'
 import { selectBackend, type BackendChoice } from '../node/solver-backends.ts'
+import { hostMemoryBudget } from '../node/host-memory.ts'
+import { checkOutputFolder } from '../node/output-folder.ts'
 
 /** Parses the scene file; a bad file is a SimulationInputError naming the file or field. */
 export async function loadSceneFile(file: string) {
@@ -70,8 +72,19 @@ export async function commandSimulate(
   const choice = (args.flags.get('backend') ?? 'auto') as BackendChoice
   if (!['auto', 'webgpu', 'cpu'].includes(choice)) throw new SimulationInputError('--backend', `must be auto, webgpu or cpu, got ${String(choice)}`)
   const scene = await loadSceneFile(sceneFile)
-  // Validate before anything is printed or started: a bad scene is one line on stderr.
-  planSimulation(scene.grid, scene.medium, scene.source, scene.settings)
+  // The scene file names every refusal of the solver too ("scene.json: grid.size: ...").
+  const naming = async <T>(run: () => Promise<T> | T): Promise<T> => {
+    try {
+      return await run()
+    } catch (e) {
+      if (e instanceof SimulationInputError && !e.field.startsWith(sceneFile)) throw new SimulationInputError(`${sceneFile}: ${e.field}`, e.problem)
+      throw e
+    }
+  }
+  // Validate before anything is printed, started or written, the machine's memory included: a
+  // bad scene is one line on stderr (the run checks again with the backend's own budget).
+  await naming(() => planSimulation(scene.grid, scene.medium, scene.source, scene.settings, { memory: hostMemoryBudget() }))
+  await checkOutputFolder(outDir)
   const selected = await selectBackend(choice)
   for (const note of selected.notes) err(`tfus: ${note}`)
   const started = performance.now()
@@ -87,7 +100,7 @@ export async function commandSimulate(
     const residual = p.residual === undefined ? '' : ` residual ${p.residual.toExponential(2)}`
     process.stderr.write(`\r${p.phase} step ${p.step}/${p.maxSteps} (${Math.round(p.fraction * 100)}%)${residual} ETA <= ${formatEta(eta)}   `)
   }
-  const result = await runSimulation({ grid: scene.grid, medium: scene.medium, source: scene.source, settings: scene.settings, backend: selected.factory, signal, onProgress })
+  const result = await naming(() => runSimulation({ grid: scene.grid, medium: scene.medium, source: scene.source, settings: scene.settings, backend: selected.factory, signal, onProgress }))
   if (showProgress) process.stderr.write('\n')
   const metrics = focalMetrics(result.amplitudePa, scene.grid, scene.source.elements)
   await fs.mkdir(outDir, { recursive: true })

@@ -9,7 +9,8 @@ import { SimulationInputError } from '../../core/solver/errors.ts'
 import type { CouplingModel } from '../../core/thermal/model.ts'
 import { ABSORBED_FRACTION_NAMES, isAbsorbedFractionName } from '../../core/thermal/properties.ts'
 import { THERMAL_BACKEND_CHOICES, type ThermalBackendChoice } from '../node/thermal-backends.ts'
-import { loadProtocolFile, runThermalOnPlanFolder } from '../node/thermal-plan.ts'
+import { loadProtocolFile, namingProtocolFile, runThermalOnPlanFolder } from '../node/thermal-plan.ts'
+import { MAX_DRIVE_SCALE } from '../../core/thermal/limits.ts'
 
 export { runThermalOnPlanFolder, loadProtocolFile } from '../node/thermal-plan.ts'
 
@@ -28,10 +29,11 @@ export async function commandThermal(args: { positional: string[]; flags: Map<st
   const scaleText = f.get('drive-scale')
   const driveScale = scaleText === undefined ? 1 : Number(scaleText)
   if (!(Number.isFinite(driveScale) && driveScale > 0)) throw new SimulationInputError('--drive-scale', `must be a positive number, got ${String(scaleText)}`)
+  if (driveScale > MAX_DRIVE_SCALE) throw new SimulationInputError('--drive-scale', `${driveScale} is more than ${MAX_DRIVE_SCALE}: it multiplies the plan's pressure (heating by its square); plan at the intended drive level instead`)
   const protocol = await loadProtocolFile(protocolFile)
   const showProgress = process.stderr.isTTY || f.has('progress')
   let lastPrint = 0
-  const outcome = await runThermalOnPlanFolder(planDir, protocol, {
+  const outcome = await namingProtocolFile(protocolFile, () => runThermalOnPlanFolder(planDir, protocol, {
     backend,
     absorbedFraction: absorbed,
     coupling,
@@ -46,7 +48,7 @@ export async function commandThermal(args: { positional: string[]; flags: Map<st
       lastPrint = now
       process.stderr.write(`\r${message} (${Math.round(fraction * 100)}%)   `)
     },
-  })
+  }))
   if (showProgress) process.stderr.write('\n')
   const r = outcome.result
   out(`${protocol.name ?? path.basename(protocolFile)}: ${r.schedule.totalS.toFixed(0)} s simulated (last sonication ends at ${r.schedule.lastSonicationEndS.toFixed(0)} s), ${r.schedule.steps} steps of <= ${r.dtMaxUsedS.toFixed(3)} s, ${r.wallS.toFixed(1)} s on ${r.device}`)

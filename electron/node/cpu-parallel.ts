@@ -9,6 +9,7 @@ import type { BackendFactory, SolverBackend } from '../../core/solver/run.ts'
 import { buildEngineData } from '../../core/solver/cpu/engine.ts'
 import { windowAmplitude } from '../../core/solver/cpu/backend.ts'
 import { SimulationNumericalError } from '../../core/solver/errors.ts'
+import { hostMemoryBudget } from './host-memory.ts'
 
 const shared32 = (n: number) => new Float32Array(new SharedArrayBuffer(4 * Math.max(1, n)), 0, n)
 const shared64 = (n: number) => new Float64Array(new SharedArrayBuffer(8 * Math.max(1, n)), 0, n)
@@ -16,7 +17,9 @@ const shared64 = (n: number) => new Float64Array(new SharedArrayBuffer(8 * Math.
 type Reply = { kind: 'ready' } | { kind: 'done' } | { kind: 'error'; message: string }
 
 export function cpuParallelBackend(threads = Math.max(1, Math.min(os.availableParallelism(), 16))): BackendFactory {
-  return async (plan) => {
+  // The engine lives in this process's memory: runSimulation checks its estimate against the
+  // machine's budget (host-memory.ts) before this factory allocates anything.
+  const factory = async (plan: Parameters<BackendFactory>[0]) => {
     const data = buildEngineData(plan, shared32, shared64)
     const barrier = new Int32Array(new SharedArrayBuffer(8))
     const workers = Array.from({ length: threads }, () => new Worker(new URL('./cpu-worker-bootstrap.mjs', import.meta.url)))
@@ -81,4 +84,5 @@ export function cpuParallelBackend(threads = Math.max(1, Math.min(os.availablePa
     }
     return backend
   }
+  return Object.assign(factory, { memoryBudget: () => hostMemoryBudget(), threads })
 }

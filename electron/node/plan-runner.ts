@@ -9,7 +9,13 @@ import * as path from 'node:path'
 import { readVolume, writeVolume } from './volume-io.ts'
 import { readTextInput } from './input-file.ts'
 import { replaceFolderAtomically, writeFileAtomic } from './atomic-file.ts'
-import { loadProtocolFile, runThermalOnPlanFolder, TEMPERATURE_RISE_MAX_FILE, type PlanThermalOutcome } from './thermal-plan.ts'
+import { loadProtocolFile, namingProtocolFile, runThermalOnPlanFolder, TEMPERATURE_RISE_MAX_FILE, type PlanThermalOutcome } from './thermal-plan.ts'
+import { hostMemoryBudget } from './host-memory.ts'
+import { checkPlanPointsPerWavelength } from '../../core/solver/limits.ts'
+import { checkPlanGrid, planGrid } from '../../core/planning/domain.ts'
+import { checkProtocolForGrid } from '../../core/thermal/run.ts'
+import type { ThermalProtocolRecord } from '../../core/contracts/protocol.ts'
+import type { PlanDevice } from '../../core/planning/run-plan.ts'
 import { loadTransducerLibrary } from './transducers.ts'
 import { selectBackend, type BackendChoice } from './solver-backends.ts'
 import { loadSurrogate, type LoadedSurrogate, type ProviderChoice } from './surrogate/runtime.ts'
@@ -30,7 +36,7 @@ import { BRAIN, COUPLING_WATER, tissueAlphaNpMAt } from '../../core/skull/tissue
 import { webbProtocolWarning, checkCtCalibration } from '../../core/skull/calibration.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
 import type { Progress } from '../../core/solver/run.ts'
-import { rigidFromTransformFile, transformFileMatrices, withConvention } from '../../core/registration/rigid.ts'
+import { RigidTransformError, rigidFromTransformFile, transformFileMatrices, withConvention } from '../../core/registration/rigid.ts'
 import { applyAffine } from '../../core/volume/geometry.ts'
 import type { Vec3, Volume } from '../../core/volume/index.ts'
 import { PLAN_FILES, TISSUE_LABELS, planMetricsRecord, planRecord, type PlanMetricsRecord, type PlanRecord } from '../../core/contracts/plan.ts'
@@ -151,18 +157,82 @@ export async function checkPlanOutDir(outDir: string): Promise<void> {
   }
 }
 
+/** The MRI -> CT RAS matrix of a `tfus register` transform file; any fault is one line naming the file. */
+async function loadRegistrationFile(file: string): Promise<number[]> {
+  const text = await readTextInput(file, 'registration file')
+  let doc: unknown
+  try {
+    doc = JSON.parse(text)
+  } catch (e) {
+    throw new SimulationInputError('--registration', `${file} is not valid JSON (${e instanceof Error ? e.message : String(e)})`)
+  }
+  try {
+    return [...withConvention(rigidFromTransformFile(doc, { from: 'MRI', to: 'CT' }), 'RAS').matrix]
+  } catch (e) {
+    if (e instanceof RigidTransformError) throw new SimulationInputError('--registration', `${file}: ${e.message}`)
+    throw e
+  }
+}
+
+/** The shallowest focus the device can have from its apex [m]: the plan grid reaches at least past it. */
+function shallowestFocusFromApexM(device: PlanDevice): number {
+  return device.focalRangeM ? device.exitPlaneOffsetM + device.focalRangeM[0] : device.rocM
+}
+
+interface CheckedPlanInputs {
+  readonly entryDef: Awaited<ReturnType<typeof loadTransducerLibrary>>['transducers'][number]
+  readonly device: PlanDevice
+  readonly drive: DriveLevel
+  readonly driveRecord: ReturnType<typeof driveFromDeviceSetting>['record'] | undefined
+  readonly mriToCtRas: number[] | undefined
+  readonly thermalProtocol: ThermalProtocolRecord | undefined
+}
+
+/**
+ * Every input of a plan besides the images, checked before any image is read and anything is
+ * computed or written (well under a second): the output folder, the mapping, the resolution,
+ * the transducer and drive, the grid the resolution makes (cells and this machine's memory), the
+ * MRI's path, the registration file and the thermal protocol (its caps, and its length on the
+ * thermal grid). A bad one is one SimulationInputError naming the flag or file.
+ */
+export async function checkPlanInputs(input: PlanInput, note: (line: string) => void = () => {}): Promise<CheckedPlanInputs> {
+  await checkPlanOutDir(input.outDir)
+  if (!isHuMappingId(input.mappingId)) throw new SimulationInputError('--mapping', `unknown mapping "${input.mappingId}"; choose one of ${HU_MAPPING_IDS.join(', ')}`)
+  checkPlanPointsPerWavelength(input.pointsPerWavelength, '--ppw')
+  const library = await loadTransducerLibrary()
+  const entryDef = library.transducers.find((t) => t.definition.id === input.transducerId)
+  if (!entryDef) {
+    // A file of that name that was refused says why, in one line (not "unknown" plus a warning).
+    const refused = library.warnings.find((w) => [library.userDir, library.builtinDir].some((dir) => w.startsWith(`${path.join(dir, `${input.transducerId}.json`)}:`)))
+    if (refused) throw new SimulationInputError('--transducer', `"${input.transducerId}" cannot be used: ${refused}`)
+    throw new SimulationInputError('--transducer', `unknown transducer "${input.transducerId}"; available: ${library.transducers.map((t) => t.definition.id).join(', ')}`)
+  }
+  for (const w of library.warnings) note(`warning: ${w}`)
+  const device = planDevice(entryDef.definition, input.maxStandoffM ? { maxStandoffM: input.maxStandoffM } : {})
+  const { drive, record: driveRecord } = input.drive.kind === 'device-setting' ? driveFromDeviceSetting(entryDef.definition, input.drive.setting, entryDef.file) : { drive: input.drive, record: undefined }
+  // The smallest grid this device and resolution can make (the focus is at least this deep):
+  // a grid that cannot fit is refused now, not after the CT is read and segmented.
+  const grid = planGrid({ frequencyHz: device.frequencyHz, pointsPerWavelength: input.pointsPerWavelength, apertureM: device.apertureM, depthFromApexM: shallowestFocusFromApexM(device) })
+  checkPlanGrid(grid, input.pointsPerWavelength, input.engine?.kind === 'surrogate' ? undefined : hostMemoryBudget())
+  if (input.mriPath) {
+    const st = await fs.stat(input.mriPath).catch(() => undefined)
+    if (!st) throw new SimulationInputError('--mri', `${input.mriPath}: no such file or folder`)
+  }
+  const mriToCtRas = input.registrationPath ? await loadRegistrationFile(input.registrationPath) : undefined
+  let thermalProtocol: ThermalProtocolRecord | undefined
+  if (input.thermalProtocolFile) {
+    const file = input.thermalProtocolFile
+    thermalProtocol = await loadProtocolFile(file)
+    await namingProtocolFile(file, async () => checkProtocolForGrid(thermalProtocol!, grid.spacingM, BRAIN.density))
+  }
+  return { entryDef, device, drive, driveRecord, mriToCtRas, thermalProtocol }
+}
+
 export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}): Promise<PlanRunOutput> {
   const started = performance.now()
   const { signal } = hooks
   const note = (line: string) => hooks.onNote?.(line)
-  await checkPlanOutDir(input.outDir)
-  if (!isHuMappingId(input.mappingId)) throw new SimulationInputError('--mapping', `unknown mapping "${input.mappingId}"; choose one of ${HU_MAPPING_IDS.join(', ')}`)
-  const library = await loadTransducerLibrary()
-  for (const w of library.warnings) note(`warning: ${w}`)
-  const entryDef = library.transducers.find((t) => t.definition.id === input.transducerId)
-  if (!entryDef) throw new SimulationInputError('--transducer', `unknown transducer "${input.transducerId}"; available: ${library.transducers.map((t) => t.definition.id).join(', ')}`)
-  const device = planDevice(entryDef.definition, input.maxStandoffM ? { maxStandoffM: input.maxStandoffM } : {})
-  const { drive, record: driveRecord } = input.drive.kind === 'device-setting' ? driveFromDeviceSetting(entryDef.definition, input.drive.setting, entryDef.file) : { drive: input.drive, record: undefined }
+  const { entryDef, device, drive, driveRecord, mriToCtRas: registeredMriToCt, thermalProtocol } = await checkPlanInputs(input, note)
 
   hooks.onStage?.('reading the CT')
   const ct: Volume = await readVolume(input.ctPath, { modality: 'CT', ...(signal ? { signal } : {}) })
@@ -182,9 +252,8 @@ export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}
     const mri = await readVolume(input.mriPath, { modality: 'MR', ...(signal ? { signal } : {}) })
     let mriToCtRas: number[]
     let method: string
-    if (input.registrationPath) {
-      const doc: unknown = JSON.parse(await readTextInput(input.registrationPath, 'registration file'))
-      mriToCtRas = [...withConvention(rigidFromTransformFile(doc, { from: 'MRI', to: 'CT' }), 'RAS').matrix]
+    if (input.registrationPath && registeredMriToCt) {
+      mriToCtRas = registeredMriToCt
       method = `transform file ${input.registrationPath}`
     } else {
       hooks.onStage?.('registering the MRI to the CT')
@@ -239,7 +308,14 @@ export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}
     }
   }
   const selected = surrogate ? { factory: (() => Promise.reject(new Error('no solver in a surrogate run'))) as never, notes: [] } : await selectBackend(input.backend)
-  for (const n of selected.notes) note(n)
+  // Which device solves is said when the solver starts, not before placement: a plan refused
+  // for its inputs (a target outside the head) then ends in exactly one line.
+  let backendNoted = false
+  const backendFactory = ((...args: Parameters<typeof selected.factory>) => {
+    if (!backendNoted) for (const n of selected.notes) note(n)
+    backendNoted = true
+    return selected.factory(...args)
+  }) as typeof selected.factory
   let clamped = 0
   const freeWaterCache = new Map<string, number>()
   const runOnce = async (aimRasM: Vec3, entryRasM: Vec3 | undefined) => {
@@ -256,14 +332,17 @@ export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}
         pointsPerWavelength: input.pointsPerWavelength,
         drive,
         protocol: input.protocol,
-        backend: selected.factory,
+        backend: backendFactory,
         freeWaterCache,
         ...(fieldSource ? { fieldSource } : {}),
         ...(signal ? { signal } : {}),
         ...(hooks.onStage ? { onProgress: hooks.onStage } : {}),
+        ...(surrogate ? {} : { memory: hostMemoryBudget() }),
       })
     } catch (e) {
       if (e instanceof PlacementError) throw new SimulationInputError(`placement (${e.code})`, e.message)
+      // The grid is the resolution's doing: name the flag the user sets.
+      if (e instanceof SimulationInputError && e.field === 'grid.size') throw new SimulationInputError('--ppw', `the simulation grid ${e.problem}`)
       if (e instanceof SurrogateModelError) throw new SimulationInputError(e.where, e.message.slice(e.where.length + 2))
       throw e
     }
@@ -362,17 +441,19 @@ export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}
     await writeJsonAtomic(file(PLAN_FILES.plan), plan)
     await writeJsonAtomic(file(PLAN_FILES.metrics), metrics)
     let thermal: PlanRunOutput['thermal'] = null
-    if (input.thermalProtocolFile) {
+    if (input.thermalProtocolFile && thermalProtocol) {
       // The thermal model on the folder just written; its ITRUSST flag replaces "not assessed".
-      const protocol = await loadProtocolFile(input.thermalProtocolFile)
+      // The protocol is the one checked before the acoustics (not read again).
+      const protocol = thermalProtocol
+      const protocolFile = input.thermalProtocolFile
       hooks.onStage?.('thermal model')
-      const outcome = await runThermalOnPlanFolder(outDir, protocol, {
+      const outcome = await namingProtocolFile(protocolFile, () => runThermalOnPlanFolder(outDir, protocol, {
         backend: input.backend,
         ...(signal ? { signal } : {}),
         onNote: note,
         // One stage with a fraction (the messages carry step counters, which would read as new stages).
         onProgress: (_message, fraction) => hooks.onStage?.('thermal model', { fraction, step: Math.round(fraction * 1000), maxSteps: 1000, phase: 'steady-state' }),
-      })
+      }))
       metrics = planMetricsRecord.parse({ ...metrics, flags: { ...metrics.flags, thermal: outcome.result.flagSummary } })
       await writeJsonAtomic(file(PLAN_FILES.metrics), metrics)
       thermal = { protocolName: protocol.name ?? path.basename(input.thermalProtocolFile), outcome }

@@ -16,6 +16,8 @@ import type { Volume } from '../../core/volume/types.ts'
 import { readVolume, writeVolume } from './volume-io.ts'
 import { readTextInput } from './input-file.ts'
 import { selectThermalBackend, type ThermalBackendChoice } from './thermal-backends.ts'
+import { hostMemoryBudget } from './host-memory.ts'
+import { checkOutputFolder } from './output-folder.ts'
 
 /** Extra file (not in PLAN_FILES): the maximum rise map [K]. */
 export const TEMPERATURE_RISE_MAX_FILE = 'temperature_rise_max.nii.gz'
@@ -154,6 +156,8 @@ export async function runThermalOnPlanFolder(planDir: string, protocolInput: The
   const parsedProtocol = thermalProtocolRecord.safeParse(protocolInput)
   if (!parsedProtocol.success) throw new SimulationInputError('protocol', parsedProtocol.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
   const protocol = parsedProtocol.data
+  // A bad --out is refused before the run, not after it.
+  if (options.outDir) await checkOutputFolder(options.outDir)
   const loaded = await loadPlanThermalInputs(planDir)
   const selected = await selectThermalBackend(options.backend ?? 'auto')
   for (const note of selected.notes) options.onNote?.(note)
@@ -164,6 +168,7 @@ export async function runThermalOnPlanFolder(planDir: string, protocolInput: The
       ...(options.absorbedFraction ? { absorbedFraction: options.absorbedFraction } : {}),
       ...(options.coupling ? { coupling: options.coupling } : {}),
       driveScale,
+      memory: hostMemoryBudget(),
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress: (pass, done, total) => options.onProgress?.(pass === 1 ? `thermal: maps, step ${done}/${total}` : `thermal: hottest-voxel time courses, step ${done}/${total}`, pass === 1 ? (0.67 * done) / total : 0.67 + (0.33 * done) / total),
     })
@@ -182,6 +187,19 @@ export async function runThermalOnPlanFolder(planDir: string, protocolInput: The
   await fs.writeFile(tmp, JSON.stringify(thermalJson, null, 2) + '\n')
   await fs.rename(tmp, files[3]!)
   return { result, thermalJson, files, notes: selected.notes }
+}
+
+/**
+ * Runs `fn`, naming `protocolFile` in the refusals that concern the protocol (its fields, its
+ * length against the grid's step): "protocol.json: sonications.0.drive_scale: ...".
+ */
+export async function namingProtocolFile<T>(protocolFile: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (e) {
+    if (e instanceof SimulationInputError && /^(sonications|cooling_s|protocol)\b/.test(e.field)) throw new SimulationInputError(`${protocolFile}: ${e.field}`, e.problem)
+    throw e
+  }
 }
 
 /** Reads and validates a protocol file; a bad file is one SimulationInputError naming the file and field. */

@@ -61,7 +61,7 @@ describe('tfus simulate', () => {
 
   const bad: Array<[string, unknown, RegExp]> = [
     ['negative sound speed', { ...SMALL_BOWL, background: { ...SMALL_BOWL.background, sound_speed: -1500 } }, /background\.sound_speed/],
-    ['source outside the grid', { ...SMALL_BOWL, source: { ...SMALL_BOWL.source, apex_m: [-0.05, 0, 0] } }, /^tfus: error: source:.*outside the grid/],
+    ['source outside the grid', { ...SMALL_BOWL, source: { ...SMALL_BOWL.source, apex_m: [-0.05, 0, 0] } }, /^tfus: error: \S+bad-source-outside-the-grid\.json: source:.*outside the grid/],
     ['missing frequency', { ...SMALL_BOWL, frequency_hz: undefined }, /frequency_hz: is missing/],
     ['missing source field', { ...SMALL_BOWL, source: { type: 'bowl', apex_m: [0, 0, 0], focus_m: [0.02, 0, 0], roc_m: 0.02, amplitude_pa: 1 } }, /source\.aperture_m: is missing/],
     ['material exponent differing from the global one', { ...SMALL_BOWL, objects: [{ shape: 'sphere', center_m: [0.02, 0, 0], radius_m: 0.003, material: { sound_speed: 1600, density: 1000, alpha_db_cm: 1, alpha_power: 1.5 } }] }, /objects\[0\]\.material\.alpha_power/],
