@@ -23,11 +23,6 @@ const EXIT_BAD_INPUT = 2
 
 class DbUsageError extends Error {}
 
-const DB_USAGE = `  tfus db init|check|backup <dest>            [--data-dir <dir>]
-  tfus plans list|show <id>[@version] [--json]  [--data-dir <dir>]
-  tfus plans approve <id>[@version] --by <name> [--data-dir <dir>]
-  tfus import <image-or-dicom-folder> [--series <uid>] [--data-dir <dir>]
-  tfus plan-save <plan-dir> [--note <text>] [--patient-id <id>] [--patient-name <name>] [--data-dir <dir>]`
 
 function flag(args: CliArgs, name: string): string | undefined {
   const v = args.flags.get(name)
@@ -50,14 +45,14 @@ export function parsePlanSpec(spec: string | undefined): { planId: number; versi
 }
 
 /** Opens the store, runs `body`, closes; database errors become one stderr line and exit 2. */
-async function withStore(args: CliArgs, err: Out, body: (store: PlanStore) => Promise<number>): Promise<number> {
+async function withStore(command: string, args: CliArgs, err: Out, body: (store: PlanStore) => Promise<number>): Promise<number> {
   let store: PlanStore | null = null
   try {
     store = await openPlanStore(dataDirOf(args))
     return await body(store)
   } catch (e) {
     if (e instanceof DbUsageError) {
-      err(`tfus: ${e.message}\n${DB_USAGE}`)
+      err(`tfus: ${e.message} (tfus ${command} --help for usage)`)
       return EXIT_BAD_INPUT
     }
     if (isPlanStoreError(e)) {
@@ -74,7 +69,7 @@ const mm = (v: readonly number[]) => v.map((x) => (x * 1000).toFixed(2)).join(',
 
 export async function commandDb(args: CliArgs, out: Out, err: Out): Promise<number> {
   const [sub, ...rest] = args.positional
-  return withStore(args, err, async (store) => {
+  return withStore('db', args, err, async (store) => {
     switch (sub) {
       case 'init': {
         if (rest.length > 0) throw new DbUsageError('db init takes no arguments')
@@ -118,7 +113,7 @@ export async function commandDb(args: CliArgs, out: Out, err: Out): Promise<numb
 
 export async function commandPlans(args: CliArgs, out: Out, err: Out): Promise<number> {
   const [sub, spec, ...rest] = args.positional
-  return withStore(args, err, async (store) => {
+  return withStore('plans', args, err, async (store) => {
     if (rest.length > 0) throw new DbUsageError(`unexpected argument "${rest[0]}"`)
     switch (sub) {
       case 'list': {
@@ -172,7 +167,7 @@ export async function commandPlans(args: CliArgs, out: Out, err: Out): Promise<n
 
 export async function commandImport(args: CliArgs, out: Out, err: Out): Promise<number> {
   const [image, ...rest] = args.positional
-  return withStore(args, err, async (store) => {
+  return withStore('import', args, err, async (store) => {
     if (!image || rest.length > 0) throw new DbUsageError('import takes one image file or DICOM folder')
     const seriesUid = flag(args, 'series')
     const { series, alreadyPresent } = await store.importSeries(image, seriesUid ? { seriesUid } : {})
@@ -197,7 +192,7 @@ export async function savePlanToStore(planDir: string, options: { dataDir?: stri
 
 export async function commandPlanSave(args: CliArgs, out: Out, err: Out): Promise<number> {
   const [planDir, ...rest] = args.positional
-  return withStore(args, err, async (store) => {
+  return withStore('plan-save', args, err, async (store) => {
     if (!planDir || rest.length > 0) throw new DbUsageError('plan-save takes one plan folder (written by tfus plan --out)')
     const note = flag(args, 'note')
     const patientId = flag(args, 'patient-id')

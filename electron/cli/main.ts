@@ -20,66 +20,138 @@ import { commandExport, commandImportPose } from './export.ts'
 import { commandDb, commandImport, commandPlanSave, commandPlans } from './db.ts'
 import { SimulationInputError, SimulationNumericalError } from '../../core/solver/errors.ts'
 import { SurrogateModelError } from '../../core/surrogate/manifest.ts'
-import { existsSync } from 'node:fs'
+import { isPlanStoreError } from '../../core/db/errors.ts'
+import { existsSync, statSync } from 'node:fs'
 import { prepareDataDir, resolveDataDir } from '../node/db/data-dir.ts'
 import { restrictUmask } from '../node/private-dir.ts'
+import { checkOutputFolder } from '../node/output-folder.ts'
 
 export const EXIT_OK = 0
 export const EXIT_BAD_INPUT = 2
 export const EXIT_NUMERICAL = 3
 export const EXIT_CANCELLED = 130
 
-const USAGE = `usage:
-  tfus info <file-or-folder> [--json] [--series <SeriesInstanceUID>]
-  tfus convert <in> <out.nii.gz|out.nii|out.nrrd|out.mha> [--series <SeriesInstanceUID>]
-  tfus simulate <scene.json> --out <dir> [--backend auto|webgpu|cpu] [--progress]
-  tfus export-kwave <scene.json> <input.h5> [--kwave-format 1.2|1.1] [--steps N]
-  tfus import-kwave <output.h5> --scene <scene.json> <out.nii.gz>
-  tfus register --ct <ct> --mri <t1> --out <transform.json> [--voxel-mm 2] [--init center-of-mass|none] [--accept-low-quality] [--json] [--progress]
-  tfus plan --ct <ct> [--mri <t1> [--registration <transform.json>]] --target x,y,z [--space ras|lps] [--entry x,y,z]
+/**
+ * Every command with the options it takes (valued: `--name value` or `--name=value`; boolean:
+ * `--name`) and its usage lines. An option not listed for the command is refused, naming it: a
+ * typo such as `--deidentfy` must never be ignored (it would export patient data).
+ */
+interface CommandSpec {
+  readonly valued: readonly string[]
+  readonly boolean: readonly string[]
+  readonly usage: string
+}
+
+const PLAN_VALUED = ['ct', 'mri', 'registration', 'target', 'space', 'entry', 'transducer', 'mapping', 'ppw', 'backend', 'out', 'isppa-free-water', 'isppa-target', 'device-setting', 'source-amplitude-kpa', 'pulse-duration-ms', 'prf-hz', 'max-standoff-mm', 'correct-iterations', 'correct-tolerance-mm', 'data-dir', 'note', 'protocol']
+const PLAN_BOOLEAN = ['correct-focus', 'progress', 'save']
+
+const COMMANDS: Record<string, CommandSpec> = {
+  info: { valued: ['series'], boolean: ['json'], usage: '  tfus info <file-or-folder> [--json] [--series <SeriesInstanceUID>]' },
+  convert: { valued: ['series'], boolean: [], usage: '  tfus convert <in> <out.nii.gz|out.nii|out.nrrd|out.mha> [--series <SeriesInstanceUID>]' },
+  simulate: { valued: ['out', 'backend'], boolean: ['progress'], usage: '  tfus simulate <scene.json> --out <dir> [--backend auto|webgpu|cpu] [--progress]' },
+  'export-kwave': { valued: ['kwave-format', 'steps'], boolean: [], usage: '  tfus export-kwave <scene.json> <input.h5> [--kwave-format 1.2|1.1] [--steps N]' },
+  'import-kwave': { valued: ['scene'], boolean: [], usage: '  tfus import-kwave <output.h5> --scene <scene.json> <out.nii.gz>' },
+  register: {
+    valued: ['ct', 'mri', 'out', 'voxel-mm', 'init'],
+    boolean: ['accept-low-quality', 'json', 'progress'],
+    usage: '  tfus register --ct <ct> --mri <t1> --out <transform.json> [--voxel-mm 2] [--init center-of-mass|none] [--accept-low-quality] [--json] [--progress]',
+  },
+  plan: {
+    valued: PLAN_VALUED,
+    boolean: PLAN_BOOLEAN,
+    usage: `  tfus plan --ct <ct> [--mri <t1> [--registration <transform.json>]] --target x,y,z [--space ras|lps] [--entry x,y,z]
             --transducer <id> [--mapping kplan] [--ppw 6] [--backend auto|webgpu|cpu]
             [--isppa-free-water W/cm2 | --isppa-target W/cm2 | --device-setting <value> | --source-amplitude-kpa 60]
             [--correct-focus [--correct-iterations 3] [--correct-tolerance-mm 1]] --out <dir> [--progress]
             [--protocol <protocol.json>]   (adds the thermal run: temperature_max, cem43, thermal.json)
             [--save [--note <text>] [--data-dir <dir>]]   (stores the plan in the plan database, prints its id)
-            (with --mri, target and entry are points on the MRI; they are carried into CT space by registration)
-  tfus predict <the same inputs as tfus plan> [--model resources/surrogate/model.json] [--provider auto|cpu|webgpu|cuda]
-            (the neural surrogate's preview: same outputs, plan.json "source": "surrogate" with a confidence in [0, 1])
-  tfus thermal <plan-dir> --protocol <protocol.json> [--backend auto|webgpu|cpu] [--absorbed-fraction prestus|babelbrain|full]
-            [--coupling conducting|bath] [--drive-scale 1] [--out <dir>] [--progress]   (writes temperature_max, cem43, thermal.json)
-  tfus transducers [--json]   (built-in + <user data>/transducers/*.json; TFUS_DATA_DIR overrides <user data>)
-  tfus export <plan-dir | id[@version]> --format brainsight|localite|slicer|kplan|nifti|dicom|report --out <file-or-folder>
-            [--space ct|mri] [--coords ras|lps] [--brainsight-version 13|14] [--deidentify]
-  tfus import-pose <file> --format brainsight|localite|slicer [--focal-distance-mm F] [--json]
-  tfus db init|check|backup <dest> [--data-dir <dir>]   (plan database; default folder: $TFUS_DATA_DIR, else the user-data folder)
-  tfus plans list|show <id>[@version] [--json]|approve <id>[@version] --by <name> [--data-dir <dir>]
-  tfus import <image-or-dicom-folder> [--series <SeriesInstanceUID>] [--data-dir <dir>]
-  tfus plan-save <plan-dir> [--note <text>] [--patient-id <id>] [--patient-name <name>] [--data-dir <dir>]
+            (with --mri, target and entry are points on the MRI; they are carried into CT space by registration)`,
+  },
+  predict: {
+    valued: [...PLAN_VALUED, 'model', 'provider'],
+    boolean: PLAN_BOOLEAN,
+    usage: `  tfus predict <the same inputs as tfus plan> [--model resources/surrogate/model.json] [--provider auto|cpu|webgpu|cuda]
+            (the neural surrogate's preview: same outputs, plan.json "source": "surrogate" with a confidence in [0, 1])`,
+  },
+  thermal: {
+    valued: ['protocol', 'backend', 'absorbed-fraction', 'coupling', 'drive-scale', 'out'],
+    boolean: ['progress'],
+    usage: `  tfus thermal <plan-dir> --protocol <protocol.json> [--backend auto|webgpu|cpu] [--absorbed-fraction prestus|babelbrain|full]
+            [--coupling conducting|bath] [--drive-scale 1] [--out <dir>] [--progress]   (writes temperature_max, cem43, thermal.json)`,
+  },
+  transducers: { valued: [], boolean: ['json'], usage: '  tfus transducers [--json]   (built-in + <user data>/transducers/*.json; TFUS_DATA_DIR overrides <user data>)' },
+  export: {
+    valued: ['format', 'out', 'space', 'coords', 'brainsight-version', 'data-dir'],
+    boolean: ['deidentify', 'retain-uids'],
+    usage: `  tfus export <plan-dir | id[@version]> --format brainsight|localite|slicer|kplan|nifti|dicom|report --out <file-or-folder>
+            [--space ct|mri] [--coords ras|lps] [--brainsight-version 13|14] [--deidentify [--retain-uids]]`,
+  },
+  'import-pose': { valued: ['format', 'focal-distance-mm'], boolean: ['json'], usage: '  tfus import-pose <file> --format brainsight|localite|slicer [--focal-distance-mm F] [--json]' },
+  db: { valued: ['data-dir'], boolean: [], usage: '  tfus db init|check|backup <dest> [--data-dir <dir>]   (plan database; default folder: $TFUS_DATA_DIR, else the user-data folder)' },
+  plans: { valued: ['data-dir', 'by'], boolean: ['json'], usage: '  tfus plans list|show <id>[@version] [--json]|approve <id>[@version] --by <name> [--data-dir <dir>]' },
+  import: { valued: ['data-dir', 'series'], boolean: [], usage: '  tfus import <image-or-dicom-folder> [--series <SeriesInstanceUID>] [--data-dir <dir>]' },
+  'plan-save': { valued: ['data-dir', 'note', 'patient-id', 'patient-name'], boolean: [], usage: '  tfus plan-save <plan-dir> [--note <text>] [--patient-id <id>] [--patient-name <name>] [--data-dir <dir>]' },
+}
+
+const USAGE = `usage:
+${Object.values(COMMANDS)
+  .map((c) => c.usage)
+  .join('\n')}
 
 Reads NIfTI (.nii, .nii.gz), NRRD, MHA and DICOM (a file or a folder of series).
-Coordinates are printed in millimetres, LPS (as DICOM and ITK).`
+Coordinates are printed in millimetres, LPS (as DICOM and ITK).
+tfus <command> --help prints that command's usage. Exit codes: 0 done, 2 bad input, 3 numerical failure, 130 cancelled.`
 
-class UsageError extends Error {}
+/** A command line that cannot be run: one line, plus where to find the usage. */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message)
+  }
+}
+
+/** Commands whose inputs are all options. */
+const NO_POSITIONALS = new Set(['register', 'plan', 'predict'])
 
 interface ParsedArgs {
   readonly positional: string[]
   readonly flags: Map<string, string | true>
 }
 
-function parseArgs(argv: readonly string[], valued: readonly string[]): ParsedArgs {
+/**
+ * Strict parsing against the command's declared options. Not node:util parseArgs: it refuses a
+ * value that starts with "-", and coordinates such as `--target -30,12,40` must stay typable.
+ */
+function parseArgs(command: string, argv: readonly string[]): ParsedArgs {
+  const spec = COMMANDS[command]!
   const positional: string[] = []
   const flags = new Map<string, string | true>()
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
-    if (arg.startsWith('--')) {
-      const [key, inline] = arg.slice(2).split('=', 2) as [string, string | undefined]
-      if (valued.includes(key)) {
+    if (arg === '--') {
+      positional.push(...argv.slice(i + 1))
+      break
+    }
+    if (arg.startsWith('--') && arg.length > 2) {
+      const eq = arg.indexOf('=')
+      const key = eq < 0 ? arg.slice(2) : arg.slice(2, eq)
+      const inline = eq < 0 ? undefined : arg.slice(eq + 1)
+      if (spec.valued.includes(key)) {
         const value = inline ?? argv[++i]
-        if (value === undefined) throw new UsageError(`--${key} needs a value`)
+        if (value === undefined) throw new UsageError(`--${key} needs a value`, command)
+        if (flags.has(key)) throw new UsageError(`--${key} is given twice`, command)
         flags.set(key, value)
-      } else flags.set(key, true)
+      } else if (spec.boolean.includes(key)) {
+        if (inline !== undefined) throw new UsageError(`--${key} takes no value`, command)
+        flags.set(key, true)
+      } else {
+        throw new UsageError(`unknown option --${key} for ${command}`, command)
+      }
     } else positional.push(arg)
   }
+  if (NO_POSITIONALS.has(command) && positional.length > 0) throw new UsageError(`${command} takes no argument "${positional[0]}" (every input is an option)`, command)
   return { positional, flags }
 }
 
@@ -134,7 +206,7 @@ function progressReporter(enabled: boolean): ReadOptions['onProgress'] {
 
 async function commandInfo(args: ParsedArgs, signal: AbortSignal, out: (line: string) => void): Promise<number> {
   const target = args.positional[0]
-  if (!target || args.positional.length > 1) throw new UsageError('info takes one file or folder')
+  if (!target || args.positional.length > 1) throw new UsageError('info takes one file or folder', 'info')
   const seriesUid = args.flags.get('series')
   const options: ReadOptions = {
     signal,
@@ -178,7 +250,9 @@ async function commandInfo(args: ParsedArgs, signal: AbortSignal, out: (line: st
 
 async function commandConvert(args: ParsedArgs, signal: AbortSignal, out: (line: string) => void): Promise<number> {
   const [input, output] = args.positional
-  if (!input || !output || args.positional.length > 2) throw new UsageError('convert takes an input and an output path')
+  if (!input || !output || args.positional.length > 2) throw new UsageError('convert takes an input and an output path', 'convert')
+  // The output's folder is checked before the (possibly long) read, not after it.
+  await checkOutputFolder(path.dirname(path.resolve(output)), output)
   const seriesUid = args.flags.get('series')
   const volume = await readVolume(input, {
     signal,
@@ -212,7 +286,8 @@ export function dataDirFlag(args: readonly string[]): string | undefined {
  */
 function prepareDatabaseFolder(args: readonly string[], err: (line: string) => void): void {
   const dir = resolveDataDir(dataDirFlag(args))
-  if (!existsSync(dir)) return
+  // A missing folder is the database's to create; a path that is not a folder, its to refuse.
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return
   try {
     for (const line of prepareDataDir(dir)) err(`tfus: ${line}`)
   } catch (e) {
@@ -220,48 +295,61 @@ function prepareDatabaseFolder(args: readonly string[], err: (line: string) => v
   }
 }
 
-export async function main(argv: readonly string[], io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) }): Promise<number> {
+export interface MainOptions {
+  /** Cancels the command as Ctrl-C does (a caller's time limit; tests). */
+  readonly signal?: AbortSignal
+}
+
+export async function main(argv: readonly string[], io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) }, options: MainOptions = {}): Promise<number> {
   // Plans, exports and the database hold patient data: what this run creates is the user's only.
   restrictUmask()
   const controller = new AbortController()
   const onSigint = () => controller.abort()
   process.once('SIGINT', onSigint)
+  if (options.signal?.aborted) controller.abort()
+  options.signal?.addEventListener('abort', onSigint, { once: true })
+  // --debug (anywhere) adds the stack to an unexpected failure's one line; no command sees it.
+  const debug = argv.includes('--debug')
   try {
-    const [command, ...rest] = argv
+    const [command, ...rest] = argv.filter((a) => a !== '--debug')
+    if (command !== undefined && Object.hasOwn(COMMANDS, command) && (rest.includes('--help') || rest.includes('-h'))) {
+      io.out(`usage:\n${COMMANDS[command]!.usage}`)
+      return EXIT_OK
+    }
     if (command !== undefined && DATABASE_COMMANDS.has(command)) prepareDatabaseFolder(rest, io.err)
     switch (command) {
       case 'info':
-        return await commandInfo(parseArgs(rest, ['series']), controller.signal, io.out)
+        return await commandInfo(parseArgs(command, rest), controller.signal, io.out)
       case 'convert':
-        return await commandConvert(parseArgs(rest, ['series']), controller.signal, io.out)
+        return await commandConvert(parseArgs(command, rest), controller.signal, io.out)
       case 'simulate':
-        return await commandSimulate(parseArgs(rest, ['out', 'backend']), controller.signal, io.out, io.err)
+        return await commandSimulate(parseArgs(command, rest), controller.signal, io.out, io.err)
       case 'export-kwave':
-        return await commandExportKwave(parseArgs(rest, ['kwave-format', 'steps']), io.out)
+        return await commandExportKwave(parseArgs(command, rest), io.out)
       case 'import-kwave':
-        return await commandImportKwave(parseArgs(rest, ['scene']), io.out)
+        return await commandImportKwave(parseArgs(command, rest), io.out)
       case 'register':
-        return await commandRegister(parseArgs(rest, ['ct', 'mri', 'out', 'voxel-mm', 'init']), controller.signal, io.out, io.err)
+        return await commandRegister(parseArgs(command, rest), controller.signal, io.out, io.err)
       case 'plan':
-        return await commandPlan(parseArgs(rest, ['ct', 'mri', 'registration', 'target', 'space', 'entry', 'transducer', 'mapping', 'ppw', 'backend', 'out', 'isppa-free-water', 'isppa-target', 'device-setting', 'source-amplitude-kpa', 'pulse-duration-ms', 'prf-hz', 'max-standoff-mm', 'correct-iterations', 'correct-tolerance-mm', 'data-dir', 'note', 'protocol']), controller.signal, io.out, io.err)
+        return await commandPlan(parseArgs(command, rest), controller.signal, io.out, io.err)
       case 'predict':
-        return await commandPlan(parseArgs(rest, ['ct', 'mri', 'registration', 'target', 'space', 'entry', 'transducer', 'mapping', 'ppw', 'backend', 'out', 'isppa-free-water', 'isppa-target', 'device-setting', 'source-amplitude-kpa', 'pulse-duration-ms', 'prf-hz', 'max-standoff-mm', 'correct-iterations', 'correct-tolerance-mm', 'data-dir', 'note', 'protocol', 'model', 'provider']), controller.signal, io.out, io.err, 'surrogate')
+        return await commandPlan(parseArgs(command, rest), controller.signal, io.out, io.err, 'surrogate')
       case 'thermal':
-        return await commandThermal(parseArgs(rest, ['protocol', 'backend', 'absorbed-fraction', 'coupling', 'drive-scale', 'out']), controller.signal, io.out, io.err)
+        return await commandThermal(parseArgs(command, rest), controller.signal, io.out, io.err)
       case 'transducers':
-        return await commandTransducers(parseArgs(rest, []), io.out)
+        return await commandTransducers(parseArgs(command, rest), io.out)
       case 'export':
-        return await commandExport(parseArgs(rest, ['format', 'out', 'space', 'coords', 'brainsight-version', 'data-dir']), io.out)
+        return await commandExport(parseArgs(command, rest), io.out)
       case 'import-pose':
-        return await commandImportPose(parseArgs(rest, ['format', 'focal-distance-mm']), io.out)
+        return await commandImportPose(parseArgs(command, rest), io.out)
       case 'db':
-        return await commandDb(parseArgs(rest, ['data-dir']), io.out, io.err)
+        return await commandDb(parseArgs(command, rest), io.out, io.err)
       case 'plans':
-        return await commandPlans(parseArgs(rest, ['data-dir', 'by']), io.out, io.err)
+        return await commandPlans(parseArgs(command, rest), io.out, io.err)
       case 'import':
-        return await commandImport(parseArgs(rest, ['data-dir', 'series']), io.out, io.err)
+        return await commandImport(parseArgs(command, rest), io.out, io.err)
       case 'plan-save':
-        return await commandPlanSave(parseArgs(rest, ['data-dir', 'note', 'patient-id', 'patient-name']), io.out, io.err)
+        return await commandPlanSave(parseArgs(command, rest), io.out, io.err)
       case undefined:
       case 'help':
       case '--help':
@@ -273,7 +361,7 @@ export async function main(argv: readonly string[], io = { out: (l: string) => c
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`tfus: ${e.message}\n${USAGE}`)
+      io.err(`tfus: ${e.message} (tfus ${e.command ? `${e.command} ` : ''}--help for usage)`)
       return EXIT_BAD_INPUT
     }
     if (isImportError(e)) {
@@ -281,6 +369,10 @@ export async function main(argv: readonly string[], io = { out: (l: string) => c
       return EXIT_BAD_INPUT
     }
     if (e instanceof SimulationInputError) {
+      io.err(`tfus: error: ${e.message}`)
+      return EXIT_BAD_INPUT
+    }
+    if (isPlanStoreError(e)) {
       io.err(`tfus: error: ${e.message}`)
       return EXIT_BAD_INPUT
     }
@@ -296,8 +388,14 @@ export async function main(argv: readonly string[], io = { out: (l: string) => c
       io.err('tfus: cancelled')
       return EXIT_CANCELLED
     }
-    throw e
+    // Anything else is our failure, not the user's input: one line (the stack only with --debug),
+    // exit 3, never a raw stack trace.
+    const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e)
+    io.err(`tfus: internal error: ${message.split('\n')[0]}${debug ? '' : ' (run with --debug for details)'}`)
+    if (debug && e instanceof Error && e.stack) io.err(e.stack)
+    return EXIT_NUMERICAL
   } finally {
     process.removeListener('SIGINT', onSigint)
+    options.signal?.removeEventListener('abort', onSigint)
   }
 }

@@ -6,7 +6,7 @@ import type { BackendChoice } from '../node/solver-backends.ts'
 import { runPlanToFolder, type DriveInput, type PlanInput } from '../node/plan-runner.ts'
 import { BUNDLED_MODEL, PROVIDER_CHOICES, type ProviderChoice } from '../node/surrogate/runtime.ts'
 import { parseSurrogateManifest } from '../../core/surrogate/manifest.ts'
-import { promises as fs } from 'node:fs'
+import { readJsonInput } from '../node/input-file.ts'
 import { savePlanToStore } from './db.ts'
 import { DEFAULT_PROTOCOL, type Protocol } from '../../core/planning/metrics.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
@@ -43,7 +43,7 @@ export async function commandPlan(
     const provider = (f.get('provider') ?? 'auto') as ProviderChoice
     if (!PROVIDER_CHOICES.includes(provider)) throw new SimulationInputError('--provider', `must be one of ${PROVIDER_CHOICES.join(', ')}`)
     // The model's resolution is the default: a preview at any other resolution is refused.
-    const json: unknown = JSON.parse(await fs.readFile(model, 'utf8').catch(() => { throw new SimulationInputError(model, 'cannot read the model manifest') }))
+    const json = await readJsonInput(model, 'model manifest')
     modelPpw = parseSurrogateManifest(json, model).points_per_wavelength
     engine = { kind: 'surrogate', modelFile: model, provider }
   }

@@ -72,7 +72,7 @@ export function transformFileJson(result: RigidRegistrationResult, ctFile: strin
 
 export async function commandRegister(args: Args, signal: AbortSignal, out: (line: string) => void, err: (line: string) => void): Promise<number> {
   const bad = (problem: string) => {
-    err(`tfus: register: ${problem}\nusage: tfus register --ct <ct> --mri <t1> --out <transform.json> [--voxel-mm 2] [--init center-of-mass|none] [--accept-low-quality] [--json] [--progress]`)
+    err(`tfus: register: ${problem} (tfus register --help for usage)`)
     return EXIT_BAD_INPUT
   }
   const ct = args.flags.get('ct')

@@ -13,11 +13,8 @@ interface Args {
   readonly flags: Map<string, string | true>
 }
 
-const KNOWN_FLAGS = new Set(['json'])
-
 export async function commandTransducers(args: Args, out: (line: string) => void, options: LoadOptions = {}): Promise<number> {
   if (args.positional.length > 0) throw new SimulationInputError('usage', `transducers takes no arguments, got "${args.positional.join(' ')}"`)
-  for (const flag of args.flags.keys()) if (!KNOWN_FLAGS.has(flag)) throw new SimulationInputError(`--${flag}`, 'is not an option of transducers (only --json)')
   const library = await loadTransducerLibrary(options)
   const rows = library.transducers.map((t) => ({ summary: describe(t.definition), file: t.file, origin: t.origin }))
 

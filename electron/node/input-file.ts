@@ -25,3 +25,13 @@ export async function readTextInput(file: string, what: string, maxBytes = MAX_T
     throw new SimulationInputError(file, `cannot read the ${what} (${e instanceof Error ? e.message : String(e)})`)
   }
 }
+
+/** The file's JSON value; a file that is not JSON is a SimulationInputError naming it and the position. */
+export async function readJsonInput(file: string, what: string, maxBytes = MAX_TEXT_INPUT_BYTES): Promise<unknown> {
+  const text = await readTextInput(file, what, maxBytes)
+  try {
+    return JSON.parse(text) as unknown
+  } catch (e) {
+    throw new SimulationInputError(file, `the ${what} is not valid JSON (${e instanceof Error ? e.message : String(e)})`)
+  }
+}

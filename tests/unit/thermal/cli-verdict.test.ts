@@ -66,7 +66,7 @@ afterAll(async () => {
 })
 
 describe('tfus thermal always prints its verdict', () => {
-  it('in-process through the real console: 2 runs one after the other, then 4 at once', async () => {
+  it('in-process through the real console: 20 runs, 4 one after the other, then 16 four at a time', async () => {
     const saved = { log: console.log, error: console.error }
     const printed: string[] = []
     const recordLog = (...args: unknown[]) => void printed.push(args.map(String).join(' '))
@@ -76,12 +76,14 @@ describe('tfus thermal always prints its verdict', () => {
     try {
       // `main` without an io argument prints with console.log / console.error, as bin/tfus does.
       const run = async (i: number) => main(['thermal', planDir, '--protocol', await protocolFile(`run ${i}`), '--backend', 'cpu', '--out', path.join(dir, `out-${i}`)])
-      const codes = [await run(0), await run(1), ...(await Promise.all([2, 3, 4, 5].map(run)))]
-      expect(codes).toEqual([0, 0, 0, 0, 0, 0])
+      const codes: number[] = []
+      for (let i = 0; i < 4; i++) codes.push(await run(i))
+      for (let batch = 1; batch < 5; batch++) codes.push(...(await Promise.all([0, 1, 2, 3].map((k) => run(4 * batch + k)))))
+      expect(codes).toEqual(new Array(20).fill(0))
       expect(console.log).toBe(recordLog)
       expect(console.error).toBe(recordError)
-      for (let i = 0; i < 6; i++) expect(printed.filter((l) => l.startsWith(`run ${i}: `)), `run ${i}`).toHaveLength(1)
-      expect(printed.filter((l) => /^thermal: /.test(l))).toHaveLength(6)
+      for (let i = 0; i < 20; i++) expect(printed.filter((l) => l.startsWith(`run ${i}: `)), `run ${i}`).toHaveLength(1)
+      expect(printed.filter((l) => /^thermal: /.test(l))).toHaveLength(20)
     } finally {
       Object.assign(console, saved)
     }
