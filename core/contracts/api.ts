@@ -369,7 +369,12 @@ export const PLANNER_API = defineApi({
   approvePlan: { summary: 'Approve a stored plan', params: z.object({ planId: z.string().min(1), approver: z.string().min(1).max(200) }), result: ok },
   exportPlan: {
     summary: 'Export a finished run for neuronavigation or analysis',
-    params: z.object({ runId: id, format: z.string().min(1) }),
+    params: z.object({
+      runId: id,
+      format: z.string().min(1),
+      /** No patient identity, paths, plan folder name or original UIDs in the files (new UIDs, declared in DICOM). */
+      deidentify: z.boolean().default(false),
+    }),
     result: z.object({ path: z.string(), bytes: z.number().int().nonnegative() }),
   },
   reportHtml: { summary: 'The plan report as HTML (rendered in a sandboxed frame)', params: z.object({ runId: id }), result: z.object({ html: z.string() }) },

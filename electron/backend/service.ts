@@ -589,7 +589,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       return { ok: true as const }
     },
 
-    async exportPlan({ runId, format }) {
+    async exportPlan({ runId, format, deidentify }) {
       const { run } = finishedRun(runId)
       const ex = await exportsOrThrow()
       if (!(ex.EXPORT_FORMATS as readonly string[]).includes(format)) throw new ApiError('bad-request', `unknown export format "${format}"; choose one of ${ex.EXPORT_FORMATS.join(', ')}`, 'format')
@@ -597,7 +597,12 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       const outPath = exportTarget(runId, format, ex.SINGLE_FILE_FORMATS.has(fmt))
       await fs.mkdir(path.dirname(outPath), { recursive: true })
       const approval = approvals.get(runId)
-      const result = await readingRun(runId, () => ex.exportPlanFolder(run.input.outDir, fmt, outPath, approval ? { approval } : {}))
+      const stored = savedPlans.get(runId)
+      const options = {
+        ...(approval ? { approval } : {}),
+        ...(deidentify ? { deidentify: true, ...(stored !== undefined ? { planLabel: String(stored) } : {}) } : {}),
+      }
+      const result = await readingRun(runId, () => ex.exportPlanFolder(run.input.outDir, fmt, outPath, options))
       let bytes = 0
       for (const f of result.files) bytes += (await fs.stat(f).catch(() => null))?.size ?? 0
       return { path: outPath, bytes }

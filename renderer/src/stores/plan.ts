@@ -224,10 +224,10 @@ export const usePlanStore = defineStore('plan', () => {
     }
   }
 
-  async function exportAs(format: string): Promise<void> {
+  async function exportAs(format: string, deidentify = false): Promise<void> {
     if (!runId.value || !result.value) return
     try {
-      const r = await api().exportPlan({ runId: runId.value, format })
+      const r = await api().exportPlan({ runId: runId.value, format, deidentify })
       exported.value.push({ format, path: r.path })
     } catch (e) {
       useMessagesStore().error(`Exporting as ${format}`, e)
