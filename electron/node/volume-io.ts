@@ -385,7 +385,7 @@ export async function readDicomFolder(folder: string, options: ReadOptions = {})
   const seriesFiles = all.filter((f) => wanted.has(f.name))
   options.onProgress?.(0.7, 'assembling volume')
   try {
-    const volume = assembleSeries(seriesFiles, { source: folder })
+    const volume = assembleSeries(seriesFiles, { source: folder, caps: imageSizeCaps() })
     options.onProgress?.(1, 'done')
     return volume
   } catch (e) {
@@ -398,7 +398,7 @@ export async function readDicomFolder(folder: string, options: ReadOptions = {})
 }
 
 async function readCompressedSeries(folder: string, files: ReadonlyArray<{ name: string; bytes: Uint8Array }>, original: ImportError): Promise<Volume> {
-  const headerVolume = assembleSeries(files, { source: folder, headerOnly: true })
+  const headerVolume = assembleSeries(files, { source: folder, headerOnly: true, caps: imageSizeCaps() })
   const decoded = await quietly(() => readImageDicomFileSeriesNode({ inputImages: files.map((f) => f.name), singleSortedSeries: false }))
   const result = decoded.value
   if (!result) {

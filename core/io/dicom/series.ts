@@ -7,6 +7,7 @@
  * InstanceNumber, which are unreliable after anonymisation and copying.
  */
 import { ImportError } from '../errors.ts'
+import { checkDeclaredSize, DEFAULT_CAPS, type SizeCaps } from '../limits.ts'
 import type { Mat3, Modality, Vec3, Volume, VolumeMeta } from '../../volume/types.ts'
 import { parseDicom, type DicomDataset, type NativePixelData } from './parser.ts'
 import { describeSopClass, describeTransferSyntax, formatTag, isEncapsulatedTransferSyntax, Tag } from './tags.ts'
@@ -614,6 +615,8 @@ export interface AssembleOptions {
    * pixels elsewhere and need the validated geometry.
    */
   readonly headerOnly?: boolean
+  /** Declared-size limits for the assembled volume (default: MAX_VOXELS, no byte cap). */
+  readonly caps?: SizeCaps
 }
 
 /**
@@ -637,6 +640,8 @@ export function assembleSeries(files: ReadonlyArray<DicomFile>, opts: AssembleOp
   const nx = ref.columns
   const ny = ref.rows
   const nz = order.length
+  // Rows x Columns x slices, checked before the volume is allocated (4 bytes: the float32 case).
+  checkDeclaredSize(source, 'Rows x Columns x slices', [nx, ny, nz], 4, opts.caps ?? DEFAULT_CAPS)
   const data = headerOnly ? new Int16Array(0) : readVoxels(order, nx * ny)
   const ds = ref.ds
   const modality = modalityOf(ds.string(Tag.Modality))

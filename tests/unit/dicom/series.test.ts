@@ -162,6 +162,17 @@ describe('write → scan → assemble round trip', () => {
     expectGeometry(head, vol)
   })
 
+  it('refuses a series whose Rows x Columns x slices exceed the caps before allocating it', () => {
+    const files = writeDicomSeries(vol, OPTS)
+    const e = importError(() => assembleSeries(files, { source: 'big-folder', caps: { maxVoxels: 100, maxBytes: Number.POSITIVE_INFINITY } }))
+    expect(e.code).toBe('too-large')
+    expect(e.file).toBe('big-folder')
+    expect(e.problem).toMatch(/Rows x Columns x slices declares/)
+    const bytes = importError(() => assembleSeries(files, { source: 'big-folder', caps: { maxVoxels: 2 ** 31, maxBytes: 1000 } }))
+    expect(bytes.problem).toMatch(/GiB/)
+    expect(assembleSeries(files, { source: 'ok', caps: { maxVoxels: vol.data.length, maxBytes: 4 * vol.data.length } }).data.length).toBe(vol.data.length)
+  })
+
   it('reports a missing middle slice naming the neighbouring files and positions', () => {
     const original = writeDicomSeries(vol, OPTS)
     const names = original.map((_, k) => `slice-${String.fromCharCode(97 + k)}.dcm`)
