@@ -11,6 +11,7 @@ import { widthAlong } from '../solver/metrics.ts'
 import { SimulationNumericalError } from '../solver/errors.ts'
 import type { PlanDomain } from './domain.ts'
 import type { Placement } from './placement.ts'
+import { mechanicalFlag } from './limits.ts'
 
 export interface Protocol {
   /** Pulse duration [s]. */
@@ -186,7 +187,7 @@ export function planMetrics(input: MetricsInput): { metrics: PlanMetrics; focalM
     source_amplitude_pa: input.sourceAmplitudePa,
     warnings,
     flags: {
-      mechanical: Math.min(miFreeWater, miTc) <= 1.9 ? `pass: MI_tc ${miTc.toFixed(2)} <= 1.9 (ITRUSST, MI or MI_tc)` : `exceeds: MI ${miFreeWater.toFixed(2)} and MI_tc ${miTc.toFixed(2)} > 1.9 (ITRUSST)`,
+      mechanical: mechanicalFlag(miFreeWater, miTc),
       thermal: 'not assessed',
     },
   }

@@ -9,6 +9,7 @@
 import type { Vec3, Volume } from '../volume/types.ts'
 import { rasToLps, worldToVoxel } from '../volume/geometry.ts'
 import type { HeadSegmentation } from './masks.ts'
+import { INCIDENCE_WARNING_DEG } from './limits.ts'
 
 export interface PlacementDevice {
   readonly id: string
@@ -255,7 +256,7 @@ export function placeTransducer(sampler: CtSampler, device: PlacementDevice, tar
     const n = skullNormal(sampler, findings.firstBone)
     if (n) incidence = (Math.acos(Math.min(1, Math.abs(dot(n, beam)))) * 180) / Math.PI
   }
-  if (incidence > 25) warnings.push(`the beam meets the skull at ${incidence.toFixed(0)} degrees from its normal: expect strong refraction and a lower transmission`)
+  if (incidence > INCIDENCE_WARNING_DEG) warnings.push(`the beam meets the skull at ${incidence.toFixed(0)} degrees from its normal: expect strong refraction and a lower transmission`)
 
   let standoff: number
   let focalFromApex: number

@@ -10,6 +10,7 @@ import type { PlanMetricsRecord, PlanRecord } from '../contracts/plan.ts'
 import type { SliceImage } from './slices.ts'
 import { base64 } from './png.ts'
 import { poseNote } from '../exports/provenance.ts'
+import { MECHANICAL_INDEX_LIMIT } from '../planning/limits.ts'
 
 export interface ReportPatient {
   readonly name: string
@@ -121,8 +122,8 @@ export function buildReportHtml(input: ReportInput): string {
     ['Isppa (in situ)', `${fix(metrics.isppa_w_m2 / 1e4, 2)} W/cm²`, metrics.isppa_w_m2, ''],
     ['Ispta (in situ)', `${fix(metrics.ispta_w_m2 / 1e4, 3)} W/cm²`, metrics.ispta_w_m2, ''],
     ['Duty cycle', `${fix(metrics.duty_cycle * 100, 2)} %`, metrics.duty_cycle, ''],
-    ['MI', fix(metrics.mi, 2), metrics.mi, '≤ 1.9 (MI or MI_tc)'],
-    ['MI_tc (transcranial)', fix(metrics.mi_tc, 2), metrics.mi_tc, '≤ 1.9 (MI or MI_tc)'],
+    ['MI', fix(metrics.mi, 2), metrics.mi, `≤ ${MECHANICAL_INDEX_LIMIT} (MI or MI_tc)`],
+    ['MI_tc (transcranial)', fix(metrics.mi_tc, 2), metrics.mi_tc, `≤ ${MECHANICAL_INDEX_LIMIT} (MI or MI_tc)`],
     ['TIC', fix(metrics.tic, 2), metrics.tic, 'see thermal'],
     ['Free-water peak', `${fix(metrics.free_water_peak_pa / 1000, 1)} kPa`, metrics.free_water_peak_pa, ''],
     ['Insertion loss', `${fix(metrics.insertion_loss_db, 1)} dB`, metrics.insertion_loss_db, ''],
