@@ -40,8 +40,9 @@ import { RigidTransformError, rigidFromTransformFile, transformFileMatrices, wit
 import { applyAffine } from '../../core/volume/geometry.ts'
 import type { Vec3, Volume } from '../../core/volume/index.ts'
 import { PLAN_FILES, TISSUE_LABELS, planMetricsRecord, planRecord, type PlanMetricsRecord, type PlanRecord } from '../../core/contracts/plan.ts'
+import { SOFTWARE_VERSION } from './version.ts'
 
-export const SOFTWARE_VERSION = 'tfus-planner 0.1.0'
+export { SOFTWARE_VERSION } from './version.ts'
 /** The k-space solver's own version: bump when its numerics change (results are not comparable across it). */
 export const SOLVER_VERSION = 'tfus-kspace 1.0'
 

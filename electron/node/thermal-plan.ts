@@ -18,6 +18,7 @@ import { readTextInput } from './input-file.ts'
 import { selectThermalBackend, type ThermalBackendChoice } from './thermal-backends.ts'
 import { hostMemoryBudget } from './host-memory.ts'
 import { checkOutputFolder } from './output-folder.ts'
+import { SOFTWARE_VERSION } from './version.ts'
 
 /** Extra file (not in PLAN_FILES): the maximum rise map [K]. */
 export const TEMPERATURE_RISE_MAX_FILE = 'temperature_rise_max.nii.gz'
@@ -104,7 +105,7 @@ export function thermalJsonOf(result: ThermalResult, plan: PlanRecord, grid: Vol
   const keep = decimate(result.schedule.steps)
   const course = (a: Float32Array) => keep.map((s) => r4(37 + a[s]!))
   return {
-    software: 'tfus-planner 0.1.0',
+    software: SOFTWARE_VERSION,
     grid: {
       name: 'simulation grid (beam-aligned), the geometry of pressure_sim.nii.gz; temperature_max.nii.gz, temperature_rise_max.nii.gz and cem43.nii.gz are on it',
       dims: [...grid.dims],

@@ -42,8 +42,9 @@ import { resampleTrilinear } from '../../../core/volume/resample.ts'
 import type { Mat3, Vec3, Volume } from '../../../core/volume/types.ts'
 import { readVolume, writeVolume } from '../volume-io.ts'
 import { readKps, writeKps } from './kps.ts'
+import { EXPORT_SOFTWARE } from '../version.ts'
 
-export const EXPORT_SOFTWARE = 'TFUS Planner 0.1.0'
+export { EXPORT_SOFTWARE } from '../version.ts'
 
 export const EXPORT_FORMATS = ['brainsight', 'localite', 'slicer', 'kplan', 'nifti', 'dicom', 'report'] as const
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
