@@ -5,15 +5,41 @@
 import { ImportError } from '../io/errors.ts'
 import type { Vec3 } from '../volume/types.ts'
 import { brainsightToPose, poseToBrainsight } from './conventions.ts'
-import { formatExact, orthonormalize, parseNumber, ROTATION_TOLERANCE, ROUNDING_DEFECT, rotationDefect } from './matrix.ts'
+import { formatExact, orthonormalize, parseNumber, ROUNDED_ROTATION_TOLERANCE, ROUNDING_DEFECT, rotationDefect } from './matrix.ts'
 import type { ExportProvenance, ImportedNavigation, PoseEntry } from './types.ts'
 
 export type BrainsightVersion = 13 | 14
 
-/** The coordinate-system line we write: scanner RAS of the NIfTI, named per format version. */
-export function brainsightCoordinateSystem(version: BrainsightVersion): string {
-  // v14 (Brainsight 2.5.3+) says which NIfTI transform was used: "S" = sform (formats.md §3.2).
-  return version === 14 ? 'NIfTI:S:Scanner' : 'NIfTI:Scanner'
+/** The xform codes of the NIfTI image an export is relative to (nifti1.h NIFTI_XFORM_*; 0 = unknown). */
+export interface NiftiXformCodes {
+  readonly sformCode: number
+  readonly qformCode: number
+}
+
+/**
+ * Brainsight's names of the NIfTI xform codes (nifti1.h: 1 SCANNER_ANAT, 2 ALIGNED_ANAT,
+ * 3 TALAIRACH, 4 MNI_152, 5 TEMPLATE_OTHER). BabelBrain's check maps "MNI-152" to 3 and
+ * "Talairach" to 4, the reverse of nifti1.h; we follow nifti1.h (brainsight.md).
+ */
+const XFORM_NAMES: Readonly<Record<number, string>> = { 1: 'Scanner', 2: 'Aligned', 3: 'Talairach', 4: 'MNI-152', 5: 'Other-Template' }
+
+/**
+ * The coordinate-system line we write: the world (RAS mm) of the image the export is relative
+ * to, named after that image's NIfTI xform codes. The sform is named when its code is set, else
+ * the qform (nibabel's get_best_affine order); v14 (Brainsight 2.5.3+) says which with "S" or
+ * "Q" (formats.md §3.2), and BabelBrain checks that code against its T1's header.
+ */
+export function brainsightCoordinateSystem(version: BrainsightVersion, codes?: NiftiXformCodes): string {
+  let letter = 'S'
+  // Unknown codes (no NIfTI header: a DICOM planning image, whose patient coordinates are the
+  // scanner's; or both codes 0 / out of range): Scanner is kept, as before this was derived.
+  let name = 'Scanner'
+  if (codes && XFORM_NAMES[codes.sformCode] !== undefined) name = XFORM_NAMES[codes.sformCode]!
+  else if (codes && XFORM_NAMES[codes.qformCode] !== undefined) {
+    letter = 'Q'
+    name = XFORM_NAMES[codes.qformCode]!
+  }
+  return version === 14 ? `NIfTI:${letter}:${name}` : `NIfTI:${name}`
 }
 
 const MATRIX_COLUMNS = ['m0n0', 'm0n1', 'm0n2', 'm1n0', 'm1n1', 'm1n2', 'm2n0', 'm2n1', 'm2n2'] as const
@@ -33,14 +59,15 @@ function cleanHeaderValue(text: string): string {
 /**
  * The file text: one target row per pose. Loc = the pose's geometric focus (apex + focal
  * distance along the beam) in NIfTI scanner RAS mm; m0..m2 = Brainsight's axes (z out of the
- * head). Header lines starting "# TFUS" record the apex offset (so our reader recovers the apex
+ * head). `imageCodes`: the xform codes of the image the pose is relative to (its NIfTI header),
+ * which name the coordinate system. Header lines starting "# TFUS" record the apex offset (so our reader recovers the apex
  * exactly) and where the pose came from.
  */
-export function writeBrainsight(poses: readonly PoseEntry[], version: BrainsightVersion, provenance: ExportProvenance): string {
+export function writeBrainsight(poses: readonly PoseEntry[], version: BrainsightVersion, provenance: ExportProvenance, imageCodes?: NiftiXformCodes): string {
   if (poses.length === 0) throw new Error('writeBrainsight: no pose to write')
   const lines = [
     `# Version: ${version}`,
-    `# Coordinate system: ${brainsightCoordinateSystem(version)}`,
+    `# Coordinate system: ${brainsightCoordinateSystem(version, imageCodes)}`,
     `# Created by: ${cleanHeaderValue(provenance.software)}`,
     '# Units: millimetres, degrees, milliseconds, and microvolts',
     '# Encoding: UTF-8',
@@ -59,12 +86,14 @@ export function writeBrainsight(poses: readonly PoseEntry[], version: Brainsight
   return lines.join('\n') + '\n'
 }
 
-/** Coordinate systems that are the NIfTI's own world (RAS mm); anything else needs the image. */
-function nativeNiftiRas(system: string): 'scanner' | 'aligned' | undefined {
-  const s = system.trim().toLowerCase()
-  if (s === 'nifti:scanner' || s === 'nifti:s:scanner' || s === 'nifti:q:scanner') return 'scanner'
-  if (s === 'nifti:aligned' || s === 'nifti:s:aligned' || s === 'nifti:q:aligned') return 'aligned'
-  return undefined
+/**
+ * Coordinate systems that are a NIfTI's own world (RAS mm, through its sform or qform): the
+ * intent name after "NIfTI:" ("S:"/"Q:" in v14), lower case; undefined for anything else
+ * (Brainsight's internal space, World), which needs the image.
+ */
+function nativeNiftiRas(system: string): string | undefined {
+  const m = /^nifti:(?:[sq]:)?(scanner|aligned|talairach|mni-152|other-template)$/.exec(system.trim().toLowerCase())
+  return m?.[1]
 }
 
 export interface BrainsightReadOptions {
@@ -119,7 +148,7 @@ export function readBrainsight(text: string, file: string, options: BrainsightRe
   const encoding = header.get('Encoding')
   if (encoding !== undefined && encoding.toUpperCase() !== 'UTF-8') throw fail(`encoding "${encoding}" is not supported: export as UTF-8`)
   if (rows.length === 0) throw fail('no target or sample rows')
-  if (kind === 'aligned') warnings.push(`coordinates are in the NIfTI's aligned-anatomy space ("${system}"): they match the plan only if Brainsight loaded the plan's image with the same transform`)
+  if (kind !== 'scanner') warnings.push(`coordinates are in the NIfTI's ${kind} space ("${system}"): they match the plan only if Brainsight loaded the plan's image with the same transform`)
   const targets: ImportedNavigation['targetsRasM'] = []
   const poses: Array<{ name: string; transducerToRas: number[] }> = []
   for (const row of rows) {
@@ -140,13 +169,15 @@ export function readBrainsight(text: string, file: string, options: BrainsightRe
     const m = MATRIX_COLUMNS.map((c, i) => parseNumber(values[i], file, where(c)))
     // mXnY: component Y of axis X -> pose column X, row Y.
     let b = [m[0]!, m[3]!, m[6]!, loc[0], m[1]!, m[4]!, m[7]!, loc[1], m[2]!, m[5]!, m[8]!, loc[2], 0, 0, 0, 1]
+    // Brainsight 2.3.5 prints 3 decimals (orthonormal to ~1e-2 only), later versions 4: rows
+    // up to ROUNDED_ROTATION_TOLERANCE are rounded rotations, anything beyond is not rigid.
     const defect = rotationDefect(b)
-    if (defect.orthogonality > ROTATION_TOLERANCE || defect.determinant < 0) {
-      throw fail(`line ${row.line} (${name}): the axes m0..m2 are not a rotation (orthogonality error ${defect.orthogonality.toExponential(1)}, determinant ${defect.determinant.toFixed(3)})`)
+    if (defect.orthogonality > ROUNDED_ROTATION_TOLERANCE || defect.determinant < 0) {
+      throw fail(`line ${row.line} (${name}): the axes m0..m2 are not a rotation (deviation from orthonormal max|RᵀR − I| = ${defect.orthogonality.toExponential(2)}, limit ${ROUNDED_ROTATION_TOLERANCE}; determinant ${defect.determinant.toFixed(3)}): not a rigid pose`)
     }
     if (defect.orthogonality > ROUNDING_DEFECT) {
       b = orthonormalize(b)
-      warnings.push(`${name}: axes printed with few decimals (orthogonality error ${defect.orthogonality.toExponential(1)}), replaced by the nearest rotation`)
+      warnings.push(`${name}: axes printed with few decimals (deviation from orthonormal max|RᵀR − I| = ${defect.orthogonality.toExponential(2)}), re-orthonormalised to the nearest rotation (polar decomposition)`)
     }
     const recordedMm = apexOffsetsMm.get(name)
     const focalM = recordedMm !== undefined ? recordedMm / 1000 : options.focalDistanceM

@@ -62,10 +62,22 @@ function attributes(tag: string): Map<string, string> {
   return out
 }
 
+/** What an untracked coil/transducer leaves in a Matrix4D, or undefined for a tracked one. */
+function untrackedKind(values: readonly number[]): 'identity matrix' | 'all-zero matrix' | undefined {
+  // SimNIBS (nnav.py `localite.read`) skips a marker whose matrix is exactly the identity:
+  // TMS Navigator writes it for every pulse given while the coil was not tracked. All-zero
+  // matrices (formats.md §3.3) mean the same. Exact comparison, as SimNIBS: a tracked pose at
+  // the world origin with unrotated axes is not a position anyone records.
+  if (values.slice(0, 12).every((v) => v === 0)) return 'all-zero matrix'
+  if (values.every((v, i) => v === (i % 5 === 0 ? 1 : 0))) return 'identity matrix'
+  return undefined
+}
+
 /**
  * Reads every Matrix4D (InstrumentMarker, TriggerMarker, GUM InstrumentMarker elements) as a
- * pose and every EntryTarget ColVec3D as a point. All-zero matrices (not tracked at that pulse)
- * are skipped with a warning.
+ * pose and every EntryTarget ColVec3D as a point. Markers of an untracked coil (identity or
+ * all-zero matrix) are skipped and counted in one warning ("skipped 3 untracked markers
+ * (identity matrix)"); a file holding nothing else is refused.
  */
 export function readLocalite(text: string, file: string): ImportedNavigation {
   const fail = (problem: string) => new ImportError('corrupt-header', file, problem)
@@ -86,6 +98,7 @@ export function readLocalite(text: string, file: string): ImportedNavigation {
   let name: string | undefined
   let markerIndex = 0
   let pointRole: string | undefined
+  const skipped = new Map<string, number>()
   for (const m of xml.matchAll(/<\s*([A-Za-z]\w*)\b([^>]*?)\/?>/g)) {
     const tag = m[1]!
     const attrs = attributes(m[2] ?? '')
@@ -102,8 +115,9 @@ export function readLocalite(text: string, file: string): ImportedNavigation {
       for (let r = 0; r < 4; r++) {
         for (let c = 0; c < 4; c++) values.push(parseNumber(attrs.get(`data${r}${c}`), file, `${label} data${r}${c}`))
       }
-      if (values.slice(0, 12).every((v) => v === 0)) {
-        warnings.push(`${label}: all-zero matrix (not tracked), skipped`)
+      const untracked = untrackedKind(values)
+      if (untracked) {
+        skipped.set(untracked, (skipped.get(untracked) ?? 0) + 1)
         name = undefined
         continue
       }
@@ -126,7 +140,11 @@ export function readLocalite(text: string, file: string): ImportedNavigation {
       pointRole = undefined
     }
   }
+  const skippedTotal = [...skipped.values()].reduce((a, b) => a + b, 0)
+  const skippedLine = `${skippedTotal} untracked marker${skippedTotal === 1 ? '' : 's'} (${[...skipped].map(([kind, n]) => (skipped.size === 1 ? kind : `${n} ${kind}`)).join(', ')})`
+  if (targets.length === 0 && skippedTotal > 0) throw fail(`every marker is untracked: ${skippedLine}, no pose to import`)
   if (targets.length === 0) throw fail('no marker with a position found')
+  if (skippedTotal > 0) warnings.unshift(`skipped ${skippedLine}`)
   if (poses.length > 0) warnings.push('Localite marker origins are read as the transducer bowl apex (our convention); a tool calibrated to the exit plane or the tracker needs that offset along x')
   return { format: 'localite', targetsRasM: targets, poses, warnings }
 }

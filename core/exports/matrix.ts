@@ -108,6 +108,14 @@ export const ROUNDING_DEFECT = 1e-12
 export const ROTATION_TOLERANCE = 1e-3
 
 /**
+ * Brainsight 2.3.5 prints its axes with 3 decimals: orthonormal only to ~1e-2 (each entry off by
+ * up to 5e-4, a dot product of rows by up to ~3e-3, more after export round trips). Such rows
+ * are re-orthonormalised with a warning; above this deviation the matrix is not a rounded
+ * rotation but a sheared or scaled one, and is refused.
+ */
+export const ROUNDED_ROTATION_TOLERANCE = 0.05
+
+/**
  * A number as plain decimal text that parses back to the same double: the shortest round-trip
  * digits (ECMAScript Number::toString), written without an exponent (navigation software parses
  * plain decimals; not all of it accepts "1e-7"). -0 prints as 0.

@@ -50,48 +50,113 @@ export function writeSlicerMarkups(points: readonly PointEntry[], space: Coordin
  * ITK transform file of a Slicer linear transform whose "to parent" is the pose: put the
  * transducer model under it in Slicer (model coordinates: mm, origin at the bowl apex, +z along
  * the beam). The file holds the inverse, in LPS, as ITK stores every transform ("from parent").
+ * Exactly the five lines of ITK's text format (itk::TransformFileWriter), no comment lines:
+ * strict readers (BabelBrain) refuse anything else. What the matrix means is said in the
+ * export's export.json instead (slicer.md).
  */
-export function writeItkTransform(pose: PoseEntry, provenance: ExportProvenance): string {
+export function writeItkTransform(pose: PoseEntry, _provenance?: ExportProvenance): string {
   const m = poseToItk(pose.transducerToRas)
   const params = [m[0], m[1], m[2], m[4], m[5], m[6], m[8], m[9], m[10], m[3], m[7], m[11]].map((v) => formatExact(v!))
-  return [
-    '#Insight Transform File V1.0',
-    `# ${pose.name}: transducer (bowl apex origin, +z along the beam, mm) -> patient; stored as ITK "from parent" in LPS mm (Slicer shows its inverse in RAS).`,
-    `# ${provenance.software}. ${provenance.poseNote}`.replace(/[\r\n]+/g, ' '),
-    '#Transform 0',
-    'Transform: AffineTransform_double_3_3',
-    `Parameters: ${params.join(' ')}`,
-    'FixedParameters: 0 0 0',
-    '',
-  ].join('\n')
+  return ['#Insight Transform File V1.0', '#Transform 0', 'Transform: AffineTransform_double_3_3', `Parameters: ${params.join(' ')}`, 'FixedParameters: 0 0 0', ''].join('\n')
 }
 
-/** Reads an ITK text transform (AffineTransform / MatrixOffsetTransformBase, 3D), folding the centre in. */
-export function readItkTransform(text: string, file: string): ImportedNavigation {
+/** HDF5 file signature (HDF5 spec §II.A), as it reads when the file is decoded as UTF-8 text. */
+const HDF5_SIGNATURE = /^\uFFFD?HDF\r\n\u001a\n/
+
+/** 3x3 row-major product. */
+function mul3(a: readonly number[], b: readonly number[]): number[] {
+  const out = new Array<number>(9).fill(0)
+  for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) out[3 * r + c] = a[3 * r]! * b[c]! + a[3 * r + 1]! * b[3 + c]! + a[3 * r + 2]! * b[6 + c]!
+  return out
+}
+
+/**
+ * ITK Euler3DTransform rotation (itkEuler3DTransform.hxx `ComputeMatrix`): angles (x, y, z) in
+ * radians; R = Rz·Rx·Ry by default, Rz·Ry·Rx when ComputeZYX is set (4th fixed parameter).
+ */
+export function itkEulerMatrix(ax: number, ay: number, az: number, computeZYX = false): number[] {
+  const [cx, sx, cy, sy, cz, sz] = [Math.cos(ax), Math.sin(ax), Math.cos(ay), Math.sin(ay), Math.cos(az), Math.sin(az)]
+  const rx = [1, 0, 0, 0, cx, -sx, 0, sx, cx]
+  const ry = [cy, 0, sy, 0, 1, 0, -sy, 0, cy]
+  const rz = [cz, -sz, 0, sz, cz, 0, 0, 0, 1]
+  return computeZYX ? mul3(rz, mul3(ry, rx)) : mul3(rz, mul3(rx, ry))
+}
+
+/**
+ * ITK VersorRigid3DTransform rotation: the versor (vx, vy, vz) is the vector part of a unit
+ * quaternion, w = sqrt(1 − |v|²) >= 0 (itk::Versor::Set(axis)); a norm reaching 1 is scaled just
+ * below it as ITK's SetParameters does. Matrix as itk::Versor::GetMatrix.
+ */
+export function itkVersorMatrix(vx: number, vy: number, vz: number): number[] {
+  let [x, y, z] = [vx, vy, vz]
+  const norm = Math.hypot(x, y, z)
+  const epsilon = 1e-10
+  if (norm >= 1 - epsilon) [x, y, z] = [x, y, z].map((v) => v / (norm + epsilon * norm)) as [number, number, number]
+  const w = Math.sqrt(Math.max(0, 1 - (x * x + y * y + z * z)))
+  return [
+    1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
+    2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
+    2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y),
+  ]
+}
+
+/** The ITK transform types we read: the linear ones whose map is a 3x3 matrix, a translation and a centre. */
+const ITK_TYPE = /^(AffineTransform|MatrixOffsetTransformBase|Rigid3DTransform|Euler3DTransform|VersorRigid3DTransform)_(double|float)_3_3$/
+
+/**
+ * The 4x4 (row-major, LPS mm, ITK "from parent" direction) of the single transform in an ITK
+ * text transform file, centre folded in: T(x) = A (x − c) + c + t, so the offset is t + c − A c
+ * (itk::MatrixOffsetTransformBase::ComputeOffset; BabelBrain read_itk_affine_transform).
+ * Types: AffineTransform / MatrixOffsetTransformBase / Rigid3DTransform (Parameters = 9 matrix
+ * entries row by row, then t), Euler3DTransform (angles x, y, z in radians, then t; fixed
+ * parameters c and optionally ComputeZYX), VersorRigid3DTransform (versor, then t; fixed c).
+ * Block headers "#Transform 0" and "# Transform 0" are both accepted.
+ */
+export function parseItkTransform(text: string, file: string): { type: string; matrix: number[] } {
   const fail = (problem: string) => new ImportError('corrupt-header', file, problem)
-  if (!/^#Insight Transform File V1\.0/m.test(text)) throw fail('not an ITK text transform file (no "#Insight Transform File V1.0" line)')
-  const blocks = text.split(/^#Transform \d+\s*$/m).slice(1)
+  if (HDF5_SIGNATURE.test(text) || (/\.(h5|hdf5)$/i.test(file) && !/^#Insight Transform File/m.test(text))) {
+    throw new ImportError('unsupported-format', file, 'is an HDF5 (.h5) ITK transform, which is not read: in Slicer save the transform as an ITK text file (.tfm)')
+  }
+  if (!/^#\s*Insight Transform File V1\.0/m.test(text)) throw fail('not an ITK text transform file (no "#Insight Transform File V1.0" line)')
+  const blocks = text.split(/^#\s*Transform \d+\s*$/m).slice(1)
   if (blocks.length === 0) throw fail('no "#Transform 0" block')
   if (blocks.length > 1) throw fail(`holds ${blocks.length} transforms (a composite); save the single linear transform of the transducer`)
   const block = blocks[0]!
   const type = /^Transform:\s*(\S+)/m.exec(block)?.[1] ?? ''
-  if (!/^(AffineTransform|MatrixOffsetTransformBase)_(double|float)_3_3$/.test(type)) {
-    throw fail(`transform type "${type}" is not supported: save the transducer transform as a linear (affine) transform`)
+  const kind = ITK_TYPE.exec(type)?.[1]
+  if (!kind) {
+    throw fail(`transform type "${type}" is not supported: save the transducer transform as a linear transform (AffineTransform, Rigid3DTransform, Euler3DTransform or VersorRigid3DTransform)`)
   }
-  const numbers = (key: string) => (new RegExp(`^${key}:\\s*(.*)$`, 'm').exec(block)?.[1] ?? '').trim().split(/\s+/).filter((s) => s !== '').map((s, i) => parseNumber(s, file, `${key}[${i}]`))
+  const numbers = (key: string) => (new RegExp(`^${key}:[ \\t]*(.*)$`, 'm').exec(block)?.[1] ?? '').trim().split(/\s+/).filter((s) => s !== '').map((s, i) => parseNumber(s, file, `${key}[${i}]`))
   const p = numbers('Parameters')
   const fixed = numbers('FixedParameters')
-  if (p.length !== 12) throw fail(`Parameters has ${p.length} values, a 3D affine has 12`)
+  if (fixed.length !== 0 && fixed.length < 3) throw fail(`FixedParameters has ${fixed.length} values, a 3D centre has 3`)
   const c: Vec3 = fixed.length >= 3 ? [fixed[0]!, fixed[1]!, fixed[2]!] : [0, 0, 0]
-  const a = p.slice(0, 9)
-  // ITK: x' = A (x - c) + c + t, so the offset is t + c - A c (BabelBrain read_itk_affine_transform).
-  const offset = [0, 1, 2].map((r) => p[9 + r]! + c[r]! - (a[3 * r]! * c[0] + a[3 * r + 1]! * c[1] + a[3 * r + 2]! * c[2]))
-  const itk = [a[0]!, a[1]!, a[2]!, offset[0]!, a[3]!, a[4]!, a[5]!, offset[1]!, a[6]!, a[7]!, a[8]!, offset[2]!, 0, 0, 0, 1]
+  let a: number[]
+  let t: number[]
+  if (kind === 'Euler3DTransform' || kind === 'VersorRigid3DTransform') {
+    if (p.length !== 6) throw fail(`Parameters has ${p.length} values, a 3D ${kind} has 6 (${kind === 'Euler3DTransform' ? 'angles x, y, z' : 'versor'}, then the translation)`)
+    a = kind === 'Euler3DTransform' ? itkEulerMatrix(p[0]!, p[1]!, p[2]!, fixed.length > 3 && fixed[3] !== 0) : itkVersorMatrix(p[0]!, p[1]!, p[2]!)
+    t = p.slice(3, 6)
+  } else {
+    if (p.length !== 12) throw fail(`Parameters has ${p.length} values, a 3D ${kind} has 12`)
+    a = p.slice(0, 9)
+    t = p.slice(9, 12)
+  }
+  const offset = [0, 1, 2].map((r) => t[r]! + c[r]! - (a[3 * r]! * c[0] + a[3 * r + 1]! * c[1] + a[3 * r + 2]! * c[2]))
+  return { type, matrix: [a[0]!, a[1]!, a[2]!, offset[0]!, a[3]!, a[4]!, a[5]!, offset[1]!, a[6]!, a[7]!, a[8]!, offset[2]!, 0, 0, 0, 1] }
+}
+
+/** Reads an ITK text transform (see parseItkTransform) as the transducer pose. */
+export function readItkTransform(text: string, file: string): ImportedNavigation {
+  const fail = (problem: string) => new ImportError('corrupt-header', file, problem)
+  const { matrix: itk } = parseItkTransform(text, file)
   const defect = rotationDefect(itk)
   if (defect.orthogonality > ROTATION_TOLERANCE || defect.determinant < 0) {
     throw fail(`the transform is not rigid (orthogonality error ${defect.orthogonality.toExponential(1)}, determinant ${defect.determinant.toFixed(3)}): a transducer pose is a rotation and a translation`)
   }
   const pose = itkToPose(itk)
+  // Files we wrote before the five-line format named the pose in a comment.
   const name = /^#\s*([^:\n]+):\s*transducer/m.exec(text)?.[1]?.trim() ?? 'transform'
   return {
     format: 'slicer',
