@@ -15,12 +15,17 @@ import { formatDS, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from 
 import { contentUid, isValidUid } from '../io/dicom/uid.ts'
 import { deidentificationMethodCodes, longitudinalTemporalInformationModified, type DeidentificationProfile } from './deidentify.ts'
 import { ImportError } from '../io/errors.ts'
+import { worldToVoxel } from '../volume/geometry.ts'
 import { flipAxis, isRightHanded } from '../volume/reorient.ts'
-import type { Volume } from '../volume/types.ts'
+import type { Vec3, Volume } from '../volume/types.ts'
 
 export const MR_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.4'
 export const SEGMENTATION_STORAGE = '1.2.840.10008.5.1.4.1.1.66.4'
 const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1'
+/** SegmentAlgorithmName (0062,0009) of the focal SEG. */
+export const SEGMENT_ALGORITHM_NAME = 'TFUS Planner -6 dB focal region'
+/** Private code (scheme 99TFUS) of the segmented property type: voxels >= half the in-brain peak, connected to it. */
+export const FOCAL_REGION_CODE = { value: 'FOCAL6DB', scheme: '99TFUS', meaning: '-6 dB acoustic focal region' } as const
 
 export interface DicomPatient {
   /** DICOM PN (family^given); empty when de-identified or unknown. */
@@ -55,6 +60,25 @@ export interface DicomExportOptions {
   readonly deidentified?: boolean
   /** With `deidentified`: the Study and Frame of Reference UIDs are the planning image's (Retain UIDs Option, 113110). */
   readonly uidsRetained?: boolean
+  /**
+   * PatientPosition (0018,5100) of the planning image (same Frame of Reference), when its DICOM
+   * header says; otherwise written empty (Type 2C, required for MR Image Storage; never invented).
+   */
+  readonly patientPosition?: string
+}
+
+/**
+ * The plan's -6 dB focal region (core/planning/metrics.ts `focalVolumeMask`): the 6-connected
+ * region of voxels with pressure >= `thresholdPa` (half the in-brain peak) around the in-brain
+ * peak. The SEG recomputes it on the exported grid from the exported (stored) pressure values.
+ */
+export interface FocalRegionSpec {
+  /** metrics.json peak_pressure_pa: the intracranial peak, which also sets the display window. */
+  readonly peakPressurePa: number
+  /** Position of that peak in the export space, LPS metres. */
+  readonly peakLpsM: Vec3
+  /** Level of the region relative to the peak (0.5 = -6 dB). */
+  readonly level?: number
 }
 
 /**
@@ -76,7 +100,8 @@ function deidentificationModule(opts: DicomExportOptions): NaturalizedDataset {
   const codes = deidentificationMethodCodes(profile)
   return {
     PatientIdentityRemoved: 'YES',
-    DeidentificationMethod: [clip(`${opts.software} --deidentify${profile.retainUids ? ' --retain-uids' : ''}`, 64), ...codes.map((c) => c.CodeMeaning)],
+    // LO: each value at most 64 characters (PS3.5 §6.2); the command first, then the code meanings.
+    DeidentificationMethod: [`${opts.software} --deidentify${profile.retainUids ? ' --retain-uids' : ''}`, ...codes.map((c) => c.CodeMeaning)].map((v) => clip(v, 64)),
     DeidentificationMethodCodeSequence: codes.map((c) => ({ ...c })),
     LongitudinalTemporalInformationModified: longitudinalTemporalInformationModified(profile),
   }
@@ -92,8 +117,13 @@ export interface DicomExport {
   readonly pressureSeriesUid: string
   readonly seg: DicomFileOut
   readonly segSeriesUid: string
-  /** Pa per stored unit (RescaleSlope). */
-  readonly rescaleSlopePa: number
+  /** Pa per stored unit (the Real World Value Mapping slope, in Pa; the stored value is pressure in `storedUnit`). */
+  readonly storedUnitPa: number
+  /** The stored unit as text, e.g. "0.01 kPa". */
+  readonly storedUnit: string
+  /** Voxels in the SEG's focal region, and its threshold in stored units (a voxel is in it only if stored >= this). */
+  readonly focalVoxels: number
+  readonly focalThresholdStored: number
   /** The input grid was left-handed and its slice axis was reversed (see writePlanDicom). */
   readonly sliceAxisReversed: boolean
 }
@@ -174,20 +204,71 @@ function commonModules(opts: DicomExportOptions, modality: string, seriesUid: st
   }
 }
 
+/** Stored units tried, finest first: the stored value is the pressure in kPa with this many decimals. */
+const STORED_UNITS_PA = [1, 10, 100, 1000] as const
+
+function storedUnitText(unitPa: number): string {
+  return unitPa === 1000 ? 'kPa' : `${unitPa / 1000} kPa`
+}
+
 /**
- * The pressure series (one MR Image Storage file per k-slice, unsigned 16-bit with RescaleSlope
- * in Pa) and the SEG of `focalMask` (non-zero = inside), which must share the pressure's grid.
+ * The plan's focal region on the exported grid: 6-connected voxels with `stored >= threshold`,
+ * grown from the voxels within one voxel of the in-brain peak's position that reach the threshold
+ * (core/planning/metrics.ts `focalVolumeMask`, grown there from the peak voxel).
  */
-export async function writePlanDicom(pressureIn: Volume, focalMaskIn: Volume, opts: DicomExportOptions): Promise<DicomExport> {
+function focalRegion(stored: Uint16Array, volume: Volume, threshold: number, peakLpsM: Vec3): Uint8Array {
+  const [nx, ny, nz] = volume.dims
+  const mask = new Uint8Array(stored.length)
+  const c = worldToVoxel(volume, peakLpsM)
+  const stack: number[] = []
+  const lo = c.map((x) => Math.max(0, Math.ceil(x - 1 - 1e-9)))
+  const hi = c.map((x, d) => Math.min(volume.dims[d]! - 1, Math.floor(x + 1 + 1e-9)))
+  for (let k = lo[2]!; k <= hi[2]!; k++) {
+    for (let j = lo[1]!; j <= hi[1]!; j++) {
+      for (let i = lo[0]!; i <= hi[0]!; i++) {
+        const v = i + nx * (j + ny * k)
+        if (stored[v]! >= threshold && !mask[v]) {
+          mask[v] = 1
+          stack.push(v)
+        }
+      }
+    }
+  }
+  while (stack.length > 0) {
+    const v = stack.pop()!
+    const k = Math.floor(v / (nx * ny))
+    const j = Math.floor(v / nx) % ny
+    const i = v % nx
+    for (const [di, dj, dk] of [[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]] as const) {
+      const a = i + di
+      const b = j + dj
+      const e = k + dk
+      if (a < 0 || b < 0 || e < 0 || a >= nx || b >= ny || e >= nz) continue
+      const w = a + nx * (b + ny * e)
+      if (!mask[w] && stored[w]! >= threshold) {
+        mask[w] = 1
+        stack.push(w)
+      }
+    }
+  }
+  return mask
+}
+
+/**
+ * The pressure series (one MR Image Storage file per k-slice, unsigned 16-bit; the stored value is
+ * the pressure in kPa with a fixed number of decimals, no Modality LUT, and a Real World Value
+ * Mapping in kPa) and the SEG of the -6 dB focal region, computed on the same grid from the same
+ * stored values (`focal`), so the two agree voxel for voxel.
+ */
+export async function writePlanDicom(pressureIn: Volume, focal: FocalRegionSpec, opts: DicomExportOptions): Promise<DicomExport> {
   // A DICOM series is always right-handed (slice normal = row x column), so a left-handed grid
   // (e.g. a CT stored bottom-up, LAS) is written with its slice axis reversed: every voxel keeps
   // its place in the world, and readers get the same voxel centres in right-handed order.
   const flipped = !isRightHanded(pressureIn.direction)
   const pressure = flipped ? flipAxis(pressureIn, 2) : pressureIn
-  const focalMask = flipped ? flipAxis(focalMaskIn, 2) : focalMaskIn
   const [nx, ny, nz] = pressure.dims
   if (nx > 65535 || ny > 65535) throw fail(`slices of ${nx}x${ny} exceed DICOM's 65535 rows/columns`)
-  if (focalMaskIn.dims.some((n, i) => n !== pressureIn.dims[i]) || focalMaskIn.direction.some((d, i) => Math.abs(d - pressureIn.direction[i]!) > 1e-9)) throw fail(`the focal mask grid (${focalMaskIn.dims.join('x')}) differs from the pressure grid (${pressureIn.dims.join('x')})`)
+  if (!(focal.peakPressurePa > 0 && Number.isFinite(focal.peakPressurePa))) throw fail(`the in-brain peak pressure ${focal.peakPressurePa} Pa cannot set the window or the -6 dB level`)
   // PatientIdentityRemoved YES must be true of what is written.
   if (opts.deidentified && (opts.patient.name || opts.patient.id || opts.patient.birthDate)) throw fail('a de-identified export was given a patient name, ID or birth date')
   for (const [label, uid] of [['StudyInstanceUID', opts.studyInstanceUid], ['FrameOfReferenceUID', opts.frameOfReferenceUid]] as const) {
@@ -204,37 +285,65 @@ export async function writePlanDicom(pressureIn: Volume, focalMaskIn: Volume, op
     const v = pressure.data[i]!
     if (Number.isFinite(v) && v > max) max = v
   }
-  // Stored = round(p / slope) over the full unsigned 16-bit range; the slope is printed first so
-  // quantisation uses exactly what a reader applies.
-  const slopeText = formatDS(max > 0 ? max / 65535 : 1)
-  const slope = Number(slopeText)
-  const description = `TFUS pressure amplitude [Pa]`
-  const derivation = `Simulated acoustic pressure amplitude in Pa (stored value x RescaleSlope) of a transcranial ultrasound plan. ${opts.poseNote}`
+  // Stored value = pressure in kPa with 3, 2, 1 or 0 decimals: the finest that holds the grid's
+  // maximum (which may be a hot spot outside the brain) in unsigned 16 bits. No Modality LUT: MR
+  // Image Storage has none, and viewers that ignore RescaleSlope on MR would window raw values.
+  const unitPa = STORED_UNITS_PA.find((u) => Math.round(max / u) <= 65535) ?? 1000
+  const unit = storedUnitText(unitPa)
+  const n = nx * ny * nz
+  const stored = new Uint16Array(n)
+  for (let i = 0; i < n; i++) {
+    const v = pressure.data[i]!
+    const q = Number.isFinite(v) && v > 0 ? Math.round(v / unitPa) : 0
+    stored[i] = q > 65535 ? 65535 : q
+  }
+  const level = focal.level ?? 0.5
+  // In the region exactly when stored x unit >= level x peak (stored values are integers).
+  const thresholdStored = Math.ceil((level * focal.peakPressurePa) / unitPa - 1e-9)
+  const focalMask = focalRegion(stored, pressure, thresholdStored, focal.peakLpsM)
+  // Window from the intracranial peak (not the grid maximum, which can be a hot spot near the bowl).
+  const peakStored = focal.peakPressurePa / unitPa
+  const rwvMapping = [
+    {
+      RealWorldValueFirstValueMapped: 0,
+      RealWorldValueLastValueMapped: 65535,
+      RealWorldValueIntercept: 0,
+      RealWorldValueSlope: unitPa / 1000,
+      LUTExplanation: `Acoustic pressure amplitude [kPa] = stored value x ${unitPa / 1000}`,
+      LUTLabel: 'PRESSURE_KPA',
+      MeasurementUnitsCodeSequence: [{ CodeValue: 'kPa', CodingSchemeDesignator: 'UCUM', CodeMeaning: 'kilopascal' }],
+      _vrMap: { RealWorldValueFirstValueMapped: 'US', RealWorldValueLastValueMapped: 'US' },
+    },
+  ]
+  const description = `TFUS pressure amplitude [${unit}]`
+  const derivation = `Simulated acoustic pressure amplitude of a transcranial ultrasound plan; stored value = pressure in units of ${unit} (Real World Value Mapping in kPa). ${opts.poseNote}`
   const perSlice = nx * ny
   const pressureFiles: DicomFileOut[] = []
   const sopUids: string[] = []
   for (let k = 0; k < nz; k++) {
     const sop = await uid(`pressure-sop-${k}`)
     sopUids.push(sop)
-    const pixels = new Uint16Array(perSlice)
-    for (let i = 0; i < perSlice; i++) {
-      const v = pressure.data[k * perSlice + i]!
-      const q = Number.isFinite(v) && v > 0 ? Math.round(v / slope) : 0
-      pixels[i] = q > 65535 ? 65535 : q
-    }
+    const pixels = stored.slice(k * perSlice, (k + 1) * perSlice)
     const ds: NaturalizedDataset = {
       ...commonModules(opts, 'MR', pressureSeriesUid, seriesNumber, description),
+      // General Series (PS3.3 §C.7.3.1): PatientPosition is Type 2C, required for MR Image Storage
+      // (no Patient Orientation Code Sequence): the planning image's, else empty. Laterality is
+      // required only for a paired body part: the head is not, so it is absent.
+      BodyPartExamined: 'HEAD',
+      PatientPosition: opts.patientPosition ?? '',
       ImageType: ['DERIVED', 'SECONDARY', 'OTHER'],
       SOPClassUID: MR_IMAGE_STORAGE,
       SOPInstanceUID: sop,
       DerivationDescription: clip(derivation, 1024),
-      ImageComments: clip(`Not an MR image: simulated pressure amplitude [Pa]. ${opts.poseNote}`, 10240),
-      // MR Image module type 1/2 attributes (PS3.3 §C.8.3.1); "RM" = research mode.
+      ImageComments: clip(`Not an MR image: simulated pressure amplitude, stored value in ${unit}. ${opts.poseNote}`, 10240),
+      // MR Image module type 1/2 attributes (PS3.3 §C.8.3.1); "RM" = research mode. RepetitionTime
+      // is Type 2C, required unless ScanningSequence is EP and SequenceVariant is not SK: empty.
       ScanningSequence: 'RM',
       SequenceVariant: 'NONE',
       ScanOptions: '',
       MRAcquisitionType: '3D',
       SliceThickness: geometry.sliceThickness,
+      RepetitionTime: '',
       EchoTime: '',
       EchoTrainLength: '',
       SoftwareVersions: clip(opts.software, 64),
@@ -250,11 +359,10 @@ export async function writePlanDicom(pressureIn: Volume, focalMaskIn: Volume, op
       BitsStored: 16,
       HighBit: 15,
       PixelRepresentation: 0,
-      WindowCenter: formatDS(max / 2),
-      WindowWidth: formatDS(max > 0 ? max : 1),
-      RescaleIntercept: '0',
-      RescaleSlope: slopeText,
-      RescaleType: 'Pa',
+      WindowCenter: formatDS(peakStored / 2),
+      WindowWidth: formatDS(peakStored),
+      WindowCenterWidthExplanation: 'IN-BRAIN PEAK',
+      RealWorldValueMappingSequence: rwvMapping,
       PixelData: [pixels.buffer],
       _vrMap: { PixelData: 'OW' },
     }
@@ -267,17 +375,22 @@ export async function writePlanDicom(pressureIn: Volume, focalMaskIn: Volume, op
   const packed = new Uint8Array(Math.ceil(totalBits / 8) + (Math.ceil(totalBits / 8) % 2))
   let inside = 0
   for (let v = 0; v < totalBits; v++) {
-    if (focalMask.data[v]! !== 0) {
+    if (focalMask[v]! !== 0) {
       packed[v >> 3]! |= 1 << (v & 7)
       inside++
     }
   }
   const segSop = await uid('focal-seg-sop')
   const dimensionOrganizationUid = await uid('focal-seg-dimension-organization')
-  const segCode = { CodeValue: 'FOCAL6DB', CodingSchemeDesignator: '99TFUS', CodeMeaning: '-6 dB focal region' }
+  // Category: CID 7150 (SCT 309825002). Type: no standard code for an acoustic focal region, so a
+  // private scheme (PS3.3 §8.2: "99" prefix), declared in CodingSchemeIdentificationSequence.
+  const segCategory = { CodeValue: '309825002', CodingSchemeDesignator: 'SCT', CodeMeaning: 'Spatial and Relational Concept' }
+  const segType = { CodeValue: FOCAL_REGION_CODE.value, CodingSchemeDesignator: FOCAL_REGION_CODE.scheme, CodeMeaning: FOCAL_REGION_CODE.meaning }
   const seg: NaturalizedDataset = {
     ...commonModules(opts, 'SEG', segSeriesUid, seriesNumber + 1, 'TFUS -6 dB focal region'),
     ImageType: ['DERIVED', 'PRIMARY'],
+    BodyPartExamined: 'HEAD',
+    CodingSchemeIdentificationSequence: [{ CodingSchemeDesignator: FOCAL_REGION_CODE.scheme, CodingSchemeName: 'TFUS Planner private codes', CodingSchemeResponsibleOrganization: 'TFUS Planner' }],
     SOPClassUID: SEGMENTATION_STORAGE,
     SOPInstanceUID: segSop,
     DeviceSerialNumber: '0',
@@ -285,7 +398,7 @@ export async function writePlanDicom(pressureIn: Volume, focalMaskIn: Volume, op
     InstanceNumber: '1',
     ImageComments: clip(`Simulated -6 dB focal region of a transcranial ultrasound plan. ${opts.poseNote}`, 10240),
     ContentLabel: 'FOCAL_6DB',
-    ContentDescription: clip(`Simulated -6 dB focal region (pressure >= half the peak). ${opts.poseNote}`, 64),
+    ContentDescription: clip(`Simulated -6 dB focal region (pressure >= half the in-brain peak). ${opts.poseNote}`, 64),
     ContentCreatorName: '',
     SamplesPerPixel: 1,
     PhotometricInterpretation: 'MONOCHROME2',
@@ -309,11 +422,12 @@ export async function writePlanDicom(pressureIn: Volume, focalMaskIn: Volume, op
       {
         SegmentNumber: 1,
         SegmentLabel: '-6 dB focal region',
-        SegmentDescription: clip(`${inside} voxels at or above half the simulated peak pressure`, 64),
-        SegmentAlgorithmType: 'CALCULATED',
-        SegmentAlgorithmName: clip(opts.software, 64),
-        SegmentedPropertyCategoryCodeSequence: [segCode],
-        SegmentedPropertyTypeCodeSequence: [segCode],
+        SegmentDescription: clip(`${inside} voxels at or above half the in-brain peak pressure`, 64),
+        // Enumerated values (PS3.3 §C.8.20.2): AUTOMATIC, SEMIAUTOMATIC, MANUAL.
+        SegmentAlgorithmType: 'AUTOMATIC',
+        SegmentAlgorithmName: SEGMENT_ALGORITHM_NAME,
+        SegmentedPropertyCategoryCodeSequence: [segCategory],
+        SegmentedPropertyTypeCodeSequence: [segType],
         RecommendedDisplayCIELabValue: [53534, 53255, 41948],
       },
     ],
@@ -348,7 +462,10 @@ export async function writePlanDicom(pressureIn: Volume, focalMaskIn: Volume, op
     pressureSeriesUid,
     seg: { name: 'focal_6db_seg.dcm', bytes: part10(SEGMENTATION_STORAGE, segSop, seg) },
     segSeriesUid,
-    rescaleSlopePa: slope,
+    storedUnitPa: unitPa,
+    storedUnit: unit,
+    focalVoxels: inside,
+    focalThresholdStored: thresholdStored,
     sliceAxisReversed: flipped,
   }
 }

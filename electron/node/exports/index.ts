@@ -42,6 +42,7 @@ import { resampleTrilinear } from '../../../core/volume/resample.ts'
 import type { Mat3, Vec3, Volume } from '../../../core/volume/types.ts'
 import { readVolume, writeVolume } from '../volume-io.ts'
 import { readKps, writeKps } from './kps.ts'
+import { niftiXformCodes } from './nifti-codes.ts'
 import { EXPORT_SOFTWARE } from '../version.ts'
 
 export { EXPORT_SOFTWARE } from '../version.ts'
@@ -235,6 +236,8 @@ async function volumesInSpace(loaded: LoadedPlan, ctx: SpaceContext): Promise<{ 
 
 interface ImageIdentity {
   readonly patient: DicomPatient
+  /** PatientPosition (0018,5100) of the image's DICOM header; undefined when not DICOM or not recorded. */
+  readonly patientPosition: string | undefined
   readonly studyInstanceUid: string | undefined
   readonly volume: Volume | undefined
   readonly note: string | undefined
@@ -267,11 +270,14 @@ async function imageIdentity(source: string, wantVolume: boolean, plan?: PlanRec
     note = `planning image ${source} not readable (${isImportError(e) ? e.problem : String(e)})`
   }
   let birthDate = ''
+  let patientPosition: string | undefined
   const first = await firstDicomFile(source)
   if (first && !/\.(nii|nii\.gz|nrrd|nhdr|mha|mhd)$/i.test(first)) {
     try {
       const bytes = new Uint8Array(await fs.readFile(first))
-      birthDate = parseDicom(bytes, first).string(Tag.PatientBirthDate) ?? ''
+      const header = parseDicom(bytes, first)
+      birthDate = header.string(Tag.PatientBirthDate) ?? ''
+      patientPosition = header.string(Tag.PatientPosition)?.trim() || undefined
     } catch {
       // Not DICOM: no birth date to carry.
     }
@@ -281,6 +287,7 @@ async function imageIdentity(source: string, wantVolume: boolean, plan?: PlanRec
   const stored = plan?.patient
   return {
     patient: stored ? { name: stored.name ?? '', id: stored.id ?? '', birthDate: stored.birth_date ?? '' } : { name: volume?.meta.patientName ?? '', id: volume?.meta.patientId ?? '', birthDate },
+    patientPosition,
     studyInstanceUid: studyUid ?? volume?.meta.studyInstanceUid,
     volume: wantVolume ? volume : undefined,
     note,
@@ -456,7 +463,7 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
   switch (format) {
     case 'brainsight': {
       const version = options.brainsightVersion ?? 14
-      await writeFileAtomic(out, writeBrainsight([pose], version, provenance))
+      await writeFileAtomic(out, writeBrainsight([pose], version, provenance, await niftiXformCodes(await locateImage(ctx.imageSource, loaded.dir))))
       files.push(out)
       notes.push(`Brainsight v${version}: location = geometric focus (${(pose.focalDistanceM * 1000).toFixed(1)} mm from the apex), z out of the head; load the same image in Brainsight (its scanner RAS)`)
       break
@@ -510,7 +517,10 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
       if (!ctx.frameOfReferenceUid) {
         throw new ImportError('corrupt-header', path.join(loaded.dir, PLAN_FILES.plan), `the ${ctx.label} has no FrameOfReferenceUID (${ctx.space === 'ct' ? 'ct' : 'registration.mri'}.frame_of_reference_uid is null): a navigation system could not overlay the series`)
       }
-      const { pressure, mask } = await volumesInSpace(loaded, ctx)
+      // The SEG is recomputed from the exported pressure (writePlanDicom), not taken from the plan's
+      // nearest-neighbour focal_6db.nii.gz, so on the exported grid the two agree voxel for voxel.
+      const { pressure } = await volumesInSpace(loaded, ctx)
+      const peakRas = applyAffine(ctx.ctToSpace, loaded.metrics.peak_position_ras_m as unknown as Vec3)
       const identity = await imageIdentity(await locateImage(ctx.imageSource, loaded.dir), false, loaded.plan, ctx.studyInstanceUid)
       identities.push(identity.patient)
       if (identity.note) notes.push(idn.deidentify ? 'planning image not readable: its DICOM header was not consulted' : identity.note)
@@ -522,8 +532,9 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
       // SOP Instance UIDs are always new (content-derived from `seed`).
       const frameOfReferenceUid = await idn.uid(ctx.frameOfReferenceUid)
       const studyInstanceUid = identity.studyInstanceUid ? await idn.uid(identity.studyInstanceUid) : await contentUid(seed, 'study')
-      const result = await writePlanDicom(pressure, mask, {
+      const result = await writePlanDicom(pressure, { peakPressurePa: loaded.metrics.peak_pressure_pa, peakLpsM: [-peakRas[0], -peakRas[1], peakRas[2]] }, {
         patient,
+        ...(identity.patientPosition ? { patientPosition: identity.patientPosition } : {}),
         studyInstanceUid,
         frameOfReferenceUid,
         uidSeed: seed,
@@ -544,9 +555,10 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
       const segFile = path.join(out, 'seg', result.seg.name)
       await writeFileAtomic(segFile, result.seg.bytes)
       files.push(segFile)
-      notes.push(`DICOM: ${result.pressureSeries.length} MR Image Storage slices in pressure/ (RescaleSlope ${result.rescaleSlopePa} Pa), SEG in seg/; FrameOfReferenceUID ${frameOfReferenceUid}${idn.deidentify && !idn.retainUids ? " (a new one: a navigation system will not overlay it on the planning scan without registration; --retain-uids keeps the planning scan's)" : ''}`)
+      notes.push(`DICOM: ${result.pressureSeries.length} MR Image Storage slices in pressure/ (stored value = pressure in ${result.storedUnit}, window from the in-brain peak), SEG in seg/ (${result.focalVoxels} voxels >= half the in-brain peak, recomputed on this grid from the exported pressure); FrameOfReferenceUID ${frameOfReferenceUid}${idn.deidentify && !idn.retainUids ? " (a new one: a navigation system will not overlay it on the planning scan without registration; --retain-uids keeps the planning scan's)" : ''}`)
+      if (result.focalVoxels === 0) notes.push('no voxel of the exported grid within one voxel of the in-brain peak reaches half the peak pressure: the SEG is empty')
       if (result.sliceAxisReversed) notes.push('the grid is left-handed (stored bottom-up); DICOM holds it with the slice order reversed, every voxel at the same place')
-      await sidecar({ frame_of_reference_uid: frameOfReferenceUid, study_instance_uid: studyInstanceUid, pressure_series_instance_uid: result.pressureSeriesUid, seg_series_instance_uid: result.segSeriesUid, rescale_slope_pa: result.rescaleSlopePa, slice_axis_reversed: result.sliceAxisReversed })
+      await sidecar({ frame_of_reference_uid: frameOfReferenceUid, study_instance_uid: studyInstanceUid, pressure_series_instance_uid: result.pressureSeriesUid, seg_series_instance_uid: result.segSeriesUid, stored_unit_pa: result.storedUnitPa, focal_voxels: result.focalVoxels, slice_axis_reversed: result.sliceAxisReversed })
       break
     }
     case 'report': {

@@ -99,10 +99,13 @@ describe('DICOM export', () => {
     dicom.direction.forEach((d, k) => expect(Math.abs(d - nifti.direction[k]!)).toBeLessThan(1e-7))
     expect(dicom.meta.frameOfReferenceUid).toBe(base.plan.ct.frame_of_reference_uid)
     expect(dicom.meta.patientName).toBe('DOE^JANE')
-    // Values within the 16-bit quantisation step (peak / 65535).
+    // Stored values are the pressure in a fixed kPa unit (no RescaleSlope; export.json stored_unit_pa,
+    // 10 Pa here): every voxel within half that unit of the NIfTI (5 Pa, 1e-5 of the peak).
+    const unitPa = (JSON.parse(await fs.readFile(path.join(out, 'export.json'), 'utf8')) as { stored_unit_pa: number }).stored_unit_pa
+    expect(unitPa).toBe(10)
     let worst = 0
-    for (let i = 0; i < nifti.data.length; i++) worst = Math.max(worst, Math.abs(dicom.data[i]! - nifti.data[i]!))
-    expect(worst).toBeLessThanOrEqual((512345.6 / 65535) * 0.5 + 1e-6)
+    for (let i = 0; i < nifti.data.length; i++) worst = Math.max(worst, Math.abs(dicom.data[i]! * unitPa - nifti.data[i]!))
+    expect(worst).toBeLessThanOrEqual(unitPa * 0.5 + 1e-6)
 
     // itk-wasm (GDCM) reads the same series with the same geometry.
     const files = (await fs.readdir(path.join(out, 'pressure'))).map((f) => path.join(out, 'pressure', f))
@@ -153,7 +156,8 @@ describe('DICOM export', () => {
         const a = voxelToWorld(dicom, [i, j, k])
         const b = voxelToWorld(nifti, [i, j, nz - 1 - k])
         a.forEach((v, r) => expect(Math.abs(v - b[r]!)).toBeLessThan(1e-9))
-        expect(Math.abs(dicom.data[i + nx * (j + ny * k)]! - nifti.data[i + nx * (j + ny * (nz - 1 - k))]!)).toBeLessThanOrEqual(512345.6 / 65535 / 2 + 1e-6)
+        // Stored in units of 0.01 kPa (10 Pa): within half a unit.
+        expect(Math.abs(dicom.data[i + nx * (j + ny * k)]! * 10 - nifti.data[i + nx * (j + ny * (nz - 1 - k))]!)).toBeLessThanOrEqual(10 / 2 + 1e-6)
       }
     } finally {
       await fs.rm(plan.root, { recursive: true, force: true })
@@ -236,7 +240,8 @@ describe('report', () => {
     const checks: Array<[Parameters<typeof exportPlanFolder>[1], string, string]> = [
       ['brainsight', 'p.txt', 'p.txt'],
       ['localite', 'p.xml', 'p.xml'],
-      ['slicer', 'slicer', 'slicer/transducer.tfm'],
+      // The .tfm is exactly the ITK format (strict parsers refuse extra lines): its note is in export.json.
+      ['slicer', 'slicer', 'slicer/export.json'],
       ['slicer', 'slicer', 'slicer/plan.mrk.json'],
       ['nifti', 'nifti', 'nifti/export.json'],
     ]
