@@ -18,6 +18,7 @@ import { ImportError } from '../io/errors.ts'
 import { worldToVoxel } from '../volume/geometry.ts'
 import { flipAxis, isRightHanded } from '../volume/reorient.ts'
 import type { Vec3, Volume } from '../volume/types.ts'
+import { growRegion } from '../volume/region.ts'
 
 export const MR_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.4'
 export const SEGMENTATION_STORAGE = '1.2.840.10008.5.1.4.1.1.66.4'
@@ -217,41 +218,13 @@ function storedUnitText(unitPa: number): string {
  * (core/planning/metrics.ts `focalVolumeMask`, grown there from the peak voxel).
  */
 function focalRegion(stored: Uint16Array, volume: Volume, threshold: number, peakLpsM: Vec3): Uint8Array {
-  const [nx, ny, nz] = volume.dims
-  const mask = new Uint8Array(stored.length)
+  const [nx, ny] = volume.dims
   const c = worldToVoxel(volume, peakLpsM)
-  const stack: number[] = []
   const lo = c.map((x) => Math.max(0, Math.ceil(x - 1 - 1e-9)))
   const hi = c.map((x, d) => Math.min(volume.dims[d]! - 1, Math.floor(x + 1 + 1e-9)))
-  for (let k = lo[2]!; k <= hi[2]!; k++) {
-    for (let j = lo[1]!; j <= hi[1]!; j++) {
-      for (let i = lo[0]!; i <= hi[0]!; i++) {
-        const v = i + nx * (j + ny * k)
-        if (stored[v]! >= threshold && !mask[v]) {
-          mask[v] = 1
-          stack.push(v)
-        }
-      }
-    }
-  }
-  while (stack.length > 0) {
-    const v = stack.pop()!
-    const k = Math.floor(v / (nx * ny))
-    const j = Math.floor(v / nx) % ny
-    const i = v % nx
-    for (const [di, dj, dk] of [[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]] as const) {
-      const a = i + di
-      const b = j + dj
-      const e = k + dk
-      if (a < 0 || b < 0 || e < 0 || a >= nx || b >= ny || e >= nz) continue
-      const w = a + nx * (b + ny * e)
-      if (!mask[w] && stored[w]! >= threshold) {
-        mask[w] = 1
-        stack.push(w)
-      }
-    }
-  }
-  return mask
+  const seeds: number[] = []
+  for (let k = lo[2]!; k <= hi[2]!; k++) for (let j = lo[1]!; j <= hi[1]!; j++) for (let i = lo[0]!; i <= hi[0]!; i++) seeds.push(i + nx * (j + ny * k))
+  return growRegion(stored, volume.dims, seeds, threshold)
 }
 
 /**

@@ -12,6 +12,7 @@ import { SimulationNumericalError } from '../solver/errors.ts'
 import type { PlanDomain } from './domain.ts'
 import type { Placement } from './placement.ts'
 import { mechanicalFlag } from './limits.ts'
+import { growRegion } from '../volume/region.ts'
 
 export interface Protocol {
   /** Pulse duration [s]. */
@@ -68,31 +69,7 @@ function toRas(pose: readonly number[], p: Vec3): Vec3 {
 
 /** Voxels above half the peak amplitude connected (6-neighbours) to the peak voxel. */
 function focalVolumeMask(amplitude: Float32Array, grid: Grid, peakIndex: number, threshold: number): Uint8Array {
-  const [nx, ny, nz] = grid.size
-  const mask = new Uint8Array(amplitude.length)
-  const queue = new Int32Array(amplitude.length)
-  let head = 0
-  let tail = 0
-  mask[peakIndex] = 1
-  queue[tail++] = peakIndex
-  while (head < tail) {
-    const v = queue[head++]!
-    const k = Math.floor(v / (nx * ny))
-    const j = Math.floor(v / nx) % ny
-    const i = v % nx
-    for (const [di, dj, dk] of [[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]] as const) {
-      const a = i + di
-      const b = j + dj
-      const c = k + dk
-      if (a < 0 || b < 0 || c < 0 || a >= nx || b >= ny || c >= nz) continue
-      const w = a + nx * (b + ny * c)
-      if (!mask[w] && amplitude[w]! >= threshold) {
-        mask[w] = 1
-        queue[tail++] = w
-      }
-    }
-  }
-  return mask
+  return growRegion(amplitude, grid.size, [peakIndex], threshold)
 }
 
 export interface MetricsInput {
