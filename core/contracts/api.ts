@@ -17,6 +17,7 @@
 import { z } from 'zod'
 import { planMetricsRecord, planRecord, vec3 } from './plan.ts'
 import { PLAN_POINTS_PER_WAVELENGTH } from '../solver/limits.ts'
+import { ISPPA_FREE_WATER_W_PER_M2, PRF_HZ, PULSE_DURATION_S, pulseOverlapRefusal } from '../planning/input-ranges.ts'
 
 // ---------------------------------------------------------------------------------------------
 // Generic machinery
@@ -206,6 +207,8 @@ export const imageInfo = z.object({
   orientation: z.string(),
   range: z.tuple([z.number(), z.number()]),
   valueUnit: z.string(),
+  /** Identity as the image records it (DICOM); null where it records none (NIfTI, NRRD, MHA). Dates DICOM DA (YYYYMMDD). */
+  patient: z.object({ name: z.string().nullable(), id: z.string().nullable(), birthDate: z.string().nullable(), studyDate: z.string().nullable() }).nullable(),
   warnings: z.array(z.string()),
 })
 export type ImageInfo = z.infer<typeof imageInfo>
@@ -233,10 +236,27 @@ export const transducerInfo = z.object({
   exitPlaneOffsetM: z.number().nonnegative(),
   focalRangeM: z.tuple([z.number(), z.number()]).nullable(),
   text: z.string(),
+  /** The live preview (neural surrogate) for this transducer, with its measured error where the model card gives one. */
+  preview: z.object({
+    available: z.boolean(),
+    /** Median peak-pressure error [%] and focus position error [mm] on `measuredOn`; null when unmeasured. */
+    peakErrorPct: z.number().nullable(),
+    focalErrorMm: z.number().nullable(),
+    /** What the error was measured on, in words ("3 held-out cases on a real CT"). */
+    measuredOn: z.string().nullable(),
+  }),
 })
 export type TransducerInfo = z.infer<typeof transducerInfo>
 
 export const BACKEND_CHOICES = ['auto', 'webgpu', 'cpu'] as const
+
+/** Pulse timing, within the plausible ranges of core/planning/input-ranges.ts, pulses not overlapping. */
+const pulseProtocol = z
+  .object({ pulseDurationS: z.number().min(PULSE_DURATION_S.min).max(PULSE_DURATION_S.max), prfHz: z.number().min(PRF_HZ.min).max(PRF_HZ.max), trainDutyCycle: z.number().gt(0).lte(1) })
+  .superRefine((p, ctx) => {
+    const refusal = pulseOverlapRefusal(p.pulseDurationS, p.prfHz)
+    if (refusal) ctx.addIssue({ code: 'custom', message: refusal, path: ['prfHz'] })
+  })
 
 export const planRequest = z.object({
   /** The CT, as returned by openImage. */
@@ -251,11 +271,11 @@ export const planRequest = z.object({
   pointsPerWavelength: z.number().min(PLAN_POINTS_PER_WAVELENGTH.min).max(PLAN_POINTS_PER_WAVELENGTH.max),
   backend: z.enum(BACKEND_CHOICES).default('auto'),
   drive: z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('isppa-free-water'), wPerM2: z.number().positive() }),
-    z.object({ kind: z.literal('isppa-target'), wPerM2: z.number().positive() }),
+    z.object({ kind: z.literal('isppa-free-water'), wPerM2: z.number().min(ISPPA_FREE_WATER_W_PER_M2.min).max(ISPPA_FREE_WATER_W_PER_M2.max) }),
+    z.object({ kind: z.literal('isppa-target'), wPerM2: z.number().min(ISPPA_FREE_WATER_W_PER_M2.min).max(ISPPA_FREE_WATER_W_PER_M2.max) }),
     z.object({ kind: z.literal('source'), amplitudePa: z.number().positive() }),
   ]),
-  protocol: z.object({ pulseDurationS: z.number().positive(), prfHz: z.number().positive(), trainDutyCycle: z.number().gt(0).lte(1) }),
+  protocol: pulseProtocol,
   /** A sonication protocol of the library (listProtocols): the thermal model runs after the acoustics. */
   thermalProtocolId: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).optional(),
 })
@@ -357,16 +377,36 @@ export const PLANNER_API = defineApi({
       entryRasM: vec3.optional(),
       transducerId: z.string().min(1),
       mappingId: z.string().min(1).default('kplan'),
-      drive: z.object({ kind: z.literal('isppa-free-water'), wPerM2: z.number().positive() }),
-      protocol: z.object({ pulseDurationS: z.number().positive(), prfHz: z.number().positive(), trainDutyCycle: z.number().gt(0).lte(1) }),
+      drive: z.object({ kind: z.literal('isppa-free-water'), wPerM2: z.number().min(ISPPA_FREE_WATER_W_PER_M2.min).max(ISPPA_FREE_WATER_W_PER_M2.max) }),
+      protocol: pulseProtocol,
     }),
     result: planResult.extend({ runId: z.string() }),
   },
   cancelPlan: { summary: 'Cancel a running plan', params: z.object({ runId: id }), result: z.object({ cancelled: z.boolean() }) },
   getPlanResult: { summary: 'The plan and metrics of a finished run, and the id of its pressure volume', params: z.object({ runId: id }), result: planResult },
-  savePlan: { summary: 'Store a finished run in the plan database', params: z.object({ runId: id, label: z.string().max(200).optional() }), result: z.object({ planId: z.string() }) },
+  savePlan: {
+    summary: 'Store a finished run in the plan database',
+    params: z.object({
+      runId: id,
+      label: z.string().max(200).optional(),
+      /** Identity typed by the planner for an image that records none (NIfTI); a DICOM image's own identity wins. */
+      patient: z.object({ name: z.string().trim().min(1).max(200).optional(), id: z.string().trim().min(1).max(64).optional(), birthDate: z.string().regex(/^\d{8}$/, 'birth date as YYYYMMDD').optional() }).optional(),
+    }),
+    result: z.object({ planId: z.string() }),
+  },
   listPlans: { summary: 'Plans in the database', params: empty, result: z.object({ plans: z.array(storedPlanSummary) }) },
-  approvePlan: { summary: 'Approve a stored plan', params: z.object({ planId: z.string().min(1), approver: z.string().min(1).max(200) }), result: ok },
+  approvePlan: {
+    summary: 'Approve a stored plan (rules: core/planning/approval.ts)',
+    params: z.object({
+      planId: z.string().min(1),
+      approver: z.string().min(1).max(200),
+      /** Required below the clinical resolution: why this plan is approved anyway. */
+      overrideReason: z.string().max(2000).optional(),
+      /** Blocking safety flags ('mechanical', 'thermal') the approver has read and accepts. */
+      acknowledged: z.array(z.enum(['mechanical', 'thermal'])).max(2).optional(),
+    }),
+    result: ok,
+  },
   exportPlan: {
     summary: 'Export a finished run for neuronavigation or analysis',
     params: z.object({

@@ -16,6 +16,8 @@ export type PlanStoreErrorCode =
   | 'corrupt-record'
   /** The version is already approved; approvals are never replaced. */
   | 'already-approved'
+  /** The version may not be approved on the grounds given (core/planning/approval.ts says why). */
+  | 'not-approvable'
   /** The same SeriesInstanceUID arrived with different file content. */
   | 'conflict'
   /** A blob in the content store is missing or does not hash to its name. */

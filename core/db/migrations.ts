@@ -200,8 +200,20 @@ const initialSchema: Migration = {
   },
 }
 
+const approvalGrounds: Migration = {
+  version: 2,
+  description: 'approvals record their grounds: the reason a plan below the clinical resolution was approved, and the safety flags acknowledged',
+  up(db) {
+    // Earlier approvals keep NULL / '[]': they were given before the rule existed, and say so.
+    db.exec(`
+      ALTER TABLE approvals ADD COLUMN override_reason TEXT CHECK (override_reason IS NULL OR length(trim(override_reason)) > 0);
+      ALTER TABLE approvals ADD COLUMN acknowledged_flags_json TEXT NOT NULL DEFAULT '[]';
+    `)
+  },
+}
+
 /** All migrations of this build, in order. */
-export const MIGRATIONS: readonly Migration[] = [initialSchema]
+export const MIGRATIONS: readonly Migration[] = [initialSchema, approvalGrounds]
 
 /** The schema version this build writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length

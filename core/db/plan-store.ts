@@ -12,6 +12,19 @@ import type Database from 'better-sqlite3'
 import { planMetricsRecord, planRecord, PLAN_FILES, type PlanMetricsRecord, type PlanRecord } from '../contracts/plan.ts'
 import { PlanStoreError } from './errors.ts'
 import { SHA256_HEX, type BlobState, type BlobVerifier } from './blob-store.ts'
+import { approvalRefusal, belowClinicalResolution, blockingFlags, type ApprovalGrounds } from '../planning/approval.ts'
+
+/** An approval as recorded: who, when, and on which grounds. */
+export interface ApprovalRow {
+  readonly planId: number
+  readonly version: number
+  readonly approver: string
+  readonly approvedAt: string
+  /** Why a plan below the clinical resolution was approved; null at or above it. */
+  readonly overrideReason: string | null
+  /** Blocking safety flags the approver acknowledged (ids, see core/planning/approval.ts). */
+  readonly acknowledged: string[]
+}
 
 /** Who and when, for the audit log and the created_by / approved_at columns. */
 export interface Actor {
@@ -120,7 +133,7 @@ export interface StoredPlan {
     wallS: number
     recordedAt: string
   }
-  readonly approval: { approver: string; approvedAt: string } | null
+  readonly approval: { approver: string; approvedAt: string; overrideReason: string | null; acknowledged: string[] } | null
   readonly ctSeries: { seriesInstanceUid: string; frameOfReferenceUid: string | null; source: string } | null
 }
 
@@ -438,17 +451,30 @@ export function addPlanVersion(db: Database.Database, planId: number, basedOn: n
   })()
 }
 
-/** Records who approved a version. A version is approved once; a changed plan is a new version to approve. */
-export function approvePlan(db: Database.Database, planId: number, version: number | undefined, actor: Actor): { planId: number; version: number; approver: string; approvedAt: string } {
+/**
+ * Records who approved a version, on which grounds. A version is approved once; a changed plan is
+ * a new version to approve. The rules (core/planning/approval.ts) are checked here, inside the
+ * transaction, so no client can approve what the rules refuse.
+ */
+export function approvePlan(db: Database.Database, planId: number, version: number | undefined, actor: Actor, grounds: Omit<ApprovalGrounds, 'approver'> = {}): ApprovalRow {
   const approver = actor.name.trim()
   if (!approver) throw new PlanStoreError('invalid-record', 'approve: the approver\'s name is empty')
   return db.transaction(() => {
     const chosen = requireVersion(db, planId, version).version
     const existing = db.prepare('SELECT approver, approved_at FROM approvals WHERE plan_ref = ? AND version = ?').get(planId, chosen) as { approver: string; approved_at: string } | undefined
     if (existing) throw new PlanStoreError('already-approved', `plan ${planId} version ${chosen} was already approved by ${existing.approver} at ${existing.approved_at}`)
-    db.prepare('INSERT INTO approvals (plan_ref, version, approver, approved_at) VALUES (?, ?, ?, ?)').run(planId, chosen, approver, actor.at)
-    audit(db, actor, 'approve', { planId, version: chosen }, { approver })
-    return { planId, version: chosen, approver, approvedAt: actor.at }
+    const row = db.prepare('SELECT record_json, metrics_json FROM plan_versions WHERE plan_ref = ? AND version = ?').get(planId, chosen) as { record_json: string; metrics_json: string }
+    const where = `plan ${planId} version ${chosen}`
+    const record = parsePlanRecord(JSON.parse(row.record_json), where, 'corrupt-record')
+    const metrics = parseMetricsRecord(JSON.parse(row.metrics_json), where, 'corrupt-record')
+    const refusal = approvalRefusal(record, metrics, { ...grounds, approver })
+    if (refusal) throw new PlanStoreError('not-approvable', `${where} cannot be approved: ${refusal.message}`)
+    // Only what was needed is recorded: a reason given for a clinical-resolution plan means nothing.
+    const overrideReason = belowClinicalResolution(record) ? grounds.overrideReason!.trim() : null
+    const acknowledged = blockingFlags(metrics).map((f) => f.id)
+    db.prepare('INSERT INTO approvals (plan_ref, version, approver, approved_at, override_reason, acknowledged_flags_json) VALUES (?, ?, ?, ?, ?, ?)').run(planId, chosen, approver, actor.at, overrideReason, JSON.stringify(acknowledged))
+    audit(db, actor, 'approve', { planId, version: chosen }, { approver, override_reason: overrideReason, acknowledged })
+    return { planId, version: chosen, approver, approvedAt: actor.at, overrideReason, acknowledged }
   })()
 }
 
@@ -461,7 +487,7 @@ export function getPlanVersion(db: Database.Database, planId: number, version?: 
       .prepare(
         `SELECT v.*, r.id AS run_id, r.inputs_sha256, r.solver_version, r.backend, r.device, r.status, r.wall_s, r.recorded_at,
                 p.patient_id, p.name AS patient_name, p.birth_date, p.id AS patient_row,
-                a.approver, a.approved_at,
+                a.approver, a.approved_at, a.override_reason, a.acknowledged_flags_json,
                 s.series_instance_uid AS ct_uid, s.frame_of_reference_uid AS ct_for, s.source AS ct_source
          FROM plan_versions v
          JOIN plans pl ON pl.id = v.plan_ref
@@ -499,7 +525,10 @@ export function getPlanVersion(db: Database.Database, planId: number, version?: 
         wallS: row.wall_s as number,
         recordedAt: row.recorded_at as string,
       },
-      approval: row.approver == null ? null : { approver: row.approver as string, approvedAt: row.approved_at as string },
+      approval:
+        row.approver == null
+          ? null
+          : { approver: row.approver as string, approvedAt: row.approved_at as string, overrideReason: (row.override_reason as string | null) ?? null, acknowledged: JSON.parse((row.acknowledged_flags_json as string | null) ?? '[]') as string[] },
       ctSeries: row.ct_uid == null ? null : { seriesInstanceUid: row.ct_uid as string, frameOfReferenceUid: (row.ct_for as string | null) ?? null, source: row.ct_source as string },
     }
   })()

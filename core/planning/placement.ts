@@ -30,6 +30,25 @@ export interface PlacementDevice {
 
 export type PlacementErrorCode = 'target-outside-head' | 'too-deep' | 'too-shallow' | 'intersects-head' | 'air-on-path' | 'orbit' | 'no-skull-crossing' | 'field-of-view' | 'no-entry-found'
 
+/** What a planner can do about each refusal, in words (shown after the refusal's own message). */
+export const PLACEMENT_ADVICE: Readonly<Record<PlacementErrorCode, string>> = {
+  'target-outside-head': 'place the target in the brain (Place target, then click inside the head)',
+  'too-deep': 'choose an entry closer to the target, or a transducer with a longer focal distance',
+  'too-shallow': 'choose an entry farther from the target, or a transducer with a shorter focal distance',
+  'intersects-head': 'choose an entry where the scalp is flatter (a few millimetres away), or clear the entry to let the planner propose one',
+  'air-on-path': 'choose an entry whose path avoids the sinuses and mastoid air cells',
+  orbit: 'choose an entry on the scalp, away from the eye',
+  'no-skull-crossing': 'choose an entry on the skull vault (temporal or parietal bone), not through the face, neck or a foramen',
+  'field-of-view': 'choose an entry inside the imaged part of the head, or import a CT that covers it',
+  'no-entry-found': 'choose an entry yourself (Place entry), or another transducer',
+}
+
+/** The code of a placement refusal from an API error field `placement (<code>)`, or null. */
+export function placementCodeOfField(field: string | undefined): PlacementErrorCode | null {
+  const m = field ? /^placement \(([a-z-]+)\)$/.exec(field) : null
+  return m && m[1]! in PLACEMENT_ADVICE ? (m[1] as PlacementErrorCode) : null
+}
+
 export class PlacementError extends Error {
   override readonly name = 'PlacementError'
   constructor(

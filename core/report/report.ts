@@ -10,7 +10,8 @@ import type { PlanMetricsRecord, PlanRecord } from '../contracts/plan.ts'
 import type { SliceImage } from './slices.ts'
 import { base64 } from './png.ts'
 import { poseNote } from '../exports/provenance.ts'
-import { MECHANICAL_INDEX_LIMIT } from '../planning/limits.ts'
+import { CLINICAL_POINTS_PER_WAVELENGTH, MECHANICAL_INDEX_LIMIT } from '../planning/limits.ts'
+import { belowClinicalResolution } from '../planning/approval.ts'
 
 export interface ReportPatient {
   readonly name: string
@@ -41,7 +42,7 @@ export interface ReportInput {
   readonly slices: readonly SliceImage[]
   /** Why the slices look as they do (e.g. "CT not found: pressure only"), or undefined. */
   readonly sliceNote?: string
-  readonly approval?: { readonly by: string; readonly at: string }
+  readonly approval?: { readonly by: string; readonly at: string; readonly overrideReason?: string | null; readonly acknowledged?: readonly string[] }
   /** ISO time the report was generated. */
   readonly generatedAt: string
   /** Software name and version of the exporter. */
@@ -100,6 +101,15 @@ export function buildReportHtml(input: ReportInput): string {
           ? `Isppa ${fix(drive.wPerM2 / 1e4, 2)} W/cm² at the target`
           : `console setting ${drive.setting} ${drive.setting_unit} x ${drive.pa_per_unit} Pa/unit (${drive.calibration_source})`
 
+  // Preview grade: a surrogate field, or a solver run below the clinical resolution.
+  const notForTreatment =
+    plan.source === 'surrogate'
+      ? 'neural-surrogate preview, not a full-wave simulation'
+      : belowClinicalResolution(plan)
+        ? `preview resolution: ${plan.simulation.ppw} points per wavelength, below the clinical ${CLINICAL_POINTS_PER_WAVELENGTH}`
+        : null
+  // An approval below the clinical resolution was given with a stated reason: the banner says that instead.
+  const bannerText = notForTreatment && input.approval?.overrideReason ? `BELOW THE CLINICAL RESOLUTION · ${notForTreatment}; approved by override, reason in Approval` : notForTreatment ? `NOT FOR TREATMENT · ${notForTreatment}` : null
   const planTitle = input.deidentified ? `Plan ${input.planLabel} (de-identified)` : input.planLabel
   const uidText = input.uidsRetained
     ? "The image UIDs below are the originals (retained on request, so navigation systems can match the planning scan's Frame of Reference)."
@@ -147,7 +157,7 @@ export function buildReportHtml(input: ReportInput): string {
 
   const warnings = metrics.warnings.length === 0 ? '<p>None.</p>' : `<ul>${metrics.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`
   const approval = input.approval
-    ? `<table class="kv"><tbody>${row('Approved by', input.approval.by)}${row('Approved at', input.approval.at)}</tbody></table>`
+    ? `<table class="kv"><tbody>${row('Approved by', input.approval.by)}${row('Approved at', input.approval.at)}${input.approval.overrideReason ? row(`Approved below ${CLINICAL_POINTS_PER_WAVELENGTH} points per wavelength, for the reason`, input.approval.overrideReason) : ''}${input.approval.acknowledged?.length ? row('Safety flags acknowledged', input.approval.acknowledged.join(', ')) : ''}</tbody></table>`
     : `<p>Not approved in the planning software. Sign below after review.</p>
 <div class="sign"><div>Approved by (name)<span></span></div><div>Signature<span></span></div><div>Date and time<span></span></div></div>`
 
@@ -171,10 +181,14 @@ export function buildReportHtml(input: ReportInput): string {
   .lab.top { top: 1mm; left: 50%; } .lab.bottom { bottom: 1mm; left: 50%; } .lab.left { left: 1mm; top: 45%; } .lab.right { right: 1mm; top: 45%; }
   figcaption { font-size: 8.5pt; color: #333; } .note { font-size: 9pt; color: #444; }
   .sign { display: grid; grid-template-columns: 1fr 1fr 1fr; gap: 6mm; margin-top: 8mm; } .sign span { display: block; border-bottom: 1px solid #000; height: 12mm; }
+  .not-for-treatment { font-weight: 700; color: #fff; background: #b00020; padding: 2mm 3mm; margin-bottom: 4mm; font-size: 11pt; }
+  /* A fixed element is printed at the top of every page, so no page of a preview-grade plan can pass for a treatment plan. */
+  @media print { .not-for-treatment { position: fixed; top: 0; left: 0; right: 0; margin: 0; } body.preview { padding-top: 12mm; } }
   @media print { body { margin: 0; } @page { size: A4; margin: 14mm; } h2 { break-after: avoid; } table, figure, .sign { break-inside: avoid; } }
 </style>
 </head>
-<body>
+<body${notForTreatment ? ' class="preview"' : ''}>
+${bannerText ? `<div class="not-for-treatment" data-testid="not-for-treatment">${escapeHtml(bannerText)}</div>` : ''}
 <h1>Transcranial focused ultrasound plan</h1>
 <p class="note">${input.deidentified ? '' : 'Plan '}${escapeHtml(planTitle)} · generated ${escapeHtml(input.generatedAt)} by ${escapeHtml(input.software)} (plan computed by ${escapeHtml(plan.software)})</p>
 

@@ -33,6 +33,8 @@ export interface VolumeMeta {
   /** DICOM DA (YYYYMMDD) as stored. */
   readonly patientBirthDate?: string
   readonly studyInstanceUid?: string
+  /** DICOM DA (YYYYMMDD) of the study, as stored. */
+  readonly studyDate?: string
   readonly seriesInstanceUid?: string
   /** DICOM FrameOfReferenceUID; minted at import for files that carry none (NIfTI, NRRD). */
   readonly frameOfReferenceUid?: string

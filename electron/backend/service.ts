@@ -21,12 +21,13 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { PLANNER_API, ApiError, type ApiEvent, type ApiImplementation, type Capabilities, type ImageInfo, type PlannerApi, type TransducerInfo } from '../../core/contracts/api.ts'
-import { PLAN_FILES } from '../../core/contracts/plan.ts'
+import { PLAN_FILES, planRecord } from '../../core/contracts/plan.ts'
 import { orientationCode } from '../../core/volume/geometry.ts'
 import type { Volume } from '../../core/volume/index.ts'
 import { listDicomFolder, MAX_IMAGE_FILE_BYTES, readVolume } from '../node/volume-io.ts'
 import { isImportError } from '../../core/io/errors.ts'
 import { isPlanStoreError } from '../../core/db/errors.ts'
+import { approvalRefusal } from '../../core/planning/approval.ts'
 import { loadTransducerLibrary } from '../node/transducers.ts'
 import { SOFTWARE_VERSION } from '../node/plan-runner.ts'
 import { requestNodeGpuDevice } from '../node/webgpu-device.ts'
@@ -35,6 +36,7 @@ import { DEFAULT_OPEN_IMAGE_LIMITS, OpenImages, type OpenImageLimits, type Opene
 import { pathScrubber, removeStaleScratch, startScratchSession, uploadFileName } from './scratch.ts'
 import { Worker } from 'node:worker_threads'
 import { BUNDLED_MODEL } from '../node/surrogate/runtime.ts'
+import { parseSurrogateManifest, type SurrogateManifest } from '../../core/surrogate/manifest.ts'
 import type { PreviewRequest } from '../node/surrogate/preview.ts'
 import { deserializeError, serializeError, type SerializedError } from '../../core/contracts/api.ts'
 import type { PlanMetricsRecord, PlanRecord } from '../../core/contracts/plan.ts'
@@ -78,7 +80,7 @@ const LOADED_VOLUMES_KEPT = 2
 const REMOVED_RUNS_KEPT = 1000
 
 /** The API code of a plan-database error the caller can act on (the rest stay 'internal'). */
-const PLAN_STORE_CODES: Readonly<Record<string, string>> = { 'not-found': 'not-found', 'bad-request': 'bad-request', 'invalid-record': 'bad-request', 'already-approved': 'conflict', conflict: 'conflict' }
+const PLAN_STORE_CODES: Readonly<Record<string, string>> = { 'not-found': 'not-found', 'bad-request': 'bad-request', 'invalid-record': 'bad-request', 'already-approved': 'conflict', 'not-approvable': 'bad-request', conflict: 'conflict' }
 
 /**
  * `e` with its message rewritten (name and field kept) and a plan-database error's code mapped to
@@ -90,6 +92,30 @@ function withMessage(e: unknown, rewrite: (message: string) => string): unknown 
   const message = rewrite(s.message)
   if (message === s.message && storeCode === undefined) return e
   return deserializeError({ ...s, message, ...(storeCode !== undefined ? { code: storeCode } : {}) })
+}
+
+/**
+ * Which transducer the surrogate model serves, and its measured error as the model card states it:
+ * on real CTs (the 'sample-ct' cases) when it was measured there, else on all held-out cases. A
+ * missing or unreadable model means no preview, not an error.
+ */
+async function surrogatePreviewInfoFrom(modelFile: string): Promise<(transducerId: string) => TransducerInfo['preview']> {
+  const none = { available: false, peakErrorPct: null, focalErrorMm: null, measuredOn: null }
+  let manifest: SurrogateManifest
+  try {
+    manifest = parseSurrogateManifest(JSON.parse(await fs.readFile(modelFile, 'utf8')), modelFile)
+  } catch {
+    return () => none
+  }
+  const realCt = manifest.evaluation?.by_source?.['sample-ct']
+  const measured = realCt ?? manifest.evaluation?.held_out
+  const info = {
+    available: true,
+    peakErrorPct: measured ? measured.peak_error_pct.median : null,
+    focalErrorMm: measured ? measured.focal_error_mm.median : null,
+    measuredOn: measured ? `${measured.n} held-out case${measured.n === 1 ? '' : 's'}${realCt ? ' on a real CT' : ''}` : null,
+  }
+  return (id) => (id === manifest.transducer_id ? info : none)
 }
 
 /** The thermal model's verdict from a plan folder's thermal.json, or null when it has not run. */
@@ -162,6 +188,8 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
     }
   }
   const limits: OpenImageLimits = { ...DEFAULT_OPEN_IMAGE_LIMITS, ...options.openImageLimits }
+  let previewInfo: Promise<(transducerId: string) => TransducerInfo['preview']> | undefined
+  const surrogatePreviewInfo = () => (previewInfo ??= surrogatePreviewInfoFrom(options.surrogateModel ?? BUNDLED_MODEL))
   const images = new OpenImages(limits, (image: OpenedImage) => {
     if (!image.uploadDir) return
     if (uploadUsers.has(image.uploadDir)) uploadsClosed.add(image.uploadDir)
@@ -193,7 +221,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
     const names: Record<string, string> = { brainsight: 'plan-brainsight.txt', localite: 'InstrumentMarker.xml', kplan: 'transducer.kps', report: 'plan-report.html' }
     return path.join(workDir, 'exports', runId, single ? (names[format] ?? `plan-${format}`) : format)
   }
-  const approvals = new Map<string, { by: string; at: string }>()
+  const approvals = new Map<string, { by: string; at: string; overrideReason: string | null; acknowledged: readonly string[] }>()
   const savedPlans = new Map<string, number>()
 
   const volumeFor = (volumeId: string): Promise<Volume> => {
@@ -299,6 +327,10 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       orientation: orientationCode(volume.direction),
       range: [lo, hi],
       valueUnit: volume.meta.valueUnit ?? '',
+      patient:
+        volume.meta.patientName || volume.meta.patientId || volume.meta.patientBirthDate || volume.meta.studyDate
+          ? { name: volume.meta.patientName ?? null, id: volume.meta.patientId ?? null, birthDate: volume.meta.patientBirthDate ?? null, studyDate: volume.meta.studyDate ?? null }
+          : null,
       warnings: [...volume.warnings],
     }
     images.add({ info, volume, path: filePath, bytes: volume.data.byteLength, ...(uploadDir ? { uploadDir } : {}) })
@@ -420,6 +452,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
 
     async listTransducers() {
       const lib = await loadTransducerLibrary()
+      const previewOf = await surrogatePreviewInfo()
       const transducers: TransducerInfo[] = lib.transducers.map(({ definition: d }) => {
         const apertureM = d.type === 'bowl' ? d.aperture_m : d.type === 'annular' ? Math.max(...d.rings.map((r) => r.outer_m)) : d.diameter_m
         const range = d.type === 'bowl' ? (d.focal_range_m ?? [d.roc_m - d.exit_plane_offset_m, d.roc_m - d.exit_plane_offset_m]) : (d.focal_range_m ?? null)
@@ -434,7 +467,8 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
           rings: d.type === 'annular' ? d.rings.map((r) => [r.inner_m, r.outer_m] as [number, number]) : [],
           exitPlaneOffsetM: d.exit_plane_offset_m,
           focalRangeM: range ? [range[0], range[1]] : null,
-          text: `${d.name} (${(d.frequency_hz / 1e3).toFixed(0)} kHz)`,
+          text: `${d.name} (${(d.frequency_hz / 1e3).toFixed(0)} kHz)${previewOf(d.id).available ? ' · live preview' : ''}`,
+          preview: previewOf(d.id),
         }
       })
       return { transducers, warnings: [...lib.warnings] }
@@ -558,11 +592,19 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       }))
     },
 
-    async savePlan({ runId, label }) {
+    async savePlan({ runId, label, patient }) {
       const { run } = finishedRun(runId)
       // The store copies every file of the folder into its content store before it records the
-      // plan, so the run folder may go afterwards (readingRun holds it until then).
-      const ref = await readingRun(runId, async () => (await openStore()).savePlanFolder(run.input.outDir, label ? { note: label } : {}))
+      // plan, so the run folder may go afterwards (readingRun holds it until then). Typed identity
+      // is for images that carry none: the CT's own DICOM identity is never overridden.
+      const ref = await readingRun(runId, async () => {
+        const record = planRecord.parse(JSON.parse(await fs.readFile(path.join(run.input.outDir, PLAN_FILES.plan), 'utf8')))
+        const p = record.patient
+        const fromImage = p && (p.name || p.id) ? { patientId: p.id ?? null, name: p.name ?? null, birthDate: p.birth_date ?? null } : null
+        const typed = patient ? { patientId: patient.id ?? null, name: patient.name ?? null, birthDate: patient.birthDate ?? null } : null
+        const chosen = fromImage ?? typed
+        return (await openStore()).savePlanFolder(run.input.outDir, { ...(label ? { note: label } : {}), ...(chosen ? { patient: chosen } : {}) })
+      })
       savedPlans.set(runId, ref.planId)
       return { planId: String(ref.planId) }
     },
@@ -580,12 +622,18 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       }
     },
 
-    async approvePlan({ planId, approver }) {
+    async approvePlan({ planId, approver, overrideReason, acknowledged }) {
       const id = Number(planId)
       if (!Number.isInteger(id) || id <= 0) throw new ApiError('bad-request', `"${planId}" is not a plan id`, 'planId')
-      if (approver.trim().length === 0) throw new ApiError('bad-request', 'the approver\'s name is empty', 'approver')
-      const r = await (await openStore()).approve(id, undefined, approver)
-      for (const [runId, stored] of savedPlans) if (stored === id) approvals.set(runId, { by: r.approver, at: r.approvedAt })
+      if (approver.trim().length === 0) throw new ApiError('bad-request', "the approver's name is empty", 'approver')
+      const store = await openStore()
+      // The store enforces the rules; asking first gives the app the field to point at.
+      const stored = await store.getPlan(id)
+      const grounds = { approver, ...(overrideReason !== undefined ? { overrideReason } : {}), ...(acknowledged ? { acknowledged } : {}) }
+      const refusal = approvalRefusal(stored.record, stored.metrics, grounds)
+      if (refusal) throw new ApiError('bad-request', `plan ${id} cannot be approved: ${refusal.message}`, refusal.field)
+      const r = await store.approve(id, undefined, approver, grounds)
+      for (const [runId, stored] of savedPlans) if (stored === id) approvals.set(runId, { by: r.approver, at: r.approvedAt, overrideReason: r.overrideReason, acknowledged: r.acknowledged })
       return { ok: true as const }
     },
 

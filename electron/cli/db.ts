@@ -148,15 +148,22 @@ export async function commandPlans(args: CliArgs, out: Out, err: Out): Promise<n
         out(`peak ${(p.metrics.peak_pressure_pa / 1000).toFixed(1)} kPa, Isppa ${(p.metrics.isppa_w_m2 / 1e4).toFixed(3)} W/cm2, MI ${p.metrics.mi.toFixed(2)}; ${p.metrics.flags.mechanical}; thermal: ${p.metrics.flags.thermal}`)
         out(`files: ${p.files.length}`)
         for (const f of p.files) out(`  ${f.path}  ${f.sha256.slice(0, 16)}  ${f.sizeBytes} B`)
-        out(p.approval ? `approved by ${p.approval.approver} at ${p.approval.approvedAt}` : 'not approved')
+        out(p.approval ? `approved by ${p.approval.approver} at ${p.approval.approvedAt}${p.approval.overrideReason ? `; below the clinical resolution, reason: ${p.approval.overrideReason}` : ''}${p.approval.acknowledged.length ? `; flags acknowledged: ${p.approval.acknowledged.join(', ')}` : ''}` : 'not approved')
         return EXIT_OK
       }
       case 'approve': {
         const { planId, version } = parsePlanSpec(spec)
         const by = flag(args, 'by')
         if (!by?.trim()) throw new DbUsageError('plans approve needs --by <name>')
-        const a = await store.approve(planId, version, by)
+        const overrideReason = flag(args, 'override-reason')
+        const acknowledge = flag(args, 'acknowledge')
+        const acknowledged = acknowledge === undefined ? [] : acknowledge.split(',').map((s) => s.trim()).filter(Boolean)
+        const unknown = acknowledged.filter((f) => f !== 'mechanical' && f !== 'thermal')
+        if (unknown.length > 0) throw new DbUsageError(`--acknowledge takes mechanical and/or thermal, not "${unknown.join(',')}"`)
+        const a = await store.approve(planId, version, by, { ...(overrideReason !== undefined ? { overrideReason } : {}), acknowledged })
         out(`plan ${a.planId} version ${a.version} approved by ${a.approver} at ${a.approvedAt}`)
+        if (a.overrideReason) out(`below the clinical resolution, approved for the stated reason: ${a.overrideReason}`)
+        if (a.acknowledged.length > 0) out(`safety flags acknowledged: ${a.acknowledged.join(', ')}`)
         return EXIT_OK
       }
       default:

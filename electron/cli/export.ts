@@ -43,7 +43,7 @@ export async function runExport(
   planDir: string,
   args: Args,
   out: (line: string) => void,
-  approval?: { by: string; at: string },
+  approval?: { by: string; at: string; overrideReason?: string | null; acknowledged?: readonly string[] },
   patient?: { patientId: string | null; name: string | null; birthDate: string | null },
   planLabel?: string,
 ): Promise<number> {
@@ -87,7 +87,7 @@ export async function commandExport(args: Args, out: (line: string) => void): Pr
     const record = await store.getPlan(planId, version)
     await store.materializePlanFolder(planId, record.version, tmp)
     out(`plan ${planId}@${record.version}${record.approval ? `, approved by ${record.approval.approver} at ${record.approval.approvedAt}` : ', not approved'}`)
-    return await runExport(tmp, args, out, record.approval ? { by: record.approval.approver, at: record.approval.approvedAt } : undefined, record.patient ?? undefined, `${planId}@${record.version}`)
+    return await runExport(tmp, args, out, record.approval ? { by: record.approval.approver, at: record.approval.approvedAt, overrideReason: record.approval.overrideReason, acknowledged: record.approval.acknowledged } : undefined, record.patient ?? undefined, `${planId}@${record.version}`)
   } finally {
     await store.close()
     await fs.rm(tmp, { recursive: true, force: true })

@@ -88,7 +88,12 @@ const COMMANDS: Record<string, CommandSpec> = {
   },
   'import-pose': { valued: ['format', 'focal-distance-mm'], boolean: ['json'], usage: '  tfus import-pose <file> --format brainsight|localite|slicer [--focal-distance-mm F] [--json]' },
   db: { valued: ['data-dir'], boolean: [], usage: '  tfus db init|check|backup <dest> [--data-dir <dir>]   (plan database; default folder: $TFUS_DATA_DIR, else the user-data folder)' },
-  plans: { valued: ['data-dir', 'by'], boolean: ['json'], usage: '  tfus plans list|show <id>[@version] [--json]|approve <id>[@version] --by <name> [--data-dir <dir>]' },
+  plans: {
+    valued: ['data-dir', 'by', 'override-reason', 'acknowledge'],
+    boolean: ['json'],
+    usage: `  tfus plans list|show <id>[@version] [--json]|approve <id>[@version] --by <name> [--data-dir <dir>]
+            [--override-reason <text>]   (needed below 6 points per wavelength)   [--acknowledge mechanical,thermal]   (flags over the ITRUSST limits)`,
+  },
   import: { valued: ['data-dir', 'series'], boolean: [], usage: '  tfus import <image-or-dicom-folder> [--series <SeriesInstanceUID>] [--data-dir <dir>]' },
   'plan-save': { valued: ['data-dir', 'note', 'patient-id', 'patient-name'], boolean: [], usage: '  tfus plan-save <plan-dir> [--note <text>] [--patient-id <id>] [--patient-name <name>] [--data-dir <dir>]' },
 }

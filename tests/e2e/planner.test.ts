@@ -22,6 +22,7 @@ import { chromiumMissing, launchChromium } from './support/browser.ts'
 import { ensureRendererBuilt } from './support/renderer-build.ts'
 import { PlannerPage, type SliceAxis } from './support/planner-page.ts'
 import { decodePng, fractionWhere, pixel } from './support/png.ts'
+import { cli } from '../helpers/cli.ts'
 
 const root = path.resolve(import.meta.dirname, '../..')
 const sampleCt = path.join(root, 'resources/samples/cranium-ct.nii.gz')
@@ -42,7 +43,7 @@ describe.skipIf(chromiumMissing !== null)('planner in the browser (e2e)', () => 
   beforeAll(async () => {
     const staticDir = await ensureRendererBuilt()
     workDir = mkdtempSync(path.join(tmpdir(), 'tfus-e2e-'))
-    service = createPlannerService({ host: 'browser', workDir, probeWebGpu: false })
+    service = createPlannerService({ host: 'browser', workDir, dataDir: path.join(workDir, 'data'), probeWebGpu: false })
     server = await startServer({ service, staticDir })
     browser = await launchChromium()
     page = await browser.newPage({ viewport: { width: 1180, height: 760 } })
@@ -75,18 +76,93 @@ describe.skipIf(chromiumMissing !== null)('planner in the browser (e2e)', () => 
     expect(await planner.labels('coronal')).toEqual({ top: 'S', bottom: 'I', left: 'R', right: 'L' })
     expect(await planner.labels('sagittal')).toEqual({ top: 'S', bottom: 'I', left: 'A', right: 'P' })
     expect(await planner.id('device-info').innerText()).toMatch(/CPU backend/)
+    // A NIfTI records no patient: the banner says so and takes the identity to store with the plan.
+    expect(await planner.id('patient-not-recorded').innerText()).toMatch(/^Patient: not recorded in this image \(cranium-ct\.nii\.gz\)/)
+    await planner.id('patient-name-input').fill('PHANTOM^CRANIUM')
+    await planner.id('patient-id-input').fill('PH-001')
   }, 240_000)
 
-  test('target and entry: a click in a slice view sets the target (patient left of the centre is +L, so R < 0), a click on the scalp in 3D the entry; typed coordinates too', async () => {
+  test('navigation is not targeting: clicks move the crosshair only; target and entry are placed in their modes and undone / redone with Ctrl+Z / Ctrl+Shift+Z', async () => {
+    // Navigating (the default): clicks and a double click move the crosshair, never the target.
+    const before = await planner.id('crosshair-readout').innerText()
     await planner.clickView('coronal', 0.7, 0.5)
-    await expect.poll(() => planner.id('target-readout').innerText()).toMatch(/^R -\d+\.\d, A/)
-    // The entry: a click on the scalp in 3D picks it; cleared again so the planner proposes one.
+    await planner.id('crosshair-readout').filter({ hasNotText: before }).waitFor({ timeout: 5_000 })
+    // (In the coronal view, so the coronal plane stays where the target will be placed.)
+    await planner.dblclickView('coronal', 0.2, 0.2)
+    await planner.clickView3d(0.5, 0.35)
+    expect(await planner.id('target-readout').innerText()).toBe('not set')
+    expect(await planner.id('entry-readout').innerText()).toMatch(/proposed by the planner/)
+    // Place target: one click places it (patient left of the centre is +L, so R < 0), then back to navigating.
+    await planner.id('mode-target').click()
+    await planner.clickView('coronal', 0.7, 0.5)
+    const readoutOrRefusal = async () => ((await planner.id('target-error').count()) > 0 ? `refused: ${await planner.id('target-error').innerText()}` : planner.id('target-readout').innerText())
+    await expect.poll(readoutOrRefusal).toMatch(/^R -\d+\.\d, A/)
+    const target = await planner.id('target-readout').innerText()
+    expect(await planner.id('mode-navigate').getAttribute('class')).toContain('on')
+    await planner.clickView('sagittal', 0.4, 0.4)
+    expect(await planner.id('target-readout').innerText()).toBe(target)
+    // Place entry: a click on the scalp in 3D.
+    await planner.id('mode-entry').click()
     await planner.clickView3d(0.5, 0.35)
     await expect.poll(() => planner.id('entry-readout').innerText()).toMatch(/^R -?\d+\.\d, A -?\d+\.\d, S \d+\.\d mm \(RAS\)$/)
+    const entry = await planner.id('entry-readout').innerText()
+    // Undo the entry, then the target; redo both, in order.
+    await page.keyboard.press('Control+z')
+    expect(await planner.id('entry-readout').innerText()).toMatch(/proposed by the planner/)
+    expect(await planner.id('target-readout').innerText()).toBe(target)
+    await page.keyboard.press('Control+z')
+    expect(await planner.id('target-readout').innerText()).toBe('not set')
+    await page.keyboard.press('Control+Shift+z')
+    expect(await planner.id('target-readout').innerText()).toBe(target)
+    await page.keyboard.press('Control+Shift+z')
+    expect(await planner.id('entry-readout').innerText()).toBe(entry)
     await planner.id('entry-clear').click()
     expect(await planner.id('entry-readout').innerText()).toMatch(/proposed by the planner/)
-    await planner.setTargetRasMm(30, -18, 13.5)
-    expect(await planner.id('target-readout').innerText()).toBe('R 30.0, A -18.0, S 13.5 mm (RAS)')
+  })
+
+  test('typed inputs: each bad entry shows an inline error with the range and changes nothing; a decimal comma is read as a point', async () => {
+    const target = await planner.id('target-readout').innerText()
+    const inUse = await planner.id('protocol-readout').innerText()
+    expect(inUse).toBe('In use: Isppa 10 W/cm² · pulse 20 ms · PRF 5 Hz')
+    const cases: [string, string, RegExp][] = [
+      ['isppa', 'abc', /^Isppa: "abc" is not a number/],
+      ['isppa', '-5', /^Isppa: -5 W\/cm² is outside the plausible range 0\.01 to 190 W\/cm²$/],
+      ['isppa', '1e9', /^Isppa: 1000000000 W\/cm² is outside the plausible range/],
+      ['pulse', 'ten', /^Pulse duration: "ten" is not a number/],
+      ['pulse', '', /^Pulse duration: enter a number from 0\.01 to 10000 ms$/],
+      ['prf', '0', /^PRF: 0 Hz is outside the plausible range 0\.1 to 10000 Hz$/],
+      ['prf', '100', /^PRF: a 20\.0 ms pulse repeated at 100 Hz overlaps the next one/],
+    ]
+    for (const [field, text, error] of cases) {
+      await planner.id(field).fill(text)
+      await planner.id(field).press('Tab')
+      expect(await planner.id(`${field}-error`).innerText(), `${field} "${text}"`).toMatch(error)
+      expect(await planner.id('protocol-readout').innerText()).toBe(inUse)
+    }
+    for (const [field, value] of [['isppa', '10'], ['pulse', '20'], ['prf', '5']] as const) {
+      await planner.id(field).fill(value)
+      await planner.id(field).press('Tab')
+      expect(await planner.id(`${field}-error`).count()).toBe(0)
+    }
+    // Coordinates: letters, a point outside the image, one in the air beside the head.
+    for (const [r, a, sup, error] of [
+      ['30', 'x', '13', /^Target A: "x" is not a number/],
+      ['200', '0', '0', /lies outside the CT image/],
+      ['115', '-115', '-75', /lies outside the head \(-?\d+ HU there: air or coupling water\)/],
+    ] as const) {
+      await planner.id('target-r').fill(r)
+      await planner.id('target-a').fill(a)
+      await planner.id('target-s').fill(sup)
+      await planner.id('target-set').click()
+      await expect.poll(() => planner.id('target-error').innerText()).toMatch(error)
+      expect(await planner.id('target-readout').innerText()).toBe(target)
+    }
+    await planner.id('target-r').fill('30,0')
+    await planner.id('target-a').fill('-18')
+    await planner.id('target-s').fill('13,5')
+    await planner.id('target-set').click()
+    await expect.poll(() => planner.id('target-readout').innerText()).toBe('R 30.0, A -18.0, S 13.5 mm (RAS)')
+    expect(await planner.id('target-error').count()).toBe(0)
     await planner.chooseSimulation('itrusst-bm-bowl', 2, 'cpu')
   })
 
@@ -153,6 +229,19 @@ describe.skipIf(chromiumMissing !== null)('planner in the browser (e2e)', () => 
       // Not blank: grey CT covers a good part of the view.
       expect(fractionWhere(img, ([r, g, b]) => r > 40 && Math.abs(r - g) < 12 && Math.abs(g - b) < 12)).toBeGreaterThan(0.15)
     }
+    // The colour bar (kPa and dB from the in-brain peak) and the value under the cursor at the focus.
+    const ticks = await planner.id('view-axial').getByTestId('colorbar-tick').allInnerTexts()
+    expect(ticks[0]).toMatch(/^\d+ kPa · 0\.0 dB$/)
+    expect(ticks).toContainEqual(expect.stringMatching(/ kPa · -6\.0 dB$/))
+    const box = (await planner.id('canvas-axial').boundingBox())!
+    const focus = (await planner.focusPx('axial'))!
+    await page.mouse.move(box.x + focus.x, box.y + focus.y)
+    await expect.poll(() => planner.id('cursor-axial').innerText()).toMatch(/^R -?\d+\.\d A -?\d+\.\d S -?\d+\.\d mm · -?\d+ HU · \d+\.\d kPa \(-?\d+\.\d dB\)$/)
+    // At the focus the value is within 3 dB of the peak (the focus marker is the peak voxel; the cursor lands within a pixel of it).
+    const db = Number(/\((-?\d+\.\d) dB\)/.exec(await planner.id('cursor-axial').innerText())![1])
+    expect(db).toBeGreaterThan(-3)
+    expect(db).toBeLessThanOrEqual(0.5)
+    writeFileSync(path.join(shots, 'colorbar-cursor.png'), await planner.id('view-axial').screenshot())
     const png3d = await planner.id('view-3d').screenshot()
     writeFileSync(path.join(shots, 'view-3d.png'), png3d)
     const img3d = decodePng(png3d)
@@ -162,14 +251,52 @@ describe.skipIf(chromiumMissing !== null)('planner in the browser (e2e)', () => 
     expect(fractionWhere(img3d, ([r, g, b]) => r > 150 && r - b > 100 && g < 140)).toBeGreaterThan(0)
   }, 120_000)
 
-  test('save, approve, export and the report, where the database and exports exist', async () => {
+  test('a changed input marks the results out of date in every view and panel and disables save, approve and export; undo makes them current again', async () => {
+    await planner.id('prf').fill('10')
+    await planner.id('prf').press('Tab')
+    await planner.id('stale-banner').waitFor({ timeout: 5_000 })
+    expect(await planner.id('stale-banner').innerText()).toMatch(/^Out of date: PRF changed since this run/)
+    for (const v of ['axial', 'coronal', 'sagittal', '3d']) expect(await planner.id(`stale-badge-${v}`).isVisible(), v).toBe(true)
+    for (const b of ['plan-save', 'plan-export', 'report-open']) if ((await planner.id(b).count()) > 0) expect(await planner.id(b).isDisabled(), b).toBe(true)
+    writeFileSync(path.join(shots, 'stale-results.png'), await page.screenshot())
+    await planner.id('undo').click()
+    await expect.poll(() => planner.id('stale-banner').count()).toBe(0)
+    expect(await planner.id('stale-badge-axial').count()).toBe(0)
+    expect(await planner.id('protocol-readout').innerText()).toMatch(/PRF 5 Hz$/)
+  })
+
+  test('save, approve (a 2-ppw plan only with a stated reason, a name and a confirmation), export and the report', async () => {
     const caps = await (await fetch(`${server.url}api/call/capabilities`, { method: 'POST', headers: { 'x-tfus-token': server.token }, body: '{}' })).json() as { result: { database: { available: boolean }; exports: { available: boolean; formats: string[] }; report: { available: boolean } } }
     if (caps.result.database.available) {
       await planner.id('plan-save').click()
       await expect.poll(() => planner.id('plan-saved').innerText(), { timeout: 60_000 }).toMatch(/saved as \d+/)
+      // Preview grade: a name alone is refused, with the reason in words.
+      await planner.id('approver').fill('Dr. E2E')
+      expect(await planner.id('plan-approve').isDisabled()).toBe(true)
+      expect(await planner.id('approve-blocked').innerText()).toMatch(/computed at 2 points per wavelength, below the clinical 6/)
+      const reason = 'phantom validation session, preview resolution accepted by the study protocol'
+      await planner.id('approval-override-reason').fill(reason)
+      for (const flag of ['mechanical', 'thermal']) if ((await planner.id(`ack-${flag}`).count()) > 0) await planner.id(`ack-${flag}`).check()
+      // A blank name is not a name.
+      await planner.id('approver').fill('   ')
+      expect(await planner.id('plan-approve').isDisabled()).toBe(true)
+      expect(await planner.id('approve-blocked').innerText()).toMatch(/approver's name is empty/)
       await planner.id('approver').fill('Dr. E2E')
       await planner.id('plan-approve').click()
+      // The confirmation shows what is approved; nothing is recorded until it is confirmed.
+      const confirm = await planner.id('approve-confirm').innerText()
+      expect(confirm).toMatch(/Resolution 2 points per wavelength \(below 6; reason: phantom validation session/)
+      expect(confirm).toMatch(/Target R 30\.0, A -18\.0, S 13\.5 mm \(RAS\), transducer itrusst-bm-bowl/)
+      expect(confirm).toMatch(/Approved by Dr\. E2E/)
+      expect(await planner.id('plan-approved').count()).toBe(0)
+      await planner.id('approve-confirm-yes').click()
       await planner.id('plan-approved').waitFor({ timeout: 30_000 })
+      // The CLI sees the app's plan, with the identity typed in the app and the approval.
+      const listed = await cli(['plans', 'list', '--data-dir', path.join(workDir, 'data')])
+      expect(listed.code, listed.err).toBe(0)
+      expect(listed.out).toMatch(/^1@1 {2}PHANTOM\^CRANIUM {2}itrusst-bm-bowl {2}target RAS \[30\.00, -18\.00, 13\.50\] mm {2}approved v1 /m)
+      const shown = await cli(['plans', 'show', '1', '--data-dir', path.join(workDir, 'data')])
+      expect(shown.out).toMatch(/approved by Dr\. E2E at .*; below the clinical resolution, reason: phantom validation session/)
     } else {
       expect(await planner.id('db-unavailable').innerText()).toMatch(/unavailable/)
     }
@@ -184,10 +311,16 @@ describe.skipIf(chromiumMissing !== null)('planner in the browser (e2e)', () => 
       await planner.id('report-open').click()
       await planner.id('report-preview').waitFor({ timeout: 60_000 })
       expect(await planner.id('report-preview').getAttribute('sandbox')).toBe('')
+      // Approved by override: the report says so at the top, with the reason.
+      const html = (await planner.id('report-preview').getAttribute('srcdoc')) ?? ''
+      expect(html).toMatch(/<div class="not-for-treatment"[^>]*>BELOW THE CLINICAL RESOLUTION · preview resolution: 2 points per wavelength/)
+      expect(html).toContain('phantom validation session')
     }
   }, 180_000)
 
   test('live preview: the surrogate follows the transducer as the entry moves (typed, then dragged over the scalp in 3D), with its confidence', async () => {
+    // The measured error of the model on real CTs is shown before any confidence number.
+    expect(await planner.id('preview-measured-error').innerText()).toMatch(/^Measured error of this preview: peak pressure off by ~\d+ %, focus by ~\d+ mm \(median of \d+ held-out cases on a real CT, model card\)/)
     await planner.id('live-preview').check()
     // First preview: the worker loads the model, the CT and its segmentation.
     await expect.poll(() => planner.id('preview-confidence').innerText(), { timeout: 180_000 }).toMatch(/^[01]\.\d\d$/)
@@ -201,7 +334,9 @@ describe.skipIf(chromiumMissing !== null)('planner in the browser (e2e)', () => 
       await planner.id('entry-a').fill(String(a))
       await planner.id('entry-s').fill(String(sup))
       await planner.id('entry-set').click()
-      await expect.poll(count, { timeout: 60_000 }).toBeGreaterThan(before)
+      // A refusal at this pose would clear the field and show why: fail with that text.
+      const answer = async () => ((await planner.id('preview-error').count()) > 0 ? `refused: ${await planner.id('preview-error').innerText()}` : (await count()) > before ? 'answered' : 'waiting')
+      await expect.poll(answer, { timeout: 60_000 }).toBe('answered')
       readouts.push(await planner.id('preview-status').innerText())
     }
     expect(await count()).toBeGreaterThanOrEqual(first + 3)
@@ -211,6 +346,7 @@ describe.skipIf(chromiumMissing !== null)('planner in the browser (e2e)', () => 
     // placement's refusal for that pose, shown as such.
     const entryBefore = await planner.id('entry-readout').innerText()
     const beforeDrag = await count()
+    await planner.id('mode-entry').click()
     await planner.drag3d([[0.5, 0.45], [0.505, 0.45], [0.51, 0.455]], 800)
     await expect.poll(() => planner.id('entry-readout').innerText(), { timeout: 10_000 }).not.toBe(entryBefore)
     await expect.poll(async () => (await count()) > beforeDrag || (await planner.id('preview-error').count()) > 0, { timeout: 60_000 }).toBe(true)

@@ -665,6 +665,7 @@ export function assembleSeries(files: ReadonlyArray<DicomFile>, opts: AssembleOp
     patientId: ds.string(Tag.PatientID) || undefined,
     patientBirthDate: ds.string(Tag.PatientBirthDate) || undefined,
     studyInstanceUid: ds.uid(Tag.StudyInstanceUID) || undefined,
+    studyDate: ds.string(Tag.StudyDate) || undefined,
     seriesInstanceUid: ds.uid(Tag.SeriesInstanceUID) || undefined,
     frameOfReferenceUid: ds.uid(Tag.FrameOfReferenceUID) || undefined,
     seriesDescription: ds.string(Tag.SeriesDescription) || undefined,

@@ -31,6 +31,7 @@ import {
   registerSeries,
   storedPlanJson,
   type Actor,
+  type ApprovalRow,
   type AuditEntry,
   type CheckReport,
   type PatientInput,
@@ -367,8 +368,8 @@ export class PlanStoreEngine {
     return getPlanVersion(this.db, params.planId, params.version)
   }
 
-  approve(params: { planId: number; version?: number; approver: string }): { planId: number; version: number; approver: string; approvedAt: string } {
-    return approvePlan(this.db, params.planId, params.version, this.actor(params.approver))
+  approve(params: { planId: number; version?: number; approver: string; overrideReason?: string; acknowledged?: string[] }): ApprovalRow {
+    return approvePlan(this.db, params.planId, params.version, this.actor(params.approver), { ...(params.overrideReason !== undefined ? { overrideReason: params.overrideReason } : {}), ...(params.acknowledged ? { acknowledged: params.acknowledged } : {}) })
   }
 
   auditLog(params: { planId?: number }): AuditEntry[] {

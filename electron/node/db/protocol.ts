@@ -8,7 +8,7 @@
 import { z } from 'zod'
 import { ImportError, type ImportErrorCode } from '../../../core/io/errors.ts'
 import { PlanStoreError, type PlanStoreErrorCode } from '../../../core/db/errors.ts'
-import type { CheckReport, PlanRef, PlanSummary, StoredPlan, SeriesRow, AuditEntry } from '../../../core/db/plan-store.ts'
+import type { ApprovalRow, CheckReport, PlanRef, PlanSummary, StoredPlan, SeriesRow, AuditEntry } from '../../../core/db/plan-store.ts'
 
 const planId = z.number().int().positive()
 const version = z.number().int().positive()
@@ -45,7 +45,7 @@ export const requestParams = {
   listSeries: z.object({}),
   getPlan: z.object({ planId, version: version.optional() }),
   materializePlanFolder: z.object({ planId, version: version.optional(), outDir: z.string().min(1) }),
-  approve: z.object({ planId, version: version.optional(), approver: z.string().trim().min(1, 'the approver\'s name is empty') }),
+  approve: z.object({ planId, version: version.optional(), approver: z.string().trim().min(1, 'the approver\'s name is empty'), overrideReason: z.string().max(2000).optional(), acknowledged: z.array(z.string().max(40)).max(10).optional() }),
   newVersion: z.object({ planId, changes: newVersionChanges }),
   auditLog: z.object({ planId: planId.optional() }),
   check: z.object({}),
@@ -94,7 +94,7 @@ export interface Results {
   listSeries: SeriesRow[]
   getPlan: StoredPlan
   materializePlanFolder: MaterializeResult
-  approve: { planId: number; version: number; approver: string; approvedAt: string }
+  approve: ApprovalRow
   newVersion: PlanRef
   auditLog: AuditEntry[]
   check: CheckReport

@@ -75,7 +75,7 @@ export interface ExportOptions {
    */
   readonly retainUids?: boolean
   /** Report: who approved the plan and when (else unsigned lines). */
-  readonly approval?: { readonly by: string; readonly at: string }
+  readonly approval?: { readonly by: string; readonly at: string; readonly overrideReason?: string | null; readonly acknowledged?: readonly string[] }
   /** Patient identity known to the caller (database); otherwise read from the planning image's DICOM header when there is one. */
   readonly patient?: ReportPatient
   /**

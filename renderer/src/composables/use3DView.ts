@@ -17,15 +17,12 @@ import { placeMeshLps, transducerMesh, applyPose } from '../core/bowl.ts'
 import { rasToLps, lpsToRas } from '../core/slice-geometry.ts'
 import { dbToAmplitudeRatio } from '../core/windowing.ts'
 import type { Vec3 } from '../core/orientation.ts'
+import { SCALP_HU, SKULL_HU } from '../core/target-check.ts'
 import { useImagesStore } from '../stores/images.ts'
 import { usePlanStore } from '../stores/plan.ts'
 import { useViewStore } from '../stores/view.ts'
 import { useMessagesStore } from '../stores/messages.ts'
 
-/** Skull threshold [HU]: cortical and trabecular bone are above it, soft tissue below (~40 HU). */
-export const SKULL_HU = 300
-/** Scalp threshold [HU]: between air (-1000) and soft tissue. */
-export const SCALP_HU = -300
 
 const mm = (p: Vec3): Vec3 => [p[0] * M_TO_MM, p[1] * M_TO_MM, p[2] * M_TO_MM]
 
@@ -81,7 +78,8 @@ export function use3DView(container: Ref<HTMLElement | null>): { readonly ready:
     const scalpMc = vtkImageMarchingCubes.newInstance({ contourValue: SCALP_HU, computeNormals: true, mergePoints: false })
     const isoMc = vtkImageMarchingCubes.newInstance({ computeNormals: true, mergePoints: false })
     let cameraSet = false
-    // A click (press and release without a drag) on the scalp sets the entry point; a drag rotates.
+    // In entry mode a click (press and release without a drag) on the scalp sets the entry point;
+    // otherwise clicks and drags only turn the camera.
     const picker = vtkCellPicker.newInstance()
     picker.setPickFromList(true)
     picker.initializePickList()
@@ -93,13 +91,14 @@ export function use3DView(container: Ref<HTMLElement | null>): { readonly ready:
     const releaseSub = view.interactor.onLeftButtonRelease((e: { position: { x: number; y: number } }) => {
       const start = pressAt
       pressAt = null
-      if (!start || plan.running || Math.hypot(e.position.x - start.x, e.position.y - start.y) > 3) return
+      if (!start || plan.running || plan.interactionMode !== 'entry' || Math.hypot(e.position.x - start.x, e.position.y - start.y) > 3) return
       picker.pick([e.position.x, e.position.y, 0], renderer)
       if (picker.getActors().length === 0) return
       const p = picker.getPickPosition()
       plan.setEntry(lpsToRas([p[0] / M_TO_MM, p[1] / M_TO_MM, p[2] / M_TO_MM]))
+      plan.interactionMode = 'navigate'
     })
-    // Live preview: a drag that starts on the scalp moves the entry (the transducer follows it)
+    // Live preview in entry mode: a drag that starts on the scalp moves the entry (the transducer follows it)
     // instead of rotating the camera. Capture-phase listeners on the view's wrapper see the
     // pointer first and keep it from vtk's interactor while dragging.
     const wrapper = container.value?.parentElement ?? null
@@ -115,25 +114,28 @@ export function use3DView(container: Ref<HTMLElement | null>): { readonly ready:
       return lpsToRas([p[0] / M_TO_MM, p[1] / M_TO_MM, p[2] / M_TO_MM])
     }
     let dragging = false
+    let dragGesture = 0
     const onDown = (e: PointerEvent) => {
-      if (!plan.livePreview || plan.running || e.button !== 0) return
+      if (!plan.livePreview || plan.running || plan.interactionMode !== 'entry' || e.button !== 0) return
       const hit = pickScalp(e.clientX, e.clientY)
       if (!hit) return
       dragging = true
       e.stopPropagation()
       e.preventDefault()
       wrapper?.setPointerCapture(e.pointerId)
-      plan.setEntry(hit)
+      dragGesture++
+      plan.setEntry(hit, dragGesture)
     }
     const onMove = (e: PointerEvent) => {
       if (!dragging) return
       e.stopPropagation()
       const hit = pickScalp(e.clientX, e.clientY)
-      if (hit) plan.setEntry(hit)
+      if (hit) plan.setEntry(hit, dragGesture)
     }
     const onUp = (e: PointerEvent) => {
       if (!dragging) return
       dragging = false
+      plan.interactionMode = 'navigate'
       e.stopPropagation()
       wrapper?.releasePointerCapture(e.pointerId)
     }

@@ -24,6 +24,8 @@ import { useImagesStore } from '../stores/images.ts'
 import { useViewStore } from '../stores/view.ts'
 import { usePlanStore } from '../stores/plan.ts'
 import { useMessagesStore } from '../stores/messages.ts'
+import { placeTarget } from './targeting.ts'
+import { sampleNearest } from '../core/sample.ts'
 
 const mm = (p: Vec3): Vec3 => [p[0] * M_TO_MM, p[1] * M_TO_MM, p[2] * M_TO_MM]
 const scale = (a: Vec3, s: number): Vec3 => [a[0] * s, a[1] * s, a[2] * s]
@@ -33,6 +35,14 @@ export interface SliceViewState {
   /** CSS position of the simulated focus in this view (for tests and the focus badge). */
   readonly focusCss: Ref<{ x: number; y: number } | null>
   readonly sliceIndex: Ref<number | null>
+  /** What lies under the mouse: position (RAS, m), CT value (HU) and pressure (Pa) where shown. */
+  readonly cursor: Ref<CursorSample | null>
+}
+
+export interface CursorSample {
+  readonly ras: Vec3
+  readonly hu: number | null
+  readonly pa: number | null
 }
 
 export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis): SliceViewState {
@@ -42,6 +52,7 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
   const labels = ref<ViewLabels | null>(null)
   const focusCss = ref<{ x: number; y: number } | null>(null)
   const sliceIndex = ref<number | null>(null)
+  const cursor = ref<CursorSample | null>(null)
   const ct = ref<CachedImage | null>(null)
   const pressure = ref<CachedImage | null>(null)
   const k = SLICE_AXIS_INDEX[axis]
@@ -76,7 +87,8 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
     ovSlice.setVisibility(false)
     contourActor.setVisibility(false)
 
-    // Left click sets the crosshair (and the target); wheel scrolls; right drag zooms, middle pans.
+    // Left click moves the crosshair (navigation); it places the target only in target mode or
+    // with Shift held, so a stray click never moves a plan. Wheel scrolls; right drag zooms, middle pans.
     const style = vtkInteractorStyleManipulator.newInstance()
     style.addMouseManipulator(vtkMouseCameraTrackballZoomManipulator.newInstance({ button: 3 }))
     style.addMouseManipulator(vtkMouseCameraTrackballPanManipulator.newInstance({ button: 2 }))
@@ -89,7 +101,7 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
       return { right: cross(c.directionOfProjection, c.viewUp), up: c.viewUp, normal: c.directionOfProjection }
     })
 
-    const pressSub = view.interactor.onLeftButtonPress((event: { position: { x: number; y: number } }) => {
+    const pressSub = view.interactor.onLeftButtonPress((event: { position: { x: number; y: number }; shiftKey?: boolean }) => {
       const img = ct.value
       const plane = inPlane.value
       if (!img || !plane) return
@@ -99,8 +111,30 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
       const onPlane = projectOntoPlane(w as Vec3, current, plane.normal)
       const lps = scale(onPlane, 1 / M_TO_MM)
       viewStore.setCrosshair(lps)
-      if (!plan.running) plan.setTarget(lpsToRas(lps))
+      if (plan.interactionMode === 'target' || event.shiftKey) {
+        void placeTarget(lpsToRas(lps)).then((placed) => {
+          // One placement per press of "Place target"; a refused point leaves the mode on to try again.
+          if (placed && plan.interactionMode === 'target') plan.interactionMode = 'navigate'
+        })
+      }
     })
+    // The value under the mouse, on the slice shown (the pointer's in-plane position at the crosshair's depth).
+    const element = container.value!
+    const onPointerMove = (e: PointerEvent) => {
+      const img = ct.value
+      const plane = inPlane.value
+      if (!img || !plane) return
+      const rect = element.getBoundingClientRect()
+      const [w, h] = view.openGL.getSize()
+      const world = view.displayToWorld(((e.clientX - rect.left) / rect.width) * w, (1 - (e.clientY - rect.top) / rect.height) * h)
+      const lps = scale(projectOntoPlane(world as Vec3, mm(viewStore.crosshairLps), plane.normal), 1 / M_TO_MM)
+      const values = (c: CachedImage) => c.image.getPointData().getScalars().getData() as ArrayLike<number>
+      const pr = pressure.value
+      cursor.value = { ras: lpsToRas(lps), hu: sampleNearest(img.header, values(img), lps), pa: pr && plan.shown ? sampleNearest(pr.header, values(pr), lps) : null }
+    }
+    const onPointerLeave = () => (cursor.value = null)
+    element.addEventListener('pointermove', onPointerMove)
+    element.addEventListener('pointerleave', onPointerLeave)
     const wheelSub = view.interactor.onMouseWheel((raw) => {
       const event = raw as unknown as { spinY: number }
       const img = ct.value
@@ -233,11 +267,13 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
 
     onScopeDispose(() => {
       offRendered()
+      element.removeEventListener('pointermove', onPointerMove)
+      element.removeEventListener('pointerleave', onPointerLeave)
       pressSub.unsubscribe()
       wheelSub.unsubscribe()
       for (const l of [crosshair, targetMarker, focusMarker, shiftLine]) l.delete()
       for (const o of [ctSlice, ctMapper, ovSlice, ovMapper, contours, contourMapper, contourActor, style]) o.delete()
     })
   })
-  return { labels, focusCss, sliceIndex }
+  return { labels, focusCss, sliceIndex, cursor }
 }

@@ -5,6 +5,8 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
+import { approvalRefusal, blockingFlags, type ApprovalGrounds } from '../../../core/planning/approval.ts'
+import { PLACEMENT_ADVICE, placementCodeOfField } from '../../../core/planning/placement.ts'
 import type { ApiEvent, PlanResultPayload, TransducerInfo } from '../../../core/contracts/api.ts'
 import { api } from '../api/index.ts'
 import { useImagesStore } from './images.ts'
@@ -20,6 +22,44 @@ export interface RunProgress {
   readonly fraction?: number
   readonly etaS?: number
   readonly elapsedS: number
+}
+
+/** What a left click does in the views: navigate (crosshair only), or place the target / the entry once. */
+export type InteractionMode = 'navigate' | 'target' | 'entry'
+
+/** Everything a result depends on, as a run was started with it (SI, RAS). */
+export interface PlanInputs {
+  readonly ctImageId: string | null
+  readonly targetRasM: Vec3 | null
+  readonly entryRasM: Vec3 | null
+  readonly transducerId: string
+  readonly pointsPerWavelength: number
+  readonly mappingId: string
+  readonly isppaFreeWaterWPerM2: number
+  readonly pulseDurationS: number
+  readonly prfHz: number
+  readonly trainDutyCycle: number
+  readonly thermalProtocolId: string
+}
+
+/** The words for each input in "out of date: target, Isppa changed". */
+export const INPUT_NAMES: Readonly<Record<keyof PlanInputs, string>> = {
+  ctImageId: 'image',
+  targetRasM: 'target',
+  entryRasM: 'entry',
+  transducerId: 'transducer',
+  pointsPerWavelength: 'resolution',
+  mappingId: 'CT mapping',
+  isppaFreeWaterWPerM2: 'Isppa',
+  pulseDurationS: 'pulse duration',
+  prfHz: 'PRF',
+  trainDutyCycle: 'train duty cycle',
+  thermalProtocolId: 'thermal protocol',
+}
+
+/** The inputs that differ between two snapshots (in INPUT_NAMES order). */
+export function changedInputs(a: PlanInputs, b: PlanInputs): (keyof PlanInputs)[] {
+  return (Object.keys(INPUT_NAMES) as (keyof PlanInputs)[]).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]))
 }
 
 export const RESOLUTIONS = [
@@ -47,6 +87,10 @@ export const usePlanStore = defineStore('plan', () => {
   const protocols = ref<{ id: string; name: string; totalS: number; source: string }[]>([])
   const thermalProtocolId = ref('')
 
+  const interactionMode = ref<InteractionMode>('navigate')
+  /** Why the last target placed (typed or clicked) was refused, in words; null when it was taken. */
+  const targetError = ref<string | null>(null)
+
   const runId = ref<string | null>(null)
   const status = ref<RunStatus>('idle')
   const progress = ref<RunProgress | null>(null)
@@ -58,6 +102,8 @@ export const usePlanStore = defineStore('plan', () => {
   const exported = ref<{ format: string; path: string }[]>([])
   const reportHtml = ref<string | null>(null)
   const early: ApiEvent[] = []
+  /** Identity typed for an image that records none (NIfTI), stored with the plan on Save. */
+  const typedPatient = ref<{ name: string; id: string; birthDate: string }>({ name: '', id: '', birthDate: '' })
   const storedPlans = ref<{ planId: string; label: string; createdAt: string; approved: boolean; patient?: string }[]>([])
 
   /** Live preview: the neural surrogate follows every target or entry change. */
@@ -67,6 +113,119 @@ export const usePlanStore = defineStore('plan', () => {
   const previewError = ref<string | null>(null)
   /** Previews answered since the toggle went on (the e2e test watches it grow while dragging). */
   const previewCount = ref(0)
+  /** The inputs the shown result was computed from (set when its run starts). */
+  const resultInputs = ref<PlanInputs | null>(null)
+
+  function snapshot(): PlanInputs {
+    return {
+      ctImageId: useImagesStore().ct?.imageId ?? null,
+      targetRasM: targetRasM.value ? [...targetRasM.value] : null,
+      entryRasM: entryRasM.value ? [...entryRasM.value] : null,
+      transducerId: transducerId.value,
+      pointsPerWavelength: pointsPerWavelength.value,
+      mappingId: mappingId.value,
+      isppaFreeWaterWPerM2: isppaFreeWaterWPerM2.value,
+      pulseDurationS: pulseDurationS.value,
+      prfHz: prfHz.value,
+      trainDutyCycle: trainDutyCycle.value,
+      thermalProtocolId: thermalProtocolId.value,
+    }
+  }
+  const inputs = computed(snapshot)
+  /** The inputs changed since the result's run started (empty while it matches them). */
+  const staleBecause = computed(() => (result.value && resultInputs.value ? changedInputs(resultInputs.value, inputs.value).map((k) => INPUT_NAMES[k]) : []))
+  /** The result no longer matches the inputs: it stays visible, marked, and cannot be saved, approved or exported. */
+  const stale = computed(() => staleBecause.value.length > 0)
+
+  // Undo / redo over every plan input (the image excepted: a new image starts a new history).
+  const past = ref<PlanInputs[]>([])
+  const future = ref<PlanInputs[]>([])
+  let committed = snapshot()
+  let applying = false
+  /** The drag gesture the current change belongs to (setEntry's `gesture`), else null. */
+  let gesture: number | null = null
+  let lastChange: { keys: string; gesture: number | null } | null = null
+  watch(
+    () => JSON.stringify({ ...inputs.value, ctImageId: null }),
+    () => {
+      const now = snapshot()
+      if (applying) return
+      const keys = changedInputs(committed, now).join(',')
+      if (keys === '' ) return
+      // A drag moves the entry dozens of times a second: one step to undo, not dozens.
+      const coalesce = gesture !== null && lastChange !== null && lastChange.gesture === gesture
+      if (!coalesce) past.value.push(committed)
+      lastChange = { keys, gesture }
+      future.value = []
+      committed = now
+    },
+    { flush: 'sync' },
+  )
+  function applyInputs(s: PlanInputs): void {
+    applying = true
+    try {
+      targetRasM.value = s.targetRasM ? [...s.targetRasM] : null
+      entryRasM.value = s.entryRasM ? [...s.entryRasM] : null
+      transducerId.value = s.transducerId
+      pointsPerWavelength.value = s.pointsPerWavelength
+      mappingId.value = s.mappingId
+      isppaFreeWaterWPerM2.value = s.isppaFreeWaterWPerM2
+      pulseDurationS.value = s.pulseDurationS
+      prfHz.value = s.prfHz
+      trainDutyCycle.value = s.trainDutyCycle
+      thermalProtocolId.value = s.thermalProtocolId
+    } finally {
+      applying = false
+    }
+    committed = snapshot()
+    lastChange = null
+    targetError.value = null
+  }
+  const canUndo = computed(() => !running.value && past.value.length > 0)
+  const canRedo = computed(() => !running.value && future.value.length > 0)
+  function undo(): void {
+    if (!canUndo.value) return
+    future.value.push(snapshot())
+    applyInputs(past.value.pop()!)
+  }
+  function redo(): void {
+    if (!canRedo.value) return
+    past.value.push(snapshot())
+    applyInputs(future.value.pop()!)
+  }
+
+  // A new image is a new patient or study: nothing of the previous one may carry over.
+  watch(
+    () => useImagesStore().ct?.imageId,
+    (now, before) => {
+      if (!before || now === before) return
+      if (running.value) void cancel()
+      applying = true
+      targetRasM.value = null
+      entryRasM.value = null
+      applying = false
+      committed = snapshot()
+      past.value = []
+      future.value = []
+      lastChange = null
+      targetError.value = null
+      typedPatient.value = { name: '', id: '', birthDate: '' }
+      interactionMode.value = 'navigate'
+      runId.value = null
+      status.value = 'idle'
+      progress.value = null
+      failure.value = null
+      result.value = null
+      resultInputs.value = null
+      preview.value = null
+      savedPlanId.value = null
+      approved.value = false
+      exported.value = []
+      reportHtml.value = null
+      log.value = []
+    },
+  )
+
   /** What the views show: the live preview while it is on, else the last full simulation. */
   const shown = computed(() => (livePreview.value && preview.value ? preview.value : result.value))
 
@@ -106,8 +265,14 @@ export const usePlanStore = defineStore('plan', () => {
     targetRasM.value = p ? [p[0], p[1], p[2]] : null
   }
 
-  function setEntry(p: Vec3 | null): void {
-    entryRasM.value = p ? [p[0], p[1], p[2]] : null
+  /** `dragGesture`: moves of one drag share an id and undo as one step. */
+  function setEntry(p: Vec3 | null, dragGesture?: number): void {
+    gesture = dragGesture ?? null
+    try {
+      entryRasM.value = p ? [p[0], p[1], p[2]] : null
+    } finally {
+      gesture = null
+    }
   }
 
   async function start(): Promise<boolean> {
@@ -117,6 +282,7 @@ export const usePlanStore = defineStore('plan', () => {
       return false
     }
     status.value = 'starting'
+    resultInputs.value = snapshot()
     early.length = 0
     progress.value = null
     failure.value = null
@@ -196,27 +362,49 @@ export const usePlanStore = defineStore('plan', () => {
           failure.value = null
         } else {
           status.value = 'failed'
-          failure.value = `The simulation failed: ${e.error.field ? `${e.error.field}: ` : ''}${e.error.message}`
+          const placement = placementCodeOfField(e.error.field)
+          failure.value = placement
+            ? `The transducer cannot be placed for this target: ${e.error.message}. Try: ${PLACEMENT_ADVICE[placement]}.`
+            : `The simulation failed: ${e.error.field ? `${e.error.field}: ` : ''}${e.error.message}`
           useMessagesStore().push('error', failure.value)
         }
         break
     }
   }
 
+  /** Refuses (with a message) to act on a result whose inputs have changed. */
+  function refuseStale(action: string): boolean {
+    if (!stale.value) return false
+    useMessagesStore().push('error', `${action}: the results are out of date (${staleBecause.value.join(', ')} changed since the run). Simulate again, or undo the change.`)
+    return true
+  }
+
   async function save(label?: string): Promise<void> {
-    if (!runId.value || !result.value) return
+    if (!runId.value || !result.value || refuseStale('Saving the plan')) return
     try {
-      savedPlanId.value = (await api().savePlan({ runId: runId.value, ...(label ? { label } : {}) })).planId
+      const t = typedPatient.value
+      const patient = { ...(t.name.trim() ? { name: t.name.trim() } : {}), ...(t.id.trim() ? { id: t.id.trim() } : {}), ...(t.birthDate ? { birthDate: t.birthDate.replace(/-/g, '') } : {}) }
+      savedPlanId.value = (await api().savePlan({ runId: runId.value, ...(label ? { label } : {}), ...(Object.keys(patient).length ? { patient } : {}) })).planId
       void loadPlans()
     } catch (e) {
       useMessagesStore().error('Saving the plan', e)
     }
   }
 
-  async function approve(approver: string): Promise<void> {
-    if (!savedPlanId.value) return
+  /** Why Approve cannot be offered on these grounds (the database's own rule), or null. */
+  function approvalBlockedBecause(grounds: ApprovalGrounds): string | null {
+    if (!result.value) return 'no result'
+    if (stale.value) return `the results are out of date (${staleBecause.value.join(', ')} changed)`
+    if (!savedPlanId.value) return 'save the plan first'
+    if (approved.value) return 'already approved'
+    return approvalRefusal(result.value.plan, result.value.metrics, grounds)?.message ?? null
+  }
+  const approvalFlags = computed(() => (result.value ? blockingFlags(result.value.metrics) : []))
+
+  async function approve(approver: string, grounds: { overrideReason?: string; acknowledged?: ('mechanical' | 'thermal')[] } = {}): Promise<void> {
+    if (!savedPlanId.value || refuseStale('Approving the plan')) return
     try {
-      await api().approvePlan({ planId: savedPlanId.value, approver })
+      await api().approvePlan({ planId: savedPlanId.value, approver, ...(grounds.overrideReason ? { overrideReason: grounds.overrideReason } : {}), ...(grounds.acknowledged?.length ? { acknowledged: grounds.acknowledged } : {}) })
       approved.value = true
       void loadPlans()
     } catch (e) {
@@ -225,7 +413,7 @@ export const usePlanStore = defineStore('plan', () => {
   }
 
   async function exportAs(format: string, deidentify = false): Promise<void> {
-    if (!runId.value || !result.value) return
+    if (!runId.value || !result.value || refuseStale(`Exporting as ${format}`)) return
     try {
       const r = await api().exportPlan({ runId: runId.value, format, deidentify })
       exported.value.push({ format, path: r.path })
@@ -258,7 +446,10 @@ export const usePlanStore = defineStore('plan', () => {
       previewError.value = null
       previewCount.value++
     } catch (e) {
-      previewError.value = describeError('Preview', e)
+      // The previous field belongs to the previous pose: never leave it on screen under an error.
+      preview.value = null
+      const placement = placementCodeOfField((e as { field?: string }).field)
+      previewError.value = placement ? `No preview at this pose: ${(e as Error).message}. Try: ${PLACEMENT_ADVICE[placement]}.` : describeError('Preview', e)
     } finally {
       previewBusy.value = false
     }
@@ -279,7 +470,7 @@ export const usePlanStore = defineStore('plan', () => {
   }
 
   async function loadReport(): Promise<void> {
-    if (!runId.value || !result.value) return
+    if (!runId.value || !result.value || refuseStale('Building the report')) return
     try {
       reportHtml.value = (await api().reportHtml({ runId: runId.value })).html
     } catch (e) {
@@ -291,6 +482,7 @@ export const usePlanStore = defineStore('plan', () => {
     transducers, transducerId, transducer, targetRasM, entryRasM, setEntry, pointsPerWavelength, backend, mappingId, isppaFreeWaterWPerM2, pulseDurationS, prfHz, trainDutyCycle, protocols, thermalProtocolId, loadProtocols,
     runId, status, progress, log, failure, result, savedPlanId, storedPlans, loadPlans, approved, exported, reportHtml, running, canStart, blockedBecause,
     livePreview, preview, previewBusy, previewError, previewCount, shown, requestPreview,
+    interactionMode, targetError, typedPatient, inputs, resultInputs, stale, staleBecause, canUndo, canRedo, undo, redo, approvalBlockedBecause, approvalFlags,
     loadTransducers, setTarget, start, cancel, handleEvent, save, approve, exportAs, loadReport,
   }
 })

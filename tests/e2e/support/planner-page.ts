@@ -32,6 +32,12 @@ export class PlannerPage {
     await this.page.mouse.click(box.x + box.width * fx, box.y + box.height * fy)
   }
 
+  async dblclickView(axis: SliceAxis, fx: number, fy: number): Promise<void> {
+    const box = await this.id(`canvas-${axis}`).boundingBox()
+    if (!box) throw new Error(`view ${axis} is not visible`)
+    await this.page.mouse.dblclick(box.x + box.width * fx, box.y + box.height * fy)
+  }
+
   async clickView3d(fx: number, fy: number): Promise<void> {
     const box = await this.id('canvas-3d').boundingBox()
     if (!box) throw new Error('the 3D view is not visible')

@@ -16,7 +16,7 @@ function newest(dir: string): number {
 export async function ensureRendererBuilt(): Promise<string> {
   const out = path.join(root, 'dist', 'renderer')
   const index = path.join(out, 'index.html')
-  const sourceTime = Math.max(newest(path.join(root, 'renderer')), newest(path.join(root, 'core', 'contracts')))
+  const sourceTime = Math.max(newest(path.join(root, 'renderer')), newest(path.join(root, 'core')))
   if (!existsSync(index) || statSync(index).mtimeMs < sourceTime) {
     const { build } = await import('vite')
     await build({ configFile: path.join(root, 'renderer', 'vite.config.ts'), logLevel: 'warn' })

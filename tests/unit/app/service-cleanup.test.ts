@@ -16,6 +16,7 @@ import { writeDicomSeries } from '../../../core/io/dicom/index.ts'
 import { IDENTITY3, type Volume } from '../../../core/volume/types.ts'
 import { PlanStoreEngine } from '../../../electron/node/db/engine.ts'
 import { writeNifti, writePlanFolder } from '../db/fixtures.ts'
+import { rejection } from '../../helpers/rejection.ts'
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tfus-service-cleanup-'))
 const template = path.join(root, 'plan-template')
@@ -77,15 +78,6 @@ async function until(what: string, cond: () => boolean, timeoutMs = 20_000): Pro
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting until ${what}`)
     await new Promise((r) => setTimeout(r, 20))
   }
-}
-
-async function rejection(p: Promise<unknown>): Promise<{ code?: string; field?: string; message: string }> {
-  try {
-    await p
-  } catch (e) {
-    return e as { code?: string; field?: string; message: string }
-  }
-  throw new Error('expected a rejection')
 }
 
 function imageOf(r: OpenResult): ImageInfo {

@@ -9,12 +9,17 @@ import { useViewStore } from '../../../renderer/src/stores/view.ts'
 import { useMessagesStore } from '../../../renderer/src/stores/messages.ts'
 import { metricRows, resolutionWarning } from '../../../renderer/src/core/metrics-table.ts'
 import type { PlanMetricsRecord } from '../../../core/contracts/plan.ts'
+import { checkCoordinates, checkField, parseTypedNumber } from '../../../renderer/src/core/numeric-field.ts'
+import { targetRefusal } from '../../../renderer/src/core/target-check.ts'
+import { colorBarModel, decibelsBelowPeak } from '../../../renderer/src/core/colorbar.ts'
+import { sampleNearest } from '../../../renderer/src/core/sample.ts'
+import { metricsFixture, planRecordFixture } from '../db/fixtures.ts'
 
 const image: ImageInfo = {
   imageId: 'img1', volumeId: 'image-img1', name: 'ct.nii.gz', source: '/x/ct.nii.gz', role: 'ct', modality: 'CT', dims: [4, 4, 4], spacingM: [0.001, 0.001, 0.001], originM: [0, 0, 0],
-  direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], orientation: 'LPS', range: [-1000, 2000], valueUnit: 'HU', warnings: ['modality CT inferred'],
+  direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], orientation: 'LPS', range: [-1000, 2000], valueUnit: 'HU', patient: null, warnings: ['modality CT inferred'],
 }
-const transducer = { id: 'bowl', name: 'Bowl', type: 'bowl' as const, frequencyHz: 5e5, rocM: 0.064, apertureM: 0.064, innerApertureM: 0, rings: [], exitPlaneOffsetM: 0.0086, focalRangeM: [0.055, 0.055] as [number, number], text: 'Bowl (500 kHz)' }
+const transducer = { id: 'bowl', name: 'Bowl', type: 'bowl' as const, frequencyHz: 5e5, rocM: 0.064, apertureM: 0.064, innerApertureM: 0, rings: [], exitPlaneOffsetM: 0.0086, focalRangeM: [0.055, 0.055] as [number, number], text: 'Bowl (500 kHz)', preview: { available: false, peakErrorPct: null, focalErrorMm: null, measuredOn: null } }
 
 function fakeClient(over: Partial<Record<keyof PlannerClient, (p: never) => Promise<unknown>>> = {}) {
   const calls: { method: string; params: unknown }[] = []
@@ -125,7 +130,143 @@ describe('plan store', () => {
     await plan.start()
     plan.handleEvent({ type: 'error', runId: 'run1', error: { name: 'SimulationInputError', code: 'bad-request', field: 'placement (too-deep)', message: 'the target is 95 mm deep' } })
     expect(plan.status).toBe('failed')
-    expect(plan.failure).toBe('The simulation failed: placement (too-deep): the target is 95 mm deep')
+    expect(plan.failure).toBe('The transducer cannot be placed for this target: the target is 95 mm deep. Try: choose an entry closer to the target, or a transducer with a longer focal distance.')
+  })
+})
+
+describe('plan inputs: undo and redo, stale results, a new image', () => {
+  async function withResult(ppw = 2) {
+    fakeClient({
+      listTransducers: async () => ({ transducers: [transducer, { ...transducer, id: 'bowl2', text: 'Bowl 2' }], warnings: [] }),
+      startPlan: async () => ({ runId: 'run1' }),
+      cancelPlan: async () => ({ cancelled: true }),
+      getPlanResult: async () => ({ runId: 'run1', planDir: '/p', plan: planRecordFixture(1), metrics: metricsFixture(1), pressureVolumeId: 'pressure-run1', thermal: null }),
+      savePlan: async () => ({ planId: '7' }),
+      listPlans: async () => ({ plans: [] }),
+    })
+    useImagesStore().accept({ kind: 'image', image: { ...image, warnings: [] } }, 'ct')
+    const plan = usePlanStore()
+    await plan.loadTransducers()
+    plan.setTarget([0.03, -0.018, 0.0135])
+    plan.pointsPerWavelength = ppw
+    await plan.start()
+    plan.handleEvent({ type: 'done', runId: 'run1', wallS: 60 })
+    await new Promise((r) => setTimeout(r, 0))
+    return plan
+  }
+
+  test('every input change is one undo step; redo replays it; a new change clears redo', async () => {
+    const plan = await withResult()
+    const start = plan.inputs
+    plan.setTarget([0.01, 0.02, 0.03])
+    plan.setEntry([0.07, 0, 0.01])
+    plan.isppaFreeWaterWPerM2 = 2e5
+    plan.undo()
+    expect(plan.isppaFreeWaterWPerM2).toBe(1e5)
+    expect(plan.entryRasM).toEqual([0.07, 0, 0.01])
+    plan.undo()
+    expect(plan.entryRasM).toBeNull()
+    plan.undo()
+    expect(plan.targetRasM).toEqual(start.targetRasM)
+    expect(plan.canRedo).toBe(true)
+    plan.redo()
+    expect(plan.targetRasM).toEqual([0.01, 0.02, 0.03])
+    plan.transducerId = 'bowl2'
+    expect(plan.canRedo).toBe(false)
+  })
+
+  test('a drag (moves of one gesture) is one undo step; separate placements are separate steps', async () => {
+    const plan = await withResult()
+    plan.setEntry([0.06, 0, 0.01])
+    for (let i = 0; i < 20; i++) plan.setEntry([0.07, i * 1e-3, 0.01], 1)
+    plan.undo()
+    expect(plan.entryRasM).toEqual([0.06, 0, 0.01])
+    plan.undo()
+    expect(plan.entryRasM).toBeNull()
+  })
+
+  test('a changed input marks the result stale (naming it), blocks save, approve and export; undoing it makes the result current again', async () => {
+    const plan = await withResult(6)
+    expect(plan.stale).toBe(false)
+    expect(plan.approvalBlockedBecause({ approver: 'Dr. A' })).toBe('save the plan first')
+    plan.setTarget([0.01, 0.02, 0.03])
+    plan.prfHz = 10
+    expect(plan.stale).toBe(true)
+    expect(plan.staleBecause).toEqual(['target', 'PRF'])
+    await plan.save()
+    expect(plan.savedPlanId).toBeNull()
+    expect(useMessagesStore().messages.at(-1)?.text).toMatch(/^Saving the plan: the results are out of date \(target, PRF changed since the run\)/)
+    plan.undo()
+    plan.undo()
+    expect(plan.stale).toBe(false)
+    await plan.save()
+    expect(plan.savedPlanId).toBe('7')
+    expect(plan.approvalBlockedBecause({ approver: '  ' })).toMatch(/approver's name is empty/)
+    expect(plan.approvalBlockedBecause({ approver: 'Dr. A' })).toBeNull()
+  })
+
+  test('a 2-ppw result cannot be approved without a reason (the database rule, asked in advance)', async () => {
+    const plan = await withResult(2)
+    // The fixture plan record says 6 ppw; the result's record is what counts.
+    plan.result = { ...plan.result!, plan: { ...plan.result!.plan, simulation: { ...plan.result!.plan.simulation, ppw: 2 } } }
+    await plan.save()
+    expect(plan.approvalBlockedBecause({ approver: 'Dr. A' })).toMatch(/2 points per wavelength, below the clinical 6/)
+    expect(plan.approvalBlockedBecause({ approver: 'Dr. A', overrideReason: 'phantom study, preview accepted' })).toBeNull()
+  })
+
+  test('another image clears target, entry, result, status and history', async () => {
+    const plan = await withResult()
+    plan.setEntry([0.07, 0, 0.01])
+    useImagesStore().accept({ kind: 'image', image: { ...image, imageId: 'img2', volumeId: 'image-img2', warnings: [] } }, 'ct')
+    await new Promise((r) => setTimeout(r, 0))
+    expect([plan.targetRasM, plan.entryRasM, plan.result, plan.status, plan.canUndo, plan.stale]).toEqual([null, null, null, 'idle', false, false])
+  })
+})
+
+describe('colour bar and sampling', () => {
+  test('the colour bar is the overlay\'s lookup: peak at the top (0 dB), -3 and -6 dB ticks, the threshold at the bottom', () => {
+    const m = colorBarModel(150_000, 0.3)
+    expect(m.ticks.map((t) => `${t.kPa}|${t.dB}`)).toEqual(['150|0.0', '106|-3.0', '75|-6.0', '45|-10.5'])
+    expect(m.ticks[0]!.at).toBe(1)
+    expect(m.ticks.at(-1)!.at).toBe(0)
+    expect(m.gradient).toMatch(/^linear-gradient\(to top, rgb\(128, 0, 0\) 0\.0%, .*rgb\(255, 255, 0\) 100\.0%\)$/)
+    // A threshold above -6 dB drops the ticks below it.
+    expect(colorBarModel(150_000, 0.6).ticks.map((t) => t.dB)).toEqual(['0.0', '-3.0', '-4.4'])
+    expect(decibelsBelowPeak(75_000, 150_000)).toBeCloseTo(-6.02, 2)
+  })
+  test('the nearest voxel of an LPS point, null outside', () => {
+    const header = { dims: [2, 2, 2] as [number, number, number], spacingM: [0.01, 0.01, 0.01] as [number, number, number], originM: [0, 0, 0] as [number, number, number], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as never }
+    const values = [0, 1, 2, 3, 4, 5, 6, 7]
+    expect(sampleNearest(header, values, [0.011, 0.004, 0.009])).toBe(5)
+    expect(sampleNearest(header, values, [0.016, 0, 0])).toBeNull()
+  })
+})
+
+describe('typed numbers and targets', () => {
+  const isppa = { label: 'Isppa', unit: 'W/cm²', min: 0.01, max: 190 }
+  test('strict parsing: a decimal comma is a decimal point; letters, hex, groups, empty are errors; no clamping', () => {
+    expect(parseTypedNumber('12.5')).toBe(12.5)
+    expect(parseTypedNumber(' 12,5 ')).toBe(12.5)
+    expect(parseTypedNumber('-30')).toBe(-30)
+    expect(parseTypedNumber('1e3')).toBe(1000)
+    for (const bad of ['abc', '12a', '0x10', '1.000,5', '1,2,3', '', '.', 'Infinity', 'NaN', '1e999']) expect(parseTypedNumber(bad), bad).toBeNull()
+    expect(checkField('abc', isppa)).toEqual({ ok: false, error: 'Isppa: "abc" is not a number (digits, one decimal point or comma, e.g. 12.5)' })
+    expect(checkField('-5', isppa)).toEqual({ ok: false, error: 'Isppa: -5 W/cm² is outside the plausible range 0.01 to 190 W/cm²' })
+    expect(checkField('1e9', isppa)).toMatchObject({ ok: false })
+    expect(checkField('10,5', isppa)).toEqual({ ok: true, value: 10.5 })
+    expect(checkCoordinates(['30', '1,5', 'x'], 'Target')).toEqual({ ok: false, error: 'Target S: "x" is not a number (mm, RAS; e.g. -30.5)' })
+    expect(checkCoordinates(['30', '1,5', '-2'], 'Target')).toEqual({ ok: true, mm: [30, 1.5, -2] })
+  })
+
+  test('a target outside the image, in air or in bone is refused in words', () => {
+    // 4x4x4 LPS volume at 10 mm: air, then soft tissue, then bone along i.
+    const header = { volumeId: 'v', dims: [4, 4, 4] as [number, number, number], spacingM: [0.01, 0.01, 0.01] as [number, number, number], originM: [0, 0, 0] as [number, number, number], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as [number, number, number, number, number, number, number, number, number], dataType: 'int16' as const, range: [-1000, 1200] as [number, number], stride: 1 }
+    const values = new Int16Array(64).map((_, n) => [-1000, 40, 40, 1200][n % 4]!)
+    // RAS (x, y) = -LPS (x, y): voxel i=1, j=1, k=1 is LPS (0.01, 0.01, 0.01), RAS (-0.01, -0.01, 0.01).
+    expect(targetRefusal([-0.01, -0.01, 0.01], header as never, values)).toBeNull()
+    expect(targetRefusal([0, -0.01, 0.01], header as never, values)).toMatch(/lies outside the head \(-1000 HU there/)
+    expect(targetRefusal([-0.03, -0.01, 0.01], header as never, values)).toMatch(/lies in bone \(1200 HU there\)/)
+    expect(targetRefusal([-0.05, -0.01, 0.01], header as never, values)).toMatch(/lies outside the CT image/)
   })
 })
 

@@ -6,6 +6,7 @@ import * as path from 'node:path'
 import { cli } from '../../helpers/cli.ts'
 import { parsePlanSpec, savePlanToStore } from '../../../electron/cli/db.ts'
 import { writeNifti, writePlanFolder } from './fixtures.ts'
+import { SCHEMA_VERSION } from '../../../core/db/migrations.ts'
 
 let tmp: string
 let dataDir: string
@@ -20,7 +21,7 @@ describe('tfus db / plans / import / plan-save', () => {
   it('init, import twice, save, list, show, approve, check, backup', async () => {
     const init = await cli(['db', 'init', '--data-dir', dataDir])
     expect(init.code).toBe(0)
-    expect(init.out).toMatch(/^plan database ready: .*plans\.db \(schema version 1\)/)
+    expect(init.out).toMatch(new RegExp(`^plan database ready: .*plans\\.db \\(schema version ${SCHEMA_VERSION}\\)`))
 
     const image = path.join(tmp, 'ct.nii')
     writeNifti(image, 21)
