@@ -318,24 +318,55 @@ export const storedPlanSummary = z.object({
 // ---------------------------------------------------------------------------------------------
 // Events (one channel; the renderer filters by runId)
 
+export const progressEvent = z.object({
+  type: z.literal('progress'),
+  runId: id,
+  stage: z.string(),
+  /** Solver step in the current stage and its upper bound (the run usually stops earlier). */
+  step: z.number().int().nonnegative().optional(),
+  maxSteps: z.number().int().positive().optional(),
+  fraction: z.number().min(0).max(1).optional(),
+  /** Seconds left in this stage at the current rate, against maxSteps (an upper bound). */
+  etaS: z.number().nonnegative().optional(),
+  elapsedS: z.number().nonnegative(),
+})
+
 export const apiEvent = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('progress'),
-    runId: id,
-    stage: z.string(),
-    /** Solver step in the current stage and its upper bound (the run usually stops earlier). */
-    step: z.number().int().nonnegative().optional(),
-    maxSteps: z.number().int().positive().optional(),
-    fraction: z.number().min(0).max(1).optional(),
-    /** Seconds left in this stage at the current rate, against maxSteps (an upper bound). */
-    etaS: z.number().nonnegative().optional(),
-    elapsedS: z.number().nonnegative(),
-  }),
+  progressEvent,
   z.object({ type: z.literal('log'), runId: id.optional(), line: z.string() }),
   z.object({ type: z.literal('done'), runId: id, wallS: z.number().nonnegative() }),
   z.object({ type: z.literal('error'), runId: id, error: serializedError }),
 ])
 export type ApiEvent = z.infer<typeof apiEvent>
+
+// ---------------------------------------------------------------------------------------------
+// The session: what the app restores after a reload (or a restart of the back end)
+
+/** The plan inputs as the renderer's plan store holds them (SI, RAS). */
+export const sessionInputs = z.object({
+  targetRasM: vec3.nullable(),
+  entryRasM: vec3.nullable(),
+  transducerId: z.string().max(200),
+  pointsPerWavelength: z.number(),
+  mappingId: z.string().max(200),
+  isppaFreeWaterWPerM2: z.number(),
+  pulseDurationS: z.number(),
+  prfHz: z.number(),
+  trainDutyCycle: z.number(),
+  thermalProtocolId: z.string().max(200),
+})
+export type SessionInputs = z.infer<typeof sessionInputs>
+
+export const sessionState = z.object({
+  ctImageId: id.nullable(),
+  inputs: sessionInputs,
+  /** The run on screen, and the inputs it was started with (so staleness survives the reload). */
+  runId: id.nullable(),
+  runInputs: sessionInputs.nullable(),
+  /** The stored plan the run on screen was saved as, and whether that is approved. */
+  savedPlanId: z.string().max(40).nullable(),
+})
+export type SessionState = z.infer<typeof sessionState>
 
 // ---------------------------------------------------------------------------------------------
 // The methods
@@ -384,6 +415,23 @@ export const PLANNER_API = defineApi({
   },
   cancelPlan: { summary: 'Cancel a running plan', params: z.object({ runId: id }), result: z.object({ cancelled: z.boolean() }) },
   getPlanResult: { summary: 'The plan and metrics of a finished run, and the id of its pressure volume', params: z.object({ runId: id }), result: planResult },
+  saveSession: { summary: 'Remember the app state (images, plan inputs, the run on screen) for a reload or restart', params: sessionState, result: ok },
+  restoreSession: {
+    summary: 'The app state to restore: the CT (reopened from its file after a restart), the inputs, and the run with its latest progress',
+    params: empty,
+    result: z.object({
+      state: sessionState.nullable(),
+      ct: imageInfo.nullable(),
+      run: z.object({ runId: id, status: z.enum(['running', 'done', 'failed']), progress: progressEvent.nullable(), error: z.string().nullable() }).nullable(),
+      /** Why part of the state could not be restored, in words. */
+      note: z.string().nullable(),
+    }),
+  },
+  openStoredPlan: {
+    summary: 'Open a stored plan in the views: its CT, its inputs and its result as a finished run',
+    params: z.object({ planId: z.string().min(1).max(40) }),
+    result: z.object({ runId: id, planId: z.string(), ct: imageInfo, inputs: sessionInputs, approved: z.boolean() }),
+  },
   savePlan: {
     summary: 'Store a finished run in the plan database',
     params: z.object({

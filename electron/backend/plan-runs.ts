@@ -149,6 +149,17 @@ export class PlanRuns {
   }
 
   /** Every run still known, oldest first. */
+  /**
+   * A finished run that no worker produced: a stored plan written back to a folder (reopened from
+   * the database). It is served, saved, exported and retired like any finished run.
+   */
+  adopt(input: PlanInput, state: Extract<RunState, { status: 'done' }>): PlanRun {
+    const runId = randomUUID()
+    const run: PlanRun = { runId, input, startedAt: Date.now(), state, finished: Promise.resolve(state), exited: Promise.resolve() }
+    this.runs.set(runId, run)
+    return run
+  }
+
   list(): PlanRun[] {
     return [...this.runs.values()]
   }

@@ -20,7 +20,8 @@ import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { randomUUID } from 'node:crypto'
-import { PLANNER_API, ApiError, type ApiEvent, type ApiImplementation, type Capabilities, type ImageInfo, type PlannerApi, type TransducerInfo } from '../../core/contracts/api.ts'
+import { PLANNER_API, ApiError, sessionState, type ApiEvent, type ApiImplementation, type Capabilities, type ImageInfo, type PlannerApi, type SessionState, type TransducerInfo } from '../../core/contracts/api.ts'
+import { replaceFileAtomically } from '../node/atomic-file.ts'
 import { PLAN_FILES, planRecord } from '../../core/contracts/plan.ts'
 import { orientationCode } from '../../core/volume/geometry.ts'
 import type { Volume } from '../../core/volume/index.ts'
@@ -28,6 +29,7 @@ import { listDicomFolder, MAX_IMAGE_FILE_BYTES, readVolume } from '../node/volum
 import { isImportError } from '../../core/io/errors.ts'
 import { isPlanStoreError } from '../../core/db/errors.ts'
 import { approvalRefusal } from '../../core/planning/approval.ts'
+import { notACtRefusal } from '../../core/planning/image-role.ts'
 import { loadTransducerLibrary } from '../node/transducers.ts'
 import { SOFTWARE_VERSION } from '../node/plan-runner.ts'
 import { requestNodeGpuDevice } from '../node/webgpu-device.ts'
@@ -138,7 +140,10 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
     { path: dataDir, label: '<data folder>' },
     { path: workDir, label: '<work folder>' },
   ])
+  /** The latest progress of each run, so a reloaded page shows where a run is at once. */
+  const lastProgress = new Map<string, Extract<ApiEvent, { type: 'progress' }>>()
   const emit = (raw: ApiEvent) => {
+    if (raw.type === 'progress') lastProgress.set(raw.runId, raw)
     // Run errors and log lines come from the plan worker: they may name the run folder or an upload.
     const e: ApiEvent = raw.type === 'error' ? { ...raw, error: { ...raw.error, message: scrubPaths(raw.error.message) } } : raw.type === 'log' ? { ...raw, line: scrubPaths(raw.line) } : raw
     for (const l of listeners) {
@@ -190,6 +195,8 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
   const limits: OpenImageLimits = { ...DEFAULT_OPEN_IMAGE_LIMITS, ...options.openImageLimits }
   let previewInfo: Promise<(transducerId: string) => TransducerInfo['preview']> | undefined
   const surrogatePreviewInfo = () => (previewInfo ??= surrogatePreviewInfoFrom(options.surrogateModel ?? BUNDLED_MODEL))
+  const sessionFile = path.join(workDir, 'session.json')
+  let session: { state: SessionState; ctPath: string | null } | null = null
   const images = new OpenImages(limits, (image: OpenedImage) => {
     if (!image.uploadDir) return
     if (uploadUsers.has(image.uploadDir)) uploadsClosed.add(image.uploadDir)
@@ -369,7 +376,12 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       })
       return { kind: 'image' as const, image: register(volume, source, role, target, uploadDir) }
     }
-    const volume = await readVolume(target, { modality: role === 'ct' ? 'CT' : 'MR', ...(seriesInstanceUid ? { seriesUid: seriesInstanceUid } : {}) })
+    // A file format without a modality (NIfTI, NRRD, MHA): its intensities decide, not the button it
+    // was opened with, so an MRI opened as the CT is known as an MRI (and refused for Simulate).
+    // The inference is only worth a warning when it disagrees with the role.
+    const read = await readVolume(target, seriesInstanceUid ? { seriesUid: seriesInstanceUid } : {})
+    const asExpected = read.meta.modality === (role === 'ct' ? 'CT' : 'MR')
+    const volume = asExpected ? { ...read, warnings: read.warnings.filter((w) => !/^modality \w+ inferred from the intensity range/.test(w)) } : read
     return { kind: 'image' as const, image: register(volume, source, role, target, uploadDir) }
   }
 
@@ -508,6 +520,8 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
 
     async startPlan(req) {
       const ct = images.require(req.ctImageId, 'the CT', 'ctImageId')
+      const notCt = notACtRefusal(ct.info.name, ct.info.modality)
+      if (notCt) throw new ApiError('bad-request', notCt, 'ctImageId')
       const mri = req.mriImageId ? images.require(req.mriImageId, 'the MRI', 'mriImageId') : undefined
       let thermalProtocolFile: string | undefined
       if (req.thermalProtocolId) {
@@ -546,6 +560,8 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
 
     async previewPose(req) {
       const ct = images.require(req.ctImageId, 'the CT', 'ctImageId')
+      const notCt = notACtRefusal(ct.info.name, ct.info.modality)
+      if (notCt) throw new ApiError('bad-request', notCt, 'ctImageId')
       const release = useUploads(ct.uploadDir)
       let reply: PreviewReply
       try {
@@ -590,6 +606,105 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
         // Only a thermal.json written by the thermal model counts; without it the UI says "thermal: not assessed".
         thermal: await thermalSummary(run.input.outDir),
       }))
+    },
+
+    async saveSession(state) {
+      const ct = state.ctImageId ? images.get(state.ctImageId) : undefined
+      // An uploaded CT cannot be reopened after a restart (its copy goes with the session): only a file the user opened by path is remembered.
+      session = { state, ctPath: ct && !ct.uploadDir ? ct.path : null }
+      // Target coordinates and a CT path are patient data: readable by the user only, whatever the umask.
+      await replaceFileAtomically(sessionFile, (tmp) => fs.writeFile(tmp, JSON.stringify(session), { mode: 0o600 }))
+      return { ok: true as const }
+    },
+
+    async restoreSession() {
+      if (!session) {
+        try {
+          const raw = JSON.parse(await fs.readFile(sessionFile, 'utf8')) as { state: unknown; ctPath: unknown }
+          session = { state: sessionState.parse(raw.state), ctPath: typeof raw.ctPath === 'string' ? raw.ctPath : null }
+        } catch {
+          return { state: null, ct: null, run: null, note: null }
+        }
+      }
+      let { state } = session
+      let ct = state.ctImageId ? (images.get(state.ctImageId)?.info ?? null) : null
+      let note: string | null = null
+      if (state.ctImageId && !ct) {
+        // The back end restarted: reopen the CT from its file when it is still there.
+        const reopened = session.ctPath ? await openPath(session.ctPath, 'ct', undefined).catch(() => null) : null
+        if (reopened?.kind === 'image') {
+          ct = reopened.image
+          state = { ...state, ctImageId: reopened.image.imageId }
+        } else {
+          note = session.ctPath ? `the CT ${path.basename(session.ctPath)} could not be reopened: open it again` : 'the CT was a dropped file: open it again'
+          state = { ...state, ctImageId: null }
+        }
+      }
+      const run = state.runId ? runs.get(state.runId) : undefined
+      if (state.runId && (!run || removedRuns.has(state.runId))) {
+        note = note ?? 'the simulation on screen before the restart is gone: simulate again'
+        state = { ...state, runId: null, runInputs: null, savedPlanId: null }
+      }
+      return {
+        state,
+        ct,
+        run: run && !removedRuns.has(run.runId) ? { runId: run.runId, status: run.state.status, progress: lastProgress.get(run.runId) ?? null, error: run.state.status === 'failed' ? scrubPaths(run.state.error.message) : null } : null,
+        note,
+      }
+    },
+
+    async openStoredPlan({ planId }) {
+      const id = Number(planId)
+      if (!Number.isInteger(id) || id <= 0) throw new ApiError('bad-request', `"${planId}" is not a plan id`, 'planId')
+      const store = await openStore()
+      const stored = await store.getPlan(id)
+      const record = stored.record
+      // The plan's CT, from where it was planned: the views need it under the overlay.
+      const opened = await openPath(path.resolve(record.ct.source), 'ct', undefined).catch((e: unknown) => {
+        throw new ApiError('not-found', `the CT of plan ${id} (${path.basename(record.ct.source)}) cannot be opened: ${e instanceof Error ? scrubPaths(e.message) : String(e)}; open it, then the plan again`, 'planId')
+      })
+      if (opened.kind !== 'image') throw new ApiError('not-found', `the CT of plan ${id} is a folder of several series: open it first`, 'planId')
+      const outDir = path.join(workDir, 'runs', scratch.entryName())
+      const written = await store.materializePlanFolder(id, undefined, outDir)
+      const drive = record.drive.kind === 'isppa-free-water' || record.drive.kind === 'isppa-target' ? { kind: record.drive.kind, wPerM2: record.drive.wPerM2 } : { kind: 'source' as const, amplitudePa: record.drive.source_amplitude_pa }
+      const earlier = runs.list()
+      const run = runs.adopt(
+        {
+          ctPath: opened.image.source,
+          targetRasM: record.target_ras_m,
+          ...(record.entry_ras_m && !record.entry_proposed ? { entryRasM: record.entry_ras_m } : {}),
+          transducerId: record.transducer.id,
+          mappingId: record.mapping.id,
+          pointsPerWavelength: record.simulation.ppw,
+          backend: 'cpu',
+          drive,
+          protocol: { pulseDurationS: record.protocol.pulse_duration_s, prfHz: record.protocol.prf_hz, trainDutyCycle: record.protocol.train_duty_cycle },
+          outDir,
+        },
+        { status: 'done', plan: stored.record, metrics: stored.metrics, files: written.files },
+      )
+      for (const old of earlier) if (old.state.status !== 'running') retireRun(old, 'another plan was opened')
+      savedPlans.set(run.runId, id)
+      if (stored.approval) approvals.set(run.runId, { by: stored.approval.approver, at: stored.approval.approvedAt, overrideReason: stored.approval.overrideReason, acknowledged: stored.approval.acknowledged })
+      volumes.set(`pressure-${run.runId}`, () => readingRun(run.runId, () => readVolume(path.join(outDir, PLAN_FILES.pressureCt))))
+      return {
+        runId: run.runId,
+        planId: String(id),
+        ct: opened.image,
+        inputs: {
+          targetRasM: record.target_ras_m,
+          entryRasM: record.entry_ras_m && !record.entry_proposed ? record.entry_ras_m : null,
+          transducerId: record.transducer.id,
+          pointsPerWavelength: record.simulation.ppw,
+          mappingId: record.mapping.id,
+          isppaFreeWaterWPerM2: record.drive.kind === 'isppa-free-water' ? record.drive.wPerM2 : 1e5,
+          pulseDurationS: record.protocol.pulse_duration_s,
+          prfHz: record.protocol.prf_hz,
+          trainDutyCycle: record.protocol.train_duty_cycle,
+          thermalProtocolId: '',
+        },
+        approved: stored.approval !== null,
+      }
     },
 
     async savePlan({ runId, label, patient }) {

@@ -56,9 +56,12 @@ try {
     view.crosshairLps = rasToLps(r.metrics.peak_position_ras_m)
   })
   app.mount('#app')
-  void useCapabilitiesStore().load()
+  const caps = useCapabilitiesStore()
+  void caps.load().then(() => (caps.capabilities?.database.available ? plan.loadPlans() : undefined))
   void plan.loadTransducers()
   void plan.loadProtocols()
+  // After a reload: the CT, the inputs and the run on screen (still computing, or its result).
+  void plan.restoreSession()
   window.addEventListener('unhandledrejection', (ev) => useMessagesStore().error('Unexpected error', ev.reason))
 } catch (e) {
   fatal(e instanceof Error ? e.message : String(e))

@@ -37,14 +37,18 @@ describe.skipIf(chromiumMissing !== null)('planner in the browser (e2e)', () => 
   let page: Page
   let planner: PlannerPage
   let workDir = ''
+  let staticDir = ''
+  /** Every URL the server had (a restart gets another port). */
+  const serverUrls: string[] = []
   const requests: string[] = []
   const pageErrors: string[] = []
 
   beforeAll(async () => {
-    const staticDir = await ensureRendererBuilt()
+    staticDir = await ensureRendererBuilt()
     workDir = mkdtempSync(path.join(tmpdir(), 'tfus-e2e-'))
     service = createPlannerService({ host: 'browser', workDir, dataDir: path.join(workDir, 'data'), probeWebGpu: false })
     server = await startServer({ service, staticDir })
+    serverUrls.push(server.url)
     browser = await launchChromium()
     page = await browser.newPage({ viewport: { width: 1180, height: 760 } })
     page.on('request', (r) => requests.push(r.url()))
@@ -78,8 +82,6 @@ describe.skipIf(chromiumMissing !== null)('planner in the browser (e2e)', () => 
     expect(await planner.id('device-info').innerText()).toMatch(/CPU backend/)
     // A NIfTI records no patient: the banner says so and takes the identity to store with the plan.
     expect(await planner.id('patient-not-recorded').innerText()).toMatch(/^Patient: not recorded in this image \(cranium-ct\.nii\.gz\)/)
-    await planner.id('patient-name-input').fill('PHANTOM^CRANIUM')
-    await planner.id('patient-id-input').fill('PH-001')
   }, 240_000)
 
   test('navigation is not targeting: clicks move the crosshair only; target and entry are placed in their modes and undone / redone with Ctrl+Z / Ctrl+Shift+Z', async () => {
@@ -192,6 +194,14 @@ describe.skipIf(chromiumMissing !== null)('planner in the browser (e2e)', () => 
     expect(clickMs).toBeLessThan(5_000)
     expect(await planner.id('target-readout').innerText()).toBe('R 30.0, A -18.0, S 13.5 mm (RAS)')
     expect(await planner.status()).toBe('running')
+    // A reload mid-run: the CT, the target and the run come back, with its progress, and it finishes.
+    const stepBefore = Number(/step (\d+)/.exec(await planner.id('progress-text').innerText())?.[1] ?? 0)
+    await page.reload()
+    await planner.waitForViews()
+    expect(await planner.id('target-readout').innerText()).toBe('R 30.0, A -18.0, S 13.5 mm (RAS)')
+    await expect.poll(() => planner.status(), { timeout: 10_000 }).toBe('running')
+    await planner.id('progress-text').filter({ hasText: /step \d+ \/ \d+/ }).waitFor({ timeout: 60_000 })
+    await expect.poll(async () => Number(/step (\d+)/.exec(await planner.id('progress-text').innerText())?.[1] ?? 0), { timeout: 60_000 }).toBeGreaterThan(stepBefore)
 
     await planner.id('step-results').waitFor({ timeout: RUN_TIMEOUT_MS })
     const runS = (Date.now() - t0) / 1000
@@ -268,6 +278,9 @@ describe.skipIf(chromiumMissing !== null)('planner in the browser (e2e)', () => 
   test('save, approve (a 2-ppw plan only with a stated reason, a name and a confirmation), export and the report', async () => {
     const caps = await (await fetch(`${server.url}api/call/capabilities`, { method: 'POST', headers: { 'x-tfus-token': server.token }, body: '{}' })).json() as { result: { database: { available: boolean }; exports: { available: boolean; formats: string[] }; report: { available: boolean } } }
     if (caps.result.database.available) {
+      // A NIfTI records no patient: the identity typed in the banner goes with the plan.
+      await planner.id('patient-name-input').fill('PHANTOM^CRANIUM')
+      await planner.id('patient-id-input').fill('PH-001')
       await planner.id('plan-save').click()
       await expect.poll(() => planner.id('plan-saved').innerText(), { timeout: 60_000 }).toMatch(/saved as \d+/)
       // Preview grade: a name alone is refused, with the reason in words.
@@ -354,8 +367,41 @@ describe.skipIf(chromiumMissing !== null)('planner in the browser (e2e)', () => 
     await planner.id('live-preview').uncheck()
   }, 400_000)
 
+  test('after a restart of the back end the stored plan reopens from the plan list with its CT, overlay, metrics and approval', async () => {
+    await server.close()
+    await service.dispose()
+    service = createPlannerService({ host: 'browser', workDir, dataDir: path.join(workDir, 'data'), probeWebGpu: false })
+    server = await startServer({ service, staticDir })
+    serverUrls.push(server.url)
+    await page.goto(server.launchUrl)
+    await planner.waitForViews()
+    // The session came back without its run (that ended with the old back end), and says so.
+    await expect.poll(() => planner.id('message-warning').allInnerTexts(), { timeout: 20_000 }).toContainEqual(expect.stringMatching(/simulation on screen before the restart is gone/))
+    for (const m of await planner.id('message-warning').all()) await m.getByRole('button').click()
+    await planner.id('plan-open-1').click()
+    await planner.id('step-results').waitFor({ timeout: 60_000 })
+    for (const axis of ['axial', 'coronal', 'sagittal'] as SliceAxis[]) await expect.poll(() => planner.focusPx(axis), { timeout: 60_000 }).not.toBeNull()
+    expect(await planner.id('target-readout').innerText()).toBe('R 30.0, A -18.0, S 13.5 mm (RAS)')
+    expect(await planner.id('plan-saved').innerText()).toBe('saved as 1')
+    expect(await planner.id('plan-approved').innerText()).toMatch(/^approved/)
+    expect(await planner.id('metric-mi').innerText()).toMatch(/MI \/ MI_tc\s+\d+\.\d\d \/ \d+\.\d\d/)
+    expect(await planner.id('stale-banner').count()).toBe(0)
+    await page.waitForTimeout(1000)
+    writeFileSync(path.join(shots, 'plan-reopened.png'), await page.screenshot())
+  }, 180_000)
+
+  test('an MRI opened as the CT is refused for Simulate in plain words', async () => {
+    await planner.importPath(path.join(root, 'resources/samples/cranium-synthetic-t1.nii.gz'))
+    await expect.poll(() => planner.id('ct-info').innerText(), { timeout: 60_000 }).toMatch(/cranium-synthetic-t1\.nii\.gz/)
+    expect(await planner.id('simulate-start').isDisabled()).toBe(true)
+    expect(await planner.id('simulate-blocked').innerText()).toMatch(/^cranium-synthetic-t1\.nii\.gz is an MRI: acoustic planning needs a CT, whose Hounsfield units give the skull's sound speed and density/)
+    // Another image is another patient: nothing of the previous plan stays.
+    expect(await planner.id('target-readout').innerText()).toBe('not set')
+    expect(await planner.id('step-results').count()).toBe(0)
+  }, 120_000)
+
   test('the page made no network request outside 127.0.0.1 and threw nothing', () => {
-    const outside = requests.filter((u) => !u.startsWith(server.url) && !u.startsWith('data:') && !u.startsWith('blob:'))
+    const outside = requests.filter((u) => !serverUrls.some((s) => u.startsWith(s)) && !u.startsWith('data:') && !u.startsWith('blob:'))
     expect(requests.length).toBeGreaterThan(5)
     expect(outside).toEqual([])
     expect(pageErrors).toEqual([])

@@ -4,10 +4,11 @@
  * mm and W/cm2 at its edge. Targets are patient RAS in metres, as `tfus plan` takes them.
  */
 import { defineStore } from 'pinia'
-import { computed, ref, watch } from 'vue'
+import { computed, nextTick, ref, watch } from 'vue'
 import { approvalRefusal, blockingFlags, type ApprovalGrounds } from '../../../core/planning/approval.ts'
 import { PLACEMENT_ADVICE, placementCodeOfField } from '../../../core/planning/placement.ts'
-import type { ApiEvent, PlanResultPayload, TransducerInfo } from '../../../core/contracts/api.ts'
+import { notACtRefusal } from '../../../core/planning/image-role.ts'
+import type { ApiEvent, PlanResultPayload, SessionInputs, TransducerInfo } from '../../../core/contracts/api.ts'
 import { api } from '../api/index.ts'
 import { useImagesStore } from './images.ts'
 import { useMessagesStore, describeError } from './messages.ts'
@@ -181,6 +182,101 @@ export const usePlanStore = defineStore('plan', () => {
     lastChange = null
     targetError.value = null
   }
+  /** A change that is not the planner's edit (a default, a restored session): no undo step. */
+  function withoutHistory(change: () => void): void {
+    applying = true
+    try {
+      change()
+    } finally {
+      applying = false
+    }
+    committed = snapshot()
+    lastChange = null
+  }
+  function setInputs(s: SessionInputs): void {
+    applyInputs({ ...s, ctImageId: null })
+    past.value = []
+    future.value = []
+  }
+  const stripImage = (p: PlanInputs): SessionInputs => {
+    const { ctImageId: _image, ...rest } = p
+    return rest
+  }
+
+  // The session survives a reload (and, for a CT opened from a file, a restart of the back end):
+  // the back end keeps what the views show, the run keeps computing and is picked up again.
+  let restored = false
+  let saveTimer: ReturnType<typeof setTimeout> | undefined
+  watch(
+    () => JSON.stringify([useImagesStore().ct?.imageId ?? null, inputs.value, runId.value, resultInputs.value, savedPlanId.value]),
+    () => {
+      if (!restored) return
+      clearTimeout(saveTimer)
+      saveTimer = setTimeout(() => {
+        const runInputs = resultInputs.value
+        void api()
+          .saveSession({ ctImageId: useImagesStore().ct?.imageId ?? null, inputs: stripImage(snapshot()), runId: runId.value, runInputs: runInputs ? stripImage(runInputs) : null, savedPlanId: savedPlanId.value })
+          .catch(() => undefined)
+      }, 250)
+    },
+  )
+  async function restoreSession(): Promise<void> {
+    try {
+      const r = await api().restoreSession({})
+      if (r.ct) useImagesStore().accept({ kind: 'image', image: r.ct }, 'ct')
+      await nextTick()
+      if (r.state) {
+        setInputs(r.state.inputs)
+        if (r.run && r.state.runId === r.run.runId) {
+          runId.value = r.run.runId
+          resultInputs.value = r.state.runInputs ? { ...r.state.runInputs, ctImageId: r.state.ctImageId } : null
+          savedPlanId.value = r.state.savedPlanId
+          if (r.run.status === 'running') {
+            status.value = 'running'
+            if (r.run.progress) handleEvent(r.run.progress)
+          } else if (r.run.status === 'done') {
+            await fetchResult(r.run.runId)
+            if (savedPlanId.value) {
+              await loadPlans()
+              approved.value = storedPlans.value.some((p) => p.planId === savedPlanId.value && p.approved)
+            }
+          } else if (/cancel/i.test(r.run.error ?? '')) status.value = 'cancelled'
+          else {
+            status.value = 'failed'
+            failure.value = `The simulation failed: ${r.run.error ?? 'unknown error'}`
+          }
+        }
+      }
+      if (r.note) useMessagesStore().push('warning', `Restoring the previous session: ${r.note}`)
+    } catch (e) {
+      useMessagesStore().error('Restoring the previous session', e)
+    } finally {
+      restored = true
+    }
+  }
+
+  /** Opens a stored plan: its CT, its inputs and its result (the plan browser's Open). */
+  async function openStored(planId: string): Promise<void> {
+    if (running.value) {
+      useMessagesStore().push('error', `Opening plan ${planId}: a simulation is running; cancel it first`)
+      return
+    }
+    try {
+      const r = await api().openStoredPlan({ planId })
+      useImagesStore().accept({ kind: 'image', image: r.ct }, 'ct')
+      // The image watcher clears the previous patient's state first.
+      await nextTick()
+      setInputs(r.inputs)
+      runId.value = r.runId
+      resultInputs.value = snapshot()
+      await fetchResult(r.runId)
+      savedPlanId.value = r.planId
+      approved.value = r.approved
+    } catch (e) {
+      useMessagesStore().error(`Opening plan ${planId}`, e)
+    }
+  }
+
   const canUndo = computed(() => !running.value && past.value.length > 0)
   const canRedo = computed(() => !running.value && future.value.length > 0)
   function undo(): void {
@@ -231,11 +327,14 @@ export const usePlanStore = defineStore('plan', () => {
 
   const transducer = computed(() => transducers.value.find((t) => t.id === transducerId.value) ?? null)
   const running = computed(() => status.value === 'starting' || status.value === 'running' || status.value === 'cancelling')
-  const canStart = computed(() => !running.value && useImagesStore().ct !== null && targetRasM.value !== null && transducer.value !== null)
+  const canStart = computed(() => blockedBecause.value === null)
   /** Why the simulate button is disabled, in words. */
   const blockedBecause = computed(() => {
     if (running.value) return 'a simulation is running'
-    if (!useImagesStore().ct) return 'import a CT first'
+    const ct = useImagesStore().ct
+    if (!ct) return 'import a CT first'
+    const notCt = notACtRefusal(ct.name, ct.modality)
+    if (notCt) return notCt
     if (!targetRasM.value) return 'set a target (click in a view or type coordinates)'
     if (!transducer.value) return 'choose a transducer'
     return null
@@ -245,7 +344,8 @@ export const usePlanStore = defineStore('plan', () => {
     try {
       const lib = await api().listTransducers({})
       transducers.value = lib.transducers
-      if (!transducerId.value && lib.transducers.length > 0) transducerId.value = lib.transducers[0]!.id
+      // A default is not an edit: it is not an undo step.
+      if (!transducerId.value && lib.transducers.length > 0) withoutHistory(() => (transducerId.value = lib.transducers[0]!.id))
       for (const w of lib.warnings) useMessagesStore().push('warning', w)
     } catch (e) {
       useMessagesStore().error('Loading the transducer library', e)
@@ -482,7 +582,7 @@ export const usePlanStore = defineStore('plan', () => {
     transducers, transducerId, transducer, targetRasM, entryRasM, setEntry, pointsPerWavelength, backend, mappingId, isppaFreeWaterWPerM2, pulseDurationS, prfHz, trainDutyCycle, protocols, thermalProtocolId, loadProtocols,
     runId, status, progress, log, failure, result, savedPlanId, storedPlans, loadPlans, approved, exported, reportHtml, running, canStart, blockedBecause,
     livePreview, preview, previewBusy, previewError, previewCount, shown, requestPreview,
-    interactionMode, targetError, typedPatient, inputs, resultInputs, stale, staleBecause, canUndo, canRedo, undo, redo, approvalBlockedBecause, approvalFlags,
+    interactionMode, targetError, typedPatient, restoreSession, openStored, inputs, resultInputs, stale, staleBecause, canUndo, canRedo, undo, redo, approvalBlockedBecause, approvalFlags,
     loadTransducers, setTarget, start, cancel, handleEvent, save, approve, exportAs, loadReport,
   }
 })

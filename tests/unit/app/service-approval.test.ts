@@ -13,6 +13,7 @@ import { planRequest as planRequestSchema, type ApiEvent, type OpenResult, type 
 import { PlanStoreEngine } from '../../../electron/node/db/engine.ts'
 import { writeNifti, writePlanFolder } from '../db/fixtures.ts'
 import { rejection } from '../../helpers/rejection.ts'
+import { buildNifti1 } from '../../helpers/nifti.ts'
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tfus-service-approval-'))
 const clinicalTemplate = path.join(root, 'template-6ppw')
@@ -99,6 +100,57 @@ describe('save and approve in the app', () => {
     expect((await s.impl.listPlans({})).plans.find((p) => p.planId === planId)?.approved).toBe(false)
     await s.impl.approvePlan({ planId, approver: 'Dr. A', overrideReason: 'phantom session, preview accepted' })
     expect((await s.impl.listPlans({})).plans.find((p) => p.planId === planId)?.approved).toBe(true)
+  })
+})
+
+describe('the session and stored plans survive a reload and a restart', () => {
+  test('saveSession / restoreSession: the run on screen is found again; after a restart the CT is reopened from its file and the stored plan opens as a finished run', async () => {
+    const { s, runId, dataDir } = await finishedRun(clinicalTemplate)
+    const workDir = path.dirname(dataDir)
+    const { planId } = await s.impl.savePlan({ runId })
+    const inputs = { targetRasM: [0.01, 0.02, 0.03] as [number, number, number], entryRasM: null, transducerId: 'ok', pointsPerWavelength: 3, mappingId: 'kplan', isppaFreeWaterWPerM2: 1e4, pulseDurationS: 0.02, prfHz: 10, trainDutyCycle: 1, thermalProtocolId: '' }
+    const ct = (await s.impl.openImage({ path: path.join(workDir, 'ct.nii'), role: 'ct' })) as { kind: 'image'; image: { imageId: string } }
+    await s.impl.saveSession({ ctImageId: ct.image.imageId, inputs, runId, runInputs: inputs, savedPlanId: planId })
+    // A reload: the same back end answers with the same CT and the run, done.
+    const again = await s.impl.restoreSession({})
+    expect(again).toMatchObject({ state: { ctImageId: ct.image.imageId, inputs, runId, savedPlanId: planId }, ct: { imageId: ct.image.imageId }, run: { runId, status: 'done' }, note: null })
+    expect(fs.statSync(path.join(workDir, 'session.json')).mode & 0o077).toBe(0)
+    await s.dispose()
+    // A restart: a new back end on the same folders.
+    const s2 = createPlannerService({ host: 'browser', workDir, dataDir, probeWebGpu: false, workerUrl: new URL('./fixtures/folder-worker.mjs', import.meta.url) })
+    services.push(s2)
+    const restored = await s2.impl.restoreSession({})
+    expect(restored.ct?.imageId).toBeDefined()
+    expect(restored.ct?.imageId).not.toBe(ct.image.imageId)
+    expect(restored.state).toMatchObject({ ctImageId: restored.ct!.imageId, inputs, runId: null, runInputs: null })
+    expect(restored.run).toBeNull()
+    expect(restored.note).toMatch(/simulation on screen before the restart is gone/)
+    // The template plan's CT path does not exist: opening it says so in words.
+    expect(await rejection(s2.impl.openStoredPlan({ planId }))).toMatchObject({ code: 'not-found', message: expect.stringMatching(/^the CT of plan 1 \(ct-7\.nii\.gz\) cannot be opened: .*open it, then the plan again$/) })
+    expect(await rejection(s2.impl.openStoredPlan({ planId: '99' }))).toMatchObject({ code: 'not-found' })
+  })
+})
+
+describe('an MRI opened as the CT', () => {
+  test('is known as an MRI (its intensities, not the button) and refused for a plan and a preview in words', async () => {
+    const workDir = fs.mkdtempSync(path.join(root, 'work-'))
+    const s = createPlannerService({ host: 'browser', workDir, probeWebGpu: false, workerUrl: new URL('./fixtures/folder-worker.mjs', import.meta.url) })
+    services.push(s)
+    const file = path.join(workDir, 't1.nii')
+    const data = new Int16Array(6 * 5 * 4).map((_, i) => 100 + (i % 50))
+    fs.writeFileSync(file, buildNifti1({ dims: [6, 5, 4], sform: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], datatype: 4, data }))
+    const opened = await s.impl.openImage({ path: file, role: 'ct' })
+    if (opened.kind !== 'image') throw new Error('expected an image')
+    expect(opened.image.modality).toBe('MR')
+    expect(opened.image.warnings).toContainEqual(expect.stringMatching(/^modality MR inferred from the intensity range/))
+    const refused = await rejection(s.impl.startPlan(request(opened.image.imageId)))
+    expect(refused).toMatchObject({ code: 'bad-request', field: 'ctImageId', message: expect.stringMatching(/^t1\.nii is an MRI: acoustic planning needs a CT/) })
+    // A CT opened as the CT says nothing about the inference.
+    const ctFile = path.join(workDir, 'ct.nii')
+    writeNifti(ctFile, 4)
+    const ct = await s.impl.openImage({ path: ctFile, role: 'ct' })
+    expect(ct.kind === 'image' && ct.image.modality).toBe('CT')
+    expect(ct.kind === 'image' && ct.image.warnings.filter((w) => /inferred/.test(w))).toEqual([])
   })
 })
 

@@ -76,6 +76,16 @@ describe('plan store', () => {
     return { plan, calls }
   }
 
+  test('an MRI opened as the CT blocks Simulate, saying why in words', async () => {
+    fakeClient({ listTransducers: async () => ({ transducers: [transducer], warnings: [] }) })
+    useImagesStore().accept({ kind: 'image', image: { ...image, name: 't1.nii.gz', modality: 'MR', warnings: [] } }, 'ct')
+    const plan = usePlanStore()
+    await plan.loadTransducers()
+    plan.setTarget([0.03, -0.018, 0.0135])
+    expect(plan.canStart).toBe(false)
+    expect(plan.blockedBecause).toMatch(/^t1\.nii\.gz is an MRI: acoustic planning needs a CT/)
+  })
+
   test('simulate is blocked until CT, target and transducer are there, and says why', async () => {
     fakeClient({ listTransducers: async () => ({ transducers: [], warnings: [] }) })
     const plan = usePlanStore()
