@@ -120,6 +120,18 @@ describe.skipIf(chromiumMissing !== null)('planner in the browser (e2e)', () => 
     expect(await planner.id('entry-readout').innerText()).toBe(entry)
     await planner.id('entry-clear').click()
     expect(await planner.id('entry-readout').innerText()).toMatch(/proposed by the planner/)
+    // Keyboard slice stepping over a view (arrow: one slice, page: five), and Reset view; the target stays.
+    const slice = async () => Number(await planner.id('view-axial').getAttribute('data-slice'))
+    const box = (await planner.id('canvas-axial').boundingBox())!
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5)
+    const s0 = await slice()
+    await page.keyboard.press('ArrowUp')
+    await expect.poll(slice).toBe(s0 + 1)
+    await page.keyboard.press('PageDown')
+    await expect.poll(slice).toBe(s0 - 4)
+    await planner.id('reset-axial').click()
+    expect(await slice()).toBe(s0 - 4)
+    expect(await planner.id('target-readout').innerText()).toBe(target)
   })
 
   test('typed inputs: each bad entry shows an inline error with the range and changes nothing; a decimal comma is read as a point', async () => {

@@ -37,6 +37,8 @@ export interface SliceViewState {
   readonly sliceIndex: Ref<number | null>
   /** What lies under the mouse: position (RAS, m), CT value (HU) and pressure (Pa) where shown. */
   readonly cursor: Ref<CursorSample | null>
+  /** Fits the slice in the view again (after zooming or panning). */
+  readonly resetView: () => void
 }
 
 export interface CursorSample {
@@ -53,6 +55,7 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
   const focusCss = ref<{ x: number; y: number } | null>(null)
   const sliceIndex = ref<number | null>(null)
   const cursor = ref<CursorSample | null>(null)
+  let resetView = () => {}
   const ct = ref<CachedImage | null>(null)
   const pressure = ref<CachedImage | null>(null)
   const k = SLICE_AXIS_INDEX[axis]
@@ -132,18 +135,34 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
       const pr = pressure.value
       cursor.value = { ras: lpsToRas(lps), hu: sampleNearest(img.header, values(img), lps), pa: pr && plan.shown ? sampleNearest(pr.header, values(pr), lps) : null }
     }
-    const onPointerLeave = () => (cursor.value = null)
+    const onPointerLeave = () => {
+      cursor.value = null
+      hovered = false
+    }
     element.addEventListener('pointermove', onPointerMove)
     element.addEventListener('pointerleave', onPointerLeave)
-    const wheelSub = view.interactor.onMouseWheel((raw) => {
-      const event = raw as unknown as { spinY: number }
+    // One slice per wheel notch, or per arrow / page key while the pointer is over this view.
+    const stepSlices = (count: number) => {
       const img = ct.value
       if (!img) return
-      const step = img.header.spacingM[k] * Math.sign(event.spinY)
+      const step = img.header.spacingM[k] * count
       const n = camera.value!.directionOfProjection
       const p = viewStore.crosshairLps
       viewStore.crosshairLps = [p[0] + n[0] * step, p[1] + n[1] * step, p[2] + n[2] * step]
-    })
+    }
+    const wheelSub = view.interactor.onMouseWheel((raw) => stepSlices(Math.sign((raw as unknown as { spinY: number }).spinY)))
+    let hovered = false
+    const onPointerEnter = () => (hovered = true)
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement | null
+      if (!hovered || (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT'))) return
+      const step = e.key === 'ArrowUp' || e.key === 'PageUp' ? 1 : e.key === 'ArrowDown' || e.key === 'PageDown' ? -1 : 0
+      if (step === 0) return
+      e.preventDefault()
+      stepSlices(e.key.startsWith('Page') ? 5 * step : step)
+    }
+    element.addEventListener('pointerenter', onPointerEnter)
+    window.addEventListener('keydown', onKey)
 
     const resetCamera = () => {
       const img = ct.value
@@ -165,6 +184,10 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
       cam.setParallelScale(0.52 * Math.max(along(plane.up), along(plane.right) / aspect))
       renderer.resetCameraClippingRange()
       labels.value = viewLabels(c.directionOfProjection, c.viewUp)
+    }
+    resetView = () => {
+      resetCamera()
+      view.requestRender()
     }
 
     // The CT: load, show, centre the crosshair once.
@@ -269,11 +292,13 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
       offRendered()
       element.removeEventListener('pointermove', onPointerMove)
       element.removeEventListener('pointerleave', onPointerLeave)
+      element.removeEventListener('pointerenter', onPointerEnter)
+      window.removeEventListener('keydown', onKey)
       pressSub.unsubscribe()
       wheelSub.unsubscribe()
       for (const l of [crosshair, targetMarker, focusMarker, shiftLine]) l.delete()
       for (const o of [ctSlice, ctMapper, ovSlice, ovMapper, contours, contourMapper, contourActor, style]) o.delete()
     })
   })
-  return { labels, focusCss, sliceIndex, cursor }
+  return { labels, focusCss, sliceIndex, cursor, resetView: () => resetView() }
 }
