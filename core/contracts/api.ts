@@ -439,8 +439,10 @@ export const PLANNER_API = defineApi({
       label: z.string().max(200).optional(),
       /** Identity typed by the planner for an image that records none (NIfTI); a DICOM image's own identity wins. */
       patient: z.object({ name: z.string().trim().min(1).max(200).optional(), id: z.string().trim().min(1).max(64).optional(), birthDate: z.string().regex(/^\d{8}$/, 'birth date as YYYYMMDD').optional() }).optional(),
+      /** A stored plan this run re-plans (opened, edited, simulated again): the run becomes its next version instead of a new plan. */
+      asVersionOf: z.string().min(1).max(40).optional(),
     }),
-    result: z.object({ planId: z.string() }),
+    result: z.object({ planId: z.string(), version: z.number().int().positive() }),
   },
   listPlans: { summary: 'Plans in the database', params: empty, result: z.object({ plans: z.array(storedPlanSummary) }) },
   approvePlan: {

@@ -707,8 +707,16 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       }
     },
 
-    async savePlan({ runId, label, patient }) {
+    async savePlan({ runId, label, patient, asVersionOf }) {
       const { run } = finishedRun(runId)
+      if (asVersionOf !== undefined) {
+        // A saved version never changes: editing a stored plan adds version N+1 (same patient, same plan id).
+        const id = Number(asVersionOf)
+        if (!Number.isInteger(id) || id <= 0) throw new ApiError('bad-request', `"${asVersionOf}" is not a plan id`, 'asVersionOf')
+        const next = await readingRun(runId, async () => (await openStore()).newVersion(id, { planDir: run.input.outDir, ...(label ? { note: label } : {}) }))
+        savedPlans.set(runId, next.planId)
+        return { planId: String(next.planId), version: next.version }
+      }
       // The store copies every file of the folder into its content store before it records the
       // plan, so the run folder may go afterwards (readingRun holds it until then). Typed identity
       // is for images that carry none: the CT's own DICOM identity is never overridden.
@@ -721,7 +729,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
         return (await openStore()).savePlanFolder(run.input.outDir, { ...(label ? { note: label } : {}), ...(chosen ? { patient: chosen } : {}) })
       })
       savedPlans.set(runId, ref.planId)
-      return { planId: String(ref.planId) }
+      return { planId: String(ref.planId), version: ref.version }
     },
 
     async listPlans() {

@@ -103,6 +103,9 @@ export const usePlanStore = defineStore('plan', () => {
   const exported = ref<{ format: string; path: string }[]>([])
   const reportHtml = ref<string | null>(null)
   const early: ApiEvent[] = []
+  /** The stored plan the current inputs come from (opened or saved): Save adds a version to it. */
+  const lineagePlanId = ref<string | null>(null)
+  const savedVersion = ref<number | null>(null)
   /** Identity typed for an image that records none (NIfTI), stored with the plan on Save. */
   const typedPatient = ref<{ name: string; id: string; birthDate: string }>({ name: '', id: '', birthDate: '' })
   const storedPlans = ref<{ planId: string; label: string; createdAt: string; approved: boolean; patient?: string }[]>([])
@@ -271,6 +274,8 @@ export const usePlanStore = defineStore('plan', () => {
       resultInputs.value = snapshot()
       await fetchResult(r.runId)
       savedPlanId.value = r.planId
+      lineagePlanId.value = r.planId
+      savedVersion.value = null
       approved.value = r.approved
     } catch (e) {
       useMessagesStore().error(`Opening plan ${planId}`, e)
@@ -306,6 +311,8 @@ export const usePlanStore = defineStore('plan', () => {
       lastChange = null
       targetError.value = null
       typedPatient.value = { name: '', id: '', birthDate: '' }
+      lineagePlanId.value = null
+      savedVersion.value = null
       interactionMode.value = 'navigate'
       runId.value = null
       status.value = 'idle'
@@ -484,7 +491,10 @@ export const usePlanStore = defineStore('plan', () => {
     try {
       const t = typedPatient.value
       const patient = { ...(t.name.trim() ? { name: t.name.trim() } : {}), ...(t.id.trim() ? { id: t.id.trim() } : {}), ...(t.birthDate ? { birthDate: t.birthDate.replace(/-/g, '') } : {}) }
-      savedPlanId.value = (await api().savePlan({ runId: runId.value, ...(label ? { label } : {}), ...(Object.keys(patient).length ? { patient } : {}) })).planId
+      const saved = await api().savePlan({ runId: runId.value, ...(label ? { label } : {}), ...(Object.keys(patient).length ? { patient } : {}), ...(lineagePlanId.value ? { asVersionOf: lineagePlanId.value } : {}) })
+      savedPlanId.value = saved.planId
+      savedVersion.value = saved.version
+      lineagePlanId.value = saved.planId
       void loadPlans()
     } catch (e) {
       useMessagesStore().error('Saving the plan', e)
@@ -582,7 +592,7 @@ export const usePlanStore = defineStore('plan', () => {
     transducers, transducerId, transducer, targetRasM, entryRasM, setEntry, pointsPerWavelength, backend, mappingId, isppaFreeWaterWPerM2, pulseDurationS, prfHz, trainDutyCycle, protocols, thermalProtocolId, loadProtocols,
     runId, status, progress, log, failure, result, savedPlanId, storedPlans, loadPlans, approved, exported, reportHtml, running, canStart, blockedBecause,
     livePreview, preview, previewBusy, previewError, previewCount, shown, requestPreview,
-    interactionMode, targetError, typedPatient, restoreSession, openStored, inputs, resultInputs, stale, staleBecause, canUndo, canRedo, undo, redo, approvalBlockedBecause, approvalFlags,
+    interactionMode, targetError, typedPatient, lineagePlanId, savedVersion, restoreSession, openStored, inputs, resultInputs, stale, staleBecause, canUndo, canRedo, undo, redo, approvalBlockedBecause, approvalFlags,
     loadTransducers, setTarget, start, cancel, handleEvent, save, approve, exportAs, loadReport,
   }
 })

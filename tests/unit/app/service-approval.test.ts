@@ -91,6 +91,26 @@ describe('save and approve in the app', () => {
     }
   })
 
+  test('re-planning a stored plan adds a version (the saved one never changes); approval is per version', async () => {
+    const { s, runId, dataDir } = await finishedRun(clinicalTemplate)
+    const first = await s.impl.savePlan({ runId })
+    expect(first.version).toBe(1)
+    await s.impl.approvePlan({ planId: first.planId, approver: 'Dr. A' })
+    const ct = (await s.impl.openImage({ path: path.join(path.dirname(dataDir), 'ct.nii'), role: 'ct' })) as { kind: 'image'; image: { imageId: string } }
+    const { runId: again } = await s.impl.startPlan(request(ct.image.imageId))
+    const t0 = Date.now()
+    while ((await s.impl.getPlanResult({ runId: again }).catch(() => null)) === null) {
+      if (Date.now() - t0 > 20_000) throw new Error('the second run did not finish')
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    const second = await s.impl.savePlan({ runId: again, asVersionOf: first.planId, label: 'target moved 2 mm' })
+    expect(second).toEqual({ planId: first.planId, version: 2 })
+    const listed = (await s.impl.listPlans({})).plans
+    expect(listed).toHaveLength(1)
+    expect(listed[0]).toMatchObject({ planId: first.planId, label: 'target moved 2 mm (v2)', approved: false })
+    expect(await rejection(s.impl.savePlan({ runId: again, asVersionOf: '999' }))).toMatchObject({ code: 'not-found' })
+  })
+
   test('a 2-ppw plan: refused with the field to fix until a reason is given; the reason is recorded', async () => {
     const { s, runId } = await finishedRun(previewTemplate)
     const { planId } = await s.impl.savePlan({ runId })
