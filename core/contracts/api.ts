@@ -289,7 +289,15 @@ export const planResult = z.object({
   /** Pressure amplitude [Pa] on the CT grid (overlays the CT). */
   pressureVolumeId: id,
   /** Thermal assessment, when a thermal model ran; null means "thermal: not assessed". */
-  thermal: z.object({ summary: z.string() }).nullable(),
+  thermal: z
+    .object({
+      summary: z.string(),
+      /** Per tissue: peak rise and temperature [°C], CEM43 [min], and the ITRUSST verdict. */
+      tissues: z.array(z.object({ tissue: z.string(), peakRiseC: z.number(), peakTemperatureC: z.number(), cem43Min: z.number(), within: z.boolean(), text: z.string() })),
+      /** Temperature over time at the hottest voxel of the hottest tissue (thermal.json time_courses). */
+      curve: z.object({ tissue: z.string(), tS: z.array(z.number()), temperatureC: z.array(z.number()) }).nullable(),
+    })
+    .nullable(),
 })
 export type PlanResultPayload = z.infer<typeof planResult>
 

@@ -20,7 +20,8 @@ import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { randomUUID } from 'node:crypto'
-import { PLANNER_API, ApiError, sessionState, type ApiEvent, type ApiImplementation, type Capabilities, type ImageInfo, type PlannerApi, type SessionState, type TransducerInfo } from '../../core/contracts/api.ts'
+import { PLANNER_API, ApiError, sessionState, type ApiEvent, type ApiImplementation, type Capabilities, type ImageInfo, type PlannerApi, type PlanResultPayload, type SessionState, type TransducerInfo } from '../../core/contracts/api.ts'
+import { z } from 'zod'
 import { replaceFileAtomically } from '../node/atomic-file.ts'
 import { PLAN_FILES, planRecord } from '../../core/contracts/plan.ts'
 import { orientationCode } from '../../core/volume/geometry.ts'
@@ -121,15 +122,29 @@ async function surrogatePreviewInfoFrom(modelFile: string): Promise<(transducerI
 }
 
 /** The thermal model's verdict from a plan folder's thermal.json, or null when it has not run. */
-async function thermalSummary(planDir: string): Promise<{ summary: string } | null> {
+const thermalJsonView = z.object({
+  flags: z.object({ thermal: z.string().min(1) }),
+  tissues: z.record(z.string(), z.object({ peak_rise_c: z.number(), peak_temperature_c: z.number(), cem43_max_min: z.number(), flag: z.object({ within: z.boolean(), text: z.string() }) })).default({}),
+  time_courses: z.object({ t_s: z.array(z.number()) }).catchall(z.unknown()).optional(),
+})
+
+async function thermalSummary(planDir: string): Promise<PlanResultPayload['thermal']> {
   let doc: unknown
   try {
     doc = JSON.parse(await fs.readFile(path.join(planDir, PLAN_FILES.thermal), 'utf8'))
   } catch {
     return null
   }
-  const text = (doc as { flags?: { thermal?: unknown } } | null)?.flags?.thermal
-  return typeof text === 'string' && text.length > 0 ? { summary: `thermal: ${text}` } : null
+  const parsed = thermalJsonView.safeParse(doc)
+  if (!parsed.success) return null
+  const t = parsed.data
+  const tissues = Object.entries(t.tissues).map(([tissue, v]) => ({ tissue, peakRiseC: v.peak_rise_c, peakTemperatureC: v.peak_temperature_c, cem43Min: v.cem43_max_min, within: v.flag.within, text: v.flag.text }))
+  // The curve of the tissue that got hottest, at its hottest voxel (else the hottest voxel over time).
+  const hottest = [...tissues].sort((a, b) => b.peakTemperatureC - a.peakTemperatureC)[0]
+  const course = hottest && t.time_courses ? (t.time_courses[hottest.tissue] as { hottest_voxel_c?: number[] | null; max_over_tissue_c?: number[] } | undefined) : undefined
+  const temperatureC = course?.hottest_voxel_c ?? course?.max_over_tissue_c
+  const curve = hottest && t.time_courses && temperatureC && temperatureC.length === t.time_courses.t_s.length ? { tissue: hottest.tissue, tS: t.time_courses.t_s, temperatureC } : null
+  return { summary: `thermal: ${t.flags.thermal}`, tissues, curve }
 }
 
 export function createPlannerService(options: PlannerServiceOptions): PlannerService {

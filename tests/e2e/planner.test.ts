@@ -222,6 +222,9 @@ describe.skipIf(chromiumMissing !== null)('planner in the browser (e2e)', () => 
     // The safety panel shows the thermal model's ITRUSST flag per tissue, never "not assessed" once it ran.
     expect(await planner.id('thermal-status').innerText()).toMatch(/^thermal: .*skin by .*skull by .*brain by /)
     expect(await planner.id('metric-thermal').innerText()).not.toContain('not assessed')
+    // The numbers per tissue and the temperature curve at the hottest point.
+    for (const tissue of ['skin', 'skull', 'brain']) expect(await planner.id(`thermal-${tissue}`).innerText(), tissue).toMatch(/\d+\.\d\d °C\s+\d+\.\d\d °C\s+[\d.e+-]+ min\s+(within|EXCEEDS)/)
+    expect(await planner.id('thermal-curve').count()).toBe(1)
     expect(await planner.id('metric-mi').innerText()).toMatch(/MI \/ MI_tc\s+\d+\.\d\d \/ \d+\.\d\d/)
     expect(await planner.id('focal-shift').innerText()).toMatch(/Focal shift \d+\.\d mm/)
     expect(await planner.id('result-device').innerText()).toMatch(/Ran on cpu/)

@@ -155,7 +155,7 @@ export const usePlanStore = defineStore('plan', () => {
       const now = snapshot()
       if (applying) return
       const keys = changedInputs(committed, now).join(',')
-      if (keys === '' ) return
+      if (keys === '') return
       // A drag moves the entry dozens of times a second: one step to undo, not dozens.
       const coalesce = gesture !== null && lastChange !== null && lastChange.gesture === gesture
       if (!coalesce) past.value.push(committed)

@@ -91,6 +91,22 @@ describe('save and approve in the app', () => {
     }
   })
 
+  test('a plan with a thermal run: per-tissue numbers and the curve at the hottest point reach the app', async () => {
+    const withThermal = path.join(root, 'template-thermal')
+    fs.cpSync(clinicalTemplate, withThermal, { recursive: true })
+    const tissue = (rise: number, within: boolean) => ({ peak_rise_c: rise, peak_temperature_c: 37 + rise, cem43_max_min: 0.01, flag: { within, criterion: within ? 'rise' : 'none', text: `${rise}` } })
+    fs.writeFileSync(path.join(withThermal, 'thermal.json'), JSON.stringify({
+      flags: { thermal: 'exceeds ITRUSST limits in skull' },
+      tissues: { skin: tissue(0.5, true), skull: tissue(3.1, false), brain: tissue(0.8, true) },
+      time_courses: { t_s: [0, 10, 20], skin: { hottest_voxel_c: [37, 37.4, 37.5] }, skull: { hottest_voxel_c: [37, 39.5, 40.1] }, brain: { hottest_voxel_c: [37, 37.6, 37.8] } },
+    }))
+    const { s, runId } = await finishedRun(withThermal)
+    const { thermal } = await s.impl.getPlanResult({ runId })
+    expect(thermal?.summary).toBe('thermal: exceeds ITRUSST limits in skull')
+    expect(thermal?.tissues.map((t) => [t.tissue, t.peakRiseC, t.within])).toEqual([['skin', 0.5, true], ['skull', 3.1, false], ['brain', 0.8, true]])
+    expect(thermal?.curve).toEqual({ tissue: 'skull', tS: [0, 10, 20], temperatureC: [37, 39.5, 40.1] })
+  })
+
   test('re-planning a stored plan adds a version (the saved one never changes); approval is per version', async () => {
     const { s, runId, dataDir } = await finishedRun(clinicalTemplate)
     const first = await s.impl.savePlan({ runId })
