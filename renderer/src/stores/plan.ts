@@ -316,16 +316,9 @@ export const usePlanStore = defineStore('plan', () => {
       interactionMode.value = 'navigate'
       runId.value = null
       status.value = 'idle'
-      progress.value = null
-      failure.value = null
-      result.value = null
       resultInputs.value = null
       preview.value = null
-      savedPlanId.value = null
-      approved.value = false
-      exported.value = []
-      reportHtml.value = null
-      log.value = []
+      clearRunOutcome()
     },
   )
 
@@ -382,6 +375,18 @@ export const usePlanStore = defineStore('plan', () => {
     }
   }
 
+  /** Forgets what the previous run produced and what was done with it (before a new run, or for another image). */
+  function clearRunOutcome(): void {
+    progress.value = null
+    failure.value = null
+    result.value = null
+    savedPlanId.value = null
+    approved.value = false
+    exported.value = []
+    reportHtml.value = null
+    log.value = []
+  }
+
   async function start(): Promise<boolean> {
     const ct = useImagesStore().ct
     if (!canStart.value || !ct || !targetRasM.value) {
@@ -391,14 +396,7 @@ export const usePlanStore = defineStore('plan', () => {
     status.value = 'starting'
     resultInputs.value = snapshot()
     early.length = 0
-    progress.value = null
-    failure.value = null
-    result.value = null
-    savedPlanId.value = null
-    approved.value = false
-    exported.value = []
-    reportHtml.value = null
-    log.value = []
+    clearRunOutcome()
     try {
       const r = await api().startPlan({
         ctImageId: ct.imageId,
