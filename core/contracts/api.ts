@@ -261,7 +261,10 @@ const pulseProtocol = z
 export const planRequest = z.object({
   /** The CT, as returned by openImage. */
   ctImageId: id,
-  /** The MRI the target was picked on (registered to the CT by the planner). */
+  /**
+   * The MRI the target was picked on, registered to the CT in the app (registerMri, acceptable
+   * quality): the target and entry are then in the MRI's RAS, and the plan records the map.
+   */
   mriImageId: id.optional(),
   targetRasM: vec3,
   entryRasM: vec3.optional(),
@@ -300,6 +303,39 @@ export const planResult = z.object({
     .nullable(),
 })
 export type PlanResultPayload = z.infer<typeof planResult>
+
+/** An MRI registered to a CT in the app (the same elastix rigid registration as `tfus register`). */
+export const registrationResult = z.object({
+  registrationId: id,
+  ctImageId: id,
+  mriImageId: id,
+  /** MRI -> CT, patient RAS, metres, row-major 4x4: p_ct = M p_mri (a plan's mri_ras_to_ct_ras). */
+  mriToCtRas: z.array(z.number()).length(16),
+  rotationDeg: z.number(),
+  /** Translation part of the map, RAS millimetres. */
+  translationMm: vec3,
+  quality: z.object({
+    /** False when the result looks wrong (another person, too little overlap): the MRI cannot then be used to plan. */
+    acceptable: z.boolean(),
+    reasons: z.array(z.string()),
+    /** Dice of the two head outlines after registration, and with only the centres aligned. */
+    headDice: z.number(),
+    headDiceInitial: z.number(),
+    /** Fraction of the CT's head inside the MRI's field of view. */
+    coverage: z.number(),
+    /** Normalised mutual information inside the CT's head (1..2). */
+    nmi: z.number(),
+  }),
+  wallS: z.number().nonnegative(),
+  /** The MRI resampled onto the CT's grid through the map (getVolume): the fused view. */
+  fusedVolumeId: id,
+})
+export type RegistrationResultPayload = z.infer<typeof registrationResult>
+
+/** The progress events of a registration carry this as their runId. */
+export function registrationRunId(mriImageId: string): string {
+  return `registration-${mriImageId}`
+}
 
 const availability = z.object({ available: z.boolean(), reason: z.string().optional() })
 
@@ -407,6 +443,12 @@ export const PLANNER_API = defineApi({
     result: z.object({ header: volumeHeader, bytes: arrayBuffer }),
     binary: 'result',
   },
+  registerMri: {
+    summary: 'Register an opened MRI (moving) to the CT (fixed) with elastix; progress events carry registrationRunId(mriImageId)',
+    params: z.object({ ctImageId: id, mriImageId: id }),
+    result: registrationResult,
+  },
+  cancelRegistration: { summary: 'Stop the registration of this MRI', params: z.object({ mriImageId: id }), result: z.object({ cancelled: z.boolean() }) },
   startPlan: { summary: 'Start a plan run in a worker; progress, log, done and error arrive as events', params: planRequest, result: z.object({ runId: id }) },
   previewPose: {
     summary: 'The neural surrogate at a pose (live preview while the transducer moves): plan, metrics with a confidence, and the pressure on the CT grid',

@@ -20,7 +20,7 @@ import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { randomUUID } from 'node:crypto'
-import { PLANNER_API, ApiError, sessionState, type ApiEvent, type ApiImplementation, type Capabilities, type ImageInfo, type PlannerApi, type PlanResultPayload, type SessionState, type TransducerInfo } from '../../core/contracts/api.ts'
+import { PLANNER_API, ApiError, registrationRunId, sessionState, type RegistrationResultPayload, type ApiEvent, type ApiImplementation, type Capabilities, type ImageInfo, type PlannerApi, type PlanResultPayload, type SessionState, type TransducerInfo } from '../../core/contracts/api.ts'
 import { z } from 'zod'
 import { replaceFileAtomically } from '../node/atomic-file.ts'
 import { PLAN_FILES, planRecord } from '../../core/contracts/plan.ts'
@@ -47,6 +47,9 @@ import type { PlanMetricsRecord, PlanRecord } from '../../core/contracts/plan.ts
 type PreviewReply = { ok: true; plan: PlanRecord; metrics: PlanMetricsRecord; pressureCt: Float32Array; notes: string[] } | { ok: false; error: SerializedError }
 const previewNotesShown = new Set<string>()
 import { toDisplayVolume, bytesOf } from './display-volume.ts'
+import { isRegistrationError, registerRigid, transformFileJson } from '../node/registration.ts'
+import { rotationAngleDeg, rotationOf, transformFileMatrices, translationOf, type RigidTransform } from '../../core/registration/rigid.ts'
+import { resampleOntoFixed } from '../../core/registration/fuse.ts'
 import { loadOptional, type ExportsModule, type PlanStoreModule } from './optional-modules.ts'
 
 export interface PlannerServiceOptions {
@@ -243,6 +246,14 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
     const names: Record<string, string> = { brainsight: 'plan-brainsight.txt', localite: 'InstrumentMarker.xml', kplan: 'transducer.kps', report: 'plan-report.html' }
     return path.join(workDir, 'exports', runId, single ? (names[format] ?? `plan-${format}`) : format)
   }
+  /**
+   * MRI-to-CT registrations made in the app, by `${ctImageId}/${mriImageId}`: the answer, the
+   * transform file a plan run reads (in runs/, scratch), and how it was made, for plan.json.
+   */
+  const registrations = new Map<string, { payload: RegistrationResultPayload; transform: RigidTransform; file: string; method: string }>()
+  const registrationKey = (ctImageId: string, mriImageId: string) => `${ctImageId}/${mriImageId}`
+  /** The registration under way, per MRI: cancelRegistration and a new request stop it. */
+  const registering = new Map<string, AbortController>()
   const approvals = new Map<string, { by: string; at: string; overrideReason: string | null; acknowledged: readonly string[] }>()
   const savedPlans = new Map<string, number>()
 
@@ -533,11 +544,88 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       return { header: { volumeId, ...display.header }, bytes: bytesOf(display.data) }
     },
 
+    async registerMri({ ctImageId, mriImageId }) {
+      const ct = images.require(ctImageId, 'the CT', 'ctImageId')
+      const notCt = notACtRefusal(ct.info.name, ct.info.modality)
+      if (notCt) throw new ApiError('bad-request', notCt, 'ctImageId')
+      const mri = images.require(mriImageId, 'the MRI', 'mriImageId')
+      if (mri.info.modality === 'CT') throw new ApiError('bad-request', `${mri.info.name} is a CT (its values are in Hounsfield units), not an MRI: open the T1-weighted MRI to register`, 'mriImageId')
+      registering.get(mriImageId)?.abort()
+      const controller = new AbortController()
+      registering.set(mriImageId, controller)
+      const runId = registrationRunId(mriImageId)
+      const started = performance.now()
+      const release = useUploads(ct.uploadDir, mri.uploadDir)
+      let result: Awaited<ReturnType<typeof registerRigid>>
+      try {
+        result = await registerRigid(ct.volume, mri.volume, {
+          signal: controller.signal,
+          fixedName: ct.info.name,
+          movingName: mri.info.name,
+          onProgress: (fraction, message) => emit({ type: 'progress', runId, stage: `registering the MRI to the CT: ${message}`, fraction: Math.min(1, Math.max(0, fraction)), elapsedS: (performance.now() - started) / 1000 }),
+        })
+      } catch (e) {
+        if (controller.signal.aborted) throw new ApiError('cancelled', 'the registration was cancelled')
+        if (isRegistrationError(e)) throw new ApiError(e.code === 'elastix-failed' ? 'failed' : 'bad-request', e.message, 'mriImageId')
+        throw e
+      } finally {
+        release()
+        if (registering.get(mriImageId) === controller) registering.delete(mriImageId)
+      }
+      const registrationId = randomUUID()
+      const file = path.join(workDir, 'runs', `${scratch.entryName()}.registration.json`)
+      await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
+      await replaceFileAtomically(file, (tmp) => fs.writeFile(tmp, JSON.stringify(transformFileJson(result, ct.info.name, mri.info.name), null, 2) + '\n', { mode: 0o600 }))
+      const q = result.quality
+      const method = `elastix rigid (Euler) in the planner, normalized mutual information ${result.metric.value.toFixed(3)}, head outline Dice ${q.final.headDice.toFixed(3)}`
+      const fusedVolumeId = `fused-${registrationId}`
+      // Lazily, from the images by id: the fused volume never keeps a closed image's voxels alive.
+      volumes.set(fusedVolumeId, async () => {
+        const fixed = images.get(ctImageId)
+        const moving = images.get(mriImageId)
+        if (!fixed || !moving) throw new ApiError('not-found', 'the CT or the MRI of this registration was closed: open both and register again', 'volumeId')
+        return resampleOntoFixed(moving.volume, fixed.volume, result.transform)
+      })
+      const payload: RegistrationResultPayload = {
+        registrationId,
+        ctImageId,
+        mriImageId,
+        mriToCtRas: transformFileMatrices(result.transform).matrix_ras_m.flat(),
+        rotationDeg: rotationAngleDeg(rotationOf(result.transform.matrix)),
+        translationMm: translationOf(result.transform.matrix).map((v) => v * 1000) as [number, number, number],
+        quality: { acceptable: q.acceptable, reasons: [...q.reasons], headDice: q.final.headDice, headDiceInitial: q.initial.headDice, coverage: q.final.coverage, nmi: result.metric.value },
+        wallS: result.wallTimeS,
+        fusedVolumeId,
+      }
+      const key = registrationKey(ctImageId, mriImageId)
+      const previous = registrations.get(key)
+      if (previous) {
+        volumes.delete(previous.payload.fusedVolumeId)
+        volumeCache.delete(previous.payload.fusedVolumeId)
+        void inBackground('an earlier registration', () => fs.rm(previous.file, { force: true }))
+      }
+      registrations.set(key, { payload, transform: result.transform, file, method })
+      emit({ type: 'done', runId, wallS: result.wallTimeS })
+      return payload
+    },
+
+    async cancelRegistration({ mriImageId }) {
+      const controller = registering.get(mriImageId)
+      if (!controller) return { cancelled: false }
+      controller.abort()
+      return { cancelled: true }
+    },
+
     async startPlan(req) {
       const ct = images.require(req.ctImageId, 'the CT', 'ctImageId')
       const notCt = notACtRefusal(ct.info.name, ct.info.modality)
       if (notCt) throw new ApiError('bad-request', notCt, 'ctImageId')
       const mri = req.mriImageId ? images.require(req.mriImageId, 'the MRI', 'mriImageId') : undefined
+      // A target picked on the MRI needs the MRI registered to this CT in the app, with a result that looks right.
+      const registration = mri ? registrations.get(registrationKey(ct.info.imageId, mri.info.imageId)) : undefined
+      if (mri && !registration) throw new ApiError('bad-request', `${mri.info.name} is not registered to ${ct.info.name}: register the MRI to the CT first`, 'mriImageId')
+      if (registration && !registration.payload.quality.acceptable)
+        throw new ApiError('bad-request', `the registration of ${mri!.info.name} to ${ct.info.name} looks wrong (${registration.payload.quality.reasons.join('; ')}): a target picked on this MRI cannot be trusted`, 'mriImageId')
       let thermalProtocolFile: string | undefined
       if (req.thermalProtocolId) {
         const found = (await loadProtocolLibrary()).protocols.find((p) => p.id === req.thermalProtocolId)
@@ -549,7 +637,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       const run = runs.start({
         ...(thermalProtocolFile ? { thermalProtocolFile } : {}),
         ctPath: ct.path,
-        ...(mri ? { mriPath: mri.path } : {}),
+        ...(mri && registration ? { mriPath: mri.path, registrationPath: registration.file, registrationMethod: registration.method } : {}),
         targetRasM: req.targetRasM,
         ...(req.entryRasM ? { entryRasM: req.entryRasM } : {}),
         transducerId: req.transducerId,
@@ -830,6 +918,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
     },
     dispose() {
       disposed ??= (async () => {
+        for (const c of registering.values()) c.abort()
         await runs.dispose()
         if (previewWorker) await previewWorker.terminate()
         // Let the stopped runs' exit handlers release the uploads they held.

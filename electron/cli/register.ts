@@ -10,9 +10,8 @@
  */
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
-import { rotationAngleDeg, rotationOf, transformFileMatrices, translationOf, TRANSFORM_FILE_FORMAT } from '../../core/registration/rigid.ts'
 import { readVolume } from '../node/volume-io.ts'
-import { DEFAULT_DOWNSAMPLE_M, isRegistrationError, registerRigid, type RigidRegistrationResult } from '../node/registration.ts'
+import { DEFAULT_DOWNSAMPLE_M, isRegistrationError, registerRigid, transformFileJson, type RigidRegistrationResult } from '../node/registration.ts'
 
 const EXIT_OK = 0
 const EXIT_BAD_INPUT = 2
@@ -21,53 +20,6 @@ const EXIT_NUMERICAL = 3
 interface Args {
   readonly positional: string[]
   readonly flags: Map<string, string | true>
-}
-
-const r6 = (v: number) => Number(v.toPrecision(12))
-
-/** The transform file: everything a plan, Slicer or ITK needs, with the directions spelled out. */
-export function transformFileJson(result: RigidRegistrationResult, ctFile: string, mriFile: string) {
-  const t = result.transform
-  const matrices = transformFileMatrices(t)
-  const round = (rows: number[][]) => rows.map((row) => row.map(r6))
-  const q = result.quality
-  return {
-    format: TRANSFORM_FILE_FORMAT,
-    version: 1,
-    description: `Rigid registration of ${path.basename(mriFile)} (MRI, moving) to ${path.basename(ctFile)} (CT, fixed): maps a point of the MRI's world space to the CT's world space.`,
-    from: t.from,
-    to: t.to,
-    from_file: mriFile,
-    to_file: ctFile,
-    convention: 'p_ct = M * p_mri, homogeneous column vectors; matrix_ras_m in metres, the others in millimetres',
-    matrix_ras_m: round(matrices.matrix_ras_m),
-    matrix_ras_mm: round(matrices.matrix_ras_mm),
-    matrix_lps_mm: round(matrices.matrix_lps_mm),
-    rotation_deg: r6(rotationAngleDeg(rotationOf(t.matrix))),
-    translation_mm_ras: translationOf(t.matrix).map((v) => r6(v * 1000)),
-    elastix: {
-      transform: 'EulerTransform',
-      direction: 'fixed (CT) -> moving (MRI) physical points, LPS mm (ITK convention): the inverse of matrix_lps_mm',
-      transform_parameters: [...result.elastix.parameters],
-      center_of_rotation_lps_mm: [...result.elastix.centerOfRotationMm],
-      compute_zyx: result.elastix.computeZYX,
-      parameter_map: result.parameterMap,
-    },
-    registration_voxel_mm: result.voxelSizeM * 1000,
-    initial_shift_lps_mm: result.initialShiftM.map((v) => r6(v * 1000)),
-    metric: { name: result.metric.name, value: r6(result.metric.value), initial: r6(result.metric.initial) },
-    quality: {
-      acceptable: q.acceptable,
-      reasons: q.reasons,
-      head_dice: r6(q.final.headDice),
-      head_dice_initial: r6(q.initial.headDice),
-      coverage: r6(q.final.coverage),
-    },
-    iterations: result.iterations,
-    iterations_per_resolution: result.iterationsPerResolution,
-    wall_time_s: r6(result.wallTimeS),
-    elastix_time_s: r6(result.elastixS),
-  }
 }
 
 export async function commandRegister(args: Args, signal: AbortSignal, out: (line: string) => void, err: (line: string) => void): Promise<number> {

@@ -54,6 +54,8 @@ export interface PlanInput {
   readonly mriPath?: string
   /** A `tfus register` transform file (MRI -> CT) to use instead of registering again. */
   readonly registrationPath?: string
+  /** How the transform file was made, for plan.json (default: "transform file <path>"). */
+  readonly registrationMethod?: string
   /** Target, RAS metres, in the MRI's world when `mriPath` is set, else in the CT's. */
   readonly targetRasM: Vec3
   /** Entry on the scalp, same space as the target; proposed when absent. */
@@ -255,7 +257,7 @@ export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}
     let method: string
     if (input.registrationPath && registeredMriToCt) {
       mriToCtRas = registeredMriToCt
-      method = `transform file ${input.registrationPath}`
+      method = input.registrationMethod ?? `transform file ${input.registrationPath}`
     } else {
       hooks.onStage?.('registering the MRI to the CT')
       try {

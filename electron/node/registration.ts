@@ -23,14 +23,18 @@
  *    mutual information inside the CT's head is computed; see `assessAlignment`.
  */
 import { Worker } from 'node:worker_threads'
+import * as path from 'node:path'
 import { itkImageFromVolume } from '../../core/io/itk-image.ts'
 import { mat3Multiply, mat3MulVec, resampleTrilinear, voxelToWorld } from '../../core/volume/index.ts'
 import type { GridSpec, Vec3, Volume } from '../../core/volume/index.ts'
 import {
   affineFromRotationTranslation,
   rigidFromElastixEuler,
+  rotationAngleDeg,
   rotationOf,
+  transformFileMatrices,
   translationOf,
+  TRANSFORM_FILE_FORMAT,
   withConvention,
   type ElastixEuler,
   type RigidTransform,
@@ -633,4 +637,55 @@ function fmtMm(m: number): string {
 
 function fmtPoint(p: Vec3): string {
   return `(${p.map((v) => (v * MM_PER_M).toFixed(1)).join(', ')})`
+}
+
+// ---------------------------------------------------------------------------------------
+// The transform file (tfus register, the app)
+// ---------------------------------------------------------------------------------------
+
+const r6 = (v: number) => Number(v.toPrecision(12))
+
+/** The transform file: everything a plan, Slicer or ITK needs, with the directions spelled out. */
+export function transformFileJson(result: RigidRegistrationResult, ctFile: string, mriFile: string) {
+  const t = result.transform
+  const matrices = transformFileMatrices(t)
+  const round = (rows: number[][]) => rows.map((row) => row.map(r6))
+  const q = result.quality
+  return {
+    format: TRANSFORM_FILE_FORMAT,
+    version: 1,
+    description: `Rigid registration of ${path.basename(mriFile)} (MRI, moving) to ${path.basename(ctFile)} (CT, fixed): maps a point of the MRI's world space to the CT's world space.`,
+    from: t.from,
+    to: t.to,
+    from_file: mriFile,
+    to_file: ctFile,
+    convention: 'p_ct = M * p_mri, homogeneous column vectors; matrix_ras_m in metres, the others in millimetres',
+    matrix_ras_m: round(matrices.matrix_ras_m),
+    matrix_ras_mm: round(matrices.matrix_ras_mm),
+    matrix_lps_mm: round(matrices.matrix_lps_mm),
+    rotation_deg: r6(rotationAngleDeg(rotationOf(t.matrix))),
+    translation_mm_ras: translationOf(t.matrix).map((v) => r6(v * 1000)),
+    elastix: {
+      transform: 'EulerTransform',
+      direction: 'fixed (CT) -> moving (MRI) physical points, LPS mm (ITK convention): the inverse of matrix_lps_mm',
+      transform_parameters: [...result.elastix.parameters],
+      center_of_rotation_lps_mm: [...result.elastix.centerOfRotationMm],
+      compute_zyx: result.elastix.computeZYX,
+      parameter_map: result.parameterMap,
+    },
+    registration_voxel_mm: result.voxelSizeM * 1000,
+    initial_shift_lps_mm: result.initialShiftM.map((v) => r6(v * 1000)),
+    metric: { name: result.metric.name, value: r6(result.metric.value), initial: r6(result.metric.initial) },
+    quality: {
+      acceptable: q.acceptable,
+      reasons: q.reasons,
+      head_dice: r6(q.final.headDice),
+      head_dice_initial: r6(q.initial.headDice),
+      coverage: r6(q.final.coverage),
+    },
+    iterations: result.iterations,
+    iterations_per_resolution: result.iterationsPerResolution,
+    wall_time_s: r6(result.wallTimeS),
+    elastix_time_s: r6(result.elastixS),
+  }
 }
