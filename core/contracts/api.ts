@@ -355,8 +355,26 @@ export const storedPlanSummary = z.object({
   planId: z.string(),
   label: z.string(),
   createdAt: z.string(),
+  /** When the latest version was stored. */
+  updatedAt: z.string(),
+  version: z.number().int().positive(),
+  /** Whether the latest version is approved. */
   approved: z.boolean(),
   patient: z.string().optional(),
+  /** Of the latest version: points per wavelength, the engine, and the CT's file name. */
+  ppw: z.number(),
+  source: z.enum(['solver', 'surrogate']),
+  ct: z.string(),
+})
+
+/** One row of the comparison table (core/planning/compare.ts), values in `unit`. */
+export const comparisonRow = z.object({
+  key: z.string(),
+  label: z.string(),
+  unit: z.string(),
+  a: z.union([z.number(), z.string()]).nullable(),
+  b: z.union([z.number(), z.string()]).nullable(),
+  difference: z.number().nullable(),
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -373,6 +391,8 @@ export const progressEvent = z.object({
   /** Seconds left in this stage at the current rate, against maxSteps (an upper bound). */
   etaS: z.number().nonnegative().optional(),
   elapsedS: z.number().nonnegative(),
+  /** The whole run across its stages (core/planning/progress.ts): fraction done and seconds left. */
+  overall: z.object({ fraction: z.number().min(0).max(1), etaS: z.number().nonnegative().optional() }).optional(),
 })
 
 export const apiEvent = z.discriminatedUnion('type', [
@@ -495,6 +515,22 @@ export const PLANNER_API = defineApi({
     result: z.object({ planId: z.string(), version: z.number().int().positive() }),
   },
   listPlans: { summary: 'Plans in the database', params: empty, result: z.object({ plans: z.array(storedPlanSummary) }) },
+  comparePlans: {
+    summary: 'Two stored plans side by side: the metrics table (B - A) and the pressure difference B - A on the CT grid when both were planned on one CT',
+    params: z.object({ planIdA: z.string().min(1).max(40), planIdB: z.string().min(1).max(40) }),
+    result: z.object({
+      a: storedPlanSummary,
+      b: storedPlanSummary,
+      rows: z.array(comparisonRow),
+      /** Pressure B - A [Pa] (getVolume); null with `differenceNote` saying why there is none. */
+      differenceVolumeId: id.nullable(),
+      /** The largest |B - A| [Pa] anywhere (the near field in scalp and skull included). */
+      differenceMaxPa: z.number().nonnegative(),
+      /** The overlay's scale [Pa]: the larger of the two in-brain peaks; larger differences saturate. */
+      differenceScalePa: z.number().positive(),
+      differenceNote: z.string().nullable(),
+    }),
+  },
   approvePlan: {
     summary: 'Approve a stored plan (rules: core/planning/approval.ts)',
     params: z.object({

@@ -145,6 +145,10 @@ export interface PlanSummary {
   readonly patientId: string | null
   readonly transducerId: string
   readonly targetRasM: readonly [number, number, number]
+  /** Of the latest version: its resolution, what computed it, and the CT it was planned on. */
+  readonly ppw: number
+  readonly source: 'solver' | 'surrogate'
+  readonly ctSource: string
   readonly createdAt: string
   readonly updatedAt: string
   readonly note: string | null
@@ -565,6 +569,9 @@ export function listPlans(db: Database.Database): PlanSummary[] {
       patientId: r.patient_id,
       transducerId: record.transducer.id,
       targetRasM: record.target_ras_m,
+      ppw: record.simulation.ppw,
+      source: record.source,
+      ctSource: record.ct.source,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
       note: r.note,

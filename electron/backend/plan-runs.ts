@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto'
 import type { ApiEvent, SerializedError } from '../../core/contracts/api.ts'
 import type { PlanMetricsRecord, PlanRecord } from '../../core/contracts/plan.ts'
 import type { PlanInput } from '../node/plan-runner.ts'
+import { OverallProgress, stageWeights } from '../../core/planning/progress.ts'
 import type { ParentToWorker, WorkerToParent } from './plan-worker-protocol.ts'
 
 const CANCEL_GRACE_MS = 5000
@@ -63,6 +64,7 @@ export class PlanRuns {
     this.workers.set(runId, worker)
     let stageStart = startedAt
     let currentStage = ''
+    const overall = new OverallProgress(stageWeights({ thermal: input.thermalProtocolFile !== undefined, mri: input.mriPath !== undefined, registers: input.mriPath !== undefined && input.registrationPath === undefined }))
     let settle!: (s: RunState) => void
     const finished = new Promise<RunState>((resolve) => (settle = resolve))
     let markExited!: () => void
@@ -89,6 +91,8 @@ export class PlanRuns {
           // Rate over this stage's steps so far, against the step limit: an upper bound, since the
           // solver stops as soon as the field is steady.
           const etaS = m.step && m.maxSteps && m.step > 0 ? (elapsedStage / m.step) * Math.max(0, m.maxSteps - m.step) : undefined
+          const stageFraction = m.fraction ?? (m.step !== undefined && m.maxSteps ? m.step / m.maxSteps : undefined)
+          const whole = overall.update(m.stage, stageFraction, (now - startedAt) / 1000)
           emit({
             type: 'progress',
             runId,
@@ -98,6 +102,7 @@ export class PlanRuns {
             ...(m.fraction !== undefined ? { fraction: Math.min(1, Math.max(0, m.fraction)) } : {}),
             ...(etaS !== undefined && Number.isFinite(etaS) ? { etaS } : {}),
             elapsedS: (now - startedAt) / 1000,
+            overall: { fraction: whole.fraction, ...(whole.etaS !== undefined && Number.isFinite(whole.etaS) ? { etaS: whole.etaS } : {}) },
           })
           break
         }

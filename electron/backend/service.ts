@@ -50,6 +50,8 @@ import { toDisplayVolume, bytesOf } from './display-volume.ts'
 import { isRegistrationError, registerRigid, transformFileJson } from '../node/registration.ts'
 import { rotationAngleDeg, rotationOf, transformFileMatrices, translationOf, type RigidTransform } from '../../core/registration/rigid.ts'
 import { resampleOntoFixed } from '../../core/registration/fuse.ts'
+import { comparePlans as comparePlanRows, differenceRefusal, pressureDifference } from '../../core/planning/compare.ts'
+import type { PlanSummary } from '../../core/db/plan-store.ts'
 import { loadOptional, type ExportsModule, type PlanStoreModule } from './optional-modules.ts'
 
 export interface PlannerServiceOptions {
@@ -148,6 +150,22 @@ async function thermalSummary(planDir: string): Promise<PlanResultPayload['therm
   const temperatureC = course?.hottest_voxel_c ?? course?.max_over_tissue_c
   const curve = hottest && t.time_courses && temperatureC && temperatureC.length === t.time_courses.t_s.length ? { tissue: hottest.tissue, tS: t.time_courses.t_s, temperatureC } : null
   return { summary: `thermal: ${t.flags.thermal}`, tissues, curve }
+}
+
+/** A plan of the database as the plan browser lists it. */
+function planSummaryOf(r: PlanSummary) {
+  return {
+    planId: String(r.planId),
+    label: `${r.note ?? r.transducerId} (v${r.latestVersion})`,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    version: r.latestVersion,
+    approved: r.approvedVersions.includes(r.latestVersion),
+    ...(r.patientName || r.patientId ? { patient: [r.patientName, r.patientId].filter(Boolean).join(' · ') } : {}),
+    ppw: r.ppw,
+    source: r.source,
+    ct: path.basename(r.ctSource),
+  }
 }
 
 export function createPlannerService(options: PlannerServiceOptions): PlannerService {
@@ -255,6 +273,8 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
   /** The registration under way, per MRI: cancelRegistration and a new request stop it. */
   const registering = new Map<string, AbortController>()
   const approvals = new Map<string, { by: string; at: string; overrideReason: string | null; acknowledged: readonly string[] }>()
+  /** The difference volume of the comparison on screen (one at a time: it is held in memory). */
+  let comparisonVolumeId: string | null = null
   const savedPlans = new Map<string, number>()
 
   const volumeFor = (volumeId: string): Promise<Volume> => {
@@ -837,15 +857,48 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
 
     async listPlans() {
       const rows = await (await openStore()).listPlans()
-      return {
-        plans: rows.map((r) => ({
-          planId: String(r.planId),
-          label: `${r.note ?? r.transducerId} (v${r.latestVersion})`,
-          createdAt: r.createdAt,
-          approved: r.approvedVersions.includes(r.latestVersion),
-          ...(r.patientName || r.patientId ? { patient: [r.patientName, r.patientId].filter(Boolean).join(' · ') } : {}),
-        })),
+      return { plans: rows.map(planSummaryOf) }
+    },
+
+    async comparePlans({ planIdA, planIdB }) {
+      const ids = [planIdA, planIdB].map((planId) => {
+        const n = Number(planId)
+        if (!Number.isInteger(n) || n <= 0) throw new ApiError('bad-request', `"${planId}" is not a plan id`, planId === planIdA ? 'planIdA' : 'planIdB')
+        return n
+      }) as [number, number]
+      if (ids[0] === ids[1]) throw new ApiError('bad-request', 'choose two different plans to compare', 'planIdB')
+      const store = await openStore()
+      const [a, b] = await Promise.all(ids.map((id) => store.getPlan(id)))
+      const rows = await store.listPlans()
+      const summary = (id: number) => planSummaryOf(rows.find((r) => r.planId === id)!)
+      // The pressure fields, from the content store (hashes checked), into scratch folders removed at once.
+      const folders = ids.map(() => path.join(workDir, 'runs', scratch.entryName()))
+      let differenceVolumeId: string | null = null
+      let differenceNote: string | null = null
+      let differenceMaxPa = 0
+      try {
+        const fields = await Promise.all(
+          ids.map(async (id, i) => {
+            await store.materializePlanFolder(id, undefined, folders[i]!)
+            return readVolume(path.join(folders[i]!, PLAN_FILES.pressureCt))
+          }),
+        )
+        differenceNote = differenceRefusal(fields[0]!, fields[1]!)
+        if (!differenceNote) {
+          const difference = pressureDifference(fields[0]!, fields[1]!)
+          for (const v of difference.data) differenceMaxPa = Math.max(differenceMaxPa, Math.abs(v))
+          if (comparisonVolumeId) {
+            volumes.delete(comparisonVolumeId)
+            volumeCache.delete(comparisonVolumeId)
+          }
+          differenceVolumeId = comparisonVolumeId = `difference-${randomUUID()}`
+          volumes.set(differenceVolumeId, async () => difference)
+        }
+      } finally {
+        for (const f of folders) void inBackground('a comparison folder', () => fs.rm(f, { recursive: true, force: true, maxRetries: 2 }))
       }
+      const differenceScalePa = Math.max(a!.metrics.peak_pressure_pa, b!.metrics.peak_pressure_pa, 1e-9)
+      return { a: summary(ids[0]), b: summary(ids[1]), rows: comparePlanRows(a!, b!), differenceVolumeId, differenceMaxPa, differenceScalePa, differenceNote }
     },
 
     async approvePlan({ planId, approver, overrideReason, acknowledged }) {

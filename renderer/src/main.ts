@@ -12,6 +12,7 @@ import { useCapabilitiesStore } from './stores/capabilities.ts'
 import { useMessagesStore } from './stores/messages.ts'
 import { useViewStore } from './stores/view.ts'
 import { useImagesStore } from './stores/images.ts'
+import { useRegistrationStore } from './stores/registration.ts'
 import { rasToLps } from './core/slice-geometry.ts'
 import App from './App.vue'
 import './style.css'
@@ -36,7 +37,15 @@ try {
   app.use(pinia)
   app.config.errorHandler = (e) => useMessagesStore().error('Unexpected error', e)
   const plan = usePlanStore()
-  subscribeEvents(transport, (e) => plan.handleEvent(e), (problem) => useMessagesStore().push('warning', `ignored a malformed event from the back end: ${problem}`))
+  const registration = useRegistrationStore()
+  subscribeEvents(
+    transport,
+    (e) => {
+      plan.handleEvent(e)
+      registration.handleEvent(e)
+    },
+    (problem) => useMessagesStore().push('warning', `ignored a malformed event from the back end: ${problem}`),
+  )
   // A new CT: put the crosshair at its centre. A result: move the crosshair to the focus.
   const images = useImagesStore()
   const view = useViewStore()

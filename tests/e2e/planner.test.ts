@@ -12,7 +12,7 @@
  * CI machines and this one are shared). Skips where Chromium is not installed.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import type { Browser, Page } from 'playwright-core'
@@ -23,6 +23,7 @@ import { ensureRendererBuilt } from './support/renderer-build.ts'
 import { PlannerPage, type SliceAxis } from './support/planner-page.ts'
 import { decodePng, fractionWhere, pixel } from './support/png.ts'
 import { cli } from '../helpers/cli.ts'
+import { applyRigid, rigidFromRowsMm, withConvention } from '../../core/registration/rigid.ts'
 
 const root = path.resolve(import.meta.dirname, '../..')
 const sampleCt = path.join(root, 'resources/samples/cranium-ct.nii.gz')
@@ -393,8 +394,10 @@ describe.skipIf(chromiumMissing !== null)('planner in the browser (e2e)', () => 
     // The session came back without its run (that ended with the old back end), and says so.
     await expect.poll(() => planner.id('message-warning').allInnerTexts(), { timeout: 20_000 }).toContainEqual(expect.stringMatching(/simulation on screen before the restart is gone/))
     for (const m of await planner.id('message-warning').all()) await m.getByRole('button').click()
+    await planner.id('plans-browse').click()
     await planner.id('plan-open-1').click()
     await planner.id('step-results').waitFor({ timeout: 60_000 })
+    expect(await planner.id('plan-browser').count()).toBe(0)
     for (const axis of ['axial', 'coronal', 'sagittal'] as SliceAxis[]) await expect.poll(() => planner.focusPx(axis), { timeout: 60_000 }).not.toBeNull()
     expect(await planner.id('target-readout').innerText()).toBe('R 30.0, A -18.0, S 13.5 mm (RAS)')
     expect(await planner.id('plan-saved').innerText()).toBe('saved as 1')
@@ -403,6 +406,118 @@ describe.skipIf(chromiumMissing !== null)('planner in the browser (e2e)', () => 
     expect(await planner.id('stale-banner').count()).toBe(0)
     await page.waitForTimeout(1000)
     writeFileSync(path.join(shots, 'plan-reopened.png'), await page.screenshot())
+  }, 180_000)
+
+  test('MRI in the app: the synthetic T1 is registered to the CT within 1 mm of its known transform, shown fused, and a target picked on it is planned at the right CT position', async () => {
+    // The ground truth the sample was made with: p_ct = M p_t1 (LPS mm), resources/samples/PROVENANCE.md.
+    const truthRows = (JSON.parse(readFileSync(path.join(root, 'resources/samples/cranium-synthetic-t1.transform.json'), 'utf8')) as { matrix_lps_mm: number[][] }).matrix_lps_mm
+    const truth = withConvention(rigidFromRowsMm(truthRows, 'MRI', 'CT', 'LPS'), 'RAS')
+    const numbers = (text: string) => [...text.matchAll(/-?\d+\.\d/g)].map((m) => Number(m[0]))
+    /** How far the CT point the planner pairs with an MRI point lies from where the MRI point truly is in the CT [mm]. */
+    const pairingErrorMm = (ctMm: number[], mriMm: number[]) => {
+      const t = applyRigid(truth, [mriMm[0]! / 1000, mriMm[1]! / 1000, mriMm[2]! / 1000])
+      return Math.hypot(t[0] * 1000 - ctMm[0]!, t[1] * 1000 - ctMm[1]!, t[2] * 1000 - ctMm[2]!)
+    }
+
+    // The CT again, as a new patient session (the plan made here is a new plan, not a version of plan 1).
+    await planner.importPath(sampleCt)
+    await expect.poll(() => planner.id('step-results').count(), { timeout: 60_000 }).toBe(0)
+    await planner.importPath(path.join(root, 'resources/samples/cranium-synthetic-t1.nii.gz'), 'mri')
+    await expect.poll(() => planner.id('mri-info').innerText(), { timeout: 60_000 }).toMatch(/^MRI cranium-synthetic-t1\.nii\.gz: /)
+    // The CT stays: an MRI is added beside it, not swapped for it.
+    expect(await planner.id('ct-info').innerText()).toMatch(/^CT cranium-ct\.nii\.gz/)
+    await planner.id('register-start').click()
+    await expect.poll(() => planner.id('registration-quality').count(), { timeout: 180_000 }).toBe(1)
+    const quality = await planner.id('registration-quality').innerText()
+    expect(quality).toMatch(/^Registered: rotation \d+\.\d\d°, shift .* head outline Dice 0\.9\d\d/)
+
+    // Within 1 mm of the known transform: CT points across the head, each taken into the MRI by
+    // the app's map, land back on themselves through the true map (readouts are 0.1 mm).
+    let checked = 0
+    for (const ct of [[30, -18, 13.5], [-25, 10, 30], [5, 40, -5], [0, -45, 40]] as const) {
+      await planner.setTargetRasMm(ct[0], ct[1], ct[2])
+      // A point the target check refuses (bone, outside the head) is not a target: skip it.
+      if ((await planner.id('target-error').count()) > 0) continue
+      checked++
+      await expect.poll(() => planner.id('target-readout').innerText()).toBe(`R ${ct[0].toFixed(1)}, A ${ct[1].toFixed(1)}, S ${ct[2].toFixed(1)} mm (RAS)`)
+      const mri = numbers(await planner.id('target-mri-readout').innerText())
+      expect(pairingErrorMm([...ct], mri), `CT point ${ct.join(', ')}`).toBeLessThan(1)
+    }
+    expect(checked).toBeGreaterThanOrEqual(2)
+
+    // The fused view: the MRI blended over the CT (the slider runs from CT only to MRI only).
+    const axialShot = async () => decodePng(await planner.id('canvas-axial').screenshot())
+    await planner.id('mri-opacity').fill('0')
+    await page.waitForTimeout(500)
+    const ctOnly = await axialShot()
+    await planner.id('mri-opacity').fill('1')
+    await page.waitForTimeout(500)
+    const mriOnly = await axialShot()
+    let differ = 0
+    for (let i = 0; i < ctOnly.data.length; i += 4) if (Math.abs(ctOnly.data[i]! - mriOnly.data[i]!) > 24) differ++
+    expect(differ / (ctOnly.data.length / 4)).toBeGreaterThan(0.05)
+    await planner.id('mri-opacity').fill('0.5')
+
+    // A target picked on the fused MRI (Shift+click in the axial view), then a coarse run: the plan
+    // records the map and the target on the MRI, and plans at the right CT position.
+    await planner.setTargetRasMm(30, -18, 13.5)
+    const box = (await planner.id('canvas-axial').boundingBox())!
+    await page.keyboard.down('Shift')
+    // Frontal, well away from plan 1's target (so the comparison below shows two foci).
+    await page.mouse.click(box.x + box.width * 0.42, box.y + box.height * 0.34)
+    await page.keyboard.up('Shift')
+    await expect.poll(() => planner.id('target-readout').innerText()).not.toBe('R 30.0, A -18.0, S 13.5 mm (RAS)')
+    const picked = await planner.id('target-readout').innerText()
+    expect(picked).toMatch(/^R -?\d+\.\d, A/)
+    const pickedMri = numbers(await planner.id('target-mri-readout').innerText())
+    await planner.id('protocol-select').selectOption('')
+    await planner.chooseSimulation('itrusst-bm-bowl', 2, 'cpu')
+    await planner.id('simulate-start').click()
+    await planner.id('result-registration').waitFor({ timeout: RUN_TIMEOUT_MS })
+    const recorded = numbers(await planner.id('result-registration').innerText())
+    expect(recorded.slice(0, 3)).toEqual(pickedMri)
+    expect(pairingErrorMm(recorded.slice(3, 6), recorded.slice(0, 3))).toBeLessThan(1)
+    expect(recorded.slice(3, 6)).toEqual(numbers(picked))
+    expect(await planner.id('result-registration').innerText()).toMatch(/registration: elastix rigid \(Euler\) in the planner/)
+    expect(await planner.id('stale-banner').count()).toBe(0)
+    // Stored as a new plan (the comparison below uses it).
+    await planner.id('plan-save').click()
+    await expect.poll(() => planner.id('plan-saved').innerText(), { timeout: 30_000 }).toBe('saved as 2 (version 1)')
+    await planner.id('centre-target').click()
+    await page.waitForTimeout(1000)
+    writeFileSync(path.join(shots, 'fused-mri-ct.png'), await page.screenshot())
+  }, RUN_TIMEOUT_MS + 240_000)
+
+  test('plan browser and comparison: two stored plans side by side, with B - A in the table and as an overlay', async () => {
+    await planner.id('plans-browse').click()
+    await expect.poll(() => planner.id('stored-plan-2').count(), { timeout: 20_000 }).toBe(1)
+    // The browser says, per plan: patient, CT, when, version, status, resolution, engine.
+    const row1 = await planner.id('stored-plan-1').innerText()
+    expect(row1).toMatch(/PHANTOM\^CRANIUM · PH-001\s+cranium-ct\.nii\.gz\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+1\s+approved\s+2 ppw \(preview\)\s+solver/)
+    expect(await planner.id('stored-plan-2').innerText()).toMatch(/cranium-ct\.nii\.gz\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+1\s+draft\s+2 ppw \(preview\)\s+solver/)
+    writeFileSync(path.join(shots, 'plan-browser.png'), await page.screenshot())
+
+    await planner.id('plan-pick-1').check()
+    await planner.id('plan-pick-2').check()
+    await planner.id('plans-compare').click()
+    await planner.id('comparison-table').waitFor({ timeout: 60_000 })
+    expect(await planner.id('plan-browser').count()).toBe(0)
+    const cells = async (key: string) => (await planner.id(`compare-${key}`).locator('td').allInnerTexts()).map((t) => t.trim())
+    const [label, a, b, diff] = await cells('peak')
+    expect(label).toBe('Peak pressure (in situ)')
+    const kPa = (t: string) => Number(/^([+-]?\d+) kPa$/.exec(t)?.[1])
+    expect(Math.abs(kPa(diff!) - (kPa(b!) - kPa(a!)))).toBeLessThanOrEqual(1)
+    expect((await cells('target-distance'))[3]).toMatch(/^\+\d+\.\d mm$/)
+    expect(await planner.id('comparison-overlay').innerText()).toMatch(/pressure of B minus A/)
+    // The views show B - A on a diverging bar, plan A's CT underneath.
+    await planner.id('colorbar-difference').first().waitFor()
+    expect(await planner.id('colorbar-difference').first().innerText()).toMatch(/^-\d+(\.\d)? kPa[\s\S]*0\.0 kPa[\s\S]*\+\d+(\.\d)? kPa \(B − A\)/)
+    await planner.id('centre-target').click()
+    await page.waitForTimeout(1000)
+    writeFileSync(path.join(shots, 'plan-comparison.png'), await page.screenshot())
+    await planner.id('comparison-close').click()
+    expect(await planner.id('comparison').count()).toBe(0)
+    await planner.id('colorbar').first().waitFor()
   }, 180_000)
 
   test('an MRI opened as the CT is refused for Simulate in plain words', async () => {

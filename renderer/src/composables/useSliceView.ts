@@ -1,5 +1,6 @@
 /**
- * One slice view (axial, coronal or sagittal): the CT slice with window/level, the pressure
+ * One slice view (axial, coronal or sagittal): the CT slice with window/level, the registered
+ * MRI blended over it (the fused volume, already on the CT's grid), the pressure
  * overlay (colormap, opacity, threshold) with its -3/-6 dB contours, the linked crosshair, and
  * the target and focus markers with the focal-shift line. vtk.js objects are created and freed
  * with the calling scope; everything they show comes from the stores.
@@ -10,11 +11,13 @@ import vtkImageSlice from '@kitware/vtk.js/Rendering/Core/ImageSlice'
 import vtkImageMarchingSquares from '@kitware/vtk.js/Filters/General/ImageMarchingSquares'
 import vtkMapper from '@kitware/vtk.js/Rendering/Core/Mapper'
 import vtkActor from '@kitware/vtk.js/Rendering/Core/Actor'
+import type vtkColorTransferFunction from '@kitware/vtk.js/Rendering/Core/ColorTransferFunction'
+import type vtkPiecewiseFunction from '@kitware/vtk.js/Common/DataModel/PiecewiseFunction'
 import vtkInteractorStyleManipulator from '@kitware/vtk.js/Interaction/Style/InteractorStyleManipulator'
 import vtkMouseCameraTrackballZoomManipulator from '@kitware/vtk.js/Interaction/Manipulators/MouseCameraTrackballZoomManipulator'
 import vtkMouseCameraTrackballPanManipulator from '@kitware/vtk.js/Interaction/Manipulators/MouseCameraTrackballPanManipulator'
 import { useVtkView, type VtkView } from '../core/vtk/useVtkView.ts'
-import { pressureColormap } from '../core/vtk/colormap.ts'
+import { differenceColormap, pressureColormap } from '../core/vtk/colormap.ts'
 import { loadImage, M_TO_MM, type CachedImage } from '../core/vtk/image-cache.ts'
 import { lineActor, circleSegments, crosshairSegments, projectOntoPlane } from '../core/vtk/polylines.ts'
 import { cross, viewLabels, type Vec3, type ViewLabels } from '../core/orientation.ts'
@@ -24,8 +27,10 @@ import { useImagesStore } from '../stores/images.ts'
 import { useViewStore } from '../stores/view.ts'
 import { usePlanStore } from '../stores/plan.ts'
 import { useMessagesStore } from '../stores/messages.ts'
+import { useRegistrationStore } from '../stores/registration.ts'
 import { placeTarget } from './targeting.ts'
 import { sampleNearest } from '../core/sample.ts'
+import { transducerProfileLpsMm } from '../core/bowl.ts'
 
 const mm = (p: Vec3): Vec3 => [p[0] * M_TO_MM, p[1] * M_TO_MM, p[2] * M_TO_MM]
 const scale = (a: Vec3, s: number): Vec3 => [a[0] * s, a[1] * s, a[2] * s]
@@ -35,7 +40,7 @@ export interface SliceViewState {
   /** CSS position of the simulated focus in this view (for tests and the focus badge). */
   readonly focusCss: Ref<{ x: number; y: number } | null>
   readonly sliceIndex: Ref<number | null>
-  /** What lies under the mouse: position (RAS, m), CT value (HU) and pressure (Pa) where shown. */
+  /** What lies under the mouse: position (RAS, m), CT value (HU), MRI value and pressure (Pa) where shown. */
   readonly cursor: Ref<CursorSample | null>
   /** Fits the slice in the view again (after zooming or panning). */
   readonly resetView: () => void
@@ -44,6 +49,8 @@ export interface SliceViewState {
 export interface CursorSample {
   readonly ras: Vec3
   readonly hu: number | null
+  /** The registered MRI's intensity (its own units), when one is fused in. */
+  readonly mri: number | null
   readonly pa: number | null
 }
 
@@ -51,6 +58,7 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
   const images = useImagesStore()
   const viewStore = useViewStore()
   const plan = usePlanStore()
+  const registration = useRegistrationStore()
   const labels = ref<ViewLabels | null>(null)
   const focusCss = ref<{ x: number; y: number } | null>(null)
   const sliceIndex = ref<number | null>(null)
@@ -58,6 +66,7 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
   let resetView = () => {}
   const ct = ref<CachedImage | null>(null)
   const pressure = ref<CachedImage | null>(null)
+  const mri = ref<CachedImage | null>(null)
   const k = SLICE_AXIS_INDEX[axis]
 
   useVtkView(container, [0, 0, 0], (view: VtkView) => {
@@ -66,6 +75,12 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
     const ctSlice = vtkImageSlice.newInstance()
     ctSlice.setMapper(ctMapper)
     ctSlice.getProperty().setInterpolationTypeToLinear()
+    const mriMapper = vtkImageMapper.newInstance()
+    mriMapper.setSlicingMode(k)
+    const mriSlice = vtkImageSlice.newInstance()
+    mriSlice.setMapper(mriMapper)
+    mriSlice.getProperty().setInterpolationTypeToLinear()
+    mriSlice.setVisibility(false)
     const ovMapper = vtkImageMapper.newInstance()
     ovMapper.setSlicingMode(k)
     const ovSlice = vtkImageSlice.newInstance()
@@ -84,9 +99,12 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
     const targetMarker = lineActor([0.2, 1, 0.3], 2)
     const focusMarker = lineActor([1, 0.3, 1], 2)
     const shiftLine = lineActor([0.3, 0.9, 1], 2)
+    // The transducer of the result on screen: its surface's section and the beam axis.
+    const transducerLine = lineActor([0.55, 0.75, 1], 2.5)
+    const beamAxis = lineActor([0.85, 0.85, 0.85], 1)
     const renderer = view.renderer
-    for (const a of [ctSlice, ovSlice]) renderer.addViewProp(a)
-    for (const a of [contourActor, crosshair.actor, targetMarker.actor, focusMarker.actor, shiftLine.actor]) renderer.addActor(a)
+    for (const a of [ctSlice, mriSlice, ovSlice]) renderer.addViewProp(a)
+    for (const a of [contourActor, crosshair.actor, targetMarker.actor, focusMarker.actor, shiftLine.actor, transducerLine.actor, beamAxis.actor]) renderer.addActor(a)
     ovSlice.setVisibility(false)
     contourActor.setVisibility(false)
 
@@ -133,7 +151,13 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
       const lps = scale(projectOntoPlane(world as Vec3, mm(viewStore.crosshairLps), plane.normal), 1 / M_TO_MM)
       const values = (c: CachedImage) => c.image.getPointData().getScalars().getData() as ArrayLike<number>
       const pr = pressure.value
-      cursor.value = { ras: lpsToRas(lps), hu: sampleNearest(img.header, values(img), lps), pa: pr && plan.shown ? sampleNearest(pr.header, values(pr), lps) : null }
+      const mr = mri.value
+      cursor.value = {
+        ras: lpsToRas(lps),
+        hu: sampleNearest(img.header, values(img), lps),
+        mri: mr && registration.current ? sampleNearest(mr.header, values(mr), lps) : null,
+        pa: pr && plan.shown ? sampleNearest(pr.header, values(pr), lps) : null,
+      }
     }
     const onPointerLeave = () => {
       cursor.value = null
@@ -207,8 +231,9 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
       },
       { immediate: true },
     )
+    // The overlay: the plan's pressure, or, while two plans are compared, their difference B - A.
     watch(
-      () => plan.shown?.pressureVolumeId,
+      () => plan.comparison?.differenceVolumeId ?? plan.shown?.pressureVolumeId,
       async (volumeId) => {
         pressure.value = null
         ovSlice.setVisibility(false)
@@ -228,6 +253,28 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
       },
       { immediate: true },
     )
+    // The registered MRI, on the CT's grid (so it shares slices and crosshair), windowed to its own range.
+    watch(
+      () => registration.current?.fusedVolumeId,
+      async (volumeId) => {
+        mri.value = null
+        mriSlice.setVisibility(false)
+        if (!volumeId) return view.requestRender()
+        try {
+          const loaded = await loadImage(volumeId)
+          if (registration.current?.fusedVolumeId !== volumeId) return
+          mri.value = loaded
+          mriMapper.setInputData(loaded.image)
+          const [lo, hi] = loaded.header.range
+          mriSlice.getProperty().setColorWindow(Math.max(1e-6, hi - lo))
+          mriSlice.getProperty().setColorLevel((lo + hi) / 2)
+          view.requestRender()
+        } catch (e) {
+          useMessagesStore().error(`Showing the MRI in the ${axis} view`, e)
+        }
+      },
+      { immediate: true },
+    )
     watchEffect(() => {
       ctSlice.getProperty().setColorWindow(viewStore.windowWidth)
       ctSlice.getProperty().setColorLevel(viewStore.windowLevel)
@@ -243,6 +290,13 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
       const index = sliceIndexAt(axis, p, { originM: h.originM, spacingM: h.spacingM, direction: h.direction, dims: h.dims })
       sliceIndex.value = index
       ctMapper.setSlice(index)
+      const mr = mri.value
+      if (mr && registration.current) {
+        mriMapper.setSlice(sliceIndexAt(axis, p, { originM: mr.header.originM, spacingM: mr.header.spacingM, direction: mr.header.direction, dims: mr.header.dims }))
+        mriSlice.getProperty().setOpacity(viewStore.mriOpacity)
+        mriSlice.setPosition(...scale(plane.normal, -0.1))
+        mriSlice.setVisibility(viewStore.mriOpacity > 0)
+      } else mriSlice.setVisibility(false)
       const c = mm(p)
       // Overlays sit a little toward the camera so they draw over the CT slice.
       const lift = (d: number): Vec3 => scale(plane.normal, -d)
@@ -260,26 +314,54 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
       const resultTarget = result ? mm(rasToLps(result.metrics.target_ras_m)) : null
       shiftLine.set(focus && resultTarget ? [[projectOntoPlane(resultTarget, c, plane.normal), projectOntoPlane(focus, c, plane.normal)]] : [])
       shiftLine.actor.setPosition(...lift(0.5))
+      const device = result ? plan.transducers.find((t) => t.id === result.plan.transducer.id) : undefined
+      // Only where the beam runs within 45 degrees of the view's plane: across it, the section
+      // would collapse onto the focus and read as something inside the head.
+      const axisLps = result ? ([-result.plan.pose.axis_ras[0], -result.plan.pose.axis_ras[1], result.plan.pose.axis_ras[2]] as Vec3) : null
+      const inPlaneBeam = axisLps !== null && Math.abs(axisLps[0] * plane.normal[0] + axisLps[1] * plane.normal[1] + axisLps[2] * plane.normal[2]) < Math.SQRT1_2
+      if (result && device && inPlaneBeam) {
+        // The axis stops 8 mm short of the target, so it never covers the focus it points at.
+        const apex = result.plan.pose.apex_ras_m
+        const depth = Math.max(0, Math.hypot(result.plan.target_ras_m[0] - apex[0], result.plan.target_ras_m[1] - apex[1], result.plan.target_ras_m[2] - apex[2]) - 0.008)
+        const profile = transducerProfileLpsMm(device, result.plan.pose.transducer_to_ras, [plane.right, plane.up], depth)
+        const onSlice = (segments: [Vec3, Vec3][]) => segments.map(([a, b]) => [projectOntoPlane(a, c, plane.normal), projectOntoPlane(b, c, plane.normal)] as [Vec3, Vec3])
+        transducerLine.set(onSlice(profile.surface))
+        beamAxis.set(onSlice(profile.axis))
+      } else {
+        transducerLine.set([])
+        beamAxis.set([])
+      }
+      transducerLine.actor.setPosition(...lift(0.5))
+      beamAxis.actor.setPosition(...lift(0.45))
 
       const pr = pressure.value
-      if (pr && result) {
-        const ph = pr.header
-        const pIndex = sliceIndexAt(axis, p, { originM: ph.originM, spacingM: ph.spacingM, direction: ph.direction, dims: ph.dims })
-        ovMapper.setSlice(pIndex)
-        // Scaled to the focal peak in the brain, not the volume's maximum: the near field in the
-        // scalp and skull is several times stronger and would push the focus into the bottom of
-        // the map. Higher values saturate at the top colour.
-        const peak = Math.max(result.metrics.peak_pressure_pa, 1e-9)
-        const { ctf, pwf } = pressureColormap(peak, viewStore.overlayThreshold)
-        ovSlice.getProperty().setRGBTransferFunction(0, ctf)
-        ovSlice.getProperty().setPiecewiseFunction(0, pwf)
+      const comparing = plan.comparison?.differenceVolumeId ? plan.comparison : null
+      const showOverlay = (index: number, lookup: { ctf: vtkColorTransferFunction; pwf: vtkPiecewiseFunction }) => {
+        ovMapper.setSlice(index)
+        ovSlice.getProperty().setRGBTransferFunction(0, lookup.ctf)
+        ovSlice.getProperty().setPiecewiseFunction(0, lookup.pwf)
         ovSlice.getProperty().setOpacity(viewStore.overlayOpacity)
         ovSlice.setPosition(...lift(0.2))
         ovSlice.setVisibility(true)
-        contours.setSlice(pIndex)
-        contours.setContourValues([dbToAmplitudeRatio(-6) * peak, dbToAmplitudeRatio(-3) * peak])
-        contourActor.setPosition(...lift(0.3))
-        contourActor.setVisibility(viewStore.showContours)
+      }
+      if (pr && (comparing || result)) {
+        const ph = pr.header
+        const pIndex = sliceIndexAt(axis, p, { originM: ph.originM, spacingM: ph.spacingM, direction: ph.direction, dims: ph.dims })
+        if (comparing) {
+          // B - A, saturating at the larger in-brain peak (the near fields differ more).
+          showOverlay(pIndex, differenceColormap(comparing.differenceScalePa, viewStore.overlayThreshold))
+          contourActor.setVisibility(false)
+        } else if (result) {
+          // Scaled to the focal peak in the brain, not the volume's maximum: the near field in the
+          // scalp and skull is several times stronger and would push the focus into the bottom of
+          // the map. Higher values saturate at the top colour.
+          const peak = Math.max(result.metrics.peak_pressure_pa, 1e-9)
+          showOverlay(pIndex, pressureColormap(peak, viewStore.overlayThreshold))
+          contours.setSlice(pIndex)
+          contours.setContourValues([dbToAmplitudeRatio(-6) * peak, dbToAmplitudeRatio(-3) * peak])
+          contourActor.setPosition(...lift(0.3))
+          contourActor.setVisibility(viewStore.showContours)
+        }
       }
       view.requestRender()
     })
@@ -296,8 +378,8 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
       window.removeEventListener('keydown', onKey)
       pressSub.unsubscribe()
       wheelSub.unsubscribe()
-      for (const l of [crosshair, targetMarker, focusMarker, shiftLine]) l.delete()
-      for (const o of [ctSlice, ctMapper, ovSlice, ovMapper, contours, contourMapper, contourActor, style]) o.delete()
+      for (const l of [crosshair, targetMarker, focusMarker, shiftLine, transducerLine, beamAxis]) l.delete()
+      for (const o of [ctSlice, ctMapper, mriSlice, mriMapper, ovSlice, ovMapper, contours, contourMapper, contourActor, style]) o.delete()
     })
   })
   return { labels, focusCss, sliceIndex, cursor, resetView: () => resetView() }

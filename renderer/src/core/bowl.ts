@@ -75,3 +75,50 @@ export function placeMeshLps(mesh: Mesh, transducerToRas: readonly number[]): Me
 export function applyPose(m: readonly number[], p: Vec3): Vec3 {
   return [m[0]! * p[0] + m[1]! * p[1] + m[2]! * p[2] + m[3]!, m[4]! * p[0] + m[5]! * p[1] + m[6]! * p[2] + m[7]!, m[8]! * p[0] + m[9]! * p[1] + m[10]! * p[2] + m[11]!]
 }
+
+/**
+ * The transducer as a slice view draws it (LPS millimetres): the cross-section of its radiating
+ * surface in the plane through the beam axis that lies closest to the view's plane, and the beam
+ * axis from the apex to `axisLengthM` along +z. `viewDirsLps` are the view's in-plane unit
+ * vectors (right, up); the caller projects the segments onto the slice.
+ */
+export function transducerProfileLpsMm(shape: TransducerShape, transducerToRas: readonly number[], viewDirsLps: readonly Vec3[], axisLengthM: number, samples = 24): { surface: [Vec3, Vec3][]; axis: [Vec3, Vec3][] } {
+  const m = transducerToRas
+  // A direction in LPS into transducer coordinates: LPS -> RAS, then the transpose of the pose's rotation.
+  const toTransducer = (d: Vec3): Vec3 => {
+    const r: Vec3 = [-d[0], -d[1], d[2]]
+    return [m[0]! * r[0] + m[4]! * r[1] + m[8]! * r[2], m[1]! * r[0] + m[5]! * r[1] + m[9]! * r[2], m[2]! * r[0] + m[6]! * r[1] + m[10]! * r[2]]
+  }
+  // The view direction with the largest part across the beam (x-y in transducer coordinates) spans the section.
+  let u: [number, number] = [1, 0]
+  let best = -1
+  for (const d of viewDirsLps) {
+    const t = toTransducer(d)
+    const n = Math.hypot(t[0], t[1])
+    if (n > best) {
+      best = n
+      u = n > 1e-9 ? [t[0] / n, t[1] / n] : [1, 0]
+    }
+  }
+  const toLpsMm = (p: Vec3): Vec3 => {
+    const ras = applyPose(m, p)
+    return [-ras[0] * 1000, -ras[1] * 1000, ras[2] * 1000]
+  }
+  const R = shape.rocM
+  const z = (r: number) => (R === null ? 0 : R - Math.sqrt(Math.max(0, R * R - r * r)))
+  const rOuter = shape.apertureM / 2
+  const rInner = shape.innerApertureM / 2
+  const surface: [Vec3, Vec3][] = []
+  // Both halves of the section, from the inner edge (or the apex) to the rim.
+  for (const side of [1, -1]) {
+    let prev: Vec3 | null = null
+    for (let i = 0; i <= samples; i++) {
+      const r = rInner + ((rOuter - rInner) * i) / samples
+      const p = toLpsMm([side * r * u[0], side * r * u[1], z(r)])
+      if (prev) surface.push([prev, p])
+      prev = p
+    }
+  }
+  const axis: [Vec3, Vec3][] = [[toLpsMm([0, 0, 0]), toLpsMm([0, 0, axisLengthM])]]
+  return { surface, axis }
+}

@@ -42,3 +42,31 @@ export function lookupAt(points: readonly (readonly number[])[], value: number):
   }
   return points[points.length - 1]!.slice(1)
 }
+
+/**
+ * The comparison overlay's lookup: pressure B - A on a diverging map, blue where plan B gives
+ * less than plan A, red where it gives more, transparent within ±threshold x the largest
+ * difference (so equal fields leave the anatomy visible).
+ */
+export function differenceLookup(maxAbsPa: number, thresholdFraction: number): OverlayLookup {
+  const m = Math.max(maxAbsPa, 1e-9)
+  const t = Math.min(thresholdFraction, 0.95) * m
+  const edge = 1e-6 * m
+  return {
+    colors: [
+      [-m, 0, 0.2, 1],
+      [-t, 0.5, 0.8, 1],
+      [0, 1, 1, 1],
+      [t, 1, 0.75, 0.4],
+      [m, 1, 0.1, 0],
+    ],
+    opacity: [
+      [-m, 1],
+      [-t, 1],
+      [-t + edge, 0],
+      [t - edge, 0],
+      [t, 1],
+      [m, 1],
+    ],
+  }
+}

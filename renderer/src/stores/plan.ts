@@ -8,9 +8,10 @@ import { computed, nextTick, ref, watch } from 'vue'
 import { approvalRefusal, blockingFlags, type ApprovalGrounds } from '../../../core/planning/approval.ts'
 import { PLACEMENT_ADVICE, placementCodeOfField } from '../../../core/planning/placement.ts'
 import { notACtRefusal } from '../../../core/planning/image-role.ts'
-import type { ApiEvent, PlanResultPayload, SessionInputs, TransducerInfo } from '../../../core/contracts/api.ts'
+import type { ApiEvent, PlannerClient, PlanResultPayload, SessionInputs, TransducerInfo } from '../../../core/contracts/api.ts'
 import { api } from '../api/index.ts'
 import { useImagesStore } from './images.ts'
+import { useRegistrationStore } from './registration.ts'
 import { useMessagesStore, describeError } from './messages.ts'
 import type { Vec3 } from '../core/orientation.ts'
 
@@ -23,6 +24,8 @@ export interface RunProgress {
   readonly fraction?: number
   readonly etaS?: number
   readonly elapsedS: number
+  /** The whole run: fraction done across all stages and seconds left. */
+  readonly overall?: { readonly fraction: number; readonly etaS?: number }
 }
 
 /** What a left click does in the views: navigate (crosshair only), or place the target / the entry once. */
@@ -31,6 +34,8 @@ export type InteractionMode = 'navigate' | 'target' | 'entry'
 /** Everything a result depends on, as a run was started with it (SI, RAS). */
 export interface PlanInputs {
   readonly ctImageId: string | null
+  /** The MRI registration the target is planned through (in the app), null for a CT-only plan. */
+  readonly registrationId: string | null
   readonly targetRasM: Vec3 | null
   readonly entryRasM: Vec3 | null
   readonly transducerId: string
@@ -46,6 +51,7 @@ export interface PlanInputs {
 /** The words for each input in "out of date: target, Isppa changed". */
 export const INPUT_NAMES: Readonly<Record<keyof PlanInputs, string>> = {
   ctImageId: 'image',
+  registrationId: 'MRI registration',
   targetRasM: 'target',
   entryRasM: 'entry',
   transducerId: 'transducer',
@@ -108,7 +114,9 @@ export const usePlanStore = defineStore('plan', () => {
   const savedVersion = ref<number | null>(null)
   /** Identity typed for an image that records none (NIfTI), stored with the plan on Save. */
   const typedPatient = ref<{ name: string; id: string; birthDate: string }>({ name: '', id: '', birthDate: '' })
-  const storedPlans = ref<{ planId: string; label: string; createdAt: string; approved: boolean; patient?: string }[]>([])
+  const storedPlans = ref<Awaited<ReturnType<PlannerClient['listPlans']>>['plans']>([])
+  /** Two stored plans side by side (table and B - A overlay); null when not comparing. */
+  const comparison = ref<Awaited<ReturnType<PlannerClient['comparePlans']>> | null>(null)
 
   /** Live preview: the neural surrogate follows every target or entry change. */
   const livePreview = ref(false)
@@ -123,6 +131,7 @@ export const usePlanStore = defineStore('plan', () => {
   function snapshot(): PlanInputs {
     return {
       ctImageId: useImagesStore().ct?.imageId ?? null,
+      registrationId: useRegistrationStore().usable?.registrationId ?? null,
       targetRasM: targetRasM.value ? [...targetRasM.value] : null,
       entryRasM: entryRasM.value ? [...entryRasM.value] : null,
       transducerId: transducerId.value,
@@ -150,7 +159,7 @@ export const usePlanStore = defineStore('plan', () => {
   let gesture: number | null = null
   let lastChange: { keys: string; gesture: number | null } | null = null
   watch(
-    () => JSON.stringify({ ...inputs.value, ctImageId: null }),
+    () => JSON.stringify({ ...inputs.value, ctImageId: null, registrationId: null }),
     () => {
       const now = snapshot()
       if (applying) return
@@ -197,12 +206,12 @@ export const usePlanStore = defineStore('plan', () => {
     lastChange = null
   }
   function setInputs(s: SessionInputs): void {
-    applyInputs({ ...s, ctImageId: null })
+    applyInputs({ ...s, ctImageId: null, registrationId: null })
     past.value = []
     future.value = []
   }
   const stripImage = (p: PlanInputs): SessionInputs => {
-    const { ctImageId: _image, ...rest } = p
+    const { ctImageId: _image, registrationId: _registration, ...rest } = p
     return rest
   }
 
@@ -232,7 +241,7 @@ export const usePlanStore = defineStore('plan', () => {
         setInputs(r.state.inputs)
         if (r.run && r.state.runId === r.run.runId) {
           runId.value = r.run.runId
-          resultInputs.value = r.state.runInputs ? { ...r.state.runInputs, ctImageId: r.state.ctImageId } : null
+          resultInputs.value = r.state.runInputs ? { ...r.state.runInputs, ctImageId: r.state.ctImageId, registrationId: null } : null
           savedPlanId.value = r.state.savedPlanId
           if (r.run.status === 'running') {
             status.value = 'running'
@@ -282,6 +291,22 @@ export const usePlanStore = defineStore('plan', () => {
     }
   }
 
+  /** Compares two stored plans: plan A opens in the views (its CT under the overlay), the table and the B - A overlay follow. */
+  async function compare(planIdA: string, planIdB: string): Promise<boolean> {
+    await openStored(planIdA)
+    if (savedPlanId.value !== planIdA) return false
+    try {
+      comparison.value = await api().comparePlans({ planIdA, planIdB })
+      return true
+    } catch (e) {
+      useMessagesStore().error(`Comparing plans ${planIdA} and ${planIdB}`, e)
+      return false
+    }
+  }
+  function closeComparison(): void {
+    comparison.value = null
+  }
+
   const canUndo = computed(() => !running.value && past.value.length > 0)
   const canRedo = computed(() => !running.value && future.value.length > 0)
   function undo(): void {
@@ -318,6 +343,7 @@ export const usePlanStore = defineStore('plan', () => {
       status.value = 'idle'
       resultInputs.value = null
       preview.value = null
+      comparison.value = null
       clearRunOutcome()
     },
   )
@@ -375,6 +401,18 @@ export const usePlanStore = defineStore('plan', () => {
     }
   }
 
+  /**
+   * Keeps the entry the planner proposed for the result on screen as the chosen entry. The result
+   * was computed from exactly that entry, so it stays current.
+   */
+  function adoptProposedEntry(): void {
+    const r = result.value
+    if (!r || !r.plan.entry_proposed || !r.plan.entry_ras_m || running.value) return
+    const entry: Vec3 = [...r.plan.entry_ras_m]
+    setEntry(entry)
+    if (resultInputs.value && !resultInputs.value.entryRasM) resultInputs.value = { ...resultInputs.value, entryRasM: entry }
+  }
+
   /** Forgets what the previous run produced and what was done with it (before a new run, or for another image). */
   function clearRunOutcome(): void {
     progress.value = null
@@ -393,15 +431,22 @@ export const usePlanStore = defineStore('plan', () => {
       useMessagesStore().push('error', `Cannot simulate yet: ${blockedBecause.value}`)
       return false
     }
+    // With a usable MRI registration the target was picked on the MRI: the plan gets it (and the
+    // entry) in the MRI's RAS and records the map, as `tfus plan --mri --registration` does.
+    const registration = useRegistrationStore()
+    const mri = registration.usable ? useImagesStore().mri : null
+    const toPlan = (p: Vec3): Vec3 => (mri ? registration.ctToMri(p)! : p)
     status.value = 'starting'
+    comparison.value = null
     resultInputs.value = snapshot()
     early.length = 0
     clearRunOutcome()
     try {
       const r = await api().startPlan({
         ctImageId: ct.imageId,
-        targetRasM: targetRasM.value,
-        ...(entryRasM.value ? { entryRasM: entryRasM.value } : {}),
+        ...(mri ? { mriImageId: mri.imageId } : {}),
+        targetRasM: toPlan(targetRasM.value),
+        ...(entryRasM.value ? { entryRasM: toPlan(entryRasM.value) } : {}),
         transducerId: transducerId.value,
         mappingId: mappingId.value,
         pointsPerWavelength: pointsPerWavelength.value,
@@ -453,7 +498,7 @@ export const usePlanStore = defineStore('plan', () => {
     switch (e.type) {
       case 'progress':
         if (status.value === 'starting') status.value = 'running'
-        progress.value = { stage: e.stage, elapsedS: e.elapsedS, ...(e.step !== undefined ? { step: e.step } : {}), ...(e.maxSteps ? { maxSteps: e.maxSteps } : {}), ...(e.fraction !== undefined ? { fraction: e.fraction } : {}), ...(e.etaS !== undefined ? { etaS: e.etaS } : {}) }
+        progress.value = { stage: e.stage, elapsedS: e.elapsedS, ...(e.step !== undefined ? { step: e.step } : {}), ...(e.maxSteps ? { maxSteps: e.maxSteps } : {}), ...(e.fraction !== undefined ? { fraction: e.fraction } : {}), ...(e.etaS !== undefined ? { etaS: e.etaS } : {}), ...(e.overall ? { overall: e.overall } : {}) }
         break
       case 'log':
         log.value.push(e.line)
@@ -591,6 +636,6 @@ export const usePlanStore = defineStore('plan', () => {
     runId, status, progress, log, failure, result, savedPlanId, storedPlans, loadPlans, approved, exported, reportHtml, running, canStart, blockedBecause,
     livePreview, preview, previewBusy, previewError, previewCount, shown, requestPreview,
     interactionMode, targetError, typedPatient, lineagePlanId, savedVersion, restoreSession, openStored, inputs, resultInputs, stale, staleBecause, canUndo, canRedo, undo, redo, approvalBlockedBecause, approvalFlags,
-    loadTransducers, setTarget, start, cancel, handleEvent, save, approve, exportAs, loadReport,
+    loadTransducers, setTarget, start, cancel, handleEvent, save, approve, exportAs, loadReport, comparison, compare, closeComparison, adoptProposedEntry,
   }
 })

@@ -17,6 +17,8 @@ export const useViewStore = defineStore('view', () => {
   const overlayOpacity = ref(0.6)
   /** Overlay hidden below this fraction of the peak pressure. */
   const overlayThreshold = ref(0.3)
+  /** The registered MRI over the CT in the slice views: 0 shows the CT only, 1 the MRI only. */
+  const mriOpacity = ref(0.5)
   const showContours = ref(true)
   const showIsosurface = ref(true)
   const showSkull = ref(true)
@@ -35,5 +37,5 @@ export const useViewStore = defineStore('view', () => {
     crosshairLps.value = [p[0], p[1], p[2]]
     clickCount.value++
   }
-  return { crosshairLps, clickCount, windowWidth, windowLevel, preset, overlayOpacity, overlayThreshold, showContours, showIsosurface, showSkull, setPreset, setWindow, setCrosshair }
+  return { crosshairLps, clickCount, windowWidth, windowLevel, preset, overlayOpacity, overlayThreshold, mriOpacity, showContours, showIsosurface, showSkull, setPreset, setWindow, setCrosshair }
 })

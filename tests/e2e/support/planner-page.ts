@@ -10,7 +10,8 @@ export class PlannerPage {
     return this.page.getByTestId(testId)
   }
 
-  async importPath(file: string): Promise<void> {
+  async importPath(file: string, role: 'ct' | 'mri' = 'ct'): Promise<void> {
+    await this.id('import-role').selectOption(role)
     await this.id('import-path').fill(file)
     await this.id('import-open').click()
   }

@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'vitest'
 import { directionLabel, viewLabels } from '../../../renderer/src/core/orientation.ts'
 import { sliceCamera, worldToIndex, indexToWorld, type Mat3 } from '../../../renderer/src/core/slice-geometry.ts'
-import { transducerMesh, placeMeshLps } from '../../../renderer/src/core/bowl.ts'
+import { transducerMesh, placeMeshLps, transducerProfileLpsMm } from '../../../renderer/src/core/bowl.ts'
 import { toDisplayVolume, axisPermutation } from '../../../electron/backend/display-volume.ts'
 import { rimDepthM } from '../../../core/transducers/schema.ts'
 import type { Volume } from '../../../core/volume/index.ts'
@@ -116,5 +116,31 @@ describe('display volumes', () => {
     expect(d.header.dims).toEqual([2, 2, 1])
     expect(d.header.spacingM).toEqual([0.002, 0.004, 0.006])
     expect([...d.data]).toEqual([0, 2, 6, 8])
+  })
+})
+
+describe('the transducer in the slice views', () => {
+  // A bowl above the head firing down: apex at S = 100 mm, +z (beam) along -S; x along R, y along -A.
+  const pose = [1, 0, 0, 0, 0, -1, 0, 0, 0, 0, -1, 0.1, 0, 0, 0, 1]
+  const shape = { type: 'bowl' as const, rocM: 0.064, apertureM: 0.064, innerApertureM: 0 }
+  test('the section of the bowl lies in the plane of the beam and the view direction, rim at the sag depth; the axis runs down the beam', () => {
+    // A coronal view: its in-plane unit vectors are x (L) and z (S) in LPS.
+    const { surface, axis } = transducerProfileLpsMm(shape, pose, [[1, 0, 0], [0, 0, 1]], 0.08)
+    const points = surface.flat()
+    // Every point in the coronal plane through the axis (P = 0) and on the sphere about the geometric focus.
+    const focusLps = [0, 0, 100 - 64]
+    for (const p of points) {
+      expect(Math.abs(p[1])).toBeLessThan(1e-9)
+      expect(Math.hypot(p[0] - focusLps[0]!, p[1] - focusLps[1]!, p[2] - focusLps[2]!)).toBeCloseTo(64, 6)
+    }
+    const rims = points.filter((p) => Math.abs(Math.abs(p[0]) - 32) < 1e-9)
+    expect(rims.length).toBeGreaterThanOrEqual(2)
+    const sag = 64 - Math.sqrt(64 ** 2 - 32 ** 2)
+    for (const p of rims) expect(p[2]).toBeCloseTo(100 - sag, 6)
+    expect(axis).toEqual([[[-0, -0, 100], [-0, -0, 20]]].map((seg) => seg.map((p) => p.map((v) => expect.closeTo(v, 9)))))
+  })
+  test('an axial view (across the beam) still gets a section, through the in-plane direction most across the beam', () => {
+    const { surface } = transducerProfileLpsMm(shape, pose, [[0, 1, 0], [0, 0, 1]], 0.08)
+    for (const p of surface.flat()) expect(Math.abs(p[0])).toBeLessThan(1e-9) // the P-S plane
   })
 })

@@ -14,6 +14,8 @@ import { PlanStoreEngine } from '../../../electron/node/db/engine.ts'
 import { writeNifti, writePlanFolder } from '../db/fixtures.ts'
 import { rejection } from '../../helpers/rejection.ts'
 import { buildNifti1 } from '../../helpers/nifti.ts'
+import { gzipSync } from 'node:zlib'
+import { PLAN_FILES } from '../../../core/contracts/plan.ts'
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tfus-service-approval-'))
 const clinicalTemplate = path.join(root, 'template-6ppw')
@@ -187,6 +189,72 @@ describe('an MRI opened as the CT', () => {
     const ct = await s.impl.openImage({ path: ctFile, role: 'ct' })
     expect(ct.kind === 'image' && ct.image.modality).toBe('CT')
     expect(ct.kind === 'image' && ct.image.warnings.filter((w) => /inferred/.test(w))).toEqual([])
+  })
+})
+
+describe('comparing two stored plans', () => {
+  /** A plan folder whose pressure field is a real NIfTI: `value(i)` Pa at voxel i of a dims grid. */
+  function templateWithPressure(name: string, seed: number, dims: [number, number, number], value: (i: number) => number): string {
+    const dir = path.join(root, name)
+    writePlanFolder(dir, seed)
+    const data = new Float32Array(dims[0] * dims[1] * dims[2]).map((_, i) => value(i))
+    fs.writeFileSync(path.join(dir, PLAN_FILES.pressureCt), gzipSync(buildNifti1({ dims, sform: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], datatype: 16, data })))
+    return dir
+  }
+
+  test('the table shows A, B and B - A; the difference overlay is B - A voxel by voxel; plans on different grids get no overlay, and a reason', async () => {
+    const a = templateWithPressure('cmp-a', 11, [6, 5, 4], (i) => 1000 + i)
+    const b = templateWithPressure('cmp-b', 12, [6, 5, 4], (i) => 1000 + 3 * i)
+    const other = templateWithPressure('cmp-c', 13, [7, 5, 4], () => 5)
+    const workDir = fs.mkdtempSync(path.join(root, 'work-'))
+    const s = createPlannerService({ host: 'browser', workDir, dataDir: path.join(workDir, 'data'), probeWebGpu: false, workerUrl: new URL('./fixtures/folder-worker.mjs', import.meta.url) })
+    services.push(s)
+    const events: ApiEvent[] = []
+    s.onEvent((e) => events.push(e))
+    const file = path.join(workDir, 'ct.nii')
+    writeNifti(file, 3)
+    const opened = await s.impl.openImage({ path: file, role: 'ct' })
+    if (opened.kind !== 'image') throw new Error('expected an image')
+    const saveFrom = async (template: string) => {
+      process.env.TFUS_TEST_PLAN_TEMPLATE = template
+      const { runId } = await s.impl.startPlan(request(opened.image.imageId))
+      const t0 = Date.now()
+      while (!events.some((e) => e.type === 'done' && e.runId === runId)) {
+        if (Date.now() - t0 > 20_000) throw new Error('the run did not finish')
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      return (await s.impl.savePlan({ runId })).planId
+    }
+    const idA = await saveFrom(a)
+    const idB = await saveFrom(b)
+    const idC = await saveFrom(other)
+
+    const listed = (await s.impl.listPlans({})).plans.find((p) => p.planId === idA)!
+    expect(listed).toMatchObject({ version: 1, approved: false, source: 'solver', ppw: expect.any(Number) as number, ct: expect.any(String) as string })
+
+    const cmp = await s.impl.comparePlans({ planIdA: idA, planIdB: idB })
+    expect(cmp.a.planId).toBe(idA)
+    expect(cmp.b.planId).toBe(idB)
+    const peak = cmp.rows.find((r) => r.key === 'peak')!
+    expect(peak.unit).toBe('kPa')
+    expect(peak.difference).toBeCloseTo((peak.b as number) - (peak.a as number), 9)
+    expect(cmp.differenceNote).toBeNull()
+    expect(cmp.differenceMaxPa).toBeCloseTo(2 * 119, 3)
+    expect(cmp.differenceScalePa).toBe(Math.max(...cmp.rows.filter((r) => r.key === 'peak').flatMap((r) => [r.a as number, r.b as number])) * 1000)
+    const diff = await s.impl.getVolume({ volumeId: cmp.differenceVolumeId!, stride: 1 })
+    expect(diff.header.dims).toEqual([6, 5, 4])
+    const values = new Float32Array(diff.bytes)
+    expect([...values].sort((x, y) => x - y)).toEqual(Array.from({ length: 120 }, (_, i) => 2 * i))
+
+    const apart = await s.impl.comparePlans({ planIdA: idA, planIdB: idC })
+    expect(apart.differenceVolumeId).toBeNull()
+    expect(apart.differenceNote).toMatch(/different grids \(6 x 5 x 4 and 7 x 5 x 4 voxels\): they were planned on different CTs/)
+    expect(await rejection(s.impl.comparePlans({ planIdA: idA, planIdB: idA }))).toMatchObject({ code: 'bad-request', field: 'planIdB' })
+    expect(await rejection(s.impl.comparePlans({ planIdA: idA, planIdB: '999' }))).toMatchObject({ code: 'not-found' })
+    // The scratch folders the fields were read from are gone.
+    await new Promise((r) => setTimeout(r, 200))
+    const runsLeft = fs.readdirSync(path.join(workDir, 'runs'))
+    expect(runsLeft.length).toBeLessThanOrEqual(1) // the newest run's own folder
   })
 })
 

@@ -41,7 +41,7 @@ function request(ct: ImageInfo, mri?: ImageInfo): PlanRequest {
     ctImageId: ct.imageId,
     ...(mri ? { mriImageId: mri.imageId } : {}),
     targetRasM: [0, 0, 0.03],
-    transducerId: 'bowl-500khz-64mm',
+    transducerId: 'itrusst-bm-bowl',
     mappingId: 'kplan',
     pointsPerWavelength: 3,
     backend: 'cpu',
@@ -51,7 +51,7 @@ function request(ct: ImageInfo, mri?: ImageInfo): PlanRequest {
 }
 
 /** The eight corners of the CT's bounding box (LPS, m): the error's worst case over the whole head. */
-function ctCorners(ct: ImageInfo): [number, number, number][] {
+function ctCorners(ct: ImageInfo) {
   const far = ct.dims.map((d, k) => ct.originM[k]! + (d - 1) * ct.spacingM[k]! * ct.direction[4 * k]!) as [number, number, number]
   const lo = ct.originM.map((o, k) => Math.min(o, far[k]!)) as [number, number, number]
   const hi = ct.originM.map((o, k) => Math.max(o, far[k]!)) as [number, number, number]

@@ -5,6 +5,7 @@ import { ApiError, type ImageInfo, type PlannerClient } from '../../../core/cont
 import { setApiClient } from '../../../renderer/src/api/index.ts'
 import { usePlanStore } from '../../../renderer/src/stores/plan.ts'
 import { useImagesStore } from '../../../renderer/src/stores/images.ts'
+import { useRegistrationStore } from '../../../renderer/src/stores/registration.ts'
 import { useViewStore } from '../../../renderer/src/stores/view.ts'
 import { useMessagesStore } from '../../../renderer/src/stores/messages.ts'
 import { metricRows, resolutionWarning } from '../../../renderer/src/core/metrics-table.ts'
@@ -307,3 +308,104 @@ describe('results table', () => {
   })
 })
 
+
+/** A CT on screen, a target, and run1 finished (the fake client answers getPlanResult). */
+async function finishedRun() {
+  useImagesStore().accept({ kind: 'image', image: { ...image, warnings: [] } }, 'ct')
+  const plan = usePlanStore()
+  await plan.loadTransducers()
+  plan.setTarget([0.01, 0.02, 0.03])
+  await plan.start()
+  plan.handleEvent({ type: 'done', runId: 'run1', wallS: 1 })
+  await new Promise((r) => setTimeout(r, 0))
+  return plan
+}
+
+describe('registration store', () => {
+  const mriImage: ImageInfo = { ...image, imageId: 'mri1', volumeId: 'image-mri1', name: 't1.nii.gz', role: 'mri', modality: 'MR', range: [0, 200], valueUnit: '', warnings: [] }
+  /** MRI -> CT (RAS, m): a 10 mm shift along +R and a 90 degree turn about S. */
+  const mriToCtRas = [0, -1, 0, 0.01, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]
+  const answer = (acceptable: boolean) => ({
+    registrationId: 'reg1', ctImageId: 'img1', mriImageId: 'mri1', mriToCtRas, rotationDeg: 90, translationMm: [10, 0, 0] as [number, number, number],
+    quality: { acceptable, reasons: acceptable ? [] : ['the head outlines agree poorly'], headDice: acceptable ? 0.98 : 0.88, headDiceInitial: 0.9, coverage: 1, nmi: 1.2 },
+    wallS: 9, fusedVolumeId: 'fused-reg1',
+  })
+
+  async function registered(acceptable: boolean) {
+    const calls = fakeClient({
+      listTransducers: async () => ({ transducers: [transducer], warnings: [] }),
+      registerMri: async () => answer(acceptable),
+      startPlan: async () => ({ runId: 'run1' }),
+    })
+    const images = useImagesStore()
+    images.accept({ kind: 'image', image: { ...image, warnings: [] } }, 'ct')
+    images.accept({ kind: 'image', image: mriImage }, 'mri')
+    const registration = useRegistrationStore()
+    const plan = usePlanStore()
+    await plan.loadTransducers()
+    await new Promise((r) => setTimeout(r, 0))
+    expect(await registration.register()).toBe(true)
+    return { calls, images, registration, plan }
+  }
+
+  test('a usable registration plans the target through the MRI: startPlan gets the MRI and the target in its RAS', async () => {
+    const { calls, registration, plan } = await registered(true)
+    expect(registration.usable?.registrationId).toBe('reg1')
+    plan.setTarget([0.01, 0.02, 0.03])
+    // p_mri = M^-1 p_ct: (0.01, 0.02) - (0.01, 0) = (0, 0.02), turned back by -90 degrees: (0.02, 0).
+    expect(registration.ctToMri([0.01, 0.02, 0.03])!.map((v) => Number(v.toFixed(12)))).toEqual([0.02, 0, 0.03])
+    expect(await plan.start()).toBe(true)
+    const start = calls.find((c) => c.method === 'startPlan')!.params as { mriImageId?: string; targetRasM: number[] }
+    expect(start.mriImageId).toBe('mri1')
+    expect(start.targetRasM.map((v) => Number(v.toFixed(12)))).toEqual([0.02, 0, 0.03])
+  })
+
+  test('a registration that looks wrong is shown but never used to plan; another MRI drops the registration', async () => {
+    const { calls, images, registration, plan } = await registered(false)
+    expect(registration.current?.quality.acceptable).toBe(false)
+    expect(registration.usable).toBeNull()
+    expect(registration.ctToMri([0, 0, 0])).toBeNull()
+    plan.setTarget([0.01, 0.02, 0.03])
+    await plan.start()
+    const start = calls.find((c) => c.method === 'startPlan')!.params as { mriImageId?: string; targetRasM: number[] }
+    expect(start.mriImageId).toBeUndefined()
+    expect(start.targetRasM).toEqual([0.01, 0.02, 0.03])
+    images.accept({ kind: 'image', image: { ...mriImage, imageId: 'mri2' } }, 'mri')
+    await new Promise((r) => setTimeout(r, 0))
+    expect(registration.result).toBeNull()
+    expect(registration.status).toBe('idle')
+  })
+
+  test('a new registration makes a result out of date ("MRI registration")', async () => {
+    const calls = fakeClient({
+      listTransducers: async () => ({ transducers: [transducer], warnings: [] }),
+      registerMri: async () => answer(true),
+      startPlan: async () => ({ runId: 'run1' }),
+      getPlanResult: async () => ({ runId: 'run1', planDir: '/p', plan: {}, metrics: {}, pressureVolumeId: 'pressure-run1', thermal: null }),
+    })
+    const plan = await finishedRun()
+    expect(plan.stale).toBe(false)
+    useImagesStore().accept({ kind: 'image', image: mriImage }, 'mri')
+    await useRegistrationStore().register()
+    expect(plan.staleBecause).toEqual(['MRI registration'])
+    expect(calls.some((c) => c.method === 'registerMri')).toBe(true)
+  })
+})
+
+describe('the proposed entry', () => {
+  test('adopting the entry the planner proposed keeps the result current and makes it the chosen entry', async () => {
+    fakeClient({
+      listTransducers: async () => ({ transducers: [transducer], warnings: [] }),
+      startPlan: async () => ({ runId: 'run1' }),
+      getPlanResult: async () => ({ runId: 'run1', planDir: '/p', plan: { ...planRecordFixture(1, null), entry_ras_m: [0.07, 0, 0.02], entry_proposed: true }, metrics: metricsFixture(1), pressureVolumeId: 'pressure-run1', thermal: null }),
+    })
+    const plan = await finishedRun()
+    expect(plan.entryRasM).toBeNull()
+    plan.adoptProposedEntry()
+    expect(plan.entryRasM).toEqual([0.07, 0, 0.02])
+    expect(plan.stale).toBe(false)
+    // Moving it afterwards is a change like any other.
+    plan.setEntry([0.07, 0.01, 0.02])
+    expect(plan.staleBecause).toEqual(['entry'])
+  })
+})
