@@ -291,6 +291,10 @@ export const planResult = z.object({
   metrics: planMetricsRecord,
   /** Pressure amplitude [Pa] on the CT grid (overlays the CT). */
   pressureVolumeId: id,
+  /** The same pressure with everything outside the brain set to 0 (the overlay masked to the brain); null for a preview. */
+  brainPressureVolumeId: id.nullable().default(null),
+  /** Peak temperature rise [°C] of the thermal run on the CT grid; null without one. */
+  temperatureRiseVolumeId: id.nullable().default(null),
   /** Thermal assessment, when a thermal model ran; null means "thermal: not assessed". */
   thermal: z
     .object({
@@ -348,6 +352,8 @@ export const capabilities = z.object({
   exports: availability.extend({ formats: z.array(z.string()) }),
   report: availability,
   thermal: availability,
+  /** Native file and folder pickers (the Electron host); the browser mode takes typed paths. */
+  pickers: availability.default({ available: false, reason: 'not offered by this host' }),
 })
 export type Capabilities = z.infer<typeof capabilities>
 
@@ -469,6 +475,11 @@ export const PLANNER_API = defineApi({
     result: registrationResult,
   },
   cancelRegistration: { summary: 'Stop the registration of this MRI', params: z.object({ mriImageId: id }), result: z.object({ cancelled: z.boolean() }) },
+  pickPath: {
+    summary: "The host's native picker: an image file, a DICOM folder, or a folder to export into; null when the planner cancels",
+    params: z.object({ kind: z.enum(['image-file', 'dicom-folder', 'export-folder']) }),
+    result: z.object({ path: z.string().nullable() }),
+  },
   startPlan: { summary: 'Start a plan run in a worker; progress, log, done and error arrive as events', params: planRequest, result: z.object({ runId: id }) },
   previewPose: {
     summary: 'The neural surrogate at a pose (live preview while the transducer moves): plan, metrics with a confidence, and the pressure on the CT grid',
@@ -550,6 +561,8 @@ export const PLANNER_API = defineApi({
       format: z.string().min(1),
       /** No patient identity, paths, plan folder name or original UIDs in the files (new UIDs, declared in DICOM). */
       deidentify: z.boolean().default(false),
+      /** An existing folder (absolute path) to write into; default: the app's exports folder. Never overwrites. */
+      destinationDir: z.string().min(1).max(4096).optional(),
     }),
     result: z.object({ path: z.string(), bytes: z.number().int().nonnegative() }),
   },

@@ -173,6 +173,8 @@ export const PLAN_FILES = {
   tissue: 'medium/tissue.nii.gz',
   /** Written by the thermal model when a protocol is given. */
   temperatureMax: 'temperature_max.nii.gz',
+  /** Peak rise over baseline [°C], simulation grid; written with temperature_max. */
+  temperatureRiseMax: 'temperature_rise_max.nii.gz',
   cem43: 'cem43.nii.gz',
   thermal: 'thermal.json',
 } as const

@@ -23,7 +23,8 @@ import { randomUUID } from 'node:crypto'
 import { PLANNER_API, ApiError, registrationRunId, sessionState, type RegistrationResultPayload, type ApiEvent, type ApiImplementation, type Capabilities, type ImageInfo, type PlannerApi, type PlanResultPayload, type SessionState, type TransducerInfo } from '../../core/contracts/api.ts'
 import { z } from 'zod'
 import { replaceFileAtomically } from '../node/atomic-file.ts'
-import { PLAN_FILES, planRecord } from '../../core/contracts/plan.ts'
+import { PLAN_FILES, planRecord, TISSUE_LABELS } from '../../core/contracts/plan.ts'
+import { resampleTrilinear } from '../../core/volume/index.ts'
 import { orientationCode } from '../../core/volume/geometry.ts'
 import type { Volume } from '../../core/volume/index.ts'
 import { listDicomFolder, MAX_IMAGE_FILE_BYTES, readVolume } from '../node/volume-io.ts'
@@ -54,6 +55,8 @@ import { comparePlans as comparePlanRows, differenceRefusal, pressureDifference 
 import type { PlanSummary } from '../../core/db/plan-store.ts'
 import { loadOptional, type ExportsModule, type PlanStoreModule } from './optional-modules.ts'
 
+export type PathPickKind = 'image-file' | 'dicom-folder' | 'export-folder'
+
 export interface PlannerServiceOptions {
   readonly host: Capabilities['host']
   /** Plan runs, uploads and the database live here. */
@@ -66,6 +69,8 @@ export interface PlannerServiceOptions {
   readonly surrogateModel?: string
   /** Skip probing for a WebGPU adapter (tests; the probe loads Dawn). */
   readonly probeWebGpu?: boolean
+  /** The host's native picker (Electron's dialog); absent in the browser mode, which takes typed paths. */
+  readonly pickPath?: (kind: PathPickKind) => Promise<string | null>
   /** How many images (and voxel bytes) stay open; default DEFAULT_OPEN_IMAGE_LIMITS. */
   readonly openImageLimits?: Partial<OpenImageLimits>
 }
@@ -303,6 +308,31 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
     return cached
   }
 
+  /**
+   * The volumes of a run folder the views can show, all on the CT grid: the pressure, the pressure
+   * inside the brain only (tissue labels of the simulation grid, nearest neighbour), and the peak
+   * temperature rise of a thermal run (simulation grid, trilinear).
+   */
+  const registerRunVolumes = (runId: string, outDir: string) => {
+    const read = (file: string) => readVolume(path.join(outDir, file))
+    volumes.set(`pressure-${runId}`, () => readingRun(runId, () => read(PLAN_FILES.pressureCt)))
+    volumes.set(`brain-pressure-${runId}`, () =>
+      readingRun(runId, async () => {
+        const [pressure, tissue] = await Promise.all([read(PLAN_FILES.pressureCt), read(PLAN_FILES.tissue)])
+        const labels = resampleTrilinear(tissue, pressure, { fill: TISSUE_LABELS.water, interpolation: 'nearest' }).data
+        const inBrain = new Float32Array(pressure.data.length)
+        for (let i = 0; i < inBrain.length; i++) inBrain[i] = labels[i] === TISSUE_LABELS.brain ? pressure.data[i]! : 0
+        return { ...pressure, data: inBrain }
+      }),
+    )
+    volumes.set(`temperature-rise-${runId}`, () =>
+      readingRun(runId, async () => {
+        const [pressure, rise] = await Promise.all([read(PLAN_FILES.pressureCt), read(PLAN_FILES.temperatureRiseMax)])
+        return { ...resampleTrilinear(rise, pressure, { fill: 0 }), meta: { ...pressure.meta, modality: 'OT', seriesDescription: 'peak temperature rise [°C]', valueUnit: '°C' } }
+      }),
+    )
+  }
+
   // Run folders: the newest run of the session keeps its folder; an older one (superseded), a
   // failed or a cancelled one loses it once its worker has exited and no call still reads it.
   const runReaders = new Map<string, Set<Promise<unknown>>>()
@@ -329,9 +359,10 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       removal = inBackground(`plan run ${run.runId}`, async () => {
         await run.exited
         for (let readers = runReaders.get(run.runId); readers && readers.size > 0; readers = runReaders.get(run.runId)) await Promise.allSettled([...readers])
-        const pressureId = `pressure-${run.runId}`
-        volumes.delete(pressureId)
-        volumeCache.delete(pressureId)
+        for (const kind of ['pressure', 'brain-pressure', 'temperature-rise']) {
+          volumes.delete(`${kind}-${run.runId}`)
+          volumeCache.delete(`${kind}-${run.runId}`)
+        }
         await fs.rm(run.input.outDir, { recursive: true, force: true, maxRetries: 2 })
         // A worker stopped mid-write leaves its temporary folder beside (replaceFolderAtomically).
         const parent = path.dirname(run.input.outDir)
@@ -498,6 +529,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
           report: hasReport ? { available: true } : { available: false, reason: ex.available ? 'the export module has no report format' : ex.reason },
           // The plan worker runs the thermal model after the acoustics when a protocol is chosen.
           thermal: th.available ? { available: true } : { available: false, reason: th.reason },
+          pickers: options.pickPath ? { available: true } : { available: false, reason: 'the browser mode has no native picker: type the path' },
         }
       })()
       return capabilityCache
@@ -562,6 +594,11 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       const volume = image ? image.volume : await volumeFor(volumeId)
       const display = toDisplayVolume(volume, stride)
       return { header: { volumeId, ...display.header }, bytes: bytesOf(display.data) }
+    },
+
+    async pickPath({ kind }) {
+      if (!options.pickPath) throw new ApiError('unavailable', 'the browser mode has no native picker: type the path', 'kind')
+      return { path: await options.pickPath(kind) }
     },
 
     async registerMri({ ctImageId, mriImageId }) {
@@ -676,8 +713,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       })
       // The renderer shows one run: the previous ones of this session are done with.
       for (const old of earlier) retireRun(old, 'a newer plan run replaced it')
-      const pressureId = `pressure-${run.runId}`
-      volumes.set(pressureId, () => readingRun(run.runId, () => readVolume(path.join(outDir, PLAN_FILES.pressureCt))))
+      registerRunVolumes(run.runId, outDir)
       return { runId: run.runId }
     },
 
@@ -726,8 +762,13 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
         plan: state.plan,
         metrics: state.metrics,
         pressureVolumeId: `pressure-${runId}`,
+        brainPressureVolumeId: `brain-pressure-${runId}`,
         // Only a thermal.json written by the thermal model counts; without it the UI says "thermal: not assessed".
-        thermal: await thermalSummary(run.input.outDir),
+        ...(await (async () => {
+          const thermal = await thermalSummary(run.input.outDir)
+          const hasRise = thermal !== null && (await fs.stat(path.join(run.input.outDir, PLAN_FILES.temperatureRiseMax)).then(() => true, () => false))
+          return { thermal, temperatureRiseVolumeId: hasRise ? `temperature-rise-${runId}` : null }
+        })()),
       }))
     },
 
@@ -809,7 +850,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       for (const old of earlier) if (old.state.status !== 'running') retireRun(old, 'another plan was opened')
       savedPlans.set(run.runId, id)
       if (stored.approval) approvals.set(run.runId, { by: stored.approval.approver, at: stored.approval.approvedAt, overrideReason: stored.approval.overrideReason, acknowledged: stored.approval.acknowledged })
-      volumes.set(`pressure-${run.runId}`, () => readingRun(run.runId, () => readVolume(path.join(outDir, PLAN_FILES.pressureCt))))
+      registerRunVolumes(run.runId, outDir)
       return {
         runId: run.runId,
         planId: String(id),
@@ -916,12 +957,21 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       return { ok: true as const }
     },
 
-    async exportPlan({ runId, format, deidentify }) {
+    async exportPlan({ runId, format, deidentify, destinationDir }) {
       const { run } = finishedRun(runId)
       const ex = await exportsOrThrow()
       if (!(ex.EXPORT_FORMATS as readonly string[]).includes(format)) throw new ApiError('bad-request', `unknown export format "${format}"; choose one of ${ex.EXPORT_FORMATS.join(', ')}`, 'format')
       const fmt = format as (typeof ex.EXPORT_FORMATS)[number]
-      const outPath = exportTarget(runId, format, ex.SINGLE_FILE_FORMATS.has(fmt))
+      let outPath = exportTarget(runId, format, ex.SINGLE_FILE_FORMATS.has(fmt))
+      if (destinationDir !== undefined) {
+        // The user's folder: it must exist already (no folder is made on a mistyped path), and nothing there is overwritten.
+        if (!path.isAbsolute(destinationDir)) throw new ApiError('bad-request', `${destinationDir}: give the export folder as an absolute path`, 'destinationDir')
+        const st = await fs.stat(destinationDir).catch(() => undefined)
+        if (!st) throw new ApiError('not-found', `${destinationDir}: no such folder`, 'destinationDir')
+        if (!st.isDirectory()) throw new ApiError('bad-request', `${destinationDir}: is not a folder`, 'destinationDir')
+        outPath = path.join(destinationDir, path.basename(outPath))
+        if (await fs.lstat(outPath).then(() => true, () => false)) throw new ApiError('conflict', `${outPath} exists already: nothing was overwritten; choose another folder or move it away`, 'destinationDir')
+      }
       await fs.mkdir(path.dirname(outPath), { recursive: true })
       const approval = approvals.get(runId)
       const stored = savedPlans.get(runId)

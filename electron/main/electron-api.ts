@@ -103,6 +103,10 @@ export interface ElectronLike {
   readonly ipcMain: IpcMainLike
   readonly session: { readonly defaultSession: SessionLike }
   readonly shell: { openExternal(url: string): Promise<void> }
+  /** Native open dialogs (optional in the type: test doubles may leave it out, and the app then offers typed paths only). */
+  readonly dialog?: {
+    showOpenDialog(window: BrowserWindowLike, options: { title: string; properties: ('openFile' | 'openDirectory' | 'createDirectory')[]; filters?: { name: string; extensions: string[] }[] }): Promise<{ canceled: boolean; filePaths: string[] }>
+  }
 }
 
 /** Imports `electron` (a non-literal specifier: the package may be absent where the CLI and the browser mode run). */

@@ -11,10 +11,10 @@
  */
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createPlannerService } from '../backend/service.ts'
+import { createPlannerService, type PathPickKind } from '../backend/service.ts'
 import { appWorkDir, legacyAppDatabaseDir, prepareDataDir, resolveDataDir } from '../node/db/data-dir.ts'
 import { ensurePrivateDir, restrictUmask } from '../node/private-dir.ts'
-import { loadElectron, type AppLike, type ElectronLike } from './electron-api.ts'
+import { loadElectron, type AppLike, type BrowserWindowLike, type ElectronLike } from './electron-api.ts'
 import { appUrlMatcher, applySecurityBaseline, secureWindowOptions } from './security.ts'
 import { forwardEvents, registerIpc } from './ipc.ts'
 import { APP_INDEX_URL, handleAppProtocol, registerAppScheme } from './app-protocol.ts'
@@ -50,7 +50,7 @@ export function electronStorage(app: Pick<AppLike, 'getPath'>, env: NodeJS.Proce
 export async function startElectronApp(electron?: ElectronLike, paths: AppPaths = defaultPaths(), env: NodeJS.ProcessEnv = process.env): Promise<void> {
   // Before anything is written: uploads, runs, exports, the database are the user's only.
   restrictUmask()
-  const { app, BrowserWindow, ipcMain, session, protocol } = electron ?? (await loadElectron())
+  const { app, BrowserWindow, ipcMain, session, protocol, dialog } = electron ?? (await loadElectron())
   // Before 'ready' (Electron refuses it later); the handler is installed after.
   registerAppScheme(protocol)
   const storage = electronStorage(app, env)
@@ -64,7 +64,7 @@ export async function startElectronApp(electron?: ElectronLike, paths: AppPaths 
   handleAppProtocol(protocol, paths.rendererDir)
   const isAppUrl = appUrlMatcher(APP_INDEX_URL)
   applySecurityBaseline(app, session.defaultSession, isAppUrl)
-  const service = createPlannerService({ host: 'electron', workDir: storage.workDir, dataDir: storage.dataDir })
+  const service = createPlannerService({ host: 'electron', workDir: storage.workDir, dataDir: storage.dataDir, ...(dialog ? { pickPath: nativePicker(dialog, () => BrowserWindow.getAllWindows()[0]) } : {}) })
   registerIpc(ipcMain, service.impl, { BrowserWindow, isAppUrl })
   service.onEvent(forwardEvents(() => BrowserWindow.getAllWindows()))
   const win = new BrowserWindow({ width: 1400, height: 900, show: false, title: 'TFUS Planner', backgroundColor: '#14161b', webPreferences: secureWindowOptions(paths.preload, { devTools: !app.isPackaged }) })
@@ -72,4 +72,19 @@ export async function startElectronApp(electron?: ElectronLike, paths: AppPaths 
   await win.loadURL(APP_INDEX_URL)
   app.on('window-all-closed', () => app.quit())
   app.on('before-quit', () => void service.dispose())
+}
+
+/** The native picker the service offers the renderer (pickPath): Electron's open dialog on the app window. */
+export function nativePicker(dialog: NonNullable<ElectronLike['dialog']>, window: () => BrowserWindowLike | undefined) {
+  const options = {
+    'image-file': { title: 'Open an image (NIfTI, NRRD, MHA, DICOM file)', properties: ['openFile' as const], filters: [{ name: 'Images', extensions: ['nii', 'gz', 'nrrd', 'nhdr', 'mha', 'mhd', 'dcm'] }] },
+    'dicom-folder': { title: 'Open a DICOM series folder', properties: ['openDirectory' as const] },
+    'export-folder': { title: 'Export into this folder', properties: ['openDirectory' as const, 'createDirectory' as const] },
+  }
+  return async (kind: PathPickKind): Promise<string | null> => {
+    const win = window()
+    if (!win) return null
+    const r = await dialog.showOpenDialog(win, options[kind])
+    return r.canceled ? null : (r.filePaths[0] ?? null)
+  }
 }

@@ -20,8 +20,8 @@ import { hostMemoryBudget } from './host-memory.ts'
 import { checkOutputFolder } from './output-folder.ts'
 import { SOFTWARE_VERSION } from './version.ts'
 
-/** Extra file (not in PLAN_FILES): the maximum rise map [K]. */
-export const TEMPERATURE_RISE_MAX_FILE = 'temperature_rise_max.nii.gz'
+/** The maximum rise map [K] (PLAN_FILES.temperatureRiseMax). */
+export const TEMPERATURE_RISE_MAX_FILE = PLAN_FILES.temperatureRiseMax
 const NP_PER_M_PER_DB_PER_CM = 100 / 8.685889638
 /** Time courses in thermal.json keep at most this many samples (every k-th step, the last kept). */
 const MAX_COURSE_SAMPLES = 2000

@@ -133,6 +133,21 @@ describe.skipIf(chromiumMissing !== null)('planner in the browser (e2e)', () => 
     await planner.id('reset-axial').click()
     expect(await slice()).toBe(s0 - 4)
     expect(await planner.id('target-readout').innerText()).toBe(target)
+    // The ruler: two clicks in a slice view; the distance is the one between the two crosshair positions.
+    const crosshairMm = async () => [...(await planner.id('crosshair-readout').innerText()).matchAll(/-?\d+\.\d/g)].slice(0, 3).map((m) => Number(m[0]))
+    await planner.id('mode-measure').click()
+    await planner.clickView('axial', 0.3, 0.4)
+    await expect.poll(() => planner.id('ruler-readout').innerText()).toMatch(/click the second end/)
+    const p1 = await crosshairMm()
+    await planner.clickView('axial', 0.6, 0.7)
+    await expect.poll(() => planner.id('ruler-readout').innerText()).toMatch(/^Ruler: \d+\.\d mm/)
+    const p2 = await crosshairMm()
+    const measured = Number(/Ruler: (\d+\.\d) mm/.exec(await planner.id('ruler-readout').innerText())![1])
+    expect(Math.abs(measured - Math.hypot(p2[0]! - p1[0]!, p2[1]! - p1[1]!, p2[2]! - p1[2]!))).toBeLessThan(0.25)
+    expect(measured).toBeGreaterThan(20)
+    expect(await planner.id('mode-navigate').getAttribute('class')).toContain('on')
+    expect(await planner.id('target-readout').innerText()).toBe(target)
+    await planner.id('ruler-clear').click()
   })
 
   test('typed inputs: each bad entry shows an inline error with the range and changes nothing; a decimal comma is read as a point', async () => {
@@ -268,6 +283,32 @@ describe.skipIf(chromiumMissing !== null)('planner in the browser (e2e)', () => 
     expect(db).toBeGreaterThan(-3)
     expect(db).toBeLessThanOrEqual(0.5)
     writeFileSync(path.join(shots, 'colorbar-cursor.png'), await planner.id('view-axial').screenshot())
+    // Only inside the brain: the focus stays, the pressure in the scalp, skull and water goes.
+    await planner.id('overlay-brain-only').check()
+    await page.waitForTimeout(1500)
+    await page.mouse.move(box.x + focus.x, box.y + focus.y + 1)
+    await page.mouse.move(box.x + focus.x, box.y + focus.y)
+    await expect.poll(async () => Number(/\((-?\d+\.\d) dB\)/.exec(await planner.id('cursor-axial').innerText())?.[1] ?? -99)).toBeGreaterThan(-3)
+    expect(await planner.id('message-error').count()).toBe(0)
+    await planner.id('overlay-brain-only').uncheck()
+    // The thermal run's peak temperature rise as the overlay, with its own bar in °C and the rise under the cursor.
+    await planner.id('overlay-kind').selectOption('temperature')
+    await planner.id('colorbar-temperature').first().waitFor({ timeout: 30_000 })
+    expect((await planner.id('colorbar-temperature').first().innerText()).split('\n')[0]).toMatch(/^\+\d+\.\d\d °C$/)
+    // The readout follows the pointer: move it at each try until the rise volume has loaded.
+    let nudge = 0
+    await expect
+      .poll(
+        async () => {
+          await page.mouse.move(box.x + focus.x + (nudge++ % 2), box.y + focus.y)
+          return planner.id('cursor-axial').innerText()
+        },
+        { timeout: 60_000 },
+      )
+      .toMatch(/ · rise \d+\.\d\d °C$/)
+    expect(await planner.id('message-error').count()).toBe(0)
+    writeFileSync(path.join(shots, 'thermal-overlay.png'), await planner.id('view-axial').screenshot())
+    await planner.id('overlay-kind').selectOption('pressure')
     const png3d = await planner.id('view-3d').screenshot()
     writeFileSync(path.join(shots, 'view-3d.png'), png3d)
     const img3d = decodePng(png3d)

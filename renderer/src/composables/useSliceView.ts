@@ -17,7 +17,7 @@ import vtkInteractorStyleManipulator from '@kitware/vtk.js/Interaction/Style/Int
 import vtkMouseCameraTrackballZoomManipulator from '@kitware/vtk.js/Interaction/Manipulators/MouseCameraTrackballZoomManipulator'
 import vtkMouseCameraTrackballPanManipulator from '@kitware/vtk.js/Interaction/Manipulators/MouseCameraTrackballPanManipulator'
 import { useVtkView, type VtkView } from '../core/vtk/useVtkView.ts'
-import { differenceColormap, pressureColormap } from '../core/vtk/colormap.ts'
+import { differenceColormap, hotColormap } from '../core/vtk/colormap.ts'
 import { loadImage, M_TO_MM, type CachedImage } from '../core/vtk/image-cache.ts'
 import { lineActor, circleSegments, crosshairSegments, projectOntoPlane } from '../core/vtk/polylines.ts'
 import { cross, viewLabels, type Vec3, type ViewLabels } from '../core/orientation.ts'
@@ -31,6 +31,7 @@ import { useRegistrationStore } from '../stores/registration.ts'
 import { placeTarget } from './targeting.ts'
 import { sampleNearest } from '../core/sample.ts'
 import { transducerProfileLpsMm } from '../core/bowl.ts'
+import { useOverlay } from './overlay.ts'
 
 const mm = (p: Vec3): Vec3 => [p[0] * M_TO_MM, p[1] * M_TO_MM, p[2] * M_TO_MM]
 const scale = (a: Vec3, s: number): Vec3 => [a[0] * s, a[1] * s, a[2] * s]
@@ -51,7 +52,8 @@ export interface CursorSample {
   readonly hu: number | null
   /** The registered MRI's intensity (its own units), when one is fused in. */
   readonly mri: number | null
-  readonly pa: number | null
+  /** The overlay's value under the mouse (Pa, or °C for the temperature overlay), where one is shown. */
+  readonly overlay: number | null
 }
 
 export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis): SliceViewState {
@@ -59,6 +61,7 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
   const viewStore = useViewStore()
   const plan = usePlanStore()
   const registration = useRegistrationStore()
+  const overlay = useOverlay()
   const labels = ref<ViewLabels | null>(null)
   const focusCss = ref<{ x: number; y: number } | null>(null)
   const sliceIndex = ref<number | null>(null)
@@ -102,9 +105,10 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
     // The transducer of the result on screen: its surface's section and the beam axis.
     const transducerLine = lineActor([0.55, 0.75, 1], 2.5)
     const beamAxis = lineActor([0.85, 0.85, 0.85], 1)
+    const rulerLine = lineActor([0.4, 1, 0.9], 1.5)
     const renderer = view.renderer
     for (const a of [ctSlice, mriSlice, ovSlice]) renderer.addViewProp(a)
-    for (const a of [contourActor, crosshair.actor, targetMarker.actor, focusMarker.actor, shiftLine.actor, transducerLine.actor, beamAxis.actor]) renderer.addActor(a)
+    for (const a of [contourActor, crosshair.actor, targetMarker.actor, focusMarker.actor, shiftLine.actor, transducerLine.actor, beamAxis.actor, rulerLine.actor]) renderer.addActor(a)
     ovSlice.setVisibility(false)
     contourActor.setVisibility(false)
 
@@ -132,7 +136,10 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
       const onPlane = projectOntoPlane(w as Vec3, current, plane.normal)
       const lps = scale(onPlane, 1 / M_TO_MM)
       viewStore.setCrosshair(lps)
-      if (plan.interactionMode === 'target' || event.shiftKey) {
+      if (plan.interactionMode === 'measure') {
+        // Two clicks measure; the mode ends with the second.
+        if (viewStore.addRulerPoint(lps)) plan.interactionMode = 'navigate'
+      } else if (plan.interactionMode === 'target' || event.shiftKey) {
         void placeTarget(lpsToRas(lps)).then((placed) => {
           // One placement per press of "Place target"; a refused point leaves the mode on to try again.
           if (placed && plan.interactionMode === 'target') plan.interactionMode = 'navigate'
@@ -156,7 +163,7 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
         ras: lpsToRas(lps),
         hu: sampleNearest(img.header, values(img), lps),
         mri: mr && registration.current ? sampleNearest(mr.header, values(mr), lps) : null,
-        pa: pr && plan.shown ? sampleNearest(pr.header, values(pr), lps) : null,
+        overlay: pr && overlay.value ? sampleNearest(pr.header, values(pr), lps) : null,
       }
     }
     const onPointerLeave = () => {
@@ -233,7 +240,7 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
     )
     // The overlay: the plan's pressure, or, while two plans are compared, their difference B - A.
     watch(
-      () => plan.comparison?.differenceVolumeId ?? plan.shown?.pressureVolumeId,
+      () => overlay.value?.volumeId,
       async (volumeId) => {
         pressure.value = null
         ovSlice.setVisibility(false)
@@ -333,9 +340,14 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
       }
       transducerLine.actor.setPosition(...lift(0.5))
       beamAxis.actor.setPosition(...lift(0.45))
+      // The ruler, projected onto this slice, with a small cross at each end.
+      const r = viewStore.ruler
+      const ends = r ? [r.a, ...(r.b ? [r.b] : [])].map((q) => projectOntoPlane(mm(q), c, plane.normal)) : []
+      rulerLine.set([...(ends.length === 2 ? [[ends[0]!, ends[1]!] as [Vec3, Vec3]] : []), ...ends.flatMap((e) => crosshairSegments(e, plane.right, plane.up, 2, 0))])
+      rulerLine.actor.setPosition(...lift(0.55))
 
       const pr = pressure.value
-      const comparing = plan.comparison?.differenceVolumeId ? plan.comparison : null
+      const choice = overlay.value
       const showOverlay = (index: number, lookup: { ctf: vtkColorTransferFunction; pwf: vtkPiecewiseFunction }) => {
         ovMapper.setSlice(index)
         ovSlice.getProperty().setRGBTransferFunction(0, lookup.ctf)
@@ -344,19 +356,23 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
         ovSlice.setPosition(...lift(0.2))
         ovSlice.setVisibility(true)
       }
-      if (pr && (comparing || result)) {
+      if (pr && choice) {
         const ph = pr.header
         const pIndex = sliceIndexAt(axis, p, { originM: ph.originM, spacingM: ph.spacingM, direction: ph.direction, dims: ph.dims })
-        if (comparing) {
+        if (choice.kind === 'difference') {
           // B - A, saturating at the larger in-brain peak (the near fields differ more).
-          showOverlay(pIndex, differenceColormap(comparing.differenceScalePa, viewStore.overlayThreshold))
+          showOverlay(pIndex, differenceColormap(choice.scale, viewStore.overlayThreshold))
           contourActor.setVisibility(false)
-        } else if (result) {
+        } else if (choice.kind === 'temperature') {
+          // The same hot map from the threshold to the largest tissue rise.
+          showOverlay(pIndex, hotColormap(choice.scale, viewStore.overlayThreshold))
+          contourActor.setVisibility(false)
+        } else {
           // Scaled to the focal peak in the brain, not the volume's maximum: the near field in the
           // scalp and skull is several times stronger and would push the focus into the bottom of
           // the map. Higher values saturate at the top colour.
-          const peak = Math.max(result.metrics.peak_pressure_pa, 1e-9)
-          showOverlay(pIndex, pressureColormap(peak, viewStore.overlayThreshold))
+          const peak = choice.scale
+          showOverlay(pIndex, hotColormap(peak, viewStore.overlayThreshold))
           contours.setSlice(pIndex)
           contours.setContourValues([dbToAmplitudeRatio(-6) * peak, dbToAmplitudeRatio(-3) * peak])
           contourActor.setPosition(...lift(0.3))
@@ -378,7 +394,7 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
       window.removeEventListener('keydown', onKey)
       pressSub.unsubscribe()
       wheelSub.unsubscribe()
-      for (const l of [crosshair, targetMarker, focusMarker, shiftLine, transducerLine, beamAxis]) l.delete()
+      for (const l of [crosshair, targetMarker, focusMarker, shiftLine, transducerLine, beamAxis, rulerLine]) l.delete()
       for (const o of [ctSlice, ctMapper, mriSlice, mriMapper, ovSlice, ovMapper, contours, contourMapper, contourActor, style]) o.delete()
     })
   })

@@ -28,8 +28,8 @@ export interface RunProgress {
   readonly overall?: { readonly fraction: number; readonly etaS?: number }
 }
 
-/** What a left click does in the views: navigate (crosshair only), or place the target / the entry once. */
-export type InteractionMode = 'navigate' | 'target' | 'entry'
+/** What a left click does in the views: navigate (crosshair only), place the target / the entry once, or measure (two clicks). */
+export type InteractionMode = 'navigate' | 'target' | 'entry' | 'measure'
 
 /** Everything a result depends on, as a run was started with it (SI, RAS). */
 export interface PlanInputs {
@@ -565,10 +565,11 @@ export const usePlanStore = defineStore('plan', () => {
     }
   }
 
-  async function exportAs(format: string, deidentify = false): Promise<void> {
+  /** `destinationDir`: a folder the planner typed (absolute); blank uses the app's exports folder. */
+  async function exportAs(format: string, deidentify = false, destinationDir = ''): Promise<void> {
     if (!runId.value || !result.value || refuseStale(`Exporting as ${format}`)) return
     try {
-      const r = await api().exportPlan({ runId: runId.value, format, deidentify })
+      const r = await api().exportPlan({ runId: runId.value, format, deidentify, ...(destinationDir.trim() ? { destinationDir: destinationDir.trim() } : {}) })
       exported.value.push({ format, path: r.path })
     } catch (e) {
       useMessagesStore().error(`Exporting as ${format}`, e)

@@ -20,9 +20,25 @@ export const useViewStore = defineStore('view', () => {
   /** The registered MRI over the CT in the slice views: 0 shows the CT only, 1 the MRI only. */
   const mriOpacity = ref(0.5)
   const showContours = ref(true)
+  /** What the overlay shows of a result: the pressure, or the thermal run's peak temperature rise. */
+  const overlayKind = ref<'pressure' | 'temperature'>('pressure')
+  /** Hide the pressure outside the brain (scalp, skull, water): the near field no longer draws the eye. */
+  const maskOutsideBrain = ref(false)
   const showIsosurface = ref(true)
   const showSkull = ref(true)
 
+  /** The ruler (LPS, m): its first point, then both; a measurement, not a plan input. */
+  const ruler = ref<{ a: Vec3; b: Vec3 | null } | null>(null)
+  /** Adds a ruler point: the first click starts a new ruler, the second ends it. Returns true when it is complete. */
+  function addRulerPoint(p: Vec3): boolean {
+    const r = ruler.value
+    if (!r || r.b) {
+      ruler.value = { a: [p[0], p[1], p[2]], b: null }
+      return false
+    }
+    ruler.value = { a: r.a, b: [p[0], p[1], p[2]] }
+    return true
+  }
   function setPreset(p: WindowPreset): void {
     preset.value = p
     windowWidth.value = WINDOW_PRESETS[p].width
@@ -37,5 +53,5 @@ export const useViewStore = defineStore('view', () => {
     crosshairLps.value = [p[0], p[1], p[2]]
     clickCount.value++
   }
-  return { crosshairLps, clickCount, windowWidth, windowLevel, preset, overlayOpacity, overlayThreshold, mriOpacity, showContours, showIsosurface, showSkull, setPreset, setWindow, setCrosshair }
+  return { crosshairLps, clickCount, windowWidth, windowLevel, preset, overlayOpacity, overlayThreshold, mriOpacity, showContours, overlayKind, maskOutsideBrain, showIsosurface, showSkull, ruler, addRulerPoint, setPreset, setWindow, setCrosshair }
 })

@@ -91,6 +91,7 @@ const mock = vi.hoisted(() => {
     session: { defaultSession: session },
     protocol,
     shell: { openExternal: async () => {} },
+    dialog: { showOpenDialog: async () => ({ canceled: true, filePaths: [] as string[] }) },
   }
   return { electron, appListeners, handlers, windows, session, protocol, order, serviceOptions }
 })
@@ -220,6 +221,8 @@ describe('Electron security baseline', () => {
     expect(options.dataDir).toBe(resolveDataDir(undefined, env))
     expect(dataLayout(options.dataDir).database).toBe(dataLayout(resolveDataDir(undefined, env)).database)
     expect(options.workDir).toBe(path.join(env.TFUS_DATA_DIR, 'app'))
+    // The native dialog reaches the service as its picker.
+    expect(typeof (mock.serviceOptions[0] as { pickPath?: unknown }).pickPath).toBe('function')
     // Electron's userData is the same folder, private.
     expect(mock.electron.app.userData).toBe(env.TFUS_DATA_DIR)
     expect(statSync(env.TFUS_DATA_DIR).mode & 0o777).toBe(0o700)

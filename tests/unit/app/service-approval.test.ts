@@ -258,6 +258,55 @@ describe('comparing two stored plans', () => {
   })
 })
 
+describe('overlay volumes of a result', () => {
+  test('the pressure masked to the brain, and the thermal run\'s peak rise, both on the CT grid', async () => {
+    const dims: [number, number, number] = [6, 5, 4]
+    const n = dims[0] * dims[1] * dims[2]
+    const dir = path.join(root, 'overlay-template')
+    writePlanFolder(dir, 21)
+    const nifti = (data: Int16Array | Float32Array, datatype: 4 | 16) => gzipSync(buildNifti1({ dims, sform: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], datatype, data }))
+    fs.writeFileSync(path.join(dir, PLAN_FILES.pressureCt), nifti(new Float32Array(n).fill(500), 16))
+    // Tissue on the "simulation grid": brain (3) in the first half along x, skull (2) in the rest.
+    fs.writeFileSync(path.join(dir, PLAN_FILES.tissue), nifti(new Int16Array(n).map((_, i) => (i % dims[0] < 3 ? 3 : 2)), 4))
+    fs.writeFileSync(path.join(dir, PLAN_FILES.temperatureRiseMax), nifti(new Float32Array(n).map((_, i) => i % dims[0]), 16))
+    fs.writeFileSync(path.join(dir, 'thermal.json'), JSON.stringify({ flags: { thermal: 'within ITRUSST limits' }, tissues: { brain: { peak_rise_c: 5, peak_temperature_c: 42, cem43_max_min: 0.1, flag: { within: true, criterion: 'rise', text: 'ok' } } } }))
+    const { s, runId } = await finishedRun(dir)
+    const r = await s.impl.getPlanResult({ runId })
+    expect(r.brainPressureVolumeId).toBe(`brain-pressure-${runId}`)
+    expect(r.temperatureRiseVolumeId).toBe(`temperature-rise-${runId}`)
+    const brain = new Float32Array((await s.impl.getVolume({ volumeId: r.brainPressureVolumeId!, stride: 1 })).bytes)
+    const rise = new Float32Array((await s.impl.getVolume({ volumeId: r.temperatureRiseVolumeId!, stride: 1 })).bytes)
+    // Display volumes are LPS-aligned: the NIfTI's x (RAS R) runs the other way, so count rather than index.
+    expect(brain.filter((v) => v === 500).length).toBe(n / 2)
+    expect(brain.filter((v) => v === 0).length).toBe(n / 2)
+    expect([...new Set(rise)].sort()).toEqual([0, 1, 2, 3, 4, 5])
+    // Without a thermal run there is no rise volume.
+    const plain = path.join(root, 'overlay-plain')
+    writePlanFolder(plain, 22)
+    const other = await finishedRun(plain)
+    expect((await other.s.impl.getPlanResult({ runId: other.runId })).temperatureRiseVolumeId).toBeNull()
+  })
+})
+
+describe('export where the planner chooses', () => {
+  test('into an existing folder, never over a file already there; a relative, missing or non-folder destination is refused', async () => {
+    const { s, runId } = await finishedRun(clinicalTemplate)
+    const dest = fs.mkdtempSync(path.join(root, 'dest-'))
+    const first = await s.impl.exportPlan({ runId, format: 'brainsight', deidentify: false, destinationDir: dest })
+    expect(first.path).toBe(path.join(dest, 'plan-brainsight.txt'))
+    expect(fs.statSync(first.path).size).toBe(first.bytes)
+    const before = fs.readFileSync(first.path)
+    expect(await rejection(s.impl.exportPlan({ runId, format: 'brainsight', deidentify: false, destinationDir: dest }))).toMatchObject({ code: 'conflict', field: 'destinationDir', message: expect.stringMatching(/exists already: nothing was overwritten/) as string })
+    expect(fs.readFileSync(first.path)).toEqual(before)
+    expect(await rejection(s.impl.exportPlan({ runId, format: 'brainsight', deidentify: false, destinationDir: 'relative/folder' }))).toMatchObject({ code: 'bad-request', field: 'destinationDir' })
+    expect(await rejection(s.impl.exportPlan({ runId, format: 'brainsight', deidentify: false, destinationDir: path.join(dest, 'missing') }))).toMatchObject({ code: 'not-found', field: 'destinationDir' })
+    expect(fs.existsSync(path.join(dest, 'missing'))).toBe(false)
+    expect(await rejection(s.impl.exportPlan({ runId, format: 'brainsight', deidentify: false, destinationDir: first.path }))).toMatchObject({ code: 'bad-request', message: expect.stringMatching(/is not a folder/) as string })
+    // Without a destination: the app's exports folder, as before.
+    expect((await s.impl.exportPlan({ runId, format: 'brainsight', deidentify: false })).path).toMatch(/exports/)
+  })
+})
+
 describe('the live preview is honest about its error', () => {
   test('the transducer list says which device has a preview, with the model card\'s measured error on real CTs', async () => {
     const workDir = fs.mkdtempSync(path.join(root, 'work-'))

@@ -237,7 +237,7 @@ describe('plan inputs: undo and redo, stale results, a new image', () => {
 describe('colour bar and sampling', () => {
   test('the colour bar is the overlay\'s lookup: peak at the top (0 dB), -3 and -6 dB ticks, the threshold at the bottom', () => {
     const m = colorBarModel(150_000, 0.3)
-    expect(m.ticks.map((t) => `${t.kPa}|${t.dB}`)).toEqual(['150|0.0', '106|-3.0', '75|-6.0', '45|-10.5'])
+    expect(m.ticks.map((t) => `${t.label}|${t.dB}`)).toEqual(['150 kPa|0.0', '106 kPa|-3.0', '75 kPa|-6.0', '45 kPa|-10.5'])
     expect(m.ticks[0]!.at).toBe(1)
     expect(m.ticks.at(-1)!.at).toBe(0)
     expect(m.gradient).toMatch(/^linear-gradient\(to top, rgb\(128, 0, 0\) 0\.0%, .*rgb\(255, 255, 0\) 100\.0%\)$/)
@@ -407,5 +407,17 @@ describe('the proposed entry', () => {
     // Moving it afterwards is a change like any other.
     plan.setEntry([0.07, 0.01, 0.02])
     expect(plan.staleBecause).toEqual(['entry'])
+  })
+})
+
+describe('the ruler', () => {
+  test('the first click starts a ruler, the second ends it, a third starts a new one', () => {
+    const view = useViewStore()
+    expect(view.addRulerPoint([0, 0, 0])).toBe(false)
+    expect(view.ruler).toEqual({ a: [0, 0, 0], b: null })
+    expect(view.addRulerPoint([0.03, 0.04, 0])).toBe(true)
+    expect(view.ruler).toEqual({ a: [0, 0, 0], b: [0.03, 0.04, 0] })
+    expect(view.addRulerPoint([0.01, 0, 0])).toBe(false)
+    expect(view.ruler).toEqual({ a: [0.01, 0, 0], b: null })
   })
 })

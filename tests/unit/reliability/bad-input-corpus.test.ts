@@ -503,6 +503,7 @@ const apiSpecs: Array<[string, (s: RunningServer) => Promise<Response>]> = [
   ['registerMri of unknown images', (s) => call(s, 'registerMri', json({ ctImageId: 'nope', mriImageId: 'nope-too' }))],
   ['registerMri without the MRI', (s) => call(s, 'registerMri', json({ ctImageId: 'nope' }))],
   ['startPlan with a target on an unknown MRI', (s) => call(s, 'startPlan', json({ ctImageId: 'nope', mriImageId: 'nope-too', targetRasM: [0.03, -0.018, 0.0135], transducerId: 'itrusst-bm-bowl', pointsPerWavelength: 2, drive: { kind: 'isppa-free-water', wPerM2: 1e5 }, protocol: { pulseDurationS: 0.02, prfHz: 5, trainDutyCycle: 1 } }))],
+  ['exportPlan to a relative folder', (s) => call(s, 'exportPlan', json({ runId: 'nope', format: 'brainsight', destinationDir: 'relative/folder' }))],
   ['comparePlans of a plan with itself', (s) => call(s, 'comparePlans', json({ planIdA: '1', planIdB: '1' }))],
   ['comparePlans of unknown plans', (s) => call(s, 'comparePlans', json({ planIdA: '424242', planIdB: '424243' }))],
   ['comparePlans of a plan id that is not a number', (s) => call(s, 'comparePlans', json({ planIdA: 'abc', planIdB: '1' }))],

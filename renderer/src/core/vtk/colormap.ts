@@ -1,9 +1,9 @@
-/** vtk.js transfer functions of the pressure overlay (the numbers are in core/overlay.ts). */
+/** vtk.js transfer functions of the overlays: the hot map (pressure, temperature rise) and the diverging B - A map (the numbers are in core/overlay.ts). */
 import vtkColorTransferFunction from '@kitware/vtk.js/Rendering/Core/ColorTransferFunction'
 import vtkPiecewiseFunction from '@kitware/vtk.js/Common/DataModel/PiecewiseFunction'
 import { differenceLookup, overlayLookup, type OverlayLookup } from '../overlay.ts'
 
-export function pressureColormap(peakPa: number, thresholdFraction: number) {
+export function hotColormap(peakPa: number, thresholdFraction: number) {
   return transferFunctions(overlayLookup(peakPa, thresholdFraction))
 }
 
