@@ -66,3 +66,10 @@ export class OverallProgress {
     return { fraction, etaS: (elapsedS * (1 - fraction)) / fraction }
   }
 }
+
+/** Seconds as people read a time left: "42 s", "3 min 5 s"; '' for an unknown time. */
+export function formatDuration(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds)) return ''
+  if (seconds < 60) return `${Math.ceil(seconds)} s`
+  return `${Math.floor(seconds / 60)} min ${Math.ceil(seconds % 60)} s`
+}

@@ -2,6 +2,7 @@
  * `tfus plan`: CT (+ target, device, mapping) to a simulated plan on disk.
  * Millimetres and W/cm2 at this edge; metres, Pa and W/m2 in the files' JSON.
  */
+import { formatDuration, OverallProgress, stageWeights } from '../../core/planning/progress.ts'
 import type { BackendChoice } from '../node/solver-backends.ts'
 import { runPlanToFolder, type DriveInput, type PlanInput } from '../node/plan-runner.ts'
 import { BUNDLED_MODEL, PROVIDER_CHOICES, type ProviderChoice } from '../node/surrogate/runtime.ts'
@@ -90,6 +91,8 @@ export async function commandPlan(
 
   const showProgress = process.stderr.isTTY || f.has('progress')
   let lastStage = ''
+  const started = performance.now()
+  const overall = new OverallProgress(stageWeights({ thermal: typeof f.get('protocol') === 'string', mri: typeof mriPath === 'string', registers: typeof mriPath === 'string' && typeof registrationPath !== 'string' }))
   const protocolFile = f.get('protocol')
   if (protocolFile === true) throw new SimulationInputError('--protocol', 'needs a protocol file (see resources/protocols/)')
   const { plan, metrics: m, result, thermal } = await runPlanToFolder(
@@ -116,13 +119,18 @@ export async function commandPlan(
       onNote: (line) => err(`tfus: ${line}`),
       onStage: (stage, p) => {
         if (!showProgress) return
-        if (stage !== lastStage) process.stderr.write(`${lastStage ? '\n' : ''}${stage}`)
+        // One bar for the whole run (core/planning/progress.ts, as the app shows it), redrawn in place.
+        const stageFraction = p?.fraction ?? (p?.step !== undefined && p.maxSteps ? p.step / p.maxSteps : undefined)
+        const whole = overall.update(stage, stageFraction, (performance.now() - started) / 1000)
+        const filled = Math.round(whole.fraction * 20)
+        const left = whole.etaS === undefined ? '' : ` · about ${formatDuration(whole.etaS)} left`
+        const detail = p?.step !== undefined ? `: step ${p.step}/${p.maxSteps}${p.residual === undefined ? '' : ` residual ${p.residual.toExponential(1)}`}` : ''
+        process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(20 - filled)}] ${Math.round(whole.fraction * 100)}%${left} · ${stage}${detail}`.padEnd(110).slice(0, 110))
         lastStage = stage
-        if (p) process.stderr.write(`\r${stage}: step ${p.step}/${p.maxSteps}${p.residual === undefined ? '' : ` residual ${p.residual.toExponential(1)}`}   `)
       },
     },
   )
-  if (showProgress) process.stderr.write('\n')
+  if (showProgress && lastStage) process.stderr.write('\n')
   const mmv = (v: readonly number[]) => v.map((x) => (x * 1000).toFixed(1)).join(', ')
   if (plan.registration) out(`target (${mmv(plan.registration.target_mri_ras_m)}) mm on the MRI -> (${mmv(plan.target_ras_m)}) mm CT RAS (${plan.registration.method})`)
   out(`transducer ${plan.transducer.id} at apex (${mmv(plan.pose.apex_ras_m)}) mm RAS, standoff ${(plan.pose.standoff_m * 1000).toFixed(1)} mm${plan.entry_proposed ? ' (entry proposed)' : ''}`)

@@ -53,8 +53,5 @@ export function resolutionWarning(ppw: number): string | null {
   return ppw < MIN_RELIABLE_PPW ? `Computed at ${ppw} points per wavelength (below ${MIN_RELIABLE_PPW}): a coarse preview; pressures and focal shift can be off by tens of percent. Rerun at ${MIN_RELIABLE_PPW} or more before treatment.` : null
 }
 
-export function formatEta(seconds: number | undefined): string {
-  if (seconds === undefined || !Number.isFinite(seconds)) return ''
-  if (seconds < 60) return `${Math.ceil(seconds)} s`
-  return `${Math.floor(seconds / 60)} min ${Math.ceil(seconds % 60)} s`
-}
+/** The time left as the CLI prints it too (core/planning/progress.ts). */
+export { formatDuration as formatEta } from '../../../core/planning/progress.ts'

@@ -1,6 +1,6 @@
 /** One overall progress figure across a plan run's stages (core/planning/progress.ts). */
 import { describe, expect, test } from 'vitest'
-import { OverallProgress, stageWeights } from '../../../core/planning/progress.ts'
+import { formatDuration, OverallProgress, stageWeights } from '../../../core/planning/progress.ts'
 
 describe('overall progress of a plan run', () => {
   test('it runs from 0 to 1 across the stages, never backwards, the thermal model included when there is one', () => {
@@ -35,5 +35,9 @@ describe('overall progress of a plan run', () => {
     const half = p.update('simulating in free water', 10 / 35, 60) // (1 + 2 + 1 + 45 + 10) / 88 done
     expect(half.fraction).toBeCloseTo(59 / 88, 9)
     expect(half.etaS).toBeCloseTo((60 * (1 - 59 / 88)) / (59 / 88), 9)
+  })
+
+  test('the time left reads as seconds, then minutes and seconds; unknown is empty', () => {
+    expect([formatDuration(0.2), formatDuration(42), formatDuration(185), formatDuration(undefined), formatDuration(Infinity)]).toEqual(['1 s', '42 s', '3 min 5 s', '', ''])
   })
 })
