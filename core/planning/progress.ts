@@ -70,6 +70,7 @@ export class OverallProgress {
 /** Seconds as people read a time left: "42 s", "3 min 5 s"; '' for an unknown time. */
 export function formatDuration(seconds: number | undefined): string {
   if (seconds === undefined || !Number.isFinite(seconds)) return ''
-  if (seconds < 60) return `${Math.ceil(seconds)} s`
-  return `${Math.floor(seconds / 60)} min ${Math.ceil(seconds % 60)} s`
+  const whole = Math.ceil(seconds)
+  if (whole < 60) return `${whole} s`
+  return `${Math.floor(whole / 60)} min ${whole % 60} s`
 }

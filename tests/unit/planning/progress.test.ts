@@ -38,6 +38,6 @@ describe('overall progress of a plan run', () => {
   })
 
   test('the time left reads as seconds, then minutes and seconds; unknown is empty', () => {
-    expect([formatDuration(0.2), formatDuration(42), formatDuration(185), formatDuration(undefined), formatDuration(Infinity)]).toEqual(['1 s', '42 s', '3 min 5 s', '', ''])
+    expect([formatDuration(0.2), formatDuration(42), formatDuration(59.5), formatDuration(185), formatDuration(179.4), formatDuration(undefined), formatDuration(Infinity)]).toEqual(['1 s', '42 s', '1 min 0 s', '3 min 5 s', '3 min 0 s', '', ''])
   })
 })
