@@ -659,7 +659,8 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       if (previous) {
         volumes.delete(previous.payload.fusedVolumeId)
         volumeCache.delete(previous.payload.fusedVolumeId)
-        void inBackground('an earlier registration', () => fs.rm(previous.file, { force: true }))
+        // Its transform file stays (a few kB): a plan run started with it may not have read it yet.
+        // The runs/ scratch folder is cleared at the next start-up.
       }
       registrations.set(key, { payload, transform: result.transform, file, method })
       emit({ type: 'done', runId, wallS: result.wallTimeS })
