@@ -14,6 +14,7 @@ export default defineConfig({
   plugins: [wgslAsText],
   test: {
     include: ['tests/**/*.test.ts'],
+    globalSetup: ['tests/helpers/build-setup.ts'],
     testTimeout: 300_000,
     hookTimeout: 300_000,
     pool: 'forks',

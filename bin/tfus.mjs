@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI directly (no build step): tsx registers its loader for this process,
-// and the .wgsl hook makes shader files importable as text.
-import { register as registerHook } from 'node:module'
-import { register } from 'tsx/esm/api'
+// `tfus`: runs the built CLI (dist/node/cli.mjs, plain JavaScript). In a checkout the build is
+// made by `npm install` (the `prepare` script) and remade here when a source is newer, so that
+// `npx tfus` always runs the code beside it; an installed build has no sources and runs as is.
+import { existsSync } from 'node:fs'
 
-registerHook('../electron/node/wgsl-loader.mjs', import.meta.url)
-register()
-const { main } = await import('../electron/cli/main.ts')
-process.exitCode = await main(process.argv.slice(2))
+const builder = new URL('../scripts/build.mjs', import.meta.url)
+if (existsSync(builder)) {
+  const { isStale, build } = await import(builder.href)
+  if (isStale()) await build({ log: () => {} })
+}
+await import('../dist/node/cli.mjs')

@@ -4,13 +4,12 @@
 // server on 127.0.0.1 opened in the default browser; the URL is printed when none can be opened).
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
-import { createRequire, register as registerHook } from 'node:module'
+import { createRequire } from 'node:module'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = path.resolve(fileURLToPath(new URL('..', import.meta.url)))
 const rendererOut = path.join(root, 'dist', 'renderer', 'index.html')
-const preloadOut = path.join(root, 'dist', 'electron', 'preload.cjs')
 
 function newestMtime(dir) {
   let newest = 0
@@ -51,20 +50,20 @@ function electronBinary() {
   }
 }
 
+// The main process, the server and their workers run from dist/node (scripts/build.mjs), remade
+// here when a source is newer than the last build.
+const { isStale, build } = await import('./build.mjs')
+if (isStale()) {
+  process.stdout.write('Building the application (esbuild)...\n')
+  await build({ log: () => {} })
+}
+
 const electron = process.env.TFUS_FORCE_BROWSER === '1' ? null : electronBinary()
 if (electron) {
-  if (outdated(preloadOut, [path.join(root, 'electron', 'preload'), path.join(root, 'core', 'contracts')])) {
-    // A sandboxed preload cannot import: it is bundled into one CommonJS file.
-    run(process.execPath, [path.join(root, 'node_modules', 'esbuild', 'bin', 'esbuild'), 'electron/preload/preload.ts', '--bundle', '--format=cjs', '--platform=node', '--external:electron', `--outfile=${preloadOut}`, '--log-level=warning'])
-  }
   process.stdout.write('Starting TFUS Planner (Electron)...\n')
-  const child = spawn(electron, [path.join(root, 'electron', 'main', 'entry.mjs'), ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' })
+  const child = spawn(electron, [path.join(root, 'dist', 'node', 'main.mjs'), ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' })
   child.on('exit', (code) => process.exit(code ?? 0))
 } else {
   process.stdout.write('Electron is not installed here: starting the browser mode.\n')
-  registerHook('../electron/node/wgsl-loader.mjs', import.meta.url)
-  const { register } = await import('tsx/esm/api')
-  register()
-  const { runBrowserFallback } = await import('../electron/server/main.ts')
-  await runBrowserFallback(process.argv.slice(2))
+  await import('../dist/node/server.mjs')
 }

@@ -5,6 +5,7 @@
  * worker that dies reports a serialized error; the host keeps running).
  */
 import { Worker } from 'node:worker_threads'
+import { startWorker } from '../node/app-paths.ts'
 import { randomUUID } from 'node:crypto'
 import type { ApiEvent, SerializedError } from '../../core/contracts/api.ts'
 import type { PlanMetricsRecord, PlanRecord } from '../../core/contracts/plan.ts'
@@ -32,7 +33,7 @@ export interface PlanRun {
 
 export interface PlanRunsOptions {
   readonly emit: (event: ApiEvent) => void
-  /** The worker entry (tests pass one that crashes); defaults to plan-worker-bootstrap.mjs. */
+  /** The worker entry (tests pass one that crashes); defaults to the application's plan worker. */
   readonly workerUrl?: URL
   /** How long a cancelled worker gets to stop before it is terminated [ms]. */
   readonly cancelGraceMs?: number
@@ -41,11 +42,11 @@ export interface PlanRunsOptions {
 export class PlanRuns {
   private readonly runs = new Map<string, PlanRun>()
   private readonly workers = new Map<string, Worker>()
-  private readonly workerUrl: URL
+  private readonly workerUrl: URL | undefined
   private readonly cancelRequested = new Set<string>()
 
   constructor(private readonly options: PlanRunsOptions) {
-    this.workerUrl = options.workerUrl ?? new URL('./plan-worker-bootstrap.mjs', import.meta.url)
+    this.workerUrl = options.workerUrl
   }
 
   get(runId: string): PlanRun | undefined {
@@ -60,7 +61,7 @@ export class PlanRuns {
     const runId = randomUUID()
     const emit = this.options.emit
     const startedAt = Date.now()
-    const worker = new Worker(this.workerUrl, { workerData: input })
+    const worker = this.workerUrl ? new Worker(this.workerUrl, { workerData: input }) : startWorker('plan-worker', { workerData: input })
     this.workers.set(runId, worker)
     let stageStart = startedAt
     let currentStage = ''

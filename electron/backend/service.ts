@@ -38,7 +38,8 @@ import { requestNodeGpuDevice } from '../node/webgpu-device.ts'
 import { PlanRuns, type PlanRun, type RunState } from './plan-runs.ts'
 import { DEFAULT_OPEN_IMAGE_LIMITS, OpenImages, type OpenImageLimits, type OpenedImage } from './open-images.ts'
 import { pathScrubber, removeStaleScratch, startScratchSession, uploadFileName } from './scratch.ts'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { startWorker } from '../node/app-paths.ts'
 import { BUNDLED_MODEL } from '../node/surrogate/runtime.ts'
 import { parseSurrogateManifest, type SurrogateManifest } from '../../core/surrogate/manifest.ts'
 import type { PreviewRequest } from '../node/surrogate/preview.ts'
@@ -53,7 +54,8 @@ import { rotationAngleDeg, rotationOf, transformFileMatrices, translationOf, typ
 import { resampleOntoFixed } from '../../core/registration/fuse.ts'
 import { comparePlans as comparePlanRows, differenceRefusal, pressureDifference } from '../../core/planning/compare.ts'
 import type { PlanSummary } from '../../core/db/plan-store.ts'
-import { loadOptional, type ExportsModule, type PlanStoreModule } from './optional-modules.ts'
+import { openPlanStore } from '../node/db/client.ts'
+import { EXPORT_FORMATS, SINGLE_FILE_FORMATS, exportPlanFolder } from '../node/exports/index.ts'
 
 export type PathPickKind = 'image-file' | 'dicom-folder' | 'export-folder'
 
@@ -248,21 +250,11 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
   /** Loaded ones, most recently used last (at most LOADED_VOLUMES_KEPT). */
   const volumeCache = new Map<string, Promise<Volume>>()
 
-  const dbModule = loadOptional<PlanStoreModule>('../node/db/client.ts', ['openPlanStore'], 'the plan database (electron/node/db)')
-  const exportsModule = loadOptional<ExportsModule>('../node/exports/index.ts', ['exportPlanFolder'], 'plan export (electron/node/exports)')
-  const thermalModule = loadOptional<Record<string, unknown>>('../node/thermal-plan.ts', ['runThermalOnPlanFolder'], 'the thermal model (electron/node/thermal-plan.ts)')
-  let store: ReturnType<PlanStoreModule['openPlanStore']> | undefined
+  let store: ReturnType<typeof openPlanStore> | undefined
   const openStore = async () => {
-    const db = await dbModule
-    if (!db.available) throw new ApiError('unavailable', db.reason)
-    store ??= db.module.openPlanStore(dataDir)
+    store ??= openPlanStore(dataDir)
     store.catch(() => (store = undefined))
     return store
-  }
-  const exportsOrThrow = async () => {
-    const ex = await exportsModule
-    if (!ex.available) throw new ApiError('unavailable', ex.reason)
-    return ex.module
   }
   /** Single-file formats get a file name with the extension the navigation systems expect. */
   const exportTarget = (runId: string, format: string, single: boolean) => {
@@ -478,7 +470,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
   const previewPending = new Map<number, { resolve: (v: PreviewReply) => void; reject: (e: unknown) => void }>()
   const previewCall = (request: PreviewRequest): Promise<PreviewReply> => {
     if (!previewWorker) {
-      const w = new Worker(new URL('./preview-worker-bootstrap.mjs', import.meta.url), { workerData: { modelFile: options.surrogateModel ?? BUNDLED_MODEL, provider: 'auto' } })
+      const w = startWorker('preview-worker', { workerData: { modelFile: options.surrogateModel ?? BUNDLED_MODEL, provider: 'auto' } })
       w.on('message', (m: PreviewReply & { id: number }) => {
         const p = previewPending.get(m.id)
         previewPending.delete(m.id)
@@ -507,8 +499,6 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
   const impl: ApiImplementation<PlannerApi> = {
     async capabilities() {
       capabilityCache ??= (async () => {
-        const [db, ex, th] = await Promise.all([dbModule, exportsModule, thermalModule])
-        const hasReport = ex.available && (ex.module.EXPORT_FORMATS as readonly string[]).includes('report')
         let webgpu: Capabilities['webgpu'] = { available: false, reason: 'not probed' }
         if (options.probeWebGpu !== false) {
           try {
@@ -518,17 +508,17 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
             webgpu = { available: false, reason: e instanceof Error ? e.message : String(e) }
           }
         }
-        const formats = ex.available ? [...(ex.module.EXPORT_FORMATS ?? [])] : []
         return {
           host: options.host,
           version: SOFTWARE_VERSION,
           cpuCores: Math.max(1, os.availableParallelism()),
           webgpu,
-          database: db.available ? { available: true } : { available: false, reason: db.reason },
-          exports: ex.available ? (formats.length > 0 ? { available: true, formats } : { available: false, formats, reason: 'the export module lists no formats (EXPORT_FORMATS)' }) : { available: false, formats, reason: ex.reason },
-          report: hasReport ? { available: true } : { available: false, reason: ex.available ? 'the export module has no report format' : ex.reason },
+          // Built in (static imports): the database opens on first use and reports its own errors.
+          database: { available: true },
+          exports: { available: true, formats: [...EXPORT_FORMATS] },
+          report: { available: true },
           // The plan worker runs the thermal model after the acoustics when a protocol is chosen.
-          thermal: th.available ? { available: true } : { available: false, reason: th.reason },
+          thermal: { available: true },
           pickers: options.pickPath ? { available: true } : { available: false, reason: 'the browser mode has no native picker: type the path' },
         }
       })()
@@ -960,10 +950,9 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
 
     async exportPlan({ runId, format, deidentify, destinationDir }) {
       const { run } = finishedRun(runId)
-      const ex = await exportsOrThrow()
-      if (!(ex.EXPORT_FORMATS as readonly string[]).includes(format)) throw new ApiError('bad-request', `unknown export format "${format}"; choose one of ${ex.EXPORT_FORMATS.join(', ')}`, 'format')
-      const fmt = format as (typeof ex.EXPORT_FORMATS)[number]
-      let outPath = exportTarget(runId, format, ex.SINGLE_FILE_FORMATS.has(fmt))
+      if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new ApiError('bad-request', `unknown export format "${format}"; choose one of ${EXPORT_FORMATS.join(', ')}`, 'format')
+      const fmt = format as (typeof EXPORT_FORMATS)[number]
+      let outPath = exportTarget(runId, format, SINGLE_FILE_FORMATS.has(fmt))
       if (destinationDir !== undefined) {
         // The user's folder: it must exist already (no folder is made on a mistyped path), and nothing there is overwritten.
         if (!path.isAbsolute(destinationDir)) throw new ApiError('bad-request', `${destinationDir}: give the export folder as an absolute path`, 'destinationDir')
@@ -980,7 +969,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
         ...(approval ? { approval } : {}),
         ...(deidentify ? { deidentify: true, ...(stored !== undefined ? { planLabel: String(stored) } : {}) } : {}),
       }
-      const result = await readingRun(runId, () => ex.exportPlanFolder(run.input.outDir, fmt, outPath, options))
+      const result = await readingRun(runId, () => exportPlanFolder(run.input.outDir, fmt, outPath, options))
       let bytes = 0
       for (const f of result.files) bytes += (await fs.stat(f).catch(() => null))?.size ?? 0
       return { path: outPath, bytes }
@@ -988,11 +977,10 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
 
     async reportHtml({ runId }) {
       const { run } = finishedRun(runId)
-      const ex = await exportsOrThrow()
       const outPath = exportTarget(runId, 'report', true)
       await fs.mkdir(path.dirname(outPath), { recursive: true })
       const approval = approvals.get(runId)
-      await readingRun(runId, () => ex.exportPlanFolder(run.input.outDir, 'report', outPath, approval ? { approval } : {}))
+      await readingRun(runId, () => exportPlanFolder(run.input.outDir, 'report', outPath, approval ? { approval } : {}))
       return { html: await fs.readFile(outPath, 'utf8') }
     },
   }

@@ -10,7 +10,6 @@
  * from file://.
  */
 import * as path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { createPlannerService, type PathPickKind } from '../backend/service.ts'
 import { appWorkDir, legacyAppDatabaseDir, prepareDataDir, resolveDataDir } from '../node/db/data-dir.ts'
 import { ensurePrivateDir, restrictUmask } from '../node/private-dir.ts'
@@ -18,8 +17,7 @@ import { loadElectron, type AppLike, type BrowserWindowLike, type ElectronLike }
 import { appUrlMatcher, applySecurityBaseline, secureWindowOptions } from './security.ts'
 import { forwardEvents, registerIpc } from './ipc.ts'
 import { APP_INDEX_URL, handleAppProtocol, registerAppScheme } from './app-protocol.ts'
-
-const repoRoot = path.resolve(fileURLToPath(new URL('../../', import.meta.url)))
+import { APP_ROOT } from '../node/app-paths.ts'
 
 export interface AppPaths {
   /** The built renderer (dist/renderer): the only folder app:// serves. */
@@ -27,7 +25,7 @@ export interface AppPaths {
   readonly preload: string
 }
 
-export function defaultPaths(root = repoRoot): AppPaths {
+export function defaultPaths(root = APP_ROOT): AppPaths {
   return { rendererDir: path.join(root, 'dist', 'renderer'), preload: path.join(root, 'dist', 'electron', 'preload.cjs') }
 }
 

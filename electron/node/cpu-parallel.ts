@@ -3,7 +3,7 @@
  * worker threads (one per core) steps them together. The main thread only schedules, so it
  * stays free for progress, cancellation and the UI's IPC.
  */
-import { Worker } from 'node:worker_threads'
+import { startWorker } from './app-paths.ts'
 import * as os from 'node:os'
 import type { BackendFactory, SolverBackend } from '../../core/solver/run.ts'
 import { buildEngineData } from '../../core/solver/cpu/engine.ts'
@@ -22,7 +22,7 @@ export function cpuParallelBackend(threads = Math.max(1, Math.min(os.availablePa
   const factory = async (plan: Parameters<BackendFactory>[0]) => {
     const data = buildEngineData(plan, shared32, shared64)
     const barrier = new Int32Array(new SharedArrayBuffer(8))
-    const workers = Array.from({ length: threads }, () => new Worker(new URL('./cpu-worker-bootstrap.mjs', import.meta.url)))
+    const workers = Array.from({ length: threads }, () => startWorker('cpu-worker'))
     let failure: Error | undefined
     const waitAll = () =>
       Promise.all(

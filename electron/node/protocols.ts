@@ -5,10 +5,10 @@
  */
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { protocolDurationS, type ThermalProtocolRecord } from '../../core/contracts/protocol.ts'
 import { loadProtocolFile } from './thermal-plan.ts'
 import { userDataDir } from './transducers.ts'
+import { appPath } from './app-paths.ts'
 
 export interface LoadedProtocol {
   readonly id: string
@@ -18,7 +18,7 @@ export interface LoadedProtocol {
 }
 
 export function builtinProtocolDir(): string {
-  return path.resolve(fileURLToPath(new URL('../../resources/protocols/', import.meta.url)))
+  return appPath('resources', 'protocols')
 }
 
 export async function loadProtocolLibrary(env: NodeJS.ProcessEnv = process.env): Promise<{ protocols: LoadedProtocol[]; warnings: string[] }> {

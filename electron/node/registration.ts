@@ -22,7 +22,7 @@
  *    (Dice of filled foreground masks inside the MRI's field of view) and the normalised
  *    mutual information inside the CT's head is computed; see `assessAlignment`.
  */
-import { Worker } from 'node:worker_threads'
+import { startWorker } from './app-paths.ts'
 import * as path from 'node:path'
 import { itkImageFromVolume } from '../../core/io/itk-image.ts'
 import { mat3Multiply, mat3MulVec, resampleTrilinear, voxelToWorld } from '../../core/volume/index.ts'
@@ -537,18 +537,6 @@ class ElastixWorkerError extends Error {
  * the URL the host resolved. A failing itk-wasm release pipeline rejects with a bare number
  * (an Emscripten exception pointer) and prints only "Exception while running pipeline".
  */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads')
-import(workerData.elastixUrl).then(async (elastix) => {
-  try {
-    const result = await elastix.elastixNode(workerData.parameterObject, { fixed: workerData.fixed, moving: workerData.moving })
-    parentPort.postMessage({ ok: true, transformParameterObject: result.transformParameterObject })
-  } catch (e) {
-    const reason = e instanceof Error ? e.message : typeof e === 'number' ? 'the elastix pipeline aborted without a message' : String(e)
-    parentPort.postMessage({ ok: false, reason })
-  }
-}, (e) => parentPort.postMessage({ ok: false, reason: 'cannot load @itk-wasm/elastix: ' + (e && e.message ? e.message : String(e)) }))
-`
 
 type WorkerReply = { ok: true; transformParameterObject: unknown } | { ok: false; reason: string }
 
@@ -559,12 +547,10 @@ async function runElastix(
   signal: AbortSignal | undefined,
   onTick: (seconds: number) => void,
 ): Promise<unknown> {
-  const worker = new Worker(WORKER_SOURCE, {
-    eval: true,
+  const worker = startWorker('elastix-worker', {
     stdout: true,
     stderr: true,
     workerData: {
-      elastixUrl: import.meta.resolve('@itk-wasm/elastix'),
       parameterObject: [parameterMap],
       fixed: itkImageFromVolume(fixed),
       moving: itkImageFromVolume(moving),

@@ -8,9 +8,9 @@
 import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { parseTransducer, type TransducerDefinition } from '../../core/transducers/library.ts'
 import { readTextInput } from './input-file.ts'
+import { appPath } from './app-paths.ts'
 
 /** The folder name Electron's app.getPath('userData') uses for this app (package.json "name"). */
 export const APP_FOLDER = 'tfus-planner'
@@ -37,7 +37,7 @@ export function userTransducerDir(env: NodeJS.ProcessEnv = process.env): string 
 
 /** `resources/transducers` of this checkout (a packaged app passes its resources path instead). */
 export function builtinTransducerDir(): string {
-  return path.resolve(fileURLToPath(new URL('../../resources/transducers/', import.meta.url)))
+  return appPath('resources', 'transducers')
 }
 
 export interface LoadedTransducer {

@@ -2,9 +2,10 @@
  * The application's version, read from package.json (the one place it is written), and the
  * software names the plan files and exports carry.
  */
-import { createRequire } from 'node:module'
+import { readFileSync } from 'node:fs'
+import { appPath } from './app-paths.ts'
 
-const pkg = createRequire(import.meta.url)('../../package.json') as { version: string }
+const pkg = JSON.parse(readFileSync(appPath('package.json'), 'utf8')) as { version: string }
 
 export const APP_VERSION: string = pkg.version
 /** As written into plan.json and thermal.json (`software`). */

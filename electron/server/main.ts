@@ -11,13 +11,11 @@ import { spawn as nodeSpawn } from 'node:child_process'
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
 import { createPlannerService, type PlannerService, type PlannerServiceOptions } from '../backend/service.ts'
 import { appWorkDir, prepareDataDir, resolveDataDir } from '../node/db/data-dir.ts'
 import { ensurePrivateDir, restrictUmask } from '../node/private-dir.ts'
 import { startServer, type RunningServer } from './server.ts'
-
-const repoRoot = path.resolve(fileURLToPath(new URL('../../', import.meta.url)))
+import { appPath } from '../node/app-paths.ts'
 
 /** How long a launch file stays on disk: time enough for the browser to start and read it. */
 export const LAUNCH_FILE_LIFETIME_MS = 60_000
@@ -123,7 +121,7 @@ export async function runBrowserFallback(argv: readonly string[], options: Brows
   for (const line of prepareDataDir(dataDir)) out(`${line}\n`)
   ensurePrivateDir(workDir)
   const service = (options.createService ?? createPlannerService)({ host: 'browser', workDir, dataDir })
-  const server = await startServer({ service, staticDir: options.staticDir ?? path.join(repoRoot, 'dist', 'renderer') })
+  const server = await startServer({ service, staticDir: options.staticDir ?? appPath('dist', 'renderer') })
   // The launch URL carries the session key: print it only to the user who started the app.
   out(`TFUS Planner (browser mode) at ${server.launchUrl}\n`)
   out('Only this machine can reach it (127.0.0.1), and only with this address (it carries the session key). Ctrl-C stops it.\n')

@@ -26,7 +26,7 @@
  * they were made. All methods are safe to call concurrently from one thread; two processes
  * (app and CLI) may open the same folder (SQLite WAL, busy timeout 10 s).
  */
-import { Worker } from 'node:worker_threads'
+import { startWorker } from '../app-paths.ts'
 import { PlanStoreError } from '../../../core/db/errors.ts'
 import type { PlanRef } from '../../../core/db/plan-store.ts'
 import { deserializeError, type Method, type NewVersionChanges, type Params, type PatientParams, type Results, type WireResponse } from './protocol.ts'
@@ -65,7 +65,7 @@ export interface OpenPlanStoreOptions {
 }
 
 export async function openPlanStore(dataDir: string, options: OpenPlanStoreOptions = {}): Promise<PlanStore> {
-  const worker = new Worker(new URL('./db-worker-bootstrap.mjs', import.meta.url))
+  const worker = startWorker('db-worker')
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
   let nextId = 1
   let stopped: Error | null = null

@@ -11,12 +11,13 @@ import * as path from 'node:path'
 import { parseSurrogateManifest, SurrogateModelError, type SurrogateManifest } from '../../../core/surrogate/manifest.ts'
 import type { InferencePort } from '../../../core/surrogate/predict.ts'
 import { requestNodeGpuDevice } from '../webgpu-device.ts'
+import { appPath } from '../app-paths.ts'
 
 export type ProviderChoice = 'auto' | 'cpu' | 'webgpu' | 'cuda'
 export const PROVIDER_CHOICES: readonly ProviderChoice[] = ['auto', 'cpu', 'webgpu', 'cuda']
 
 /** The model shipped with the app. */
-export const BUNDLED_MODEL = path.resolve(import.meta.dirname, '../../../resources/surrogate/model.json')
+export const BUNDLED_MODEL = appPath('resources', 'surrogate', 'model.json')
 
 export interface LoadedSurrogate {
   readonly manifest: SurrogateManifest

@@ -52,24 +52,64 @@ describe('electron-builder configuration', () => {
     expect((config.mac as { target: string[] }).target).toEqual(['dmg'])
   })
 
-  test('native modules, WGSL and itk-wasm pipelines are unpacked or shipped as resources', () => {
+  test('native modules and itk-wasm pipelines are unpacked or shipped as resources', () => {
     const unpack = config.asarUnpack as string[]
-    for (const needle of ['better-sqlite3', 'webgpu', '@itk-wasm', '*.node', '.wgsl']) expect(unpack.some((p) => p.includes(needle)), needle).toBe(true)
+    for (const needle of ['better-sqlite3', 'webgpu', '@itk-wasm', '*.node']) expect(unpack.some((p) => p.includes(needle)), needle).toBe(true)
     const extra = config.extraResources as { from: string; to: string }[]
-    expect(extra.map((e) => e.to)).toEqual(expect.arrayContaining(['wgsl', 'itk-wasm/image-io', 'itk-wasm/dicom']))
+    expect(extra.map((e) => e.to)).toEqual(expect.arrayContaining(['itk-wasm/image-io', 'itk-wasm/dicom']))
     for (const e of extra) expect(existsSync(path.join(root, e.from)), e.from).toBe(true)
-    expect(readdirSync(path.join(root, 'core/solver/webgpu')).some((f) => f.endsWith('.wgsl'))).toBe(true)
   })
 
-  test('the entry point and every shipped source folder exist', () => {
+  test('the entry point is the build, and every shipped folder exists', () => {
     const main = (config.extraMetadata as { main: string }).main
+    expect(main).toBe('dist/node/main.mjs')
     expect(existsSync(path.join(root, main))).toBe(true)
     for (const pattern of config.files as string[]) {
       if (pattern.startsWith('!')) continue
       const base = pattern.split('/**')[0]!
-      // dist/ is built (npm run build:renderer, the preload bundle) before packaging.
-      if (base.startsWith('dist/')) continue
+      // dist/renderer is built by vite (npm run build) before packaging; dist/node by the test setup.
+      if (base.startsWith('dist/renderer')) continue
       expect(existsSync(path.join(root, base)), pattern).toBe(true)
+    }
+    // No TypeScript source ships: the app runs the build only.
+    expect((config.files as string[]).some((p) => /^(electron|core)\//.test(p))).toBe(false)
+  })
+
+  test('every file the packaged app loads is inside it', () => {
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; optionalDependencies?: Record<string, string> }
+    const shipped = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.optionalDependencies ?? {})])
+    const dist = path.join(root, 'dist', 'node')
+    const built = readdirSync(dist).filter((f) => f.endsWith('.mjs'))
+    // The three entries and one file per worker (electron/node/app-paths.ts startWorker).
+    for (const name of ['cli', 'server', 'main', 'plan-worker', 'preview-worker', 'cpu-worker', 'db-worker', 'elastix-worker']) expect(built, name).toContain(`${name}.mjs`)
+    const packagesUsed = new Set<string>()
+    for (const file of built) {
+      const text = readFileSync(path.join(dist, file), 'utf8')
+      // esbuild writes static imports as statements at the start of a line; dynamic ones as import("x").
+      for (const m of text.matchAll(/^(?:import|export|\})[^\n;]*?\bfrom\s*["']([^"']+)["']|^import\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/gm)) {
+        const spec = (m[1] ?? m[2] ?? m[3])!
+        if (spec.startsWith('node:')) continue
+        if (spec.startsWith('.')) {
+          expect(existsSync(path.join(dist, spec)), `${file} imports ${spec}`).toBe(true)
+          continue
+        }
+        packagesUsed.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!)
+      }
+    }
+    // Packages are loaded from node_modules at run time: each must be a (non-dev) dependency,
+    // which electron-builder packs; electron is the runtime itself.
+    packagesUsed.delete('electron')
+    expect(packagesUsed.size).toBeGreaterThan(3)
+    for (const p of packagesUsed) expect(shipped, `dist/node imports ${p}`).toContain(p)
+    expect(packagesUsed.has('tsx')).toBe(false)
+    // Files the application reads by path under the root (electron/node/app-paths.ts appPath).
+    const sources = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []))
+    const patterns = (config.files as string[]).filter((p) => !p.startsWith('!'))
+    for (const file of sources(path.join(root, 'electron'))) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/appPath\(((?:'[^']+'(?:,\s*)?)+)\)/g)) {
+        const rel = m[1]!.split(',').map((x) => x.trim().replace(/'/g, '')).join('/')
+        expect(patterns.some((p) => p === rel || rel.startsWith(p.split('/**')[0]! + '/') || p.startsWith(rel + '/')), `${path.relative(root, file)} reads ${rel}`).toBe(true)
+      }
     }
   })
 })

@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { runPlanToFolder, type PlanInput } from '../node/plan-runner.ts'
 import { serializeError } from '../../core/contracts/api.ts'
-import type { WorkerToParent, ParentToWorker } from './plan-worker-protocol.ts'
+import type { WorkerToParent, ParentToWorker } from '../backend/plan-worker-protocol.ts'
 
 const PROGRESS_INTERVAL_MS = 200
 

@@ -4,9 +4,9 @@
  * (the app's main process, the CLI) never blocks on SQLite or on hashing files.
  */
 import { parentPort } from 'node:worker_threads'
-import { PlanStoreError } from '../../../core/db/errors.ts'
-import { PlanStoreEngine } from './engine.ts'
-import { describeParamIssues, requestParams, serializeError, type Method, type Params, type WireRequest, type WireResponse } from './protocol.ts'
+import { PlanStoreError } from '../../core/db/errors.ts'
+import { PlanStoreEngine } from '../node/db/engine.ts'
+import { describeParamIssues, requestParams, serializeError, type Method, type Params, type WireRequest, type WireResponse } from '../node/db/protocol.ts'
 
 const port = parentPort
 if (!port) throw new Error('electron/node/db/worker.ts runs as a worker thread (see client.ts)')
