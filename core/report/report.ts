@@ -31,8 +31,13 @@ export interface ReportInput {
   readonly metrics: PlanMetricsRecord
   /** thermal.json when the plan folder has one; null = thermal not assessed. */
   readonly thermal: Record<string, unknown> | null
-  /** Plan folder or database id, as shown; when de-identified a neutral id (never a folder name), shown as "Plan <id> (de-identified)". */
+  /**
+   * `<id>@<version>` (database) or the plan folder's name, as shown; when de-identified a
+   * neutral id (never a folder name), shown as "Plan <id> (de-identified)".
+   */
   readonly planLabel: string
+  /** Database id and version when exported from the plan database; null/absent for a plan folder. */
+  readonly planRef?: { readonly id: number; readonly version: number } | null
   /** null when de-identified (the report then says so instead of showing identity). */
   readonly patient: ReportPatient | null
   readonly deidentified: boolean
@@ -74,13 +79,54 @@ function row(label: string, value: string): string {
   return `<tr><th>${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`
 }
 
+/**
+ * thermal.json keys end in their unit (the project's naming rule: `_c`, `_s`, `_min`, ...);
+ * the report turns that suffix into the unit shown beside the number.
+ */
+const KEY_UNITS: ReadonlyArray<[RegExp, string]> = [
+  [/_c$/, '°C'],
+  [/_min$/, 'min'],
+  [/_s$/, 's'],
+  [/_pa$/, 'Pa'],
+  [/_m$/, 'm'],
+  [/_w_m2$/, 'W/m²'],
+  [/_hz$/, 'Hz'],
+]
+
+/** "max_temperature_rise_c" -> ["max temperature rise", "°C"]; a number without a unit suffix is a count or ratio. */
+function keyLabel(key: string): [string, string] {
+  for (const [re, unit] of KEY_UNITS) if (re.test(key)) return [key.replace(re, '').replace(/_/g, ' '), unit]
+  return [key.replace(/_/g, ' '), 'dimensionless']
+}
+
+/** One thermal.json scalar as a row: the quantity, its unit in the header and beside the number. */
+function thermalRow(key: string, v: number | string | boolean): string {
+  if (typeof v !== 'number') return row(key.replace(/_/g, ' '), String(v))
+  const [quantity, unit] = keyLabel(key)
+  return `<tr><th>${escapeHtml(`${quantity} (${unit})`)}</th>${cell(unit === 'dimensionless' ? String(v) : `${v} ${unit}`, v)}</tr>`
+}
+
 function thermalSection(input: ReportInput): string {
   if (!input.thermal) {
     return `<p class="flag neutral"><strong>Thermal: not assessed.</strong> No thermal.json in the plan folder (the thermal model was not run for this plan).</p>`
   }
-  const scalars = Object.entries(input.thermal).filter(([, v]) => typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean')
+  const scalars = Object.entries(input.thermal).filter((e): e is [string, number | string | boolean] => typeof e[1] === 'number' || typeof e[1] === 'string' || typeof e[1] === 'boolean')
+  // Per-tissue results as the thermal model writes them (electron/node/thermal-plan.ts thermalJsonOf).
+  const tissues = input.thermal['tissues']
+  const tissueRows =
+    tissues !== null && typeof tissues === 'object'
+      ? Object.entries(tissues as Record<string, Record<string, unknown>>)
+          .map(([name, t]) => {
+            const num = (k: string, digits: number, unit: string) => (typeof t[k] === 'number' ? cell(`${fix(t[k], digits)} ${unit}`, t[k]) : '<td>—</td>')
+            return `<tr><th>${escapeHtml(name)}</th>${num('peak_rise_c', 2, '°C')}${num('peak_temperature_c', 2, '°C')}${num('time_of_peak_s', 1, 's')}${num('cem43_max_min', 4, 'min')}</tr>`
+          })
+          .join('')
+      : ''
+  const tissueTable = tissueRows
+    ? `<table><thead><tr><th>Tissue</th><th>Peak temperature rise (°C)</th><th>Peak temperature (°C)</th><th>Time of the peak (s)</th><th>Largest thermal dose CEM43 (min)</th></tr></thead><tbody>${tissueRows}</tbody></table>`
+    : ''
   return `<p class="flag"><strong>Thermal:</strong> ${escapeHtml(input.metrics.flags.thermal)}</p>
-<table class="kv"><tbody>${scalars.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th>${cell(String(v), String(v))}</tr>`).join('')}</tbody></table>`
+${tissueTable}<table class="kv"><tbody>${scalars.map(([k, v]) => thermalRow(k, v)).join('')}</tbody></table>`
 }
 
 /** The report page. */
@@ -118,6 +164,11 @@ export function buildReportHtml(input: ReportInput): string {
     ? `<table class="kv"><tbody>${row('Patient name', input.patient.name || '(not recorded)')}${row('Patient ID', input.patient.id || '(not recorded)')}${row('Birth date', input.patient.birthDate || '(not recorded)')}</tbody></table>`
     : `<p><strong>De-identified:</strong> patient name, ID and birth date, file paths and the plan folder name removed from this report. ${escapeHtml(uidText)}</p>`
 
+  // The database id and version are not identifying: shown in de-identified reports too.
+  const planRows = input.planRef
+    ? `${row('Plan ID', String(input.planRef.id))}${row('Plan version', String(input.planRef.version))}`
+    : `${row('Plan', planTitle)}${row('Plan ID and version', 'none: exported from a plan folder, not from the plan database')}`
+
   const imagesRows = input.images
     .map((im) => `<tr><td>${escapeHtml(im.role)}</td><td class="path">${escapeHtml(im.source)}</td><td class="uid">${escapeHtml(im.frameOfReferenceUid ?? '—')}</td><td class="uid">${escapeHtml(im.seriesInstanceUid ?? '—')}</td></tr>`)
     .join('')
@@ -125,16 +176,17 @@ export function buildReportHtml(input: ReportInput): string {
   const metricRows: Array<[string, string, number | readonly (number | null)[] | string, string]> = [
     ['Peak pressure in the brain', `${fix(metrics.peak_pressure_pa / 1000, 1)} kPa`, metrics.peak_pressure_pa, ''],
     ['Peak position (RAS)', `${mm3(metrics.peak_position_ras_m)} mm`, metrics.peak_position_ras_m, ''],
-    ['Focal shift (peak − target)', `${mm(metrics.focal_shift_length_m)} mm (${mm3(metrics.focal_shift_m)})`, metrics.focal_shift_length_m, ''],
+    ['Focal shift (peak − target)', `${mm(metrics.focal_shift_length_m)} mm (RAS components ${mm3(metrics.focal_shift_m)} mm)`, metrics.focal_shift_length_m, ''],
     ['−3 dB size (axial × lateral × lateral)', widthsText(metrics.fwhm_3db_m), [metrics.fwhm_3db_m.axial, metrics.fwhm_3db_m.lateral1, metrics.fwhm_3db_m.lateral2], ''],
     ['−6 dB size (axial × lateral × lateral)', widthsText(metrics.fwhm_6db_m), [metrics.fwhm_6db_m.axial, metrics.fwhm_6db_m.lateral1, metrics.fwhm_6db_m.lateral2], ''],
     ['−6 dB volume', `${fix(metrics.volume_6db_m3 * 1e9, 1)} mm³`, metrics.volume_6db_m3, ''],
     ['Isppa (in situ)', `${fix(metrics.isppa_w_m2 / 1e4, 2)} W/cm²`, metrics.isppa_w_m2, ''],
     ['Ispta (in situ)', `${fix(metrics.ispta_w_m2 / 1e4, 3)} W/cm²`, metrics.ispta_w_m2, ''],
     ['Duty cycle', `${fix(metrics.duty_cycle * 100, 2)} %`, metrics.duty_cycle, ''],
-    ['MI', fix(metrics.mi, 2), metrics.mi, `≤ ${MECHANICAL_INDEX_LIMIT} (MI or MI_tc)`],
-    ['MI_tc (transcranial)', fix(metrics.mi_tc, 2), metrics.mi_tc, `≤ ${MECHANICAL_INDEX_LIMIT} (MI or MI_tc)`],
-    ['TIC', fix(metrics.tic, 2), metrics.tic, 'see thermal'],
+    // Indices defined as ratios (IEC 62359): dimensionless, said so rather than left bare.
+    ['Mechanical index MI (dimensionless)', fix(metrics.mi, 2), metrics.mi, `≤ ${MECHANICAL_INDEX_LIMIT} (MI or MI_tc)`],
+    ['Transcranial mechanical index MI_tc (dimensionless)', fix(metrics.mi_tc, 2), metrics.mi_tc, `≤ ${MECHANICAL_INDEX_LIMIT} (MI or MI_tc)`],
+    ['Cranial thermal index TIC (dimensionless)', fix(metrics.tic, 2), metrics.tic, 'see thermal'],
     ['Free-water peak', `${fix(metrics.free_water_peak_pa / 1000, 1)} kPa`, metrics.free_water_peak_pa, ''],
     ['Insertion loss', `${fix(metrics.insertion_loss_db, 1)} dB`, metrics.insertion_loss_db, ''],
     ['Skull thickness on the axis', `${mm(metrics.skull_thickness_m)} mm`, metrics.skull_thickness_m, ''],
@@ -176,7 +228,7 @@ export function buildReportHtml(input: ReportInput): string {
   td.limit { color: #555; font-size: 9pt; } .flag { padding: 1.5mm 2mm; border-left: 4px solid #888; background: #f4f4f4; }
   .flag.pass { border-color: #2a7d2a; } .flag.fail { border-color: #b00020; background: #fbeaea; }
   .slices { display: flex; gap: 4mm; flex-wrap: wrap; } figure.slice { margin: 0; width: 58mm; }
-  .frame { position: relative; } .frame img { width: 100%; height: auto; display: block; image-rendering: pixelated; }
+  .frame { position: relative; } .frame img { width: 100%; height: auto; display: block; }
   .lab { position: absolute; color: #fff; font-weight: 700; text-shadow: 0 0 2px #000; font-size: 9pt; }
   .lab.top { top: 1mm; left: 50%; } .lab.bottom { bottom: 1mm; left: 50%; } .lab.left { left: 1mm; top: 45%; } .lab.right { right: 1mm; top: 45%; }
   figcaption { font-size: 8.5pt; color: #333; } .note { font-size: 9pt; color: #444; }
@@ -192,6 +244,9 @@ ${bannerText ? `<div class="not-for-treatment" data-testid="not-for-treatment">$
 <h1>Transcranial focused ultrasound plan</h1>
 <p class="note">${input.deidentified ? '' : 'Plan '}${escapeHtml(planTitle)} · generated ${escapeHtml(input.generatedAt)} by ${escapeHtml(input.software)} (plan computed by ${escapeHtml(plan.software)})</p>
 
+<h2>Plan</h2>
+<table class="kv"><tbody>${planRows}</tbody></table>
+
 <h2>Patient</h2>
 ${patientBlock}
 
@@ -204,11 +259,11 @@ ${patientBlock}
 <tr><th>Target (RAS)</th>${cell(`${mm3(plan.target_ras_m)} mm`, plan.target_ras_m)}</tr>
 <tr><th>Entry (RAS)</th>${plan.entry_ras_m ? cell(`${mm3(plan.entry_ras_m)} mm${plan.entry_proposed ? ' (proposed by the planner)' : ''}`, plan.entry_ras_m) : `<td>${plan.entry_proposed ? 'proposed by the planner (not stored)' : '—'}</td>`}</tr>
 <tr><th>Transducer apex (RAS)</th>${cell(`${mm3(pose.apex_ras_m, 2)} mm`, pose.apex_ras_m)}</tr>
-<tr><th>Beam axis (RAS unit vector)</th>${cell(pose.axis_ras.map((v) => fix(v, 4)).join(', '), pose.axis_ras)}</tr>
-<tr><th>Transducer x, y axes (RAS)</th><td>${axes.slice(0, 2).map((a) => `(${a.map((v) => fix(v, 4)).join(', ')})`).join(' · ')}</td></tr>
+<tr><th>Beam axis (RAS unit vector, dimensionless)</th>${cell(pose.axis_ras.map((v) => fix(v, 4)).join(', '), pose.axis_ras)}</tr>
+<tr><th>Transducer x, y axes (RAS unit vectors, dimensionless)</th><td>${axes.slice(0, 2).map((a) => `(${a.map((v) => fix(v, 4)).join(', ')})`).join(' · ')}</td></tr>
 <tr><th>Standoff (apex to skin along the axis)</th>${cell(`${mm(pose.standoff_m)} mm`, pose.standoff_m)}</tr>
 <tr><th>Focal distance from the apex</th>${cell(`${mm(pose.focal_distance_from_apex_m)} mm`, pose.focal_distance_from_apex_m)}</tr>
-<tr><th>Pose matrix (transducer → RAS, mm)</th><td class="uid">${[0, 1, 2].map((r) => [0, 1, 2, 3].map((c) => fix(t[4 * r + c]! * (c === 3 ? 1000 : 1), c === 3 ? 3 : 6)).join(' ')).join('<br>')}</td></tr>
+<tr><th>Pose matrix (transducer → RAS; rotation dimensionless, last column translation in mm)</th><td class="uid">${[0, 1, 2].map((r) => [0, 1, 2, 3].map((c) => fix(t[4 * r + c]! * (c === 3 ? 1000 : 1), c === 3 ? 3 : 6)).join(' ')).join('<br>')}</td></tr>
 </tbody></table>
 
 <h2>Transducer and protocol</h2>
@@ -226,7 +281,7 @@ ${row('Overall duty cycle (pulse duration × PRF × train duty cycle)', `${fix(t
 <table class="kv"><tbody>
 ${row('CT to acoustic properties', `${plan.mapping.id}: ${plan.mapping.citation}`)}
 <tr><th>Resolution</th>${cell(`${fix(plan.simulation.ppw, 1)} points per wavelength in water, ${mm(plan.simulation.spacing_m, 3)} mm grid spacing`, plan.simulation.spacing_m)}</tr>
-${row('Grid', plan.simulation.grid_size.join(' × '))}
+${row('Grid size', `${plan.simulation.grid_size.join(' × ')} voxels`)}
 ${row('Solver version', plan.software)}
 ${row('Backend and device', `${plan.simulation.backend} on ${plan.simulation.device}`)}
 <tr><th>Wall time</th>${cell(`${fix(plan.wall_s, 0)} s`, plan.wall_s)}</tr>
@@ -238,7 +293,7 @@ ${row('Backend and device', `${plan.simulation.backend} on ${plan.simulation.dev
 ${thermalSection(input)}
 
 <h2>Slices through the focus</h2>
-<p class="note">CT (grey, window level 300 HU, width 1800 HU) with the simulated pressure amplitude from 20 % of its peak (hot colours); green cross: target. Letters give the patient direction at each edge.${input.sliceNote ? ` ${escapeHtml(input.sliceNote)}` : ''}</p>
+<p class="note">CT (grey, window level 300 HU, width 1800 HU; sampled with trilinear interpolation at ${input.slices[0] ? `${fix((input.slices[0].fieldOfViewM / input.slices[0].widthPx) * 1000, 2)} mm per pixel` : 'the image pixel size'}) with the simulated pressure amplitude from 20 % of its peak (hot colours); green cross: target. Letters give the patient direction at each edge.${input.sliceNote ? ` ${escapeHtml(input.sliceNote)}` : ''}</p>
 <div class="slices">
 ${slices}
 </div>

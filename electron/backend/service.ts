@@ -272,7 +272,8 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
   const approvals = new Map<string, { by: string; at: string; overrideReason: string | null; acknowledged: readonly string[] }>()
   /** The difference volume of the comparison on screen (one at a time: it is held in memory). */
   let comparisonVolumeId: string | null = null
-  const savedPlans = new Map<string, number>()
+  /** Run id -> the database plan id and version it was saved as or opened from (names exports and reports). */
+  const savedPlans = new Map<string, { planId: number; version: number }>()
 
   const volumeFor = (volumeId: string): Promise<Volume> => {
     let cached = volumeCache.get(volumeId)
@@ -839,7 +840,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
         { status: 'done', plan: stored.record, metrics: stored.metrics, files: written.files },
       )
       for (const old of earlier) if (old.state.status !== 'running') retireRun(old, 'another plan was opened')
-      savedPlans.set(run.runId, id)
+      savedPlans.set(run.runId, { planId: id, version: stored.version })
       if (stored.approval) approvals.set(run.runId, { by: stored.approval.approver, at: stored.approval.approvedAt, overrideReason: stored.approval.overrideReason, acknowledged: stored.approval.acknowledged })
       registerRunVolumes(run.runId, outDir)
       return {
@@ -869,7 +870,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
         const id = Number(asVersionOf)
         if (!Number.isInteger(id) || id <= 0) throw new ApiError('bad-request', `"${asVersionOf}" is not a plan id`, 'asVersionOf')
         const next = await readingRun(runId, async () => (await openStore()).newVersion(id, { planDir: run.input.outDir, ...(label ? { note: label } : {}) }))
-        savedPlans.set(runId, next.planId)
+        savedPlans.set(runId, { planId: next.planId, version: next.version })
         return { planId: String(next.planId), version: next.version }
       }
       // The store copies every file of the folder into its content store before it records the
@@ -883,7 +884,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
         const chosen = fromImage ?? typed
         return (await openStore()).savePlanFolder(run.input.outDir, { ...(label ? { note: label } : {}), ...(chosen ? { patient: chosen } : {}) })
       })
-      savedPlans.set(runId, ref.planId)
+      savedPlans.set(runId, { planId: ref.planId, version: ref.version })
       return { planId: String(ref.planId), version: ref.version }
     },
 
@@ -944,7 +945,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       const refusal = approvalRefusal(stored.record, stored.metrics, grounds)
       if (refusal) throw new ApiError('bad-request', `plan ${id} cannot be approved: ${refusal.message}`, refusal.field)
       const r = await store.approve(id, undefined, approver, grounds)
-      for (const [runId, stored] of savedPlans) if (stored === id) approvals.set(runId, { by: r.approver, at: r.approvedAt, overrideReason: r.overrideReason, acknowledged: r.acknowledged })
+      for (const [runId, stored] of savedPlans) if (stored.planId === id) approvals.set(runId, { by: r.approver, at: r.approvedAt, overrideReason: r.overrideReason, acknowledged: r.acknowledged })
       return { ok: true as const }
     },
 
@@ -967,7 +968,8 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       const stored = savedPlans.get(runId)
       const options = {
         ...(approval ? { approval } : {}),
-        ...(deidentify ? { deidentify: true, ...(stored !== undefined ? { planLabel: String(stored) } : {}) } : {}),
+        ...(stored !== undefined ? { planRef: { id: stored.planId, version: stored.version } } : {}),
+        ...(deidentify ? { deidentify: true } : {}),
       }
       const result = await readingRun(runId, () => exportPlanFolder(run.input.outDir, fmt, outPath, options))
       let bytes = 0
@@ -980,7 +982,8 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       const outPath = exportTarget(runId, 'report', true)
       await fs.mkdir(path.dirname(outPath), { recursive: true })
       const approval = approvals.get(runId)
-      await readingRun(runId, () => exportPlanFolder(run.input.outDir, 'report', outPath, approval ? { approval } : {}))
+      const stored = savedPlans.get(runId)
+      await readingRun(runId, () => exportPlanFolder(run.input.outDir, 'report', outPath, { ...(approval ? { approval } : {}), ...(stored !== undefined ? { planRef: { id: stored.planId, version: stored.version } } : {}) }))
       return { html: await fs.readFile(outPath, 'utf8') }
     },
   }

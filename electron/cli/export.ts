@@ -22,7 +22,7 @@ import { SimulationInputError } from '../../core/solver/errors.ts'
 import { openPlanStore } from '../node/db/client.ts'
 import { resolveDataDir } from '../node/db/data-dir.ts'
 import type { NavigationFormat } from '../../core/exports/types.ts'
-import { EXPORT_FORMATS, exportPlanFolder, IMPORT_FORMATS, importPoseFile, type ExportFormat, type ExportOptions } from '../node/exports/index.ts'
+import { EXPORT_FORMATS, exportPlanFolder, IMPORT_FORMATS, importPoseFile, type ExportFormat, type ExportOptions, type PlanRef } from '../node/exports/index.ts'
 
 interface Args {
   readonly positional: string[]
@@ -45,7 +45,7 @@ export async function runExport(
   out: (line: string) => void,
   approval?: { by: string; at: string; overrideReason?: string | null; acknowledged?: readonly string[] },
   patient?: { patientId: string | null; name: string | null; birthDate: string | null },
-  planLabel?: string,
+  planRef?: PlanRef,
 ): Promise<number> {
   const format = choice(args, 'format', EXPORT_FORMATS)
   if (!format) throw new SimulationInputError('--format', `is required: one of ${EXPORT_FORMATS.join(', ')}`)
@@ -58,7 +58,7 @@ export async function runExport(
     ...(version ? { brainsightVersion: Number(version) as 13 | 14 } : {}),
     deidentify: args.flags.has('deidentify'),
     ...(args.flags.has('retain-uids') ? { retainUids: true } : {}),
-    ...(planLabel ? { planLabel } : {}),
+    ...(planRef ? { planRef } : {}),
     ...(approval ? { approval } : {}),
     ...(patient && (patient.name || patient.patientId) ? { patient: { name: patient.name ?? '', id: patient.patientId ?? '', birthDate: patient.birthDate ?? '' } } : {}),
   }
@@ -87,7 +87,7 @@ export async function commandExport(args: Args, out: (line: string) => void): Pr
     const record = await store.getPlan(planId, version)
     await store.materializePlanFolder(planId, record.version, tmp)
     out(`plan ${planId}@${record.version}${record.approval ? `, approved by ${record.approval.approver} at ${record.approval.approvedAt}` : ', not approved'}`)
-    return await runExport(tmp, args, out, record.approval ? { by: record.approval.approver, at: record.approval.approvedAt, overrideReason: record.approval.overrideReason, acknowledged: record.approval.acknowledged } : undefined, record.patient ?? undefined, `${planId}@${record.version}`)
+    return await runExport(tmp, args, out, record.approval ? { by: record.approval.approver, at: record.approval.approvedAt, overrideReason: record.approval.overrideReason, acknowledged: record.approval.acknowledged } : undefined, record.patient ?? undefined, { id: planId, version: record.version })
   } finally {
     await store.close()
     await fs.rm(tmp, { recursive: true, force: true })

@@ -239,7 +239,9 @@ export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}
 
   hooks.onStage?.('reading the CT')
   const ct: Volume = await readVolume(input.ctPath, { modality: 'CT', ...(signal ? { signal } : {}) })
-  const warnings: string[] = [...checkCtCalibration(ct).warnings]
+  // Reader warnings (uneven slices resampled, gantry tilt) belong to the plan: they go into
+  // metrics.warnings, which `tfus plan`, the app and the report all show.
+  const warnings: string[] = [...ct.warnings.map((w) => `CT ${input.ctPath}: ${w}`), ...checkCtCalibration(ct).warnings]
   const mapping = getHuMapping(input.mappingId)
   if (input.mappingId === 'webb-ge120-bone') {
     const w = webbProtocolWarning(ct.meta)
@@ -253,6 +255,7 @@ export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}
   if (input.mriPath) {
     hooks.onStage?.('reading the MRI')
     const mri = await readVolume(input.mriPath, { modality: 'MR', ...(signal ? { signal } : {}) })
+    for (const w of mri.warnings) warnings.push(`MRI ${input.mriPath}: ${w}`)
     let mriToCtRas: number[]
     let method: string
     if (input.registrationPath && registeredMriToCt) {

@@ -79,12 +79,21 @@ export interface ExportOptions {
   /** Patient identity known to the caller (database); otherwise read from the planning image's DICOM header when there is one. */
   readonly patient?: ReportPatient
   /**
-   * Report/export.json label of the plan: the database `id[@version]`; default the folder path.
-   * De-identified exports use it only when it is such an id, else a hash of plan.json.
+   * The plan's database id and version when it is exported from the plan database: the report
+   * and export.json then call it `<id>@<version>` (as `tfus export 3@2` does) and carry both
+   * numbers. Without it the plan is called by its folder's name, never by a path: a plan
+   * materialised from the database sits in a temporary folder that is gone after the export.
+   * De-identified exports use `<id>@<version>` too (a database id is not identifying), else a
+   * hash of plan.json (a folder name is often the patient's).
    */
-  readonly planLabel?: string
+  readonly planRef?: PlanRef
   /** Clock for ContentDate/report time (tests). */
   readonly now?: Date
+}
+
+export interface PlanRef {
+  readonly id: number
+  readonly version: number
 }
 
 export interface ExportResult {
@@ -320,8 +329,10 @@ const dicomTime = (d: Date) => d.toISOString().slice(11, 19).replace(/:/g, '')
 interface Identity {
   readonly deidentify: boolean
   readonly retainUids: boolean
-  /** "Plan <id> (de-identified)" when de-identified, else the folder path or the caller's label. */
+  /** "Plan <id> (de-identified)" when de-identified, else `<id>@<version>` or the folder's name. */
   readonly planLabel: string
+  /** Database id and version, or null for a plan folder that was not exported from the database. */
+  readonly planRef: PlanRef | null
   /** The id within the de-identified label (database id[@version] or a plan.json hash); undefined when identified. */
   readonly neutralId: string | undefined
   /** The UID written for an original UID: itself, or its de-identified replacement. */
@@ -341,12 +352,14 @@ async function exportIdentity(loaded: LoadedPlan, options: ExportOptions): Promi
   const retainUids = deidentify && (options.retainUids ?? false)
   const key = new TextEncoder().encode(loaded.planText)
   // A database id is not identifying; anything else (a folder name, often the patient's) is replaced by a hash of plan.json.
-  const neutralId = !deidentify ? undefined : options.planLabel !== undefined && /^\d+(@\d+)?$/.test(options.planLabel) ? options.planLabel : (await sha256Hex(key)).slice(0, 12)
+  const dbLabel = options.planRef ? `${options.planRef.id}@${options.planRef.version}` : undefined
+  const neutralId = !deidentify ? undefined : (dbLabel ?? (await sha256Hex(key)).slice(0, 12))
   const map = async (original: string | null): Promise<string | null> => (original === null || !deidentify || retainUids ? original : deidentifiedUid(key, original))
   return {
     deidentify,
     retainUids,
-    planLabel: neutralId !== undefined ? `Plan ${neutralId} (de-identified)` : (options.planLabel ?? loaded.dir),
+    planLabel: neutralId !== undefined ? `Plan ${neutralId} (de-identified)` : (dbLabel ?? path.basename(path.resolve(loaded.dir))),
+    planRef: options.planRef ?? null,
     neutralId,
     uid: map as Identity['uid'],
     path: (p) => (deidentify ? '(path removed: de-identified)' : p),
@@ -449,6 +462,8 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
       exported_at: now.toISOString(),
       format,
       plan: idn.planLabel,
+      plan_id: idn.planRef?.id ?? null,
+      plan_version: idn.planRef?.version ?? null,
       space: ctx.space,
       pose_note: provenance.poseNote,
       focus_corrected: loaded.plan.focus_correction !== null,
@@ -584,6 +599,7 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
         metrics: loaded.metrics,
         thermal: loaded.thermal,
         planLabel: idn.neutralId ?? idn.planLabel,
+        planRef: idn.planRef,
         patient: idn.deidentify ? null : (options.patient ?? ctIdentity.patient),
         deidentified: idn.deidentify,
         ...(idn.deidentify ? { uidsRetained: idn.retainUids } : {}),

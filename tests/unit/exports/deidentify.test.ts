@@ -249,7 +249,8 @@ describe('identified export', () => {
     const report = path.join(plan.root, 'identified.html')
     await exportPlanFolder(plan.planDir, 'report', report, { now: NOW })
     const html = await fs.readFile(report, 'utf8')
-    expect(html).toContain(`<title>TFUS plan report: ${plan.planDir}</title>`)
+    // Identified: the plan folder's name, not its path.
+    expect(html).toContain(`<title>TFUS plan report: ${path.basename(plan.planDir)}</title>`)
     expect(reportUids(html).slice(0, 2)).toEqual([CT_UIDS.frame_of_reference_uid, CT_UIDS.series_instance_uid])
   }, 60_000)
 })
@@ -266,7 +267,7 @@ describe('CLI', () => {
     // A stored plan is exported from a temporary folder under its database id@version.
     const lines: string[] = []
     const stored = path.join(plan.root, 'cli', 'stored.html')
-    await runExport(plan.planDir, { positional: [], flags: new Map<string, string | true>([['format', 'report'], ['out', stored], ['deidentify', true]]) }, (l) => lines.push(l), undefined, { patientId: PATIENT.id, name: PATIENT.name, birthDate: PATIENT.birth_date }, '17@2')
+    await runExport(plan.planDir, { positional: [], flags: new Map<string, string | true>([['format', 'report'], ['out', stored], ['deidentify', true]]) }, (l) => lines.push(l), undefined, { patientId: PATIENT.id, name: PATIENT.name, birthDate: PATIENT.birth_date }, { id: 17, version: 2 })
     const html = await fs.readFile(stored, 'utf8')
     expect(html).toContain('<title>TFUS plan report: Plan 17@2 (de-identified)</title>')
     expect(html).not.toContain(PATIENT.id)

@@ -15,6 +15,7 @@ import { flipAxis, isRightHanded } from '../../../core/volume/reorient.ts'
 import { exportPlanFolder, importPoseFile, readKps } from '../../../electron/node/exports/index.ts'
 import { readVolume } from '../../../electron/node/volume-io.ts'
 import { cli } from '../../helpers/cli.ts'
+import { decodePng } from '../../e2e/support/png.ts'
 import { expectPoseClose, obliquePose, syntheticPlan, type SyntheticPlan } from './helpers.ts'
 
 const PATIENT = { name: 'DOE^JANE', id: 'PID-4711', birthDate: '19700321' }
@@ -219,9 +220,47 @@ describe('report', () => {
     expect(html).toContain('Not approved in the planning software')
     expect(html.match(/<img alt="(axial|coronal|sagittal) slice" src="data:image\/png;base64,/g)).toHaveLength(3)
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3)/)
-    // The images are real PNGs.
-    const first = /base64,([A-Za-z0-9+/=]+)"/.exec(html)![1]!
-    expect(Buffer.from(first, 'base64').subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))
+    // The images are real PNGs, at least 600 pixels wide (IHDR), and the page says how they were sampled.
+    const pngs = [...html.matchAll(/base64,([A-Za-z0-9+/=]+)"/g)].map((x) => new Uint8Array(Buffer.from(x[1]!, 'base64')))
+    expect(pngs).toHaveLength(3)
+    for (const png of pngs) {
+      expect(Buffer.from(png.subarray(0, 8))).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))
+      const { width, height } = decodePng(png)
+      expect(width).toBeGreaterThanOrEqual(600)
+      expect(height).toBe(width)
+    }
+    expect(html).toMatch(/trilinear interpolation at 0\.20 mm per pixel/)
+    // A plan folder (not from the database) is called by its folder's name, never its path.
+    expect(html).toContain('<title>TFUS plan report: plan</title>')
+    expect(html).toContain('<tr><th>Plan ID and version</th><td>none: exported from a plan folder, not from the plan database</td></tr>')
+    expect(html).not.toContain(base.planDir)
+    // Every number shown is labelled with its quantity and unit: a cell with a digit in it has
+    // a unit (or "dimensionless") in its own text or in its row's label.
+    const unit = /mm³|mm|ms|kPa|Pa|W\/cm²|%|°|dB|kHz|Hz|\bs\b|voxels|dimensionless|points per wavelength|HU/
+    const rows = [...html.matchAll(/<tr><th>([^<]*)<\/th>(?:<td[^>]*>([^<]*(?:<br>[^<]*)*)<\/td>)/g)].map((x) => [x[1] ?? '', x[2] ?? ''] as const)
+    expect(rows.length).toBeGreaterThan(30)
+    const unlabelled = rows.filter(([label, value]) => /\d/.test(value) && !unit.test(value) && !unit.test(label) && !/^(Plan ID|Plan version|Solver version)$/.test(label))
+    expect(unlabelled).toEqual([])
+    // Sane size: three 600-px slices of a synthetic plan, and a bound for a real CT (a few hundred KiB).
+    expect(html.length).toBeLessThan(1.5e6)
+  }, 60_000)
+
+  it('names the plan by its database id and version (tfus export <id>@<version>), never by the temporary folder', async () => {
+    const dataDir = path.join(base.root, 'db')
+    const saved = await cli(['plan-save', base.planDir, '--data-dir', dataDir])
+    expect(saved.code, saved.err).toBe(0)
+    const out = path.join(base.root, 'out', 'db-report.html')
+    const r = await cli(['export', '1@1', '--format', 'report', '--out', out, '--data-dir', dataDir])
+    expect(r.code, r.err).toBe(0)
+    const html = await fs.readFile(out, 'utf8')
+    expect(html).toContain('<title>TFUS plan report: 1@1</title>')
+    expect(html).toContain('<tr><th>Plan ID</th><td>1</td></tr><tr><th>Plan version</th><td>1</td></tr>')
+    expect(html).not.toMatch(/tfus-export-/)
+    const folder = path.join(base.root, 'out', 'db-nifti')
+    expect((await cli(['export', '1', '--format', 'nifti', '--out', folder, '--data-dir', dataDir])).code).toBe(0)
+    const sidecar = await fs.readFile(path.join(folder, 'export.json'), 'utf8')
+    expect(JSON.parse(sidecar)).toMatchObject({ plan: '1@1', plan_id: 1, plan_version: 1 })
+    expect(sidecar).not.toMatch(/tfus-export-/)
   }, 60_000)
 
   it('focus-corrected plan with thermal.json: says corrected, shows thermal values and the approval', async () => {
@@ -231,6 +270,9 @@ describe('report', () => {
     expect(html).toContain('this is the corrected pose')
     expect(html).not.toMatch(/Thermal: not assessed/)
     expect(html).toContain('data-si="0.42"')
+    // thermal.json keys carry their unit as a suffix: shown as the quantity and the unit.
+    expect(html).toContain('<tr><th>max temperature rise (°C)</th><td data-si="0.42">0.42 °C</td></tr>')
+    expect(html).toContain('<tr><th>cem43 brain (min)</th><td data-si="0.0012">0.0012 min</td></tr>')
     expect(html).toContain('Dr A. Example')
     expect(html).not.toContain('Not approved in the planning software')
   }, 60_000)

@@ -142,4 +142,50 @@ describe('DICOM folder import', () => {
       expect(Buffer.compare(Buffer.from(back.data.buffer, back.data.byteOffset, back.data.byteLength), Buffer.from(ct.data.buffer, ct.data.byteOffset, ct.data.byteLength))).toBe(0)
     }
   })
+
+  it('opens a series with slice jitter, and tfus info and convert print the warning with the deviation', async () => {
+    // 20 slices of the sample, each written as its own file; gaps alternate 2 % long for ten
+    // slices then 2 % short, so the middle slice sits 0.2 spacings off: resampled.
+    const [nx, ny] = ct.dims
+    const dz = ct.spacingM[2]
+    const axis = [ct.direction[2], ct.direction[5], ct.direction[8]]
+    const depth = Array.from({ length: 20 }, (_, k) => dz * (k <= 10 ? k * 1.02 : 10 * 1.02 + (k - 10) * 0.98))
+    const folder = path.join(dir, 'jitter')
+    await fs.mkdir(folder, { recursive: true })
+    for (const [k, d] of depth.entries()) {
+      const slice: Volume = { ...ct, dims: [nx, ny, 1], data: ct.data.subarray(k * nx * ny, (k + 1) * nx * ny), originM: [0, 1, 2].map((r) => ct.originM[r]! + d * axis[r]!) as unknown as Volume['originM'] }
+      const [file] = writeDicomSeries(slice, { patientName: 'CRANIUM^SAMPLE', patientId: 'CR0051', studyInstanceUid: '2.25.1111', seriesInstanceUid: '2.25.7777', frameOfReferenceUid: '2.25.2222', modality: 'CT' })
+      await fs.writeFile(path.join(folder, `J${k}`), file!.bytes)
+    }
+    const info = await cli(['info', folder])
+    expect(info.code, info.err).toBe(0)
+    expect(info.out).toMatch(/\n  - slice spacing is uneven: .* differs by \d+\.\d % \(\d+\.\d{3} mm\) from the median .*resampled onto a regular/)
+    const out = path.join(dir, 'jitter.nii.gz')
+    const conv = await cli(['convert', folder, out])
+    expect(conv.code, conv.err).toBe(0)
+    expect(conv.out).toMatch(/warning: slice spacing is uneven/)
+    const back = await readVolume(out, { modality: 'CT' })
+    expect(back.dims).toEqual([nx, ny, 20])
+    expect(back.spacingM[2]).toBeCloseTo(depth[19]! / 19, 6)
+  })
+
+  it('reads a gantry-tilted CT onto an orthonormal grid that survives conversion to NIfTI', async () => {
+    const t = (12 * Math.PI) / 180
+    const [nx, ny] = ct.dims
+    const small: Volume = { ...ct, dims: [nx, ny, 12], data: ct.data.subarray(0, nx * ny * 12) }
+    // Stack along column 2 tilted toward column 1 (j): a sheared frame as the scanner writes it.
+    const d = small.direction
+    const tilted: Volume['direction'] = [d[0], d[1], Math.cos(t) * d[2] + Math.sin(t) * d[1], d[3], d[4], Math.cos(t) * d[5] + Math.sin(t) * d[4], d[6], d[7], Math.cos(t) * d[8] + Math.sin(t) * d[7]]
+    const folder = path.join(dir, 'tilted')
+    await writeSeries(folder, { ...small, direction: tilted }, '2.25.8888')
+    const info = await cli(['info', folder])
+    expect(info.code, info.err).toBe(0)
+    expect(info.out).toMatch(/\n  - gantry tilt of 12\.00° .*resampled onto a regular grid/)
+    const out = path.join(dir, 'tilted.nii.gz')
+    expect((await cli(['convert', folder, out])).code).toBe(0)
+    const back = await readVolume(out, { modality: 'CT' })
+    back.direction.forEach((v, i) => expect(v).toBeCloseTo(ct.direction[i]!, 6))
+    expect(back.spacingM[2]).toBeCloseTo(ct.spacingM[2] * Math.cos(t), 6)
+  })
 })
+
