@@ -16,7 +16,7 @@ export function writeSlicerMarkups(points: readonly PointEntry[], space: Coordin
   const controlPoints = points.map((p, i) => ({
     id: String(i + 1),
     label: p.name,
-    description: provenance.poseNote,
+    description: p.description ?? provenance.poseNote,
     associatedNodeID: '',
     position: pointToFile(p.rasM, space),
     orientation: [-1, 0, 0, 0, -1, 0, 0, 0, 1],

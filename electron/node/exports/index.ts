@@ -183,7 +183,14 @@ function pointsInSpace(loaded: LoadedPlan, ctx: SpaceContext): PointEntry[] {
   const { plan } = loaded
   const to = (p: readonly number[]): Vec3 => applyAffine(ctx.ctToSpace, [p[0]!, p[1]!, p[2]!])
   const points: PointEntry[] = [{ name: 'target', rasM: to(plan.target_ras_m) }]
-  if (plan.entry_ras_m) points.push({ name: 'entry', rasM: to(plan.entry_ras_m) })
+  // plan.json keeps the entry the planner proposed too (entry_proposed); say which it is.
+  if (plan.entry_ras_m) {
+    points.push(
+      plan.entry_proposed
+        ? { name: 'entry (proposed)', rasM: to(plan.entry_ras_m), description: 'scalp entry proposed by the planner (the user chose none); the beam passes through it' }
+        : { name: 'entry', rasM: to(plan.entry_ras_m), description: 'scalp entry chosen by the user' },
+    )
+  }
   points.push({ name: 'transducer apex', rasM: to(plan.pose.apex_ras_m) })
   return points
 }
