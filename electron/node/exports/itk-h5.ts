@@ -28,6 +28,22 @@ export function isHdf5(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && Buffer.from(bytes.subarray(0, 8)).toString('latin1') === HDF5_MAGIC
 }
 
+/**
+ * Why `bytes` cannot be an HDF5 file h5wasm can open, or undefined. The HDF5 library prints a
+ * page of diagnostics to the process's stderr when it fails to open a file (not interceptable
+ * from JS), so a damaged superblock is refused here first, in one line. Superblock layout (HDF5
+ * spec §II.A): version at byte 8; sizes of offsets and lengths at bytes 13/14 (versions 0, 1) or
+ * 9/10 (versions 2, 3), each 2, 4, 8, 16 or 32.
+ */
+export function hdf5HeaderProblem(bytes: Uint8Array): string | undefined {
+  if (!isHdf5(bytes)) return 'not an HDF5 file'
+  const version = bytes[8]
+  if (version === undefined || version > 3) return `not a readable HDF5 file (superblock version ${String(version)})`
+  const sizes = version <= 1 ? [bytes[13], bytes[14]] : [bytes[9], bytes[10]]
+  if (bytes.length < 48 || sizes.some((v) => v === undefined || ![2, 4, 8, 16, 32].includes(v))) return 'not a readable HDF5 file (truncated or damaged superblock)'
+  return undefined
+}
+
 function dataset(h5: H5File, where: string): H5Dataset | undefined {
   const entry = h5.get(where)
   return entry instanceof h5wasm.Dataset ? entry : undefined
@@ -98,7 +114,8 @@ export async function readItkHdf5Transform(file: string): Promise<ImportedNaviga
   const bytes = await fs.readFile(file).catch((e: unknown) => {
     throw new ImportError('not-found', file, 'no such file', { cause: e })
   })
-  if (!isHdf5(bytes)) throw new ImportError('unsupported-format', file, 'not an HDF5 file')
+  const problem = hdf5HeaderProblem(bytes)
+  if (problem) throw new ImportError(isHdf5(bytes) ? 'corrupt-header' : 'unsupported-format', file, problem)
   await h5wasm.ready
   const h5 = new h5wasm.File(path.resolve(file), 'r')
   try {

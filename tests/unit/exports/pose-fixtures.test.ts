@@ -156,7 +156,7 @@ describe('3D Slicer', () => {
     expectVecClose(json.poses[0]!.beam_axis_ras, [0.8, -0.48, 0.36], 1e-12)
   })
 
-  it('HDF5 variants: pre-4.8 dataset names, a composite holding a centred versor, float-free; a composite of two refused', async () => {
+  it('HDF5 variants: pre-4.8 dataset names, a composite holding a centred versor; a composite of two and a damaged file refused', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tfus-itk-h5-'))
     try {
       const versor = { type: 'VersorRigid3DTransform_double_3_3', parameters: [0.4, 0.4, -0.2, -44.4, 34, 19.2], fixedParameters: [10, -20, 30] }
@@ -166,6 +166,12 @@ describe('3D Slicer', () => {
       await writeItkHdf5Transform(path.join(dir, 'two.h5'), [composite, versor, versor])
       for (const f of ['old.h5', 'composite.h5']) expectG((await importPoseFile(path.join(dir, f), 'slicer')).poses[0]!.transducerToRas)
       expect(await refusal(() => importPoseFile(path.join(dir, 'two.h5'), 'slicer'))).toMatch(/two\.h5: holds 2 transforms \(a composite\)/)
+      // A damaged file is refused before h5wasm opens it (the HDF5 library would print its
+      // diagnostics to the process's stderr): exit 2, one line.
+      await fs.writeFile(path.join(dir, 'damaged.h5'), Buffer.concat([Buffer.from('\x89HDF\r\n\x1a\n', 'latin1'), Buffer.from('garbage after the signature')]))
+      const r = await cli(['import-pose', path.join(dir, 'damaged.h5'), '--format', 'slicer'])
+      expect(r.code).toBe(2)
+      expect(r.err).toBe(`tfus: error: ${path.join(dir, 'damaged.h5')}: not a readable HDF5 file (superblock version 103)`)
     } finally {
       await fs.rm(dir, { recursive: true, force: true })
     }
