@@ -169,8 +169,9 @@ export function readBrainsight(text: string, file: string, options: BrainsightRe
     const m = MATRIX_COLUMNS.map((c, i) => parseNumber(values[i], file, where(c)))
     // mXnY: component Y of axis X -> pose column X, row Y.
     let b = [m[0]!, m[3]!, m[6]!, loc[0], m[1]!, m[4]!, m[7]!, loc[1], m[2]!, m[5]!, m[8]!, loc[2], 0, 0, 0, 1]
-    // Brainsight 2.3.5 prints 3 decimals (orthonormal to ~1e-2 only), later versions 4: rows
-    // up to ROUNDED_ROTATION_TOLERANCE are rounded rotations, anything beyond is not rigid.
+    // Brainsight 2.3.5 prints 3 decimals (orthonormal to ~1.7e-3 at worst), later versions 4:
+    // rows up to ROUNDED_ROTATION_TOLERANCE (5e-3, derivation in matrix.ts) are rounded
+    // rotations, anything beyond is not rigid.
     const defect = rotationDefect(b)
     if (defect.orthogonality > ROUNDED_ROTATION_TOLERANCE || defect.determinant < 0) {
       throw fail(`line ${row.line} (${name}): the axes m0..m2 are not a rotation (deviation from orthonormal max|RᵀR − I| = ${defect.orthogonality.toExponential(2)}, limit ${ROUNDED_ROTATION_TOLERANCE}; determinant ${defect.determinant.toFixed(3)}): not a rigid pose`)

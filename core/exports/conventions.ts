@@ -13,8 +13,9 @@
  *               positions and axis components both flip; nnav.py `_lps2ras() @ im`).
  *   Brainsight  B = S * G, G = diag(-1, 1, -1) (nnav.py `brainsight._transform_brainsight`
  *               reads `matsimnibs @ self._simnibs2brainsight()`): B.z = -S.z, out of the head.
- *               (SimNIBS' *writer* multiplies on the left instead, which flips coordinates rather
- *               than axes; we follow its reader, which agrees with BabelBrain's BS_z = -L_x.)
+ *               SimNIBS' writer (`np.matmul(_simnibs2brainsight(), matsimnibs)` on a
+ *               (4, 4, N) stack) is the same right-multiplication: numpy treats the stack as
+ *               N matrices, giving M_n · G per pose. Agrees with BabelBrain's BS_z = -L_x.
  *   k-Plan      from Localite (PlanTUS `convert_Localite_to_kPlan_position_matrix`):
  *               K.x = -L.y = S.y, K.y = L.z = S.x, K.z = -L.x = -S.z; translation in metres.
  *   ITK / Slicer the transform file stores the inverse ("from parent") in LPS:

@@ -70,14 +70,18 @@ function untrackedKind(values: readonly number[]): 'identity matrix' | 'all-zero
   // the world origin with unrotated axes is not a position anyone records.
   if (values.slice(0, 12).every((v) => v === 0)) return 'all-zero matrix'
   if (values.every((v, i) => v === (i % 5 === 0 ? 1 : 0))) return 'identity matrix'
+  // SimNIBS compares after its LPS -> RAS flip, so it misses the identity in LPS files; the raw
+  // matrix is compared here, so an LPS file's untracked pulses are skipped too. A TriggerMarker
+  // with set="false" is also skipped (readLocalite): in the TMS Navigator files SimNIBS tests
+  // with, every untracked pulse carries set="false" and every tracked one set="true".
   return undefined
 }
 
 /**
  * Reads every Matrix4D (InstrumentMarker, TriggerMarker, GUM InstrumentMarker elements) as a
  * pose and every EntryTarget ColVec3D as a point. Markers of an untracked coil (identity or
- * all-zero matrix) are skipped and counted in one warning ("skipped 3 untracked markers
- * (identity matrix)"); a file holding nothing else is refused.
+ * all-zero matrix, or a TriggerMarker with set="false") are skipped and counted in one warning
+ * ("skipped 3 untracked markers (identity matrix)"); a file holding nothing else is refused.
  */
 export function readLocalite(text: string, file: string): ImportedNavigation {
   const fail = (problem: string) => new ImportError('corrupt-header', file, problem)
@@ -98,6 +102,8 @@ export function readLocalite(text: string, file: string): ImportedNavigation {
   let name: string | undefined
   let markerIndex = 0
   let pointRole: string | undefined
+  // The pending TriggerMarker's set="false" (see untrackedKind).
+  let notSet = false
   const skipped = new Map<string, number>()
   for (const m of xml.matchAll(/<\s*([A-Za-z]\w*)\b([^>]*?)\/?>/g)) {
     const tag = m[1]!
@@ -105,7 +111,9 @@ export function readLocalite(text: string, file: string): ImportedNavigation {
     if (tag === 'Marker' || tag === 'InstrumentMarker' || tag === 'TriggerMarker' || tag === 'Element') {
       const d = attrs.get('description')
       if (d !== undefined && d !== '') name = d
-      if (tag === 'TriggerMarker' && d === undefined) name = `trigger ${attrs.get('recordingTime') ?? markerIndex}`
+      // TMS Navigator writes description="" on trigger markers: name them by their time.
+      if (tag === 'TriggerMarker' && (d === undefined || d === '')) name = `trigger ${attrs.get('recordingTime') ?? markerIndex + 1}`
+      if (tag === 'TriggerMarker') notSet = attrs.get('set') === 'false'
     } else if (tag === 'Entry' || tag === 'Target') {
       pointRole = tag.toLowerCase()
     } else if (tag === 'Matrix4D') {
@@ -115,7 +123,8 @@ export function readLocalite(text: string, file: string): ImportedNavigation {
       for (let r = 0; r < 4; r++) {
         for (let c = 0; c < 4; c++) values.push(parseNumber(attrs.get(`data${r}${c}`), file, `${label} data${r}${c}`))
       }
-      const untracked = untrackedKind(values)
+      const untracked = untrackedKind(values) ?? (notSet ? 'set="false": not tracked' : undefined)
+      notSet = false
       if (untracked) {
         skipped.set(untracked, (skipped.get(untracked) ?? 0) + 1)
         name = undefined

@@ -108,12 +108,18 @@ export const ROUNDING_DEFECT = 1e-12
 export const ROTATION_TOLERANCE = 1e-3
 
 /**
- * Brainsight 2.3.5 prints its axes with 3 decimals: orthonormal only to ~1e-2 (each entry off by
- * up to 5e-4, a dot product of rows by up to ~3e-3, more after export round trips). Such rows
- * are re-orthonormalised with a warning; above this deviation the matrix is not a rounded
- * rotation but a sheared or scaled one, and is refused.
+ * Largest deviation max|RᵀR − I| accepted from a file that prints its axes with few decimals
+ * (Brainsight 2.3.5 prints 3), which is then re-orthonormalised with a warning.
+ *
+ * Why 5e-3: rounding to d decimals moves each entry by at most h = 0.5·10^-d; for unit columns
+ * a, b the product a·b then moves by at most |a||δb| + |b||δa| + |δa||δb| <= 2·√3·h + 3h²,
+ * i.e. 1.73e-3 for 3 decimals (a real Brainsight 2.3.5 export, SimNIBS' test file
+ * niiImage_nifticoord.txt, reaches 1.29e-3). 5e-3 leaves room for a second rounding (a file
+ * re-saved by another tool) and no more: the nearest rotation then differs from the printed
+ * axes by at most ~2.5e-3 rad (0.14°, 0.15 mm at 60 mm focal depth). A larger deviation is not
+ * rounding but a sheared, scaled or hand-edited matrix, and is refused.
  */
-export const ROUNDED_ROTATION_TOLERANCE = 0.05
+export const ROUNDED_ROTATION_TOLERANCE = 5e-3
 
 /**
  * A number as plain decimal text that parses back to the same double: the shortest round-trip

@@ -16,7 +16,7 @@ export function writeSlicerMarkups(points: readonly PointEntry[], space: Coordin
   const controlPoints = points.map((p, i) => ({
     id: String(i + 1),
     label: p.name,
-    description: provenance.poseNote,
+    description: p.description ?? provenance.poseNote,
     associatedNodeID: '',
     position: pointToFile(p.rasM, space),
     orientation: [-1, 0, 0, 0, -1, 0, 0, 0, 1],
@@ -60,9 +60,6 @@ export function writeItkTransform(pose: PoseEntry, _provenance?: ExportProvenanc
   return ['#Insight Transform File V1.0', '#Transform 0', 'Transform: AffineTransform_double_3_3', `Parameters: ${params.join(' ')}`, 'FixedParameters: 0 0 0', ''].join('\n')
 }
 
-/** HDF5 file signature (HDF5 spec §II.A), as it reads when the file is decoded as UTF-8 text. */
-const HDF5_SIGNATURE = /^\uFFFD?HDF\r\n\u001a\n/
-
 /** 3x3 row-major product. */
 function mul3(a: readonly number[], b: readonly number[]): number[] {
   const out = new Array<number>(9).fill(0)
@@ -102,34 +99,38 @@ export function itkVersorMatrix(vx: number, vy: number, vz: number): number[] {
 
 /** The ITK transform types we read: the linear ones whose map is a 3x3 matrix, a translation and a centre. */
 const ITK_TYPE = /^(AffineTransform|MatrixOffsetTransformBase|Rigid3DTransform|Euler3DTransform|VersorRigid3DTransform)_(double|float)_3_3$/
+const ITK_COMPOSITE = /^CompositeTransform_(double|float)_3_3$/
+
+/** One transform of an ITK transform file, as both the text and the HDF5 format store it. */
+export interface ItkTransformRecord {
+  /** e.g. "AffineTransform_double_3_3" (text `Transform:`, HDF5 `TransformType`). */
+  readonly type: string
+  /** Text `Parameters:`, HDF5 `TransformParameters`. */
+  readonly parameters: readonly number[]
+  /** Text `FixedParameters:`, HDF5 `TransformFixedParameters` (the centre of rotation, LPS mm). */
+  readonly fixedParameters: readonly number[]
+}
 
 /**
- * The 4x4 (row-major, LPS mm, ITK "from parent" direction) of the single transform in an ITK
- * text transform file, centre folded in: T(x) = A (x − c) + c + t, so the offset is t + c − A c
+ * The 4x4 (row-major, LPS mm, ITK "from parent" direction) of a file's transforms, centre folded
+ * in: T(x) = A (x − c) + c + t, so the offset is t + c − A c
  * (itk::MatrixOffsetTransformBase::ComputeOffset; BabelBrain read_itk_affine_transform).
  * Types: AffineTransform / MatrixOffsetTransformBase / Rigid3DTransform (Parameters = 9 matrix
  * entries row by row, then t), Euler3DTransform (angles x, y, z in radians, then t; fixed
  * parameters c and optionally ComputeZYX), VersorRigid3DTransform (versor, then t; fixed c).
- * Block headers "#Transform 0" and "# Transform 0" are both accepted.
+ * A CompositeTransform first (it stores no parameters of its own; itkHDF5TransformIO writes its
+ * components after it) holding exactly one linear transform is that transform.
  */
-export function parseItkTransform(text: string, file: string): { type: string; matrix: number[] } {
+export function itkTransformMatrix(records: readonly ItkTransformRecord[], file: string): { type: string; matrix: number[] } {
   const fail = (problem: string) => new ImportError('corrupt-header', file, problem)
-  if (HDF5_SIGNATURE.test(text) || (/\.(h5|hdf5)$/i.test(file) && !/^#Insight Transform File/m.test(text))) {
-    throw new ImportError('unsupported-format', file, 'is an HDF5 (.h5) ITK transform, which is not read: in Slicer save the transform as an ITK text file (.tfm)')
-  }
-  if (!/^#\s*Insight Transform File V1\.0/m.test(text)) throw fail('not an ITK text transform file (no "#Insight Transform File V1.0" line)')
-  const blocks = text.split(/^#\s*Transform \d+\s*$/m).slice(1)
-  if (blocks.length === 0) throw fail('no "#Transform 0" block')
-  if (blocks.length > 1) throw fail(`holds ${blocks.length} transforms (a composite); save the single linear transform of the transducer`)
-  const block = blocks[0]!
-  const type = /^Transform:\s*(\S+)/m.exec(block)?.[1] ?? ''
+  if (records.length === 0) throw fail('holds no transform')
+  const list = ITK_COMPOSITE.test(records[0]!.type) ? records.slice(1) : records
+  if (list.length !== 1) throw fail(`holds ${list.length} transforms (a composite); save the single linear transform of the transducer`)
+  const { type, parameters: p, fixedParameters: fixed } = list[0]!
   const kind = ITK_TYPE.exec(type)?.[1]
   if (!kind) {
     throw fail(`transform type "${type}" is not supported: save the transducer transform as a linear transform (AffineTransform, Rigid3DTransform, Euler3DTransform or VersorRigid3DTransform)`)
   }
-  const numbers = (key: string) => (new RegExp(`^${key}:[ \\t]*(.*)$`, 'm').exec(block)?.[1] ?? '').trim().split(/\s+/).filter((s) => s !== '').map((s, i) => parseNumber(s, file, `${key}[${i}]`))
-  const p = numbers('Parameters')
-  const fixed = numbers('FixedParameters')
   if (fixed.length !== 0 && fixed.length < 3) throw fail(`FixedParameters has ${fixed.length} values, a 3D centre has 3`)
   const c: Vec3 = fixed.length >= 3 ? [fixed[0]!, fixed[1]!, fixed[2]!] : [0, 0, 0]
   let a: number[]
@@ -147,23 +148,58 @@ export function parseItkTransform(text: string, file: string): { type: string; m
   return { type, matrix: [a[0]!, a[1]!, a[2]!, offset[0]!, a[3]!, a[4]!, a[5]!, offset[1]!, a[6]!, a[7]!, a[8]!, offset[2]!, 0, 0, 0, 1] }
 }
 
-/** Reads an ITK text transform (see parseItkTransform) as the transducer pose. */
-export function readItkTransform(text: string, file: string): ImportedNavigation {
+/** HDF5 file signature (HDF5 spec §II.A), as it reads when the file is decoded as UTF-8 text. */
+const HDF5_SIGNATURE = /^\uFFFD?HDF\r\n\u001a\n/
+
+/**
+ * The records of an ITK text transform file (itk::TransformFileReader's text format). Block
+ * headers "#Transform 0" and "# Transform 0" are both accepted.
+ */
+export function parseItkTextRecords(text: string, file: string): ItkTransformRecord[] {
   const fail = (problem: string) => new ImportError('corrupt-header', file, problem)
-  const { matrix: itk } = parseItkTransform(text, file)
+  if (HDF5_SIGNATURE.test(text)) throw new ImportError('unsupported-format', file, 'is an HDF5 (.h5) ITK transform: read it with the HDF5 reader (tfus import-pose --format slicer does)')
+  if (!/^#\s*Insight Transform File V1\.0/m.test(text)) throw fail('not an ITK text transform file (no "#Insight Transform File V1.0" line)')
+  const blocks = text.split(/^#\s*Transform \d+\s*$/m).slice(1)
+  if (blocks.length === 0) throw fail('no "#Transform 0" block')
+  return blocks.map((block, i) => {
+    const numbers = (key: string) => (new RegExp(`^${key}:[ \\t]*(.*)$`, 'm').exec(block)?.[1] ?? '').trim().split(/\s+/).filter((s) => s !== '').map((s, k) => parseNumber(s, file, `transform ${i} ${key}[${k}]`))
+    return { type: /^Transform:\s*(\S+)/m.exec(block)?.[1] ?? '', parameters: numbers('Parameters'), fixedParameters: numbers('FixedParameters') }
+  })
+}
+
+/** The single linear transform of an ITK text transform file (see itkTransformMatrix). */
+export function parseItkTransform(text: string, file: string): { type: string; matrix: number[] } {
+  return itkTransformMatrix(parseItkTextRecords(text, file), file)
+}
+
+/**
+ * Our pose from the records of an ITK transform file (text or HDF5): the transform is what
+ * Slicer stores for a linear transform node, "from parent" in LPS mm (ITK maps points of the
+ * fixed space into the moving one, the resampling direction), so the pose, the node's "to
+ * parent" in RAS, is its inverse: T_ras = inv(D · T_itk · D), D = diag(−1, −1, 1, 1)
+ * (conventions.ts itkToPose; BabelBrain ConvMatTransform.py).
+ */
+export function readItkRecords(records: readonly ItkTransformRecord[], file: string, name = 'transform'): ImportedNavigation {
+  const fail = (problem: string) => new ImportError('corrupt-header', file, problem)
+  const { matrix: itk } = itkTransformMatrix(records, file)
   const defect = rotationDefect(itk)
   if (defect.orthogonality > ROTATION_TOLERANCE || defect.determinant < 0) {
     throw fail(`the transform is not rigid (orthogonality error ${defect.orthogonality.toExponential(1)}, determinant ${defect.determinant.toFixed(3)}): a transducer pose is a rotation and a translation`)
   }
   const pose = itkToPose(itk)
-  // Files we wrote before the five-line format named the pose in a comment.
-  const name = /^#\s*([^:\n]+):\s*transducer/m.exec(text)?.[1]?.trim() ?? 'transform'
   return {
     format: 'slicer',
     targetsRasM: [{ name, rasM: [pose[3]!, pose[7]!, pose[11]!] }],
     poses: [{ name, transducerToRas: pose }],
     warnings: ['the transform is read as Slicer stores it (ITK "from parent", LPS): the pose is its inverse in RAS, origin at the model origin (our bowl apex)'],
   }
+}
+
+/** Reads an ITK text transform (see parseItkTransform) as the transducer pose. */
+export function readItkTransform(text: string, file: string): ImportedNavigation {
+  // Files we wrote before the five-line format named the pose in a comment.
+  const name = /^#\s*([^:\n]+):\s*transducer/m.exec(text)?.[1]?.trim() ?? 'transform'
+  return readItkRecords(parseItkTextRecords(text, file), file, name)
 }
 
 interface ControlPointJson {

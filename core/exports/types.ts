@@ -17,6 +17,8 @@ export interface PoseEntry {
 export interface PointEntry {
   readonly name: string
   readonly rasM: Vec3
+  /** What the point is, where a format has room for it (Slicer control point description); default the pose note. */
+  readonly description?: string
 }
 
 /** Free text every export carries: where the pose came from (focus correction or not). */

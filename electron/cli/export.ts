@@ -2,6 +2,7 @@
  * `tfus export <plan-dir> --format brainsight|localite|slicer|kplan|nifti|dicom|report --out <path>
  *   [--space ct|mri] [--coords ras|lps] [--brainsight-version 13|14] [--deidentify [--retain-uids]]`
  * `tfus import-pose <file> --format brainsight|localite|slicer [--focal-distance-mm F] [--json]`
+ *   (slicer: `.mrk.json` points, or the transform as ITK text `.tfm`/`.txt` or ITK HDF5 `.h5`)
  *
  * The command bodies (`runExport`, `runImportPose`) take a resolved plan folder / file, so the
  * database front end can resolve `<id>[@version]` to a folder and call them unchanged.

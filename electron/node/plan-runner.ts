@@ -355,10 +355,13 @@ export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}
   }
 
   let result = await runOnce(targetCt, entryCt)
+  // The entry of the plan (CT RAS): the planner's, else the scalp point placement proposed on the
+  // first run, which focus correction keeps fixed. Stored in plan.json either way (entry_proposed
+  // says which), so the app can adopt it and the exports can carry it.
+  const entry: Vec3 = entryCt ?? result.placement.path.scalpPointRasM
   let focusCorrection: PlanRecord['focus_correction'] = null
   if (input.correctFocus) {
     const initialPose = poseRecordOf(result.placement.pose)
-    const entry = entryCt ?? result.placement.path.scalpPointRasM
     const withPeak = (r: PlanResult) => Object.assign(r, { peakRasM: r.metrics.peak_position_ras_m })
     const corrected = await correctFocus(targetCt, withPeak(result), async (aim, iteration) => {
       hooks.onStage?.(`correcting the focus (iteration ${iteration})`)
@@ -409,7 +412,7 @@ export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}
       patient: { name: ct.meta.patientName ?? null, id: ct.meta.patientId ?? null, birth_date: ct.meta.patientBirthDate ?? null },
       ct: { source: input.ctPath, frame_of_reference_uid: ct.meta.frameOfReferenceUid ?? null, series_instance_uid: ct.meta.seriesInstanceUid ?? null, study_instance_uid: ct.meta.studyInstanceUid ?? null },
       target_ras_m: targetCt,
-      entry_ras_m: entryCt ?? null,
+      entry_ras_m: [...entry],
       entry_proposed: !entryCt,
       transducer: { id: device.id, frequency_hz: device.frequencyHz, source_file: entryDef.file },
       pose: poseRecordOf(result.placement.pose),

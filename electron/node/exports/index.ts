@@ -42,6 +42,7 @@ import { resampleTrilinear } from '../../../core/volume/resample.ts'
 import type { Mat3, Vec3, Volume } from '../../../core/volume/types.ts'
 import { readVolume, writeVolume } from '../volume-io.ts'
 import { readKps, writeKps } from './kps.ts'
+import { isHdf5, readItkHdf5Transform } from './itk-h5.ts'
 import { niftiXformCodes } from './nifti-codes.ts'
 import { EXPORT_SOFTWARE } from '../version.ts'
 
@@ -191,7 +192,14 @@ function pointsInSpace(loaded: LoadedPlan, ctx: SpaceContext): PointEntry[] {
   const { plan } = loaded
   const to = (p: readonly number[]): Vec3 => applyAffine(ctx.ctToSpace, [p[0]!, p[1]!, p[2]!])
   const points: PointEntry[] = [{ name: 'target', rasM: to(plan.target_ras_m) }]
-  if (plan.entry_ras_m) points.push({ name: 'entry', rasM: to(plan.entry_ras_m) })
+  // plan.json keeps the entry the planner proposed too (entry_proposed); say which it is.
+  if (plan.entry_ras_m) {
+    points.push(
+      plan.entry_proposed
+        ? { name: 'entry (proposed)', rasM: to(plan.entry_ras_m), description: 'scalp entry proposed by the planner (the user chose none); the beam passes through it' }
+        : { name: 'entry', rasM: to(plan.entry_ras_m), description: 'scalp entry chosen by the user' },
+    )
+  }
   points.push({ name: 'transducer apex', rasM: to(plan.pose.apex_ras_m) })
   return points
 }
@@ -631,15 +639,18 @@ export interface ImportOptions {
  * Reads a navigation file: every located entry as a target (RAS m) and every entry with a full
  * orientation as a pose in our convention (row-major transducer -> RAS, m, apex origin, +z into
  * the head). Several entries give lists (multi-target files). Slicer: `.mrk.json` gives points,
- * `.tfm`/`.txt` (ITK transform) gives the pose. Throws ImportError naming the file and the problem.
+ * `.tfm`/`.txt` (ITK text transform) or `.h5` (ITK HDF5 transform) gives the pose. Throws ImportError naming the file and the problem.
  */
 export async function importPoseFile(file: string, format: NavigationFormat, options: ImportOptions = {}): Promise<ImportedNavigation> {
-  let text: string
+  let bytes: Buffer
   try {
-    text = await fs.readFile(file, 'utf8')
+    bytes = await fs.readFile(file)
   } catch (e) {
     throw new ImportError('not-found', file, 'no such file', { cause: e })
   }
+  // Slicer saves transforms as ITK HDF5 (.h5) by default; the text formats are read as UTF-8.
+  if (format === 'slicer' && isHdf5(bytes)) return readItkHdf5Transform(file)
+  const text = bytes.toString('utf8')
   switch (format) {
     case 'brainsight':
       return readBrainsight(text, file, options.focalDistanceM === undefined ? {} : { focalDistanceM: options.focalDistanceM })

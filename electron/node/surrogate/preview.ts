@@ -103,7 +103,8 @@ export class PreviewEngine {
       software: SOFTWARE_VERSION,
       ct: { source: req.ctPath, frame_of_reference_uid: ct.meta.frameOfReferenceUid ?? null, series_instance_uid: ct.meta.seriesInstanceUid ?? null },
       target_ras_m: req.targetRasM,
-      entry_ras_m: req.entryRasM ?? null,
+      // The proposed scalp entry when the planner gave none (plan-runner.ts does the same).
+      entry_ras_m: [...(req.entryRasM ?? result.placement.path.scalpPointRasM)],
       entry_proposed: !req.entryRasM,
       transducer: { id: device.id, frequency_hz: device.frequencyHz, source_file: entry.file },
       pose: poseRecordOf(result.placement.pose),

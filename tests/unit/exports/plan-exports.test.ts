@@ -52,9 +52,13 @@ describe('pose round trips through the plan folder exports', () => {
     const fromTfm = await importPoseFile(path.join(out, 'transducer.tfm'), 'slicer')
     expectPoseClose(fromTfm.poses[0]!.transducerToRas, base.plan.pose.transducer_to_ras)
     const fromMarkups = await importPoseFile(path.join(out, 'plan.mrk.json'), 'slicer')
-    expect(fromMarkups.targetsRasM.map((t) => t.name)).toEqual(['target', 'entry', 'transducer apex'])
+    // The synthetic plan's entry is the one the planner proposed (entry_proposed: true).
+    expect(fromMarkups.targetsRasM.map((t) => t.name)).toEqual(['target', 'entry (proposed)', 'transducer apex'])
     fromMarkups.targetsRasM[0]!.rasM.forEach((v, k) => expect(Math.abs(v - base.plan.target_ras_m[k]!) * 1000).toBeLessThan(1e-9))
-    expect(JSON.parse(await fs.readFile(path.join(out, 'plan.mrk.json'), 'utf8')).markups[0].coordinateSystem).toBe('LPS')
+    fromMarkups.targetsRasM[1]!.rasM.forEach((v, k) => expect(Math.abs(v - base.plan.entry_ras_m![k]!) * 1000).toBeLessThan(1e-9))
+    const markups = JSON.parse(await fs.readFile(path.join(out, 'plan.mrk.json'), 'utf8')).markups[0]
+    expect(markups.coordinateSystem).toBe('LPS')
+    expect(markups.controlPoints[1].description).toMatch(/^scalp entry proposed by the planner/)
     await fs.access(path.join(out, 'pressure.nii.gz'))
   })
 
