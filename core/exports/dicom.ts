@@ -34,12 +34,30 @@ export interface DicomPatient {
   readonly id: string
   /** DA (YYYYMMDD) or empty. */
   readonly birthDate: string
+  /** CS (M, F, O) of the planning image's header; empty or absent when unknown or de-identified. */
+  readonly sex?: string
+}
+
+/**
+ * The General Study attributes of the planning image's study, copied when the export files into
+ * that study: a PACS merges objects by StudyInstanceUID and expects one Study Date/Time/ID across
+ * them (dcentvfy flags an empty value beside the CT's as inconsistent).
+ */
+export interface DicomStudy {
+  /** DA, TM, SH, SH, PN as in the planning image's header. */
+  readonly date: string
+  readonly time: string
+  readonly id: string
+  readonly accessionNumber: string
+  readonly referringPhysicianName: string
 }
 
 export interface DicomExportOptions {
   readonly patient: DicomPatient
   /** Study of the planning image when known, so the overlay files under the same study. */
   readonly studyInstanceUid: string
+  /** Study Date/Time/ID, accession number and referring physician of that study, when the planning image is DICOM (identified exports only). */
+  readonly study?: DicomStudy
   /** The planning image's FrameOfReferenceUID: the one thing the navigation system needs to overlay without registration. */
   readonly frameOfReferenceUid: string
   /** Bytes that identify this export (plan.json + options): seed of every UID, so re-exporting gives the same UIDs. */
@@ -181,22 +199,22 @@ const clip = (s: string, n: number) => (s.length <= n ? s : s.slice(0, n))
 function commonModules(opts: DicomExportOptions, modality: string, seriesUid: string, seriesNumber: number, description: string): NaturalizedDataset {
   return {
     SpecificCharacterSet: 'ISO_IR 192',
-    StudyDate: '',
-    StudyTime: '',
-    AccessionNumber: '',
+    StudyDate: opts.study?.date ?? '',
+    StudyTime: opts.study?.time ?? '',
+    AccessionNumber: clip(opts.study?.accessionNumber ?? '', 16),
     Modality: modality,
     Manufacturer: 'TFUS Planner',
-    ReferringPhysicianName: '',
+    ReferringPhysicianName: opts.study?.referringPhysicianName ?? '',
     SeriesDescription: clip(description, 64),
     ManufacturerModelName: clip(opts.software, 64),
     PatientName: opts.patient.name,
     PatientID: clip(opts.patient.id, 64),
     PatientBirthDate: opts.patient.birthDate,
-    PatientSex: '',
+    PatientSex: opts.patient.sex ?? '',
     ...deidentificationModule(opts),
     StudyInstanceUID: opts.studyInstanceUid,
     SeriesInstanceUID: seriesUid,
-    StudyID: '',
+    StudyID: clip(opts.study?.id ?? '', 16),
     SeriesNumber: String(seriesNumber),
     FrameOfReferenceUID: opts.frameOfReferenceUid,
     PositionReferenceIndicator: '',
@@ -243,7 +261,7 @@ export async function writePlanDicom(pressureIn: Volume, focal: FocalRegionSpec,
   if (nx > 65535 || ny > 65535) throw fail(`slices of ${nx}x${ny} exceed DICOM's 65535 rows/columns`)
   if (!(focal.peakPressurePa > 0 && Number.isFinite(focal.peakPressurePa))) throw fail(`the in-brain peak pressure ${focal.peakPressurePa} Pa cannot set the window or the -6 dB level`)
   // PatientIdentityRemoved YES must be true of what is written.
-  if (opts.deidentified && (opts.patient.name || opts.patient.id || opts.patient.birthDate)) throw fail('a de-identified export was given a patient name, ID or birth date')
+  if (opts.deidentified && (opts.patient.name || opts.patient.id || opts.patient.birthDate || opts.patient.sex || opts.study)) throw fail('a de-identified export was given a patient name, ID, birth date or sex, or the study\'s date, ID or accession number')
   for (const [label, uid] of [['StudyInstanceUID', opts.studyInstanceUid], ['FrameOfReferenceUID', opts.frameOfReferenceUid]] as const) {
     if (!isValidUid(uid)) throw fail(`${label} "${uid}" is not a valid UID`)
   }

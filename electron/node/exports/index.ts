@@ -26,7 +26,7 @@ import { planMetricsRecord, planRecord, PLAN_FILES, type PlanMetricsRecord, type
 import { readBrainsight, writeBrainsight, type BrainsightVersion } from '../../../core/exports/brainsight.ts'
 import type { CoordinateSpace } from '../../../core/exports/conventions.ts'
 import { checkableIdentifiers, deidentificationMethodCodes, deidentifiedUid, findIdentifier, type Identifier } from '../../../core/exports/deidentify.ts'
-import { dicomDeidentificationProfile, writePlanDicom, type DicomPatient } from '../../../core/exports/dicom.ts'
+import { dicomDeidentificationProfile, writePlanDicom, type DicomPatient, type DicomStudy } from '../../../core/exports/dicom.ts'
 import { readLocalite, writeLocalite } from '../../../core/exports/localite.ts'
 import { mul4 } from '../../../core/exports/matrix.ts'
 import { exportProvenance } from '../../../core/exports/provenance.ts'
@@ -236,6 +236,8 @@ async function volumesInSpace(loaded: LoadedPlan, ctx: SpaceContext): Promise<{ 
 
 interface ImageIdentity {
   readonly patient: DicomPatient
+  /** The General Study attributes of the image's DICOM header, when its StudyInstanceUID is `studyInstanceUid`. */
+  readonly study: DicomStudy | undefined
   /** PatientPosition (0018,5100) of the image's DICOM header; undefined when not DICOM or not recorded. */
   readonly patientPosition: string | undefined
   readonly studyInstanceUid: string | undefined
@@ -270,14 +272,22 @@ async function imageIdentity(source: string, wantVolume: boolean, plan?: PlanRec
     note = `planning image ${source} not readable (${isImportError(e) ? e.problem : String(e)})`
   }
   let birthDate = ''
+  let sex = ''
   let patientPosition: string | undefined
+  let study: DicomStudy | undefined
+  const studyInstanceUid = studyUid ?? volume?.meta.studyInstanceUid
   const first = await firstDicomFile(source)
   if (first && !/\.(nii|nii\.gz|nrrd|nhdr|mha|mhd)$/i.test(first)) {
     try {
       const bytes = new Uint8Array(await fs.readFile(first))
       const header = parseDicom(bytes, first)
-      birthDate = header.string(Tag.PatientBirthDate) ?? ''
-      patientPosition = header.string(Tag.PatientPosition)?.trim() || undefined
+      const text = (t: number) => header.string(t)?.trim() ?? ''
+      birthDate = text(Tag.PatientBirthDate)
+      sex = text(Tag.PatientSex)
+      patientPosition = text(Tag.PatientPosition) || undefined
+      if (studyInstanceUid && text(Tag.StudyInstanceUID) === studyInstanceUid) {
+        study = { date: text(Tag.StudyDate), time: text(Tag.StudyTime), id: text(Tag.StudyID), accessionNumber: text(Tag.AccessionNumber), referringPhysicianName: text(Tag.ReferringPhysicianName) }
+      }
     } catch {
       // Not DICOM: no birth date to carry.
     }
@@ -286,9 +296,10 @@ async function imageIdentity(source: string, wantVolume: boolean, plan?: PlanRec
   // since have been converted or moved.
   const stored = plan?.patient
   return {
-    patient: stored ? { name: stored.name ?? '', id: stored.id ?? '', birthDate: stored.birth_date ?? '' } : { name: volume?.meta.patientName ?? '', id: volume?.meta.patientId ?? '', birthDate },
+    patient: stored ? { name: stored.name ?? '', id: stored.id ?? '', birthDate: stored.birth_date ?? '', sex } : { name: volume?.meta.patientName ?? '', id: volume?.meta.patientId ?? '', birthDate, sex },
+    study,
     patientPosition,
-    studyInstanceUid: studyUid ?? volume?.meta.studyInstanceUid,
+    studyInstanceUid,
     volume: wantVolume ? volume : undefined,
     note,
   }
@@ -524,7 +535,8 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
       const identity = await imageIdentity(await locateImage(ctx.imageSource, loaded.dir), false, loaded.plan, ctx.studyInstanceUid)
       identities.push(identity.patient)
       if (identity.note) notes.push(idn.deidentify ? 'planning image not readable: its DICOM header was not consulted' : identity.note)
-      const patient = idn.deidentify ? { name: '', id: '', birthDate: '' } : (options.patient ?? identity.patient)
+      // The database's identity (options.patient) is of the same patient; the header adds the sex.
+      const patient = idn.deidentify ? { name: '', id: '', birthDate: '' } : options.patient ? { ...options.patient, sex: identity.patient.sex ?? '' } : identity.patient
       const mode = !idn.deidentify ? 'identified' : idn.retainUids ? 'deidentified-retain-uids' : 'deidentified'
       const seed = new TextEncoder().encode(`${loaded.planText}\n${ctx.space}\n${mode}`)
       // De-identified: the planning image's Study and Frame of Reference UIDs are replaced by the
@@ -535,6 +547,8 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
       const result = await writePlanDicom(pressure, { peakPressurePa: loaded.metrics.peak_pressure_pa, peakLpsM: [-peakRas[0], -peakRas[1], peakRas[2]] }, {
         patient,
         ...(identity.patientPosition ? { patientPosition: identity.patientPosition } : {}),
+        // Filed into the planning image's study: its Study Date/Time/ID as well (identified only).
+        ...(identity.study && !idn.deidentify ? { study: identity.study } : {}),
         studyInstanceUid,
         frameOfReferenceUid,
         uidSeed: seed,

@@ -73,12 +73,13 @@ async function dicomFiles(dir: string): Promise<string[]> {
   return entries.filter((e) => e.endsWith('.dcm')).map((e) => path.join(dir, e)).sort()
 }
 
-async function validateFolder(dir: string, tmp: string): Promise<{ files: number; problems: string[] }> {
+/** `withFiles`: other objects of the same patient (the planning CT) that dcentvfy checks the export against. */
+async function validateFolder(dir: string, tmp: string, withFiles: readonly string[] = []): Promise<{ files: number; problems: string[] }> {
   const files = await dicomFiles(dir)
   const found: string[] = []
   for (const f of files) for (const p of await problems(f, tmp)) found.push(`${path.relative(dir, f)}: ${p}`)
-  // One patient, study and frame of reference across the pressure series and the SEG.
-  const entity = await run('dcentvfy', files)
+  // One patient, study and frame of reference across the pressure series, the SEG (and the CT).
+  const entity = await run('dcentvfy', [...withFiles, ...files])
   for (const line of entity.out.split('\n').filter((l) => /^(Error|Warning)/.test(l.trim()))) found.push(`dcentvfy: ${line.trim()}`)
   if (entity.code !== 0) found.push(`dcentvfy: exit ${entity.code}`)
   return { files: files.length, problems: found }
@@ -86,16 +87,18 @@ async function validateFolder(dir: string, tmp: string): Promise<{ files: number
 
 let plan: SyntheticPlan
 let registered: SyntheticPlan
+let fromDicom: SyntheticPlan
 
 describe.skipIf(missing.length > 0 && !IN_CI)('DICOM export passes dciodvfy and DCMTK', () => {
   beforeAll(async () => {
     const ids = { patient: { name: 'DOE^JOHN', id: 'PID-123456', birth_date: '19650412' }, ctUids: { frame_of_reference_uid: '2.25.31337000111', series_instance_uid: '2.25.31337000222', study_instance_uid: '2.25.31337000333' } }
     plan = await syntheticPlan(ids)
     registered = await syntheticPlan({ ...ids, mriToCt: obliquePose(0.05, -0.08, 0.26, [0.004, -0.003, 0.002]) })
+    fromDicom = await syntheticPlan({ ctUids: ids.ctUids, ctDicom: { patientName: 'ROE^ANNA', patientId: 'MRN-99001', birthDate: '19711111', patientPosition: 'HFS' } })
   }, 60_000)
 
   afterAll(async () => {
-    for (const p of [plan, registered]) if (p) await fs.rm(p.root, { recursive: true, force: true })
+    for (const p of [plan, registered, fromDicom]) if (p) await fs.rm(p.root, { recursive: true, force: true })
   })
 
   it('the validators are installed (apt: dicom3tools, dcmtk)', () => {
@@ -144,6 +147,15 @@ describe.skipIf(missing.length > 0 && !IN_CI)('DICOM export passes dciodvfy and 
     const r = await validateFolder(dir, registered.root)
     // 13 slices of the MRI grid and the SEG.
     expect(r.files).toBe(14)
+    expect(r.problems, r.problems.join('\n')).toEqual([])
+  }, 120_000)
+
+  it('plan from a DICOM CT, identified: 0 errors, and dcentvfy finds the export consistent with the CT (one patient, study, frame of reference)', async () => {
+    const dir = path.join(fromDicom.root, 'dicom')
+    await exportPlanFolder(fromDicom.planDir, 'dicom', dir)
+    const ct = await dicomFiles(path.join(fromDicom.root, 'ct-dicom'))
+    const r = await validateFolder(dir, fromDicom.root, ct)
+    expect(r.files).toBe(11)
     expect(r.problems, r.problems.join('\n')).toEqual([])
   }, 120_000)
 })
