@@ -12,7 +12,7 @@
  *   report     (file .html) printable plan report (core/report/report.ts)
  *   slicer     (folder)     plan.mrk.json, transducer.tfm, pressure.nii.gz (core/exports/slicer.md)
  *   nifti      (folder)     pressure.nii.gz, focal_6db.nii.gz (core/exports/nifti.md)
- *   dicom      (folder)     pressure/ (MR Image Storage series), seg/focal_6db_seg.dcm (core/exports/dicom.md)
+ *   dicom      (folder)     pressure/ (MR Image Storage series), seg/focal_6db_seg.dcm, parametric/pmap_kpa.dcm (core/exports/dicom.md)
  * Folder formats also get export.json (what was exported, in which space, which pose).
  *
  * Every export carries plan.json `pose`, which is the focus-corrected pose when
@@ -396,7 +396,8 @@ function planIdentifiers(loaded: LoadedPlan, idn: Identity, patients: ReadonlyAr
   return checkableIdentifiers(list)
 }
 
-const PIXEL_DATA_TAG = Buffer.from([0xe0, 0x7f, 0x10, 0x00])
+/** (7FE0,0010) Pixel Data and (7FE0,0008) Float Pixel Data (the Parametric Map), little endian. */
+const PIXEL_DATA_TAGS = [Buffer.from([0xe0, 0x7f, 0x10, 0x00]), Buffer.from([0xe0, 0x7f, 0x08, 0x00])]
 
 /**
  * The part of a written file where text can sit, as latin1: a DICOM file up to its Pixel Data,
@@ -406,8 +407,8 @@ const PIXEL_DATA_TAG = Buffer.from([0xe0, 0x7f, 0x10, 0x00])
 async function textOf(file: string): Promise<string> {
   const bytes = await fs.readFile(file)
   if (/\.dcm$/i.test(file)) {
-    const end = bytes.indexOf(PIXEL_DATA_TAG)
-    return bytes.subarray(0, end < 0 ? bytes.length : end).toString('latin1')
+    const ends = PIXEL_DATA_TAGS.map((t) => bytes.indexOf(t)).filter((i) => i >= 0)
+    return bytes.subarray(0, ends.length ? Math.min(...ends) : bytes.length).toString('latin1')
   }
   if (/\.nii\.gz$/i.test(file)) {
     const head = zlib.gunzipSync(bytes.subarray(0, 1 << 16), { finishFlush: zlib.constants.Z_SYNC_FLUSH })
@@ -568,11 +569,13 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
       }
       const segFile = path.join(out, 'seg', result.seg.name)
       await writeFileAtomic(segFile, result.seg.bytes)
-      files.push(segFile)
-      notes.push(`DICOM: ${result.pressureSeries.length} MR Image Storage slices in pressure/ (stored value = pressure in ${result.storedUnit}, window from the in-brain peak), SEG in seg/ (${result.focalVoxels} voxels >= half the in-brain peak, recomputed on this grid from the exported pressure); FrameOfReferenceUID ${frameOfReferenceUid}${idn.deidentify && !idn.retainUids ? " (a new one: a navigation system will not overlay it on the planning scan without registration; --retain-uids keeps the planning scan's)" : ''}`)
+      const pmapFile = path.join(out, 'parametric', result.parametricMap.name)
+      await writeFileAtomic(pmapFile, result.parametricMap.bytes)
+      files.push(segFile, pmapFile)
+      notes.push(`DICOM: ${result.pressureSeries.length} MR Image Storage slices in pressure/ (stored value = pressure in ${result.storedUnit}, window from the in-brain peak), SEG in seg/ (${result.focalVoxels} voxels >= half the in-brain peak, recomputed on this grid from the exported pressure), Parametric Map in parametric/ (float kPa, for research tools); FrameOfReferenceUID ${frameOfReferenceUid}${idn.deidentify && !idn.retainUids ? " (a new one: a navigation system will not overlay it on the planning scan without registration; --retain-uids keeps the planning scan's)" : ''}`)
       if (result.focalVoxels === 0) notes.push('no voxel of the exported grid within one voxel of the in-brain peak reaches half the peak pressure: the SEG is empty')
       if (result.sliceAxisReversed) notes.push('the grid is left-handed (stored bottom-up); DICOM holds it with the slice order reversed, every voxel at the same place')
-      await sidecar({ frame_of_reference_uid: frameOfReferenceUid, study_instance_uid: studyInstanceUid, pressure_series_instance_uid: result.pressureSeriesUid, seg_series_instance_uid: result.segSeriesUid, stored_unit_pa: result.storedUnitPa, focal_voxels: result.focalVoxels, slice_axis_reversed: result.sliceAxisReversed })
+      await sidecar({ frame_of_reference_uid: frameOfReferenceUid, study_instance_uid: studyInstanceUid, pressure_series_instance_uid: result.pressureSeriesUid, seg_series_instance_uid: result.segSeriesUid, parametric_map_series_instance_uid: result.parametricMapSeriesUid, stored_unit_pa: result.storedUnitPa, focal_voxels: result.focalVoxels, slice_axis_reversed: result.sliceAxisReversed })
       break
     }
     case 'report': {

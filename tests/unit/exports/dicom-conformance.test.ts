@@ -15,7 +15,7 @@ import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { data as dcmjsData, type NaturalizedDataset } from 'dcmjs'
-import { FOCAL_REGION_CODE, SEGMENT_ALGORITHM_NAME, writePlanDicom } from '../../../core/exports/dicom.ts'
+import { FOCAL_REGION_CODE, PARAMETRIC_MAP_STORAGE, SEGMENT_ALGORITHM_NAME, writePlanDicom } from '../../../core/exports/dicom.ts'
 import { applyAffine, createVolume, invertAffine, worldToVoxel } from '../../../core/volume/geometry.ts'
 import type { Vec3, Volume } from '../../../core/volume/types.ts'
 import { exportPlanFolder } from '../../../electron/node/exports/index.ts'
@@ -318,4 +318,34 @@ describe('a plan made from a DICOM CT', () => {
       await fs.rm(dicomPlan.root, { recursive: true, force: true })
     }
   }, 120_000)
+})
+
+describe('Parametric Map of the pressure', () => {
+  it('float32 kPa frames equal pressure.nii.gz (incl. the hot spot), at the MR slices\' positions; RWV identity in UCUM kPa; window from the in-brain peak', async () => {
+    const pmap = await readDicom(path.join(out, 'parametric', 'pmap_kpa.dcm'))
+    expect(pmap.SOPClassUID).toBe(PARAMETRIC_MAP_STORAGE)
+    const slices = await pressureSlices(out)
+    expect(pmap.FrameOfReferenceUID).toBe(slices[0]!.FrameOfReferenceUID)
+    expect(pmap.StudyInstanceUID).toBe(slices[0]!.StudyInstanceUID)
+    expect(pmap.SeriesInstanceUID).not.toBe(slices[0]!.SeriesInstanceUID)
+    const frames = pmap.PerFrameFunctionalGroupsSequence as Array<{ PlanePositionSequence: Array<{ ImagePositionPatient: number[] }> }>
+    expect(frames).toHaveLength(slices.length)
+    frames.forEach((f, k) => f.PlanePositionSequence[0]!.ImagePositionPatient.forEach((v, r) => expect(Math.abs(v - Number((slices[k]!.ImagePositionPatient as number[])[r]))).toBeLessThan(1e-9)))
+    const shared = (pmap.SharedFunctionalGroupsSequence as Array<Record<string, Array<Record<string, unknown>>>>)[0]!
+    const rwv = shared.RealWorldValueMappingSequence![0]!
+    expect([rwv.RealWorldValueSlope, rwv.RealWorldValueIntercept]).toEqual([1, 0])
+    const units = (rwv.MeasurementUnitsCodeSequence as Array<Record<string, string>>)[0]!
+    expect([units.CodeValue, units.CodingSchemeDesignator]).toEqual(['kPa', 'UCUM'])
+    const voi = shared.FrameVOILUTSequence![0]!
+    expect(Number(voi.WindowCenter) * 1000).toBeCloseTo(PEAK / 2, 0)
+    expect(Number(voi.WindowWidth) * 1000).toBeCloseTo(PEAK, 0)
+    // The right-handed synthetic grid is written in the NIfTI's voxel order: every voxel, no quantisation.
+    const nifti = await readVolume(path.join(plan.planDir, 'pressure.nii.gz'))
+    const kpa = new Float32Array((pmap.FloatPixelData as ArrayBuffer[])[0]!)
+    expect(kpa.length).toBe(nifti.data.length)
+    let worst = 0
+    for (let v = 0; v < kpa.length; v++) worst = Math.max(worst, Math.abs(kpa[v]! * 1000 - nifti.data[v]!) / PEAK)
+    expect(worst).toBeLessThan(1e-6)
+    expect(Math.max(...kpa) * 1000).toBeCloseTo(2 * PEAK, -1)
+  })
 })
