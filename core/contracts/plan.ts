@@ -8,6 +8,7 @@
  * the beam toward the focus, metres) to patient RAS (metres).
  */
 import { z } from 'zod'
+import type { VolumeMeta } from '../volume/types.ts'
 
 export const vec3 = z.tuple([z.number(), z.number(), z.number()]).readonly()
 export const mat4RowMajor = z.array(z.number()).length(16)
@@ -26,6 +27,20 @@ export const patientRecord = z.object({
   id: z.string().nullable(),
   birth_date: z.string().nullable(),
 })
+
+/**
+ * The record of an image a plan was made on: its Frame of Reference, Series and Study as read
+ * (DICOM) or minted at import (NIfTI). Every plan writer records all three, so the DICOM export
+ * files under the planning image's study and overlays in its Frame of Reference (dicom.md).
+ */
+export function imageRefOf(source: string, meta: VolumeMeta): z.infer<typeof imageRef> {
+  return { source, frame_of_reference_uid: meta.frameOfReferenceUid ?? null, series_instance_uid: meta.seriesInstanceUid ?? null, study_instance_uid: meta.studyInstanceUid ?? null }
+}
+
+/** plan.json `patient` from the planning image's header. */
+export function patientRecordOf(meta: VolumeMeta): z.infer<typeof patientRecord> {
+  return { name: meta.patientName ?? null, id: meta.patientId ?? null, birth_date: meta.patientBirthDate ?? null }
+}
 
 export const poseRecord = z.object({
   transducer_to_ras: mat4RowMajor,

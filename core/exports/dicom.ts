@@ -1,7 +1,8 @@
 /**
  * DICOM for navigation systems that only take DICOM: the pressure amplitude as a derived MR
- * Image Storage series and the -6 dB focal region as a DICOM Segmentation (SEG), both in the
- * planning image's Frame of Reference, written with dcmjs. Why these SOP classes, and the
+ * Image Storage series and the -6 dB focal region as a DICOM Segmentation (SEG), plus the pressure
+ * as a float Parametric Map (kPa) for research tools, all in the planning image's Frame of
+ * Reference, written with dcmjs. Why these SOP classes, and the
  * attribute list: dicom.md beside this file.
  *
  * Geometry is taken from the volume exactly as the CT series writer does (core/io/dicom/writer.ts):
@@ -22,6 +23,7 @@ import { growRegion } from '../volume/region.ts'
 
 export const MR_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.4'
 export const SEGMENTATION_STORAGE = '1.2.840.10008.5.1.4.1.1.66.4'
+export const PARAMETRIC_MAP_STORAGE = '1.2.840.10008.5.1.4.1.1.30'
 const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1'
 /** SegmentAlgorithmName (0062,0009) of the focal SEG. */
 export const SEGMENT_ALGORITHM_NAME = 'TFUS Planner -6 dB focal region'
@@ -34,12 +36,30 @@ export interface DicomPatient {
   readonly id: string
   /** DA (YYYYMMDD) or empty. */
   readonly birthDate: string
+  /** CS (M, F, O) of the planning image's header; empty or absent when unknown or de-identified. */
+  readonly sex?: string
+}
+
+/**
+ * The General Study attributes of the planning image's study, copied when the export files into
+ * that study: a PACS merges objects by StudyInstanceUID and expects one Study Date/Time/ID across
+ * them (dcentvfy flags an empty value beside the CT's as inconsistent).
+ */
+export interface DicomStudy {
+  /** DA, TM, SH, SH, PN as in the planning image's header. */
+  readonly date: string
+  readonly time: string
+  readonly id: string
+  readonly accessionNumber: string
+  readonly referringPhysicianName: string
 }
 
 export interface DicomExportOptions {
   readonly patient: DicomPatient
   /** Study of the planning image when known, so the overlay files under the same study. */
   readonly studyInstanceUid: string
+  /** Study Date/Time/ID, accession number and referring physician of that study, when the planning image is DICOM (identified exports only). */
+  readonly study?: DicomStudy
   /** The planning image's FrameOfReferenceUID: the one thing the navigation system needs to overlay without registration. */
   readonly frameOfReferenceUid: string
   /** Bytes that identify this export (plan.json + options): seed of every UID, so re-exporting gives the same UIDs. */
@@ -118,6 +138,9 @@ export interface DicomExport {
   readonly pressureSeriesUid: string
   readonly seg: DicomFileOut
   readonly segSeriesUid: string
+  /** The same pressure as one Parametric Map (float32 kPa, Real World Value Mapping in UCUM kPa) for research tools. */
+  readonly parametricMap: DicomFileOut
+  readonly parametricMapSeriesUid: string
   /** Pa per stored unit (the Real World Value Mapping slope, in Pa; the stored value is pressure in `storedUnit`). */
   readonly storedUnitPa: number
   /** The stored unit as text, e.g. "0.01 kPa". */
@@ -181,22 +204,22 @@ const clip = (s: string, n: number) => (s.length <= n ? s : s.slice(0, n))
 function commonModules(opts: DicomExportOptions, modality: string, seriesUid: string, seriesNumber: number, description: string): NaturalizedDataset {
   return {
     SpecificCharacterSet: 'ISO_IR 192',
-    StudyDate: '',
-    StudyTime: '',
-    AccessionNumber: '',
+    StudyDate: opts.study?.date ?? '',
+    StudyTime: opts.study?.time ?? '',
+    AccessionNumber: clip(opts.study?.accessionNumber ?? '', 16),
     Modality: modality,
     Manufacturer: 'TFUS Planner',
-    ReferringPhysicianName: '',
+    ReferringPhysicianName: opts.study?.referringPhysicianName ?? '',
     SeriesDescription: clip(description, 64),
     ManufacturerModelName: clip(opts.software, 64),
     PatientName: opts.patient.name,
     PatientID: clip(opts.patient.id, 64),
     PatientBirthDate: opts.patient.birthDate,
-    PatientSex: '',
+    PatientSex: opts.patient.sex ?? '',
     ...deidentificationModule(opts),
     StudyInstanceUID: opts.studyInstanceUid,
     SeriesInstanceUID: seriesUid,
-    StudyID: '',
+    StudyID: clip(opts.study?.id ?? '', 16),
     SeriesNumber: String(seriesNumber),
     FrameOfReferenceUID: opts.frameOfReferenceUid,
     PositionReferenceIndicator: '',
@@ -227,6 +250,96 @@ function focalRegion(stored: Uint16Array, volume: Volume, threshold: number, pea
   return growRegion(stored, volume.dims, seeds, threshold)
 }
 
+const PMAP_TYPE = ['DERIVED', 'PRIMARY', 'VOLUME', 'RESAMPLED']
+
+/** DimensionIndexSequence item: ImagePositionPatient (0020,0032) in PlanePositionSequence (0020,9113). */
+function positionDimension(dimensionOrganizationUid: string): NaturalizedDataset {
+  return { DimensionOrganizationUID: dimensionOrganizationUid, DimensionIndexPointer: 0x00200032, FunctionalGroupPointer: 0x00209113, DimensionDescriptionLabel: 'ImagePositionPatient' }
+}
+
+/** Enhanced General Equipment module (PS3.3 §C.7.5.2: all Type 1 in SEG and Parametric Map). */
+function enhancedEquipment(opts: DicomExportOptions): NaturalizedDataset {
+  return { DeviceSerialNumber: '0', SoftwareVersions: clip(opts.software, 64) }
+}
+
+/**
+ * The pressure as one Parametric Map object (PS3.3 A.75): float32 frames holding the pressure
+ * amplitude in kPa exactly as simulated (no quantisation), a Real World Value Mapping (identity,
+ * UCUM kPa) in the shared functional groups, the window from the in-brain peak. For research tools
+ * that read Parametric Maps; navigation systems that import only CT/MR images take the MR series.
+ */
+async function parametricMap(pressure: Volume, geometry: SliceGeometry, opts: DicomExportOptions, seriesUid: string, seriesNumber: number, peakPa: number, uid: (label: string) => Promise<string>): Promise<DicomFileOut> {
+  const [nx, ny, nz] = pressure.dims
+  const kpa = new Float32Array(nx * ny * nz)
+  for (let i = 0; i < kpa.length; i++) {
+    const v = pressure.data[i]!
+    kpa[i] = Number.isFinite(v) && v > 0 ? v / 1000 : 0
+  }
+  let maxKpa = 0
+  for (const v of kpa) if (v > maxKpa) maxKpa = v
+  const sop = await uid('pressure-pmap-sop')
+  const dimensionOrganizationUid = await uid('pressure-pmap-dimension-organization')
+  const ds: NaturalizedDataset = {
+    ...commonModules(opts, 'OT', seriesUid, seriesNumber, 'TFUS pressure amplitude [kPa] (parametric map)'),
+    // Four values (Parametric Map Image module): value 3 image flavor VOLUME, value 4 derived pixel
+    // contrast RESAMPLED (the simulation grid's pressure resampled onto the planning image's grid).
+    ImageType: PMAP_TYPE,
+    BodyPartExamined: 'HEAD',
+    SOPClassUID: PARAMETRIC_MAP_STORAGE,
+    SOPInstanceUID: sop,
+    ...enhancedEquipment(opts),
+    InstanceNumber: '1',
+    ImageComments: clip(`Simulated acoustic pressure amplitude [kPa] of a transcranial ultrasound plan. ${opts.poseNote}`, 10240),
+    ContentQualification: 'RESEARCH',
+    ContentLabel: 'PRESSURE_KPA',
+    ContentDescription: 'Simulated acoustic pressure amplitude [kPa]',
+    ContentCreatorName: '',
+    SamplesPerPixel: 1,
+    PhotometricInterpretation: 'MONOCHROME2',
+    Rows: ny,
+    Columns: nx,
+    BitsAllocated: 32,
+    BurnedInAnnotation: 'NO',
+    RecognizableVisualFeatures: 'NO',
+    LossyImageCompression: '00',
+    PresentationLUTShape: 'IDENTITY',
+    NumberOfFrames: String(nz),
+    AcquisitionContextSequence: [],
+    DimensionOrganizationSequence: [{ DimensionOrganizationUID: dimensionOrganizationUid }],
+    DimensionIndexSequence: [positionDimension(dimensionOrganizationUid)],
+    SharedFunctionalGroupsSequence: [
+      {
+        PlaneOrientationSequence: [{ ImageOrientationPatient: geometry.iop }],
+        PixelMeasuresSequence: [{ PixelSpacing: geometry.pixelSpacing, SliceThickness: geometry.sliceThickness, SpacingBetweenSlices: geometry.sliceThickness }],
+        // SCT 69536005 "Head" (CID 4031); the head is not paired: FrameLaterality U (unpaired).
+        FrameAnatomySequence: [{ AnatomicRegionSequence: [{ CodeValue: '69536005', CodingSchemeDesignator: 'SCT', CodeMeaning: 'Head' }], FrameLaterality: 'U' }],
+        ParametricMapFrameTypeSequence: [{ FrameType: PMAP_TYPE }],
+        // Identity Pixel Value Transformation macro: the stored float is the value; rescale identity, US (unspecified).
+        PixelValueTransformationSequence: [{ RescaleIntercept: '0', RescaleSlope: '1', RescaleType: 'US' }],
+        FrameVOILUTSequence: [{ WindowCenter: formatDS(peakPa / 2000), WindowWidth: formatDS(peakPa / 1000), WindowCenterWidthExplanation: 'IN-BRAIN PEAK' }],
+        RealWorldValueMappingSequence: [
+          {
+            DoubleFloatRealWorldValueFirstValueMapped: 0,
+            DoubleFloatRealWorldValueLastValueMapped: maxKpa,
+            RealWorldValueIntercept: 0,
+            RealWorldValueSlope: 1,
+            LUTExplanation: 'Acoustic pressure amplitude [kPa]',
+            LUTLabel: 'PRESSURE_KPA',
+            MeasurementUnitsCodeSequence: [{ CodeValue: 'kPa', CodingSchemeDesignator: 'UCUM', CodeMeaning: 'kilopascal' }],
+          },
+        ],
+      },
+    ],
+    PerFrameFunctionalGroupsSequence: Array.from({ length: nz }, (_, k) => ({
+      FrameContentSequence: [{ DimensionIndexValues: [k + 1] }],
+      PlanePositionSequence: [{ ImagePositionPatient: geometry.ipp(k) }],
+    })),
+    FloatPixelData: [kpa.buffer],
+    _vrMap: { FloatPixelData: 'OF' },
+  }
+  return { name: 'pmap_kpa.dcm', bytes: part10(PARAMETRIC_MAP_STORAGE, sop, ds) }
+}
+
 /**
  * The pressure series (one MR Image Storage file per k-slice, unsigned 16-bit; the stored value is
  * the pressure in kPa with a fixed number of decimals, no Modality LUT, and a Real World Value
@@ -243,7 +356,7 @@ export async function writePlanDicom(pressureIn: Volume, focal: FocalRegionSpec,
   if (nx > 65535 || ny > 65535) throw fail(`slices of ${nx}x${ny} exceed DICOM's 65535 rows/columns`)
   if (!(focal.peakPressurePa > 0 && Number.isFinite(focal.peakPressurePa))) throw fail(`the in-brain peak pressure ${focal.peakPressurePa} Pa cannot set the window or the -6 dB level`)
   // PatientIdentityRemoved YES must be true of what is written.
-  if (opts.deidentified && (opts.patient.name || opts.patient.id || opts.patient.birthDate)) throw fail('a de-identified export was given a patient name, ID or birth date')
+  if (opts.deidentified && (opts.patient.name || opts.patient.id || opts.patient.birthDate || opts.patient.sex || opts.study)) throw fail('a de-identified export was given a patient name, ID, birth date or sex, or the study\'s date, ID or accession number')
   for (const [label, uid] of [['StudyInstanceUID', opts.studyInstanceUid], ['FrameOfReferenceUID', opts.frameOfReferenceUid]] as const) {
     if (!isValidUid(uid)) throw fail(`${label} "${uid}" is not a valid UID`)
   }
@@ -366,8 +479,7 @@ export async function writePlanDicom(pressureIn: Volume, focal: FocalRegionSpec,
     CodingSchemeIdentificationSequence: [{ CodingSchemeDesignator: FOCAL_REGION_CODE.scheme, CodingSchemeName: 'TFUS Planner private codes', CodingSchemeResponsibleOrganization: 'TFUS Planner' }],
     SOPClassUID: SEGMENTATION_STORAGE,
     SOPInstanceUID: segSop,
-    DeviceSerialNumber: '0',
-    SoftwareVersions: clip(opts.software, 64),
+    ...enhancedEquipment(opts),
     InstanceNumber: '1',
     ImageComments: clip(`Simulated -6 dB focal region of a transcranial ultrasound plan. ${opts.poseNote}`, 10240),
     ContentLabel: 'FOCAL_6DB',
@@ -388,8 +500,7 @@ export async function writePlanDicom(pressureIn: Volume, focal: FocalRegionSpec,
     DimensionIndexSequence: [
       // (0062,000B) ReferencedSegmentNumber in (0062,000A) SegmentIdentificationSequence.
       { DimensionOrganizationUID: dimensionOrganizationUid, DimensionIndexPointer: 0x0062000b, FunctionalGroupPointer: 0x0062000a, DimensionDescriptionLabel: 'ReferencedSegmentNumber' },
-      // (0020,0032) ImagePositionPatient in (0020,9113) PlanePositionSequence.
-      { DimensionOrganizationUID: dimensionOrganizationUid, DimensionIndexPointer: 0x00200032, FunctionalGroupPointer: 0x00209113, DimensionDescriptionLabel: 'ImagePositionPatient' },
+      positionDimension(dimensionOrganizationUid),
     ],
     SegmentSequence: [
       {
@@ -430,11 +541,14 @@ export async function writePlanDicom(pressureIn: Volume, focal: FocalRegionSpec,
     PixelData: [packed.buffer],
     _vrMap: { PixelData: 'OB' },
   }
+  const parametricMapSeriesUid = await uid('pressure-pmap-series')
   return {
     pressureSeries: pressureFiles,
     pressureSeriesUid,
     seg: { name: 'focal_6db_seg.dcm', bytes: part10(SEGMENTATION_STORAGE, segSop, seg) },
     segSeriesUid,
+    parametricMap: await parametricMap(pressure, geometry, opts, parametricMapSeriesUid, seriesNumber + 2, focal.peakPressurePa, uid),
+    parametricMapSeriesUid,
     storedUnitPa: unitPa,
     storedUnit: unit,
     focalVoxels: inside,

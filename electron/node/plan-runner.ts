@@ -39,7 +39,7 @@ import type { Progress } from '../../core/solver/run.ts'
 import { RigidTransformError, rigidFromTransformFile, transformFileMatrices, withConvention } from '../../core/registration/rigid.ts'
 import { applyAffine } from '../../core/volume/geometry.ts'
 import type { Vec3, Volume } from '../../core/volume/index.ts'
-import { PLAN_FILES, TISSUE_LABELS, planMetricsRecord, planRecord, type PlanMetricsRecord, type PlanRecord } from '../../core/contracts/plan.ts'
+import { imageRefOf, PLAN_FILES, patientRecordOf, TISSUE_LABELS, planMetricsRecord, planRecord, type PlanMetricsRecord, type PlanRecord } from '../../core/contracts/plan.ts'
 import { SOFTWARE_VERSION } from './version.ts'
 
 export { SOFTWARE_VERSION } from './version.ts'
@@ -277,7 +277,7 @@ export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}
     targetCt = applyAffine(mriToCtRas, input.targetRasM)
     if (input.entryRasM) entryCt = applyAffine(mriToCtRas, input.entryRasM)
     registration = {
-      mri: { source: input.mriPath, frame_of_reference_uid: mri.meta.frameOfReferenceUid ?? null, series_instance_uid: mri.meta.seriesInstanceUid ?? null },
+      mri: imageRefOf(input.mriPath, mri.meta),
       mri_ras_to_ct_ras: mriToCtRas,
       method,
       target_mri_ras_m: [...input.targetRasM] as Vec3,
@@ -409,8 +409,8 @@ export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}
 
     const plan = planRecord.parse({
       software: SOFTWARE_VERSION,
-      patient: { name: ct.meta.patientName ?? null, id: ct.meta.patientId ?? null, birth_date: ct.meta.patientBirthDate ?? null },
-      ct: { source: input.ctPath, frame_of_reference_uid: ct.meta.frameOfReferenceUid ?? null, series_instance_uid: ct.meta.seriesInstanceUid ?? null, study_instance_uid: ct.meta.studyInstanceUid ?? null },
+      patient: patientRecordOf(ct.meta),
+      ct: imageRefOf(input.ctPath, ct.meta),
       target_ras_m: targetCt,
       entry_ras_m: [...entry],
       entry_proposed: !entryCt,

@@ -12,7 +12,7 @@
  *   report     (file .html) printable plan report (core/report/report.ts)
  *   slicer     (folder)     plan.mrk.json, transducer.tfm, pressure.nii.gz (core/exports/slicer.md)
  *   nifti      (folder)     pressure.nii.gz, focal_6db.nii.gz (core/exports/nifti.md)
- *   dicom      (folder)     pressure/ (MR Image Storage series), seg/focal_6db_seg.dcm (core/exports/dicom.md)
+ *   dicom      (folder)     pressure/ (MR Image Storage series), seg/focal_6db_seg.dcm, parametric/pmap_kpa.dcm (core/exports/dicom.md)
  * Folder formats also get export.json (what was exported, in which space, which pose).
  *
  * Every export carries plan.json `pose`, which is the focus-corrected pose when
@@ -26,7 +26,7 @@ import { planMetricsRecord, planRecord, PLAN_FILES, type PlanMetricsRecord, type
 import { readBrainsight, writeBrainsight, type BrainsightVersion } from '../../../core/exports/brainsight.ts'
 import type { CoordinateSpace } from '../../../core/exports/conventions.ts'
 import { checkableIdentifiers, deidentificationMethodCodes, deidentifiedUid, findIdentifier, type Identifier } from '../../../core/exports/deidentify.ts'
-import { dicomDeidentificationProfile, writePlanDicom, type DicomPatient } from '../../../core/exports/dicom.ts'
+import { dicomDeidentificationProfile, writePlanDicom, type DicomPatient, type DicomStudy } from '../../../core/exports/dicom.ts'
 import { readLocalite, writeLocalite } from '../../../core/exports/localite.ts'
 import { mul4 } from '../../../core/exports/matrix.ts'
 import { exportProvenance } from '../../../core/exports/provenance.ts'
@@ -253,6 +253,8 @@ async function volumesInSpace(loaded: LoadedPlan, ctx: SpaceContext): Promise<{ 
 
 interface ImageIdentity {
   readonly patient: DicomPatient
+  /** The General Study attributes of the image's DICOM header, when its StudyInstanceUID is `studyInstanceUid`. */
+  readonly study: DicomStudy | undefined
   /** PatientPosition (0018,5100) of the image's DICOM header; undefined when not DICOM or not recorded. */
   readonly patientPosition: string | undefined
   readonly studyInstanceUid: string | undefined
@@ -287,14 +289,22 @@ async function imageIdentity(source: string, wantVolume: boolean, plan?: PlanRec
     note = `planning image ${source} not readable (${isImportError(e) ? e.problem : String(e)})`
   }
   let birthDate = ''
+  let sex = ''
   let patientPosition: string | undefined
+  let study: DicomStudy | undefined
+  const studyInstanceUid = studyUid ?? volume?.meta.studyInstanceUid
   const first = await firstDicomFile(source)
   if (first && !/\.(nii|nii\.gz|nrrd|nhdr|mha|mhd)$/i.test(first)) {
     try {
       const bytes = new Uint8Array(await fs.readFile(first))
       const header = parseDicom(bytes, first)
-      birthDate = header.string(Tag.PatientBirthDate) ?? ''
-      patientPosition = header.string(Tag.PatientPosition)?.trim() || undefined
+      const text = (t: number) => header.string(t)?.trim() ?? ''
+      birthDate = text(Tag.PatientBirthDate)
+      sex = text(Tag.PatientSex)
+      patientPosition = text(Tag.PatientPosition) || undefined
+      if (studyInstanceUid && text(Tag.StudyInstanceUID) === studyInstanceUid) {
+        study = { date: text(Tag.StudyDate), time: text(Tag.StudyTime), id: text(Tag.StudyID), accessionNumber: text(Tag.AccessionNumber), referringPhysicianName: text(Tag.ReferringPhysicianName) }
+      }
     } catch {
       // Not DICOM: no birth date to carry.
     }
@@ -303,9 +313,10 @@ async function imageIdentity(source: string, wantVolume: boolean, plan?: PlanRec
   // since have been converted or moved.
   const stored = plan?.patient
   return {
-    patient: stored ? { name: stored.name ?? '', id: stored.id ?? '', birthDate: stored.birth_date ?? '' } : { name: volume?.meta.patientName ?? '', id: volume?.meta.patientId ?? '', birthDate },
+    patient: stored ? { name: stored.name ?? '', id: stored.id ?? '', birthDate: stored.birth_date ?? '', sex } : { name: volume?.meta.patientName ?? '', id: volume?.meta.patientId ?? '', birthDate, sex },
+    study,
     patientPosition,
-    studyInstanceUid: studyUid ?? volume?.meta.studyInstanceUid,
+    studyInstanceUid,
     volume: wantVolume ? volume : undefined,
     note,
   }
@@ -406,7 +417,8 @@ function planIdentifiers(loaded: LoadedPlan, idn: Identity, patients: ReadonlyAr
   return checkableIdentifiers(list)
 }
 
-const PIXEL_DATA_TAG = Buffer.from([0xe0, 0x7f, 0x10, 0x00])
+/** (7FE0,0010) Pixel Data and (7FE0,0008) Float Pixel Data (the Parametric Map), little endian. */
+const PIXEL_DATA_TAGS = [Buffer.from([0xe0, 0x7f, 0x10, 0x00]), Buffer.from([0xe0, 0x7f, 0x08, 0x00])]
 
 /**
  * The part of a written file where text can sit, as latin1: a DICOM file up to its Pixel Data,
@@ -416,8 +428,8 @@ const PIXEL_DATA_TAG = Buffer.from([0xe0, 0x7f, 0x10, 0x00])
 async function textOf(file: string): Promise<string> {
   const bytes = await fs.readFile(file)
   if (/\.dcm$/i.test(file)) {
-    const end = bytes.indexOf(PIXEL_DATA_TAG)
-    return bytes.subarray(0, end < 0 ? bytes.length : end).toString('latin1')
+    const ends = PIXEL_DATA_TAGS.map((t) => bytes.indexOf(t)).filter((i) => i >= 0)
+    return bytes.subarray(0, ends.length ? Math.min(...ends) : bytes.length).toString('latin1')
   }
   if (/\.nii\.gz$/i.test(file)) {
     const head = zlib.gunzipSync(bytes.subarray(0, 1 << 16), { finishFlush: zlib.constants.Z_SYNC_FLUSH })
@@ -547,7 +559,8 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
       const identity = await imageIdentity(await locateImage(ctx.imageSource, loaded.dir), false, loaded.plan, ctx.studyInstanceUid)
       identities.push(identity.patient)
       if (identity.note) notes.push(idn.deidentify ? 'planning image not readable: its DICOM header was not consulted' : identity.note)
-      const patient = idn.deidentify ? { name: '', id: '', birthDate: '' } : (options.patient ?? identity.patient)
+      // The database's identity (options.patient) is of the same patient; the header adds the sex.
+      const patient = idn.deidentify ? { name: '', id: '', birthDate: '' } : options.patient ? { ...options.patient, sex: identity.patient.sex ?? '' } : identity.patient
       const mode = !idn.deidentify ? 'identified' : idn.retainUids ? 'deidentified-retain-uids' : 'deidentified'
       const seed = new TextEncoder().encode(`${loaded.planText}\n${ctx.space}\n${mode}`)
       // De-identified: the planning image's Study and Frame of Reference UIDs are replaced by the
@@ -558,6 +571,8 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
       const result = await writePlanDicom(pressure, { peakPressurePa: loaded.metrics.peak_pressure_pa, peakLpsM: [-peakRas[0], -peakRas[1], peakRas[2]] }, {
         patient,
         ...(identity.patientPosition ? { patientPosition: identity.patientPosition } : {}),
+        // Filed into the planning image's study: its Study Date/Time/ID as well (identified only).
+        ...(identity.study && !idn.deidentify ? { study: identity.study } : {}),
         studyInstanceUid,
         frameOfReferenceUid,
         uidSeed: seed,
@@ -577,11 +592,13 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
       }
       const segFile = path.join(out, 'seg', result.seg.name)
       await writeFileAtomic(segFile, result.seg.bytes)
-      files.push(segFile)
-      notes.push(`DICOM: ${result.pressureSeries.length} MR Image Storage slices in pressure/ (stored value = pressure in ${result.storedUnit}, window from the in-brain peak), SEG in seg/ (${result.focalVoxels} voxels >= half the in-brain peak, recomputed on this grid from the exported pressure); FrameOfReferenceUID ${frameOfReferenceUid}${idn.deidentify && !idn.retainUids ? " (a new one: a navigation system will not overlay it on the planning scan without registration; --retain-uids keeps the planning scan's)" : ''}`)
+      const pmapFile = path.join(out, 'parametric', result.parametricMap.name)
+      await writeFileAtomic(pmapFile, result.parametricMap.bytes)
+      files.push(segFile, pmapFile)
+      notes.push(`DICOM: ${result.pressureSeries.length} MR Image Storage slices in pressure/ (stored value = pressure in ${result.storedUnit}, window from the in-brain peak), SEG in seg/ (${result.focalVoxels} voxels >= half the in-brain peak, recomputed on this grid from the exported pressure), Parametric Map in parametric/ (float kPa, for research tools); FrameOfReferenceUID ${frameOfReferenceUid}${idn.deidentify && !idn.retainUids ? " (a new one: a navigation system will not overlay it on the planning scan without registration; --retain-uids keeps the planning scan's)" : ''}`)
       if (result.focalVoxels === 0) notes.push('no voxel of the exported grid within one voxel of the in-brain peak reaches half the peak pressure: the SEG is empty')
       if (result.sliceAxisReversed) notes.push('the grid is left-handed (stored bottom-up); DICOM holds it with the slice order reversed, every voxel at the same place')
-      await sidecar({ frame_of_reference_uid: frameOfReferenceUid, study_instance_uid: studyInstanceUid, pressure_series_instance_uid: result.pressureSeriesUid, seg_series_instance_uid: result.segSeriesUid, stored_unit_pa: result.storedUnitPa, focal_voxels: result.focalVoxels, slice_axis_reversed: result.sliceAxisReversed })
+      await sidecar({ frame_of_reference_uid: frameOfReferenceUid, study_instance_uid: studyInstanceUid, pressure_series_instance_uid: result.pressureSeriesUid, seg_series_instance_uid: result.segSeriesUid, parametric_map_series_instance_uid: result.parametricMapSeriesUid, stored_unit_pa: result.storedUnitPa, focal_voxels: result.focalVoxels, slice_axis_reversed: result.sliceAxisReversed })
       break
     }
     case 'report': {

@@ -16,7 +16,7 @@ import type { Protocol } from '../../../core/planning/metrics.ts'
 import { checkSurrogateRequest, SurrogateModelError } from '../../../core/surrogate/manifest.ts'
 import { poseFeatures, predictField, type SurrogatePrediction } from '../../../core/surrogate/predict.ts'
 import { getHuMapping, type HuMappingId } from '../../../core/skull/mappings.ts'
-import { planMetricsRecord, planRecord, type PlanMetricsRecord, type PlanRecord } from '../../../core/contracts/plan.ts'
+import { imageRefOf, patientRecordOf, planMetricsRecord, planRecord, type PlanMetricsRecord, type PlanRecord } from '../../../core/contracts/plan.ts'
 import { SimulationInputError } from '../../../core/solver/errors.ts'
 import type { Vec3, Volume } from '../../../core/volume/types.ts'
 
@@ -101,7 +101,8 @@ export class PreviewEngine {
     const tag = `[surrogate preview, confidence ${p.confidence.toFixed(2)}] `
     const plan = planRecord.parse({
       software: SOFTWARE_VERSION,
-      ct: { source: req.ctPath, frame_of_reference_uid: ct.meta.frameOfReferenceUid ?? null, series_instance_uid: ct.meta.seriesInstanceUid ?? null },
+      patient: patientRecordOf(ct.meta),
+      ct: imageRefOf(req.ctPath, ct.meta),
       target_ras_m: req.targetRasM,
       // The proposed scalp entry when the planner gave none (plan-runner.ts does the same).
       entry_ras_m: [...(req.entryRasM ?? result.placement.path.scalpPointRasM)],

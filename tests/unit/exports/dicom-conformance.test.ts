@@ -15,12 +15,12 @@ import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { data as dcmjsData, type NaturalizedDataset } from 'dcmjs'
-import { FOCAL_REGION_CODE, SEGMENT_ALGORITHM_NAME, writePlanDicom } from '../../../core/exports/dicom.ts'
+import { FOCAL_REGION_CODE, PARAMETRIC_MAP_STORAGE, SEGMENT_ALGORITHM_NAME, writePlanDicom } from '../../../core/exports/dicom.ts'
 import { applyAffine, createVolume, invertAffine, worldToVoxel } from '../../../core/volume/geometry.ts'
 import type { Vec3, Volume } from '../../../core/volume/types.ts'
 import { exportPlanFolder } from '../../../electron/node/exports/index.ts'
 import { readVolume, writeVolume } from '../../../electron/node/volume-io.ts'
-import { obliquePose, syntheticPlan, type SyntheticPlan } from './helpers.ts'
+import { CT_DICOM_STUDY, obliquePose, syntheticPlan, type SyntheticPlan } from './helpers.ts'
 
 const PEAK = 512345.6
 /** A hot spot near the bowl, outside the focal region: twice the in-brain peak. */
@@ -282,5 +282,70 @@ describe('de-identified DICOM', () => {
     // PatientPosition of the planning image is passed through when known.
     const ds = dcmjsData.DicomMetaDictionary.naturalizeDataset(dcmjsData.DicomMessage.readFile(new Uint8Array(result.pressureSeries[0]!.bytes).buffer).dict)
     expect(ds.PatientPosition).toBe('HFS')
+  })
+})
+
+describe('a plan made from a DICOM CT', () => {
+  it('shares the CT\'s Frame of Reference, Study (with its date, time, ID, accession) and Patient; PatientPosition passed through', async () => {
+    const uids = { frame_of_reference_uid: '2.25.90001', series_instance_uid: '2.25.90002', study_instance_uid: '2.25.90003' }
+    const who = { patientName: 'ROE^RICHARD', patientId: 'MRN-77881', birthDate: '19581224', patientPosition: 'HFS' }
+    const dicomPlan = await syntheticPlan({ ctDicom: who, ctUids: uids })
+    try {
+      // plan.json records the series' UIDs and patient as read back from its headers (as `tfus plan` does).
+      expect(dicomPlan.plan.ct).toEqual({ source: path.join(dicomPlan.root, 'ct-dicom'), ...uids })
+      expect(dicomPlan.plan.patient).toEqual({ name: who.patientName, id: who.patientId, birth_date: who.birthDate })
+      const ctHeader = await readDicom(path.join(dicomPlan.root, 'ct-dicom', (await fs.readdir(path.join(dicomPlan.root, 'ct-dicom'))).sort()[0]!))
+      const dir = path.join(dicomPlan.root, 'dicom')
+      await exportPlanFolder(dicomPlan.planDir, 'dicom', dir, { now: new Date('2026-03-04T05:06:07Z') })
+      const objects = [...(await pressureSlices(dir)), await readDicom(path.join(dir, 'seg', 'focal_6db_seg.dcm'))]
+      const shared = ['FrameOfReferenceUID', 'StudyInstanceUID', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'StudyID', 'AccessionNumber'] as const
+      for (const ds of objects) {
+        for (const key of shared) expect(ds[key], key).toBe(ctHeader[key])
+        expect(JSON.stringify(ds.PatientName)).toBe(JSON.stringify(ctHeader.PatientName))
+        expect(JSON.stringify(ds.ReferringPhysicianName)).toBe(JSON.stringify(ctHeader.ReferringPhysicianName))
+        expect(ds.SeriesInstanceUID).not.toBe(ctHeader.SeriesInstanceUID)
+      }
+      expect(ctHeader.StudyDate).toBe(CT_DICOM_STUDY.StudyDate)
+      expect(objects[0]!.PatientPosition).toBe('HFS')
+      // De-identified with --retain-uids: same Study and FoR, but no study date, ID or accession, no patient.
+      const anon = path.join(dicomPlan.root, 'anon')
+      await exportPlanFolder(dicomPlan.planDir, 'dicom', anon, { deidentify: true, retainUids: true })
+      for (const ds of [...(await pressureSlices(anon)), await readDicom(path.join(anon, 'seg', 'focal_6db_seg.dcm'))]) {
+        expect([ds.FrameOfReferenceUID, ds.StudyInstanceUID]).toEqual([uids.frame_of_reference_uid, uids.study_instance_uid])
+        for (const key of ['PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'StudyID', 'AccessionNumber'] as const) expect(ds[key] ?? '', key).toBe('')
+      }
+    } finally {
+      await fs.rm(dicomPlan.root, { recursive: true, force: true })
+    }
+  }, 120_000)
+})
+
+describe('Parametric Map of the pressure', () => {
+  it('float32 kPa frames equal pressure.nii.gz (incl. the hot spot), at the MR slices\' positions; RWV identity in UCUM kPa; window from the in-brain peak', async () => {
+    const pmap = await readDicom(path.join(out, 'parametric', 'pmap_kpa.dcm'))
+    expect(pmap.SOPClassUID).toBe(PARAMETRIC_MAP_STORAGE)
+    const slices = await pressureSlices(out)
+    expect(pmap.FrameOfReferenceUID).toBe(slices[0]!.FrameOfReferenceUID)
+    expect(pmap.StudyInstanceUID).toBe(slices[0]!.StudyInstanceUID)
+    expect(pmap.SeriesInstanceUID).not.toBe(slices[0]!.SeriesInstanceUID)
+    const frames = pmap.PerFrameFunctionalGroupsSequence as Array<{ PlanePositionSequence: Array<{ ImagePositionPatient: number[] }> }>
+    expect(frames).toHaveLength(slices.length)
+    frames.forEach((f, k) => f.PlanePositionSequence[0]!.ImagePositionPatient.forEach((v, r) => expect(Math.abs(v - Number((slices[k]!.ImagePositionPatient as number[])[r]))).toBeLessThan(1e-9)))
+    const shared = (pmap.SharedFunctionalGroupsSequence as Array<Record<string, Array<Record<string, unknown>>>>)[0]!
+    const rwv = shared.RealWorldValueMappingSequence![0]!
+    expect([rwv.RealWorldValueSlope, rwv.RealWorldValueIntercept]).toEqual([1, 0])
+    const units = (rwv.MeasurementUnitsCodeSequence as Array<Record<string, string>>)[0]!
+    expect([units.CodeValue, units.CodingSchemeDesignator]).toEqual(['kPa', 'UCUM'])
+    const voi = shared.FrameVOILUTSequence![0]!
+    expect(Number(voi.WindowCenter) * 1000).toBeCloseTo(PEAK / 2, 0)
+    expect(Number(voi.WindowWidth) * 1000).toBeCloseTo(PEAK, 0)
+    // The right-handed synthetic grid is written in the NIfTI's voxel order: every voxel, no quantisation.
+    const nifti = await readVolume(path.join(plan.planDir, 'pressure.nii.gz'))
+    const kpa = new Float32Array((pmap.FloatPixelData as ArrayBuffer[])[0]!)
+    expect(kpa.length).toBe(nifti.data.length)
+    let worst = 0
+    for (let v = 0; v < kpa.length; v++) worst = Math.max(worst, Math.abs(kpa[v]! * 1000 - nifti.data[v]!) / PEAK)
+    expect(worst).toBeLessThan(1e-6)
+    expect(Math.max(...kpa) * 1000).toBeCloseTo(2 * PEAK, -1)
   })
 })

@@ -7,10 +7,12 @@ import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { expect } from 'vitest'
-import { planMetricsRecord, planRecord, type PlanMetricsRecord, type PlanRecord } from '../../../core/contracts/plan.ts'
+import { data as dcmjsData } from 'dcmjs'
+import { imageRefOf, patientRecordOf, planMetricsRecord, planRecord, type PlanMetricsRecord, type PlanRecord } from '../../../core/contracts/plan.ts'
+import { writeDicomSeries } from '../../../core/io/dicom/writer.ts'
 import { createVolume } from '../../../core/volume/geometry.ts'
-import type { Mat3, Vec3 } from '../../../core/volume/types.ts'
-import { writeVolume } from '../../../electron/node/volume-io.ts'
+import type { Mat3, Vec3, Volume } from '../../../core/volume/types.ts'
+import { readVolume, writeVolume } from '../../../electron/node/volume-io.ts'
 
 export const PROVENANCE = { software: 'TFUS Planner test', poseNote: 'Pose as planned (no focus correction).' }
 
@@ -68,8 +70,39 @@ export interface SyntheticOptions {
   readonly patient?: { readonly name: string; readonly id: string; readonly birth_date: string }
   /** plan.json `ct` UIDs instead of the defaults. */
   readonly ctUids?: { readonly frame_of_reference_uid: string; readonly series_instance_uid: string; readonly study_instance_uid?: string }
+  /**
+   * Store the CT as a DICOM series (folder `ct-dicom` beside the plan) with this patient (name, ID,
+   * birth date) and PatientPosition, and record plan.json `ct` and `patient` from reading it back,
+   * as `tfus plan` does (imageRefOf, patientRecordOf); `ctUids` then sets the series' UIDs.
+   */
+  readonly ctDicom?: { readonly patientName: string; readonly patientId: string; readonly birthDate: string; readonly patientPosition: string }
   /** plan.json `registration.mri` UIDs (with `mriToCt`). */
   readonly mriUids?: { readonly frame_of_reference_uid: string; readonly series_instance_uid: string; readonly study_instance_uid?: string }
+}
+
+/** Study and patient attributes of the `ctDicom` series beyond name, ID and birth date. */
+export const CT_DICOM_STUDY = { StudyDate: '20240105', StudyTime: '101500', StudyID: 'S42', AccessionNumber: 'ACC-0009', ReferringPhysicianName: 'REF^DOC', PatientSex: 'F' } as const
+
+/** Writes `ct` as a DICOM CT series with the given identity and PatientPosition, and reads it back. */
+async function writeCtDicom(ct: Volume, dir: string, who: NonNullable<SyntheticOptions['ctDicom']>, uids: SyntheticOptions['ctUids']): Promise<Volume> {
+  await fs.mkdir(dir)
+  const files = writeDicomSeries(ct, {
+    patientName: who.patientName,
+    patientId: who.patientId,
+    studyInstanceUid: uids?.study_instance_uid ?? '2.25.7770001',
+    seriesInstanceUid: uids?.series_instance_uid ?? '2.25.7770002',
+    frameOfReferenceUid: uids?.frame_of_reference_uid ?? '2.25.7770003',
+    modality: 'CT',
+  })
+  for (const f of files) {
+    // The series writer leaves these empty; a scanner's CT has them.
+    const file = dcmjsData.DicomMessage.readFile(new Uint8Array(f.bytes).buffer)
+    const ds = dcmjsData.DicomMetaDictionary.naturalizeDataset(file.dict)
+    Object.assign(ds, { PatientBirthDate: who.birthDate, PatientPosition: who.patientPosition, ...CT_DICOM_STUDY })
+    file.dict = dcmjsData.DicomMetaDictionary.denaturalizeDataset(ds)
+    await fs.writeFile(path.join(dir, f.name), new Uint8Array(file.write()))
+  }
+  return readVolume(dir)
 }
 
 /** A plan folder under a fresh temp root, with the CT (and MRI) beside it. */
@@ -98,7 +131,9 @@ export async function syntheticPlan(options: SyntheticOptions = {}): Promise<Syn
   }
   const grid = { dims: CT_DIMS, spacingM: CT_SPACING, originM: CT_ORIGIN, direction }
   const ctFile = path.join(root, options.folderName ? `${options.folderName}_ct.nii.gz` : 'ct.nii.gz')
-  await writeVolume(createVolume({ ...grid, data: ct, meta: { modality: 'CT', valueUnit: 'HU' } }), ctFile)
+  const ctVolume = createVolume({ ...grid, data: ct, meta: { modality: 'CT', valueUnit: 'HU' } })
+  await writeVolume(ctVolume, ctFile)
+  const dicomCt = options.ctDicom ? await writeCtDicom(ctVolume, path.join(root, 'ct-dicom'), options.ctDicom, options.ctUids) : undefined
   await writeVolume(createVolume({ ...grid, data: pressure, meta: { modality: 'OT' } }), path.join(planDir, 'pressure.nii.gz'))
   await writeVolume(createVolume({ ...grid, data: mask, meta: { modality: 'OT' } }), path.join(planDir, 'focal_6db.nii.gz'))
 
@@ -124,8 +159,8 @@ export async function syntheticPlan(options: SyntheticOptions = {}): Promise<Syn
 
   const plan = planRecord.parse({
     software: 'tfus-planner 0.1.0',
-    ...(options.patient ? { patient: options.patient } : {}),
-    ct: { source: ctFile, ...(options.ctUids ?? { frame_of_reference_uid: '2.25.123456789012345678901234567890123', series_instance_uid: '2.25.5550001' }) },
+    ...(dicomCt ? { patient: patientRecordOf(dicomCt.meta) } : options.patient ? { patient: options.patient } : {}),
+    ct: dicomCt ? imageRefOf(path.join(root, 'ct-dicom'), dicomCt.meta) : { source: ctFile, ...(options.ctUids ?? { frame_of_reference_uid: '2.25.123456789012345678901234567890123', series_instance_uid: '2.25.5550001' }) },
     target_ras_m: peakRasM,
     entry_ras_m: [apex[0] + 0.0085 * beam[0], apex[1] + 0.0085 * beam[1], apex[2] + 0.0085 * beam[2]],
     entry_proposed: true,
