@@ -32,7 +32,7 @@ export default tseslint.config(
         },
       ],
       // better-sqlite3 is native Node code: core/db describes a Database by its type only and the
-      // host (electron/node/db) opens it.
+      // host (electron/adapters/db) opens it.
       '@typescript-eslint/no-restricted-imports': [
         'error',
         { paths: [{ name: 'better-sqlite3', message: 'core/ may only type-import better-sqlite3 (import type Database from ...): the host opens the database.', allowTypeImports: true }] },
@@ -58,6 +58,25 @@ export default tseslint.config(
             { group: ['electron', 'electron/*', '**/electron/**'], message: 'The renderer reaches main only through the preload API.' },
           ],
         },
+      ],
+    },
+  },
+  // electron/ by role (electron/README.md): entry points -> app -> adapters -> core.
+  {
+    files: ['electron/adapters/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/app/*', '**/cli/*', '**/server/*', '**/main/*', '**/workers/*', '**/preload/*'], message: 'adapters/ give IO to the application: they never import it or an entry point.' }] },
+      ],
+    },
+  },
+  {
+    files: ['electron/app/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/cli/*', '**/server/*', '**/main/*', '**/workers/*', '**/preload/*'], message: 'app/ is hosted by the entry points: it never imports one.' }] },
       ],
     },
   },

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { defineConfig, type Plugin } from 'vitest/config'
 
-/** Shader files import as their text, as in the hosts (see electron/node/wgsl-loader.mjs). */
+/** Shader files import as their text, as in the hosts (see electron/adapters/wgsl-loader.mjs). */
 const wgslAsText: Plugin = {
   name: 'wgsl-as-text',
   load(id) {

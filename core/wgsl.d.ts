@@ -1,4 +1,4 @@
-/** WGSL sources are imported as text (Vite `?raw`-style; Node through electron/node/wgsl-loader.mjs). */
+/** WGSL sources are imported as text (Vite `?raw`-style; Node through electron/adapters/wgsl-loader.mjs). */
 declare module '*.wgsl' {
   const source: string
   export default source

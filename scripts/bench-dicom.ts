@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { readImageDicomFileSeriesNode } from '@itk-wasm/dicom'
-import { readVolume } from '../electron/node/volume-io.ts'
+import { readVolume } from '../electron/adapters/volume-io.ts'
 import { writeDicomSeries } from '../core/io/dicom/index.ts'
 import { createVolume, flipAxis, resampleTrilinear, centerM, type Vec3, type Mat3 } from '../core/volume/index.ts'
 

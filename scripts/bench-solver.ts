@@ -17,7 +17,7 @@ import { benchSceneOfSize } from './bench-scenes.ts'
 import { planSimulation } from '../core/solver/setup.ts'
 import { runSimulation, type BackendFactory } from '../core/solver/run.ts'
 import { focalMetrics } from '../core/solver/metrics.ts'
-import { selectBackend } from '../electron/node/solver-backends.ts'
+import { selectBackend } from '../electron/adapters/solver-backends.ts'
 
 const BYTES_PER_CELL_STEP = 336
 const args = process.argv.slice(2)

@@ -14,8 +14,8 @@ import type { ThermalBackend } from '../core/thermal/backend.ts'
 import { createCpuThermalBackend } from '../core/thermal/cpu.ts'
 import { runThermal, type ThermalFieldInputs } from '../core/thermal/run.ts'
 import { syntheticLayeredHead } from '../core/thermal/synthetic.ts'
-import { loadPlanThermalInputs } from '../electron/node/thermal-plan.ts'
-import { requestThermalGpuBackend } from '../electron/node/thermal-backends.ts'
+import { loadPlanThermalInputs } from '../electron/app/thermal-plan.ts'
+import { requestThermalGpuBackend } from '../electron/adapters/thermal-backends.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 const args = process.argv.slice(2)

@@ -3,7 +3,7 @@
  * the CPU backend and on WebGPU with each FFT design, with the relative L2 difference of the
  * window amplitude against the CPU.
  *
- *   npx tsx --import ./electron/node/wgsl-register.mjs scripts/bench-webgpu-smoke.ts [points] [steps]
+ *   npx tsx --import ./electron/adapters/wgsl-register.mjs scripts/bench-webgpu-smoke.ts [points] [steps]
  *
  * `points` is the user grid per axis (default 48); the computational grid adds the PML and the
  * source margin. Without a GPU, set VK_ICD_FILENAMES to SwiftShader's ICD to run in software.
@@ -14,7 +14,7 @@ import type { BackendFactory } from '../core/solver/run.ts'
 import { parseScene } from '../core/solver/scene.ts'
 import { planSimulation, type SimulationPlan } from '../core/solver/setup.ts'
 import { createWebGpuBackend } from '../core/solver/webgpu/backend.ts'
-import { requestNodeGpuDevice } from '../electron/node/webgpu-device.ts'
+import { requestNodeGpuDevice } from '../electron/adapters/webgpu-device.ts'
 import { complexRelativeL2 } from '../tests/helpers/webgpu-parity.ts'
 
 const points = Number(process.argv[2] ?? 48)

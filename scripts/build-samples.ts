@@ -8,7 +8,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { execFileSync } from 'node:child_process'
 import { createVolume, mat3Multiply, mat3MulVec, mat3Transpose, resampleTrilinear, centerM, type Mat3, type Vec3 } from '../core/volume/index.ts'
-import { writeVolume } from '../electron/node/volume-io.ts'
+import { writeVolume } from '../electron/adapters/volume-io.ts'
 
 export const CRANIUM_INV3 = '/usr/share/doc/invesalius-examples/examples/Cranium.inv3'
 export const COLIN27_T1 = '/usr/share/mricron/templates/ch2.nii.gz'

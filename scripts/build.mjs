@@ -8,7 +8,7 @@
  *   dist/node/chunk-*.mjs                     code they share (ESM code splitting)
  *   dist/electron/preload.cjs                 Electron's sandboxed preload (one CommonJS file)
  *
- * Every file in dist/node/ sits two folders below the root, as electron/node/app-paths.ts does,
+ * Every file in dist/node/ sits two folders below the root, as electron/adapters/app-paths.ts does,
  * so resources/ and package.json are found the same way from the build and from the sources.
  * npm packages stay outside the bundle (imported from node_modules at run time: native add-ons,
  * WebAssembly pipelines and dawn.node are loaded by path). `.wgsl` shaders become their text.

@@ -8,7 +8,7 @@
  */
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
-import { writeItkHdf5Transform } from '../electron/node/exports/itk-h5.ts'
+import { writeItkHdf5Transform } from '../electron/adapters/itk-h5.ts'
 
 const OUT = path.resolve(import.meta.dirname, '../tests/fixtures/poses')
 

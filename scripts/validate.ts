@@ -15,7 +15,7 @@ import { parseScene } from '../core/solver/scene.ts'
 import { runSimulation, type BackendFactory } from '../core/solver/run.ts'
 import { focalMetrics } from '../core/solver/metrics.ts'
 import { BM1, oneilPeak, oneilAxialFwhm6dB, layerTransmission, dbPerCmToNpPerM } from '../core/solver/analytic/index.ts'
-import { selectBackend, type BackendChoice } from '../electron/node/solver-backends.ts'
+import { selectBackend, type BackendChoice } from '../electron/adapters/solver-backends.ts'
 
 const args = process.argv.slice(2)
 const flag = (name: string) => {

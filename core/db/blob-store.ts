@@ -1,6 +1,6 @@
 /**
  * What core needs from the content-addressed store that sits beside the database. The host
- * (electron/node/db/blob-store.ts) keeps the files and does the hashing; core never touches
+ * (electron/adapters/db/blob-store.ts) keeps the files and does the hashing; core never touches
  * the file system. Hashes are SHA-256 of the file bytes, 64 lower-case hex digits.
  */
 export type BlobState = 'ok' | 'missing' | 'corrupt'

@@ -3,7 +3,7 @@
  * goes and takes it (better-sqlite3's online backup is the host's business); this module only
  * reads and changes the database it is given.
  *
- * Order on open (electron/node/db/open.ts): `inspectSchema` before anything writes to the file
+ * Order on open (electron/adapters/db/open.ts): `inspectSchema` before anything writes to the file
  * (so a newer database is refused untouched), then a backup when `needsBackup`, then `migrate`.
  */
 import type Database from 'better-sqlite3'

@@ -1,6 +1,6 @@
 /**
  * k-Plan transducer position (`.kps`, HDF5): the pose mapping and the dataset layout. The HDF5
- * file itself is written by the host (electron/node/exports/kps.ts, h5wasm). Layout, axes and
+ * file itself is written by the host (electron/adapters/kps.ts, h5wasm). Layout, axes and
  * sources: kplan.md beside this file.
  */
 import { ImportError } from '../io/errors.ts'

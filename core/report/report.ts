@@ -111,7 +111,7 @@ function thermalSection(input: ReportInput): string {
     return `<p class="flag neutral"><strong>Thermal: not assessed.</strong> No thermal.json in the plan folder (the thermal model was not run for this plan).</p>`
   }
   const scalars = Object.entries(input.thermal).filter((e): e is [string, number | string | boolean] => typeof e[1] === 'number' || typeof e[1] === 'string' || typeof e[1] === 'boolean')
-  // Per-tissue results as the thermal model writes them (electron/node/thermal-plan.ts thermalJsonOf).
+  // Per-tissue results as the thermal model writes them (electron/app/thermal-plan.ts thermalJsonOf).
   const tissues = input.thermal['tissues']
   const tissueRows =
     tissues !== null && typeof tissues === 'object'

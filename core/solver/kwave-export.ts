@@ -1,6 +1,6 @@
 /**
  * The input of k-Wave's C++ solvers (kspaceFirstOrder-OMP / -CUDA) for a simulation plan, as a
- * list of datasets; electron/node/kwave-hdf5.ts writes them to HDF5. Format facts are in
+ * list of datasets; electron/adapters/kwave-hdf5.ts writes them to HDF5. Format facts are in
  * shared/reference/kwave-hdf5.md, checked against the C++ reader (kspaceFirstOrder 2.17:
  * Parameters.cpp, MatrixContainer.cpp, Hdf5File.cpp) and k-wave-python's writer (kwave/utils/io.py).
  *

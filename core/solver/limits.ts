@@ -7,7 +7,7 @@
  *
  * The memory estimate counts the CPU solver's arrays honestly (core/solver/cpu/engine.ts
  * buildEngineData and the FFT's scratch); core cannot read the machine's memory, so the caller
- * (electron/node/host-memory.ts) passes what is available and the comparison happens here.
+ * (electron/adapters/host-memory.ts) passes what is available and the comparison happens here.
  */
 import { SimulationInputError } from './errors.ts'
 

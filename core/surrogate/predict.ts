@@ -9,7 +9,7 @@ import type { Medium } from '../solver/model.ts'
 import type { Placement } from '../planning/placement.ts'
 import { POSE_FEATURES, type SurrogateManifest } from './manifest.ts'
 
-/** What a host implements with its ML runtime (onnxruntime-node in electron/node/surrogate). */
+/** What a host implements with its ML runtime (onnxruntime-node in electron/adapters/onnx-runtime.ts and electron/app/surrogate-preview.ts). */
 export interface InferencePort {
   /** Which execution provider ran (e.g. "cpu", "webgpu", "cuda"). */
   readonly provider: string

@@ -5,7 +5,7 @@
  * disc), +z along the beam, metres. Placing the transducer on the head (a rigid transform of
  * these elements) is the plan's business, not this module's.
  *
- * Pure: the hosts read the files (electron/node/transducers.ts) and pass the text in.
+ * Pure: the hosts read the files (electron/adapters/transducers.ts) and pass the text in.
  */
 import { SimulationInputError } from '../solver/errors.ts'
 import type { SourceElement } from '../solver/model.ts'

@@ -9,8 +9,8 @@
  */
 import { isPlanStoreError } from '../../core/db/errors.ts'
 import type { PlanRef } from '../../core/db/plan-store.ts'
-import { openPlanStore, type PlanStore } from '../node/db/client.ts'
-import { resolveDataDir } from '../node/db/data-dir.ts'
+import { openPlanStore, type PlanStore } from '../adapters/db/client.ts'
+import { resolveDataDir } from '../adapters/db/data-dir.ts'
 
 interface CliArgs {
   readonly positional: string[]

@@ -20,10 +20,10 @@ import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { SimulationInputError } from '../../core/solver/errors.ts'
-import { openPlanStore } from '../node/db/client.ts'
-import { resolveDataDir } from '../node/db/data-dir.ts'
+import { openPlanStore } from '../adapters/db/client.ts'
+import { resolveDataDir } from '../adapters/db/data-dir.ts'
 import type { NavigationFormat } from '../../core/exports/types.ts'
-import { EXPORT_FORMATS, exportPlanFolder, IMPORT_FORMATS, importPoseFile, type ExportFormat, type ExportOptions, type PlanRef } from '../node/exports/index.ts'
+import { EXPORT_FORMATS, exportPlanFolder, IMPORT_FORMATS, importPoseFile, type ExportFormat, type ExportOptions, type PlanRef } from '../app/exports.ts'
 
 interface Args {
   readonly positional: string[]

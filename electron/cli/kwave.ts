@@ -9,8 +9,8 @@ import { planSimulation } from '../../core/solver/setup.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
 import { amplitudeFromKwaveRms, buildKwaveExport, KWAVE_FORMATS, type KwaveFormat } from '../../core/solver/kwave-export.ts'
 import { gridPosition } from '../../core/solver/model.ts'
-import { readKwaveOutputFile, writeKwaveCommandFile, writeKwaveInputFile } from '../node/kwave-hdf5.ts'
-import { writeVolume } from '../node/volume-io.ts'
+import { readKwaveOutputFile, writeKwaveCommandFile, writeKwaveInputFile } from '../adapters/kwave-hdf5.ts'
+import { writeVolume } from '../adapters/volume-io.ts'
 import { loadSceneFile, sceneVolume } from './simulate.ts'
 
 interface Args {

@@ -8,7 +8,7 @@ import { ImportError, isImportError } from '../../core/io/errors.ts'
 import { intensityStats } from '../../core/volume/stats.ts'
 import { orientationCode } from '../../core/volume/geometry.ts'
 import type { Volume } from '../../core/volume/types.ts'
-import { listDicomFolder, readVolume, writeVolume, type ReadOptions } from '../node/volume-io.ts'
+import { listDicomFolder, readVolume, writeVolume, type ReadOptions } from '../adapters/volume-io.ts'
 import { promises as fs } from 'node:fs'
 import { commandSimulate } from './simulate.ts'
 import { commandExportKwave, commandImportKwave } from './kwave.ts'
@@ -22,9 +22,9 @@ import { SimulationInputError, SimulationNumericalError } from '../../core/solve
 import { SurrogateModelError } from '../../core/surrogate/manifest.ts'
 import { isPlanStoreError } from '../../core/db/errors.ts'
 import { existsSync, statSync } from 'node:fs'
-import { prepareDataDir, resolveDataDir } from '../node/db/data-dir.ts'
-import { restrictUmask } from '../node/private-dir.ts'
-import { checkOutputFolder } from '../node/output-folder.ts'
+import { prepareDataDir, resolveDataDir } from '../adapters/db/data-dir.ts'
+import { restrictUmask } from '../adapters/private-dir.ts'
+import { checkOutputFolder } from '../adapters/output-folder.ts'
 
 export const EXIT_OK = 0
 export const EXIT_BAD_INPUT = 2

@@ -3,11 +3,11 @@
  * Millimetres and W/cm2 at this edge; metres, Pa and W/m2 in the files' JSON.
  */
 import { formatDuration, OverallProgress, stageWeights } from '../../core/planning/progress.ts'
-import type { BackendChoice } from '../node/solver-backends.ts'
-import { runPlanToFolder, type DriveInput, type PlanInput } from '../node/plan-runner.ts'
-import { BUNDLED_MODEL, PROVIDER_CHOICES, type ProviderChoice } from '../node/surrogate/runtime.ts'
+import type { BackendChoice } from '../adapters/solver-backends.ts'
+import { runPlanToFolder, type DriveInput, type PlanInput } from '../app/plan-runner.ts'
+import { BUNDLED_MODEL, PROVIDER_CHOICES, type ProviderChoice } from '../adapters/onnx-runtime.ts'
 import { parseSurrogateManifest } from '../../core/surrogate/manifest.ts'
-import { readJsonInput } from '../node/input-file.ts'
+import { readJsonInput } from '../adapters/input-file.ts'
 import { savePlanToStore } from './db.ts'
 import { DEFAULT_PROTOCOL, type Protocol } from '../../core/planning/metrics.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'

@@ -10,8 +10,8 @@
  */
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
-import { readVolume } from '../node/volume-io.ts'
-import { DEFAULT_DOWNSAMPLE_M, isRegistrationError, registerRigid, transformFileJson, type RigidRegistrationResult } from '../node/registration.ts'
+import { readVolume } from '../adapters/volume-io.ts'
+import { DEFAULT_DOWNSAMPLE_M, isRegistrationError, registerRigid, transformFileJson, type RigidRegistrationResult } from '../adapters/registration.ts'
 
 const EXIT_OK = 0
 const EXIT_BAD_INPUT = 2

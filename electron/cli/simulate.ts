@@ -11,11 +11,11 @@ import { focalMetrics } from '../../core/solver/metrics.ts'
 import { planSimulation } from '../../core/solver/setup.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
 import type { Mat3, Vec3, Volume } from '../../core/volume/types.ts'
-import { writeVolume } from '../node/volume-io.ts'
-import { readTextInput } from '../node/input-file.ts'
-import { selectBackend, type BackendChoice } from '../node/solver-backends.ts'
-import { hostMemoryBudget } from '../node/host-memory.ts'
-import { checkOutputFolder } from '../node/output-folder.ts'
+import { writeVolume } from '../adapters/volume-io.ts'
+import { readTextInput } from '../adapters/input-file.ts'
+import { selectBackend, type BackendChoice } from '../adapters/solver-backends.ts'
+import { hostMemoryBudget } from '../adapters/host-memory.ts'
+import { checkOutputFolder } from '../adapters/output-folder.ts'
 
 /** Parses the scene file; a bad file is a SimulationInputError naming the file or field. */
 export async function loadSceneFile(file: string) {

@@ -8,11 +8,13 @@ import * as path from 'node:path'
 import { SimulationInputError } from '../../core/solver/errors.ts'
 import type { CouplingModel } from '../../core/thermal/model.ts'
 import { ABSORBED_FRACTION_NAMES, isAbsorbedFractionName } from '../../core/thermal/properties.ts'
-import { THERMAL_BACKEND_CHOICES, type ThermalBackendChoice } from '../node/thermal-backends.ts'
-import { loadProtocolFile, namingProtocolFile, runThermalOnPlanFolder } from '../node/thermal-plan.ts'
+import { THERMAL_BACKEND_CHOICES, type ThermalBackendChoice } from '../adapters/thermal-backends.ts'
+import { namingProtocolFile, runThermalOnPlanFolder } from '../app/thermal-plan.ts'
+import { loadProtocolFile } from '../adapters/protocols.ts'
 import { MAX_DRIVE_SCALE } from '../../core/thermal/limits.ts'
 
-export { runThermalOnPlanFolder, loadProtocolFile } from '../node/thermal-plan.ts'
+export { runThermalOnPlanFolder } from '../app/thermal-plan.ts'
+export { loadProtocolFile } from '../adapters/protocols.ts'
 
 export async function commandThermal(args: { positional: string[]; flags: Map<string, string | true> }, signal: AbortSignal, out: (l: string) => void, err: (l: string) => void): Promise<number> {
   const f = args.flags

@@ -6,7 +6,7 @@
 import * as path from 'node:path'
 import { SimulationInputError } from '../../core/solver/errors.ts'
 import { describe } from '../../core/transducers/library.ts'
-import { loadTransducerLibrary, type LoadOptions } from '../node/transducers.ts'
+import { loadTransducerLibrary, type LoadOptions } from '../adapters/transducers.ts'
 
 interface Args {
   readonly positional: string[]

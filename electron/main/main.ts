@@ -1,6 +1,6 @@
 /**
  * The Electron main process as a composition root: single instance, security baseline, the
- * shared back end (electron/backend), the IPC wrapper, the window. Each step is a small module;
+ * shared back end (electron/app), the IPC wrapper, the window. Each step is a small module;
  * this file only wires them.
  *
  * Data: the same folder as the `tfus` CLI (resolveDataDir: $TFUS_DATA_DIR, else the user-data
@@ -10,14 +10,14 @@
  * from file://.
  */
 import * as path from 'node:path'
-import { createPlannerService, type PathPickKind } from '../backend/service.ts'
-import { appWorkDir, legacyAppDatabaseDir, prepareDataDir, resolveDataDir } from '../node/db/data-dir.ts'
-import { ensurePrivateDir, restrictUmask } from '../node/private-dir.ts'
+import { createPlannerService, type PathPickKind } from '../app/service.ts'
+import { appWorkDir, legacyAppDatabaseDir, prepareDataDir, resolveDataDir } from '../adapters/db/data-dir.ts'
+import { ensurePrivateDir, restrictUmask } from '../adapters/private-dir.ts'
 import { loadElectron, type AppLike, type BrowserWindowLike, type ElectronLike } from './electron-api.ts'
 import { appUrlMatcher, applySecurityBaseline, secureWindowOptions } from './security.ts'
 import { forwardEvents, registerIpc } from './ipc.ts'
 import { APP_INDEX_URL, handleAppProtocol, registerAppScheme } from './app-protocol.ts'
-import { APP_ROOT } from '../node/app-paths.ts'
+import { APP_ROOT } from '../adapters/app-paths.ts'
 
 export interface AppPaths {
   /** The built renderer (dist/renderer): the only folder app:// serves. */

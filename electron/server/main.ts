@@ -11,11 +11,11 @@ import { spawn as nodeSpawn } from 'node:child_process'
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { createPlannerService, type PlannerService, type PlannerServiceOptions } from '../backend/service.ts'
-import { appWorkDir, prepareDataDir, resolveDataDir } from '../node/db/data-dir.ts'
-import { ensurePrivateDir, restrictUmask } from '../node/private-dir.ts'
+import { createPlannerService, type PlannerService, type PlannerServiceOptions } from '../app/service.ts'
+import { appWorkDir, prepareDataDir, resolveDataDir } from '../adapters/db/data-dir.ts'
+import { ensurePrivateDir, restrictUmask } from '../adapters/private-dir.ts'
 import { startServer, type RunningServer } from './server.ts'
-import { appPath } from '../node/app-paths.ts'
+import { appPath } from '../adapters/app-paths.ts'
 
 /** How long a launch file stays on disk: time enough for the browser to start and read it. */
 export const LAUNCH_FILE_LIFETIME_MS = 60_000

@@ -24,7 +24,7 @@ import * as path from 'node:path'
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { PLANNER_API, dispatchCall, type ApiEvent, type CallResponse, type MethodSpec } from '../../core/contracts/api.ts'
-import type { PlannerService } from '../backend/service.ts'
+import type { PlannerService } from '../app/service.ts'
 import { CONTENT_SECURITY_POLICY } from './security.ts'
 
 export const TOKEN_META = 'tfus-session-token'

@@ -5,11 +5,11 @@
  */
 import { parentPort } from 'node:worker_threads'
 import { PlanStoreError } from '../../core/db/errors.ts'
-import { PlanStoreEngine } from '../node/db/engine.ts'
-import { describeParamIssues, requestParams, serializeError, type Method, type Params, type WireRequest, type WireResponse } from '../node/db/protocol.ts'
+import { PlanStoreEngine } from '../adapters/db/engine.ts'
+import { describeParamIssues, requestParams, serializeError, type Method, type Params, type WireRequest, type WireResponse } from '../adapters/db/protocol.ts'
 
 const port = parentPort
-if (!port) throw new Error('electron/node/db/worker.ts runs as a worker thread (see client.ts)')
+if (!port) throw new Error('electron/workers/db-worker.ts runs as a worker thread (see client.ts)')
 
 let engine: PlanStoreEngine | null = null
 

@@ -1,5 +1,5 @@
 /**
- * The elastix registration in a worker thread (electron/node/registration.ts runElastix): the
+ * The elastix registration in a worker thread (electron/adapters/registration.ts runElastix): the
  * WebAssembly pipeline blocks its thread for the whole optimisation, so it runs here, where
  * the caller can time it, show progress and terminate it on cancel.
  */

@@ -5,9 +5,9 @@
  * host process stays up either way.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { runPlanToFolder, type PlanInput } from '../node/plan-runner.ts'
+import { runPlanToFolder, type PlanInput } from '../app/plan-runner.ts'
 import { serializeError } from '../../core/contracts/api.ts'
-import type { WorkerToParent, ParentToWorker } from '../backend/plan-worker-protocol.ts'
+import type { WorkerToParent, ParentToWorker } from '../app/plan-worker-protocol.ts'
 
 const PROGRESS_INTERVAL_MS = 200
 

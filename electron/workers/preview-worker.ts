@@ -4,8 +4,8 @@
  * back serialized; the thread stays up.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { PreviewEngine, type PreviewRequest } from '../node/surrogate/preview.ts'
-import type { ProviderChoice } from '../node/surrogate/runtime.ts'
+import { PreviewEngine, type PreviewRequest } from '../app/surrogate-preview.ts'
+import type { ProviderChoice } from '../adapters/onnx-runtime.ts'
 import { serializeError } from '../../core/contracts/api.ts'
 
 const port = parentPort

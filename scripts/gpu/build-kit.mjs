@@ -69,7 +69,7 @@ export const sourceDir = (rel) => p.dirname(p.join(root, rel));`,
   },
 }
 
-/** Shader files import as their text, as electron/node/wgsl-loader.mjs does at run time. */
+/** Shader files import as their text, as electron/adapters/wgsl-loader.mjs does at run time. */
 const wgslText = {
   name: 'wgsl-text',
   setup(b) {

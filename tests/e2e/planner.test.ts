@@ -16,7 +16,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import type { Browser, Page } from 'playwright-core'
-import { createPlannerService, type PlannerService } from '../../electron/backend/service.ts'
+import { createPlannerService, type PlannerService } from '../../electron/app/service.ts'
 import { startServer, type RunningServer } from '../../electron/server/server.ts'
 import { chromiumMissing, launchChromium } from './support/browser.ts'
 import { ensureRendererBuilt } from './support/renderer-build.ts'

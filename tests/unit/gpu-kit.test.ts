@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { fftTuningFromEnv, formatFftTuning } from '../../electron/node/solver-backends.ts'
+import { fftTuningFromEnv, formatFftTuning } from '../../electron/adapters/solver-backends.ts'
 import { DEFAULT_FFT_TUNING } from '../../core/solver/webgpu/fft.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
 

@@ -23,7 +23,7 @@ describe('layering (ESLint import zones)', () => {
 
   it('allows the same imports in a host', async () => {
     const [result] = await eslint.lintText("import { readFileSync } from 'node:fs'\nexport const a = readFileSync\n", {
-      filePath: path.join(ROOT, 'electron/node/__layering_probe__.ts'),
+      filePath: path.join(ROOT, 'electron/adapters/__layering_probe__.ts'),
     })
     expect(result!.messages).toEqual([])
   })

@@ -1,6 +1,6 @@
 /**
  * The single-threaded CPU backend behind runSimulation (the reference; the Node host adds a
- * multi-threaded one on the same engine, electron/node/cpu-parallel.ts).
+ * multi-threaded one on the same engine, electron/adapters/cpu-parallel.ts).
  */
 import type { BackendFactory, SolverBackend } from '../run.ts'
 import { buildEngineData, createStepper, SOLO, type EngineData } from './engine.ts'

@@ -9,7 +9,7 @@
  * The work is written for a team of threads sharing the arrays: real-space passes split the
  * z-planes, spectrum passes split the y-rows (matching the FFT's stages, core/fft/fft3d.ts), and
  * barriers separate the phases that read what other members wrote. With a team of one the
- * barriers are no-ops; the host supplies real threads (electron/node/cpu-parallel.ts).
+ * barriers are no-ops; the host supplies real threads (electron/adapters/cpu-parallel.ts).
  * `buildEngineData` runs once; `createStepper` runs in every member.
  */
 import { createFft3d } from '../../fft/fft3d.ts'

@@ -1,7 +1,7 @@
 /**
  * Which way each slice view looks, from the display volume's direction (column k = LPS
  * direction of voxel axis k; display volumes have their axes ordered toward L, P, S, see
- * electron/backend/display-volume.ts). Radiological convention, as on clinical consoles:
+ * electron/app/display-volume.ts). Radiological convention, as on clinical consoles:
  * axial seen from the feet (patient right on screen left, anterior up), coronal seen from the
  * front (patient right on screen left, superior up), sagittal seen from the patient's left
  * (anterior on screen left, superior up).

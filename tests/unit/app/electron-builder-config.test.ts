@@ -80,7 +80,7 @@ describe('electron-builder configuration', () => {
     const shipped = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.optionalDependencies ?? {})])
     const dist = path.join(root, 'dist', 'node')
     const built = readdirSync(dist).filter((f) => f.endsWith('.mjs'))
-    // The three entries and one file per worker (electron/node/app-paths.ts startWorker).
+    // The three entries and one file per worker (electron/adapters/app-paths.ts startWorker).
     for (const name of ['cli', 'server', 'main', 'plan-worker', 'preview-worker', 'cpu-worker', 'db-worker', 'elastix-worker']) expect(built, name).toContain(`${name}.mjs`)
     const packagesUsed = new Set<string>()
     for (const file of built) {
@@ -102,7 +102,7 @@ describe('electron-builder configuration', () => {
     expect(packagesUsed.size).toBeGreaterThan(3)
     for (const p of packagesUsed) expect(shipped, `dist/node imports ${p}`).toContain(p)
     expect(packagesUsed.has('tsx')).toBe(false)
-    // Files the application reads by path under the root (electron/node/app-paths.ts appPath).
+    // Files the application reads by path under the root (electron/adapters/app-paths.ts appPath).
     const sources = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []))
     const patterns = (config.files as string[]).filter((p) => !p.startsWith('!'))
     for (const file of sources(path.join(root, 'electron'))) {

@@ -98,8 +98,8 @@ const mock = vi.hoisted(() => {
 
 vi.mock('electron', () => mock.electron)
 // The real back end, with the options the app gives it recorded.
-vi.mock('../../../electron/backend/service.ts', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../../electron/backend/service.ts')>()
+vi.mock('../../../electron/app/service.ts', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../../electron/app/service.ts')>()
   return {
     ...real,
     createPlannerService: (options: Parameters<typeof real.createPlannerService>[0]) => {
@@ -113,7 +113,7 @@ const { startElectronApp } = await import('../../../electron/main/main.ts')
 const { secureWindowOptions, lockDownWebContents, appUrlMatcher } = await import('../../../electron/main/security.ts')
 const { ipcHandler } = await import('../../../electron/main/ipc.ts')
 const { APP_INDEX_URL, APP_SCHEME_PRIVILEGES, appProtocolHandler, resolveAppPath } = await import('../../../electron/main/app-protocol.ts')
-const { dataLayout, resolveDataDir } = await import('../../../electron/node/db/data-dir.ts')
+const { dataLayout, resolveDataDir } = await import('../../../electron/adapters/db/data-dir.ts')
 const { SimulationInputError } = await import('../../../core/solver/errors.ts')
 
 const previousUmask = process.umask()

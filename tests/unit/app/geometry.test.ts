@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest'
 import { directionLabel, viewLabels } from '../../../renderer/src/core/orientation.ts'
 import { sliceCamera, worldToIndex, indexToWorld, type Mat3 } from '../../../renderer/src/core/slice-geometry.ts'
 import { transducerMesh, placeMeshLps, transducerProfileLpsMm } from '../../../renderer/src/core/bowl.ts'
-import { toDisplayVolume, axisPermutation } from '../../../electron/backend/display-volume.ts'
+import { toDisplayVolume, axisPermutation } from '../../../electron/app/display-volume.ts'
 import { rimDepthM } from '../../../core/transducers/schema.ts'
 import type { Volume } from '../../../core/volume/index.ts'
 

@@ -11,9 +11,9 @@ import * as path from 'node:path'
 import * as http from 'node:http'
 import { MAX_BODY_BYTES, sessionCookieName, startServer, type RunningServer } from '../../../electron/server/server.ts'
 import { browserOpener, runBrowserFallback } from '../../../electron/server/main.ts'
-import { dataLayout, resolveDataDir } from '../../../electron/node/db/data-dir.ts'
+import { dataLayout, resolveDataDir } from '../../../electron/adapters/db/data-dir.ts'
 import { PLANNER_API, createClient, type ApiEvent, type ApiImplementation, type PlannerApi } from '../../../core/contracts/api.ts'
-import type { PlannerService } from '../../../electron/backend/service.ts'
+import type { PlannerService } from '../../../electron/app/service.ts'
 import { httpTransport } from '../../../renderer/src/api/transports.ts'
 
 let server: RunningServer

@@ -11,8 +11,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import * as v8 from 'node:v8'
 import * as vm from 'node:vm'
-import { createPlannerService } from '../../../electron/backend/service.ts'
-import { DEFAULT_OPEN_IMAGE_LIMITS } from '../../../electron/backend/open-images.ts'
+import { createPlannerService } from '../../../electron/app/service.ts'
+import { DEFAULT_OPEN_IMAGE_LIMITS } from '../../../electron/app/open-images.ts'
 
 const CT = path.resolve(import.meta.dirname, '../../../resources/samples/cranium-ct.nii.gz')
 const OPENS = 60

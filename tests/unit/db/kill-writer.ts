@@ -14,8 +14,8 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { canonicalJson } from '../../../core/db/canonical.ts'
-import { PlanStoreEngine, contentHash, type SeriesProbe } from '../../../electron/node/db/engine.ts'
-import { hashBytes, hashFile } from '../../../electron/node/db/blob-store.ts'
+import { PlanStoreEngine, contentHash, type SeriesProbe } from '../../../electron/adapters/db/engine.ts'
+import { hashBytes, hashFile } from '../../../electron/adapters/db/blob-store.ts'
 import { PLAN_FILES } from '../../../core/contracts/plan.ts'
 import { VOLUME_FILES, metricsFixture, planRecordFixture, seededBytes, writeNifti } from './fixtures.ts'
 

@@ -26,8 +26,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { canonicalJson } from '../../../core/db/canonical.ts'
 import { findSeries } from '../../../core/db/plan-store.ts'
-import { PlanStoreEngine, contentHash, probeSeries, type SeriesProbe } from '../../../electron/node/db/engine.ts'
-import { hashBytes } from '../../../electron/node/db/blob-store.ts'
+import { PlanStoreEngine, contentHash, probeSeries, type SeriesProbe } from '../../../electron/adapters/db/engine.ts'
+import { hashBytes } from '../../../electron/adapters/db/blob-store.ts'
 import { writeNifti } from './fixtures.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')

@@ -7,8 +7,8 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { spawnSync } from 'node:child_process'
-import { PlanStoreEngine } from '../../../electron/node/db/engine.ts'
-import { openPlanStore } from '../../../electron/node/db/client.ts'
+import { PlanStoreEngine } from '../../../electron/adapters/db/engine.ts'
+import { openPlanStore } from '../../../electron/adapters/db/client.ts'
 
 const dirs: string[] = []
 afterEach(() => {

@@ -10,9 +10,9 @@ import Database from 'better-sqlite3'
 import { PlanStoreError } from '../../../core/db/errors.ts'
 import { SCHEMA_VERSION } from '../../../core/db/migrations.ts'
 import { ImportError } from '../../../core/io/errors.ts'
-import { openPlanStore, type PlanStore } from '../../../electron/node/db/client.ts'
-import { deserializeError, serializeError } from '../../../electron/node/db/protocol.ts'
-import { resolveDataDir } from '../../../electron/node/db/data-dir.ts'
+import { openPlanStore, type PlanStore } from '../../../electron/adapters/db/client.ts'
+import { deserializeError, serializeError } from '../../../electron/adapters/db/protocol.ts'
+import { resolveDataDir } from '../../../electron/adapters/db/data-dir.ts'
 import { writeNifti, writePlanFolder } from './fixtures.ts'
 
 let tmp: string

@@ -14,7 +14,7 @@ import { data as dcmjsData } from 'dcmjs'
 import { DEIDENTIFICATION_METHOD_CODES, deidentificationMethodCodes, findIdentifier } from '../../../core/exports/deidentify.ts'
 import { isValidUid } from '../../../core/io/dicom/uid.ts'
 import { runExport } from '../../../electron/cli/export.ts'
-import { exportPlanFolder, type ExportFormat, type ExportOptions } from '../../../electron/node/exports/index.ts'
+import { exportPlanFolder, type ExportFormat, type ExportOptions } from '../../../electron/app/exports.ts'
 import { cli } from '../../helpers/cli.ts'
 import { obliquePose, syntheticPlan, type SyntheticPlan } from './helpers.ts'
 

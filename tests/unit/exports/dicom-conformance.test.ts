@@ -18,8 +18,8 @@ import { data as dcmjsData, type NaturalizedDataset } from 'dcmjs'
 import { FOCAL_REGION_CODE, PARAMETRIC_MAP_STORAGE, SEGMENT_ALGORITHM_NAME, writePlanDicom } from '../../../core/exports/dicom.ts'
 import { applyAffine, createVolume, invertAffine, worldToVoxel } from '../../../core/volume/geometry.ts'
 import type { Vec3, Volume } from '../../../core/volume/types.ts'
-import { exportPlanFolder } from '../../../electron/node/exports/index.ts'
-import { readVolume, writeVolume } from '../../../electron/node/volume-io.ts'
+import { exportPlanFolder } from '../../../electron/app/exports.ts'
+import { readVolume, writeVolume } from '../../../electron/adapters/volume-io.ts'
 import { CT_DICOM_STUDY, obliquePose, syntheticPlan, type SyntheticPlan } from './helpers.ts'
 
 const PEAK = 512345.6

@@ -17,7 +17,7 @@ import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { data as dcmjsData } from 'dcmjs'
-import { exportPlanFolder, type ExportOptions } from '../../../electron/node/exports/index.ts'
+import { exportPlanFolder, type ExportOptions } from '../../../electron/app/exports.ts'
 import { obliquePose, syntheticPlan, type SyntheticPlan } from './helpers.ts'
 
 const TOOLS = ['dciodvfy', 'dcentvfy', 'dcmdump', 'dcm2xml', 'dcm2pnm'] as const

@@ -12,7 +12,7 @@ import { imageRefOf, patientRecordOf, planMetricsRecord, planRecord, type PlanMe
 import { writeDicomSeries } from '../../../core/io/dicom/writer.ts'
 import { createVolume } from '../../../core/volume/geometry.ts'
 import type { Mat3, Vec3, Volume } from '../../../core/volume/types.ts'
-import { readVolume, writeVolume } from '../../../electron/node/volume-io.ts'
+import { readVolume, writeVolume } from '../../../electron/adapters/volume-io.ts'
 
 export const PROVENANCE = { software: 'TFUS Planner test', poseNote: 'Pose as planned (no focus correction).' }
 

@@ -14,7 +14,7 @@ import { readLocalite } from '../../../core/exports/localite.ts'
 import { parseItkTransform, readItkTransform, writeItkTransform } from '../../../core/exports/slicer.ts'
 import { isImportError } from '../../../core/io/errors.ts'
 import { main } from '../../../electron/cli/main.ts'
-import { niftiXformCodes } from '../../../electron/node/exports/nifti-codes.ts'
+import { niftiXformCodes } from '../../../electron/adapters/nifti-codes.ts'
 import { obliquePose, PROVENANCE, rotation } from './helpers.ts'
 
 const matrix4D = (d: readonly number[]) => `<Matrix4D ${d.map((v, i) => `data${Math.floor(i / 4)}${i % 4}="${v.toFixed(1)}"`).join(' ')}/>`

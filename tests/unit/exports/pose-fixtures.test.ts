@@ -15,8 +15,8 @@ import { readLocalite } from '../../../core/exports/localite.ts'
 import type { ImportedNavigation } from '../../../core/exports/types.ts'
 import { isImportError } from '../../../core/io/errors.ts'
 import { main } from '../../../electron/cli/main.ts'
-import { importPoseFile } from '../../../electron/node/exports/index.ts'
-import { writeItkHdf5Transform } from '../../../electron/node/exports/itk-h5.ts'
+import { importPoseFile } from '../../../electron/app/exports.ts'
+import { writeItkHdf5Transform } from '../../../electron/adapters/itk-h5.ts'
 import { expectPoseClose, rotation } from './helpers.ts'
 
 const DIR = path.resolve(import.meta.dirname, '../../fixtures/poses')

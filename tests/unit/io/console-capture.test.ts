@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { quietly, readVolume } from '../../../electron/node/volume-io.ts'
+import { quietly, readVolume } from '../../../electron/adapters/volume-io.ts'
 
 const CT = path.resolve(import.meta.dirname, '../../../resources/samples/cranium-ct.nii.gz')
 type Method = 'log' | 'error' | 'warn' | 'info'

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { gzipSync } from 'fflate'
-import { readVolume, writeVolume } from '../../../electron/node/volume-io.ts'
+import { readVolume, writeVolume } from '../../../electron/adapters/volume-io.ts'
 import { voxelToWorld, orientationCode } from '../../../core/volume/index.ts'
 import { buildNifti1 } from '../../helpers/nifti.ts'
 

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { promises as fs, existsSync } from 'node:fs'
 import * as path from 'node:path'
-import { readVolume } from '../../../electron/node/volume-io.ts'
+import { readVolume } from '../../../electron/adapters/volume-io.ts'
 import { applyAffine, worldToVoxel, type Vec3 } from '../../../core/volume/index.ts'
 
 const run = promisify(execFile)

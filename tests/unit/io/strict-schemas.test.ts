@@ -11,7 +11,7 @@ import { SimulationInputError } from '../../../core/solver/errors.ts'
 import { parseTransducer } from '../../../core/transducers/library.ts'
 import { TransducerDefinitionError } from '../../../core/transducers/schema.ts'
 import { thermalProtocolRecord } from '../../../core/contracts/protocol.ts'
-import { loadProtocolFile } from '../../../electron/node/thermal-plan.ts'
+import { loadProtocolFile } from '../../../electron/adapters/protocols.ts'
 import { cli } from '../../helpers/cli.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')

@@ -9,7 +9,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { SimulationInputError } from '../../../core/solver/errors.ts'
-import { MAX_TEXT_INPUT_BYTES, readTextInput } from '../../../electron/node/input-file.ts'
+import { MAX_TEXT_INPUT_BYTES, readTextInput } from '../../../electron/adapters/input-file.ts'
 import { cli } from '../../helpers/cli.ts'
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tfus-text-inputs-'))

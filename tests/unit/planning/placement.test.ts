@@ -5,7 +5,7 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest'
 import * as path from 'node:path'
-import { readVolume } from '../../../electron/node/volume-io.ts'
+import { readVolume } from '../../../electron/adapters/volume-io.ts'
 import { segmentHead } from '../../../core/planning/masks.ts'
 import { CtSampler, placeTransducer, proposeEntry, PlacementError, type PlacementDevice } from '../../../core/planning/placement.ts'
 import type { Vec3 } from '../../../core/volume/index.ts'

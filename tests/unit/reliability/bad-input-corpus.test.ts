@@ -16,7 +16,7 @@ import * as path from 'node:path'
 import { gzipSync } from 'fflate'
 import { buildNifti1 } from '../../helpers/nifti.ts'
 import { cli } from '../../helpers/cli.ts'
-import { createPlannerService, type PlannerService } from '../../../electron/backend/service.ts'
+import { createPlannerService, type PlannerService } from '../../../electron/app/service.ts'
 import { startServer, type RunningServer } from '../../../electron/server/server.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')

@@ -7,7 +7,7 @@ import { describe, it, expect } from 'vitest'
 import { parseScene } from '../../../core/solver/scene.ts'
 import { runSimulation } from '../../../core/solver/run.ts'
 import { cpuBackend } from '../../../core/solver/cpu/backend.ts'
-import { cpuParallelBackend } from '../../../electron/node/cpu-parallel.ts'
+import { cpuParallelBackend } from '../../../electron/adapters/cpu-parallel.ts'
 
 function scene(alphaPower: number, alphaDbCm: number) {
   return parseScene({

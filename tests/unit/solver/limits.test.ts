@@ -16,7 +16,7 @@ import { buildEngineData } from '../../../core/solver/cpu/engine.ts'
 import { SimulationInputError } from '../../../core/solver/errors.ts'
 import { estimateSolverMemory, MAX_GRID_CELLS, MAX_TIME_STEPS } from '../../../core/solver/limits.ts'
 import { validateTransducer, TransducerDefinitionError } from '../../../core/transducers/schema.ts'
-import { hostMemoryBudget } from '../../../electron/node/host-memory.ts'
+import { hostMemoryBudget } from '../../../electron/adapters/host-memory.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
 const PLANE = JSON.parse(readFileSync(path.join(ROOT, 'resources/scenes/layer-plane-wave.json'), 'utf8'))

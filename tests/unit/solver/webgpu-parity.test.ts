@@ -19,7 +19,7 @@ import { parseScene } from '../../../core/solver/scene.ts'
 import { planSimulation, type SimulationPlan } from '../../../core/solver/setup.ts'
 import { createWebGpuBackend } from '../../../core/solver/webgpu/backend.ts'
 import type { FftDesign } from '../../../core/solver/webgpu/fft.ts'
-import { isSoftwareAdapter, requestNodeGpuDevice } from '../../../electron/node/webgpu-device.ts'
+import { isSoftwareAdapter, requestNodeGpuDevice } from '../../../electron/adapters/webgpu-device.ts'
 import { planeWaveScene } from '../../helpers/solver.ts'
 import { complexRelativeL2, FFT_BOUND, FFT_PARITY_SIZES, fftParity, planeWaveParityScene, RUN_BOUND, RUN_PARITY_SCENES, runSteps } from '../../helpers/webgpu-parity.ts'
 

@@ -15,7 +15,7 @@ import { runThermal } from '../../../core/thermal/run.ts'
 import { syntheticLayeredHead } from '../../../core/thermal/synthetic.ts'
 import { createWebGpuThermalBackend } from '../../../core/thermal/webgpu/backend.ts'
 import { maxRelative, THERMAL_BOUND, THERMAL_PARITY_PROTOCOL, thermalParity } from '../../helpers/webgpu-parity.ts'
-import { requestNodeGpuDevice } from '../../../electron/node/webgpu-device.ts'
+import { requestNodeGpuDevice } from '../../../electron/adapters/webgpu-device.ts'
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json'
 if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { cli } from '../../helpers/cli.ts'
-import { builtinTransducerDir } from '../../../electron/node/transducers.ts'
+import { builtinTransducerDir } from '../../../electron/adapters/transducers.ts'
 
 let dataDir: string
 const savedEnv = process.env.TFUS_DATA_DIR

@@ -6,7 +6,7 @@ import { describe, it, expect, beforeEach, afterEach } from 'vitest'
 import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { builtinTransducerDir, loadTransducerLibrary, userDataDir, userTransducerDir } from '../../../electron/node/transducers.ts'
+import { builtinTransducerDir, loadTransducerLibrary, userDataDir, userTransducerDir } from '../../../electron/adapters/transducers.ts'
 
 const BUILTIN = builtinTransducerDir()
 

@@ -13,12 +13,11 @@ import type { CouplingModel } from '../../core/thermal/model.ts'
 import type { AbsorbedFractionName } from '../../core/thermal/properties.ts'
 import { runThermal, type ThermalFieldInputs, type ThermalResult } from '../../core/thermal/run.ts'
 import type { Volume } from '../../core/volume/types.ts'
-import { readVolume, writeVolume } from './volume-io.ts'
-import { readTextInput } from './input-file.ts'
-import { selectThermalBackend, type ThermalBackendChoice } from './thermal-backends.ts'
-import { hostMemoryBudget } from './host-memory.ts'
-import { checkOutputFolder } from './output-folder.ts'
-import { SOFTWARE_VERSION } from './version.ts'
+import { readVolume, writeVolume } from '../adapters/volume-io.ts'
+import { selectThermalBackend, type ThermalBackendChoice } from '../adapters/thermal-backends.ts'
+import { hostMemoryBudget } from '../adapters/host-memory.ts'
+import { checkOutputFolder } from '../adapters/output-folder.ts'
+import { SOFTWARE_VERSION } from '../adapters/version.ts'
 
 /** The maximum rise map [K] (PLAN_FILES.temperatureRiseMax). */
 export const TEMPERATURE_RISE_MAX_FILE = PLAN_FILES.temperatureRiseMax
@@ -203,23 +202,3 @@ export async function namingProtocolFile<T>(protocolFile: string, fn: () => Prom
   }
 }
 
-/** Reads and validates a protocol file; a bad file is one SimulationInputError naming the file and field. */
-export async function loadProtocolFile(file: string): Promise<ThermalProtocolRecord> {
-  const text = await readTextInput(file, 'protocol file')
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (e) {
-    throw new SimulationInputError(file, `is not valid JSON (${e instanceof Error ? e.message : String(e)})`)
-  }
-  const parsed = thermalProtocolRecord.safeParse(json)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    const where = issue.path.join('.')
-    if (issue.code === 'unrecognized_keys') {
-      throw new SimulationInputError(`${file}: ${issue.keys.map((k) => (where ? `${where}.${k}` : k)).join(', ')}`, 'is not a field of a protocol file (misspelt?)')
-    }
-    throw new SimulationInputError(`${file}: ${where || '(top level)'}`, issue.message)
-  }
-  return parsed.data
-}

@@ -4,9 +4,9 @@
  * inflated up to its first 1 KiB).
  */
 import { promises as fs } from 'node:fs'
-import type { NiftiXformCodes } from '../../../core/exports/brainsight.ts'
-import { gunzipBounded } from '../../../core/io/limits.ts'
-import { parseNiftiHeader } from '../../../core/io/nifti-header.ts'
+import type { NiftiXformCodes } from '../../core/exports/brainsight.ts'
+import { gunzipBounded } from '../../core/io/limits.ts'
+import { parseNiftiHeader } from '../../core/io/nifti-header.ts'
 
 /**
  * `file`'s NIfTI xform codes, or undefined when it is not a readable NIfTI file (a DICOM

@@ -9,11 +9,11 @@
  */
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
-import { replaceFileAtomically } from '../atomic-file.ts'
+import { replaceFileAtomically } from './atomic-file.ts'
 import h5wasm from 'h5wasm/node'
 import type { File as H5File, Group as H5Group } from 'h5wasm/node'
-import { KPS_ATTRIBUTES, KPS_DATASET_SHAPE, kplanDatasetValues, poseFromKplanDataset } from '../../../core/exports/kplan.ts'
-import { ImportError } from '../../../core/io/errors.ts'
+import { KPS_ATTRIBUTES, KPS_DATASET_SHAPE, kplanDatasetValues, poseFromKplanDataset } from '../../core/exports/kplan.ts'
+import { ImportError } from '../../core/io/errors.ts'
 
 export interface KpsTransform {
   readonly label: string

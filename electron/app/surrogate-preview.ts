@@ -4,21 +4,21 @@
  * placement, the beam-aligned medium, one network call (8 variants) and the resampling onto the
  * CT for the overlay.
  */
-import { readVolume } from '../volume-io.ts'
-import { loadTransducerLibrary } from '../transducers.ts'
-import { planMediumModel, poseRecordOf, SOFTWARE_VERSION } from '../plan-runner.ts'
-import { loadSurrogate, type LoadedSurrogate, type ProviderChoice } from './runtime.ts'
-import { planDevice } from '../../../core/planning/device.ts'
-import { runPlan, type DriveLevel } from '../../../core/planning/run-plan.ts'
-import { segmentHead, type HeadSegmentation } from '../../../core/planning/masks.ts'
-import { PlacementError } from '../../../core/planning/placement.ts'
-import type { Protocol } from '../../../core/planning/metrics.ts'
-import { checkSurrogateRequest, SurrogateModelError } from '../../../core/surrogate/manifest.ts'
-import { poseFeatures, predictField, type SurrogatePrediction } from '../../../core/surrogate/predict.ts'
-import { getHuMapping, type HuMappingId } from '../../../core/skull/mappings.ts'
-import { imageRefOf, patientRecordOf, planMetricsRecord, planRecord, type PlanMetricsRecord, type PlanRecord } from '../../../core/contracts/plan.ts'
-import { SimulationInputError } from '../../../core/solver/errors.ts'
-import type { Vec3, Volume } from '../../../core/volume/types.ts'
+import { readVolume } from '../adapters/volume-io.ts'
+import { loadTransducerLibrary } from '../adapters/transducers.ts'
+import { planMediumModel, poseRecordOf, SOFTWARE_VERSION } from './plan-runner.ts'
+import { loadSurrogate, type LoadedSurrogate, type ProviderChoice } from '../adapters/onnx-runtime.ts'
+import { planDevice } from '../../core/planning/device.ts'
+import { runPlan, type DriveLevel } from '../../core/planning/run-plan.ts'
+import { segmentHead, type HeadSegmentation } from '../../core/planning/masks.ts'
+import { PlacementError } from '../../core/planning/placement.ts'
+import type { Protocol } from '../../core/planning/metrics.ts'
+import { checkSurrogateRequest, SurrogateModelError } from '../../core/surrogate/manifest.ts'
+import { poseFeatures, predictField, type SurrogatePrediction } from '../../core/surrogate/predict.ts'
+import { getHuMapping, type HuMappingId } from '../../core/skull/mappings.ts'
+import { imageRefOf, patientRecordOf, planMetricsRecord, planRecord, type PlanMetricsRecord, type PlanRecord } from '../../core/contracts/plan.ts'
+import { SimulationInputError } from '../../core/solver/errors.ts'
+import type { Vec3, Volume } from '../../core/volume/types.ts'
 
 export interface PreviewRequest {
   readonly ctPath: string

@@ -5,11 +5,11 @@
  * worker that dies reports a serialized error; the host keeps running).
  */
 import { Worker } from 'node:worker_threads'
-import { startWorker } from '../node/app-paths.ts'
+import { startWorker } from '../adapters/app-paths.ts'
 import { randomUUID } from 'node:crypto'
 import type { ApiEvent, SerializedError } from '../../core/contracts/api.ts'
 import type { PlanMetricsRecord, PlanRecord } from '../../core/contracts/plan.ts'
-import type { PlanInput } from '../node/plan-runner.ts'
+import type { PlanInput } from './plan-runner.ts'
 import { OverallProgress, stageWeights } from '../../core/planning/progress.ts'
 import type { ParentToWorker, WorkerToParent } from './plan-worker-protocol.ts'
 

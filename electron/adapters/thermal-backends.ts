@@ -1,5 +1,5 @@
 /**
- * Thermal backend choice for the Node hosts, as electron/node/solver-backends.ts does for the
+ * Thermal backend choice for the Node hosts, as electron/adapters/solver-backends.ts does for the
  * acoustic solver: `auto` takes a hardware WebGPU adapter and never a software one (SwiftShader
  * runs the kernels on the CPU, slower than the TypeScript backend); `webgpu` takes any adapter and
  * says when it is a software one; `cpu` is the TypeScript backend.

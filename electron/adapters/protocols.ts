@@ -5,8 +5,9 @@
  */
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
-import { protocolDurationS, type ThermalProtocolRecord } from '../../core/contracts/protocol.ts'
-import { loadProtocolFile } from './thermal-plan.ts'
+import { protocolDurationS, thermalProtocolRecord, type ThermalProtocolRecord } from '../../core/contracts/protocol.ts'
+import { SimulationInputError } from '../../core/solver/errors.ts'
+import { readTextInput } from './input-file.ts'
 import { userDataDir } from './transducers.ts'
 import { appPath } from './app-paths.ts'
 
@@ -42,4 +43,25 @@ export async function loadProtocolLibrary(env: NodeJS.ProcessEnv = process.env):
     }
   }
   return { protocols: [...byId.values()], warnings }
+}
+
+/** Reads and validates a protocol file; a bad file is one SimulationInputError naming the file and field. */
+export async function loadProtocolFile(file: string): Promise<ThermalProtocolRecord> {
+  const text = await readTextInput(file, 'protocol file')
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (e) {
+    throw new SimulationInputError(file, `is not valid JSON (${e instanceof Error ? e.message : String(e)})`)
+  }
+  const parsed = thermalProtocolRecord.safeParse(json)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    const where = issue.path.join('.')
+    if (issue.code === 'unrecognized_keys') {
+      throw new SimulationInputError(`${file}: ${issue.keys.map((k) => (where ? `${where}.${k}` : k)).join(', ')}`, 'is not a field of a protocol file (misspelt?)')
+    }
+    throw new SimulationInputError(`${file}: ${where || '(top level)'}`, issue.message)
+  }
+  return parsed.data
 }

@@ -3,7 +3,7 @@
  * runs from the sources (development and tests, through tsx) or from the build in dist/node/
  * (the CLI, the browser-mode server and the Electron app; scripts/build.mjs).
  *
- * Both this file (electron/node/) and every built file (dist/node/, flat: entries and chunks)
+ * Both this file (electron/adapters/) and every built file (dist/node/, flat: entries and chunks)
  * sit two folders below the application's root, so one relative URL finds the root from either.
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads'

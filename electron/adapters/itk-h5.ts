@@ -17,9 +17,9 @@ import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import h5wasm from 'h5wasm/node'
 import type { Dataset as H5Dataset, File as H5File } from 'h5wasm/node'
-import { readItkRecords, type ItkTransformRecord } from '../../../core/exports/slicer.ts'
-import type { ImportedNavigation } from '../../../core/exports/types.ts'
-import { ImportError } from '../../../core/io/errors.ts'
+import { readItkRecords, type ItkTransformRecord } from '../../core/exports/slicer.ts'
+import type { ImportedNavigation } from '../../core/exports/types.ts'
+import { ImportError } from '../../core/io/errors.ts'
 
 export const HDF5_MAGIC = '\x89HDF\r\n\x1a\n'
 

@@ -15,47 +15,47 @@
  * `uploads/` and `runs/` is removed (scratch.ts). No error leaving the service names the work or
  * data folder.
  */
-import { loadProtocolLibrary } from '../node/protocols.ts'
+import { loadProtocolLibrary } from '../adapters/protocols.ts'
 import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { PLANNER_API, ApiError, registrationRunId, sessionState, type RegistrationResultPayload, type ApiEvent, type ApiImplementation, type Capabilities, type ImageInfo, type PlannerApi, type PlanResultPayload, type SessionState, type TransducerInfo } from '../../core/contracts/api.ts'
 import { z } from 'zod'
-import { replaceFileAtomically } from '../node/atomic-file.ts'
+import { replaceFileAtomically } from '../adapters/atomic-file.ts'
 import { PLAN_FILES, planRecord, TISSUE_LABELS } from '../../core/contracts/plan.ts'
 import { resampleTrilinear } from '../../core/volume/index.ts'
 import { orientationCode } from '../../core/volume/geometry.ts'
 import type { Volume } from '../../core/volume/index.ts'
-import { listDicomFolder, MAX_IMAGE_FILE_BYTES, readVolume } from '../node/volume-io.ts'
+import { listDicomFolder, MAX_IMAGE_FILE_BYTES, readVolume } from '../adapters/volume-io.ts'
 import { isImportError } from '../../core/io/errors.ts'
 import { isPlanStoreError } from '../../core/db/errors.ts'
 import { approvalRefusal } from '../../core/planning/approval.ts'
 import { notACtRefusal } from '../../core/planning/image-role.ts'
-import { loadTransducerLibrary } from '../node/transducers.ts'
-import { SOFTWARE_VERSION } from '../node/plan-runner.ts'
-import { requestNodeGpuDevice } from '../node/webgpu-device.ts'
+import { loadTransducerLibrary } from '../adapters/transducers.ts'
+import { SOFTWARE_VERSION } from './plan-runner.ts'
+import { requestNodeGpuDevice } from '../adapters/webgpu-device.ts'
 import { PlanRuns, type PlanRun, type RunState } from './plan-runs.ts'
 import { DEFAULT_OPEN_IMAGE_LIMITS, OpenImages, type OpenImageLimits, type OpenedImage } from './open-images.ts'
 import { pathScrubber, removeStaleScratch, startScratchSession, uploadFileName } from './scratch.ts'
 import type { Worker } from 'node:worker_threads'
-import { startWorker } from '../node/app-paths.ts'
-import { BUNDLED_MODEL } from '../node/surrogate/runtime.ts'
+import { startWorker } from '../adapters/app-paths.ts'
+import { BUNDLED_MODEL } from '../adapters/onnx-runtime.ts'
 import { parseSurrogateManifest, type SurrogateManifest } from '../../core/surrogate/manifest.ts'
-import type { PreviewRequest } from '../node/surrogate/preview.ts'
+import type { PreviewRequest } from './surrogate-preview.ts'
 import { deserializeError, serializeError, type SerializedError } from '../../core/contracts/api.ts'
 import type { PlanMetricsRecord, PlanRecord } from '../../core/contracts/plan.ts'
 
 type PreviewReply = { ok: true; plan: PlanRecord; metrics: PlanMetricsRecord; pressureCt: Float32Array; notes: string[] } | { ok: false; error: SerializedError }
 const previewNotesShown = new Set<string>()
 import { toDisplayVolume, bytesOf } from './display-volume.ts'
-import { isRegistrationError, registerRigid, transformFileJson } from '../node/registration.ts'
+import { isRegistrationError, registerRigid, transformFileJson } from '../adapters/registration.ts'
 import { rotationAngleDeg, rotationOf, transformFileMatrices, translationOf, type RigidTransform } from '../../core/registration/rigid.ts'
 import { resampleOntoFixed } from '../../core/registration/fuse.ts'
 import { comparePlans as comparePlanRows, differenceRefusal, pressureDifference } from '../../core/planning/compare.ts'
 import type { PlanSummary } from '../../core/db/plan-store.ts'
-import { openPlanStore } from '../node/db/client.ts'
-import { EXPORT_FORMATS, SINGLE_FILE_FORMATS, exportPlanFolder } from '../node/exports/index.ts'
+import { openPlanStore } from '../adapters/db/client.ts'
+import { EXPORT_FORMATS, SINGLE_FILE_FORMATS, exportPlanFolder } from './exports.ts'
 
 export type PathPickKind = 'image-file' | 'dicom-folder' | 'export-folder'
 
@@ -63,7 +63,7 @@ export interface PlannerServiceOptions {
   readonly host: Capabilities['host']
   /** Plan runs, uploads and the database live here. */
   readonly workDir: string
-  /** Where the plan database lives (electron/node/db); defaults to workDir/db. */
+  /** Where the plan database lives (electron/adapters/db); defaults to workDir/db. */
   readonly dataDir?: string
   /** Test hook: the plan worker entry. */
   readonly workerUrl?: URL

@@ -1,4 +1,0 @@
-// `node --import ./electron/node/wgsl-register.mjs` (or tsx --import): enables .wgsl imports.
-import { register } from 'node:module'
-
-register('./wgsl-loader.mjs', import.meta.url)
