@@ -1,13 +1,22 @@
 // Layering: core/ is pure TypeScript (no electron, no DOM, no node:*); hosts inject IO.
 import tseslint from 'typescript-eslint'
+import vue from 'eslint-plugin-vue'
 
 const nodeBuiltins = ['fs', 'path', 'os', 'child_process', 'worker_threads', 'crypto', 'net', 'http', 'https', 'url', 'stream', 'zlib', 'util', 'buffer', 'process', 'events', 'module', 'readline', 'v8', 'vm']
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'out/**', '.tmp/**', '.gpu/**', 'resources/**', 'training/**'] },
   ...tseslint.configs.recommended,
+  // The renderer's single-file components: eslint-plugin-vue's recommended rules, with the layout
+  // rules off (Prettier formats), and <script setup lang="ts"> parsed by typescript-eslint.
+  ...vue.configs['flat/recommended'],
+  { files: ['**/*.vue'], ...vue.configs['no-layout-rules'] },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.vue'],
+    languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.vue'], sourceType: 'module' } },
+  },
+  {
+    files: ['**/*.ts', '**/*.vue'],
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
@@ -48,7 +57,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['renderer/**/*.ts'],
+    files: ['renderer/**/*.ts', 'renderer/**/*.vue'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -1,6 +1,6 @@
 /**
- * The layering is a rule of the codebase, so it is a test: core/ stays pure, and the whole
- * tree passes the linter.
+ * The layering is a rule of the codebase: these probes check that the ESLint configuration still
+ * enforces it (`npm run check` lints the tree itself).
  */
 import { describe, it, expect } from 'vitest'
 import { ESLint } from 'eslint'
@@ -26,11 +26,5 @@ describe('layering (ESLint import zones)', () => {
       filePath: path.join(ROOT, 'electron/adapters/__layering_probe__.ts'),
     })
     expect(result!.messages).toEqual([])
-  })
-
-  it('the whole tree lints clean', async () => {
-    const results = await eslint.lintFiles(['core', 'electron', 'tests', 'scripts'])
-    const errors = results.flatMap((r) => r.messages.filter((m) => m.severity === 2).map((m) => `${path.relative(ROOT, r.filePath)}:${m.line} ${m.ruleId}: ${m.message}`))
-    expect(errors).toEqual([])
   })
 })
