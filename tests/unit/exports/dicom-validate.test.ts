@@ -10,7 +10,7 @@
  * Errors fail the test, and so does any dciodvfy warning that is not one of the reviewed ones in
  * ACCEPTED_WARNINGS (core/exports/dicom.md says why each is accepted), so a new warning (e.g. the
  * MR Modality LUT one) is looked at rather than ignored. CI installs dicom3tools and dcmtk
- * (.ci/run); with CI set, a missing tool fails the test instead of skipping it.
+ * (.ci/run); with CI set, a missing tool fails the file instead of skipping it (tests/helpers/requires.ts).
  */
 import { execFile, spawnSync } from 'node:child_process'
 import { promises as fs } from 'node:fs'
@@ -19,9 +19,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { data as dcmjsData } from 'dcmjs'
 import { exportPlanFolder, type ExportOptions } from '../../../electron/app/exports.ts'
 import { obliquePose, syntheticPlan, type SyntheticPlan } from './helpers.ts'
+import { requireOrSkip } from '../../helpers/requires.ts'
 
 const TOOLS = ['dciodvfy', 'dcentvfy', 'dcmdump', 'dcm2xml', 'dcm2pnm'] as const
-const IN_CI = !!process.env.CI && !/^(0|false)$/i.test(process.env.CI)
 const missing = TOOLS.filter((t) => spawnSync(t, [], { stdio: 'ignore' }).error !== undefined)
 
 /**
@@ -91,7 +91,9 @@ let plan: SyntheticPlan
 let registered: SyntheticPlan
 let fromDicom: SyntheticPlan
 
-describe.skipIf(missing.length > 0 && !IN_CI)('DICOM export passes dciodvfy and DCMTK', () => {
+const toolsMissing = missing.length > 0 ? `${missing.join(', ')} not on PATH (apt-get install dicom3tools dcmtk)` : null
+
+describe.skipIf(requireOrSkip('dciodvfy/DCMTK', toolsMissing))('DICOM export passes dciodvfy and DCMTK', () => {
   beforeAll(async () => {
     const ids = { patient: { name: 'DOE^JOHN', id: 'PID-123456', birth_date: '19650412' }, ctUids: { frame_of_reference_uid: '2.25.31337000111', series_instance_uid: '2.25.31337000222', study_instance_uid: '2.25.31337000333' } }
     plan = await syntheticPlan(ids)
@@ -101,10 +103,6 @@ describe.skipIf(missing.length > 0 && !IN_CI)('DICOM export passes dciodvfy and 
 
   afterAll(async () => {
     for (const p of [plan, registered, fromDicom]) if (p) await fs.rm(p.root, { recursive: true, force: true })
-  })
-
-  it('the validators are installed (apt: dicom3tools, dcmtk)', () => {
-    expect(missing, `missing on PATH: ${missing.join(', ')} (apt-get install dicom3tools dcmtk)`).toEqual([])
   })
 
   it('the harness sees errors: a file with the reviewer\'s findings put back fails', async () => {

@@ -8,6 +8,7 @@ import { promisify } from 'node:util'
 import { promises as fs, existsSync } from 'node:fs'
 import * as path from 'node:path'
 import { readVolume } from '../../../electron/adapters/volume-io.ts'
+import { requireOrSkip } from '../../helpers/requires.ts'
 import { applyAffine, worldToVoxel, type Vec3 } from '../../../core/volume/index.ts'
 
 const run = promisify(execFile)
@@ -106,8 +107,8 @@ describe('bundled samples', () => {
     expect(wmBright / wm).toBeGreaterThan(0.6)
   })
 
-  const sourcesPresent = existsSync('/usr/share/doc/invesalius-examples/examples/Cranium.inv3')
-  it.skipIf(!sourcesPresent)('rebuilds the CT sample voxel-identical from the Debian package (skipped when invesalius-examples is not installed)', async () => {
+  const sourcesMissing = existsSync('/usr/share/doc/invesalius-examples/examples/Cranium.inv3') ? null : 'no Cranium.inv3 (apt-get install invesalius-examples)'
+  it.skipIf(requireOrSkip('the sample CT sources', sourcesMissing))('rebuilds the CT sample voxel-identical from the Debian package (skipped when invesalius-examples is not installed)', async () => {
     const { loadCraniumCt } = await import('../../../scripts/build-samples.ts')
     const rebuilt = await loadCraniumCt()
     const committed = await readVolume(path.join(SAMPLES, 'cranium-ct.nii.gz'))

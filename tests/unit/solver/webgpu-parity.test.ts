@@ -21,6 +21,7 @@ import { createWebGpuBackend } from '../../../core/solver/webgpu/backend.ts'
 import type { FftDesign } from '../../../core/solver/webgpu/fft.ts'
 import { isSoftwareAdapter, requestNodeGpuDevice } from '../../../electron/adapters/webgpu-device.ts'
 import { planeWaveScene } from '../../helpers/solver.ts'
+import { requireOrSkip } from '../../helpers/requires.ts'
 import { complexRelativeL2, FFT_BOUND, FFT_PARITY_SIZES, fftParity, planeWaveParityScene, RUN_BOUND, RUN_PARITY_SCENES, runSteps } from '../../helpers/webgpu-parity.ts'
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json'
@@ -28,7 +29,6 @@ if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK
 
 const gpu = await requestNodeGpuDevice({ allowSoftware: true })
 const skipReason = 'unavailable' in gpu ? gpu.unavailable : undefined
-if (skipReason) console.warn(`webgpu-parity skipped: ${skipReason}`)
 const device = 'unavailable' in gpu ? undefined : gpu.device
 const description = 'unavailable' in gpu ? '' : gpu.description
 /** The FFT design the hosts pick for this adapter. */
@@ -47,7 +47,7 @@ describe('WebGPU adapter classification', () => {
   })
 })
 
-describe.skipIf(skipReason !== undefined)(`WebGPU backend parity with the CPU reference${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+describe.skipIf(requireOrSkip('WebGPU (Dawn, SwiftShader on the CPU)', skipReason))(`WebGPU backend parity with the CPU reference${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   describe('3D FFT kernels against core/fft', () => {
     for (const design of ['workgroup', 'global'] as const)
       for (const [nx, ny, nz] of FFT_PARITY_SIZES) {
