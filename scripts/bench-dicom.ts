@@ -8,7 +8,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { readImageDicomFileSeriesNode } from '@itk-wasm/dicom'
 import { readVolume } from '../electron/adapters/volume-io.ts'
-import { writeDicomSeries } from '../core/io/dicom/index.ts'
+import { writeDicomSeries } from '../tests/helpers/dicom-writer.ts'
 import { createVolume, flipAxis, resampleTrilinear, centerM, type Vec3, type Mat3 } from '../core/volume/index.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '..')

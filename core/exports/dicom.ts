@@ -5,14 +5,14 @@
  * Reference, written with dcmjs. Why these SOP classes, and the
  * attribute list: dicom.md beside this file.
  *
- * Geometry is taken from the volume exactly as the CT series writer does (core/io/dicom/writer.ts):
+ * Geometry is written in the convention the DICOM reader (core/io/dicom/series.ts) reads back:
  * ImagePositionPatient per slice = origin + k * spacing_k * direction column 2 (LPS, mm);
  * ImageOrientationPatient = direction columns 0 and 1; PixelSpacing = [row spacing (j), column
  * spacing (i)]. DS values are printed with `formatDS` (at most 16 characters, full precision
  * when it fits).
  */
 import { data as dcmjsData, type NaturalizedDataset } from 'dcmjs'
-import { formatDS, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../io/dicom/writer.ts'
+import { formatDS, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../io/dicom/values.ts'
 import { contentUid, isValidUid } from '../io/dicom/uid.ts'
 import { deidentificationMethodCodes, longitudinalTemporalInformationModified, type DeidentificationProfile } from './deidentify.ts'
 import { ImportError } from '../io/errors.ts'

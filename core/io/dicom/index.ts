@@ -1,4 +1,4 @@
-/** DICOM import/export: parse files, group them into series, build volumes, write series. */
+/** DICOM import: parse files, group them into series, build volumes; the values our writers share. */
 export {
   parseDicom,
   DicomDataset,
@@ -16,13 +16,7 @@ export {
   type SeriesSummary,
   type ScanResult,
 } from './series.ts'
-export {
-  writeDicomSeries,
-  formatDS,
-  IMPLEMENTATION_CLASS_UID,
-  IMPLEMENTATION_VERSION_NAME,
-  type WriteDicomOptions,
-} from './writer.ts'
+export { formatDS, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from './values.ts'
 export { mintUid, isValidUid, contentUid } from './uid.ts'
 export {
   Tag,

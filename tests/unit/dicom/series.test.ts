@@ -1,8 +1,9 @@
 import { describe, it, expect } from 'vitest'
 import {
-  assembleSeries, scanDicomFiles, writeDicomSeries, parseDicom, mintUid, isValidUid, formatDS, Tag, TransferSyntax,
-  type DicomFile, type WriteDicomOptions,
+  assembleSeries, scanDicomFiles, parseDicom, mintUid, isValidUid, formatDS, Tag, TransferSyntax,
+  type DicomFile,
 } from '../../../core/io/dicom/index.ts'
+import { writeDicomSeries, type WriteDicomOptions } from '../../helpers/dicom-writer.ts'
 import { ImportError } from '../../../core/io/errors.ts'
 import type { Mat3, Vec3, Volume, VoxelArray } from '../../../core/volume/types.ts'
 import { concat, el, text, i16, u16, part10, imageDataset, rng, shuffle, ITEM, SEQ_END, UNDEFINED, EXPLICIT_BE, IMPLICIT_LE } from './build.ts'

@@ -8,7 +8,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { gzipSync } from 'fflate'
 import { buildNifti1 } from '../../helpers/nifti.ts'
-import { writeDicomSeries } from '../../../core/io/dicom/index.ts'
+import { writeDicomSeries } from '../../helpers/dicom-writer.ts'
 import { createVolume } from '../../../core/volume/index.ts'
 import { cli as run } from '../../helpers/cli.ts'
 

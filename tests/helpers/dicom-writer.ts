@@ -1,15 +1,18 @@
 /**
- * Writes a `Volume` as a single-frame CT or MR Image Storage series (one Part 10 file per
- * k-slice, explicit VR little endian), e.g. for navigation systems that accept only DICOM.
+ * Test fixtures only: writes a `Volume` as a single-frame CT or MR Image Storage series (one
+ * Part 10 file per k-slice, explicit VR little endian), so the DICOM reader, the series assembly
+ * and the folder import can be tested on series with known geometry (and scripts/bench-dicom.ts
+ * can time them). The application's DICOM exports are core/exports/dicom.ts.
  *
  * Voxel values are stored as signed 16-bit with RescaleSlope/Intercept chosen so the data
  * fit (identity for int16 input); geometry is written with enough DS digits that reading
  * back reproduces it to well below a nanometre.
  */
-import { ImportError } from '../errors.ts'
-import type { Volume, VoxelArray } from '../../volume/types.ts'
-import { SopClass, Tag, TransferSyntax } from './tags.ts'
-import { isValidUid, mintUid } from './uid.ts'
+import { ImportError } from '../../core/io/errors.ts'
+import type { Volume, VoxelArray } from '../../core/volume/types.ts'
+import { SopClass, Tag, TransferSyntax } from '../../core/io/dicom/tags.ts'
+import { isValidUid, mintUid } from '../../core/io/dicom/uid.ts'
+import { formatDS, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../../core/io/dicom/values.ts'
 
 export interface WriteDicomOptions {
   readonly patientName: string
@@ -25,31 +28,7 @@ export interface WriteDicomOptions {
   readonly uidRoot?: string
 }
 
-/** Identifies the writing software (PS3.7 §D.3.3.2); a fixed UUID-derived UID. */
-export const IMPLEMENTATION_CLASS_UID = '2.25.108824127939189073389300243857637905914'
-/** SH, at most 16 characters. */
-export const IMPLEMENTATION_VERSION_NAME = 'TFUS_PLANNER_01'
-
 const utf8 = new TextEncoder()
-
-/**
- * Shortest decimal string of at most 16 characters (the DS limit, PS3.5 §6.2) that is
- * closest to `x`: full precision when it fits, otherwise rounded to fewer significant digits.
- */
-export function formatDS(x: number): string {
-  if (!Number.isFinite(x)) throw new RangeError(`DS value must be finite, got ${x}`)
-  if (Object.is(x, -0) || x === 0) return '0'
-  for (let p = 17; p >= 1; p--) {
-    const rounded = Number(x.toPrecision(p))
-    const plain = String(rounded)
-    if (plain.length <= 16) return plain
-    // Large magnitudes print as long integers; exponent form keeps the significant digits.
-    const exp = rounded.toExponential().replace('e+', 'e')
-    if (exp.length <= 16) return exp
-  }
-  // Unreachable for finite doubles: one significant digit with exponent fits in 8 characters.
-  return x.toExponential(0).replace('e+', 'e')
-}
 
 function formatIS(n: number): string {
   // PS3.5 §6.2: IS is a 32-bit signed integer in at most 12 characters.
