@@ -27,7 +27,7 @@ const checks = [
   { name: 'eslint', cmd: process.execPath, args: [bin('eslint', 'bin/eslint.js'), '.'] },
   { name: 'prettier', cmd: process.execPath, args: [bin('prettier', 'bin/prettier.cjs'), '--check', '--log-level', 'warn', '.'] },
   { name: 'black', cmd: PYTHON, args: ['-m', 'black', '--check', '--quiet', 'training'], python: 'black' },
-  { name: 'flake8', cmd: PYTHON, args: ['-m', 'flake8', 'training'], python: 'flake8' },
+  { name: 'flake8', cmd: PYTHON, args: ['-m', 'flake8', '--config', 'training/.flake8', 'training'], python: 'flake8' },
 ]
 
 const only = process.argv.slice(2)

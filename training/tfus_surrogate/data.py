@@ -43,7 +43,10 @@ def load_dataset(root: str) -> Dataset:
 
 def padded_shape(grid_size):
     nx, ny, nz = grid_size
-    up = lambda n: (n + 7) // 8 * 8
+
+    def up(n):
+        return (n + 7) // 8 * 8
+
     return up(nz), up(ny), up(nx)
 
 
@@ -93,7 +96,7 @@ def read_sample(ds: Dataset, meta: dict):
     block = np.fromfile(os.path.join(ds.root, "samples", meta["id"] + ".f32"), dtype="<f4")
     if block.size != 4 * n:
         raise ValueError(f"{meta['id']}.f32: {block.size} values, expected {4 * n} for grid {nx}x{ny}x{nz}")
-    c, rho, alpha, p = (block[i * n:(i + 1) * n].reshape(nz, ny, nx) for i in range(4))
+    c, rho, alpha, p = (block[i * n : (i + 1) * n].reshape(nz, ny, nx) for i in range(4))
     x = network_input(c, rho, alpha, ds.free_water, ds.free_peak_pa, ds.header["grid_size"])
     zA, yB, yA, xB, xA = pad_spec(ds.header["grid_size"])
     y = np.log(np.pad(p, ((0, zA), (yB, yA), (xB, xA))) / ds.free_peak_pa + LOG_FLOOR).astype(np.float32)[None]
@@ -108,7 +111,7 @@ def read_sample(ds: Dataset, meta: dict):
 def crop(field: np.ndarray, grid_size) -> np.ndarray:
     nx, ny, nz = grid_size
     _, yB, _, xB, _ = pad_spec(grid_size)
-    return field[..., :nz, yB:yB + ny, xB:xB + nx]
+    return field[..., :nz, yB : yB + ny, xB : xB + nx]
 
 
 def dihedral(t: torch.Tensor, k: int) -> torch.Tensor:

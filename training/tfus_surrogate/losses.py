@@ -2,7 +2,6 @@
 its loss has no term for where the focus is, and focal position is its weakest metric, so a
 soft-argmax peak-location term and a peak-amplitude term are added."""
 import torch
-import torch.nn.functional as F
 
 from .model import LOG_FLOOR
 

@@ -21,7 +21,7 @@ class FourierPose(nn.Module):
 
     def __init__(self, pose_dim: int, n_freq: int = 6, width: int = 64):
         super().__init__()
-        freqs = torch.tensor([2.0 ** k for k in range(n_freq)]) * math.pi
+        freqs = torch.tensor([2.0**k for k in range(n_freq)]) * math.pi
         self.register_buffer("freqs", freqs)
         self.mlp = nn.Sequential(nn.Linear(pose_dim * (2 * n_freq + 1), width), nn.SiLU(), nn.Linear(width, width), nn.SiLU())
         self.width = width

@@ -1,8 +1,9 @@
 /**
  * The training pipeline end to end at toy size: a synthetic dataset in the generator's format,
  * a few PyTorch steps (the loss must fall), ONNX export, and ONNX Runtime (the app's inference
- * path) against PyTorch on fixed inputs to 1e-4. Needs Debian's python3-torch; without it the
- * test says so and skips (fails under CI, which installs it) (manifest, pre/post-processing and metrics have their own tests).
+ * path) against PyTorch on fixed inputs to 1e-4, and training/'s own pytest suite. Needs Debian's
+ * python3-torch and python3-pytest; without them the test says so and skips (manifest,
+ * pre/post-processing and metrics have their own tests). Under CI, which installs them, it fails.
  */
 import { describe, expect, it } from 'vitest'
 import { spawnSync } from 'node:child_process'
@@ -16,9 +17,9 @@ import { requireOrSkip } from '../../helpers/requires.ts'
 
 const repo = path.resolve(import.meta.dirname, '../../..')
 const python = process.env.TFUS_PYTHON ?? '/usr/bin/python3'
-const probe = spawnSync(python, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8' })
+const probe = spawnSync(python, ['-c', 'import torch, numpy, pytest; print(torch.__version__)'], { encoding: 'utf8' })
 const hasTorch = probe.status === 0
-const torchMissing = hasTorch ? null : `${python} cannot import torch (apt-get install python3-torch): ${(probe.stderr ?? '').trim().split('\n').pop()}`
+const torchMissing = hasTorch ? null : `${python} cannot import torch, numpy and pytest (apt-get install python3-torch python3-numpy python3-pytest): ${(probe.stderr ?? '').trim().split('\n').pop()}`
 
 /** A toy dataset: a Gaussian "free-water" focus, heads that attenuate it by their mean speed. */
 function writeToyDataset(dir: string, samples: number) {
@@ -93,10 +94,9 @@ describe.skipIf(requireOrSkip('PyTorch', torchMissing))('surrogate training (PyT
     expect(worst).toBeLessThan(1e-4)
   })
 
-  it('reads TFUScapes .npz samples (keys ct, pmap, tr_coords): normalisation, bowl fit, beam frame, clear errors', () => {
-    const d = mkdtempSync(path.join(tmpdir(), 'tfus-tfuscapes-'))
-    const r = spawnSync(python, ['-m', 'training.tests_tfuscapes', d], { cwd: repo, encoding: 'utf8', timeout: 120_000 })
-    expect(r.status, r.stderr).toBe(0)
-    expect(r.stdout).toContain('tfuscapes reader: ok')
+  it('training/ passes its pytest suite (the TFUScapes .npz reader: normalisation, bowl fit, beam frame, clear errors)', () => {
+    const r = spawnSync(python, ['-m', 'pytest', 'training', '-q'], { cwd: repo, encoding: 'utf8', timeout: 120_000 })
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0)
+    expect(r.stdout).toMatch(/\b3 passed\b/)
   }, 130_000)
 })

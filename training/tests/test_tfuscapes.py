@@ -1,10 +1,10 @@
-"""Checks of the TFUScapes reader on synthetic files with TFUScapes' keys (run by
-tests/unit/surrogate/training.test.ts): python3 -m training.tests_tfuscapes <dir>"""
+"""The TFUScapes reader on synthetic files with TFUScapes' keys (pytest; run by
+tests/unit/surrogate/training.test.ts as `python3 -m pytest training`)."""
 import math
 import os
-import sys
 
 import numpy as np
+import pytest
 
 from training.tfus_surrogate.tfuscapes import TfuscapesError, fit_bowl, load_tfuscapes, to_beam_frame, VOXEL_M
 
@@ -26,8 +26,8 @@ def synthetic(path, n=64, roc_vox=36.0, aperture_vox=40.0, focus=(32, 30, 48)):
     return f, roc_vox
 
 
-def main(d):
-    path = os.path.join(d, "sample.npz")
+def test_reader_normalises_fits_the_bowl_and_resamples_to_the_beam_frame(tmp_path):
+    path = os.path.join(tmp_path, "sample.npz")
     f, roc = synthetic(path)
     s = load_tfuscapes(path)
     assert abs(s["pmap_norm"].max() - math.log(2)) < 1e-6, "log1p(p / max p) peaks at log 2"
@@ -47,16 +47,18 @@ def main(d):
     z, y, x = np.unravel_index(np.argmax(pb), pb.shape)
     assert (x, y) == (10, 10), (x, y)
     assert abs(origin[2] + z * sp - bowl["roc_m"]) <= sp, (z, bowl["roc_m"])
-    for bad, why in ((dict(ct=np.zeros((4, 4, 4)), pmap=np.ones((4, 4, 4))), "missing key"), (dict(ct=np.zeros((4, 4, 4)), pmap=np.ones((4, 4, 5)), tr_coords=np.zeros((20, 3), int)), "same 3D shape")):
-        bp = os.path.join(d, "bad.npz")
-        np.savez(bp, **bad)
-        try:
-            load_tfuscapes(bp)
-            raise AssertionError("bad file accepted")
-        except TfuscapesError as e:
-            assert why in str(e) and "bad.npz" in str(e), str(e)
-    print("tfuscapes reader: ok")
 
 
-if __name__ == "__main__":
-    main(sys.argv[1])
+BAD_FILES = [
+    (dict(ct=np.zeros((4, 4, 4)), pmap=np.ones((4, 4, 4))), "missing key"),
+    (dict(ct=np.zeros((4, 4, 4)), pmap=np.ones((4, 4, 5)), tr_coords=np.zeros((20, 3), int)), "same 3D shape"),
+]
+
+
+@pytest.mark.parametrize("arrays, why", BAD_FILES, ids=["missing-key", "shape-mismatch"])
+def test_reader_refuses_bad_files_naming_the_file(tmp_path, arrays, why):
+    bp = os.path.join(tmp_path, "bad.npz")
+    np.savez(bp, **arrays)
+    with pytest.raises(TfuscapesError) as e:
+        load_tfuscapes(bp)
+    assert why in str(e.value) and "bad.npz" in str(e.value), str(e.value)
