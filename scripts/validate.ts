@@ -7,7 +7,7 @@
  *   0.5 mm grid: peak within 2 % of O'Neil's 1094.4 kPa, peak position within 0.5 mm of
  *   61.93 mm, -6 dB axial and lateral widths within 5 % of the Rayleigh values (26.25, 4.07 mm).
  * - Convergence: BM1 at 1 mm and 0.5 mm; the peak moves by less than the tolerance above.
- * - Plane-wave transmission through the 6.5 mm cortical layer (physics.md 3) at 0.125 mm with
+ * - Plane-wave transmission through the 6.5 mm cortical layer (docs/physics.md §3) at 0.125 mm with
  *   the default CFL 0.3, at y = 2 and y = 1.5.
  */
 import { readFileSync } from 'node:fs'
@@ -62,7 +62,7 @@ async function main() {
   for (const note of selected.notes) console.error(note)
   const peakRef = oneilPeak(BM1)
   const axialRef = oneilAxialFwhm6dB(BM1)
-  const lateralRef = 0.004066 // Rayleigh integral, peak plane (physics.md 2; tests/unit/analytic)
+  const lateralRef = 0.004066 // Rayleigh integral, peak plane (docs/physics.md §2; tests/unit/analytic)
 
   if (!only || only === 'bm1' || only === 'convergence') {
     const fine = await run(bm1Scene(0.0005), selected.factory, 'BM1 0.5 mm')

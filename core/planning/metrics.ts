@@ -1,7 +1,7 @@
 /**
  * Plan metrics on the simulation grid (never after resampling), named after the ITRUSST
  * reporting consensus (Martin et al. 2024) and k-Plan/PRESTUS reports; SI units.
- * Formulas: physics.md 5 (Isppa = p^2 / (2 rho c) for a linear CW-within-pulse field; MI =
+ * Formulas: docs/physics.md §5 (Isppa = p^2 / (2 rho c) for a linear CW-within-pulse field; MI =
  * p_r[MPa] / sqrt(f[MHz]) with MI_tc from the in-situ brain pressure; TIC = W / (C_TIC D_eq),
  * IEC 62359, C_TIC = 40 mW/cm).
  */

@@ -260,7 +260,7 @@ function isBonePlus(kernel: string): boolean {
  * fits were measured on (GE, 120 kVp, BonePlus), or when the tags are missing (NIfTI and
  * other non-DICOM files carry none); undefined when all three match. The Webb speed slope
  * changes from 0.75 to 0.98 with GE's standard kernel and to 0.81 on Siemens at 120 kVp
- * (physics.md §4.6), so a mismatched protocol biases the skull's speed by hundreds of m/s.
+ * (docs/physics.md §4.6), so a mismatched protocol biases the skull's speed by hundreds of m/s.
  */
 export function webbProtocolWarning(
   meta: Pick<VolumeMeta, 'manufacturer' | 'kvp' | 'convolutionKernel'>,

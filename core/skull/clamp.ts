@@ -31,9 +31,9 @@ export interface BonePropertyRange {
  *   medium_pct_soundspeed.m). The density floor is the lightest water any mapping here uses,
  *   PRESTUS's 994 kg/m^3 (config_default.yaml, water near body temperature), rather than
  *   ITRUSST's 1000, so that no mapping is cut at its own water end-member. The speed floor
- *   is 1500 m/s, the water of every mapping and of ITRUSST (physics.md §1.2).
+ *   is 1500 m/s, the water of every mapping and of ITRUSST (docs/physics.md §1.2).
  * - Density ceiling: 2700 kg/m^3, the densest bone end-member of any mapping here (Marsac /
- *   BabelBrain rho_max, physics.md §4.4). Above it every mapping extrapolates beyond its own
+ *   BabelBrain rho_max, docs/physics.md §4.4). Above it every mapping extrapolates beyond its own
  *   calibration, which in a skull CT happens only in artefacts.
  * - Speed ceiling: 3758 m/s, the k-Plan bone line c = 1.33 rho + 167 at that density
  *   ceiling. It is above every other mapping's end-member (Aubry 3100, Marsac 3000 and 3360

@@ -1,6 +1,6 @@
 /**
  * Named, cited models that turn CT Hounsfield units into acoustic properties of skull (bone)
- * voxels. Formulas and constants are those of physics.md §4, which were read from the k-Wave,
+ * voxels. Formulas and constants are those of docs/physics.md §4, which were read from the k-Wave,
  * PRESTUS and BabelBrain sources.
  *
  * Conventions:
@@ -8,9 +8,9 @@
  *   HU + 1000; that shift is applied inside `kwaveDensity`, so callers never add it.
  * - Every model returns density (kg/m^3), sound speed (m/s) and the amplitude attenuation AT
  *   THE DRIVE FREQUENCY (Np/m). The solver applies its own global power-law exponent y, so
- *   only the value at the drive frequency carries over (physics.md §1.2: "the attenuation is
- *   specified at the single operating frequency, so the frequency law does not matter for
- *   CW"). `nativeAlphaPower` only records the frequency law each source used.
+ *   only the value at the drive frequency carries over (docs/physics.md §1.2: for a continuous
+ *   wave the value at the drive frequency is what enters, whatever the frequency law).
+ *   `nativeAlphaPower` only records the frequency law each source used.
  * - The functions are for voxels already classified as bone. Soft tissue and coupling water
  *   take fixed values (`tissues.ts`); out-of-range outputs are bounded by `clamp.ts`.
  */
@@ -190,7 +190,7 @@ function huMin(ctx: HuMappingContext, id: HuMappingId, max: number): number {
 }
 
 // ---------------------------------------------------------------------------------------
-// k-Wave hounsfield2density (physics.md §4.1)
+// k-Wave hounsfield2density (docs/physics.md §4.1)
 // ---------------------------------------------------------------------------------------
 
 /**
@@ -208,7 +208,7 @@ export function kwaveDensity(hu: number): number {
 }
 
 // ---------------------------------------------------------------------------------------
-// k-Plan (physics.md §4.2)
+// k-Plan (docs/physics.md §4.2)
 // ---------------------------------------------------------------------------------------
 
 /** k-Plan CT calibration knots (HU, kg/m^3), from PRESTUS medium_pct_density.m 'k-plan'. */
@@ -252,7 +252,7 @@ export function kplanAlphaNpM(frequencyHz: number): number {
 }
 
 // ---------------------------------------------------------------------------------------
-// Aubry et al. 2003 porosity model (physics.md §4.3)
+// Aubry et al. 2003 porosity model (docs/physics.md §4.3)
 // ---------------------------------------------------------------------------------------
 
 /** Water and bone end-members of Aubry 2003 as implemented by BabelBrain and PRESTUS. */
@@ -299,7 +299,7 @@ export function aubryAlphaNpM(porosity: number, frequencyHz: number): number {
 }
 
 // ---------------------------------------------------------------------------------------
-// Marsac et al. 2017, BabelBrain variant (physics.md §4.4)
+// Marsac et al. 2017, BabelBrain variant (docs/physics.md §4.4)
 // ---------------------------------------------------------------------------------------
 
 /** BabelBrain HUtoDensityMarsac end-members, kg/m^3. */
@@ -335,7 +335,7 @@ export function marsacBabelBrainSoundSpeed(
 }
 
 // ---------------------------------------------------------------------------------------
-// Marsac et al. 2017, PRESTUS variant ("Marsac 2017 & Bancel 2021", physics.md §4.4)
+// Marsac et al. 2017, PRESTUS variant ("Marsac 2017 & Bancel 2021", docs/physics.md §4.4)
 // ---------------------------------------------------------------------------------------
 
 /** PRESTUS 'marsac' HU window: HU is clamped to [300, 2000] before mapping. */
@@ -371,7 +371,7 @@ export function marsacPrestusSoundSpeed(densityKgM3: number): number {
 }
 
 // ---------------------------------------------------------------------------------------
-// Webb et al. 2018 / 2021, GE 120 kVp BonePlus (physics.md §4.6)
+// Webb et al. 2018 / 2021, GE 120 kVp BonePlus (docs/physics.md §4.6)
 // ---------------------------------------------------------------------------------------
 
 /** Webb 2018 speed fit c = slope HU + 1000 intercept; GE, 120 kVp, BonePlus (CSV row GE,120,B). */

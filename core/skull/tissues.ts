@@ -2,7 +2,7 @@
  * Fixed literature properties for the non-bone parts of a head model: coupling water, skin /
  * soft tissue and brain, plus the homogeneous ITRUSST bone layers for CT-free planning.
  *
- * Values are Table I of the ITRUSST intercomparison, as physics.md §1.2 reads them from the
+ * Values are Table I of the ITRUSST intercomparison, as docs/physics.md §1.2 reads them from the
  * benchmark code (BabelViscoFDTD, k-wave-python and openlifu agree):
  * J.-F. Aubry et al., "Benchmark problems for transcranial ultrasound simulation:
  * Intercomparison of compressional wave models", J. Acoust. Soc. Am. 152(2):1003-1019

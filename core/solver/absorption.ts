@@ -44,7 +44,7 @@ function cpow(z: cx.Complex, a: number): cx.Complex {
 
 /**
  * Residual of the model's plane-wave dispersion relation at real omega and complex k, for
- * fields ~ e^{i(k x - omega t)} (decay: Im k > 0). From the k-Wave equations (physics.md 6.1)
+ * fields ~ e^{i(k x - omega t)} (decay: Im k > 0). From the k-Wave equations (docs/physics.md §6.1)
  * with rho = k^2 p / omega^2 and rho0 div u = i omega rho:
  *   omega^2 = c0^2 k^2 [1 + i omega tau k^(y-2) - eta k^(y-1)],
  * the fractional powers continued analytically from real k > 0 (principal branch), which holds

@@ -1,6 +1,6 @@
 /**
  * k-space operators of the k-Wave scheme on the computational grid (Treeby et al. 2012, JASA
- * 131(6):4324; physics.md 6.2): wavenumbers in FFT order, the staggered-derivative shift
+ * 131(6):4324; docs/physics.md §6.2): wavenumbers in FFT order, the staggered-derivative shift
  * operators i k e^{+-i k dx/2}, and the k-space correction kappa = sinc(c_ref |k| dt / 2).
  * Shared by every backend so that the CPU reference and the GPU kernels use the same numbers.
  */

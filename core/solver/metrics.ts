@@ -1,6 +1,6 @@
 /**
  * Focal metrics of a steady-state amplitude field, in the ITRUSST intercomparison's terms
- * (Aubry et al. 2022; physics.md 1.5): the peak beyond the source's exit plane, its position
+ * (Aubry et al. 2022; docs/physics.md §1.5): the peak beyond the source's exit plane, its position
  * (here refined below the grid spacing by a parabola through the neighbours on each axis), and
  * the -6 dB widths along the beam axis and across it, with linear interpolation at the
  * half-amplitude crossings (the fwhm2.m convention).

@@ -107,7 +107,7 @@ export interface Settings {
   readonly bliTolerance: number
   /**
    * For y != 2, correct alpha_0 so the attenuation realised at the drive frequency equals the
-   * requested one (physics.md 6.1). Off only to demonstrate the error it corrects.
+   * requested one (docs/physics.md §6.1). Off only to demonstrate the error it corrects.
    */
   readonly compensateAbsorption: boolean
 }

@@ -215,7 +215,7 @@ export function planSimulation(grid: Grid, medium: Medium, source: Source, setti
 
   const compensated = absorbing && Math.abs(y - 2) > 1e-12 && settings.compensateAbsorption
   if (absorbing && Math.abs(y - 2) > 1e-12 && !settings.compensateAbsorption) {
-    warnings.push(`absorption compensation is off: at y = ${y} the realised attenuation differs from the requested one (physics.md 6.1)`)
+    warnings.push(`absorption compensation is off: at y = ${y} the realised attenuation differs from the requested one (docs/physics.md §6.1)`)
   }
   let minTau = 0
   let minEta = 0

@@ -5,7 +5,7 @@
  *
  *   CEM43 = integral of R^(43 - T(t)) dt  [min],  R = 0.5 for T >= 43 °C, 0.25 for T < 43 °C.
  *
- * Variant: "sapareto-dewey-all-temperatures", the form of BabelViscoFDTD's BHTE (physics.md
+ * Variant: "sapareto-dewey-all-temperatures", the form of BabelViscoFDTD's BHTE (docs/physics.md
  * §5.5): R switches at 43 °C and every temperature counts, 37 °C included (0.25^6 = 2.4e-4 min
  * per minute at body temperature). k-Wave's `kWaveDiffusion` form differs only below 37 °C (no
  * dose), which the thermal model never reaches (a rise is never negative); PRESTUS's ISO form

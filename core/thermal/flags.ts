@@ -1,6 +1,6 @@
 /**
  * Thermal flags against the ITRUSST biophysical-safety consensus (J.-F. Aubry et al., arXiv:2311.05359
- * v3, Oct 2025; Brain Stimulation 18(6), 2025; physics.md §5.4). A tissue is within the
+ * v3, Oct 2025; Brain Stimulation 18(6), 2025; docs/physics.md §5.4). A tissue is within the
  * non-significant-risk limits when ANY one of these holds:
  *   (a) peak temperature rise <= 2 °C, or peak absolute temperature <= 39 °C (from 37 °C);
  *   (b) thermal dose <= 2 CEM43 in brain, 16 in bone (skull), 21 in skin (v3; v2 of Jul 2024 said 0.25).

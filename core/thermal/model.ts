@@ -1,5 +1,5 @@
 /**
- * The Pennes bioheat equation (H. H. Pennes, J. Appl. Physiol. 1(2):93-122, 1948; physics.md
+ * The Pennes bioheat equation (H. H. Pennes, J. Appl. Physiol. 1(2):93-122, 1948; docs/physics.md
  * §5.6) on the simulation grid, for the temperature rise theta = T - 37 °C:
  *
  *   rho c_t d(theta)/dt = div(k grad theta) - w rho_b c_b theta + Q,   Q = 2 alpha_abs I = alpha_abs p^2 / (rho c)

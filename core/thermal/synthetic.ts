@@ -1,10 +1,10 @@
 /**
  * A synthetic layered head on a beam-aligned grid (water, skin, skull, brain slabs across +z)
  * with a Gaussian-beam pressure field focused in the brain (waist and Rayleigh range of the ITRUSST
- * bowl's -6 dB focus, about 4 x 26 mm at 500 kHz, physics.md §0): a stand-in for a plan folder in the
+ * bowl's -6 dB focus, about 4 x 26 mm at 500 kHz, docs/physics.md §0): a stand-in for a plan folder in the
  * benchmark and the tests, whose shape (77 x 77 x 87 at 1 mm) matches the sample plan's grid at
  * 3 points per wavelength. Properties are the ITRUSST benchmark values at 500 kHz (Aubry et al.
- * 2022, Table I; physics.md §0), one skull slab of cortical bone.
+ * 2022, Table I; docs/physics.md §0), one skull slab of cortical bone.
  */
 import { TISSUE_LABELS } from '../contracts/plan.ts'
 import type { ThermalFieldInputs } from './run.ts'

@@ -34,7 +34,7 @@ export {
   type TransducerType,
 } from './schema.ts'
 
-/** Speed of sound used for steering phases when none is given: water, as ITRUSST's 1500 m/s (physics.md §1.2). */
+/** Speed of sound used for steering phases when none is given: water, as ITRUSST's 1500 m/s (docs/physics.md §1.2). */
 export const DEFAULT_COUPLING_SOUND_SPEED = 1500
 
 /** Parses the text of a definition file; throws TransducerDefinitionError naming `fileName` and the field. */
@@ -225,7 +225,7 @@ function mm(m: number): string {
  * curvature at z = R), a surface point at polar angle theta lies at distance d from the axial
  * point z_t with d^2 = R^2 + s^2 + 2 s R cos(theta), s = z_t - R. The area element is
  * 2 pi R^2 d(cos theta), so d dd = s R d(cos theta) and the ring's on-axis Rayleigh integral is
- * exact in closed form (O'Neil 1949, physics.md §2):
+ * exact in closed form (O'Neil 1949, docs/physics.md §2):
  *
  *   integral of e^{-ikd}/d dA = (2 pi R / (i k s)) (e^{-ik d_o} - e^{-ik d_i})
  *                             = 4 pi R e^{-ik dbar} sin(k delta) / (k s),  delta = (d_i - d_o) / 2,
@@ -238,7 +238,7 @@ function mm(m: number): string {
  * which then flips its contribution by pi.
  *
  * This puts the rings in phase at the target; the on-axis PEAK of a focused source sits
- * slightly pre-focal (physics.md §0: 2.07 mm for the BM1 bowl), more so at low gain.
+ * slightly pre-focal (docs/physics.md §0: 2.07 mm for the BM1 bowl), more so at low gain.
  */
 export function annularSteeringPhases(
   rocM: number,

@@ -1,5 +1,5 @@
 /**
- * Analytic reference fields for validating the acoustic solver (physics.md §2, §3, §6.1).
+ * Analytic reference fields for validating the acoustic solver (docs/physics.md §2, §3, §6.1).
  */
 
 // Namespaced: short helper names (sin, exp, abs) would clash with consumers' own imports.

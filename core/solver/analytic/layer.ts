@@ -1,6 +1,6 @@
 /**
  * Plane-wave transmission at normal incidence through a stack of flat fluid layers between
- * two half-spaces, by acoustic transfer matrices (physics.md §3; e.g. Brekhovskikh & Godin,
+ * two half-spaces, by acoustic transfer matrices (docs/physics.md §3; e.g. Brekhovskikh & Godin,
  * "Acoustics of Layered Media I", ch. 2). Reference for the flat-skull benchmarks BM3 / BM4.
  *
  * Conventions: e^{+i omega t}; in layer j, k_j = omega/c_j - i alpha_j (alpha in Np/m) and
@@ -50,7 +50,7 @@ export interface LayerTransmissionInput {
   /** Layers in the order the wave meets them; may be empty (a single interface). */
   readonly layers: readonly Layer[]
   readonly transmitted: HalfSpace
-  /** 'rhoOmegaOverK' (default, exact) or 'rhoC' (the real approximation, physics.md §3 table). */
+  /** 'rhoOmegaOverK' (default, exact) or 'rhoC' (the real approximation, docs/physics.md §3 table). */
   readonly impedance?: 'rhoOmegaOverK' | 'rhoC'
 }
 
@@ -78,7 +78,7 @@ export interface LayerTransmission {
   readonly powerTransmission: number
   /** |r|^2. */
   readonly powerReflection: number
-  /** -20 log10 |t| [dB], the pressure insertion loss quoted in physics.md §3. */
+  /** -20 log10 |t| [dB], the pressure insertion loss quoted in docs/physics.md §3. */
   readonly lossDb: number
   readonly totalThicknessM: number
 }
@@ -114,7 +114,7 @@ function wrapPi(x: number): number {
 /**
  * Pressure transmission and reflection coefficients of the stack.
  *
- * Each layer maps (p, v) at its far face to (p, v) at its near face (physics.md §3):
+ * Each layer maps (p, v) at its far face to (p, v) at its near face (docs/physics.md §3):
  *   M_j = [[cos k_j d_j, i Z_j sin k_j d_j], [i sin k_j d_j / Z_j, cos k_j d_j]],
  * and M = M_1 M_2 ... M_N. With (1 + R, (1 - R)/Z_in) = M (T, T/Z_out):
  *   T = 2 / (M11 + M12/Z_out + Z_in M21 + Z_in M22/Z_out),  R = T (M11 + M12/Z_out) - 1.

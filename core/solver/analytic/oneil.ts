@@ -1,6 +1,6 @@
 /**
  * O'Neil (1949) field of a uniformly vibrating spherical bowl, the analytic reference for the
- * ITRUSST BM1 / BM2 benchmarks (physics.md §2).
+ * ITRUSST BM1 / BM2 benchmarks (docs/physics.md §2).
  *
  * H. T. O'Neil, "Theory of focusing radiators", J. Acoust. Soc. Am. 21(5):516-526 (1949).
  * Same equations as k-Wave `focusedBowlONeil.m` ("Eqs. 3.0-3.2").
@@ -82,7 +82,7 @@ export interface ComplexPressure {
  *
  * O'Neil's exact result p = rho c u0 R/(R - z) [e^{-ikz} - e^{-ikB}], B = sqrt((z-h)^2 + a^2),
  * is 0/0 at the focus. Since B^2 - z^2 = 2h(R - z) (because a^2 + h^2 = 2Rh), one has
- * B - z = h(R - z)/M with M = (B + z)/2, and (physics.md §2, "numerically stable form")
+ * B - z = h(R - z)/M with M = (B + z)/2, and (docs/physics.md §2, "numerically stable form")
  *   p = 2i (rho omega/k) u0 R e^{-ikM} sin(k h (R - z)/(2M)) / (R - z)
  *     = i omega rho u0 (R h / M) e^{-ikM} sinc(k h (R - z)/(2M)),
  * regular at z = R, where it gives |p| = rho c u0 k h. With complex k and rho c replaced by
@@ -262,7 +262,7 @@ export interface OneilLateralJ1 {
  * O'Neil's small-angle focal-plane profile (as in k-Wave `focusedBowlONeil.m`):
  *   |p(r)| = |p(R)| |2 J1(x)/x|, x = k a r / R,
  * with the real wavenumber omega/c. It is a paraxial approximation: for BM1 (F# 1) its width,
- * 4.231 mm, is about 1.3 % wider than the Rayleigh integral's 4.175 mm (physics.md §2).
+ * 4.231 mm, is about 1.3 % wider than the Rayleigh integral's 4.175 mm (docs/physics.md §2).
  */
 export function oneilLateralFocalPlaneJ1(params: OneilParams): OneilLateralJ1 {
   const { apertureRadiusM: a } = bowlGeometry(params)

@@ -1,9 +1,9 @@
 /**
  * Rayleigh integral for a baffled source of uniform normal velocity u0, by equal-area point
- * quadrature (physics.md §2, "Rayleigh check"):
+ * quadrature (docs/physics.md §2, "Rayleigh check"):
  *   p(x) = (i omega rho u0 / 2 pi) * sum_j e^{-ik r_j} / r_j * dS,   e^{+i omega t},
  * r_j = |x - x_j|. Each element radiates as a baffled monopole, which is also what an additive
- * k-Wave pressure source on the bowl surface radiates with u0 = p0 / (rho c) (physics.md §6.5).
+ * k-Wave pressure source on the bowl surface radiates with u0 = p0 / (rho c) (docs/physics.md §6.5).
  * With complex k = omega/c - i alpha the same sum solves the damped Helmholtz equation: the
  * prefactor comes from the momentum equation i omega rho u = -grad p and holds for any k.
  */
@@ -190,7 +190,7 @@ export interface HalfMaxCrossings {
 /**
  * Crossings of level * values[peakIndex], walking out from the peak to the first sample below
  * the level on each side and interpolating linearly between it and its inner neighbour (the
- * ITRUSST `fwhm2.m` convention, physics.md §1.5). For |p| profiles level 0.5 is the -6 dB width;
+ * ITRUSST `fwhm2.m` convention, docs/physics.md §1.5). For |p| profiles level 0.5 is the -6 dB width;
  * for |p|^2 (intensity) it is the -3 dB width.
  */
 export function halfMaxCrossings(

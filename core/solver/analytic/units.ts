@@ -16,7 +16,7 @@ export function npPerMToDbPerCm(alphaNpPerM: number): number {
 }
 
 /**
- * k-Wave `db2neper` (physics.md §6.1): converts the power-law prefactor a, in
+ * k-Wave `db2neper` (docs/physics.md §6.1): converts the power-law prefactor a, in
  * dB MHz^-y cm^-1, to alpha_0 in Np (rad/s)^-y m^-1, so that alpha(omega) = alpha_0 omega^y
  * with omega in rad/s. The (1e-6 / 2 pi)^y factor turns MHz^y into (rad/s)^y.
  */

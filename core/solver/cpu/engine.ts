@@ -1,5 +1,5 @@
 /**
- * CPU reference backend: the k-Wave kspaceFirstOrder3D time step (physics.md 6.2) on real
+ * CPU reference backend: the k-Wave kspaceFirstOrder3D time step (docs/physics.md §6.2) on real
  * float32 fields with our real-to-complex FFT. Per step: 1 forward FFT of p, 3 inverse for the
  * pressure gradient, 3 forward + 3 inverse for the velocity divergence (the split-field PML
  * needs each component), plus 2 + 2 for the fractional Laplacians when y != 2. At y = 2 the
@@ -150,7 +150,7 @@ export function absorptionTerms(plan: SimulationPlan, c0: GridField, allocate: A
 /**
  * The CW source as a sparse list on the computational grid: S(x) spread by the band-limited
  * interpolant, scaled as k-Wave's additive pressure source (2 dt / (N c0 dx), N = 3, c0 at each
- * source point; physics.md 6.5) and filtered once by cos(c_ref |k| dt / 2). The filter is linear
+ * source point; docs/physics.md §6.5) and filtered once by cos(c_ref |k| dt / 2). The filter is linear
  * and time-invariant, so filtering the two spatial maps of the CW drive equals k-Wave filtering
  * the source at every step. After filtering it rings over the whole grid at tiny amplitude;
  * entries below 1e-7 of the peak change the field by less than that and are dropped.

@@ -1,4 +1,4 @@
-// Additive CW pressure source (k-Wave p_mode 'additive', physics.md 6.5), added to each split
+// Additive CW pressure source (k-Wave p_mode 'additive', docs/physics.md §6.5), added to each split
 // density. The host folded the band-limited spread, 2 dt / (N c0 dx) and the
 // cos(c_ref |k| dt / 2) source filter into two real maps (weights = in-phase, quadrature), so a
 // step adds a * w.x + b * w.y with a = ramp cos(omega t), b = -ramp sin(omega t) from the

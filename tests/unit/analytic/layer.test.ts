@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest'
 import { dbPerCmToNpPerM, layerTransmission, type Layer } from '../../../core/solver/analytic/index.ts'
 
-// Outside reference numbers: physics.md §3 (6.5 mm cortical layer table, BM4 stack).
+// Outside reference numbers: docs/physics.md §3 (6.5 mm cortical layer table, BM4 stack).
 const F = 500e3
 const WATER = { c: 1500, rho: 1000 }
 const BRAIN = { c: 1560, rho: 1040 }

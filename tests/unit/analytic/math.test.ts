@@ -63,7 +63,7 @@ describe('complex helpers', () => {
 })
 
 describe('attenuation units', () => {
-  it('converts dB/cm to Np/m (physics.md §3 table) and back', () => {
+  it('converts dB/cm to Np/m (docs/physics.md §3 table) and back', () => {
     expect(dbPerCmToNpPerM(4)).toBeCloseTo(46.05, 2)
     expect(dbPerCmToNpPerM(2)).toBeCloseTo(23.03, 2)
     expect(dbPerCmToNpPerM(16)).toBeCloseTo(184.2, 1)

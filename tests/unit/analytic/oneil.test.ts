@@ -9,7 +9,7 @@ import {
   oneilPeak,
 } from '../../../core/solver/analytic/index.ts'
 
-// Outside reference numbers: physics.md §0 and §2 ("Results for BM1 (SC1 bowl)").
+// Outside reference numbers: docs/physics.md §0 and §2 ("Results for BM1 (SC1 bowl)").
 const RHO_C_U0 = BM1.density * BM1.soundSpeed * BM1.u0 // 60 kPa
 const K = (2 * Math.PI * BM1.frequencyHz) / BM1.soundSpeed
 const MM = 1e-3

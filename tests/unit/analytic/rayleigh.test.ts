@@ -12,7 +12,7 @@ import {
   rayleighPressure,
 } from '../../../core/solver/analytic/index.ts'
 
-// Outside reference numbers: physics.md §2 ("Rayleigh check", "Focal widths", SC2 piston).
+// Outside reference numbers: docs/physics.md §2 ("Rayleigh check", "Focal widths", SC2 piston).
 const MM = 1e-3
 const R = BM1.rocM
 const D = BM1.apertureDiameterM

@@ -1,5 +1,5 @@
 /**
- * Each HU mapping against the published / reference numbers of physics.md §4.
+ * Each HU mapping against the published / reference numbers of docs/physics.md §4.
  */
 import { describe, it, expect } from 'vitest'
 import {
@@ -88,7 +88,7 @@ describe('registry', () => {
   })
 })
 
-describe('kwave: k-Wave hounsfield2density (physics.md §4.1)', () => {
+describe('kwave: k-Wave hounsfield2density (docs/physics.md §4.1)', () => {
   it('matches the worked densities at HU -70, 0, 500, 1000, 2000', () => {
     const table: [number, number][] = [
       [-70, 948.3],
@@ -119,7 +119,7 @@ describe('kwave: k-Wave hounsfield2density (physics.md §4.1)', () => {
     const p = m.map(1000, { frequencyHz: F500 })
     expect(p.density).toBeCloseTo(1673.93, 2)
     expect(p.soundSpeed).toBeCloseTo(1.33 * p.density + 167, 9)
-    // Mast's (rho + 349) / 0.893 = 2265 m/s at HU 1000 (physics.md §4.1) must not be used for bone.
+    // Mast's (rho + 349) / 0.893 = 2265 m/s at HU 1000 (docs/physics.md §4.1) must not be used for bone.
     expect(Math.abs(p.soundSpeed - (p.density + 349) / 0.893)).toBeGreaterThan(100)
     expect(m.sources.soundSpeed.model).toMatch(/1\.33 rho \+ 167/)
     expect(m.sources.attenuation.model).toMatch(/13\.3/)
@@ -127,7 +127,7 @@ describe('kwave: k-Wave hounsfield2density (physics.md §4.1)', () => {
   })
 })
 
-describe('kplan (physics.md §4.2)', () => {
+describe('kplan (docs/physics.md §4.2)', () => {
   it('passes through the calibration knots and extrapolates the end segments linearly', () => {
     expect(kplanDensity(-990)).toBeCloseTo(1.2, 10)
     expect(kplanDensity(60)).toBeCloseTo(1060, 10)
@@ -156,7 +156,7 @@ describe('kplan (physics.md §4.2)', () => {
   })
 })
 
-describe('aubry2003 porosity model (physics.md §4.3)', () => {
+describe('aubry2003 porosity model (docs/physics.md §4.3)', () => {
   const m = HU_MAPPINGS.aubry2003
   const ctx = { frequencyHz: F500, huMaxInSkull: 2400 }
 
@@ -193,7 +193,7 @@ describe('aubry2003 porosity model (physics.md §4.3)', () => {
   })
 })
 
-describe('marsac2017 variants (physics.md §4.4)', () => {
+describe('marsac2017 variants (docs/physics.md §4.4)', () => {
   it('BabelBrain: rho 1000 to 2700 and c 1500 to 3000 over the skull HU range', () => {
     const m = HU_MAPPINGS['marsac2017-babelbrain']
     const full = { frequencyHz: F500, huMaxInSkull: 2000, huMinInSkull: 0 }
@@ -236,7 +236,7 @@ describe('marsac2017 variants (physics.md §4.4)', () => {
   })
 })
 
-describe('webb-ge120-bone (physics.md §4.6)', () => {
+describe('webb-ge120-bone (docs/physics.md §4.6)', () => {
   const m = HU_MAPPINGS['webb-ge120-bone']
   const ctx = { frequencyHz: F500, huMaxInSkull: 2000 }
 

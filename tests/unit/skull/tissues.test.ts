@@ -11,7 +11,7 @@ import {
   tissueAlphaNpMAt,
 } from '../../../core/skull/index.ts'
 
-describe('ITRUSST tissue values (physics.md §1.2)', () => {
+describe('ITRUSST tissue values (docs/physics.md §1.2)', () => {
   it('match Table I at 500 kHz, attenuation in Np/m', () => {
     const rows = [
       [ITRUSST_WATER, 1500, 1000, 0],

@@ -1,6 +1,6 @@
 /**
  * The other source shapes against closed-form or integral references: a flat piston on its
- * axis (exact Rayleigh result, physics.md 2) and a two-ring annular array with different ring
+ * axis (exact Rayleigh result, docs/physics.md §2) and a two-ring annular array with different ring
  * phases against the Rayleigh integral of the same rings (superposition of cap integrals).
  */
 import { describe, it, expect } from 'vitest'

@@ -1,8 +1,8 @@
 /**
  * Plane waves against closed-form physics: the additive source's amplitude (a planar monopole
- * layer of amplitude p0 launches p0 each way, physics.md 6.5), transmission through a flat
- * bone layer (transfer matrix, physics.md 3), and the attenuation the model realises for
- * power-law exponents y != 2 with and without compensation (physics.md 6.1).
+ * layer of amplitude p0 launches p0 each way, docs/physics.md §6.5), transmission through a flat
+ * bone layer (transfer matrix, docs/physics.md §3), and the attenuation the model realises for
+ * power-law exponents y != 2 with and without compensation (docs/physics.md §6.1).
  */
 import { describe, it, expect } from 'vitest'
 import { layerTransmission, dbPerCmToNpPerM } from '../../../core/solver/analytic/index.ts'

@@ -93,7 +93,7 @@ suite('bundled transducer definitions', () => {
     expect(mine!.apexM).toEqual([0, 0, 0])
     expect(bm1!.apexM).toEqual([0, 0, 0])
     expect([mine!.focusM[2], mine!.focusM[0], mine!.focusM[1]]).toEqual([...bm1!.focusM])
-    // Rim plane 8.574 mm from the apex, focus 55.43 mm beyond it (physics.md section 0).
+    // Rim plane 8.574 mm from the apex, focus 55.43 mm beyond it (docs/physics.md §0).
     if (def.type !== 'bowl') throw new Error('bowl expected')
     expect(rimDepthM(def.roc_m, def.aperture_m)).toBeCloseTo(0.008574, 6)
     expect(def.exit_plane_offset_m).toBeCloseTo(0.008574, 6)
