@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fftTuningFromEnv, formatFftTuning } from '../../electron/adapters/solver-backends.ts'
 import { DEFAULT_FFT_TUNING } from '../../core/solver/webgpu/fft.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
+import { IN_CI } from '../helpers/requires.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json'
@@ -48,6 +49,8 @@ describe('GPU kit bundles', () => {
   it('the checks load Dawn and describe the adapter (SwiftShader here)', () => {
     const r = bundle('checks', ['info'], existsSync(SWIFTSHADER_ICD) ? { VK_ICD_FILENAMES: SWIFTSHADER_ICD } : {})
     if (!existsSync(SWIFTSHADER_ICD)) {
+      // CI installs Chromium, and with it the SwiftShader ICD: there its absence is a failure.
+      expect(IN_CI, `no SwiftShader ICD at ${SWIFTSHADER_ICD} (apt-get install chromium)`).toBe(false)
       // Without any Vulkan driver the script still loads Dawn and says why there is no adapter.
       expect(r.stdout).toMatch(/no WebGPU adapter/)
       return
