@@ -14,7 +14,8 @@ const wgslAsText: Plugin = {
  * The `integration` project: tests that start processes (the built CLI, the kill test, Python
  * training, the GPU kit), drive external tools (elastix, dciodvfy/DCMTK, Dawn on SwiftShader,
  * Chromium), or run the solvers on real grids. Everything else under tests/ is `unit`: in-process
- * and fast (about 1.5 min summed on 2 cores), the default for developers (`npm run test:unit`).
+ * and fast (94 s of test time summed over its 72 files in the last CI run), the default for developers
+ * (`npm run test:unit`).
  * A new test file is a unit test unless it is listed here.
  */
 export const INTEGRATION_TESTS = [
@@ -48,13 +49,14 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        // Fast by rule: no unit test may take a minute (the slowest takes a few seconds).
+        // Fast by rule: the slowest unit test took 8 s in the last CI run and 37 s on this 2-core
+        // machine at a load average of 14; 2 minutes is a broken test, not a busy machine.
         test: {
           name: 'unit',
           include: ['tests/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...INTEGRATION_TESTS],
-          testTimeout: 60_000,
-          hookTimeout: 120_000,
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
         },
       },
       {
