@@ -1,9 +1,12 @@
 /**
  * Run folders of the planner service (`<work>/runs/<entry>`): the newest run of the session keeps
- * its folder; an older one (superseded), a failed or a cancelled one loses it once its worker has
- * exited and no call still reads it. What the user keeps is never here: a saved plan's files were
- * copied into the database's content store by savePlan (which reads the folder as a reader, so it
- * completes first), and exports live in `exports/`.
+ * its folder; an older one (superseded), a failed or a cancelled one, and every one when the
+ * service closes, loses it once its worker has exited and no call still reads it. What the user
+ * keeps is never here: a saved plan's files were copied into the database's content store by
+ * savePlan (which reads the folder as a reader, so it completes first), and exports live in
+ * `exports/`. Before a folder goes, two checks: it must lie inside `runs/` (never a folder the
+ * user named), and the plan database must not refer to a file inside it (an image series
+ * imported from there); such a folder is kept and the reason reported.
  */
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
@@ -14,11 +17,22 @@ import type { PlanRun } from './plan-runs.ts'
 const REMOVED_RUNS_KEPT = 1000
 
 export interface RunFoldersOptions {
+  /** The service's `runs/` folder: nothing outside it is removed. */
+  readonly runsDir: string
   readonly background: BackgroundWork
+  /** Whether the plan database refers to a file inside this folder (it is then kept). */
+  readonly referencedByDatabase: (folder: string) => Promise<boolean>
   /** The run's folder is about to go: drop what reads from it (its volumes). */
   readonly beforeRemove: (runId: string) => void
   /** A retired run is gone: forget what the service keeps about it. */
   readonly forget: (run: PlanRun) => void
+  readonly report: (line: string) => void
+}
+
+/** Whether `inner` lies strictly inside `outer` (both resolved). */
+export function isInside(outer: string, inner: string): boolean {
+  const rel = path.relative(path.resolve(outer), path.resolve(inner))
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)
 }
 
 export class RunFolders {
@@ -80,7 +94,29 @@ export class RunFolders {
     })
   }
 
+  /**
+   * What else this session left in `runs/` (entries named with its scratch tag: transform files of
+   * registrations, comparison folders): removed when the service closes.
+   */
+  removeSessionEntries(tag: string): Promise<unknown> {
+    return this.options.background.run('this session\'s scratch files', async () => {
+      for (const name of await fs.readdir(this.options.runsDir).catch(() => [] as string[])) {
+        if (name.startsWith(tag) || name.startsWith(`.${tag}`)) await this.removeEntry(path.join(this.options.runsDir, name))
+      }
+    })
+  }
+
+  /** Removes a file or folder inside `runs/` that the database does not refer to. */
   private async removeEntry(entry: string): Promise<void> {
+    if (!isInside(this.options.runsDir, entry)) {
+      this.options.report(`clean-up: kept ${entry}: not a run folder of this planner`)
+      return
+    }
+    if (!(await fs.lstat(entry).then(() => true, () => false))) return
+    if (await this.options.referencedByDatabase(entry)) {
+      this.options.report(`clean-up: kept ${entry}: the plan database refers to a file in it`)
+      return
+    }
     await fs.rm(entry, { recursive: true, force: true, maxRetries: 2 })
   }
 }

@@ -9,8 +9,9 @@
  *   copy lives as long as its image, and is deleted at once when it cannot be opened);
  * - plan runs in worker threads: plan-runs.ts (the pipeline, pipeline/); their folders:
  *   run-folders.ts (a run folder lives while its run is the newest of the session; a newer run, a
- *   failure or a cancellation removes it once nothing reads it any more: savePlan has copied
- *   what the database keeps into its content store by then);
+ *   failure, a cancellation or the service closing removes it once nothing reads it any more,
+ *   never a folder outside runs/ or one the database refers to: savePlan has copied what the
+ *   database keeps into its content store by then);
  * - result, fused, preview and difference volumes: result-volumes.ts (loaded ones are an LRU);
  * - the live preview's worker: preview-client.ts; payload views of files and rows: service-views.ts;
  * - the plan database (adapters/db) is the one record of saved plans and approvals: the service
@@ -46,8 +47,9 @@ import type { PreviewRequest } from './surrogate-preview.ts'
 import { BackgroundWork } from './background.ts'
 import { UploadFolders } from './uploads.ts'
 import { ResultVolumes } from './result-volumes.ts'
-import { RunFolders } from './run-folders.ts'
+import { isInside, RunFolders } from './run-folders.ts'
 import { planSummaryOf, surrogatePreviewInfoFrom, thermalSummary, withMessage } from './service-views.ts'
+import { dataLayout } from '../adapters/db/data-dir.ts'
 
 const previewNotesShown = new Set<string>()
 import { toDisplayVolume, bytesOf } from './display-volume.ts'
@@ -168,14 +170,25 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
     return a ? { by: a.approver, at: a.approvedAt, overrideReason: a.overrideReason, acknowledged: a.acknowledged } : undefined
   }
 
+  const runsDir = path.join(workDir, 'runs')
+  /** Whether the plan database refers to a file inside `folder` (an image series imported from there). */
+  const referencedByDatabase = async (folder: string): Promise<boolean> => {
+    // No database yet: nothing can refer to anything (and none is made for the question).
+    if (!store && !(await fs.stat(dataLayout(dataDir).database).then(() => true, () => false))) return false
+    const series = await (await openStore()).listSeries()
+    return series.some((s) => isInside(folder, path.resolve(s.source)) || path.resolve(s.source) === path.resolve(folder))
+  }
   const runFolders = new RunFolders({
+    runsDir,
     background,
+    referencedByDatabase,
     beforeRemove: (runId) => volumes.dropRun(runId),
     forget: (run) => {
       runs.forget(run.runId)
       savedPlans.delete(run.runId)
       lastProgress.delete(run.runId)
     },
+    report: (line) => emit({ type: 'log', line }),
   })
   const readingRun = <T>(runId: string, work: () => Promise<T>): Promise<T> => runFolders.reading(runId, work)
   const retireRun = (run: PlanRun, why: string) => runFolders.retire(run, why)
@@ -800,6 +813,11 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
         await new Promise((resolve) => setImmediate(resolve))
         // The images go, and with them their upload copies (the runs reading them have stopped).
         images.closeAll('the planner was shut down')
+        // Every run folder of this session goes (a saved plan's files are in the database), then
+        // what else the session left in runs/ (transform files, comparison folders).
+        for (const run of runs.list()) retireRun(run, 'the planner was shut down')
+        await background.settle()
+        await runFolders.removeSessionEntries(scratch.tag)
         await background.settle()
         scratch.end()
         if (store) await (await store.catch(() => null))?.close()
