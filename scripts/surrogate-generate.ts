@@ -8,18 +8,22 @@
  *
  * Held out, never trained on: procedural heads with id % 5 == 4 (unseen skulls), and sample-CT
  * placements in the right hemisphere (unseen placements; training uses the left).
+ *
+ * Built on the plan pipeline's stages (electron/app/pipeline/): the device is resolved and each
+ * placement's domain and medium prepared exactly as a plan's are. The field is not a plan's: the
+ * data is the head field at the reference amplitude under the generator's own convergence
+ * settings, and the free-water field once for the whole dataset, so the solve is runSimulation
+ * here, not the pipeline's solve stage (which scales to a drive, measures and corrects the focus).
  */
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { parseArgs } from 'node:util'
 import { readVolume } from '../electron/adapters/volume-io.ts'
-import { planMediumModel } from '../electron/app/plan-runner.ts'
-import { loadTransducerLibrary } from '../electron/adapters/transducers.ts'
+import { planMediumModel, prepareDomain, resolveDevice } from '../electron/app/pipeline/index.ts'
 import { cpuParallelBackend } from '../electron/adapters/cpu-parallel.ts'
 import { selectBackend } from '../electron/adapters/solver-backends.ts'
 import { writeFileAtomic } from '../electron/adapters/atomic-file.ts'
-import { planDevice } from '../core/planning/device.ts'
-import { preparePlan, REFERENCE_AMPLITUDE_PA } from '../core/planning/run-plan.ts'
+import { REFERENCE_AMPLITUDE_PA } from '../core/planning/run-plan.ts'
 import { segmentHead, type HeadSegmentation } from '../core/planning/masks.ts'
 import { PlacementError } from '../core/planning/placement.ts'
 import { runSimulation, type BackendFactory } from '../core/solver/run.ts'
@@ -74,10 +78,7 @@ function schedule(n: number): { source: 'sample-ct' | 'procedural'; group: numbe
 
 async function main() {
   await fs.mkdir(path.join(out, 'samples'), { recursive: true })
-  const library = await loadTransducerLibrary()
-  const def = library.transducers.find((t) => t.definition.id === values.transducer)?.definition
-  if (!def) throw new Error(`unknown transducer ${values.transducer}`)
-  const device = planDevice(def)
+  const { device } = await resolveDevice({ transducerId: values.transducer! })
   const fHz = device.frequencyHz
   const medium = planMediumModel(mappingId, fHz)
   let backend: BackendFactory
@@ -116,7 +117,7 @@ async function main() {
     const started = performance.now()
     const head = headFor(s)
     const random = seededRandom(0x9e3779b9 ^ (n * 7919))
-    let prepared: ReturnType<typeof preparePlan> | undefined
+    let prepared: ReturnType<typeof prepareDomain> | undefined
     let drawn: ReturnType<typeof drawPlacement>
     let refusals = 0
     const ranges = s.source === 'sample-ct' ? { ...DEFAULT_PLACEMENT_RANGES, hemisphere: s.split === 'test' ? (1 as const) : (-1 as const) } : DEFAULT_PLACEMENT_RANGES
@@ -124,7 +125,7 @@ async function main() {
       drawn = drawPlacement(head.ct, head.seg, head.centre, random, ranges)
       if (!drawn) continue
       try {
-        prepared = preparePlan({ ct: head.ct, targetRasM: drawn.targetRasM, entryRasM: drawn.entryRasM, device, ...medium, pointsPerWavelength: ppw }, head.seg)
+        prepared = prepareDomain({ ct: head.ct, segmentation: head.seg, targetRasM: drawn.targetRasM, entryRasM: drawn.entryRasM, device, mappingId, pointsPerWavelength: ppw })
       } catch (e) {
         if (!(e instanceof PlacementError)) throw e
         refusals++

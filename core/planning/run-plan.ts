@@ -165,10 +165,21 @@ async function solveHeadAndFreeWater(request: PlanRequest, placement: Placement,
   return { head, freePeak }
 }
 
+/** Prepare, then solve (or predict) and measure: one plan run. */
 export async function runPlan(request: PlanRequest): Promise<PlanResult> {
   const started = performance.now()
+  return runPreparedPlan(request, preparePlan(request, request.segmentation), started)
+}
+
+/**
+ * The field on a prepared domain (the solver in the head and free water, or `fieldSource`),
+ * scaled to the drive, measured and resampled onto the CT. `startedAt` (performance.now()) is
+ * when the run began, for `wallS`; preparation included when the caller prepared.
+ */
+export async function runPreparedPlan(request: PlanRequest, prepared: PreparedPlan, startedAt = performance.now()): Promise<PlanResult> {
+  const started = startedAt
   const { ct, device } = request
-  const { segmentation, placement, domain } = preparePlan(request, request.segmentation)
+  const { segmentation, placement, domain } = prepared
   let head: { amplitudePa: Float32Array; backend: string; device: string; warnings: readonly string[] }
   let freePeak = 0
   if (request.fieldSource) {

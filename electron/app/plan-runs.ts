@@ -9,7 +9,7 @@ import { startWorker } from '../adapters/app-paths.ts'
 import { randomUUID } from 'node:crypto'
 import type { ApiEvent, SerializedError } from '../../core/contracts/api.ts'
 import type { PlanMetricsRecord, PlanRecord } from '../../core/contracts/plan.ts'
-import type { PlanInput } from './plan-runner.ts'
+import type { PlanInput } from './pipeline/index.ts'
 import { OverallProgress, stageWeights } from '../../core/planning/progress.ts'
 import type { ParentToWorker, WorkerToParent } from './plan-worker-protocol.ts'
 

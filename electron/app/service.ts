@@ -1,59 +1,62 @@
 /**
  * The planner's back end, shared by both hosts (Electron main process and the browser-fallback
  * server): the implementation of every method of `PLANNER_API` (core/contracts/api.ts) plus the
- * event channel. Hosts only move bytes; what a method does lives here.
+ * event channel. Hosts only move bytes; what a method does lives here, each concern in its own
+ * module beside this one:
  *
- * Heavy work runs off the host's main thread: plan runs in worker threads (plan-runs.ts). Reading
- * a volume is itk-wasm/zlib work of about a second for a head CT and stays in the host.
+ * - open images: open-images.ts (an LRU: the 4 most recently used, 2 GiB of voxels at most; the
+ *   CT and MRI on screen are never evicted), their upload copies: uploads.ts (a dropped file's
+ *   copy lives as long as its image, and is deleted at once when it cannot be opened);
+ * - plan runs in worker threads: plan-runs.ts (the pipeline, pipeline/); their folders:
+ *   run-folders.ts (a run folder lives while its run is the newest of the session; a newer run, a
+ *   failure, a cancellation or the service closing removes it once nothing reads it any more,
+ *   never a folder outside runs/ or one the database refers to: savePlan has copied what the
+ *   database keeps into its content store by then);
+ * - result, fused, preview and difference volumes: result-volumes.ts (loaded ones are an LRU);
+ * - the live preview's worker: preview-client.ts; payload views of files and rows: service-views.ts;
+ * - the plan database (adapters/db) is the one record of saved plans and approvals: the service
+ *   keeps only which plan version each run was saved as or opened from;
+ * - scratch.ts: at start-up what earlier sessions left in `uploads/` and `runs/` is removed.
  *
- * Memory and disk stay bounded over a long session: open images are an LRU (open-images.ts: the
- * 4 most recently used, 2 GiB of voxels at most; the CT and MRI on screen are never evicted), a
- * dropped file's upload copy lives as long as its image (and is deleted at once when it cannot be
- * opened), a run folder lives while its run is the newest of the session (a newer run, a failure
- * or a cancellation removes it once nothing reads it any more: savePlan has copied what the
- * database keeps into its content store by then), and at start-up what earlier sessions left in
- * `uploads/` and `runs/` is removed (scratch.ts). No error leaving the service names the work or
- * data folder.
+ * Reading a volume is itk-wasm/zlib work of about a second for a head CT and stays in the host.
+ * No error leaving the service names the work or data folder.
  */
 import { loadProtocolLibrary } from '../adapters/protocols.ts'
 import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { randomUUID } from 'node:crypto'
-import { PLANNER_API, ApiError, registrationRunId, sessionState, type RegistrationResultPayload, type ApiEvent, type ApiImplementation, type Capabilities, type ImageInfo, type PlannerApi, type PlanResultPayload, type SessionState, type TransducerInfo } from '../../core/contracts/api.ts'
-import { z } from 'zod'
+import { PLANNER_API, ApiError, registrationRunId, sessionState, type RegistrationResultPayload, type ApiEvent, type ApiImplementation, type Capabilities, type ImageInfo, type PlannerApi, type SessionState, type TransducerInfo } from '../../core/contracts/api.ts'
 import { replaceFileAtomically } from '../adapters/atomic-file.ts'
-import { PLAN_FILES, planRecord, TISSUE_LABELS } from '../../core/contracts/plan.ts'
-import { resampleTrilinear } from '../../core/volume/index.ts'
+import { PLAN_FILES, planRecord } from '../../core/contracts/plan.ts'
 import { orientationCode } from '../../core/volume/geometry.ts'
 import type { Volume } from '../../core/volume/index.ts'
 import { listDicomFolder, MAX_IMAGE_FILE_BYTES, readVolume } from '../adapters/volume-io.ts'
 import { isImportError } from '../../core/io/errors.ts'
-import { isPlanStoreError } from '../../core/db/errors.ts'
 import { approvalRefusal } from '../../core/planning/approval.ts'
 import { notACtRefusal } from '../../core/planning/image-role.ts'
 import { loadTransducerLibrary } from '../adapters/transducers.ts'
-import { SOFTWARE_VERSION } from './plan-runner.ts'
+import { SOFTWARE_VERSION } from '../adapters/version.ts'
 import { requestNodeGpuDevice } from '../adapters/webgpu-device.ts'
 import { PlanRuns, type PlanRun, type RunState } from './plan-runs.ts'
 import { DEFAULT_OPEN_IMAGE_LIMITS, OpenImages, type OpenImageLimits, type OpenedImage } from './open-images.ts'
 import { pathScrubber, removeStaleScratch, startScratchSession, uploadFileName } from './scratch.ts'
-import type { Worker } from 'node:worker_threads'
-import { startWorker } from '../adapters/app-paths.ts'
 import { BUNDLED_MODEL } from '../adapters/onnx-runtime.ts'
-import { parseSurrogateManifest, type SurrogateManifest } from '../../core/surrogate/manifest.ts'
+import { PreviewClient, type PreviewReply } from './preview-client.ts'
 import type { PreviewRequest } from './surrogate-preview.ts'
-import { deserializeError, serializeError, type SerializedError } from '../../core/contracts/api.ts'
-import type { PlanMetricsRecord, PlanRecord } from '../../core/contracts/plan.ts'
+import { BackgroundWork } from './background.ts'
+import { UploadFolders } from './uploads.ts'
+import { ResultVolumes } from './result-volumes.ts'
+import { isInside, RunFolders } from './run-folders.ts'
+import { planSummaryOf, surrogatePreviewInfoFrom, thermalSummary, withMessage } from './service-views.ts'
+import { dataLayout } from '../adapters/db/data-dir.ts'
 
-type PreviewReply = { ok: true; plan: PlanRecord; metrics: PlanMetricsRecord; pressureCt: Float32Array; notes: string[] } | { ok: false; error: SerializedError }
 const previewNotesShown = new Set<string>()
 import { toDisplayVolume, bytesOf } from './display-volume.ts'
 import { isRegistrationError, registerRigid, transformFileJson } from '../adapters/registration.ts'
 import { rotationAngleDeg, rotationOf, transformFileMatrices, translationOf, type RigidTransform } from '../../core/registration/rigid.ts'
 import { resampleOntoFixed } from '../../core/registration/fuse.ts'
 import { comparePlans as comparePlanRows, differenceRefusal, pressureDifference } from '../../core/planning/compare.ts'
-import type { PlanSummary } from '../../core/db/plan-store.ts'
 import { openPlanStore } from '../adapters/db/client.ts'
 import { EXPORT_FORMATS, SINGLE_FILE_FORMATS, exportPlanFolder } from './exports.ts'
 
@@ -89,91 +92,6 @@ export interface PlannerService {
   readonly startupCleanup?: Promise<{ readonly removed: readonly string[] }>
 }
 
-/** Loaded plan-result volumes kept in memory (they are read again from the run folder on demand). */
-const LOADED_VOLUMES_KEPT = 2
-/** Ids of removed runs remembered for a clear error (strings; bounded all the same). */
-const REMOVED_RUNS_KEPT = 1000
-
-/** The API code of a plan-database error the caller can act on (the rest stay 'internal'). */
-const PLAN_STORE_CODES: Readonly<Record<string, string>> = { 'not-found': 'not-found', 'bad-request': 'bad-request', 'invalid-record': 'bad-request', 'already-approved': 'conflict', 'not-approvable': 'bad-request', conflict: 'conflict' }
-
-/**
- * `e` with its message rewritten (name and field kept) and a plan-database error's code mapped to
- * the API's; `e` itself when nothing changes.
- */
-function withMessage(e: unknown, rewrite: (message: string) => string): unknown {
-  const s = serializeError(e)
-  const storeCode = isPlanStoreError(e) ? PLAN_STORE_CODES[e.code] : undefined
-  const message = rewrite(s.message)
-  if (message === s.message && storeCode === undefined) return e
-  return deserializeError({ ...s, message, ...(storeCode !== undefined ? { code: storeCode } : {}) })
-}
-
-/**
- * Which transducer the surrogate model serves, and its measured error as the model card states it:
- * on real CTs (the 'sample-ct' cases) when it was measured there, else on all held-out cases. A
- * missing or unreadable model means no preview, not an error.
- */
-async function surrogatePreviewInfoFrom(modelFile: string): Promise<(transducerId: string) => TransducerInfo['preview']> {
-  const none = { available: false, peakErrorPct: null, focalErrorMm: null, measuredOn: null }
-  let manifest: SurrogateManifest
-  try {
-    manifest = parseSurrogateManifest(JSON.parse(await fs.readFile(modelFile, 'utf8')), modelFile)
-  } catch {
-    return () => none
-  }
-  const realCt = manifest.evaluation?.by_source?.['sample-ct']
-  const measured = realCt ?? manifest.evaluation?.held_out
-  const info = {
-    available: true,
-    peakErrorPct: measured ? measured.peak_error_pct.median : null,
-    focalErrorMm: measured ? measured.focal_error_mm.median : null,
-    measuredOn: measured ? `${measured.n} held-out case${measured.n === 1 ? '' : 's'}${realCt ? ' on a real CT' : ''}` : null,
-  }
-  return (id) => (id === manifest.transducer_id ? info : none)
-}
-
-/** The thermal model's verdict from a plan folder's thermal.json, or null when it has not run. */
-const thermalJsonView = z.object({
-  flags: z.object({ thermal: z.string().min(1) }),
-  tissues: z.record(z.string(), z.object({ peak_rise_c: z.number(), peak_temperature_c: z.number(), cem43_max_min: z.number(), flag: z.object({ within: z.boolean(), text: z.string() }) })).default({}),
-  time_courses: z.object({ t_s: z.array(z.number()) }).catchall(z.unknown()).optional(),
-})
-
-async function thermalSummary(planDir: string): Promise<PlanResultPayload['thermal']> {
-  let doc: unknown
-  try {
-    doc = JSON.parse(await fs.readFile(path.join(planDir, PLAN_FILES.thermal), 'utf8'))
-  } catch {
-    return null
-  }
-  const parsed = thermalJsonView.safeParse(doc)
-  if (!parsed.success) return null
-  const t = parsed.data
-  const tissues = Object.entries(t.tissues).map(([tissue, v]) => ({ tissue, peakRiseC: v.peak_rise_c, peakTemperatureC: v.peak_temperature_c, cem43Min: v.cem43_max_min, within: v.flag.within, text: v.flag.text }))
-  // The curve of the tissue that got hottest, at its hottest voxel (else the hottest voxel over time).
-  const hottest = [...tissues].sort((a, b) => b.peakTemperatureC - a.peakTemperatureC)[0]
-  const course = hottest && t.time_courses ? (t.time_courses[hottest.tissue] as { hottest_voxel_c?: number[] | null; max_over_tissue_c?: number[] } | undefined) : undefined
-  const temperatureC = course?.hottest_voxel_c ?? course?.max_over_tissue_c
-  const curve = hottest && t.time_courses && temperatureC && temperatureC.length === t.time_courses.t_s.length ? { tissue: hottest.tissue, tS: t.time_courses.t_s, temperatureC } : null
-  return { summary: `thermal: ${t.flags.thermal}`, tissues, curve }
-}
-
-/** A plan of the database as the plan browser lists it. */
-function planSummaryOf(r: PlanSummary) {
-  return {
-    planId: String(r.planId),
-    label: `${r.note ?? r.transducerId} (v${r.latestVersion})`,
-    createdAt: r.createdAt,
-    updatedAt: r.updatedAt,
-    version: r.latestVersion,
-    approved: r.approvedVersions.includes(r.latestVersion),
-    ...(r.patientName || r.patientId ? { patient: [r.patientName, r.patientId].filter(Boolean).join(' · ') } : {}),
-    ppw: r.ppw,
-    source: r.source,
-    ct: path.basename(r.ctSource),
-  }
-}
 
 export function createPlannerService(options: PlannerServiceOptions): PlannerService {
   const listeners = new Set<(e: ApiEvent) => void>()
@@ -201,54 +119,22 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
   const scratch = startScratchSession()
 
   // Background housekeeping (file removals): dispose waits for it; failures are only logged.
-  const background = new Set<Promise<unknown>>()
-  const inBackground = (what: string, work: () => Promise<unknown>) => {
-    const p = work().catch((e) => emit({ type: 'log', line: `clean-up: ${what}: ${e instanceof Error ? e.message : String(e)}` }))
-    background.add(p)
-    void p.finally(() => background.delete(p))
-    return p
-  }
+  const background = new BackgroundWork((line) => emit({ type: 'log', line }))
+  const inBackground = (what: string, work: () => Promise<unknown>) => background.run(what, work)
   const startupCleanup = removeStaleScratch(workDir)
   void inBackground('earlier sessions\' scratch files', () => startupCleanup)
-
-  // Upload folders: removed when their image closes, but not while a plan run or a preview reads the file.
-  const uploadUsers = new Map<string, number>()
-  const uploadsClosed = new Set<string>()
-  const removeUpload = (dir: string) => {
-    uploadsClosed.delete(dir)
-    void inBackground('an upload', () => fs.rm(dir, { recursive: true, force: true, maxRetries: 2 }))
-  }
-  const useUploads = (...dirs: Array<string | undefined>): (() => void) => {
-    const held = dirs.filter((d): d is string => d !== undefined)
-    for (const d of held) uploadUsers.set(d, (uploadUsers.get(d) ?? 0) + 1)
-    let released = false
-    return () => {
-      if (released) return
-      released = true
-      for (const d of held) {
-        const left = (uploadUsers.get(d) ?? 1) - 1
-        if (left > 0) uploadUsers.set(d, left)
-        else {
-          uploadUsers.delete(d)
-          if (uploadsClosed.has(d)) removeUpload(d)
-        }
-      }
-    }
-  }
+  const uploads = new UploadFolders(background)
+  const useUploads = (...dirs: Array<string | undefined>) => uploads.use(...dirs)
   const limits: OpenImageLimits = { ...DEFAULT_OPEN_IMAGE_LIMITS, ...options.openImageLimits }
   let previewInfo: Promise<(transducerId: string) => TransducerInfo['preview']> | undefined
   const surrogatePreviewInfo = () => (previewInfo ??= surrogatePreviewInfoFrom(options.surrogateModel ?? BUNDLED_MODEL))
   const sessionFile = path.join(workDir, 'session.json')
   let session: { state: SessionState; ctPath: string | null } | null = null
   const images = new OpenImages(limits, (image: OpenedImage) => {
-    if (!image.uploadDir) return
-    if (uploadUsers.has(image.uploadDir)) uploadsClosed.add(image.uploadDir)
-    else removeUpload(image.uploadDir)
+    if (image.uploadDir) uploads.imageClosed(image.uploadDir)
   })
-  /** Plan-result and preview volumes by id: how to load each. */
-  const volumes = new Map<string, () => Promise<Volume>>()
-  /** Loaded ones, most recently used last (at most LOADED_VOLUMES_KEPT). */
-  const volumeCache = new Map<string, Promise<Volume>>()
+  /** Plan-result, fused, preview and difference volumes by id. */
+  const volumes = new ResultVolumes()
 
   let store: ReturnType<typeof openPlanStore> | undefined
   const openStore = async () => {
@@ -269,116 +155,54 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
   const registrationKey = (ctImageId: string, mriImageId: string) => `${ctImageId}/${mriImageId}`
   /** The registration under way, per MRI: cancelRegistration and a new request stop it. */
   const registering = new Map<string, AbortController>()
-  const approvals = new Map<string, { by: string; at: string; overrideReason: string | null; acknowledged: readonly string[] }>()
   /** The difference volume of the comparison on screen (one at a time: it is held in memory). */
   let comparisonVolumeId: string | null = null
   /** Run id -> the database plan id and version it was saved as or opened from (names exports and reports). */
   const savedPlans = new Map<string, { planId: number; version: number }>()
+  /**
+   * The approval of the plan version a run was saved as or opened from, as the database has it
+   * (the one record of approvals: a restart, another window or the CLI approving are all seen).
+   */
+  const approvalOf = async (runId: string) => {
+    const ref = savedPlans.get(runId)
+    if (!ref) return undefined
+    const a = (await (await openStore()).getPlan(ref.planId, ref.version)).approval
+    return a ? { by: a.approver, at: a.approvedAt, overrideReason: a.overrideReason, acknowledged: a.acknowledged } : undefined
+  }
+
+  const runsDir = path.join(workDir, 'runs')
+  /** Whether the plan database refers to a file inside `folder` (an image series imported from there). */
+  const referencedByDatabase = async (folder: string): Promise<boolean> => {
+    // No database yet: nothing can refer to anything (and none is made for the question).
+    if (!store && !(await fs.stat(dataLayout(dataDir).database).then(() => true, () => false))) return false
+    const series = await (await openStore()).listSeries()
+    return series.some((s) => isInside(folder, path.resolve(s.source)) || path.resolve(s.source) === path.resolve(folder))
+  }
+  const runFolders = new RunFolders({
+    runsDir,
+    background,
+    referencedByDatabase,
+    beforeRemove: (runId) => volumes.dropRun(runId),
+    forget: (run) => {
+      runs.forget(run.runId)
+      savedPlans.delete(run.runId)
+      lastProgress.delete(run.runId)
+    },
+    report: (line) => emit({ type: 'log', line }),
+  })
+  const readingRun = <T>(runId: string, work: () => Promise<T>): Promise<T> => runFolders.reading(runId, work)
+  const retireRun = (run: PlanRun, why: string) => runFolders.retire(run, why)
+  const registerRunVolumes = (runId: string, outDir: string) => volumes.addRun(runId, outDir, (work) => readingRun(runId, work))
 
   const volumeFor = (volumeId: string): Promise<Volume> => {
-    let cached = volumeCache.get(volumeId)
-    if (cached) {
-      volumeCache.delete(volumeId)
-      volumeCache.set(volumeId, cached)
-      return cached
-    }
-    const load = volumes.get(volumeId)
-    if (!load) {
-      const closed = images.closedReason(volumeId)
-      if (closed !== undefined) throw new ApiError('not-found', `volume "${volumeId}" belongs to an image that was closed: ${closed}; open it again`, 'volumeId')
-      const runId = volumeId.startsWith('pressure-') ? volumeId.slice('pressure-'.length) : undefined
-      const removed = runId !== undefined ? removedRuns.get(runId) : undefined
-      if (removed !== undefined) throw new ApiError('not-found', `volume "${volumeId}" belongs to plan run ${runId}, whose files were removed (${removed})`, 'volumeId')
-      throw new ApiError('not-found', `no volume "${volumeId}"`, 'volumeId')
-    }
-    cached = load()
-    volumeCache.set(volumeId, cached)
-    cached.catch(() => volumeCache.delete(volumeId))
-    for (const old of volumeCache.keys()) {
-      if (volumeCache.size <= LOADED_VOLUMES_KEPT) break
-      volumeCache.delete(old)
-    }
-    return cached
-  }
-
-  /**
-   * The volumes of a run folder the views can show, all on the CT grid: the pressure, the pressure
-   * inside the brain only (tissue labels of the simulation grid, nearest neighbour), and the peak
-   * temperature rise of a thermal run (simulation grid, trilinear).
-   */
-  const registerRunVolumes = (runId: string, outDir: string) => {
-    const read = (file: string) => readVolume(path.join(outDir, file))
-    volumes.set(`pressure-${runId}`, () => readingRun(runId, () => read(PLAN_FILES.pressureCt)))
-    volumes.set(`brain-pressure-${runId}`, () =>
-      readingRun(runId, async () => {
-        const [pressure, tissue] = await Promise.all([read(PLAN_FILES.pressureCt), read(PLAN_FILES.tissue)])
-        const labels = resampleTrilinear(tissue, pressure, { fill: TISSUE_LABELS.water, interpolation: 'nearest' }).data
-        const inBrain = new Float32Array(pressure.data.length)
-        for (let i = 0; i < inBrain.length; i++) inBrain[i] = labels[i] === TISSUE_LABELS.brain ? pressure.data[i]! : 0
-        return { ...pressure, data: inBrain }
-      }),
-    )
-    volumes.set(`temperature-rise-${runId}`, () =>
-      readingRun(runId, async () => {
-        const [pressure, rise] = await Promise.all([read(PLAN_FILES.pressureCt), read(PLAN_FILES.temperatureRiseMax)])
-        return { ...resampleTrilinear(rise, pressure, { fill: 0 }), meta: { ...pressure.meta, modality: 'OT', seriesDescription: 'peak temperature rise [°C]', valueUnit: '°C' } }
-      }),
-    )
-  }
-
-  // Run folders: the newest run of the session keeps its folder; an older one (superseded), a
-  // failed or a cancelled one loses it once its worker has exited and no call still reads it.
-  const runReaders = new Map<string, Set<Promise<unknown>>>()
-  /** Runs `work` as a reader of the run's folder: the folder is not removed before it settles. */
-  const readingRun = <T>(runId: string, work: () => Promise<T>): Promise<T> => {
-    const p = work()
-    let set = runReaders.get(runId)
-    if (!set) runReaders.set(runId, (set = new Set()))
-    const readers = set
-    readers.add(p)
-    const done = () => {
-      readers.delete(p)
-      if (readers.size === 0 && runReaders.get(runId) === readers) runReaders.delete(runId)
-    }
-    p.then(done, done)
-    return p
-  }
-  const removedRuns = new Map<string, string>()
-  const folderRemovals = new Map<string, Promise<unknown>>()
-  /** Removes the run's folder once its worker has exited and the calls reading it have settled. */
-  const removeRunFolder = (run: PlanRun): Promise<unknown> => {
-    let removal = folderRemovals.get(run.runId)
-    if (!removal) {
-      removal = inBackground(`plan run ${run.runId}`, async () => {
-        await run.exited
-        for (let readers = runReaders.get(run.runId); readers && readers.size > 0; readers = runReaders.get(run.runId)) await Promise.allSettled([...readers])
-        for (const kind of ['pressure', 'brain-pressure', 'temperature-rise']) {
-          volumes.delete(`${kind}-${run.runId}`)
-          volumeCache.delete(`${kind}-${run.runId}`)
-        }
-        await fs.rm(run.input.outDir, { recursive: true, force: true, maxRetries: 2 })
-        // A worker stopped mid-write leaves its temporary folder beside (replaceFolderAtomically).
-        const parent = path.dirname(run.input.outDir)
-        const prefix = `.${path.basename(run.input.outDir)}.`
-        for (const name of await fs.readdir(parent).catch(() => [] as string[])) {
-          if (name.startsWith(prefix)) await fs.rm(path.join(parent, name), { recursive: true, force: true, maxRetries: 2 })
-        }
-      })
-      folderRemovals.set(run.runId, removal)
-    }
-    return removal
-  }
-  /** The run is done with (a newer one replaced it): new calls are refused, its folder goes, then the run. */
-  const retireRun = (run: PlanRun, why: string) => {
-    if (removedRuns.has(run.runId)) return
-    removedRuns.set(run.runId, why)
-    if (removedRuns.size > REMOVED_RUNS_KEPT) removedRuns.delete(removedRuns.keys().next().value!)
-    void removeRunFolder(run).then(() => {
-      runs.forget(run.runId)
-      approvals.delete(run.runId)
-      savedPlans.delete(run.runId)
-      folderRemovals.delete(run.runId)
-    })
+    const loaded = volumes.get(volumeId)
+    if (loaded) return loaded
+    const closed = images.closedReason(volumeId)
+    if (closed !== undefined) throw new ApiError('not-found', `volume "${volumeId}" belongs to an image that was closed: ${closed}; open it again`, 'volumeId')
+    const runId = volumeId.startsWith('pressure-') ? volumeId.slice('pressure-'.length) : undefined
+    const removed = runId !== undefined ? runFolders.removedReason(runId) : undefined
+    if (removed !== undefined) throw new ApiError('not-found', `volume "${volumeId}" belongs to plan run ${runId}, whose files were removed (${removed})`, 'volumeId')
+    throw new ApiError('not-found', `no volume "${volumeId}"`, 'volumeId')
   }
 
   const register = (volume: Volume, source: string, role: 'ct' | 'mri', filePath: string, uploadDir?: string): ImageInfo => {
@@ -456,7 +280,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
   }
 
   const finishedRun = (runId: string) => {
-    const removed = removedRuns.get(runId)
+    const removed = runFolders.removedReason(runId)
     if (removed !== undefined) throw new ApiError('not-found', `plan run ${runId} was removed (${removed})`, 'runId')
     const run = runs.get(runId)
     if (!run) throw new ApiError('not-found', `no plan run "${runId}"`, 'runId')
@@ -466,34 +290,8 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
   }
 
   // The live preview: one long-lived worker (model and CT stay loaded); calls queue behind it.
-  let previewWorker: Worker | undefined
-  let previewSeq = 0
-  const previewPending = new Map<number, { resolve: (v: PreviewReply) => void; reject: (e: unknown) => void }>()
-  const previewCall = (request: PreviewRequest): Promise<PreviewReply> => {
-    if (!previewWorker) {
-      const w = startWorker('preview-worker', { workerData: { modelFile: options.surrogateModel ?? BUNDLED_MODEL, provider: 'auto' } })
-      w.on('message', (m: PreviewReply & { id: number }) => {
-        const p = previewPending.get(m.id)
-        previewPending.delete(m.id)
-        if (!p) return
-        if (m.ok) p.resolve(m)
-        else p.reject(deserializeError(m.error))
-      })
-      const fail = (e: unknown) => {
-        for (const p of previewPending.values()) p.reject(new ApiError('internal', `the preview worker stopped: ${e instanceof Error ? e.message : String(e)}`))
-        previewPending.clear()
-        previewWorker = undefined
-      }
-      w.on('error', fail)
-      w.on('exit', (code) => fail(new Error(`exit code ${code}`)))
-      previewWorker = w
-    }
-    const id = ++previewSeq
-    return new Promise((resolve, reject) => {
-      previewPending.set(id, { resolve, reject })
-      previewWorker!.postMessage({ id, request })
-    })
-  }
+  const previewClient = new PreviewClient(options.surrogateModel ?? BUNDLED_MODEL)
+  const previewCall = (request: PreviewRequest): Promise<PreviewReply> => previewClient.call(request)
   let previewCount = 0
 
   let capabilityCache: Promise<Capabilities> | undefined
@@ -649,7 +447,6 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       const previous = registrations.get(key)
       if (previous) {
         volumes.delete(previous.payload.fusedVolumeId)
-        volumeCache.delete(previous.payload.fusedVolumeId)
         // Its transform file stays (a few kB): a plan run started with it may not have read it yet.
         // The runs/ scratch folder is cleared at the next start-up.
       }
@@ -701,7 +498,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       void run.exited.then(useUploads(ct.uploadDir, mri?.uploadDir))
       // What a failed or cancelled run wrote is of no use: its folder goes once the worker has stopped.
       void run.finished.then((state: RunState) => {
-        if (state.status === 'failed') void removeRunFolder(run)
+        if (state.status === 'failed') void runFolders.remove(run)
       })
       // The renderer shows one run: the previous ones of this session are done with.
       for (const old of earlier) retireRun(old, 'a newer plan run replaced it')
@@ -730,7 +527,6 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       const volumeId = `preview-${++previewCount}`
       const old = `preview-${previewCount - 2}`
       volumes.delete(old)
-      volumeCache.delete(old)
       // Built now: the CT's voxels must not stay reachable through the preview once the CT closes.
       const preview: Volume = { ...ct.volume, data: reply.pressureCt, meta: { ...ct.volume.meta, modality: 'OT', seriesDescription: 'surrogate preview: pressure amplitude [Pa]', valueUnit: 'Pa' }, warnings: [] }
       volumes.set(volumeId, async () => preview)
@@ -739,7 +535,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
 
     async cancelPlan({ runId }) {
       if (!runs.get(runId)) {
-        const removed = removedRuns.get(runId)
+        const removed = runFolders.removedReason(runId)
         throw new ApiError('not-found', removed !== undefined ? `plan run ${runId} was removed (${removed})` : `no plan run "${runId}"`, 'runId')
       }
       // false: the run has already ended (done, failed or cancelled).
@@ -797,14 +593,14 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
         }
       }
       const run = state.runId ? runs.get(state.runId) : undefined
-      if (state.runId && (!run || removedRuns.has(state.runId))) {
+      if (state.runId && (!run || runFolders.removedReason(state.runId) !== undefined)) {
         note = note ?? 'the simulation on screen before the restart is gone: simulate again'
         state = { ...state, runId: null, runInputs: null, savedPlanId: null }
       }
       return {
         state,
         ct,
-        run: run && !removedRuns.has(run.runId) ? { runId: run.runId, status: run.state.status, progress: lastProgress.get(run.runId) ?? null, error: run.state.status === 'failed' ? scrubPaths(run.state.error.message) : null } : null,
+        run: run && runFolders.removedReason(run.runId) === undefined ? { runId: run.runId, status: run.state.status, progress: lastProgress.get(run.runId) ?? null, error: run.state.status === 'failed' ? scrubPaths(run.state.error.message) : null } : null,
         note,
       }
     },
@@ -841,7 +637,6 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       )
       for (const old of earlier) if (old.state.status !== 'running') retireRun(old, 'another plan was opened')
       savedPlans.set(run.runId, { planId: id, version: stored.version })
-      if (stored.approval) approvals.set(run.runId, { by: stored.approval.approver, at: stored.approval.approvedAt, overrideReason: stored.approval.overrideReason, acknowledged: stored.approval.acknowledged })
       registerRunVolumes(run.runId, outDir)
       return {
         runId: run.runId,
@@ -922,7 +717,6 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
           for (const v of difference.data) differenceMaxPa = Math.max(differenceMaxPa, Math.abs(v))
           if (comparisonVolumeId) {
             volumes.delete(comparisonVolumeId)
-            volumeCache.delete(comparisonVolumeId)
           }
           differenceVolumeId = comparisonVolumeId = `difference-${randomUUID()}`
           volumes.set(differenceVolumeId, async () => difference)
@@ -944,8 +738,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       const grounds = { approver, ...(overrideReason !== undefined ? { overrideReason } : {}), ...(acknowledged ? { acknowledged } : {}) }
       const refusal = approvalRefusal(stored.record, stored.metrics, grounds)
       if (refusal) throw new ApiError('bad-request', `plan ${id} cannot be approved: ${refusal.message}`, refusal.field)
-      const r = await store.approve(id, undefined, approver, grounds)
-      for (const [runId, stored] of savedPlans) if (stored.planId === id) approvals.set(runId, { by: r.approver, at: r.approvedAt, overrideReason: r.overrideReason, acknowledged: r.acknowledged })
+      await store.approve(id, undefined, approver, grounds)
       return { ok: true as const }
     },
 
@@ -964,7 +757,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
         if (await fs.lstat(outPath).then(() => true, () => false)) throw new ApiError('conflict', `${outPath} exists already: nothing was overwritten; choose another folder or move it away`, 'destinationDir')
       }
       await fs.mkdir(path.dirname(outPath), { recursive: true })
-      const approval = approvals.get(runId)
+      const approval = await approvalOf(runId)
       const stored = savedPlans.get(runId)
       const options = {
         ...(approval ? { approval } : {}),
@@ -981,7 +774,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       const { run } = finishedRun(runId)
       const outPath = exportTarget(runId, 'report', true)
       await fs.mkdir(path.dirname(outPath), { recursive: true })
-      const approval = approvals.get(runId)
+      const approval = await approvalOf(runId)
       const stored = savedPlans.get(runId)
       await readingRun(runId, () => exportPlanFolder(run.input.outDir, 'report', outPath, { ...(approval ? { approval } : {}), ...(stored !== undefined ? { planRef: { id: stored.planId, version: stored.version } } : {}) }))
       return { html: await fs.readFile(outPath, 'utf8') }
@@ -1015,12 +808,17 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       disposed ??= (async () => {
         for (const c of registering.values()) c.abort()
         await runs.dispose()
-        if (previewWorker) await previewWorker.terminate()
+        await previewClient.close()
         // Let the stopped runs' exit handlers release the uploads they held.
         await new Promise((resolve) => setImmediate(resolve))
         // The images go, and with them their upload copies (the runs reading them have stopped).
         images.closeAll('the planner was shut down')
-        for (let pending = [...background]; pending.length > 0; pending = [...background]) await Promise.allSettled(pending)
+        // Every run folder of this session goes (a saved plan's files are in the database), then
+        // what else the session left in runs/ (transform files, comparison folders).
+        for (const run of runs.list()) retireRun(run, 'the planner was shut down')
+        await background.settle()
+        await runFolders.removeSessionEntries(scratch.tag)
+        await background.settle()
         scratch.end()
         if (store) await (await store.catch(() => null))?.close()
       })()

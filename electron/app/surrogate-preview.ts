@@ -1,20 +1,22 @@
 /**
- * The live preview: the surrogate on the plan pipeline without writing a plan folder. The CT,
- * its segmentation and the model stay loaded between requests, so a moved transducer costs a
- * placement, the beam-aligned medium, one network call (8 variants) and the resampling onto the
- * CT for the overlay.
+ * The live preview: the surrogate on the plan pipeline's stages (pipeline/: resolve device,
+ * prepare, the surrogate field source) without writing a plan folder. The CT, its segmentation
+ * and the model stay loaded between requests, so a moved transducer costs a placement, the
+ * beam-aligned medium, one network call (8 variants) and the resampling onto the CT for the
+ * overlay.
  */
 import { readVolume } from '../adapters/volume-io.ts'
-import { loadTransducerLibrary } from '../adapters/transducers.ts'
-import { planMediumModel, poseRecordOf, SOFTWARE_VERSION } from './plan-runner.ts'
+import { SOFTWARE_VERSION } from '../adapters/version.ts'
+import { poseRecordOf } from './pipeline/write.ts'
+import { resolveDevice } from './pipeline/resolve.ts'
+import { prepareDomain } from './pipeline/prepare.ts'
+import { surrogateFieldSource } from './pipeline/field-source.ts'
 import { loadSurrogate, type LoadedSurrogate, type ProviderChoice } from '../adapters/onnx-runtime.ts'
-import { planDevice } from '../../core/planning/device.ts'
-import { runPlan, type DriveLevel } from '../../core/planning/run-plan.ts'
+import { runPreparedPlan, type DriveLevel } from '../../core/planning/run-plan.ts'
 import { segmentHead, type HeadSegmentation } from '../../core/planning/masks.ts'
 import { PlacementError } from '../../core/planning/placement.ts'
 import type { Protocol } from '../../core/planning/metrics.ts'
-import { checkSurrogateRequest, SurrogateModelError } from '../../core/surrogate/manifest.ts'
-import { poseFeatures, predictField, type SurrogatePrediction } from '../../core/surrogate/predict.ts'
+import { SurrogateModelError } from '../../core/surrogate/manifest.ts'
 import { getHuMapping, type HuMappingId } from '../../core/skull/mappings.ts'
 import { imageRefOf, patientRecordOf, planMetricsRecord, planRecord, type PlanMetricsRecord, type PlanRecord } from '../../core/contracts/plan.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
@@ -65,46 +67,49 @@ export class PreviewEngine {
       this.ct = { path: req.ctPath, volume, segmentation: segmentHead(volume) }
     }
     const { volume: ct, segmentation } = this.ct
-    const library = await loadTransducerLibrary()
-    const entry = library.transducers.find((t) => t.definition.id === req.transducerId)
-    if (!entry) throw new SimulationInputError('transducerId', `unknown transducer "${req.transducerId}"`)
-    const device = planDevice(entry.definition)
-    const medium = planMediumModel(req.mappingId as HuMappingId, device.frequencyHz)
-    let prediction: SurrogatePrediction | undefined
+    const { entryDef: entry, device } = await resolveDevice(req, { field: 'transducerId' })
+    const source = surrogateFieldSource(model, device, req.mappingId)
     let result
     try {
-      result = await runPlan({
+      const started = performance.now()
+      const prepared = prepareDomain({
         ct,
         segmentation,
         targetRasM: req.targetRasM,
         ...(req.entryRasM ? { entryRasM: req.entryRasM } : {}),
         device,
-        mappingId: req.mappingId,
-        ...medium,
+        mappingId: req.mappingId as HuMappingId,
         pointsPerWavelength: m.points_per_wavelength,
-        drive: req.drive,
-        protocol: req.protocol,
-        backend: () => Promise.reject(new Error('the preview runs no solver')),
-        fieldSource: async (prepared) => {
-          const g = prepared.domain.grid
-          checkSurrogateRequest(m, { transducerId: device.id, frequencyHz: device.frequencyHz, mappingId: req.mappingId, gridSize: g.size, spacingM: g.spacingM, originM: g.originM }, model.manifestFile)
-          prediction = await predictField(model.port, m, prepared.domain.medium, model.freeWaterPa, poseFeatures(prepared.placement))
-          return { amplitudePa: prediction.amplitudePa, freeWaterPeakPa: m.free_water.peak_pa, backend: 'surrogate', device: `ONNX Runtime (${prediction.provider})`, warnings: [] }
-        },
       })
+      result = await runPreparedPlan(
+        {
+          ct,
+          targetRasM: req.targetRasM,
+          device,
+          mappingId: req.mappingId,
+          ...prepared.medium,
+          pointsPerWavelength: m.points_per_wavelength,
+          drive: req.drive,
+          protocol: req.protocol,
+          backend: () => Promise.reject(new Error('the preview runs no solver')),
+          fieldSource: source.fieldSource,
+        },
+        prepared,
+        started,
+      )
     } catch (e) {
       if (e instanceof PlacementError) throw new SimulationInputError(`placement (${e.code})`, e.message)
       if (e instanceof SurrogateModelError) throw new SimulationInputError(e.where, e.message.slice(e.where.length + 2))
       throw e
     }
-    const p = prediction!
+    const p = source.lastPrediction()!
     const tag = `[surrogate preview, confidence ${p.confidence.toFixed(2)}] `
     const plan = planRecord.parse({
       software: SOFTWARE_VERSION,
       patient: patientRecordOf(ct.meta),
       ct: imageRefOf(req.ctPath, ct.meta),
       target_ras_m: req.targetRasM,
-      // The proposed scalp entry when the planner gave none (plan-runner.ts does the same).
+      // The proposed scalp entry when the planner gave none (the pipeline's solve stage does the same).
       entry_ras_m: [...(req.entryRasM ?? result.placement.path.scalpPointRasM)],
       entry_proposed: !req.entryRasM,
       transducer: { id: device.id, frequency_hz: device.frequencyHz, source_file: entry.file },

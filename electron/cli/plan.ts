@@ -4,7 +4,7 @@
  */
 import { formatDuration, OverallProgress, stageWeights } from '../../core/planning/progress.ts'
 import type { BackendChoice } from '../adapters/solver-backends.ts'
-import { runPlanToFolder, type DriveInput, type PlanInput } from '../app/plan-runner.ts'
+import { runPlanPipeline, type DriveInput, type PlanInput } from '../app/pipeline/index.ts'
 import { BUNDLED_MODEL, PROVIDER_CHOICES, type ProviderChoice } from '../adapters/onnx-runtime.ts'
 import { parseSurrogateManifest } from '../../core/surrogate/manifest.ts'
 import { readJsonInput } from '../adapters/input-file.ts'
@@ -95,7 +95,7 @@ export async function commandPlan(
   const overall = new OverallProgress(stageWeights({ thermal: typeof f.get('protocol') === 'string', mri: typeof mriPath === 'string', registers: typeof mriPath === 'string' && typeof registrationPath !== 'string' }))
   const protocolFile = f.get('protocol')
   if (protocolFile === true) throw new SimulationInputError('--protocol', 'needs a protocol file (see resources/protocols/)')
-  const { plan, metrics: m, result, thermal } = await runPlanToFolder(
+  const { plan, metrics: m, result, thermal } = await runPlanPipeline(
     {
       ctPath,
       ...(typeof mriPath === 'string' ? { mriPath } : {}),

@@ -1,11 +1,11 @@
 /**
- * The plan run inside a worker thread: `runPlanToFolder` with progress posted to the parent at
+ * The plan run inside a worker thread: the plan pipeline (`runPlanPipeline`) with progress posted to the parent at
  * most every PROGRESS_INTERVAL_MS, and cancellation by message. A throw becomes a serialized
  * error message; a crash of the thread itself is caught by the parent (plan-runs.ts), so the
  * host process stays up either way.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { runPlanToFolder, type PlanInput } from '../app/plan-runner.ts'
+import { runPlanPipeline, type PlanInput } from '../app/pipeline/index.ts'
 import { serializeError } from '../../core/contracts/api.ts'
 import type { WorkerToParent, ParentToWorker } from '../app/plan-worker-protocol.ts'
 
@@ -24,7 +24,7 @@ const input = workerData as PlanInput
 let lastPost = 0
 let lastStage = ''
 try {
-  const out = await runPlanToFolder(input, {
+  const out = await runPlanPipeline(input, {
     signal: controller.signal,
     onStage(stage, progress) {
       const now = Date.now()

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { PlanRuns } from '../../../electron/app/plan-runs.ts'
 import type { ApiEvent } from '../../../core/contracts/api.ts'
-import type { PlanInput } from '../../../electron/app/plan-runner.ts'
+import type { PlanInput } from '../../../electron/app/pipeline/index.ts'
 
 const input = { ctPath: 'ct.nii.gz', outDir: '/nonexistent' } as unknown as PlanInput & { ignoreCancel?: boolean }
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url)

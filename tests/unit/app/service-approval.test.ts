@@ -141,6 +141,42 @@ describe('save and approve in the app', () => {
   })
 })
 
+describe('approvals live in the database', () => {
+  test('an approval given elsewhere (a second window on the same database) is what the report shows; after a restart the reopened plan carries it', async () => {
+    // A template whose CT exists, so that the stored plan can be opened again after the restart.
+    const ctFile = path.join(root, 'ct-approvals.nii')
+    writeNifti(ctFile, 3)
+    const withCt = path.join(root, 'template-with-ct')
+    fs.cpSync(clinicalTemplate, withCt, { recursive: true })
+    const record = JSON.parse(fs.readFileSync(path.join(withCt, 'plan.json'), 'utf8'))
+    fs.writeFileSync(path.join(withCt, 'plan.json'), JSON.stringify({ ...record, ct: { ...record.ct, source: ctFile } }))
+    // The report draws slices of the pressure and the focal region on the CT grid: real volumes.
+    const dims: [number, number, number] = [6, 5, 4]
+    const nifti = (data: Int16Array | Float32Array, datatype: 4 | 16) => gzipSync(buildNifti1({ dims, sform: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], datatype, data }))
+    fs.writeFileSync(path.join(withCt, PLAN_FILES.pressureCt), nifti(new Float32Array(120).fill(500), 16))
+    fs.writeFileSync(path.join(withCt, PLAN_FILES.focalMaskCt), nifti(new Int16Array(120).fill(1), 4))
+    const { s, runId, dataDir } = await finishedRun(withCt)
+    const workDir = path.dirname(dataDir)
+    const { planId } = await s.impl.savePlan({ runId })
+    const notApproved = /Not approved in the planning software/
+    expect((await s.impl.reportHtml({ runId })).html).toMatch(notApproved)
+    const second = createPlannerService({ host: 'browser', workDir, dataDir, probeWebGpu: false, workerUrl: new URL('./fixtures/folder-worker.mjs', import.meta.url) })
+    services.push(second)
+    await second.impl.approvePlan({ planId, approver: 'Dr. Second' })
+    const html = (await s.impl.reportHtml({ runId })).html
+    expect(html).not.toMatch(notApproved)
+    expect(html).toContain('Dr. Second')
+    await s.dispose()
+    await second.dispose()
+
+    const restarted = createPlannerService({ host: 'browser', workDir, dataDir, probeWebGpu: false, workerUrl: new URL('./fixtures/folder-worker.mjs', import.meta.url) })
+    services.push(restarted)
+    const reopened = await restarted.impl.openStoredPlan({ planId })
+    expect(reopened.approved).toBe(true)
+    expect((await restarted.impl.reportHtml({ runId: reopened.runId })).html).toContain('Dr. Second')
+  })
+})
+
 describe('the session and stored plans survive a reload and a restart', () => {
   test('saveSession / restoreSession: the run on screen is found again; after a restart the CT is reopened from its file and the stored plan opens as a finished run', async () => {
     const { s, runId, dataDir } = await finishedRun(clinicalTemplate)

@@ -355,6 +355,28 @@ describe('run folders', () => {
   })
 })
 
+describe('closing the service', () => {
+  test("removes this session's run folders, the newest included; the saved plan stays whole in the database", async () => {
+    const dir = newWorkDir()
+    const s = makeService(dir)
+    const events: ApiEvent[] = []
+    s.onEvent((e) => events.push(e))
+    const ct = imageOf(await s.impl.openImage({ path: niftiFile(dir, 'ct.nii', 5), role: 'ct' }))
+    const { runId } = await s.impl.startPlan(planRequest(ct.imageId))
+    await until(`run ${runId} ends`, () => events.some((e) => e.type === 'done' && e.runId === runId))
+    const { planId } = await s.impl.savePlan({ runId })
+    expect(fs.existsSync(path.join((await s.impl.getPlanResult({ runId })).planDir, 'plan.json'))).toBe(true)
+    await s.dispose()
+    expect(entries(path.join(dir, 'runs'))).toEqual([])
+    const engine = await PlanStoreEngine.open(path.join(dir, 'data'))
+    try {
+      expect(engine.materializePlanFolder({ planId: Number(planId), outDir: path.join(root, `closed-${randomUUID()}`) }).files).toContain('plan.json')
+    } finally {
+      engine.close()
+    }
+  })
+})
+
 describe('start-up', () => {
   test('what ended sessions left in uploads/ and runs/ is removed; live sessions and exports stay', async () => {
     const dir = newWorkDir()

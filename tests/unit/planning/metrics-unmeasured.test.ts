@@ -108,7 +108,7 @@ describe('plan metrics with a focus on the edge of the simulation grid', () => {
     expect(metrics.warnings.some((w) => /-6 dB .*axial -6 dB width not measured/.test(w))).toBe(true)
     expect(metrics.warnings.some((w) => /-3 dB .*axial -3 dB width not measured/.test(w))).toBe(true)
     for (const [where, v] of numbers(metrics)) expect(Number.isFinite(v), where).toBe(true)
-    // What plan-runner does: parse, write JSON, and a later reader parses the file again.
+    // What the pipeline's write stage does: parse, write JSON, and a later reader parses the file again.
     const record = planMetricsRecord.parse(metrics)
     const reread = planMetricsRecord.parse(JSON.parse(JSON.stringify(record)))
     expect(reread.fwhm_3db_m).toEqual({ axial: null, lateral1: metrics.fwhm_3db_m.lateral1, lateral2: metrics.fwhm_3db_m.lateral2 })

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { replaceFolderAtomically } from '../../../electron/adapters/atomic-file.ts'
-import { checkPlanOutDir, runPlanToFolder } from '../../../electron/app/plan-runner.ts'
+import { checkPlanOutDir, runPlanPipeline } from '../../../electron/app/pipeline/index.ts'
 import { SimulationInputError } from '../../../core/solver/errors.ts'
 import { DEFAULT_PROTOCOL } from '../../../core/planning/metrics.ts'
 
@@ -88,12 +88,12 @@ describe('checkPlanOutDir', () => {
     await expect(checkPlanOutDir(home)).rejects.toThrow(/--out: .*holds thesis\.docx, which is not part of a plan folder/)
   })
 
-  it('runPlanToFolder refuses a bad --out before reading anything', async () => {
+  it('runPlanPipeline refuses a bad --out before reading anything', async () => {
     const parent = await fresh('early')
     const file = path.join(parent, 'a-file')
     await fs.writeFile(file, '')
     const started = performance.now()
-    const run = runPlanToFolder({
+    const run = runPlanPipeline({
       ctPath: path.join(parent, 'no-such-ct.nii.gz'),
       targetRasM: [0, 0, 0],
       transducerId: 'itrusst-bm-bowl',
