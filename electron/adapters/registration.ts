@@ -25,20 +25,10 @@
 import { startWorker } from './app-paths.ts'
 import * as path from 'node:path'
 import { itkImageFromVolume } from '../../core/io/itk-image.ts'
-import { mat3Multiply, mat3MulVec, resampleTrilinear, voxelToWorld } from '../../core/volume/index.ts'
+import { affineFromRotationTranslation, mat3Multiply, mat3MulVec, rotationAngleDeg, rotationOf, translationOf } from '../../core/math/index.ts'
+import { resampleTrilinear, voxelToWorld } from '../../core/volume/index.ts'
 import type { GridSpec, Vec3, Volume } from '../../core/volume/index.ts'
-import {
-  affineFromRotationTranslation,
-  rigidFromElastixEuler,
-  rotationAngleDeg,
-  rotationOf,
-  transformFileMatrices,
-  translationOf,
-  TRANSFORM_FILE_FORMAT,
-  withConvention,
-  type ElastixEuler,
-  type RigidTransform,
-} from '../../core/registration/rigid.ts'
+import { rigidFromElastixEuler, transformFileMatrices, TRANSFORM_FILE_FORMAT, withConvention, type ElastixEuler, type RigidTransform } from '../../core/registration/rigid.ts'
 
 const MM_PER_M = 1000
 

@@ -38,7 +38,7 @@ import { webbProtocolWarning, checkCtCalibration } from '../../core/skull/calibr
 import { SimulationInputError } from '../../core/solver/errors.ts'
 import type { Progress } from '../../core/solver/run.ts'
 import { RigidTransformError, rigidFromTransformFile, transformFileMatrices, withConvention } from '../../core/registration/rigid.ts'
-import { applyAffine } from '../../core/volume/geometry.ts'
+import { applyAffine } from '../../core/math/index.ts'
 import type { Vec3, Volume } from '../../core/volume/index.ts'
 import { imageRefOf, PLAN_FILES, patientRecordOf, TISSUE_LABELS, planMetricsRecord, planRecord, type PlanMetricsRecord, type PlanRecord } from '../../core/contracts/plan.ts'
 import { SOFTWARE_VERSION } from '../adapters/version.ts'

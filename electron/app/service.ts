@@ -50,7 +50,8 @@ type PreviewReply = { ok: true; plan: PlanRecord; metrics: PlanMetricsRecord; pr
 const previewNotesShown = new Set<string>()
 import { toDisplayVolume, bytesOf } from './display-volume.ts'
 import { isRegistrationError, registerRigid, transformFileJson } from '../adapters/registration.ts'
-import { rotationAngleDeg, rotationOf, transformFileMatrices, translationOf, type RigidTransform } from '../../core/registration/rigid.ts'
+import { rotationAngleDeg, rotationOf, translationOf } from '../../core/math/index.ts'
+import { transformFileMatrices, type RigidTransform } from '../../core/registration/rigid.ts'
 import { resampleOntoFixed } from '../../core/registration/fuse.ts'
 import { comparePlans as comparePlanRows, differenceRefusal, pressureDifference } from '../../core/planning/compare.ts'
 import type { PlanSummary } from '../../core/db/plan-store.ts'

@@ -5,30 +5,9 @@
 import { describe, it, expect } from 'vitest'
 import { readFileSync } from 'node:fs'
 import * as path from 'node:path'
-import {
-  applyRigid,
-  boxCorners,
-  composeRigid,
-  elastixEulerFromFixedToMovingMm,
-  elastixEulerFromRigid,
-  elastixEulerToFixedToMovingMm,
-  eulerAngles,
-  eulerRotation,
-  invertRigid,
-  matrixRowsMm,
-  rigidFromElastixEuler,
-  rigidFromRowsMm,
-  rigidFromTransformFile,
-  rigidTransform,
-  rotationAngleDeg,
-  rotationOf,
-  transformError,
-  transformFileMatrices,
-  withConvention,
-  type ElastixEuler,
-  type RigidTransform,
-} from '../../../core/registration/rigid.ts'
-import { applyAffine, lpsToRas, mat3MulVec, type Vec3 } from '../../../core/volume/index.ts'
+import { applyAffine, eulerRotation, lpsToRas, mat3MulVec, rotationAngleDeg, rotationOf } from '../../../core/math/index.ts'
+import { applyRigid, boxCorners, composeRigid, elastixEulerFromFixedToMovingMm, elastixEulerFromRigid, elastixEulerToFixedToMovingMm, eulerAngles, invertRigid, matrixRowsMm, rigidFromElastixEuler, rigidFromRowsMm, rigidFromTransformFile, rigidTransform, transformError, transformFileMatrices, withConvention, type ElastixEuler, type RigidTransform } from '../../../core/registration/rigid.ts'
+import { type Vec3 } from '../../../core/volume/index.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
 const TRUTH_FILE = path.join(ROOT, 'resources/samples/cranium-synthetic-t1.transform.json')

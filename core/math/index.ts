@@ -1,0 +1,5 @@
+/** The one vector/matrix module (see vec3.ts, mat3.ts, mat4.ts, frames.ts). */
+export * from './vec3.ts'
+export * from './mat3.ts'
+export * from './mat4.ts'
+export * from './frames.ts'
