@@ -38,15 +38,14 @@ import { requestNodeGpuDevice } from '../adapters/webgpu-device.ts'
 import { PlanRuns, type PlanRun, type RunState } from './plan-runs.ts'
 import { DEFAULT_OPEN_IMAGE_LIMITS, OpenImages, type OpenImageLimits, type OpenedImage } from './open-images.ts'
 import { pathScrubber, removeStaleScratch, startScratchSession, uploadFileName } from './scratch.ts'
-import type { Worker } from 'node:worker_threads'
+import { workerRpc, type WorkerRpc } from '../adapters/worker-rpc.ts'
 import { startWorker } from '../adapters/app-paths.ts'
 import { BUNDLED_MODEL } from '../adapters/onnx-runtime.ts'
 import { parseSurrogateManifest, type SurrogateManifest } from '../../core/surrogate/manifest.ts'
-import type { PreviewRequest } from './surrogate-preview.ts'
+import type { PreviewRequest, PreviewResult } from './surrogate-preview.ts'
 import { deserializeError, serializeError, type SerializedError } from '../../core/contracts/api.ts'
-import type { PlanMetricsRecord, PlanRecord } from '../../core/contracts/plan.ts'
 
-type PreviewReply = { ok: true; plan: PlanRecord; metrics: PlanMetricsRecord; pressureCt: Float32Array; notes: string[] } | { ok: false; error: SerializedError }
+type PreviewReply = PreviewResult & { readonly notes: readonly string[] }
 const previewNotesShown = new Set<string>()
 import { toDisplayVolume, bytesOf } from './display-volume.ts'
 import { isRegistrationError, registerRigid, transformFileJson } from '../adapters/registration.ts'
@@ -467,33 +466,19 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
   }
 
   // The live preview: one long-lived worker (model and CT stay loaded); calls queue behind it.
-  let previewWorker: Worker | undefined
-  let previewSeq = 0
-  const previewPending = new Map<number, { resolve: (v: PreviewReply) => void; reject: (e: unknown) => void }>()
+  let preview: WorkerRpc<PreviewRequest, PreviewReply> | undefined
   const previewCall = (request: PreviewRequest): Promise<PreviewReply> => {
-    if (!previewWorker) {
-      const w = startWorker('preview-worker', { workerData: { modelFile: options.surrogateModel ?? BUNDLED_MODEL, provider: 'auto' } })
-      w.on('message', (m: PreviewReply & { id: number }) => {
-        const p = previewPending.get(m.id)
-        previewPending.delete(m.id)
-        if (!p) return
-        if (m.ok) p.resolve(m)
-        else p.reject(deserializeError(m.error))
+    if (!preview) {
+      const rpc: WorkerRpc<PreviewRequest, PreviewReply> = workerRpc(startWorker('preview-worker', { workerData: { modelFile: options.surrogateModel ?? BUNDLED_MODEL, provider: 'auto' } }), {
+        decodeError: (e) => deserializeError(e as SerializedError),
+        workerFailed: (why) => {
+          if (preview === rpc) preview = undefined
+          return new ApiError('internal', `the preview worker stopped: ${'error' in why ? why.error.message : `exit code ${why.exitCode}`}`)
+        },
       })
-      const fail = (e: unknown) => {
-        for (const p of previewPending.values()) p.reject(new ApiError('internal', `the preview worker stopped: ${e instanceof Error ? e.message : String(e)}`))
-        previewPending.clear()
-        previewWorker = undefined
-      }
-      w.on('error', fail)
-      w.on('exit', (code) => fail(new Error(`exit code ${code}`)))
-      previewWorker = w
+      preview = rpc
     }
-    const id = ++previewSeq
-    return new Promise((resolve, reject) => {
-      previewPending.set(id, { resolve, reject })
-      previewWorker!.postMessage({ id, request })
-    })
+    return preview.call(request)
   }
   let previewCount = 0
 
@@ -721,7 +706,6 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       } finally {
         release()
       }
-      if (!reply.ok) throw new ApiError('internal', 'preview failed')
       for (const line of reply.notes) {
         if (previewNotesShown.has(line)) continue
         previewNotesShown.add(line)
@@ -1016,7 +1000,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       disposed ??= (async () => {
         for (const c of registering.values()) c.abort()
         await runs.dispose()
-        if (previewWorker) await previewWorker.terminate()
+        if (preview) await preview.worker.terminate()
         // Let the stopped runs' exit handlers release the uploads they held.
         await new Promise((resolve) => setImmediate(resolve))
         // The images go, and with them their upload copies (the runs reading them have stopped).
