@@ -16,6 +16,7 @@
 
 import { spawnSync } from 'node:child_process'
 import { createFft3d } from '../core/fft/fft3d.ts'
+import { seededRandom } from '../core/math/random.ts'
 import type { FftArray } from '../core/fft/fft3d.ts'
 
 type Dims = readonly [number, number, number]
@@ -51,11 +52,8 @@ function timeMs(fn: () => void): number {
 }
 
 function randomFill<T extends FftArray>(a: T, seed: number): T {
-  let s = seed >>> 0
-  for (let i = 0; i < a.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    a[i] = s / 4294967296 - 0.5
-  }
+  const random = seededRandom(seed)
+  for (let i = 0; i < a.length; i++) a[i] = random() - 0.5
   return a
 }
 

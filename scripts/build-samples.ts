@@ -7,7 +7,8 @@ import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { execFileSync } from 'node:child_process'
-import { createVolume, mat3Multiply, mat3MulVec, mat3Transpose, resampleTrilinear, centerM, type Mat3, type Vec3 } from '../core/volume/index.ts'
+import { mat3Multiply, mat3MulVec, mat3Transpose, seededRandom } from '../core/math/index.ts'
+import { createVolume, resampleTrilinear, centerM, type Mat3, type Vec3 } from '../core/volume/index.ts'
 import { writeVolume } from '../electron/adapters/volume-io.ts'
 
 export const CRANIUM_INV3 = '/usr/share/doc/invesalius-examples/examples/Cranium.inv3'
@@ -66,18 +67,6 @@ function huToT1(hu: number): number {
     if (hu <= h1) return v0 + ((hu - h0) / (h1 - h0)) * (v1 - v0)
   }
   return HU_TO_T1[HU_TO_T1.length - 1]![1]
-}
-
-/** mulberry32: small seeded PRNG so the synthetic noise is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 export async function loadCraniumCt() {
@@ -142,7 +131,7 @@ async function main() {
     originM: [c[0] - ((dims[0] - 1) * spacingM[0]) / 2, c[1] - ((dims[1] - 1) * spacingM[1]) / 2, c[2] - ((dims[2] - 1) * spacingM[2]) / 2] as Vec3,
   }
   const t1f = resampleTrilinear(moved, grid, { fill: 4, interpolation: 'linear' })
-  const rand = prng(27)
+  const rand = seededRandom(27)
   const t1 = new Int16Array(t1f.data.length)
   for (let i = 0; i < t1.length; i++) {
     // Rician-like floor noise: sum of uniforms approximates a Gaussian of sigma 3.

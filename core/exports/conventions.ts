@@ -24,7 +24,7 @@
  * All the axis maps are signed permutations, so conversions are exact in floating point.
  */
 import type { Vec3 } from '../volume/types.ts'
-import { add3, column, FLIP_XY, invertRigid, mul4, scale3, scaleTranslation, type Mat4 } from './matrix.ts'
+import { add3, affineColumn, FLIP_XY, invertRigid, lpsToRas, type Mat4, rasToLps, multiplyAffine, scale3, scaleTranslation } from '../math/index.ts'
 
 /** Right-multiplied axis maps (4x4 with the 3x3 signed permutation in the top-left). */
 const SIMNIBS_TO_LOCALITE: Mat4 = [0, 0, 1, 0, 0, -1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1]
@@ -51,14 +51,14 @@ function toMetres(m: Mat4): number[] {
 
 /** Localite Matrix4D (mm, in `space`; column 0 = beam direction into the head; origin = apex). */
 export function poseToLocalite(poseRasM: Mat4, space: CoordinateSpace): number[] {
-  const l = mul4(scaleTranslation(poseRasM, M_TO_MM), SIMNIBS_TO_LOCALITE)
-  return space === 'lps' ? mul4(FLIP_XY, l) : l
+  const l = multiplyAffine(scaleTranslation(poseRasM, M_TO_MM), SIMNIBS_TO_LOCALITE)
+  return space === 'lps' ? multiplyAffine(FLIP_XY, l) : l
 }
 
 export function localiteToPose(localiteMm: Mat4, space: CoordinateSpace): number[] {
-  const ras = space === 'lps' ? mul4(FLIP_XY, localiteMm) : [...localiteMm]
+  const ras = space === 'lps' ? multiplyAffine(FLIP_XY, localiteMm) : [...localiteMm]
   // F is its own inverse.
-  return toMetres(mul4(ras, SIMNIBS_TO_LOCALITE))
+  return toMetres(multiplyAffine(ras, SIMNIBS_TO_LOCALITE))
 }
 
 // ----------------------------------------------------------------------------- Brainsight
@@ -69,9 +69,9 @@ export function localiteToPose(localiteMm: Mat4, space: CoordinateSpace): number
  * trajectory tip (formats.md §3.1); `focalDistanceM` = plan.json `pose.focal_distance_from_apex_m`.
  */
 export function poseToBrainsight(poseRasM: Mat4, focalDistanceM: number): number[] {
-  const b = mul4(scaleTranslation(poseRasM, M_TO_MM), SIMNIBS_TO_BRAINSIGHT)
-  const apexMm = column(b, 3)
-  const beam = column(poseRasM, 2)
+  const b = multiplyAffine(scaleTranslation(poseRasM, M_TO_MM), SIMNIBS_TO_BRAINSIGHT)
+  const apexMm = affineColumn(b, 3)
+  const beam = affineColumn(poseRasM, 2)
   const loc = add3(apexMm, scale3(beam, focalDistanceM * M_TO_MM))
   b[3] = loc[0]
   b[7] = loc[1]
@@ -85,10 +85,10 @@ export function poseToBrainsight(poseRasM: Mat4, focalDistanceM: number): number
  * stays at the file's location (the caller must say so).
  */
 export function brainsightToPose(brainsightMm: Mat4, focalDistanceM: number | undefined): number[] {
-  const s = mul4(brainsightMm, SIMNIBS_TO_BRAINSIGHT)
+  const s = multiplyAffine(brainsightMm, SIMNIBS_TO_BRAINSIGHT)
   if (focalDistanceM !== undefined) {
-    const outOfHead = column(brainsightMm, 2)
-    const apex = add3(column(s, 3), scale3(outOfHead, focalDistanceM * M_TO_MM))
+    const outOfHead = affineColumn(brainsightMm, 2)
+    const apex = add3(affineColumn(s, 3), scale3(outOfHead, focalDistanceM * M_TO_MM))
     s[3] = apex[0]
     s[7] = apex[1]
     s[11] = apex[2]
@@ -100,11 +100,11 @@ export function brainsightToPose(brainsightMm: Mat4, focalDistanceM: number | un
 
 /** k-Plan position_transform (metres, RAS; x = S.y, y = S.x, z = -S.z; origin = apex). */
 export function poseToKplan(poseRasM: Mat4): number[] {
-  return mul4(poseRasM, SIMNIBS_TO_KPLAN)
+  return multiplyAffine(poseRasM, SIMNIBS_TO_KPLAN)
 }
 
 export function kplanToPose(kplanM: Mat4): number[] {
-  return mul4(kplanM, KPLAN_TO_SIMNIBS)
+  return multiplyAffine(kplanM, KPLAN_TO_SIMNIBS)
 }
 
 // --------------------------------------------------------------------------- ITK / Slicer
@@ -115,20 +115,20 @@ export function kplanToPose(kplanM: Mat4): number[] {
  * because an ITK transform maps points of the fixed (parent) space into the moving space.
  */
 export function poseToItk(poseRasM: Mat4): number[] {
-  return mul4(mul4(FLIP_XY, invertRigid(scaleTranslation(poseRasM, M_TO_MM))), FLIP_XY)
+  return multiplyAffine(multiplyAffine(FLIP_XY, invertRigid(scaleTranslation(poseRasM, M_TO_MM))), FLIP_XY)
 }
 
 export function itkToPose(itkLpsMm: Mat4): number[] {
-  return toMetres(invertRigid(mul4(mul4(FLIP_XY, itkLpsMm), FLIP_XY)))
+  return toMetres(invertRigid(multiplyAffine(multiplyAffine(FLIP_XY, itkLpsMm), FLIP_XY)))
 }
 
 /** A point between patient spaces: RAS m -> file coordinates in mm. */
 export function pointToFile(rasM: Vec3, space: CoordinateSpace): Vec3 {
   const mm: Vec3 = [rasM[0] * M_TO_MM, rasM[1] * M_TO_MM, rasM[2] * M_TO_MM]
-  return space === 'lps' ? [-mm[0], -mm[1], mm[2]] : mm
+  return space === 'lps' ? rasToLps(mm) : mm
 }
 
 export function pointFromFile(mm: Vec3, space: CoordinateSpace): Vec3 {
-  const ras: Vec3 = space === 'lps' ? [-mm[0], -mm[1], mm[2]] : mm
+  const ras: Vec3 = space === 'lps' ? lpsToRas(mm) : mm
   return [ras[0] / M_TO_MM, ras[1] / M_TO_MM, ras[2] / M_TO_MM]
 }

@@ -1,69 +1,13 @@
 /**
- * Small 4x4 helpers shared by the navigation formats: every pose crossing a file boundary goes
- * through here, so the axis and unit conversions are written once.
+ * Pose checks and number formatting shared by the navigation formats (the 4x4 algebra itself is
+ * core/math).
  *
  * Conventions: matrices are row-major arrays of 16 numbers (element (r, c) at 4 r + c), acting
  * on homogeneous column vectors. A pose maps a tool frame to a patient frame: its columns 0..2
  * are the tool's x, y, z axes expressed in the patient frame, column 3 the tool origin.
  */
 import { ImportError } from '../io/errors.ts'
-import type { Vec3 } from '../volume/types.ts'
-
-export type Mat4 = readonly number[]
-
-export const IDENTITY4: Mat4 = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]
-
-/** diag(-1, -1, 1, 1): RAS <-> LPS (its own inverse). */
-export const FLIP_XY: Mat4 = [-1, 0, 0, 0, 0, -1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]
-
-export function mul4(a: Mat4, b: Mat4): number[] {
-  const out = new Array<number>(16).fill(0)
-  for (let r = 0; r < 4; r++) {
-    for (let c = 0; c < 4; c++) {
-      let s = 0
-      for (let k = 0; k < 4; k++) s += a[4 * r + k]! * b[4 * k + c]!
-      out[4 * r + c] = s
-    }
-  }
-  return out
-}
-
-/** Inverse of a rigid transform [R t; 0 1]: [R^T, -R^T t]. Exact transpose, so a round trip loses nothing. */
-export function invertRigid(m: Mat4): number[] {
-  const r = (i: number, j: number) => m[4 * i + j]!
-  const t = [m[3]!, m[7]!, m[11]!]
-  const out = new Array<number>(16).fill(0)
-  for (let i = 0; i < 3; i++) {
-    for (let j = 0; j < 3; j++) out[4 * i + j] = r(j, i)
-    out[4 * i + 3] = -(r(0, i) * t[0]! + r(1, i) * t[1]! + r(2, i) * t[2]!)
-  }
-  out[15] = 1
-  return out
-}
-
-/** Column c (0..3) of the 3x4 top of a pose. */
-export function column(m: Mat4, c: number): Vec3 {
-  return [m[c]!, m[4 + c]!, m[8 + c]!]
-}
-
-/** A pose from three axis columns and an origin. */
-export function fromColumns(x: Vec3, y: Vec3, z: Vec3, origin: Vec3): number[] {
-  return [x[0], y[0], z[0], origin[0], x[1], y[1], z[1], origin[1], x[2], y[2], z[2], origin[2], 0, 0, 0, 1]
-}
-
-/** Scales the translation (column 3) only, e.g. metres -> millimetres. */
-export function scaleTranslation(m: Mat4, factor: number): number[] {
-  const out = [...m]
-  out[3] = m[3]! * factor
-  out[7] = m[7]! * factor
-  out[11] = m[11]! * factor
-  return out
-}
-
-export const neg = (v: Vec3): Vec3 => [-v[0], -v[1], -v[2]]
-export const add3 = (a: Vec3, b: Vec3): Vec3 => [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
-export const scale3 = (a: Vec3, s: number): Vec3 => [a[0] * s, a[1] * s, a[2] * s]
-const dot3 = (a: Vec3, b: Vec3) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+import { affineColumn, dot3, mat3Determinant, rotationOf, type Mat4 } from '../math/index.ts'
 
 /**
  * How far the 3x3 part of a pose is from a proper rotation: the largest deviation of R^T R from
@@ -71,14 +15,12 @@ const dot3 = (a: Vec3, b: Vec3) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
  * decimals) sit near 1e-6; anything near 1e-2 is not a rotation at all.
  */
 export function rotationDefect(m: Mat4): { orthogonality: number; determinant: number } {
-  const cols = [column(m, 0), column(m, 1), column(m, 2)]
+  const cols = [affineColumn(m, 0), affineColumn(m, 1), affineColumn(m, 2)]
   let worst = 0
   for (let i = 0; i < 3; i++) {
     for (let j = 0; j < 3; j++) worst = Math.max(worst, Math.abs(dot3(cols[i]!, cols[j]!) - (i === j ? 1 : 0)))
   }
-  const [a, b, c] = cols as [Vec3, Vec3, Vec3]
-  const det = a[0] * (b[1] * c[2] - b[2] * c[1]) - b[0] * (a[1] * c[2] - a[2] * c[1]) + c[0] * (a[1] * b[2] - a[2] * b[1])
-  return { orthogonality: worst, determinant: det }
+  return { orthogonality: worst, determinant: mat3Determinant(rotationOf(m)) }
 }
 
 /**

@@ -3,6 +3,7 @@
  * as an ITK transform file (`.tfm`). Layout, axes and sources: slicer.md beside this file.
  */
 import { ImportError } from '../io/errors.ts'
+import { eulerRotation } from '../math/index.ts'
 import type { Vec3 } from '../volume/types.ts'
 import { itkToPose, pointFromFile, pointToFile, poseToItk, type CoordinateSpace } from './conventions.ts'
 import { formatExact, parseNumber, ROTATION_TOLERANCE, rotationDefect } from './matrix.ts'
@@ -58,25 +59,6 @@ export function writeItkTransform(pose: PoseEntry, _provenance?: ExportProvenanc
   const m = poseToItk(pose.transducerToRas)
   const params = [m[0], m[1], m[2], m[4], m[5], m[6], m[8], m[9], m[10], m[3], m[7], m[11]].map((v) => formatExact(v!))
   return ['#Insight Transform File V1.0', '#Transform 0', 'Transform: AffineTransform_double_3_3', `Parameters: ${params.join(' ')}`, 'FixedParameters: 0 0 0', ''].join('\n')
-}
-
-/** 3x3 row-major product. */
-function mul3(a: readonly number[], b: readonly number[]): number[] {
-  const out = new Array<number>(9).fill(0)
-  for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) out[3 * r + c] = a[3 * r]! * b[c]! + a[3 * r + 1]! * b[3 + c]! + a[3 * r + 2]! * b[6 + c]!
-  return out
-}
-
-/**
- * ITK Euler3DTransform rotation (itkEuler3DTransform.hxx `ComputeMatrix`): angles (x, y, z) in
- * radians; R = Rz·Rx·Ry by default, Rz·Ry·Rx when ComputeZYX is set (4th fixed parameter).
- */
-export function itkEulerMatrix(ax: number, ay: number, az: number, computeZYX = false): number[] {
-  const [cx, sx, cy, sy, cz, sz] = [Math.cos(ax), Math.sin(ax), Math.cos(ay), Math.sin(ay), Math.cos(az), Math.sin(az)]
-  const rx = [1, 0, 0, 0, cx, -sx, 0, sx, cx]
-  const ry = [cy, 0, sy, 0, 1, 0, -sy, 0, cy]
-  const rz = [cz, -sz, 0, sz, cz, 0, 0, 0, 1]
-  return computeZYX ? mul3(rz, mul3(ry, rx)) : mul3(rz, mul3(rx, ry))
 }
 
 /**
@@ -137,7 +119,7 @@ export function itkTransformMatrix(records: readonly ItkTransformRecord[], file:
   let t: number[]
   if (kind === 'Euler3DTransform' || kind === 'VersorRigid3DTransform') {
     if (p.length !== 6) throw fail(`Parameters has ${p.length} values, a 3D ${kind} has 6 (${kind === 'Euler3DTransform' ? 'angles x, y, z' : 'versor'}, then the translation)`)
-    a = kind === 'Euler3DTransform' ? itkEulerMatrix(p[0]!, p[1]!, p[2]!, fixed.length > 3 && fixed[3] !== 0) : itkVersorMatrix(p[0]!, p[1]!, p[2]!)
+    a = kind === 'Euler3DTransform' ? [...eulerRotation(p[0]!, p[1]!, p[2]!, fixed.length > 3 && fixed[3] !== 0)] : itkVersorMatrix(p[0]!, p[1]!, p[2]!)
     t = p.slice(3, 6)
   } else {
     if (p.length !== 12) throw fail(`Parameters has ${p.length} values, a 3D ${kind} has 12`)

@@ -5,7 +5,8 @@
  * resampled from the CT onto it.
  */
 import type { GridSpec, Mat3, Vec3, Volume } from '../volume/index.ts'
-import { createVolume, resampleTrilinear, rasToLps } from '../volume/index.ts'
+import { rasToLps } from '../math/index.ts'
+import { createVolume, resampleTrilinear } from '../volume/index.ts'
 import { DEFAULT_SETTINGS, type Grid, type Medium } from '../solver/model.ts'
 import { checkComputationalGrid, checkPlanPointsPerWavelength, checkUserGrid, type MemoryBudget } from '../solver/limits.ts'
 import { nextFftFriendly } from '../fft/plan.ts'

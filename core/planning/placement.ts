@@ -7,7 +7,8 @@
  * the target from the minimum standoff. Refusals say why and where.
  */
 import type { Vec3, Volume } from '../volume/types.ts'
-import { rasToLps, worldToVoxel } from '../volume/geometry.ts'
+import { add3, cross3, dot3, norm3, normalize3, rasToLps, scale3, sub3 } from '../math/index.ts'
+import { worldToVoxel } from '../volume/geometry.ts'
 import type { HeadSegmentation } from './masks.ts'
 import { INCIDENCE_WARNING_DEG } from './limits.ts'
 
@@ -91,13 +92,6 @@ export interface Placement {
 
 const STEP_M = 0.00025
 
-const sub = (a: Vec3, b: Vec3): Vec3 => [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
-const add = (a: Vec3, b: Vec3): Vec3 => [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
-const scale = (a: Vec3, s: number): Vec3 => [a[0] * s, a[1] * s, a[2] * s]
-const dot = (a: Vec3, b: Vec3) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-const norm = (a: Vec3) => Math.hypot(a[0], a[1], a[2])
-const unit = (a: Vec3): Vec3 => scale(a, 1 / norm(a))
-const cross = (a: Vec3, b: Vec3): Vec3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
 const mm = (v: number) => `${(v * 1000).toFixed(1)} mm`
 const fmtPoint = (p: Vec3) => `(${p.map((v) => (v * 1000).toFixed(1)).join(', ')}) mm RAS`
 
@@ -143,7 +137,7 @@ function scalpAlong(sampler: CtSampler, target: Vec3, towardTransducer: Vec3): {
   let last = target
   let gap = 0
   for (let s = STEP_M; s < 0.4; s += STEP_M) {
-    const p = add(target, scale(towardTransducer, s))
+    const p = add3(target, scale3(towardTransducer, s))
     if (!sampler.inVolume(p)) return { scalp: last, leftVolume: gap * STEP_M < 0.005 }
     if (sampler.head(p)) {
       last = p
@@ -162,8 +156,8 @@ interface PathFindings {
 
 /** Scans the path scalp -> target: bone crossed, air inside the head, fat/soft tissue before bone. */
 function scanPath(sampler: CtSampler, scalp: Vec3, target: Vec3): PathFindings {
-  const d = unit(sub(target, scalp))
-  const length = norm(sub(target, scalp))
+  const d = normalize3(sub3(target, scalp))
+  const length = norm3(sub3(target, scalp))
   let skull = 0
   let firstBone: Vec3 | undefined
   const airRuns: Array<{ atM: number; lengthM: number }> = []
@@ -171,7 +165,7 @@ function scanPath(sampler: CtSampler, scalp: Vec3, target: Vec3): PathFindings {
   let fatRun = 0
   let longestFatBeforeBone = 0
   for (let s = 0; s <= length; s += STEP_M) {
-    const p = add(scalp, scale(d, s))
+    const p = add3(scalp, scale3(d, s))
     const hu = sampler.hu(p)
     if (sampler.skull(p)) {
       skull += STEP_M
@@ -200,21 +194,21 @@ function scanPath(sampler: CtSampler, scalp: Vec3, target: Vec3): PathFindings {
 function skullNormal(sampler: CtSampler, p: Vec3): Vec3 | undefined {
   const h = 0.001
   const g: Vec3 = [
-    sampler.hu(add(p, [h, 0, 0])) - sampler.hu(add(p, [-h, 0, 0])),
-    sampler.hu(add(p, [0, h, 0])) - sampler.hu(add(p, [0, -h, 0])),
-    sampler.hu(add(p, [0, 0, h])) - sampler.hu(add(p, [0, 0, -h])),
+    sampler.hu(add3(p, [h, 0, 0])) - sampler.hu(add3(p, [-h, 0, 0])),
+    sampler.hu(add3(p, [0, h, 0])) - sampler.hu(add3(p, [0, -h, 0])),
+    sampler.hu(add3(p, [0, 0, h])) - sampler.hu(add3(p, [0, 0, -h])),
   ]
-  const n = norm(g)
+  const n = norm3(g)
   // HU rises into bone, so the outward normal points down the gradient.
-  return n > 0 ? scale(g, -1 / n) : undefined
+  return n > 0 ? scale3(g, -1 / n) : undefined
 }
 
 /** Rigid pose with +z along `axis` and x chosen perpendicular to it and to RAS superior when possible. */
 export function poseMatrix(apexRas: Vec3, axis: Vec3): number[] {
-  const z = unit(axis)
+  const z = normalize3(axis)
   const helper: Vec3 = Math.abs(z[2]) < 0.9 ? [0, 0, 1] : [0, 1, 0]
-  const x = unit(cross(helper, z))
-  const y = cross(z, x)
+  const x = normalize3(cross3(helper, z))
+  const y = cross3(z, x)
   return [x[0], y[0], z[0], apexRas[0], x[1], y[1], z[1], apexRas[1], x[2], y[2], z[2], apexRas[2], 0, 0, 0, 1]
 }
 
@@ -256,11 +250,11 @@ export function placeTransducer(sampler: CtSampler, device: PlacementDevice, tar
   const warnings: string[] = []
   if (!sampler.head(targetRasM)) throw new PlacementError('target-outside-head', `the target ${fmtPoint(targetRasM)} is not inside the head`)
   if (sampler.skull(targetRasM)) throw new PlacementError('target-outside-head', `the target ${fmtPoint(targetRasM)} lies in bone, not in the brain`)
-  const beam = unit(sub(targetRasM, entryRasM))
+  const beam = normalize3(sub3(targetRasM, entryRasM))
   if (!Number.isFinite(beam[0])) throw new PlacementError('no-entry-found', 'the entry point equals the target')
-  const { scalp, leftVolume } = scalpAlong(sampler, targetRasM, scale(beam, -1))
+  const { scalp, leftVolume } = scalpAlong(sampler, targetRasM, scale3(beam, -1))
   if (leftVolume) throw new PlacementError('field-of-view', `the beam toward ${fmtPoint(entryRasM)} leaves the CT's field of view before leaving the head: the skull there is not imaged`)
-  const scalpToTarget = norm(sub(targetRasM, scalp))
+  const scalpToTarget = norm3(sub3(targetRasM, scalp))
   const findings = scanPath(sampler, scalp, targetRasM)
   if (findings.skullThicknessM < 0.001) throw new PlacementError('no-skull-crossing', `the path from the scalp at ${fmtPoint(scalp)} to the target crosses no skull (through a foramen, the orbit or the neck?)`)
   if (findings.fatBeforeBoneM > 0.006) {
@@ -273,7 +267,7 @@ export function placeTransducer(sampler: CtSampler, device: PlacementDevice, tar
   let incidence = Number.NaN
   if (findings.firstBone) {
     const n = skullNormal(sampler, findings.firstBone)
-    if (n) incidence = (Math.acos(Math.min(1, Math.abs(dot(n, beam)))) * 180) / Math.PI
+    if (n) incidence = (Math.acos(Math.min(1, Math.abs(dot3(n, beam)))) * 180) / Math.PI
   }
   if (incidence > INCIDENCE_WARNING_DEG) warnings.push(`the beam meets the skull at ${incidence.toFixed(0)} degrees from its normal: expect strong refraction and a lower transmission`)
 
@@ -299,8 +293,8 @@ export function placeTransducer(sampler: CtSampler, device: PlacementDevice, tar
     }
     focalFromApex = device.exitPlaneOffsetM + standoff + scalpToTarget
   }
-  const exitCenter = sub(scalp, scale(beam, standoff))
-  const apex = sub(exitCenter, scale(beam, device.exitPlaneOffsetM))
+  const exitCenter = sub3(scalp, scale3(beam, standoff))
+  const apex = sub3(exitCenter, scale3(beam, device.exitPlaneOffsetM))
   const matrix = poseMatrix(apex, beam)
   const inside = devicePoints(device, matrix).filter((p) => sampler.head(p))
   if (inside.length > 0) {
@@ -327,7 +321,7 @@ export function proposeEntry(sampler: CtSampler, device: PlacementDevice, target
     const zc = 1 - (2 * (s + 0.5)) / samples
     const r = Math.sqrt(1 - zc * zc)
     const direction: Vec3 = [r * Math.cos(s * golden), r * Math.sin(s * golden), zc]
-    const entry = add(targetRasM, scale(direction, 0.05))
+    const entry = add3(targetRasM, scale3(direction, 0.05))
     try {
       const placement = placeTransducer(sampler, device, targetRasM, entry)
       const incidence = Number.isFinite(placement.path.incidenceAngleDeg) ? placement.path.incidenceAngleDeg : 45

@@ -4,8 +4,9 @@
  * are rotated), and one trilinear resampling then puts the MRI onto the CT's voxels, so both
  * images share every slice, the crosshair and the cursor.
  */
-import { mat3Multiply, resampleTrilinear, type GridSpec, type Volume } from '../volume/index.ts'
-import { applyRigid, rotationOf, withConvention, type RigidTransform } from './rigid.ts'
+import { mat3Multiply, rotationOf } from '../math/index.ts'
+import { resampleTrilinear, type GridSpec, type Volume } from '../volume/index.ts'
+import { applyRigid, withConvention, type RigidTransform } from './rigid.ts'
 
 /**
  * The moving image's grid as it lies in the fixed image's world: same voxels, origin and axes

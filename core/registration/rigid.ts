@@ -20,7 +20,7 @@
  * Pure TypeScript (core/): no IO.
  */
 
-import { applyAffine, multiplyAffine, type Affine4 } from '../volume/geometry.ts'
+import { type Affine4, affineFromRotationTranslation, applyAffine, flipLpsRasMatrix, eulerRotation, invertRigid as invertRigidMatrix, mat3Determinant, multiplyAffine, rotationOf, scaleTranslation } from '../math/index.ts'
 import type { Mat3, Vec3 } from '../volume/types.ts'
 
 export type WorldConvention = 'LPS' | 'RAS'
@@ -78,26 +78,7 @@ export function checkRigidMatrix(m: readonly number[], tolerance = 1e-6): void {
       }
     }
   }
-  if (det3(r) < 0) throw new RigidTransformError('the 3x3 part is a reflection (determinant -1), not a rotation')
-}
-
-/** Rotation part (row-major 3x3) of a 4x4 affine. */
-export function rotationOf(m: readonly number[]): Mat3 {
-  return [m[0]!, m[1]!, m[2]!, m[4]!, m[5]!, m[6]!, m[8]!, m[9]!, m[10]!]
-}
-
-/** Translation column of a 4x4 affine (in the matrix's units). */
-export function translationOf(m: readonly number[]): Vec3 {
-  return [m[3]!, m[7]!, m[11]!]
-}
-
-/** 4x4 from a rotation and a translation: p' = R p + t. */
-export function affineFromRotationTranslation(r: Mat3, t: Vec3): Affine4 {
-  return [r[0], r[1], r[2], t[0], r[3], r[4], r[5], t[1], r[6], r[7], r[8], t[2], 0, 0, 0, 1]
-}
-
-function det3(r: Mat3): number {
-  return r[0] * (r[4] * r[8] - r[5] * r[7]) - r[1] * (r[3] * r[8] - r[5] * r[6]) + r[2] * (r[3] * r[7] - r[4] * r[6])
+  if (mat3Determinant(r) < 0) throw new RigidTransformError('the 3x3 part is a reflection (determinant -1), not a rotation')
 }
 
 // ---------------------------------------------------------------------------------------
@@ -106,18 +87,6 @@ function det3(r: Mat3): number {
 
 export function applyRigid(t: RigidTransform, p: Vec3): Vec3 {
   return applyAffine(t.matrix, p)
-}
-
-/** Exact inverse of a rigid matrix: [R^T, -R^T t]. */
-export function invertRigidMatrix(m: readonly number[]): Affine4 {
-  const r = rotationOf(m)
-  const t = translationOf(m)
-  const rt: Mat3 = [r[0], r[3], r[6], r[1], r[4], r[7], r[2], r[5], r[8]]
-  return affineFromRotationTranslation(rt, [
-    -(rt[0] * t[0] + rt[1] * t[1] + rt[2] * t[2]),
-    -(rt[3] * t[0] + rt[4] * t[1] + rt[5] * t[2]),
-    -(rt[6] * t[0] + rt[7] * t[1] + rt[8] * t[2]),
-  ])
 }
 
 /** The inverse map: from and to swap. */
@@ -139,25 +108,10 @@ export function composeRigid(second: RigidTransform, first: RigidTransform): Rig
   return { matrix: multiplyAffine(second.matrix, first.matrix), from: first.from, to: second.to, convention: first.convention }
 }
 
-/** M' = F M F with F = diag(-1, -1, 1, 1): flips x and y on both the input and the output side. */
-export function flipLpsRasMatrix(m: readonly number[]): Affine4 {
-  return m.map((v, idx) => {
-    const row = Math.floor(idx / 4)
-    const col = idx % 4
-    return (row < 2) !== (col < 2) ? -v : v
-  })
-}
-
 /** The same map written in the other world convention (LPS <-> RAS); a no-op when it already is. */
 export function withConvention(t: RigidTransform, convention: WorldConvention): RigidTransform {
   if (t.convention === convention) return t
   return { ...t, matrix: flipLpsRasMatrix(t.matrix), convention }
-}
-
-/** Rotation angle (degrees, 0..180) of a rotation matrix, from its trace; clamped for rounding. */
-export function rotationAngleDeg(r: Mat3): number {
-  const c = (r[0] + r[4] + r[8] - 1) / 2
-  return (Math.acos(Math.min(1, Math.max(-1, c))) * 180) / Math.PI
 }
 
 // ---------------------------------------------------------------------------------------
@@ -188,15 +142,6 @@ export interface ElastixEuler {
   readonly centerOfRotationMm: Vec3
   /** ComputeZYX: false (default) means R = Rz Rx Ry; true means R = Rz Ry Rx. */
   readonly computeZYX: boolean
-}
-
-/** ITK's Euler3DTransform rotation matrix for angles (radians) about x, y, z. */
-export function eulerRotation(ax: number, ay: number, az: number, computeZYX = false): Mat3 {
-  const [cx, sx, cy, sy, cz, sz] = [Math.cos(ax), Math.sin(ax), Math.cos(ay), Math.sin(ay), Math.cos(az), Math.sin(az)]
-  const rx: Mat3 = [1, 0, 0, 0, cx, -sx, 0, sx, cx]
-  const ry: Mat3 = [cy, 0, sy, 0, 1, 0, -sy, 0, cy]
-  const rz: Mat3 = [cz, -sz, 0, sz, cz, 0, 0, 0, 1]
-  return computeZYX ? mul3(rz, mul3(ry, rx)) : mul3(rz, mul3(rx, ry))
 }
 
 /**
@@ -267,17 +212,6 @@ export function elastixEulerFromRigid(movingToFixed: RigidTransform, centerOfRot
   const lps = withConvention(movingToFixed, 'LPS')
   const fixedToMovingMm = scaleTranslation(invertRigidMatrix(lps.matrix), MM_PER_M)
   return elastixEulerFromFixedToMovingMm(fixedToMovingMm, centerOfRotationMm, computeZYX)
-}
-
-function scaleTranslation(m: readonly number[], s: number): Affine4 {
-  return m.map((v, idx) => (idx === 3 || idx === 7 || idx === 11 ? v * s : v))
-}
-
-function mul3(a: Mat3, b: Mat3): Mat3 {
-  const out = new Array<number>(9)
-  for (let r = 0; r < 3; r++)
-    for (let c = 0; c < 3; c++) out[3 * r + c] = a[3 * r]! * b[c]! + a[3 * r + 1]! * b[3 + c]! + a[3 * r + 2]! * b[6 + c]!
-  return out as unknown as Mat3
 }
 
 // ---------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
  * the -6 dB widths along the beam axis and across it, with linear interpolation at the
  * half-amplitude crossings (the fwhm2.m convention).
  */
-import type { Vec3 } from '../volume/types.ts'
+import { normalize3, type Vec3 } from '../math/index.ts'
 import type { Grid, SourceElement } from './model.ts'
 
 export interface FocalMetrics {
@@ -22,16 +22,11 @@ export interface FocalMetrics {
   readonly warnings: readonly string[]
 }
 
-function unit(v: Vec3): Vec3 {
-  const n = Math.hypot(v[0], v[1], v[2])
-  return [v[0] / n, v[1] / n, v[2] / n]
-}
-
 /** The beam axis, its reference point and the distance of the exit plane from it. */
 export function beamGeometry(elements: readonly SourceElement[]): { origin: Vec3; axis: Vec3; exitDistanceM: number } {
   const first = elements[0]!
   if (first.kind === 'bowl') {
-    const axis = unit([first.focusM[0] - first.apexM[0], first.focusM[1] - first.apexM[1], first.focusM[2] - first.apexM[2]])
+    const axis = normalize3([first.focusM[0] - first.apexM[0], first.focusM[1] - first.apexM[1], first.focusM[2] - first.apexM[2]])
     let depth = 0
     for (const e of elements) if (e.kind === 'bowl') depth = Math.max(depth, e.rocM - Math.sqrt(e.rocM ** 2 - (e.apertureM / 2) ** 2))
     return { origin: first.apexM, axis, exitDistanceM: depth }
@@ -42,7 +37,7 @@ export function beamGeometry(elements: readonly SourceElement[]): { origin: Vec3
     origin[first.axis] = first.positionM
     return { origin: origin as unknown as Vec3, axis, exitDistanceM: 0 }
   }
-  const axis = unit([first.towardM[0] - first.centerM[0], first.towardM[1] - first.centerM[1], first.towardM[2] - first.centerM[2]])
+  const axis = normalize3([first.towardM[0] - first.centerM[0], first.towardM[1] - first.centerM[1], first.towardM[2] - first.centerM[2]])
   return { origin: first.centerM, axis, exitDistanceM: 0 }
 }
 
@@ -146,7 +141,7 @@ export function focalMetrics(amplitude: Float32Array, grid: Grid, elements: read
   }
   const centre = position as unknown as Vec3
   const helper: Vec3 = Math.abs(axis[0]) < 0.9 ? [1, 0, 0] : [0, 1, 0]
-  const e1 = unit([helper[1] * axis[2] - helper[2] * axis[1], helper[2] * axis[0] - helper[0] * axis[2], helper[0] * axis[1] - helper[1] * axis[0]])
+  const e1 = normalize3([helper[1] * axis[2] - helper[2] * axis[1], helper[2] * axis[0] - helper[0] * axis[2], helper[0] * axis[1] - helper[1] * axis[0]])
   const e2: Vec3 = [axis[1] * e1[2] - axis[2] * e1[1], axis[2] * e1[0] - axis[0] * e1[2], axis[0] * e1[1] - axis[1] * e1[0]]
   const threshold = 0.5 * peak
   // FocalMetrics keeps NaN for "not measured" (with the warning below): its consumers are the

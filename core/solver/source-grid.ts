@@ -4,7 +4,7 @@
  * sincs), as k-Wave's kWaveArray does (Wise, Cox, Jaros & Treeby 2019, JASA 146(1):278). This
  * avoids the staircase error of voxelised bowls, a few per cent of focal pressure at 6 PPW.
  */
-import type { Vec3 } from '../volume/types.ts'
+import { cross3, normalize3, type Vec3 } from '../math/index.ts'
 import type { SourceElement } from './model.ts'
 
 export interface IntegrationPoints {
@@ -17,20 +17,11 @@ export interface IntegrationPoints {
 
 const GOLDEN_ANGLE = Math.PI * (3 - Math.sqrt(5))
 
-function normalise(v: Vec3): Vec3 {
-  const n = Math.hypot(v[0], v[1], v[2])
-  return [v[0] / n, v[1] / n, v[2] / n]
-}
-
 /** Two unit vectors completing `axis` to a right-handed orthonormal basis. */
 function basisAround(axis: Vec3): [Vec3, Vec3] {
   const helper: Vec3 = Math.abs(axis[0]) < 0.9 ? [1, 0, 0] : [0, 1, 0]
-  const e1 = normalise([
-    helper[1] * axis[2] - helper[2] * axis[1],
-    helper[2] * axis[0] - helper[0] * axis[2],
-    helper[0] * axis[1] - helper[1] * axis[0],
-  ])
-  const e2: Vec3 = [axis[1] * e1[2] - axis[2] * e1[1], axis[2] * e1[0] - axis[0] * e1[2], axis[0] * e1[1] - axis[1] * e1[0]]
+  const e1 = normalize3(cross3(helper, axis))
+  const e2 = cross3(axis, e1)
   return [e1, e2]
 }
 
@@ -57,7 +48,7 @@ export function integrationPointCount(element: Exclude<SourceElement, { kind: 'p
  */
 export function elementIntegrationPoints(element: Exclude<SourceElement, { kind: 'plane' }>, spacingM: number, upsampling: number): IntegrationPoints {
   if (element.kind === 'bowl') {
-    const axis = normalise([element.focusM[0] - element.apexM[0], element.focusM[1] - element.apexM[1], element.focusM[2] - element.apexM[2]])
+    const axis = normalize3([element.focusM[0] - element.apexM[0], element.focusM[1] - element.apexM[1], element.focusM[2] - element.apexM[2]])
     const [e1, e2] = basisAround(axis)
     const r = element.rocM
     const centre: Vec3 = [element.apexM[0] + r * axis[0], element.apexM[1] + r * axis[1], element.apexM[2] + r * axis[2]]
@@ -76,7 +67,7 @@ export function elementIntegrationPoints(element: Exclude<SourceElement, { kind:
     }
     return { positions, areaPerPointM2: area / n, totalAreaM2: area }
   }
-  const axis = normalise([element.towardM[0] - element.centerM[0], element.towardM[1] - element.centerM[1], element.towardM[2] - element.centerM[2]])
+  const axis = normalize3([element.towardM[0] - element.centerM[0], element.towardM[1] - element.centerM[1], element.towardM[2] - element.centerM[2]])
   const [e1, e2] = basisAround(axis)
   const radius = element.diameterM / 2
   const area = elementAreaM2(element)

@@ -6,7 +6,8 @@
 import type { Vec3, Volume } from '../volume/types.ts'
 import type { HeadSegmentation } from '../planning/masks.ts'
 import { CtSampler } from '../planning/placement.ts'
-import { lpsToRas, voxelToWorld } from '../volume/geometry.ts'
+import { cross3, lpsToRas, normalize3 } from '../math/index.ts'
+import { voxelToWorld } from '../volume/geometry.ts'
 
 export interface DrawnPlacement {
   readonly targetRasM: Vec3
@@ -66,8 +67,8 @@ export function drawPlacement(ct: Volume, seg: HeadSegmentation, centreRas: Vec3
   // Tilt u by up to maxTilt about a random axis perpendicular to it.
   const tiltRad = ranges.maxTiltRad * Math.sqrt(random())
   const helper: Vec3 = Math.abs(u[2]) < 0.9 ? [0, 0, 1] : [1, 0, 0]
-  const e1 = normalise(cross(u, helper))
-  const e2 = cross(u, e1)
+  const e1 = normalize3(cross3(u, helper))
+  const e2 = cross3(u, e1)
   const phi = random() * 2 * Math.PI
   const w: Vec3 = [
     Math.cos(tiltRad) * u[0] + Math.sin(tiltRad) * (Math.cos(phi) * e1[0] + Math.sin(phi) * e2[0]),
@@ -78,10 +79,3 @@ export function drawPlacement(ct: Volume, seg: HeadSegmentation, centreRas: Vec3
   return { targetRasM: target, entryRasM: entry, depthM, tiltRad }
 }
 
-function cross(a: Vec3, b: Vec3): Vec3 {
-  return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
-}
-function normalise(a: Vec3): Vec3 {
-  const n = Math.hypot(a[0], a[1], a[2])
-  return [a[0] / n, a[1] / n, a[2] / n]
-}

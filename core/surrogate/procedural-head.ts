@@ -9,20 +9,9 @@
  * cortical bone 1400-2000 HU, diploe 350-1100 HU, scalp 3-7 mm. They are chosen to cover the
  * sample CT and typical adult heads, not fitted to a population.
  */
+import { seededRandom } from '../math/random.ts'
 import { createVolume } from '../volume/geometry.ts'
 import type { Vec3, Volume } from '../volume/types.ts'
-
-/** Deterministic PRNG (mulberry32): the same seed gives the same head on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Smooth value noise in [-1, 1] on a lattice of `cellM`, trilinearly interpolated. */
 class ValueNoise {

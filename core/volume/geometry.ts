@@ -6,7 +6,7 @@
  * sheared slice axis, so every inverse here is a true inverse, never a transpose.
  */
 
-import { IDENTITY3 } from './types.ts'
+import { IDENTITY3, invertAffine, mat3Inverse, mat3MulVec, mat3Transpose, type Affine4 } from '../math/index.ts'
 import type { Mat3, Vec3, Volume, VolumeMeta, VoxelArray } from './types.ts'
 
 /** A voxel grid without data; `Volume` satisfies it structurally. */
@@ -23,74 +23,6 @@ export interface VoxelGeometry {
   readonly spacingM: Vec3
   readonly originM: Vec3
   readonly direction: Mat3
-}
-
-/** Row-major 4x4 affine: element (r, c) at index 4 * r + c; last row is [0, 0, 0, 1]. */
-export type Affine4 = number[]
-
-// ---------------------------------------------------------------------------------------
-// 3x3 algebra
-// ---------------------------------------------------------------------------------------
-
-export function mat3Multiply(a: Mat3, b: Mat3): Mat3 {
-  const out: number[] = new Array<number>(9)
-  for (let r = 0; r < 3; r++) {
-    for (let c = 0; c < 3; c++) {
-      out[3 * r + c] = a[3 * r]! * b[c]! + a[3 * r + 1]! * b[3 + c]! + a[3 * r + 2]! * b[6 + c]!
-    }
-  }
-  return out as unknown as Mat3
-}
-
-export function mat3MulVec(m: Mat3, v: Vec3): Vec3 {
-  return [
-    m[0] * v[0] + m[1] * v[1] + m[2] * v[2],
-    m[3] * v[0] + m[4] * v[1] + m[5] * v[2],
-    m[6] * v[0] + m[7] * v[1] + m[8] * v[2],
-  ]
-}
-
-export function mat3Transpose(m: Mat3): Mat3 {
-  return [m[0], m[3], m[6], m[1], m[4], m[7], m[2], m[5], m[8]]
-}
-
-export function mat3Determinant(m: Mat3): number {
-  return (
-    m[0] * (m[4] * m[8] - m[5] * m[7]) -
-    m[1] * (m[3] * m[8] - m[5] * m[6]) +
-    m[2] * (m[3] * m[7] - m[4] * m[6])
-  )
-}
-
-/**
- * General inverse by the adjugate. Singularity is judged relative to the Hadamard bound
- * (product of column norms) so that the test does not depend on the matrix's scale, which
- * matters once spacing in metres (~1e-3) is folded in.
- */
-export function mat3Inverse(m: Mat3): Mat3 {
-  if (!m.every(Number.isFinite)) {
-    throw new Error(`Cannot invert 3x3 matrix: it has non-finite entries [${m.join(', ')}]`)
-  }
-  const det = mat3Determinant(m)
-  const scale =
-    Math.hypot(m[0], m[3], m[6]) * Math.hypot(m[1], m[4], m[7]) * Math.hypot(m[2], m[5], m[8])
-  if (!(Math.abs(det) > 1e-12 * scale)) {
-    throw new Error(
-      `Cannot invert 3x3 matrix: it is singular (determinant ${det}) [${m.join(', ')}]`,
-    )
-  }
-  const s = 1 / det
-  return [
-    (m[4] * m[8] - m[5] * m[7]) * s,
-    (m[2] * m[7] - m[1] * m[8]) * s,
-    (m[1] * m[5] - m[2] * m[4]) * s,
-    (m[5] * m[6] - m[3] * m[8]) * s,
-    (m[0] * m[8] - m[2] * m[6]) * s,
-    (m[2] * m[3] - m[0] * m[5]) * s,
-    (m[3] * m[7] - m[4] * m[6]) * s,
-    (m[1] * m[6] - m[0] * m[7]) * s,
-    (m[0] * m[4] - m[1] * m[3]) * s,
-  ]
 }
 
 /** direction * diag(spacing): column c is the LPS step of one voxel along axis c. */
@@ -138,69 +70,6 @@ export function indexToWorldAffine(geom: VoxelGeometry): Affine4 {
 /** Row-major affine mapping LPS metres to continuous voxel index. */
 export function worldToIndexAffine(geom: VoxelGeometry): Affine4 {
   return invertAffine(indexToWorldAffine(geom))
-}
-
-/** Inverse of an affine whose last row is [0, 0, 0, 1]; throws if its 3x3 part is singular. */
-export function invertAffine(a: readonly number[]): Affine4 {
-  checkAffine(a)
-  const inv = mat3Inverse([a[0]!, a[1]!, a[2]!, a[4]!, a[5]!, a[6]!, a[8]!, a[9]!, a[10]!])
-  const t = mat3MulVec(inv, [a[3]!, a[7]!, a[11]!])
-  return [
-    inv[0], inv[1], inv[2], -t[0],
-    inv[3], inv[4], inv[5], -t[1],
-    inv[6], inv[7], inv[8], -t[2],
-    0, 0, 0, 1,
-  ]
-}
-
-/** a * b for row-major affines (apply b first). */
-export function multiplyAffine(a: readonly number[], b: readonly number[]): Affine4 {
-  checkAffine(a)
-  checkAffine(b)
-  const out = new Array<number>(16).fill(0)
-  for (let r = 0; r < 4; r++) {
-    for (let c = 0; c < 4; c++) {
-      let s = 0
-      for (let k = 0; k < 4; k++) s += a[4 * r + k]! * b[4 * k + c]!
-      out[4 * r + c] = s
-    }
-  }
-  return out
-}
-
-/** Apply a row-major affine to a point. */
-export function applyAffine(a: readonly number[], p: Vec3): Vec3 {
-  checkAffine(a)
-  return [
-    a[0]! * p[0] + a[1]! * p[1] + a[2]! * p[2] + a[3]!,
-    a[4]! * p[0] + a[5]! * p[1] + a[6]! * p[2] + a[7]!,
-    a[8]! * p[0] + a[9]! * p[1] + a[10]! * p[2] + a[11]!,
-  ]
-}
-
-function checkAffine(a: readonly number[]): void {
-  if (a.length !== 16) throw new Error(`Affine must have 16 entries, got ${a.length}`)
-}
-
-// ---------------------------------------------------------------------------------------
-// LPS <-> RAS (NIfTI and most neuro tools use RAS)
-// ---------------------------------------------------------------------------------------
-
-export function lpsToRas(p: Vec3): Vec3 {
-  return [-p[0], -p[1], p[2]]
-}
-
-export function rasToLps(p: Vec3): Vec3 {
-  return [-p[0], -p[1], p[2]]
-}
-
-/**
- * Converts an affine whose output is LPS into one whose output is RAS (and back: the flip is
- * its own inverse). Only the output side changes, so the first two rows are negated.
- */
-export function affineLpsToRas(affine: readonly number[]): Affine4 {
-  checkAffine(affine)
-  return affine.map((v, idx) => (idx < 8 ? -v : v))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -4,27 +4,16 @@ export { IDENTITY3 } from './types.ts'
 export type { Mat3, Modality, Vec3, Volume, VolumeMeta, VoxelArray } from './types.ts'
 
 export {
-  affineLpsToRas,
-  applyAffine,
   boundsM,
   centerM,
   createVolume,
   indexToWorldAffine,
-  invertAffine,
-  lpsToRas,
-  mat3Determinant,
-  mat3Inverse,
-  mat3MulVec,
-  mat3Multiply,
-  mat3Transpose,
-  multiplyAffine,
   orientationCode,
-  rasToLps,
   voxelToWorld,
   worldToIndexAffine,
   worldToVoxel,
 } from './geometry.ts'
-export type { Affine4, CreateVolumeArgs, GridSpec, VoxelGeometry } from './geometry.ts'
+export type { CreateVolumeArgs, GridSpec, VoxelGeometry } from './geometry.ts'
 
 export { resampleTrilinear } from './resample.ts'
 export type { ResampleOptions } from './resample.ts'

@@ -5,7 +5,8 @@
  * a left-handed volume (e.g. one stored bottom-up like the InVesalius sample) is flipped before
  * export to keep every voxel at its place.
  */
-import { mat3Determinant, voxelToWorld } from './geometry.ts'
+import { mat3Determinant } from '../math/index.ts'
+import { voxelToWorld } from './geometry.ts'
 import type { Mat3, Volume, VoxelArray } from './types.ts'
 
 export function flipAxis<T extends VoxelArray>(volume: Volume<T>, axis: 0 | 1 | 2): Volume<T> {

@@ -2,7 +2,8 @@
  * Resampling a volume onto another voxel grid (registration output, planning grids).
  */
 
-import { indexToWorldAffine, multiplyAffine, worldToIndexAffine } from './geometry.ts'
+import { multiplyAffine } from '../math/index.ts'
+import { indexToWorldAffine, worldToIndexAffine } from './geometry.ts'
 import type { GridSpec } from './geometry.ts'
 import type { Volume, VoxelArray } from './types.ts'
 

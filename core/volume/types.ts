@@ -8,10 +8,10 @@
  * stored row-major whose column c is the unit vector of voxel axis c in LPS.
  */
 
-export type Vec3 = readonly [number, number, number]
-
-/** Row-major 3x3 matrix: element (r, c) at index 3 * r + c. */
-export type Mat3 = readonly [number, number, number, number, number, number, number, number, number]
+// The one vector and 3x3 types (core/math); re-exported because every volume field uses them.
+import type { Mat3, Vec3 } from '../math/index.ts'
+export type { Mat3, Vec3 }
+export { IDENTITY3 } from '../math/mat3.ts'
 
 export type VoxelArray =
   | Int8Array
@@ -69,4 +69,3 @@ export interface Volume<T extends VoxelArray = VoxelArray> {
   readonly warnings: readonly string[]
 }
 
-export const IDENTITY3: Mat3 = [1, 0, 0, 0, 1, 0, 0, 0, 1]

@@ -6,7 +6,8 @@
 import { startWorker } from './app-paths.ts'
 import * as os from 'node:os'
 import type { BackendFactory, SolverBackend } from '../../core/solver/run.ts'
-import { buildEngineData } from '../../core/solver/cpu/engine.ts'
+import { buildEngineData, type EngineData } from '../../core/solver/cpu/engine.ts'
+import { workerRpc } from './worker-rpc.ts'
 import { windowAmplitude } from '../../core/solver/cpu/backend.ts'
 import { SimulationNumericalError } from '../../core/solver/errors.ts'
 import { hostMemoryBudget } from './host-memory.ts'
@@ -14,7 +15,10 @@ import { hostMemoryBudget } from './host-memory.ts'
 const shared32 = (n: number) => new Float32Array(new SharedArrayBuffer(4 * Math.max(1, n)), 0, n)
 const shared64 = (n: number) => new Float64Array(new SharedArrayBuffer(8 * Math.max(1, n)), 0, n)
 
-type Reply = { kind: 'ready' } | { kind: 'done' } | { kind: 'error'; message: string }
+/** One call to a team member (cpu-worker.ts): build its stepper, or advance it. */
+export type CpuWorkerRequest =
+  | { readonly kind: 'init'; readonly data: EngineData; readonly rank: number; readonly size: number; readonly barrier: Int32Array }
+  | { readonly kind: 'advance'; readonly from: number; readonly steps: number; readonly accumulate: boolean }
 
 export function cpuParallelBackend(threads = Math.max(1, Math.min(os.availableParallelism(), 16))): BackendFactory {
   // The engine lives in this process's memory: runSimulation checks its estimate against the
@@ -22,46 +26,23 @@ export function cpuParallelBackend(threads = Math.max(1, Math.min(os.availablePa
   const factory = async (plan: Parameters<BackendFactory>[0]) => {
     const data = buildEngineData(plan, shared32, shared64)
     const barrier = new Int32Array(new SharedArrayBuffer(8))
-    const workers = Array.from({ length: threads }, () => startWorker('cpu-worker'))
+    const workers = Array.from({ length: threads }, () =>
+      workerRpc<CpuWorkerRequest, null>(startWorker('cpu-worker'), {
+        decodeError: (message) => new SimulationNumericalError(`CPU worker failed: ${String(message)}`),
+        workerFailed: (why) => ('error' in why ? why.error : new SimulationNumericalError(`CPU worker exited with code ${why.exitCode}`)),
+      }),
+    )
     let failure: Error | undefined
-    const waitAll = () =>
-      Promise.all(
-        workers.map(
-          (w) =>
-            new Promise<void>((resolve, reject) => {
-              const onMessage = (reply: Reply) => {
-                cleanup()
-                if (reply.kind === 'error') reject(new SimulationNumericalError(`CPU worker failed: ${reply.message}`))
-                else resolve()
-              }
-              const onError = (e: Error) => {
-                cleanup()
-                reject(e)
-              }
-              const onExit = (code: number) => {
-                cleanup()
-                reject(new SimulationNumericalError(`CPU worker exited with code ${code}`))
-              }
-              const cleanup = () => {
-                w.off('message', onMessage)
-                w.off('error', onError)
-                w.off('exit', onExit)
-              }
-              w.on('message', onMessage)
-              w.on('error', onError)
-              w.on('exit', onExit)
-            }),
-        ),
-      ).catch((e: unknown) => {
+    // Every member gets the same call; the shared arrays (SharedArrayBuffer) are not copied.
+    const allDo = (request: (rank: number) => CpuWorkerRequest) =>
+      Promise.all(workers.map((w, rank) => w.call(request(rank)))).catch((e: unknown) => {
         failure = e instanceof Error ? e : new Error(String(e))
         throw failure
       })
-    const ready = waitAll()
-    workers.forEach((w, rank) => w.postMessage({ kind: 'init', data, rank, size: threads, barrier }))
     try {
-      await ready
+      await allDo((rank) => ({ kind: 'init', data, rank, size: threads, barrier }))
     } catch (e) {
-      await Promise.all(workers.map((w) => w.terminate()))
+      await Promise.all(workers.map((w) => w.worker.terminate()))
       throw e
     }
     let step = 0
@@ -70,16 +51,14 @@ export function cpuParallelBackend(threads = Math.max(1, Math.min(os.availablePa
       device: `CPU (TypeScript, ${threads} thread${threads > 1 ? 's' : ''}, ${os.cpus()[0]?.model.trim() ?? 'unknown CPU'})`,
       async advance(steps, accumulate) {
         if (failure) throw failure
-        const done = waitAll()
-        for (const w of workers) w.postMessage({ kind: 'advance', from: step + 1, steps, accumulate })
-        await done
+        await allDo(() => ({ kind: 'advance', from: step + 1, steps, accumulate }))
         step += steps
       },
       async takeWindow(windowSteps) {
         return windowAmplitude(data, windowSteps)
       },
       dispose() {
-        for (const w of workers) void w.terminate()
+        for (const w of workers) void w.worker.terminate()
       },
     }
     return backend

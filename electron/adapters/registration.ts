@@ -23,22 +23,13 @@
  *    mutual information inside the CT's head is computed; see `assessAlignment`.
  */
 import { startWorker } from './app-paths.ts'
+import { workerRpc } from './worker-rpc.ts'
 import * as path from 'node:path'
 import { itkImageFromVolume } from '../../core/io/itk-image.ts'
-import { mat3Multiply, mat3MulVec, resampleTrilinear, voxelToWorld } from '../../core/volume/index.ts'
+import { affineFromRotationTranslation, mat3Multiply, mat3MulVec, rotationAngleDeg, rotationOf, translationOf } from '../../core/math/index.ts'
+import { resampleTrilinear, voxelToWorld } from '../../core/volume/index.ts'
 import type { GridSpec, Vec3, Volume } from '../../core/volume/index.ts'
-import {
-  affineFromRotationTranslation,
-  rigidFromElastixEuler,
-  rotationAngleDeg,
-  rotationOf,
-  transformFileMatrices,
-  translationOf,
-  TRANSFORM_FILE_FORMAT,
-  withConvention,
-  type ElastixEuler,
-  type RigidTransform,
-} from '../../core/registration/rigid.ts'
+import { rigidFromElastixEuler, transformFileMatrices, TRANSFORM_FILE_FORMAT, withConvention, type ElastixEuler, type RigidTransform } from '../../core/registration/rigid.ts'
 
 const MM_PER_M = 1000
 
@@ -538,7 +529,12 @@ class ElastixWorkerError extends Error {
  * (an Emscripten exception pointer) and prints only "Exception while running pipeline".
  */
 
-type WorkerReply = { ok: true; transformParameterObject: unknown } | { ok: false; reason: string }
+/** What elastix-worker.ts is asked to run: itk-wasm images, structured-cloned (not transferred: they share the volumes' voxels). */
+export interface ElastixRequest {
+  readonly parameterObject: unknown
+  readonly fixed: unknown
+  readonly moving: unknown
+}
 
 async function runElastix(
   parameterMap: Record<string, readonly string[]>,
@@ -547,15 +543,7 @@ async function runElastix(
   signal: AbortSignal | undefined,
   onTick: (seconds: number) => void,
 ): Promise<unknown> {
-  const worker = startWorker('elastix-worker', {
-    stdout: true,
-    stderr: true,
-    workerData: {
-      parameterObject: [parameterMap],
-      fixed: itkImageFromVolume(fixed),
-      moving: itkImageFromVolume(moving),
-    },
-  })
+  const worker = startWorker('elastix-worker', { stdout: true, stderr: true })
   // Captured, never echoed: the pipeline's chatter stays out of the user's terminal.
   const log: string[] = []
   worker.stdout.on('data', (chunk: Buffer) => log.push(chunk.toString()))
@@ -564,17 +552,17 @@ async function runElastix(
   const ticker = setInterval(() => onTick((performance.now() - started) / 1000), 1000)
   let onAbort: (() => void) | undefined
   try {
-    return await new Promise<unknown>((resolve, reject) => {
+    const rpc = workerRpc<ElastixRequest, unknown>(worker, {
+      decodeError: (reason) => new ElastixWorkerError(String(reason), log.join('')),
+      workerFailed: (why) => new ElastixWorkerError('error' in why ? why.error.message : `the elastix worker exited (code ${why.exitCode}) without an answer`, log.join('')),
+    })
+    // The WebAssembly cannot be interrupted: a cancel rejects at once and the worker is terminated.
+    const aborted = new Promise<never>((_, reject) => {
       onAbort = () => reject(abortError())
       if (signal?.aborted) return onAbort()
       signal?.addEventListener('abort', onAbort, { once: true })
-      worker.once('message', (reply: WorkerReply) => {
-        if (reply.ok) resolve(reply.transformParameterObject)
-        else reject(new ElastixWorkerError(reply.reason, log.join('')))
-      })
-      worker.once('error', (e) => reject(new ElastixWorkerError(e.message, log.join(''))))
-      worker.once('exit', (code) => reject(new ElastixWorkerError(`the elastix worker exited (code ${code}) without an answer`, log.join(''))))
     })
+    return await Promise.race([aborted, rpc.call({ parameterObject: [parameterMap], fixed: itkImageFromVolume(fixed), moving: itkImageFromVolume(moving) })])
   } finally {
     clearInterval(ticker)
     if (onAbort) signal?.removeEventListener('abort', onAbort)

@@ -28,7 +28,7 @@ import type { CoordinateSpace } from '../../core/exports/conventions.ts'
 import { checkableIdentifiers, deidentificationMethodCodes, deidentifiedUid, findIdentifier, type Identifier } from '../../core/exports/deidentify.ts'
 import { dicomDeidentificationProfile, writePlanDicom, type DicomPatient, type DicomStudy } from '../../core/exports/dicom.ts'
 import { readLocalite, writeLocalite } from '../../core/exports/localite.ts'
-import { mul4 } from '../../core/exports/matrix.ts'
+import { applyAffine, invertAffine, mat3Multiply, multiplyAffine, rasToLps } from '../../core/math/index.ts'
 import { exportProvenance } from '../../core/exports/provenance.ts'
 import { readItkTransform, readSlicerMarkups, writeItkTransform, writeSlicerMarkups } from '../../core/exports/slicer.ts'
 import type { ImportedNavigation, NavigationFormat, PointEntry, PoseEntry } from '../../core/exports/types.ts'
@@ -37,7 +37,6 @@ import { ImportError, isImportError } from '../../core/io/errors.ts'
 import { buildReportHtml, type ReportImage, type ReportPatient } from '../../core/report/report.ts'
 import { orthogonalSlices } from '../../core/report/slices.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
-import { applyAffine, invertAffine, mat3Multiply } from '../../core/volume/geometry.ts'
 import { resampleTrilinear } from '../../core/volume/resample.ts'
 import type { Mat3, Vec3, Volume } from '../../core/volume/types.ts'
 import { readVolume, writeVolume } from '../adapters/volume-io.ts'
@@ -183,7 +182,7 @@ function spaceContext(loaded: LoadedPlan, space: 'ct' | 'mri'): SpaceContext {
 function poseInSpace(loaded: LoadedPlan, ctx: SpaceContext): PoseEntry {
   return {
     name: `${loaded.plan.transducer.id} transducer`,
-    transducerToRas: mul4(ctx.ctToSpace, loaded.plan.pose.transducer_to_ras),
+    transducerToRas: multiplyAffine(ctx.ctToSpace, loaded.plan.pose.transducer_to_ras),
     focalDistanceM: loaded.plan.pose.focal_distance_from_apex_m,
   }
 }
@@ -210,7 +209,7 @@ function pointsInSpace(loaded: LoadedPlan, ctx: SpaceContext): PointEntry[] {
  */
 function reexpress(volume: Volume, ctToSpaceRas: readonly number[]): Volume {
   const flip = [-1, 0, 0, 0, 0, -1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]
-  const a = mul4(mul4(flip, ctToSpaceRas), flip)
+  const a = multiplyAffine(multiplyAffine(flip, ctToSpaceRas), flip)
   const r: Mat3 = [a[0]!, a[1]!, a[2]!, a[4]!, a[5]!, a[6]!, a[8]!, a[9]!, a[10]!]
   return { ...volume, originM: applyAffine(a, volume.originM), direction: mat3Multiply(r, volume.direction) }
 }
@@ -568,7 +567,7 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
       // SOP Instance UIDs are always new (content-derived from `seed`).
       const frameOfReferenceUid = await idn.uid(ctx.frameOfReferenceUid)
       const studyInstanceUid = identity.studyInstanceUid ? await idn.uid(identity.studyInstanceUid) : await contentUid(seed, 'study')
-      const result = await writePlanDicom(pressure, { peakPressurePa: loaded.metrics.peak_pressure_pa, peakLpsM: [-peakRas[0], -peakRas[1], peakRas[2]] }, {
+      const result = await writePlanDicom(pressure, { peakPressurePa: loaded.metrics.peak_pressure_pa, peakLpsM: rasToLps(peakRas) }, {
         patient,
         ...(identity.patientPosition ? { patientPosition: identity.patientPosition } : {}),
         // Filed into the planning image's study: its Study Date/Time/ID as well (identified only).

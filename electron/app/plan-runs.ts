@@ -1,17 +1,18 @@
 /**
  * Plan runs off the host's main thread: one worker thread per run (plan-worker.ts), progress
- * turned into `progress` events with an ETA, cancellation (a message to the worker, which aborts
- * the solver; `terminate()` if it has not stopped after CANCEL_GRACE_MS) and crash isolation (a
+ * turned into `progress` events with an ETA, cancellation (the call's signal, which aborts the
+ * solver in the worker; `terminate()` if it has not stopped after CANCEL_GRACE_MS) and crash isolation (a
  * worker that dies reports a serialized error; the host keeps running).
  */
 import { Worker } from 'node:worker_threads'
 import { startWorker } from '../adapters/app-paths.ts'
 import { randomUUID } from 'node:crypto'
-import type { ApiEvent, SerializedError } from '../../core/contracts/api.ts'
+import { deserializeError, serializeError, type ApiEvent, type SerializedError } from '../../core/contracts/api.ts'
 import type { PlanMetricsRecord, PlanRecord } from '../../core/contracts/plan.ts'
 import type { PlanInput } from './pipeline/index.ts'
 import { OverallProgress, stageWeights } from '../../core/planning/progress.ts'
-import type { ParentToWorker, WorkerToParent } from './plan-worker-protocol.ts'
+import type { PlanWorkerEvent, PlanWorkerResult } from './plan-worker-protocol.ts'
+import { workerRpc } from '../adapters/worker-rpc.ts'
 
 const CANCEL_GRACE_MS = 5000
 
@@ -44,6 +45,7 @@ export class PlanRuns {
   private readonly workers = new Map<string, Worker>()
   private readonly workerUrl: URL | undefined
   private readonly cancelRequested = new Set<string>()
+  private readonly cancels = new Map<string, AbortController>()
 
   constructor(private readonly options: PlanRunsOptions) {
     this.workerUrl = options.workerUrl
@@ -61,8 +63,10 @@ export class PlanRuns {
     const runId = randomUUID()
     const emit = this.options.emit
     const startedAt = Date.now()
-    const worker = this.workerUrl ? new Worker(this.workerUrl, { workerData: input }) : startWorker('plan-worker', { workerData: input })
+    const worker = this.workerUrl ? new Worker(this.workerUrl) : startWorker('plan-worker')
     this.workers.set(runId, worker)
+    const cancel = new AbortController()
+    this.cancels.set(runId, cancel)
     let stageStart = startedAt
     let currentStage = ''
     const overall = new OverallProgress(stageWeights({ thermal: input.thermalProtocolFile !== undefined, mri: input.mriPath !== undefined, registers: input.mriPath !== undefined && input.registrationPath === undefined }))
@@ -80,7 +84,7 @@ export class PlanRuns {
       else if (state.status === 'failed') emit({ type: 'error', runId, error: state.error })
       settle(state)
     }
-    worker.on('message', (m: WorkerToParent) => {
+    const onEvent = (m: PlanWorkerEvent) => {
       const now = Date.now()
       switch (m.type) {
         case 'stage': {
@@ -110,22 +114,25 @@ export class PlanRuns {
         case 'note':
           emit({ type: 'log', runId, line: m.line })
           break
-        case 'done':
-          finish({ status: 'done', plan: m.plan, metrics: m.metrics, files: m.files })
-          break
-        case 'error':
-          finish({ status: 'failed', error: m.error })
-          break
       }
+    }
+    const rpc = workerRpc<PlanInput, PlanWorkerResult, PlanWorkerEvent>(worker, {
+      decodeError: (e) => deserializeError(e as SerializedError),
+      workerFailed: (why) =>
+        'error' in why
+          ? // An uncaught throw or an out-of-memory inside the thread: report it, keep the host up.
+            deserializeError({ name: why.error.name || 'Error', message: `the plan worker crashed: ${why.error.message}`, code: 'worker-crashed' })
+          : this.cancelRequested.has(runId)
+            ? deserializeError({ name: 'AbortError', message: 'the run was cancelled (its worker was stopped)', code: 'cancelled' })
+            : deserializeError({ name: 'WorkerExit', message: `the plan worker stopped (exit code ${why.exitCode}) before reporting a result`, code: 'worker-crashed' }),
     })
-    worker.on('error', (e) => {
-      // An uncaught throw or an out-of-memory inside the thread: report it, keep the host up.
-      finish({ status: 'failed', error: { name: e.name || 'Error', message: `the plan worker crashed: ${e.message}`, code: 'worker-crashed' } })
-    })
-    worker.on('exit', (code) => {
+    rpc.call(input, { signal: cancel.signal, onEvent }).then(
+      (r) => finish({ status: 'done', plan: r.plan, metrics: r.metrics, files: r.files }),
+      (e: unknown) => finish({ status: 'failed', error: serializeError(e) }),
+    )
+    worker.on('exit', () => {
       this.workers.delete(runId)
-      if (this.cancelRequested.has(runId)) finish({ status: 'failed', error: { name: 'AbortError', message: 'the run was cancelled (its worker was stopped)', code: 'cancelled' } })
-      finish({ status: 'failed', error: { name: 'WorkerExit', message: `the plan worker stopped (exit code ${code}) before reporting a result`, code: 'worker-crashed' } })
+      this.cancels.delete(runId)
       this.cancelRequested.delete(runId)
       markExited()
     })
@@ -138,7 +145,7 @@ export class PlanRuns {
     const worker = this.workers.get(runId)
     if (!run || run.state.status !== 'running' || !worker) return false
     this.cancelRequested.add(runId)
-    worker.postMessage({ type: 'cancel' } satisfies ParentToWorker)
+    this.cancels.get(runId)?.abort()
     const timer = setTimeout(() => {
       if (this.workers.has(runId)) void worker.terminate()
     }, this.options.cancelGraceMs ?? CANCEL_GRACE_MS)

@@ -1,11 +1,12 @@
-/** Messages between a plan run's worker thread and its parent (plan-runs.ts). */
-import type { SerializedError } from '../../core/contracts/api.ts'
+/** The plan run's call to its worker thread (plan-worker.ts, through worker-rpc.ts): input PlanInput, these events and this result. */
 import type { PlanMetricsRecord, PlanRecord } from '../../core/contracts/plan.ts'
 
-export type ParentToWorker = { readonly type: 'cancel' }
-
-export type WorkerToParent =
+export type PlanWorkerEvent =
   | { readonly type: 'stage'; readonly stage: string; readonly step?: number; readonly maxSteps?: number; readonly fraction?: number }
   | { readonly type: 'note'; readonly line: string }
-  | { readonly type: 'done'; readonly plan: PlanRecord; readonly metrics: PlanMetricsRecord; readonly files: readonly string[] }
-  | { readonly type: 'error'; readonly error: SerializedError }
+
+export interface PlanWorkerResult {
+  readonly plan: PlanRecord
+  readonly metrics: PlanMetricsRecord
+  readonly files: readonly string[]
+}

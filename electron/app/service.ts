@@ -54,7 +54,8 @@ import { dataLayout } from '../adapters/db/data-dir.ts'
 const previewNotesShown = new Set<string>()
 import { toDisplayVolume, bytesOf } from './display-volume.ts'
 import { isRegistrationError, registerRigid, transformFileJson } from '../adapters/registration.ts'
-import { rotationAngleDeg, rotationOf, transformFileMatrices, translationOf, type RigidTransform } from '../../core/registration/rigid.ts'
+import { rotationAngleDeg, rotationOf, translationOf } from '../../core/math/index.ts'
+import { transformFileMatrices, type RigidTransform } from '../../core/registration/rigid.ts'
 import { resampleOntoFixed } from '../../core/registration/fuse.ts'
 import { comparePlans as comparePlanRows, differenceRefusal, pressureDifference } from '../../core/planning/compare.ts'
 import { openPlanStore } from '../adapters/db/client.ts'
@@ -517,7 +518,6 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       } finally {
         release()
       }
-      if (!reply.ok) throw new ApiError('internal', 'preview failed')
       for (const line of reply.notes) {
         if (previewNotesShown.has(line)) continue
         previewNotesShown.add(line)

@@ -11,7 +11,8 @@ import { readJsonInput } from '../adapters/input-file.ts'
 import { savePlanToStore } from './db.ts'
 import { DEFAULT_PROTOCOL, type Protocol } from '../../core/planning/metrics.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
-import { lpsToRas, type Vec3 } from '../../core/volume/index.ts'
+import { lpsToRas } from '../../core/math/index.ts'
+import { type Vec3 } from '../../core/volume/index.ts'
 
 function parsePoint(text: string | true | undefined, flag: string): Vec3 | undefined {
   if (text === undefined) return undefined

@@ -2,15 +2,9 @@
  * One member of the CPU team: runs the shared engine's steps on its slice of the grid and
  * meets the other members at barriers (Atomics on a shared Int32Array).
  */
-import { parentPort } from 'node:worker_threads'
-import { createStepper, type EngineData, type Stepper, type Team } from '../../core/solver/cpu/engine.ts'
-
-type Message =
-  | { kind: 'init'; data: EngineData; rank: number; size: number; barrier: Int32Array }
-  | { kind: 'advance'; from: number; steps: number; accumulate: boolean }
-
-const port = parentPort
-if (!port) throw new Error('cpu-worker must run in a worker thread')
+import { createStepper, type Stepper, type Team } from '../../core/solver/cpu/engine.ts'
+import type { CpuWorkerRequest } from '../adapters/cpu-parallel.ts'
+import { serveRpc } from '../adapters/worker-rpc.ts'
 
 /** Sense-reversing barrier: [arrived, generation]; spin briefly (phases are short), then sleep. */
 function makeBarrier(state: Int32Array, size: number): () => void {
@@ -29,13 +23,12 @@ function makeBarrier(state: Int32Array, size: number): () => void {
 
 let stepper: Stepper | undefined
 
-port.on('message', (message: Message) => {
-  try {
+serveRpc<CpuWorkerRequest, null>(
+  (message) => {
     if (message.kind === 'init') {
       const team: Team = { rank: message.rank, size: message.size, barrier: makeBarrier(message.barrier, message.size) }
       stepper = createStepper(message.data, team)
-      port.postMessage({ kind: 'ready' })
-      return
+      return null
     }
     if (!stepper) throw new Error('advance before init')
     for (let s = 0; s < message.steps; s++) {
@@ -43,8 +36,7 @@ port.on('message', (message: Message) => {
       stepper.step(index)
       if (message.accumulate) stepper.accumulate(index)
     }
-    port.postMessage({ kind: 'done' })
-  } catch (e) {
-    port.postMessage({ kind: 'error', message: e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e) })
-  }
-})
+    return null
+  },
+  { encodeError: (e) => (e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e)) },
+)

@@ -3,13 +3,10 @@
  * and answers requests from client.ts one at a time, in arrival order, so the caller's thread
  * (the app's main process, the CLI) never blocks on SQLite or on hashing files.
  */
-import { parentPort } from 'node:worker_threads'
 import { PlanStoreError } from '../../core/db/errors.ts'
 import { PlanStoreEngine } from '../adapters/db/engine.ts'
-import { describeParamIssues, requestParams, serializeError, type Method, type Params, type WireRequest, type WireResponse } from '../adapters/db/protocol.ts'
-
-const port = parentPort
-if (!port) throw new Error('electron/workers/db-worker.ts runs as a worker thread (see client.ts)')
+import { describeParamIssues, requestParams, serializeError, type DbRequest, type Method, type Params } from '../adapters/db/protocol.ts'
+import { serveRpc } from '../adapters/worker-rpc.ts'
 
 let engine: PlanStoreEngine | null = null
 
@@ -55,25 +52,16 @@ async function dispatch(method: Method, params: unknown): Promise<unknown> {
   }
 }
 
-async function handle(message: unknown): Promise<WireResponse> {
-  const request = message as Partial<WireRequest> | null
-  const id = typeof request?.id === 'number' ? request.id : -1
-  try {
-    const method = request?.method
-    if (typeof method !== 'string' || !Object.hasOwn(requestParams, method)) {
-      throw new PlanStoreError('bad-request', `unknown method "${String(method)}"; known: ${Object.keys(requestParams).join(', ')}`)
-    }
-    const parsed = requestParams[method as Method].safeParse(request?.params ?? {})
-    if (!parsed.success) throw new PlanStoreError('bad-request', describeParamIssues(method, parsed.error))
-    return { id, ok: true, result: await dispatch(method as Method, parsed.data) }
-  } catch (e) {
-    return { id, ok: false, error: serializeError(e) }
+async function handle(request: Partial<DbRequest> | null): Promise<unknown> {
+  const method = request?.method
+  if (typeof method !== 'string' || !Object.hasOwn(requestParams, method)) {
+    throw new PlanStoreError('bad-request', `unknown method "${String(method)}"; known: ${Object.keys(requestParams).join(', ')}`)
   }
+  const parsed = requestParams[method as Method].safeParse(request?.params ?? {})
+  if (!parsed.success) throw new PlanStoreError('bad-request', describeParamIssues(method, parsed.error))
+  return dispatch(method as Method, parsed.data)
 }
 
-// One request at a time, in order: operations mix async image reading with synchronous
-// transactions, and a second request must not interleave with the first.
-let queue: Promise<void> = Promise.resolve()
-port.on('message', (message: unknown) => {
-  queue = queue.then(async () => port.postMessage(await handle(message)))
-})
+// One request at a time, in order (serveRpc queues them): operations mix async image reading
+// with synchronous transactions, and a second request must not interleave with the first.
+serveRpc(handle, { encodeError: (e) => serializeError(e) })

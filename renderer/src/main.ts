@@ -13,7 +13,7 @@ import { useMessagesStore } from './stores/messages.ts'
 import { useViewStore } from './stores/view.ts'
 import { useImagesStore } from './stores/images.ts'
 import { useRegistrationStore } from './stores/registration.ts'
-import { rasToLps } from './core/slice-geometry.ts'
+import { rasToLps } from '../../core/math/index.ts'
 import App from './App.vue'
 import './style.css'
 

@@ -8,6 +8,7 @@
  */
 import { ImportError } from '../errors.ts'
 import { checkDeclaredSize, DEFAULT_CAPS, type SizeCaps } from '../limits.ts'
+import { cross3, dot3, norm3, scale3, sub3, toVec3 } from '../../math/index.ts'
 import type { Mat3, Modality, Vec3, Volume, VolumeMeta } from '../../volume/types.ts'
 import { parseDicom, type DicomDataset, type NativePixelData } from './parser.ts'
 import { describeSopClass, describeTransferSyntax, formatTag, isEncapsulatedTransferSyntax, Tag } from './tags.ts'
@@ -46,23 +47,8 @@ export interface ScanResult {
   readonly skipped: Array<{ readonly name: string; readonly reason: string }>
 }
 
-// ---------------------------------------------------------------- small vector helpers
+// ---------------------------------------------------------------- small helpers (vectors: core/math)
 
-type V3 = [number, number, number]
-const dot = (a: readonly number[], b: readonly number[]): number =>
-  (a[0] ?? 0) * (b[0] ?? 0) + (a[1] ?? 0) * (b[1] ?? 0) + (a[2] ?? 0) * (b[2] ?? 0)
-const cross = (a: readonly number[], b: readonly number[]): V3 => [
-  (a[1] ?? 0) * (b[2] ?? 0) - (a[2] ?? 0) * (b[1] ?? 0),
-  (a[2] ?? 0) * (b[0] ?? 0) - (a[0] ?? 0) * (b[2] ?? 0),
-  (a[0] ?? 0) * (b[1] ?? 0) - (a[1] ?? 0) * (b[0] ?? 0),
-]
-const norm = (a: readonly number[]): number => Math.sqrt(dot(a, a))
-const scale = (a: readonly number[], s: number): V3 => [(a[0] ?? 0) * s, (a[1] ?? 0) * s, (a[2] ?? 0) * s]
-const sub = (a: readonly number[], b: readonly number[]): V3 => [
-  (a[0] ?? 0) - (b[0] ?? 0),
-  (a[1] ?? 0) - (b[1] ?? 0),
-  (a[2] ?? 0) - (b[2] ?? 0),
-]
 const at = (a: readonly number[], i: number): number => a[i] ?? Number.NaN
 
 function fmtMm(v: readonly number[]): string {
@@ -86,13 +72,13 @@ function finiteNumbers(ds: DicomDataset, t: number, n: number): number[] | undef
 // ---------------------------------------------------------------- scanning
 
 /** Slice normal and position projection from a header, when the Image Plane module is usable. */
-function planeOf(ds: DicomDataset): { normal: V3 } | undefined {
+function planeOf(ds: DicomDataset): { normal: Vec3 } | undefined {
   const iop = finiteNumbers(ds, Tag.ImageOrientationPatient, 6)
   if (iop === undefined) return undefined
-  const n = cross(iop.slice(0, 3), iop.slice(3, 6))
-  const len = norm(n)
+  const n = cross3(toVec3(iop.slice(0, 3)), toVec3(iop.slice(3, 6)))
+  const len = norm3(n)
   if (!(len > 1e-6)) return undefined
-  return { normal: scale(n, 1 / len) }
+  return { normal: scale3(n, 1 / len) }
 }
 
 function summarise(uid: string, entries: ReadonlyArray<{ name: string; ds: DicomDataset }>): SeriesSummary {
@@ -105,7 +91,7 @@ function summarise(uid: string, entries: ReadonlyArray<{ name: string; ds: Dicom
   if (plane !== undefined) {
     const placed = entries.map((e) => {
       const ipp = finiteNumbers(e.ds, Tag.ImagePositionPatient, 3)
-      return { name: e.name, z: ipp === undefined ? undefined : dot(ipp, plane.normal) }
+      return { name: e.name, z: ipp === undefined ? undefined : dot3(toVec3(ipp), plane.normal) }
     })
     if (placed.every((p) => p.z !== undefined)) {
       placed.sort((a, b) => (a.z ?? 0) - (b.z ?? 0))
@@ -361,9 +347,9 @@ export interface SliceResampling {
 
 interface Geometry {
   readonly order: Slice[]
-  readonly originMm: V3
-  readonly dir: [V3, V3, V3]
-  readonly spacingMm: V3
+  readonly originMm: Vec3
+  readonly dir: [Vec3, Vec3, Vec3]
+  readonly spacingMm: Vec3
   readonly warnings: string[]
   /** Undefined when the stored slices already are the regular grid (copied as they are). */
   readonly resampling: SliceResampling | undefined
@@ -423,27 +409,27 @@ function geometryOf(slices: Slice[], source: string): Geometry {
     warnings.push('no ImagePositionPatient/ImageOrientationPatient; placed at the origin with identity orientation')
   }
   const iop = first.iop ?? [1, 0, 0, 0, 1, 0]
-  const rowRaw = iop.slice(0, 3)
-  const colRaw = iop.slice(3, 6)
-  const rowLen = norm(rowRaw)
-  const colLen = norm(colRaw)
-  const nRaw = cross(rowRaw, colRaw)
-  if (!(rowLen > 0.5 && colLen > 0.5 && norm(nRaw) > 0.5 * rowLen * colLen)) {
+  const rowRaw = toVec3(iop.slice(0, 3))
+  const colRaw = toVec3(iop.slice(3, 6))
+  const rowLen = norm3(rowRaw)
+  const colLen = norm3(colRaw)
+  const nRaw = cross3(rowRaw, colRaw)
+  if (!(rowLen > 0.5 && colLen > 0.5 && norm3(nRaw) > 0.5 * rowLen * colLen)) {
     throw new ImportError('inconsistent-geometry', first.name, `ImageOrientationPatient [${iop.join(', ')}] does not describe a plane (zero or parallel cosines)`)
   }
-  const row = scale(rowRaw, 1 / rowLen)
-  const col = scale(colRaw, 1 / colLen)
-  const normal = scale(nRaw, 1 / norm(nRaw))
-  const skewDeg = (Math.asin(Math.min(1, Math.abs(dot(row, col)))) * 180) / Math.PI
+  const row = scale3(rowRaw, 1 / rowLen)
+  const col = scale3(colRaw, 1 / colLen)
+  const normal = scale3(nRaw, 1 / norm3(nRaw))
+  const skewDeg = (Math.asin(Math.min(1, Math.abs(dot3(row, col)))) * 180) / Math.PI
   if (skewDeg > 0.01) {
     // PS3.3 §C.7.6.2.1.1 requires orthogonal cosines; keep them as given (Volume allows skew).
     warnings.push(`row and column cosines are ${skewDeg.toFixed(3)}° from orthogonal`)
   }
 
-  const placed = slices.map((s) => ({ s, ipp: s.ipp ?? [0, 0, 0], z: dot(s.ipp ?? [0, 0, 0], normal) }))
+  const placed = slices.map((s) => ({ s, ipp: s.ipp ?? [0, 0, 0], z: dot3(toVec3(s.ipp ?? [0, 0, 0]), normal) }))
   placed.sort((a, b) => a.z - b.z)
   const order = placed.map((p) => p.s)
-  const originMm: V3 = [at(placed[0]?.ipp ?? [], 0), at(placed[0]?.ipp ?? [], 1), at(placed[0]?.ipp ?? [], 2)]
+  const originMm: Vec3 = [at(placed[0]?.ipp ?? [], 0), at(placed[0]?.ipp ?? [], 1), at(placed[0]?.ipp ?? [], 2)]
 
   if (placed.length === 1) {
     const t = first.ds.number(Tag.SpacingBetweenSlices) ?? first.ds.number(Tag.SliceThickness)
@@ -512,13 +498,13 @@ function geometryOf(slices: Slice[], source: string): Geometry {
   // In-plane offsets of the slices: constant for an ordinary stack, growing linearly along
   // the normal when the gantry was tilted (PS3.3 §C.7.6.2.1.1: ImageOrientationPatient stays
   // the tilted plane, ImagePositionPatient moves along the tilted table axis).
-  const inPlane = (p: { ipp: number[]; z: number }): V3 => sub(p.ipp, scale(normal, p.z))
+  const inPlane = (p: { ipp: number[]; z: number }): Vec3 => sub3(toVec3(p.ipp), scale3(normal, p.z))
   const q0 = inPlane(p0)
-  const shear = scale(sub(inPlane(pN), q0), 1 / (pN.z - p0.z))
-  const tiltDeg = (Math.atan(norm(shear)) * 180) / Math.PI
+  const shear = scale3(sub3(inPlane(pN), q0), 1 / (pN.z - p0.z))
+  const tiltDeg = (Math.atan(norm3(shear)) * 180) / Math.PI
   const tolMm = Math.max(SPACING_REL_TOL * m, SPACING_ABS_TOL_MM)
   for (const p of placed) {
-    const off = norm(sub(sub(inPlane(p), q0), scale(shear, p.z - p0.z)))
+    const off = norm3(sub3(sub3(inPlane(p), q0), scale3(shear, p.z - p0.z)))
     if (off > tolMm) {
       throw new ImportError(
         'inconsistent-geometry',
@@ -529,7 +515,7 @@ function geometryOf(slices: Slice[], source: string): Geometry {
   }
   const sx = at(pixelSpacing, 1)
   const sy = at(pixelSpacing, 0)
-  const shearMm = norm(shear) * (pN.z - p0.z)
+  const shearMm = norm3(shear) * (pN.z - p0.z)
   // A tilt that shifts the last slice by under a tenth of a pixel is rounding, not worth a blur.
   const resampleTilt = tiltDeg > TILT_MIN_DEG && shearMm > RESAMPLE_FRACTION * Math.min(sx, sy)
 
@@ -551,7 +537,7 @@ function geometryOf(slices: Slice[], source: string): Geometry {
         `what the shift moves outside the field of view is lost and the uncovered edge takes the series' lowest value`,
     )
   }
-  const resampling = resampleDepth || resampleTilt ? sliceResampling(placed.map((p) => p.z), dz, resampleTilt ? [dot(shear, row) / sx, dot(shear, col) / sy] : [0, 0]) : undefined
+  const resampling = resampleDepth || resampleTilt ? sliceResampling(placed.map((p) => p.z), dz, resampleTilt ? [dot3(shear, row) / sx, dot3(shear, col) / sy] : [0, 0]) : undefined
   return { order, originMm, dir: [row, col, normal], spacingMm: [sx, sy, dz], warnings, resampling }
 }
 

@@ -29,7 +29,8 @@
 import { startWorker } from '../app-paths.ts'
 import { PlanStoreError } from '../../../core/db/errors.ts'
 import type { PlanRef } from '../../../core/db/plan-store.ts'
-import { deserializeError, type Method, type NewVersionChanges, type Params, type PatientParams, type Results, type WireResponse } from './protocol.ts'
+import { deserializeError, type DbRequest, type Method, type NewVersionChanges, type Params, type PatientParams, type Results, type SerializedError } from './protocol.ts'
+import { workerRpc } from '../worker-rpc.ts'
 
 export interface PlanStore {
   /** Where the store lives and what opening it did (schema version, migrations applied, backup taken). */
@@ -66,37 +67,18 @@ export interface OpenPlanStoreOptions {
 
 export async function openPlanStore(dataDir: string, options: OpenPlanStoreOptions = {}): Promise<PlanStore> {
   const worker = startWorker('db-worker')
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
-  let nextId = 1
-  let stopped: Error | null = null
-  // The worker keeps the process alive only while a request is waiting for its answer.
-  worker.unref()
-
-  const failAll = (error: Error) => {
-    stopped = error
-    for (const p of pending.values()) p.reject(error)
-    pending.clear()
-  }
-  worker.on('message', (response: WireResponse) => {
-    const p = pending.get(response.id)
-    if (!p) return
-    pending.delete(response.id)
-    if (pending.size === 0) worker.unref()
-    if (response.ok) p.resolve(response.result)
-    else p.reject(deserializeError(response.error))
+  const rpc = workerRpc<DbRequest, unknown>(worker, {
+    decodeError: (e) => deserializeError(e as SerializedError),
+    workerFailed: (why) =>
+      'error' in why
+        ? new PlanStoreError('closed', `the plan database worker failed: ${why.error.message}`, { cause: why.error })
+        : new PlanStoreError('closed', `the plan database worker stopped (exit code ${why.exitCode})`),
+    // The worker keeps the process alive only while a request is waiting for its answer.
+    unrefWhenIdle: true,
   })
-  worker.on('error', (e) => failAll(new PlanStoreError('closed', `the plan database worker failed: ${e.message}`, { cause: e })))
-  worker.on('exit', (code) => failAll(new PlanStoreError('closed', `the plan database worker stopped (exit code ${code})`)))
+  let stopped: Error | null = null
 
-  const rawRequest = (method: string, params: unknown): Promise<unknown> => {
-    if (stopped) return Promise.reject(stopped)
-    const id = nextId++
-    return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject })
-      worker.ref()
-      worker.postMessage({ id, method, params })
-    })
-  }
+  const rawRequest = (method: string, params: unknown): Promise<unknown> => (stopped ? Promise.reject(stopped) : rpc.call({ method, params }))
   const request = <M extends Method>(method: M, params: Params<M>) => rawRequest(method, params) as Promise<Results[M]>
 
   let opened: Results['open']

@@ -102,8 +102,8 @@ export interface Results {
   close: null
 }
 
-export interface WireRequest {
-  readonly id: number
+/** One call to the database worker (worker-rpc.ts carries it; the worker validates both fields). */
+export interface DbRequest {
   readonly method: string
   readonly params: unknown
 }
@@ -117,8 +117,6 @@ export interface SerializedError {
   readonly problem?: string
   readonly stack?: string
 }
-
-export type WireResponse = { readonly id: number; readonly ok: true; readonly result: unknown } | { readonly id: number; readonly ok: false; readonly error: SerializedError }
 
 export function serializeError(e: unknown): SerializedError {
   if (e instanceof ImportError) return { name: e.name, code: e.code, message: e.message, file: e.file, problem: e.problem, ...(e.stack ? { stack: e.stack } : {}) }

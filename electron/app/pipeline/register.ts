@@ -5,7 +5,7 @@
  */
 import { registerRigid, isRegistrationError } from '../../adapters/registration.ts'
 import { transformFileMatrices } from '../../../core/registration/rigid.ts'
-import { applyAffine } from '../../../core/volume/geometry.ts'
+import { applyAffine } from '../../../core/math/index.ts'
 import { SimulationInputError } from '../../../core/solver/errors.ts'
 import { imageRefOf, type PlanRecord } from '../../../core/contracts/plan.ts'
 import type { Vec3, Volume } from '../../../core/volume/index.ts'

@@ -6,7 +6,7 @@
  */
 import { loadImage } from '../core/vtk/image-cache.ts'
 import { targetRefusal } from '../core/target-check.ts'
-import type { Vec3 } from '../core/orientation.ts'
+import { type Vec3 } from '../../../core/math/index.ts'
 import { useImagesStore } from '../stores/images.ts'
 import { usePlanStore } from '../stores/plan.ts'
 import { describeError } from '../stores/messages.ts'

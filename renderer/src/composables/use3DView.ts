@@ -13,10 +13,9 @@ import vtkCellPicker from '@kitware/vtk.js/Rendering/Core/CellPicker'
 import { useVtkView, type VtkView } from '../core/vtk/useVtkView.ts'
 import { loadImage, M_TO_MM } from '../core/vtk/image-cache.ts'
 import { lineActor } from '../core/vtk/polylines.ts'
-import { placeMeshLps, transducerMesh, applyPose } from '../core/bowl.ts'
-import { rasToLps, lpsToRas } from '../core/slice-geometry.ts'
+import { placeMeshLps, transducerMesh } from '../core/bowl.ts'
+import { applyAffine, lpsToRas, rasToLps, type Vec3 } from '../../../core/math/index.ts'
 import { dbToAmplitudeRatio } from '../core/windowing.ts'
-import type { Vec3 } from '../core/orientation.ts'
 import { SCALP_HU, SKULL_HU } from '../core/target-check.ts'
 import { useImagesStore } from '../stores/images.ts'
 import { usePlanStore } from '../stores/plan.ts'
@@ -242,7 +241,7 @@ export function use3DView(container: Ref<HTMLElement | null>): { readonly ready:
         bowl.mapper.setInputData(pd)
         bowl.actor.setVisibility(true)
         // Entry: the planner's entry point, else where the exit plane meets the head (apex + exit offset + standoff along the axis).
-        const entryRas: Vec3 = result.plan.entry_ras_m ?? applyPose(pose.transducer_to_ras, [0, 0, t.exitPlaneOffsetM + pose.standoff_m])
+        const entryRas: Vec3 = result.plan.entry_ras_m ?? applyAffine(pose.transducer_to_ras, [0, 0, t.exitPlaneOffsetM + pose.standoff_m])
         entry.place(mm(rasToLps(plan.entryRasM ?? entryRas)))
         if (lastPosedRun !== result.runId) {
           lastPosedRun = result.runId

@@ -20,8 +20,9 @@ import { useVtkView, type VtkView } from '../core/vtk/useVtkView.ts'
 import { differenceColormap, hotColormap } from '../core/vtk/colormap.ts'
 import { loadImage, M_TO_MM, type CachedImage } from '../core/vtk/image-cache.ts'
 import { lineActor, circleSegments, crosshairSegments, projectOntoPlane } from '../core/vtk/polylines.ts'
-import { cross, viewLabels, type Vec3, type ViewLabels } from '../core/orientation.ts'
-import { SLICE_AXIS_INDEX, sliceCamera, sliceIndexAt, rasToLps, lpsToRas, type SliceAxis } from '../core/slice-geometry.ts'
+import { cross3, lpsToRas, scale3, rasToLps, type Vec3 } from '../../../core/math/index.ts'
+import { viewLabels, type ViewLabels } from '../core/orientation.ts'
+import { SLICE_AXIS_INDEX, sliceCamera, sliceIndexAt, type SliceAxis } from '../core/slice-geometry.ts'
 import { dbToAmplitudeRatio } from '../core/windowing.ts'
 import { useImagesStore } from '../stores/images.ts'
 import { useViewStore } from '../stores/view.ts'
@@ -34,7 +35,6 @@ import { transducerProfileLpsMm } from '../core/bowl.ts'
 import { useOverlay } from './overlay.ts'
 
 const mm = (p: Vec3): Vec3 => [p[0] * M_TO_MM, p[1] * M_TO_MM, p[2] * M_TO_MM]
-const scale = (a: Vec3, s: number): Vec3 => [a[0] * s, a[1] * s, a[2] * s]
 
 export interface SliceViewState {
   readonly labels: Ref<ViewLabels | null>
@@ -123,7 +123,7 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
     const inPlane = computed(() => {
       const c = camera.value
       if (!c) return null
-      return { right: cross(c.directionOfProjection, c.viewUp), up: c.viewUp, normal: c.directionOfProjection }
+      return { right: cross3(c.directionOfProjection, c.viewUp), up: c.viewUp, normal: c.directionOfProjection }
     })
 
     const pressSub = view.interactor.onLeftButtonPress((event: { position: { x: number; y: number }; shiftKey?: boolean }) => {
@@ -134,7 +134,7 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
       // Keep the current slice's depth: a click moves within the plane only.
       const current = mm(viewStore.crosshairLps)
       const onPlane = projectOntoPlane(w as Vec3, current, plane.normal)
-      const lps = scale(onPlane, 1 / M_TO_MM)
+      const lps = scale3(onPlane, 1 / M_TO_MM)
       viewStore.setCrosshair(lps)
       if (plan.interactionMode === 'measure') {
         // Two clicks measure; the mode ends with the second.
@@ -155,7 +155,7 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
       const rect = element.getBoundingClientRect()
       const [w, h] = view.openGL.getSize()
       const world = view.displayToWorld(((e.clientX - rect.left) / rect.width) * w, (1 - (e.clientY - rect.top) / rect.height) * h)
-      const lps = scale(projectOntoPlane(world as Vec3, mm(viewStore.crosshairLps), plane.normal), 1 / M_TO_MM)
+      const lps = scale3(projectOntoPlane(world as Vec3, mm(viewStore.crosshairLps), plane.normal), 1 / M_TO_MM)
       const values = (c: CachedImage) => c.image.getPointData().getScalars().getData() as ArrayLike<number>
       const pr = pressure.value
       const mr = mri.value
@@ -301,12 +301,12 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
       if (mr && registration.current) {
         mriMapper.setSlice(sliceIndexAt(axis, p, { originM: mr.header.originM, spacingM: mr.header.spacingM, direction: mr.header.direction, dims: mr.header.dims }))
         mriSlice.getProperty().setOpacity(viewStore.mriOpacity)
-        mriSlice.setPosition(...scale(plane.normal, -0.1))
+        mriSlice.setPosition(...scale3(plane.normal, -0.1))
         mriSlice.setVisibility(viewStore.mriOpacity > 0)
       } else mriSlice.setVisibility(false)
       const c = mm(p)
       // Overlays sit a little toward the camera so they draw over the CT slice.
-      const lift = (d: number): Vec3 => scale(plane.normal, -d)
+      const lift = (d: number): Vec3 => scale3(plane.normal, -d)
       const b = img.image.getBounds()
       const half = Math.hypot(b[1] - b[0], b[3] - b[2], b[5] - b[4])
       crosshair.set(crosshairSegments(c, plane.right, plane.up, half, 6))

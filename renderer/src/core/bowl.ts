@@ -4,7 +4,7 @@
  * rear surface, +z along the beam, metres; core/contracts/plan.ts), then placed with the plan's
  * pose (transducer -> patient RAS) and converted to LPS for the views.
  */
-import type { Vec3 } from './orientation.ts'
+import { applyAffine, applyTransposedRotation, lpsToRas, type Vec3 } from '../../../core/math/index.ts'
 
 export interface TransducerShape {
   readonly type: 'bowl' | 'annular' | 'disc'
@@ -71,11 +71,6 @@ export function placeMeshLps(mesh: Mesh, transducerToRas: readonly number[]): Me
   return { points: out, polys: mesh.polys }
 }
 
-/** RAS point of transducer coordinates under a pose. */
-export function applyPose(m: readonly number[], p: Vec3): Vec3 {
-  return [m[0]! * p[0] + m[1]! * p[1] + m[2]! * p[2] + m[3]!, m[4]! * p[0] + m[5]! * p[1] + m[6]! * p[2] + m[7]!, m[8]! * p[0] + m[9]! * p[1] + m[10]! * p[2] + m[11]!]
-}
-
 /**
  * The transducer as a slice view draws it (LPS millimetres): the cross-section of its radiating
  * surface in the plane through the beam axis that lies closest to the view's plane, and the beam
@@ -85,10 +80,7 @@ export function applyPose(m: readonly number[], p: Vec3): Vec3 {
 export function transducerProfileLpsMm(shape: TransducerShape, transducerToRas: readonly number[], viewDirsLps: readonly Vec3[], axisLengthM: number, samples = 24): { surface: [Vec3, Vec3][]; axis: [Vec3, Vec3][] } {
   const m = transducerToRas
   // A direction in LPS into transducer coordinates: LPS -> RAS, then the transpose of the pose's rotation.
-  const toTransducer = (d: Vec3): Vec3 => {
-    const r: Vec3 = [-d[0], -d[1], d[2]]
-    return [m[0]! * r[0] + m[4]! * r[1] + m[8]! * r[2], m[1]! * r[0] + m[5]! * r[1] + m[9]! * r[2], m[2]! * r[0] + m[6]! * r[1] + m[10]! * r[2]]
-  }
+  const toTransducer = (d: Vec3): Vec3 => applyTransposedRotation(m, lpsToRas(d))
   // The view direction with the largest part across the beam (x-y in transducer coordinates) spans the section.
   let u: [number, number] = [1, 0]
   let best = -1
@@ -101,7 +93,7 @@ export function transducerProfileLpsMm(shape: TransducerShape, transducerToRas: 
     }
   }
   const toLpsMm = (p: Vec3): Vec3 => {
-    const ras = applyPose(m, p)
+    const ras = applyAffine(m, p)
     return [-ras[0] * 1000, -ras[1] * 1000, ras[2] * 1000]
   }
   const R = shape.rocM

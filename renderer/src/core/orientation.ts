@@ -5,7 +5,7 @@
  * image: the camera is set from the image's direction (see slice-geometry.ts), so a flipped or
  * oblique scan gets the labels of where its voxels really are.
  */
-export type Vec3 = readonly [number, number, number]
+import { cross3, neg3, type Vec3 } from '../../../core/math/index.ts'
 
 const LETTERS: readonly [string, string][] = [
   ['L', 'R'],
@@ -27,11 +27,6 @@ export function directionLabel(v: Vec3, minor = 0.3): string {
     .join('')
 }
 
-export function cross(a: Vec3, b: Vec3): Vec3 {
-  return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
-}
-
-const neg = (a: Vec3): Vec3 => [-a[0], -a[1], -a[2]]
 
 export interface ViewLabels {
   readonly left: string
@@ -45,6 +40,6 @@ export interface ViewLabels {
  * `viewUp` pointing up the screen (both LPS). Screen right = directionOfProjection x viewUp.
  */
 export function viewLabels(directionOfProjection: Vec3, viewUp: Vec3): ViewLabels {
-  const right = cross(directionOfProjection, viewUp)
-  return { left: directionLabel(neg(right)), right: directionLabel(right), top: directionLabel(viewUp), bottom: directionLabel(neg(viewUp)) }
+  const right = cross3(directionOfProjection, viewUp)
+  return { left: directionLabel(neg3(right)), right: directionLabel(right), top: directionLabel(viewUp), bottom: directionLabel(neg3(viewUp)) }
 }

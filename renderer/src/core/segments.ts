@@ -1,9 +1,7 @@
 /** Line segments for crosshairs and markers in the slice views (LPS millimetres), without vtk.js. */
-import type { Vec3 } from './orientation.ts'
+import { addScaled3, type Vec3 } from '../../../core/math/index.ts'
 
 export type Segments = readonly (readonly [Vec3, Vec3])[]
-
-const add = (a: Vec3, b: Vec3, s = 1): Vec3 => [a[0] + s * b[0], a[1] + s * b[1], a[2] + s * b[2]]
 
 /** A circle of radius r around p in the plane spanned by unit vectors u and v. */
 export function circleSegments(p: Vec3, u: Vec3, v: Vec3, r: number, n = 32): [Vec3, Vec3][] {
@@ -11,7 +9,7 @@ export function circleSegments(p: Vec3, u: Vec3, v: Vec3, r: number, n = 32): [V
   for (let i = 0; i < n; i++) {
     const a = (2 * Math.PI * i) / n
     const b = (2 * Math.PI * (i + 1)) / n
-    out.push([add(add(p, u, r * Math.cos(a)), v, r * Math.sin(a)), add(add(p, u, r * Math.cos(b)), v, r * Math.sin(b))])
+    out.push([addScaled3(addScaled3(p, u, r * Math.cos(a)), v, r * Math.sin(a)), addScaled3(addScaled3(p, u, r * Math.cos(b)), v, r * Math.sin(b))])
   }
   return out
 }
@@ -19,10 +17,10 @@ export function circleSegments(p: Vec3, u: Vec3, v: Vec3, r: number, n = 32): [V
 /** Crosshair through p along u and v, with a gap of `gap` around p so the point itself stays visible. */
 export function crosshairSegments(p: Vec3, u: Vec3, v: Vec3, half: number, gap: number): [Vec3, Vec3][] {
   return [
-    [add(p, u, gap), add(p, u, half)],
-    [add(p, u, -gap), add(p, u, -half)],
-    [add(p, v, gap), add(p, v, half)],
-    [add(p, v, -gap), add(p, v, -half)],
+    [addScaled3(p, u, gap), addScaled3(p, u, half)],
+    [addScaled3(p, u, -gap), addScaled3(p, u, -half)],
+    [addScaled3(p, v, gap), addScaled3(p, v, half)],
+    [addScaled3(p, v, -gap), addScaled3(p, v, -half)],
   ]
 }
 

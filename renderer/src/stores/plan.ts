@@ -13,7 +13,7 @@ import { api } from '../api/index.ts'
 import { useImagesStore } from './images.ts'
 import { useRegistrationStore } from './registration.ts'
 import { useMessagesStore, describeError } from './messages.ts'
-import type { Vec3 } from '../core/orientation.ts'
+import { type Vec3 } from '../../../core/math/index.ts'
 
 export type RunStatus = 'idle' | 'starting' | 'running' | 'cancelling' | 'done' | 'failed' | 'cancelled'
 

@@ -8,12 +8,10 @@
 import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
 import { registrationRunId, type ApiEvent, type RegistrationResultPayload } from '../../../core/contracts/api.ts'
-import { applyAffine } from '../../../core/volume/geometry.ts'
-import { invertRigidMatrix } from '../../../core/registration/rigid.ts'
+import { applyAffine, invertRigid, type Vec3 } from '../../../core/math/index.ts'
 import { api } from '../api/index.ts'
 import { useImagesStore } from './images.ts'
 import { describeError } from './messages.ts'
-import type { Vec3 } from '../core/orientation.ts'
 
 export type RegistrationStatus = 'idle' | 'running' | 'done' | 'failed' | 'cancelled'
 
@@ -94,7 +92,7 @@ export const useRegistrationStore = defineStore('registration', () => {
   /** A CT RAS point (m) in the MRI's RAS, through the inverse of the usable map; null without one. */
   function ctToMri(p: Vec3): Vec3 | null {
     const r = usable.value
-    return r ? (applyAffine(invertRigidMatrix(r.mriToCtRas), p) as Vec3) : null
+    return r ? (applyAffine(invertRigid(r.mriToCtRas), p) as Vec3) : null
   }
 
   return { status, progress, result, error, current, usable, blockedBecause, register, cancel, handleEvent, ctToMri }

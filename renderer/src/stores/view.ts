@@ -5,7 +5,7 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { WINDOW_PRESETS, type WindowPreset } from '../core/windowing.ts'
-import type { Vec3 } from '../core/orientation.ts'
+import { type Vec3 } from '../../../core/math/index.ts'
 
 export const useViewStore = defineStore('view', () => {
   const crosshairLps = ref<Vec3>([0, 0, 0])

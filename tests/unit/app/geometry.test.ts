@@ -1,7 +1,9 @@
 /** Pure geometry of the views: orientation labels, slice cameras, the transducer mesh, display volumes. */
 import { describe, expect, test } from 'vitest'
 import { directionLabel, viewLabels } from '../../../renderer/src/core/orientation.ts'
-import { sliceCamera, worldToIndex, indexToWorld, type Mat3 } from '../../../renderer/src/core/slice-geometry.ts'
+import { type Mat3 } from '../../../core/math/index.ts'
+import { sliceCamera } from '../../../renderer/src/core/slice-geometry.ts'
+import { voxelToWorld, worldToVoxel } from '../../../core/volume/geometry.ts'
 import { transducerMesh, placeMeshLps, transducerProfileLpsMm } from '../../../renderer/src/core/bowl.ts'
 import { toDisplayVolume, axisPermutation } from '../../../electron/app/display-volume.ts'
 import { rimDepthM } from '../../../core/transducers/schema.ts'
@@ -43,9 +45,10 @@ describe('orientation labels', () => {
 describe('voxel <-> world', () => {
   test('round trip with a flipped axis', () => {
     const d: Mat3 = [1, 0, 0, 0, -1, 0, 0, 0, 1]
-    const p = indexToWorld([3, 4, 5], [0.1, 0.2, 0.3], [0.001, 0.002, 0.003], d)
+    const g = { originM: [0.1, 0.2, 0.3], spacingM: [0.001, 0.002, 0.003], direction: d } as const
+    const p = voxelToWorld(g, [3, 4, 5])
     expect(p[1]).toBeCloseTo(0.2 - 0.008, 12)
-    const back = worldToIndex(p, [0.1, 0.2, 0.3], [0.001, 0.002, 0.003], d)
+    const back = worldToVoxel(g, p)
     back.forEach((v, i) => expect(v).toBeCloseTo([3, 4, 5][i]!, 9))
   })
 })
@@ -80,7 +83,7 @@ describe('display volumes', () => {
     const data = new Int16Array(24).map((_, i) => i)
     return { data, dims, spacingM: [0.001, 0.002, 0.003], originM: [0.01, 0.02, 0.03], direction, meta: { modality: 'CT' }, warnings: [] }
   }
-  const worldOf = (v: { originM: readonly number[]; spacingM: readonly number[]; direction: readonly number[] }, ijk: number[]) => indexToWorld(ijk as never, v.originM as never, v.spacingM as never, v.direction as never)
+  const worldOf = (v: { originM: readonly number[]; spacingM: readonly number[]; direction: readonly number[] }, ijk: number[]) => voxelToWorld(v as never, ijk as never)
 
   test('an LAS volume becomes LPS-aligned and every voxel keeps its world position', () => {
     const v = vol([1, 0, 0, 0, -1, 0, 0, 0, 1])

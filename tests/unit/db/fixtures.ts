@@ -8,20 +8,8 @@ import * as path from 'node:path'
 import { PLAN_FILES, type PlanMetricsRecord, type PlanRecord } from '../../../core/contracts/plan.ts'
 import { buildNifti1 } from '../../helpers/nifti.ts'
 
-/** xorshift32: reproducible bytes from a seed. */
-export function seededBytes(seed: number, length: number): Uint8Array {
-  let x = seed >>> 0 || 0x9e3779b9
-  const out = new Uint8Array(length)
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13
-    x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5
-    x >>>= 0
-    out[i] = x & 0xff
-  }
-  return out
-}
+import { seededBytes } from '../../../core/math/random.ts'
+export { seededBytes }
 
 export function planRecordFixture(seed: number, ctSeriesUid: string | null = null): PlanRecord {
   const s = seed * 1e-4

@@ -17,6 +17,7 @@ import { canonicalJson } from '../../../core/db/canonical.ts'
 import { PlanStoreEngine, contentHash, type SeriesProbe } from '../../../electron/adapters/db/engine.ts'
 import { hashBytes, hashFile } from '../../../electron/adapters/db/blob-store.ts'
 import { PLAN_FILES } from '../../../core/contracts/plan.ts'
+import { seededRandom } from '../../../core/math/random.ts'
 import { VOLUME_FILES, metricsFixture, planRecordFixture, seededBytes, writeNifti } from './fixtures.ts'
 
 const [dataDir, workDir, probesFile, seedText, mode] = process.argv.slice(2)
@@ -24,15 +25,7 @@ if (!dataDir || !workDir || !probesFile || !seedText || (mode !== 'full' && mode
 const seed = Number(seedText)
 const say = (line: string) => fs.writeSync(1, line + '\n')
 
-let rng = seed * 2654435761 >>> 0 || 1
-function random(): number {
-  rng ^= rng << 13
-  rng >>>= 0
-  rng ^= rng >>> 17
-  rng ^= rng << 5
-  rng >>>= 0
-  return rng / 4294967296
-}
+const random = seededRandom(seed)
 
 const probes = JSON.parse(fs.readFileSync(probesFile, 'utf8')) as SeriesProbe[]
 // Started ahead of time by the parent (while it checks the previous kill): wait for "go".

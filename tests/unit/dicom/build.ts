@@ -164,14 +164,8 @@ export function imageDataset(s: SliceSpec, enc: Encoding = EXPLICIT_LE): Uint8Ar
   return concat(...parts)
 }
 
-/** Deterministic pseudo-random generator (LCG) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    return s / 2 ** 32
-  }
-}
+/** Deterministic pseudo-random numbers in [0, 1) so failures reproduce (the one seeded generator). */
+export { seededRandom as rng } from '../../../core/math/random.ts'
 
 export function shuffle<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items]

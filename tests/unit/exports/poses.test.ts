@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest'
 import { readBrainsight, writeBrainsight } from '../../../core/exports/brainsight.ts'
 import { kplanToPose, poseToItk, poseToKplan } from '../../../core/exports/conventions.ts'
 import { readLocalite, writeLocalite } from '../../../core/exports/localite.ts'
-import { formatExact, mul4 } from '../../../core/exports/matrix.ts'
+import { multiplyAffine } from '../../../core/math/index.ts'
+import { formatExact } from '../../../core/exports/matrix.ts'
 import { readItkTransform, readSlicerMarkups, writeItkTransform, writeSlicerMarkups } from '../../../core/exports/slicer.ts'
 import { isImportError } from '../../../core/io/errors.ts'
 import { expectPoseClose, obliquePose, PROVENANCE } from './helpers.ts'
@@ -209,7 +210,7 @@ describe('readers', () => {
     // ITK offset = c − A c = (10, 0, 0) − (0, 10, 0) = (10, −10, 0) LPS; our pose is the inverse in RAS.
     const pose = back.poses[0]!.transducerToRas
     const itkRas = [0, -1, 0, -10, 1, 0, 0, 10, 0, 0, 1, 0, 0, 0, 0, 1] // diag(−1,−1,1)·ITK·diag(−1,−1,1)
-    const identity = mul4(pose.map((v, i) => (i % 4 === 3 && i < 12 ? v * 1000 : v)), itkRas)
+    const identity = multiplyAffine(pose.map((v, i) => (i % 4 === 3 && i < 12 ? v * 1000 : v)), itkRas)
     identity.forEach((v, i) => expect(v).toBeCloseTo([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1][i]!, 12))
   })
 

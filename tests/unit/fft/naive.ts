@@ -1,16 +1,11 @@
+import { seededRandom } from '../../../core/math/random.ts'
 /** Reference transforms for the FFT tests: direct O(n^2) sums, exact-angle twiddles. */
 
 /** Deterministic uniform values in [-0.5, 0.5) (mulberry32) so failures reproduce. */
 export function randomArray(n: number, seed: number): Float64Array {
-  let a = seed >>> 0
+  const random = seededRandom(seed)
   const out = new Float64Array(n)
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5
-  }
+  for (let i = 0; i < n; i++) out[i] = random() - 0.5
   return out
 }
 

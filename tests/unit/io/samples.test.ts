@@ -9,7 +9,8 @@ import { promises as fs, existsSync } from 'node:fs'
 import * as path from 'node:path'
 import { readVolume } from '../../../electron/adapters/volume-io.ts'
 import { requireOrSkip } from '../../helpers/requires.ts'
-import { applyAffine, worldToVoxel, type Vec3 } from '../../../core/volume/index.ts'
+import { applyAffine } from '../../../core/math/index.ts'
+import { worldToVoxel, type Vec3 } from '../../../core/volume/index.ts'
 
 const run = promisify(execFile)
 const ROOT = path.resolve(import.meta.dirname, '../../..')

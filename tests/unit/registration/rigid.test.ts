@@ -5,30 +5,9 @@
 import { describe, it, expect } from 'vitest'
 import { readFileSync } from 'node:fs'
 import * as path from 'node:path'
-import {
-  applyRigid,
-  boxCorners,
-  composeRigid,
-  elastixEulerFromFixedToMovingMm,
-  elastixEulerFromRigid,
-  elastixEulerToFixedToMovingMm,
-  eulerAngles,
-  eulerRotation,
-  invertRigid,
-  matrixRowsMm,
-  rigidFromElastixEuler,
-  rigidFromRowsMm,
-  rigidFromTransformFile,
-  rigidTransform,
-  rotationAngleDeg,
-  rotationOf,
-  transformError,
-  transformFileMatrices,
-  withConvention,
-  type ElastixEuler,
-  type RigidTransform,
-} from '../../../core/registration/rigid.ts'
-import { applyAffine, lpsToRas, mat3MulVec, type Vec3 } from '../../../core/volume/index.ts'
+import { applyAffine, eulerRotation, lpsToRas, mat3MulVec, rotationAngleDeg, rotationOf, seededRandom } from '../../../core/math/index.ts'
+import { applyRigid, boxCorners, composeRigid, elastixEulerFromFixedToMovingMm, elastixEulerFromRigid, elastixEulerToFixedToMovingMm, eulerAngles, invertRigid, matrixRowsMm, rigidFromElastixEuler, rigidFromRowsMm, rigidFromTransformFile, rigidTransform, transformError, transformFileMatrices, withConvention, type ElastixEuler, type RigidTransform } from '../../../core/registration/rigid.ts'
+import { type Vec3 } from '../../../core/volume/index.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
 const TRUTH_FILE = path.join(ROOT, 'resources/samples/cranium-synthetic-t1.transform.json')
@@ -41,11 +20,8 @@ function expectVec(actual: readonly number[], expected: readonly number[], digit
 
 /** Deterministic pseudo-random numbers in [-1, 1). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0
-    return a / 2 ** 31 - 1
-  }
+  const random = seededRandom(seed)
+  return () => 2 * random() - 1
 }
 
 const truthDoc = JSON.parse(readFileSync(TRUTH_FILE, 'utf8')) as { matrix_lps_mm: number[][]; matrix_ras_mm: number[][] }

@@ -15,6 +15,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { gzipSync } from 'fflate'
 import { buildNifti1 } from '../../helpers/nifti.ts'
+import { seededBytes } from '../../../core/math/random.ts'
 import { cli } from '../../helpers/cli.ts'
 import { createPlannerService, type PlannerService } from '../../../electron/app/service.ts'
 import { startServer, type RunningServer } from '../../../electron/server/server.ts'
@@ -128,7 +129,7 @@ const imageCases: Array<[string, () => Promise<string>]> = [
   ['a PNG renamed .nii', () => put('picture.nii', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...new Uint8Array(400)]))],
   ['text renamed .nii.gz', () => put('notes.nii.gz', 'not voxels\n'.repeat(50))],
   ['gzipped text named .nii.gz', () => put('text-inside.nii.gz', gzipSync(new TextEncoder().encode('hello\n'.repeat(100))))],
-  ['random bytes named .nii', () => put('random.nii', new Uint8Array(4096).map((_, i) => (i * 2654435761) >>> 24))],
+  ['random bytes named .nii', () => put('random.nii', seededBytes(1, 4096))],
   ['a PDF', () => put('report.xyz', '%PDF-1.4\n' + 'x'.repeat(600))],
   ['an NRRD with a garbage header', () => put('garbage.nrrd', 'NRRD0004\ntype: nonsense\ndimension: banana\n\n' + 'x'.repeat(100))],
   ['an NRRD declaring 100000^3 voxels', () => put('huge.nrrd', 'NRRD0004\ntype: short\ndimension: 3\nsizes: 100000 100000 100000\nencoding: raw\nendian: little\n\n' + 'x'.repeat(100))],

@@ -1,16 +1,8 @@
 import { describe, it, expect } from 'vitest'
 import { checkCtCalibration, webbProtocolWarning } from '../../../core/skull/index.ts'
 import type { CalibrationPeak } from '../../../core/skull/index.ts'
+import { seededGaussian } from '../../../core/math/random.ts'
 
-/** Deterministic normal deviates (LCG + Box-Muller), so the synthetic CTs are reproducible. */
-function gaussian(seed: number): () => number {
-  let s = seed >>> 0
-  const u = (): number => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    return (s + 0.5) / 4294967296
-  }
-  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u())
-}
 
 const N = 40 * 40 * 40
 
@@ -27,7 +19,7 @@ interface Head {
  * `offset` and optionally clipped at -1024 as many scanners store air.
  */
 function head(offset = 0, clipAt?: number): Head {
-  const g = gaussian(12345)
+  const g = seededGaussian(12345)
   const data = new Int16Array(N)
   const air = new Uint8Array(N)
   const brain = new Uint8Array(N)

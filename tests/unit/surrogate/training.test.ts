@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { parseSurrogateManifest } from '../../../core/surrogate/manifest.ts'
-import { seededRandom } from '../../../core/surrogate/procedural-head.ts'
+import { seededRandom } from '../../../core/math/random.ts'
 import { requireOrSkip } from '../../helpers/requires.ts'
 
 const repo = path.resolve(import.meta.dirname, '../../..')

@@ -1,26 +1,6 @@
 import { describe, it, expect } from 'vitest'
-import {
-  IDENTITY3,
-  affineLpsToRas,
-  applyAffine,
-  boundsM,
-  centerM,
-  createVolume,
-  indexToWorldAffine,
-  invertAffine,
-  lpsToRas,
-  mat3Determinant,
-  mat3Inverse,
-  mat3MulVec,
-  mat3Multiply,
-  mat3Transpose,
-  multiplyAffine,
-  orientationCode,
-  rasToLps,
-  voxelToWorld,
-  worldToIndexAffine,
-  worldToVoxel,
-} from '../../../core/volume/index.ts'
+import { affineLpsToRas, applyAffine, invertAffine, lpsToRas, mat3Determinant, mat3Inverse, mat3Multiply, mat3MulVec, mat3Transpose, multiplyAffine, rasToLps } from '../../../core/math/index.ts'
+import { IDENTITY3, boundsM, centerM, createVolume, indexToWorldAffine, orientationCode, voxelToWorld, worldToIndexAffine, worldToVoxel } from '../../../core/volume/index.ts'
 import type { GridSpec, Mat3, Vec3 } from '../../../core/volume/index.ts'
 
 const MM = 1e-3
