@@ -21,7 +21,10 @@ import * as path from 'node:path'
 import { parseCampaignFile, type CampaignFile, type DriveSpec } from '../../core/campaign/campaign-file.ts'
 import { DuplicateTaskError, expandCampaign, fnv1a64, type CampaignTask } from '../../core/campaign/expand.ts'
 import { canonicalJson } from '../../core/db/canonical.ts'
-import { SimulationInputError } from '../../core/solver/errors.ts'
+import { SimulationInputError, SimulationNumericalError } from '../../core/solver/errors.ts'
+import { isImportError } from '../../core/io/errors.ts'
+import { SurrogateModelError } from '../../core/surrogate/manifest.ts'
+import { isPlanStoreError } from '../../core/db/errors.ts'
 import { DEFAULT_PROTOCOL } from '../../core/planning/metrics.ts'
 import { planGrid, checkPlanGrid } from '../../core/planning/domain.ts'
 import { planDevice } from '../../core/planning/device.ts'
@@ -346,7 +349,9 @@ export async function runCampaignTask(dir: string, index: number, hooks: PlanRun
       if (!planned) throw lastRefusal ?? new SimulationInputError('placement', `no valid placement in ${PLACEMENT_ATTEMPTS} draws on head ${s.head_seed}`)
     }
   } catch (e) {
-    const kind: ErrorMarker['kind'] = e instanceof SimulationInputError ? 'bad-input' : e instanceof Error && e.name === 'AbortError' ? 'cancelled' : e instanceof Error && e.name === 'SimulationNumericalError' ? 'numerical' : 'internal'
+    // As `tfus` sorts its exit codes (electron/cli/main.ts): the user's input, the numerics, a cancel, or ours.
+    const badInput = e instanceof SimulationInputError || isImportError(e) || e instanceof SurrogateModelError || isPlanStoreError(e)
+    const kind: ErrorMarker['kind'] = badInput ? 'bad-input' : e instanceof SimulationNumericalError ? 'numerical' : e instanceof Error && e.name === 'AbortError' ? 'cancelled' : 'internal'
     const error = e instanceof Error ? e.message.split('\n')[0]! : String(e)
     await writeJson(errorFile(dir, index), { index, id: task.id, label: task.label, failed_at: new Date().toISOString(), host: os.hostname(), error, kind } satisfies ErrorMarker)
     throw e
