@@ -86,6 +86,9 @@ export async function runCampaignLocal(
         const child = spawn(process.execPath, [tfus, 'campaign', 'run-task', dir, '--index', String(index)], {
           env: { ...process.env, [PARENT_ENV]: String(process.pid) },
           stdio: ['ignore', 'ignore', 'pipe'],
+          // Its own process group: a terminal's Ctrl-C reaches the runner, which passes one
+          // SIGINT on (a second one would end the child before it cleans up).
+          detached: true,
         })
         children.add(child)
         running++

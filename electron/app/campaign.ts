@@ -75,7 +75,7 @@ export interface ErrorMarker {
   readonly failed_at: string
   readonly host: string
   readonly error: string
-  readonly kind: 'bad-input' | 'numerical' | 'cancelled' | 'internal'
+  readonly kind: 'bad-input' | 'numerical' | 'internal'
 }
 
 const pad = (i: number) => String(i).padStart(4, '0')
@@ -351,9 +351,10 @@ export async function runCampaignTask(dir: string, index: number, hooks: PlanRun
   } catch (e) {
     // As `tfus` sorts its exit codes (electron/cli/main.ts): the user's input, the numerics, a cancel, or ours.
     const badInput = e instanceof SimulationInputError || isImportError(e) || e instanceof SurrogateModelError || isPlanStoreError(e)
-    const kind: ErrorMarker['kind'] = badInput ? 'bad-input' : e instanceof SimulationNumericalError ? 'numerical' : e instanceof Error && e.name === 'AbortError' ? 'cancelled' : 'internal'
+    const kind: ErrorMarker['kind'] | 'cancelled' = badInput ? 'bad-input' : e instanceof SimulationNumericalError ? 'numerical' : e instanceof Error && e.name === 'AbortError' ? 'cancelled' : 'internal'
     const error = e instanceof Error ? e.message.split('\n')[0]! : String(e)
-    await writeJson(errorFile(dir, index), { index, id: task.id, label: task.label, failed_at: new Date().toISOString(), host: os.hostname(), error, kind } satisfies ErrorMarker)
+    // A cancel (Ctrl-C, scancel's SIGINT, the runner gone) is no failure: the task stays missing.
+    if (kind !== 'cancelled') await writeJson(errorFile(dir, index), { index, id: task.id, label: task.label, failed_at: new Date().toISOString(), host: os.hostname(), error, kind } satisfies ErrorMarker)
     throw e
   }
   const marker: DoneMarker = { index, id: task.id, label: task.label, finished_at: new Date().toISOString(), wall_s: (performance.now() - started) / 1000, host: os.hostname(), ...(placementDraws ? { placement_draws: placementDraws } : {}) }

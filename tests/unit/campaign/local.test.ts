@@ -102,4 +102,24 @@ describe('tfus campaign run (local executor)', () => {
     expect(rerun.out).toMatch(/1 of 2 tasks already done \(skipped\)/)
     expect(await fs.readFile(task(mixedDir, 0, 'done.json'), 'utf8')).toBe(goodMarker)
   }, 900_000)
+
+  it('stops on Ctrl-C (SIGINT): exit 130, no partial plan folder, the task left to the next run', async () => {
+    const file = path.join(dir, 'one.json')
+    await fs.writeFile(file, JSON.stringify(tinySweep('interrupted', 1)))
+    const campaign = path.join(dir, 'interrupted')
+    expect((await tfus(['campaign', 'plan', file, '--dir', campaign], env).done).code).toBe(0)
+    const run = tfus(['campaign', 'run', campaign], env)
+    // Interrupted while the task runs (its folder exists once it has started).
+    await waitFor(() => exists(path.join(campaign, 'tasks', '0000')), 120_000, 'the task to start')
+    await new Promise((r) => setTimeout(r, 1500))
+    run.child.kill('SIGINT')
+    const r = await run.done
+    expect(r.code, r.err).toBe(130)
+    expect(r.err).toMatch(/tfus: cancelled/)
+    expect(await exists(task(campaign, 0, 'done.json'))).toBe(false)
+    expect(await exists(task(campaign, 0, 'plan'))).toBe(false)
+    // A cancel is not a failure: no error record, and the runner's lock is gone.
+    expect(await exists(task(campaign, 0, 'error.json'))).toBe(false)
+    expect(await exists(path.join(campaign, 'run.lock'))).toBe(false)
+  }, 300_000)
 })
