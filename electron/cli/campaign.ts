@@ -137,15 +137,25 @@ export async function commandCampaign(args: CliArgs, signal: AbortSignal, out: O
         if (e instanceof SimulationInputError && e.field === '--executor') return { tasks: await readCampaignStatus(target, manifest), notes: [e.problem], jobs: [] }
         throw e
       })
-      const count = (f: (t: (typeof slurm.tasks)[number]) => boolean) => slurm.tasks.filter(f).length
-      const sched = (t: (typeof slurm.tasks)[number]) => ('scheduler' in t ? t.scheduler : undefined)
+      type Row = (typeof slurm.tasks)[number]
+      const sched = (t: Row) => ('scheduler' in t ? t.scheduler : undefined)
+      // One state per task: done (its marker) wins; then queued (squeue); then failed (an error
+      // record, or sacct's failed/cancelled/timeout); else missing (never run, or killed unrecorded).
+      const stateOf = (t: Row): string => {
+        if (t.state === 'done') return 'done'
+        const s = sched(t)?.state
+        if (s === 'running' || s === 'pending') return s
+        if (t.state === 'failed' || s === 'failed' || s === 'cancelled' || s === 'timeout') return 'failed'
+        return 'missing'
+      }
+      const count = (state: string) => slurm.tasks.filter((t) => stateOf(t) === state).length
       const done = slurm.tasks.filter((t) => t.state === 'done')
       const meanS = done.length ? done.reduce((a, t) => a + (t.done?.wall_s ?? 0), 0) / done.length : undefined
-      out(`campaign ${manifest.name}: ${manifest.tasks.length} tasks; done ${done.length}, failed ${count((t) => t.state === 'failed' && !sched(t))}, running ${count((t) => t.state !== 'done' && sched(t)?.state === 'running')}, pending ${count((t) => t.state !== 'done' && sched(t)?.state === 'pending')}, missing ${count((t) => t.state === 'missing' && !sched(t))}${meanS === undefined ? '' : `; measured ${meanS.toFixed(1)} s per finished task`}`)
+      out(`campaign ${manifest.name}: ${manifest.tasks.length} tasks; done ${done.length}, failed ${count('failed')}, running ${count('running')}, pending ${count('pending')}, missing ${count('missing')}${meanS === undefined ? '' : `; measured ${meanS.toFixed(1)} s per finished task`}`)
       for (const t of slurm.tasks) {
         if (t.state === 'done') continue
         const s = sched(t)
-        out(`  task ${t.task.index} ${t.task.label}: ${s && (s.state === 'running' || s.state === 'pending') ? s.state : t.state}${s ? ` (Slurm job ${s.job}: ${s.state}${'exitCode' in s && s.exitCode ? `, exit ${s.exitCode}` : ''})` : ''}${t.error ? ` — ${t.error.error}` : ''}`)
+        out(`  task ${t.task.index} ${t.task.label}: ${stateOf(t)}${s ? ` (Slurm job ${s.job}: ${s.state}${'exitCode' in s && s.exitCode ? `, exit ${s.exitCode}` : ''})` : ''}${t.error ? ` — ${t.error.error}` : ''}`)
       }
       for (const n of slurm.notes) out(`note: ${n}`)
       return 0
