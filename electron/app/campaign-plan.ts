@@ -2,9 +2,9 @@
  * The one place a campaign task calls the planner: the same entry `tfus plan` uses. Kept apart
  * so that a change of the planner's entry point is a change of this one call.
  */
-import { checkPlanInputs, runPlanToFolder, type PlanInput, type PlanRunHooks, type PlanRunOutput } from './plan-runner.ts'
+import { checkPlanInputs, runPlanToFolder, type DriveInput, type PlanInput, type PlanRunHooks, type PlanRunOutput } from './plan-runner.ts'
 
-export type { PlanInput, PlanRunHooks, PlanRunOutput }
+export type { DriveInput, PlanInput, PlanRunHooks, PlanRunOutput }
 
 /** Runs one plan into `input.outDir` (written as a whole: a temporary sibling renamed onto it). */
 export function runCampaignPlan(input: PlanInput, hooks: PlanRunHooks = {}): Promise<PlanRunOutput> {

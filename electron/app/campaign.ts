@@ -40,8 +40,7 @@ import { replaceFileAtomically, writeFileAtomic } from '../adapters/atomic-file.
 import { loadTransducerLibrary } from '../adapters/transducers.ts'
 import { writeVolume } from '../adapters/volume-io.ts'
 import { hostMemoryBudget } from '../adapters/host-memory.ts'
-import { checkCampaignPlanInputs, runCampaignPlan, type PlanInput, type PlanRunHooks } from './campaign-plan.ts'
-import type { DriveInput } from './plan-runner.ts'
+import { checkCampaignPlanInputs, runCampaignPlan, type DriveInput, type PlanInput, type PlanRunHooks } from './campaign-plan.ts'
 
 export const CAMPAIGN_FORMAT = 'tfus-campaign 1'
 export const MANIFEST_FILE = 'manifest.json'
