@@ -39,6 +39,8 @@ export const INTEGRATION_TESTS = [
   'tests/unit/app/service-registration.test.ts',
   'tests/unit/app/service-memory.test.ts', // resident-size measurement over 60 opens
   'tests/unit/exports/dicom-validate.test.ts', // dciodvfy, dcentvfy, DCMTK
+  'tests/unit/campaign/local.test.ts', // campaign runner processes, SIGKILL and Ctrl-C
+  'tests/unit/campaign/slurm.test.ts', // a real single-node Slurm cluster (slurm-wlm, munge)
 ]
 
 export default defineConfig({

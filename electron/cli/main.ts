@@ -18,6 +18,7 @@ import { commandPlan } from './plan.ts'
 import { commandThermal } from './thermal.ts'
 import { commandExport, commandImportPose } from './export.ts'
 import { commandDb, commandImport, commandPlanSave, commandPlans } from './db.ts'
+import { commandCampaign } from './campaign.ts'
 import { SimulationInputError, SimulationNumericalError } from '../../core/solver/errors.ts'
 import { SurrogateModelError } from '../../core/surrogate/manifest.ts'
 import { isPlanStoreError } from '../../core/db/errors.ts'
@@ -95,6 +96,16 @@ const COMMANDS: Record<string, CommandSpec> = {
             [--override-reason <text>]   (needed below 6 points per wavelength)   [--acknowledge mechanical,thermal]   (flags over the ITRUSST limits)`,
   },
   import: { valued: ['data-dir', 'series'], boolean: [], usage: '  tfus import <image-or-dicom-folder> [--series <SeriesInstanceUID>] [--data-dir <dir>]' },
+  campaign: {
+    valued: ['dir', 'index', 'jobs', 'executor', 'partition', 'gres', 'time', 'mem', 'array-limit', 'data-dir'],
+    boolean: [],
+    usage: `  tfus campaign plan <campaign.json> --dir <campaign-dir>   (checks every input, writes the task list, prints count and cost)
+  tfus campaign run-task <campaign-dir> --index N   (one task; a done task is skipped)
+  tfus campaign run <campaign-dir> [--jobs N]   (local executor: resumable, Ctrl-C safe)
+  tfus campaign submit <campaign-dir> --executor slurm [--partition P] [--gres gpu:1] [--time T] [--mem M] [--array-limit N]
+  tfus campaign status|resubmit <campaign-dir>   (Slurm: squeue/sacct and the done-markers; resubmit failed or missing tasks)
+  tfus campaign collect <campaign-dir> [--data-dir <dir>]   (finished plans into the plan database, once each; summary.csv)`,
+  },
   'plan-save': { valued: ['data-dir', 'note', 'patient-id', 'patient-name'], boolean: [], usage: '  tfus plan-save <plan-dir> [--note <text>] [--patient-id <id>] [--patient-name <name>] [--data-dir <dir>]' },
 }
 
@@ -271,7 +282,7 @@ async function commandConvert(args: ParsedArgs, signal: AbortSignal, out: (line:
 }
 
 /** Commands that may open the plan database (`--data-dir`, else $TFUS_DATA_DIR, else the user-data folder). */
-const DATABASE_COMMANDS = new Set(['db', 'plans', 'import', 'plan-save', 'plan', 'predict', 'export'])
+const DATABASE_COMMANDS = new Set(['db', 'plans', 'import', 'plan-save', 'plan', 'predict', 'export', 'campaign'])
 
 /** The `--data-dir` value in raw arguments (`--data-dir X` or `--data-dir=X`), or undefined. */
 export function dataDirFlag(args: readonly string[]): string | undefined {
@@ -355,6 +366,8 @@ export async function main(argv: readonly string[], io = { out: (l: string) => c
         return await commandImport(parseArgs(command, rest), io.out, io.err)
       case 'plan-save':
         return await commandPlanSave(parseArgs(command, rest), io.out, io.err)
+      case 'campaign':
+        return await commandCampaign(parseArgs(command, rest), controller.signal, io.out, io.err)
       case undefined:
       case 'help':
       case '--help':
