@@ -9,6 +9,7 @@
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { writeItkHdf5Transform } from '../electron/adapters/itk-h5.ts'
+import { mat3Multiply, type Mat3 } from '../core/math/index.ts'
 
 const OUT = path.resolve(import.meta.dirname, '../tests/fixtures/poses')
 
@@ -21,7 +22,7 @@ function javaDouble(x: number): string {
 }
 
 /** Rotation about a unit axis by `angle` (Rodrigues), row-major 3x3. */
-function axisAngle(axis: readonly [number, number, number], angle: number): number[] {
+function axisAngle(axis: readonly [number, number, number], angle: number): Mat3 {
   const [x, y, z] = axis
   const c = Math.cos(angle)
   const s = Math.sin(angle)
@@ -29,14 +30,8 @@ function axisAngle(axis: readonly [number, number, number], angle: number): numb
   return [c + x * x * C, x * y * C - z * s, x * z * C + y * s, y * x * C + z * s, c + y * y * C, y * z * C - x * s, z * x * C - y * s, z * y * C + x * s, c + z * z * C]
 }
 
-function mul3(a: readonly number[], b: readonly number[]): number[] {
-  const out: number[] = []
-  for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) out.push(a[3 * r]! * b[c]! + a[3 * r + 1]! * b[3 + c]! + a[3 * r + 2]! * b[6 + c]!)
-  return out
-}
-
 /** The Localite matrix of the fixtures' ground-truth pose (README): columns x = beam, y, z; RAS mm. */
-const LOCALITE_BASE = [0.8, 0, 0.6, -0.48, -0.6, 0.64, 0.36, -0.8, -0.48]
+const LOCALITE_BASE: Mat3 = [0.8, 0, 0.6, -0.48, -0.6, 0.64, 0.36, -0.8, -0.48]
 const APEX = [-70, 30, 40]
 
 function matrix4D(rotation: readonly number[], t: readonly number[], indent: string): string {
@@ -83,7 +78,7 @@ async function triggerFile(): Promise<void> {
     const time = 98768 + 5037 * i
     const p = tracked[i]
     if (!p) markers.push(triggerMarker(time, false, identity, [0, 0, 0]))
-    else markers.push(triggerMarker(time, true, mul3(axisAngle(axis, (p.deg * Math.PI) / 180), LOCALITE_BASE), APEX.map((a, k) => a + p.shift[k]!)))
+    else markers.push(triggerMarker(time, true, mat3Multiply(axisAngle(axis, (p.deg * Math.PI) / 180), LOCALITE_BASE), APEX.map((a, k) => a + p.shift[k]!)))
   }
   const text = [
     '<?xml version="1.0" encoding="UTF-8"?>',

@@ -5,7 +5,7 @@
  * the -6 dB widths along the beam axis and across it, with linear interpolation at the
  * half-amplitude crossings (the fwhm2.m convention).
  */
-import { normalize3, type Vec3 } from '../math/index.ts'
+import { cross3, normalize3, type Vec3 } from '../math/index.ts'
 import type { Grid, SourceElement } from './model.ts'
 
 export interface FocalMetrics {
@@ -141,8 +141,8 @@ export function focalMetrics(amplitude: Float32Array, grid: Grid, elements: read
   }
   const centre = position as unknown as Vec3
   const helper: Vec3 = Math.abs(axis[0]) < 0.9 ? [1, 0, 0] : [0, 1, 0]
-  const e1 = normalize3([helper[1] * axis[2] - helper[2] * axis[1], helper[2] * axis[0] - helper[0] * axis[2], helper[0] * axis[1] - helper[1] * axis[0]])
-  const e2: Vec3 = [axis[1] * e1[2] - axis[2] * e1[1], axis[2] * e1[0] - axis[0] * e1[2], axis[0] * e1[1] - axis[1] * e1[0]]
+  const e1 = normalize3(cross3(helper, axis))
+  const e2 = cross3(axis, e1)
   const threshold = 0.5 * peak
   // FocalMetrics keeps NaN for "not measured" (with the warning below): its consumers are the
   // validation scripts and `tfus simulate`, whose metrics.json writes NaN as null.

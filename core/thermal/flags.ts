@@ -13,7 +13,7 @@ export type FlaggedTissue = 'skin' | 'skull' | 'brain'
 export const ITRUSST_RISE_LIMIT_C = 2
 export const ITRUSST_ABSOLUTE_LIMIT_C = 39
 export const ITRUSST_CEM43_LIMIT_MIN: Readonly<Record<FlaggedTissue, number>> = { brain: 2, skull: 16, skin: 21 }
-export const ITRUSST_CITATION = 'ITRUSST consensus on biophysical safety, Aubry et al., arXiv:2311.05359 v3 (2025), Brain Stimulation 18(6) 2025: rise <= 2 °C or T <= 39 °C; or CEM43 <= 2 (brain) / 16 (bone) / 21 (skin) min'
+export const ITRUSST_CITATION = `ITRUSST consensus on biophysical safety, Aubry et al., arXiv:2311.05359 v3 (2025), Brain Stimulation 18(6) 2025: rise <= ${ITRUSST_RISE_LIMIT_C} °C or T <= ${ITRUSST_ABSOLUTE_LIMIT_C} °C; or CEM43 <= ${ITRUSST_CEM43_LIMIT_MIN.brain} (brain) / ${ITRUSST_CEM43_LIMIT_MIN.skull} (bone) / ${ITRUSST_CEM43_LIMIT_MIN.skin} (skin) min`
 
 export interface ThermalFlag {
   readonly tissue: FlaggedTissue
@@ -29,12 +29,12 @@ export function flagTissue(tissue: FlaggedTissue, peakRiseC: number, peakTempera
   const rise = `peak rise ${peakRiseC.toFixed(2)} °C (max ${peakTemperatureC.toFixed(2)} °C)`
   const dose = `CEM43 ${cem43Min.toPrecision(3)} min`
   if (peakRiseC <= ITRUSST_RISE_LIMIT_C || peakTemperatureC <= ITRUSST_ABSOLUTE_LIMIT_C) {
-    return { tissue, within: true, criterion: 'rise', text: `${tissue}: within ITRUSST limits by criterion (a), ${rise} <= 2 °C rise / 39 °C` }
+    return { tissue, within: true, criterion: 'rise', text: `${tissue}: within ITRUSST limits by criterion (a), ${rise} <= ${ITRUSST_RISE_LIMIT_C} °C rise / ${ITRUSST_ABSOLUTE_LIMIT_C} °C` }
   }
   if (cem43Min <= limit) {
     return { tissue, within: true, criterion: 'cem43', text: `${tissue}: within ITRUSST limits by criterion (b), ${dose} <= ${limit} min (rise criterion exceeded: ${rise})` }
   }
-  return { tissue, within: false, criterion: 'none', text: `${tissue}: EXCEEDS ITRUSST limits: ${rise} > 2 °C and ${dose} > ${limit} min` }
+  return { tissue, within: false, criterion: 'none', text: `${tissue}: EXCEEDS ITRUSST limits: ${rise} > ${ITRUSST_RISE_LIMIT_C} °C and ${dose} > ${limit} min` }
 }
 
 /** One line for the safety display, as metrics.flags.thermal reads. */

@@ -29,6 +29,7 @@ import { findSeries } from '../../../core/db/plan-store.ts'
 import { PlanStoreEngine, contentHash, probeSeries, type SeriesProbe } from '../../../electron/adapters/db/engine.ts'
 import { hashBytes } from '../../../electron/adapters/db/blob-store.ts'
 import { writeNifti } from './fixtures.ts'
+import { seededRandom } from '../../../core/math/random.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
 const WRITER_TS = path.join(ROOT, 'tests/unit/db/kill-writer.ts')
@@ -215,15 +216,7 @@ describe('plan store durability under SIGKILL', () => {
       }
     }
 
-    let rng = 0x2545f491
-    const random = () => {
-      rng ^= rng << 13
-      rng >>>= 0
-      rng ^= rng >>> 17
-      rng ^= rng << 5
-      rng >>>= 0
-      return rng / 4294967296
-    }
+    const random = seededRandom(0x2545f491)
     const writerArgs = (kill: number) => [dataDir, workDir, probesFile, String(kill), kill % FULL_EVERY === 0 ? 'full' : 'probed']
     // Writers are started PRESTART kills ahead, so their start-up overlaps the kills before them.
     const waiting: Writer[] = []

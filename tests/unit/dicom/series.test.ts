@@ -5,6 +5,7 @@ import {
 } from '../../../core/io/dicom/index.ts'
 import { writeDicomSeries, type WriteDicomOptions } from '../../helpers/dicom-writer.ts'
 import { ImportError } from '../../../core/io/errors.ts'
+import { mat3AxisAngle, normalize3 } from '../../../core/math/index.ts'
 import type { Mat3, Vec3, Volume, VoxelArray } from '../../../core/volume/types.ts'
 import { concat, el, text, i16, u16, part10, imageDataset, rng, shuffle, ITEM, SEQ_END, UNDEFINED, EXPLICIT_BE, IMPLICIT_LE } from './build.ts'
 
@@ -19,18 +20,7 @@ function importError(fn: () => unknown): ImportError {
 }
 
 /** Rotation about an arbitrary axis (Rodrigues), so the direction is truly oblique. */
-function rotation(axis: Vec3, angleRad: number): Mat3 {
-  const n = Math.hypot(...axis)
-  const [x, y, z] = [axis[0] / n, axis[1] / n, axis[2] / n]
-  const c = Math.cos(angleRad)
-  const s = Math.sin(angleRad)
-  const t = 1 - c
-  return [
-    t * x * x + c, t * x * y - s * z, t * x * z + s * y,
-    t * x * y + s * z, t * y * y + c, t * y * z - s * x,
-    t * x * z - s * y, t * y * z + s * x, t * z * z + c,
-  ]
-}
+const rotation = (axis: Vec3, angleRad: number): Mat3 => mat3AxisAngle(normalize3(axis), angleRad)
 
 function makeVolume<T extends VoxelArray>(data: T, over: Partial<Volume> = {}): Volume<T> {
   return {

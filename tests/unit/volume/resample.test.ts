@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest'
 import { createVolume, resampleTrilinear, voxelToWorld, worldToVoxel } from '../../../core/volume/index.ts'
 import type { GridSpec, Mat3, Vec3, Volume } from '../../../core/volume/index.ts'
+import { mat3Multiply } from '../../../core/math/index.ts'
 
 const MM = 1e-3
 const mm = (v: Vec3): Vec3 => [v[0] * MM, v[1] * MM, v[2] * MM]
@@ -17,13 +18,6 @@ function rx(a: number): Mat3 {
 function ry(a: number): Mat3 {
   const c = Math.cos(a), s = Math.sin(a)
   return [c, 0, s, 0, 1, 0, -s, 0, c]
-}
-function mul(a: Mat3, b: Mat3): Mat3 {
-  const o: number[] = []
-  for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) {
-    o.push(a[3 * r]! * b[c]! + a[3 * r + 1]! * b[3 + c]! + a[3 * r + 2]! * b[6 + c]!)
-  }
-  return o as unknown as Mat3
 }
 
 /** f = 0.7 x - 1.3 y + 2.1 z + 5 with x, y, z in millimetres (LPS). */
@@ -60,10 +54,10 @@ describe('resampleTrilinear', () => {
 
   it('reproduces a world-space linear ramp between two oblique anisotropic grids', () => {
     // Source: Rx(90) then Rz(30), spacing 0.5 x 1 x 2 mm.
-    const srcGrid = grid([20, 24, 16], [0.5, 1, 2], [10, -20, 30], mul(rz(30 * deg), rx(90 * deg)))
+    const srcGrid = grid([20, 24, 16], [0.5, 1, 2], [10, -20, 30], mat3Multiply(rz(30 * deg), rx(90 * deg)))
     const src = sampled(srcGrid, ramp)
     // Target: different rotation and spacing, placed so that it overlaps the source only in part.
-    const target = grid([18, 17, 19], [1, 0.7, 1.3], [6, -26, 22], mul(rz(-20 * deg), ry(15 * deg)))
+    const target = grid([18, 17, 19], [1, 0.7, 1.3], [6, -26, 22], mat3Multiply(rz(-20 * deg), ry(15 * deg)))
     const fill = -999
     const out = resampleTrilinear(src, target, { fill })
 
@@ -105,7 +99,7 @@ describe('resampleTrilinear', () => {
       dims: [5, 4, 3],
       spacingM: mm([0.5, 1, 2]),
       originM: mm([1, 2, 3]),
-      direction: mul(rz(30 * deg), rx(20 * deg)),
+      direction: mat3Multiply(rz(30 * deg), rx(20 * deg)),
     })
     const asFloat = resampleTrilinear(src, src)
     expect(asFloat.data).toBeInstanceOf(Float32Array)
@@ -172,7 +166,7 @@ describe('resampleTrilinear', () => {
     const dims: Vec3 = [256, 256, 108]
     const data = new Int16Array(dims[0] * dims[1] * dims[2]).map((_, n) => n % 2000)
     const src = createVolume({ data, dims, spacingM: mm([0.9, 0.9, 1.5]), originM: mm([-115, -115, -80]) })
-    const target: GridSpec = { dims, spacingM: mm([1, 1, 1.4]), originM: mm([-120, -110, -75]), direction: mul(rz(10 * deg), rx(8 * deg)) }
+    const target: GridSpec = { dims, spacingM: mm([1, 1, 1.4]), originM: mm([-120, -110, -75]), direction: mat3Multiply(rz(10 * deg), rx(8 * deg)) }
     resampleTrilinear(src, target) // warm-up so the JIT has compiled the loop
     const t0 = performance.now()
     const out = resampleTrilinear(src, target)
