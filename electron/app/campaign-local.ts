@@ -78,7 +78,9 @@ export async function runCampaignLocal(
     }
     if (alreadyDone > 0) options.out(`${alreadyDone} of ${total} tasks already done (skipped)`)
     bar()
-    const tfus = appPath('bin', 'tfus.mjs')
+    // The built CLI itself (what bin/tfus.mjs runs once it is fresh): it ships in the packaged app,
+    // and parallel tasks never race to rebuild it.
+    const tfus = appPath('dist', 'node', 'cli.mjs')
     let next = 0
     const runOne = (index: number) =>
       new Promise<void>((resolve) => {

@@ -51,7 +51,8 @@ async function submitIndices(dir: string, manifest: CampaignManifest, indices: r
   const script = sbatchScript({
     jobName: jobName(manifest),
     node: process.execPath,
-    tfus: appPath('bin', 'tfus.mjs'),
+    // The built CLI, not bin/tfus.mjs: array tasks starting together must not race to rebuild it.
+    tfus: appPath('dist', 'node', 'cli.mjs'),
     campaignDir: absDir,
     logDir: path.join(absDir, 'slurm', 'logs'),
     ...options,
