@@ -42,6 +42,7 @@ import { applyAffine } from '../../core/volume/geometry.ts'
 import type { Vec3, Volume } from '../../core/volume/index.ts'
 import { imageRefOf, PLAN_FILES, patientRecordOf, TISSUE_LABELS, planMetricsRecord, planRecord, type PlanMetricsRecord, type PlanRecord } from '../../core/contracts/plan.ts'
 import { SOFTWARE_VERSION } from '../adapters/version.ts'
+import { writePlanScene } from './plan-medium-export.ts'
 
 export { SOFTWARE_VERSION } from '../adapters/version.ts'
 /** The k-space solver's own version: bump when its numerics change (results are not comparable across it). */
@@ -407,6 +408,8 @@ export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}
     const tissue = new Uint8Array(d.head.length)
     for (let v = 0; v < tissue.length; v++) tissue[v] = !d.head[v] ? TISSUE_LABELS.water : d.skull[v] ? TISSUE_LABELS.skull : d.brain[v] ? TISSUE_LABELS.brain : TISSUE_LABELS.skin
     await writeVolume(simLike(tissue, 'tissue labels: 0 water, 1 skin, 2 skull, 3 brain'), file(PLAN_FILES.tissue))
+    // The head run as a scene over those maps: what `tfus export-kwave <plan-dir>` exports.
+    await writePlanScene(outDir, device, result, planMediumModel(input.mappingId as HuMappingId, fHz).tissues.water)
 
     const plan = planRecord.parse({
       software: SOFTWARE_VERSION,
@@ -468,7 +471,7 @@ export async function runPlanToFolder(input: PlanInput, hooks: PlanRunHooks = {}
       await writeJsonAtomic(file(PLAN_FILES.metrics), metrics)
       thermal = { protocolName: protocol.name ?? path.basename(input.thermalProtocolFile), outcome }
     }
-    const files: string[] = [PLAN_FILES.ct, PLAN_FILES.pressureCt, PLAN_FILES.pressureSim, PLAN_FILES.focalMaskCt, PLAN_FILES.soundSpeed, PLAN_FILES.density, PLAN_FILES.alphaDbCm, PLAN_FILES.tissue, PLAN_FILES.plan, PLAN_FILES.metrics]
+    const files: string[] = [PLAN_FILES.ct, PLAN_FILES.pressureCt, PLAN_FILES.pressureSim, PLAN_FILES.focalMaskCt, PLAN_FILES.soundSpeed, PLAN_FILES.density, PLAN_FILES.alphaDbCm, PLAN_FILES.tissue, PLAN_FILES.scene, PLAN_FILES.plan, PLAN_FILES.metrics]
     if (thermal) {
       const relative = thermal.outcome.files.map((f) => path.relative(outDir, f))
       files.push(...relative)
