@@ -186,6 +186,8 @@ export const PLAN_FILES = {
   alphaDbCm: 'medium/alpha_db_cm.nii.gz',
   /** uint8 labels on the simulation grid, see TISSUE_LABELS. */
   tissue: 'medium/tissue.nii.gz',
+  /** The head run as a scene file over the medium maps (core/planning/plan-scene.ts): what export-kwave exports. */
+  scene: 'medium/scene.json',
   /** Written by the thermal model when a protocol is given. */
   temperatureMax: 'temperature_max.nii.gz',
   /** Peak rise over baseline [°C], simulation grid; written with temperature_max. */

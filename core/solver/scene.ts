@@ -25,6 +25,9 @@ const objectSchema = z.discriminatedUnion('shape', [
   z.strictObject({ shape: z.literal('slab'), axis: z.union([z.literal(0), z.literal(1), z.literal(2)]), from_m: z.number(), to_m: z.number(), material }),
   z.strictObject({ shape: z.literal('shell'), center_m: vec3, r_inner_m: z.number().nonnegative(), r_outer_m: positive, material }),
   z.strictObject({ shape: z.literal('sphere'), center_m: vec3, radius_m: positive, material }),
+  // A voxel medium over the whole grid from NIfTI files (paths relative to the scene file): each
+  // given map replaces that property everywhere; the others keep what earlier entries painted.
+  z.strictObject({ shape: z.literal('voxels'), sound_speed_file: z.string().min(1).optional(), density_file: z.string().min(1).optional(), alpha_db_cm_file: z.string().min(1).optional() }),
 ])
 
 const ring = z.strictObject({ inner_m: z.number().nonnegative(), outer_m: positive, amplitude_pa: z.number().nonnegative(), phase_rad: z.number().default(0) })
@@ -60,6 +63,38 @@ export const sceneSchema = z.strictObject({
 
 export type SceneJson = z.infer<typeof sceneSchema>
 
+/** A voxel map as read from its file: the host reads the files, the scene checks them against its grid. */
+export interface VoxelMap {
+  readonly dims: readonly [number, number, number]
+  /** Voxel size along each index axis [m]. */
+  readonly spacingM: readonly [number, number, number]
+  readonly data: ArrayLike<number>
+}
+
+/** The voxel maps a scene names, keyed by the file name as written in the scene. */
+export type VoxelMaps = ReadonlyMap<string, VoxelMap>
+
+const VOXEL_FIELDS = [
+  { key: 'sound_speed_file', what: 'sound speed [m/s]', min: 0, strict: true },
+  { key: 'density_file', what: 'density [kg/m3]', min: 0, strict: true },
+  { key: 'alpha_db_cm_file', what: 'attenuation [dB/cm]', min: 0, strict: false },
+] as const
+
+/** The files a scene's voxel objects name, with the field that names each (read them before parseScene). */
+export function sceneVoxelFiles(input: unknown): { field: string; file: string }[] {
+  const objects = (input as { objects?: unknown } | null)?.objects
+  if (!Array.isArray(objects)) return []
+  const files: { field: string; file: string }[] = []
+  objects.forEach((o: unknown, i) => {
+    if (!o || typeof o !== 'object' || (o as { shape?: unknown }).shape !== 'voxels') return
+    for (const { key } of VOXEL_FIELDS) {
+      const file = (o as Record<string, unknown>)[key]
+      if (typeof file === 'string' && file.length > 0) files.push({ field: `objects[${i}].${key}`, file })
+    }
+  })
+  return files
+}
+
 export interface Scene {
   readonly grid: Grid
   readonly medium: Medium
@@ -72,8 +107,11 @@ function fieldPath(path: ReadonlyArray<PropertyKey>): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i > 0 ? '.' : ''}${String(p)}`)).join('') || '(scene)'
 }
 
-/** Parses and checks a scene; throws SimulationInputError naming the first bad field. */
-export function parseScene(input: unknown): Scene {
+/**
+ * Parses and checks a scene; throws SimulationInputError naming the first bad field. `voxels`
+ * holds the maps of the scene's voxel objects (sceneVoxelFiles), read by the host.
+ */
+export function parseScene(input: unknown, voxels: VoxelMaps = new Map()): Scene {
   const parsed = sceneSchema.safeParse(input)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
@@ -90,6 +128,10 @@ export function parseScene(input: unknown): Scene {
     throw new SimulationInputError('background.alpha_power', `must be in [0, 3) and not 1 (the dispersion term has tan(pi y / 2)), got ${y}`)
   }
   json.objects.forEach((o, i) => {
+    if (o.shape === 'voxels') {
+      if (!VOXEL_FIELDS.some(({ key }) => o[key] !== undefined)) throw new SimulationInputError(`objects[${i}]`, 'a voxels object names at least one of sound_speed_file, density_file, alpha_db_cm_file')
+      return
+    }
     if (o.material.alpha_power !== undefined && Math.abs(o.material.alpha_power - y) > 1e-12) {
       throw new SimulationInputError(`objects[${i}].material.alpha_power`, `must equal background.alpha_power (${y}): the model has one global exponent, as k-Wave`)
     }
@@ -128,15 +170,52 @@ export function parseScene(input: unknown): Scene {
   }
   checkSolverSettings(settings, size)
   const source = toSource(json)
-  const medium = rasterizeMedium(json, grid)
+  const maps = checkVoxelMaps(json, grid, voxels)
+  const medium = rasterizeMedium(json, grid, maps)
   return { grid, medium, source, settings, json }
 }
 
 /**
- * Objects are painted in order (later ones override) at grid points: a point belongs to a
- * slab when from_m <= x < to_m, so a 6.5 mm slab on a 0.5 mm grid is exactly 13 points.
+ * Each voxel map against the grid: voxel (i, j, k) of the file is grid point (i, j, k) (x fastest),
+ * so its dimensions must be the grid's and its voxels the grid spacing (to float32 precision, as
+ * NIfTI stores it); every value finite, sound speed and density positive, attenuation >= 0.
+ * Returns the maps as float32 keyed by "objects[i].field".
  */
-function rasterizeMedium(json: SceneJson, grid: Grid): Medium {
+function checkVoxelMaps(json: SceneJson, grid: Grid, voxels: VoxelMaps): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>()
+  const n = grid.size[0] * grid.size[1] * grid.size[2]
+  json.objects.forEach((o, i) => {
+    if (o.shape !== 'voxels') return
+    for (const { key, what, min, strict } of VOXEL_FIELDS) {
+      const file = o[key]
+      if (file === undefined) continue
+      const field = `objects[${i}].${key}`
+      const map = voxels.get(file)
+      if (!map) throw new SimulationInputError(field, `${file} was not read (the host passes the voxel maps of sceneVoxelFiles)`)
+      if (map.dims.some((d, a) => d !== grid.size[a])) throw new SimulationInputError(field, `${file} has ${map.dims.join('x')} voxels but the scene grid is ${grid.size.join('x')}`)
+      const bad = map.spacingM.findIndex((s) => !(Math.abs(s - grid.spacingM) <= 1e-5 * grid.spacingM))
+      if (bad >= 0) throw new SimulationInputError(field, `${file} has voxels of ${map.spacingM.map((s) => +(s * 1000).toPrecision(6)).join(' x ')} mm but the scene grid spacing is ${grid.spacingM * 1000} mm`)
+      if (map.data.length !== n) throw new SimulationInputError(field, `${file} holds ${map.data.length} values, not ${n}`)
+      const values = Float32Array.from(map.data)
+      for (let v = 0; v < n; v++) {
+        const x = values[v]!
+        if (!Number.isFinite(x) || (strict ? !(x > min) : !(x >= min))) {
+          const ijk = [v % grid.size[0], Math.floor(v / grid.size[0]) % grid.size[1], Math.floor(v / (grid.size[0] * grid.size[1]))]
+          throw new SimulationInputError(field, `${file} holds ${x} at voxel ${ijk.join(',')}: ${what} must be finite and ${strict ? '> 0' : '>= 0'}`)
+        }
+      }
+      out.set(field, key === 'alpha_db_cm_file' ? values.map(dbPerCmToNpPerM) : values)
+    }
+  })
+  return out
+}
+
+/**
+ * Objects are painted in order (later ones override) at grid points: a point belongs to a
+ * slab when from_m <= x < to_m, so a 6.5 mm slab on a 0.5 mm grid is exactly 13 points. A
+ * voxels object replaces the properties it names at every point.
+ */
+function rasterizeMedium(json: SceneJson, grid: Grid, maps: ReadonlyMap<string, Float32Array>): Medium {
   const bg = json.background
   const homogeneous = json.objects.length === 0
   const bgAlpha = dbPerCmToNpPerM(bg.alpha_db_cm)
@@ -147,7 +226,16 @@ function rasterizeMedium(json: SceneJson, grid: Grid): Medium {
   const rho = new Float32Array(n).fill(bg.density)
   const alpha = new Float32Array(n).fill(bgAlpha)
   const eps = grid.spacingM * 1e-6
-  for (const o of json.objects) {
+  for (const [index, o] of json.objects.entries()) {
+    if (o.shape === 'voxels') {
+      const cMap = maps.get(`objects[${index}].sound_speed_file`)
+      const rhoMap = maps.get(`objects[${index}].density_file`)
+      const alphaMap = maps.get(`objects[${index}].alpha_db_cm_file`)
+      if (cMap) c.set(cMap)
+      if (rhoMap) rho.set(rhoMap)
+      if (alphaMap) alpha.set(alphaMap)
+      continue
+    }
     const mc = o.material.sound_speed
     const mr = o.material.density
     const ma = dbPerCmToNpPerM(o.material.alpha_db_cm)

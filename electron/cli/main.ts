@@ -50,8 +50,8 @@ const COMMANDS: Record<string, CommandSpec> = {
   info: { valued: ['series'], boolean: ['json'], usage: '  tfus info <file-or-folder> [--json] [--series <SeriesInstanceUID>]' },
   convert: { valued: ['series'], boolean: [], usage: '  tfus convert <in> <out.nii.gz|out.nii|out.nrrd|out.mha> [--series <SeriesInstanceUID>]' },
   simulate: { valued: ['out', 'backend'], boolean: ['progress'], usage: '  tfus simulate <scene.json> --out <dir> [--backend auto|webgpu|cpu] [--progress]' },
-  'export-kwave': { valued: ['kwave-format', 'steps'], boolean: [], usage: '  tfus export-kwave <scene.json> <input.h5> [--kwave-format 1.2|1.1] [--steps N]' },
-  'import-kwave': { valued: ['scene'], boolean: [], usage: '  tfus import-kwave <output.h5> --scene <scene.json> <out.nii.gz>' },
+  'export-kwave': { valued: ['kwave-format', 'steps'], boolean: ['free-water'], usage: '  tfus export-kwave <scene.json | plan-dir> <input.h5> [--free-water] [--kwave-format 1.2|1.1] [--steps N]' },
+  'import-kwave': { valued: ['scene', 'plan', 'ct-out'], boolean: ['free-water'], usage: '  tfus import-kwave <output.h5> (--scene <scene.json> | --plan <plan-dir> [--free-water] [--ct-out <ct.nii.gz>]) <out.nii.gz>' },
   register: {
     valued: ['ct', 'mri', 'out', 'voxel-mm', 'init'],
     boolean: ['accept-low-quality', 'json', 'progress'],

@@ -5,20 +5,26 @@
  */
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
-import { parseScene } from '../../core/solver/scene.ts'
+import { parseScene, sceneVoxelFiles, type VoxelMap } from '../../core/solver/scene.ts'
+import { isImportError } from '../../core/io/errors.ts'
 import { runSimulation, type Progress, type SimulationResult } from '../../core/solver/run.ts'
 import { focalMetrics } from '../../core/solver/metrics.ts'
 import { planSimulation } from '../../core/solver/setup.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
 import type { Mat3, Vec3, Volume } from '../../core/volume/types.ts'
-import { writeVolume } from '../adapters/volume-io.ts'
+import { readVolume, writeVolume } from '../adapters/volume-io.ts'
 import { readTextInput } from '../adapters/input-file.ts'
 import { selectBackend, type BackendChoice } from '../adapters/solver-backends.ts'
 import { hostMemoryBudget } from '../adapters/host-memory.ts'
 import { checkOutputFolder } from '../adapters/output-folder.ts'
 
-/** Parses the scene file; a bad file is a SimulationInputError naming the file or field. */
-export async function loadSceneFile(file: string) {
+/**
+ * Parses the scene file, reading the NIfTI (or any image) files of its voxel objects relative to
+ * the scene's folder; a bad file is a SimulationInputError naming the scene file and the field
+ * (and the voxel file where it is at fault). `edit` changes the parsed JSON before it is checked
+ * (export-kwave --free-water drops a plan's voxel media).
+ */
+export async function loadSceneFile(file: string, edit?: (json: Record<string, unknown>) => void) {
   const text = await readTextInput(file, 'scene file')
   let json: unknown
   try {
@@ -26,8 +32,20 @@ export async function loadSceneFile(file: string) {
   } catch (e) {
     throw new SimulationInputError(file, `is not valid JSON (${e instanceof Error ? e.message : String(e)})`)
   }
+  if (edit && json && typeof json === 'object' && !Array.isArray(json)) edit(json as Record<string, unknown>)
+  const voxels = new Map<string, VoxelMap>()
+  for (const { field, file: name } of sceneVoxelFiles(json)) {
+    if (voxels.has(name)) continue
+    try {
+      const volume = await readVolume(path.resolve(path.dirname(file), name))
+      voxels.set(name, { dims: volume.dims, spacingM: volume.spacingM, data: volume.data })
+    } catch (e) {
+      if (isImportError(e)) throw new SimulationInputError(`${file}: ${field}`, `${name}: ${e.problem}`)
+      throw e
+    }
+  }
   try {
-    return parseScene(json)
+    return parseScene(json, voxels)
   } catch (e) {
     // The field alone does not say which file: name it too ("scene.json: solver.pml_point: ...").
     if (e instanceof SimulationInputError) throw new SimulationInputError(`${file}: ${e.field}`, e.problem)

@@ -20,6 +20,8 @@ import { imageRefOf, PLAN_FILES, patientRecordOf, TISSUE_LABELS, planMetricsReco
 import type { PlanInput } from './types.ts'
 import type { PlanSetup } from './resolve.ts'
 import type { Solved } from './solve.ts'
+import { writePlanScene } from '../plan-medium-export.ts'
+import { planMediumModel } from './prepare.ts'
 
 /** The k-space solver's own version: bump when its numerics change (results are not comparable across it). */
 export const SOLVER_VERSION = 'tfus-kspace 1.0'
@@ -117,6 +119,8 @@ export async function writePlanFolder(outDir: string, w: WriteInput): Promise<Wr
   const tissue = new Uint8Array(d.head.length)
   for (let v = 0; v < tissue.length; v++) tissue[v] = !d.head[v] ? TISSUE_LABELS.water : d.skull[v] ? TISSUE_LABELS.skull : d.brain[v] ? TISSUE_LABELS.brain : TISSUE_LABELS.skin
   await writeVolume(simLike(tissue, 'tissue labels: 0 water, 1 skin, 2 skull, 3 brain'), file(PLAN_FILES.tissue))
+  // The head run as a scene over those maps: what `tfus export-kwave <plan-dir>` exports.
+  await writePlanScene(outDir, device, result, planMediumModel(input.mappingId as HuMappingId, device.frequencyHz).tissues.water)
 
   const surrogate = w.surrogate
   const prediction = surrogate?.prediction
@@ -162,7 +166,7 @@ export async function writePlanFolder(outDir: string, w: WriteInput): Promise<Wr
   }
   await writeJsonAtomic(file(PLAN_FILES.plan), plan)
   await writeJsonAtomic(file(PLAN_FILES.metrics), metrics)
-  const files: string[] = [PLAN_FILES.ct, PLAN_FILES.pressureCt, PLAN_FILES.pressureSim, PLAN_FILES.focalMaskCt, PLAN_FILES.soundSpeed, PLAN_FILES.density, PLAN_FILES.alphaDbCm, PLAN_FILES.tissue, PLAN_FILES.plan, PLAN_FILES.metrics]
+  const files: string[] = [PLAN_FILES.ct, PLAN_FILES.pressureCt, PLAN_FILES.pressureSim, PLAN_FILES.focalMaskCt, PLAN_FILES.soundSpeed, PLAN_FILES.density, PLAN_FILES.alphaDbCm, PLAN_FILES.tissue, PLAN_FILES.scene, PLAN_FILES.plan, PLAN_FILES.metrics]
   return { plan, metrics, files }
 }
 

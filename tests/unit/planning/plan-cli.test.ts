@@ -13,6 +13,7 @@ import { rasToLps } from '../../../core/math/index.ts'
 import { worldToVoxel, type Vec3 } from '../../../core/volume/index.ts'
 import { CtSampler } from '../../../core/planning/placement.ts'
 import { PLAN_FILES } from '../../../core/contracts/plan.ts'
+import { loadSceneFile } from '../../../electron/cli/simulate.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
 const CT = path.join(ROOT, 'resources/samples/cranium-ct.nii.gz')
@@ -61,6 +62,37 @@ async function thermalChecks(planDir: string, protocolFile: string) {
   for (const name of ['skin', 'skull', 'brain']) expect(doubled.tissues[name].peak_rise_c / base.tissues[name].peak_rise_c).toBeCloseTo(4, 2)
 }
 
+/**
+ * Issue 22 item 7 on the sample plan: medium/scene.json is the plan's own head run (our solver
+ * on it gives pressure_sim.nii.gz again), and export-kwave takes the plan folder, head and free water.
+ */
+async function kwaveChecks(planDir: string) {
+  const scene = path.join(planDir, PLAN_FILES.scene)
+  const plan = JSON.parse(await fs.readFile(path.join(planDir, PLAN_FILES.plan), 'utf8'))
+  const s = await loadSceneFile(scene)
+  expect(s.grid.size).toEqual(plan.simulation.grid_size)
+  expect(s.grid.spacingM).toBe(plan.simulation.spacing_m)
+  for (const e of s.source.elements) expect(e.amplitudePa).toBeCloseTo(plan.drive.source_amplitude_pa, 6)
+  const rerun = path.join(planDir, 'rerun')
+  const r = await cli(['simulate', scene, '--out', rerun, '--backend', 'cpu'])
+  expect(r.code, r.err).toBe(0)
+  const [again, stored] = await Promise.all([path.join(rerun, 'p_amp.nii.gz'), path.join(planDir, PLAN_FILES.pressureSim)].map((f) => readVolume(f, { modality: 'OT' })))
+  let d2 = 0
+  let t2 = 0
+  for (let v = 0; v < stored!.data.length; v++) {
+    d2 += (again!.data[v]! - stored!.data[v]!) ** 2
+    t2 += stored!.data[v]! ** 2
+  }
+  // Same solver, same medium and source: only float32 rounding (the drive applied to the source, not the field).
+  expect(Math.sqrt(d2 / t2)).toBeLessThan(1e-4)
+  for (const flags of [[], ['--free-water']]) {
+    // A short run (the source signals of a full one are hundreds of MB): the files, not k-Wave, are checked here.
+    const e = await cli(['export-kwave', planDir, path.join(planDir, 'kwave', `input${flags.length}.h5`), '--steps', '200', ...flags])
+    expect(e.code, e.err).toBe(0)
+    expect(e.out).toMatch(/kspaceFirstOrder-OMP -i input\d\.h5/)
+  }
+}
+
 describe('tfus plan on the sample CT', () => {
   it('places the ITRUSST bowl, simulates, and the peak lands in the brain past the skull near the target', async () => {
     const out = path.join(dir, 'plan')
@@ -85,7 +117,7 @@ describe('tfus plan on the sample CT', () => {
     expect(r.code, r.err).toBe(0)
     expect(r.out).toMatch(/plan id: 1 \(version 1\)/)
     expect(r.out).toMatch(/below 6/)
-    for (const f of ['ct.nii.gz', 'medium/tissue.nii.gz', 'pressure.nii.gz', 'pressure_sim.nii.gz', 'focal_6db.nii.gz', 'medium/sound_speed.nii.gz', 'medium/density.nii.gz', 'medium/alpha_db_cm.nii.gz', 'plan.json', 'metrics.json']) {
+    for (const f of ['ct.nii.gz', 'medium/tissue.nii.gz', 'pressure.nii.gz', 'pressure_sim.nii.gz', 'focal_6db.nii.gz', 'medium/sound_speed.nii.gz', 'medium/density.nii.gz', 'medium/alpha_db_cm.nii.gz', 'medium/scene.json', 'plan.json', 'metrics.json']) {
       await expect(fs.stat(path.join(out, f))).resolves.toBeTruthy()
     }
     const metrics = JSON.parse(await fs.readFile(path.join(out, 'metrics.json'), 'utf8'))
@@ -159,5 +191,6 @@ describe('tfus plan on the sample CT', () => {
     const labels = await readVolume(path.join(out, 'medium/tissue.nii.gz'), { modality: 'OT' })
     const counts = [0, 1, 2, 3].map((l) => labels.data.filter((v) => v === l).length)
     expect(counts.every((c) => c > 0), `water, skin, skull, brain voxels: ${counts.join(', ')}`).toBe(true)
+    await kwaveChecks(out)
   }, 900_000)
 })
