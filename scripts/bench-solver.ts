@@ -14,7 +14,7 @@ import * as os from 'node:os'
 import { readFileSync } from 'node:fs'
 import { parseScene } from '../core/solver/scene.ts'
 import { benchSceneOfSize } from './bench-scenes.ts'
-import { planSimulation } from '../core/solver/setup.ts'
+import { setupSimulation } from '../core/solver/setup.ts'
 import { runSimulation, type BackendFactory } from '../core/solver/run.ts'
 import { focalMetrics } from '../core/solver/metrics.ts'
 import { selectBackend } from '../electron/adapters/solver-backends.ts'
@@ -46,7 +46,7 @@ interface Row {
 
 async function timeSteps(factory: BackendFactory, n: number, label: string): Promise<Row> {
   const scene = benchSceneOfSize(n)
-  const plan = planSimulation(scene.grid, scene.medium, scene.source, scene.settings)
+  const plan = setupSimulation(scene.grid, scene.medium, scene.source, scene.settings)
   const total = plan.axes.map((a) => a.total)
   const backend = await factory(plan)
   try {

@@ -12,7 +12,7 @@ import { cpuBackend } from '../core/solver/cpu/backend.ts'
 import { DEFAULT_SETTINGS } from '../core/solver/model.ts'
 import type { BackendFactory } from '../core/solver/run.ts'
 import { parseScene } from '../core/solver/scene.ts'
-import { planSimulation, type SimulationPlan } from '../core/solver/setup.ts'
+import { setupSimulation, type SimulationSetup } from '../core/solver/setup.ts'
 import { createWebGpuBackend } from '../core/solver/webgpu/backend.ts'
 import { requestNodeGpuDevice } from '../electron/adapters/webgpu-device.ts'
 import { complexRelativeL2 } from '../tests/helpers/webgpu-parity.ts'
@@ -28,10 +28,10 @@ const scene = parseScene({
   background: { sound_speed: 1500, density: 1000, alpha_db_cm: 0 },
   source: { type: 'bowl', apex_m: [0, 0, 0], focus_m: [roc, 0, 0], roc_m: roc, aperture_m: roc, amplitude_pa: 60000 },
 })
-const plan = planSimulation(scene.grid, scene.medium, scene.source, { ...DEFAULT_SETTINGS, ...scene.settings })
+const plan = setupSimulation(scene.grid, scene.medium, scene.source, { ...DEFAULT_SETTINGS, ...scene.settings })
 const windowSteps = plan.time.windowSteps
 
-async function measure(factory: BackendFactory, p: SimulationPlan) {
+async function measure(factory: BackendFactory, p: SimulationSetup) {
   const backend = await factory(p)
   try {
     await backend.advance(2, false) // pipeline compilation and first submission

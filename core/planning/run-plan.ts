@@ -24,7 +24,7 @@ export interface PlanDevice extends PlacementDevice {
 
 export type DriveLevel = { readonly kind: 'source'; readonly amplitudePa: number } | { readonly kind: 'isppa-free-water'; readonly wPerM2: number } | { readonly kind: 'isppa-target'; readonly wPerM2: number }
 
-export interface PlanRequest {
+export interface PlanningInputs {
   readonly ct: Volume
   readonly targetRasM: Vec3
   /**
@@ -101,7 +101,7 @@ export interface PreparedPlan {
 }
 
 /** What a request needs to build its domain; the solver and the surrogate share this. */
-export type PrepareRequest = Pick<PlanRequest, 'ct' | 'targetRasM' | 'aimRasM' | 'entryRasM' | 'device' | 'mapping' | 'tissues' | 'pointsPerWavelength' | 'onProgress' | 'memory'>
+export type PrepareRequest = Pick<PlanningInputs, 'ct' | 'targetRasM' | 'aimRasM' | 'entryRasM' | 'device' | 'mapping' | 'tissues' | 'pointsPerWavelength' | 'onProgress' | 'memory'>
 
 /** Segmentation, placement and the beam-aligned domain with its medium: everything before a solve. */
 export function preparePlan(request: PrepareRequest, segmentationIn?: HeadSegmentation): PreparedPlan {
@@ -136,7 +136,7 @@ export function preparePlan(request: PrepareRequest, segmentationIn?: HeadSegmen
   return { segmentation, placement, domain }
 }
 
-async function solveHeadAndFreeWater(request: PlanRequest, placement: Placement, domain: PlanDomain) {
+async function solveHeadAndFreeWater(request: PlanningInputs, placement: Placement, domain: PlanDomain) {
   const { device } = request
   const source = { frequencyHz: device.frequencyHz, elements: device.elements(REFERENCE_AMPLITUDE_PA, placement.pose.focalDistanceFromApexM) }
   request.onProgress?.('simulating in the head')
@@ -166,7 +166,7 @@ async function solveHeadAndFreeWater(request: PlanRequest, placement: Placement,
 }
 
 /** Prepare, then solve (or predict) and measure: one plan run. */
-export async function runPlan(request: PlanRequest): Promise<PlanResult> {
+export async function runPlan(request: PlanningInputs): Promise<PlanResult> {
   const started = performance.now()
   return runPreparedPlan(request, preparePlan(request, request.segmentation), started)
 }
@@ -176,7 +176,7 @@ export async function runPlan(request: PlanRequest): Promise<PlanResult> {
  * scaled to the drive, measured and resampled onto the CT. `startedAt` (performance.now()) is
  * when the run began, for `wallS`; preparation included when the caller prepared.
  */
-export async function runPreparedPlan(request: PlanRequest, prepared: PreparedPlan, startedAt = performance.now()): Promise<PlanResult> {
+export async function runPreparedPlan(request: PlanningInputs, prepared: PreparedPlan, startedAt = performance.now()): Promise<PlanResult> {
   const started = startedAt
   const { ct, device } = request
   const { segmentation, placement, domain } = prepared

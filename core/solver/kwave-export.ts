@@ -29,7 +29,7 @@
  *   of points per period), where the discrete mean of cos^2 is exactly 1/2, so the steady-state
  *   amplitude is sqrt(2) p_rms.
  */
-import type { SimulationPlan } from './setup.ts'
+import type { SimulationSetup } from './setup.ts'
 import { SimulationInputError, SimulationNumericalError } from './errors.ts'
 import { expandField, staggeredDensity } from './cpu/engine.ts'
 import { sourceDistribution } from './source-grid.ts'
@@ -134,7 +134,7 @@ function complexVector(name: string, axis: 0 | 1 | 2, re: ArrayLike<number>, im:
  * (the real-to-complex half spectrum), ddy and ddz the full length; {x,y,z}_shift_neg_r =
  * ifftshift(e^{-1i k d/2}), first N/2 + 1 entries (used only for the non-staggered velocity output).
  */
-function format11Vectors(plan: SimulationPlan, size: readonly [number, number, number]): KwaveDataset[] {
+function format11Vectors(plan: SimulationSetup, size: readonly [number, number, number]): KwaveDataset[] {
   const dx = plan.grid.spacingM
   const dt = plan.time.dtS
   const out: KwaveDataset[] = []
@@ -173,7 +173,7 @@ function format11Vectors(plan: SimulationPlan, size: readonly [number, number, n
 }
 
 /** Nt and the recording window (see the header): W = windowSteps, s = Nt - W + 1. */
-function timeWindow(plan: SimulationPlan, steps: number | undefined): { nt: number; start: number; window: number; warnings: string[] } {
+function timeWindow(plan: SimulationSetup, steps: number | undefined): { nt: number; start: number; window: number; warnings: string[] } {
   const t = plan.time
   const window = t.windowSteps
   const warnings: string[] = []
@@ -193,7 +193,7 @@ function timeWindow(plan: SimulationPlan, steps: number | undefined): { nt: numb
 }
 
 /** Every dataset of the k-Wave input file for a plan (3D fluid code, one cuboid sensor over the user's grid). */
-export function buildKwaveExport(plan: SimulationPlan, options: KwaveExportOptions = {}): KwaveExport {
+export function buildKwaveExport(plan: SimulationSetup, options: KwaveExportOptions = {}): KwaveExport {
   const format = options.format ?? '1.2'
   if (!KWAVE_FORMATS.includes(format)) throw new SimulationInputError('--kwave-format', `must be 1.2 or 1.1, got ${String(format)}`)
   const size = [plan.axes[0].total, plan.axes[1].total, plan.axes[2].total] as const
@@ -315,7 +315,7 @@ export function datasetValues(dataset: KwaveDataset): KwaveValues {
  * (CuboidOutputStream::createCuboidDataset). sqrt(2) p_rms is exact for a whole number of periods
  * recorded (header).
  */
-export function amplitudeFromKwaveRms(pRms: Float32Array | Float64Array, plan: SimulationPlan): Float32Array {
+export function amplitudeFromKwaveRms(pRms: Float32Array | Float64Array, plan: SimulationSetup): Float32Array {
   const [ux, uy, uz] = plan.grid.size
   if (pRms.length !== ux * uy * uz) {
     throw new SimulationInputError('/p_rms/1', `has ${pRms.length} values but the scene's grid has ${ux} x ${uy} x ${uz} = ${ux * uy * uz} points: import with the scene that was exported`)

@@ -1,6 +1,6 @@
 /**
  * The acoustic solver's input caps and memory estimate: one source of truth for the scene
- * parser, the solver's validate step (`planSimulation`), the plan pipeline, the API contract and
+ * parser, the solver's validate step (`setupSimulation`), the plan pipeline, the API contract and
  * the README's "Limits" table. Every cap is a SimulationInputError naming the setting, raised
  * before anything grid-sized is allocated, so a mistaken input is one line instead of a
  * multi-gigabyte allocation, a RangeError or a run that never ends.

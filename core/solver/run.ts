@@ -7,7 +7,7 @@
  */
 import type { Grid, Medium, Settings, Source } from './model.ts'
 import { DEFAULT_SETTINGS } from './model.ts'
-import { planSimulation, type SimulationPlan } from './setup.ts'
+import { setupSimulation, type SimulationSetup } from './setup.ts'
 import type { MemoryBudget } from './limits.ts'
 import { abortError, SimulationNumericalError } from './errors.ts'
 
@@ -42,7 +42,7 @@ export interface SolverBackend {
  * starts: core cannot read it), so runSimulation refuses a plan whose estimate exceeds it before
  * the backend allocates anything; `threads` counts its FFT scratch copies.
  */
-export type BackendFactory = ((plan: SimulationPlan) => Promise<SolverBackend>) & {
+export type BackendFactory = ((plan: SimulationSetup) => Promise<SolverBackend>) & {
   readonly memoryBudget?: () => MemoryBudget
   readonly threads?: number
 }
@@ -62,7 +62,7 @@ export interface RunOptions {
 }
 
 export interface SimulationResult {
-  readonly plan: SimulationPlan
+  readonly plan: SimulationSetup
   /** Steady-state pressure amplitude [Pa] on the user's grid. */
   readonly amplitudePa: Float32Array
   /** Phase [rad] relative to a cos(omega t) drive of phase 0. */
@@ -82,7 +82,7 @@ export async function runSimulation(options: RunOptions): Promise<SimulationResu
   const started = performance.now()
   const settings: Settings = { ...DEFAULT_SETTINGS, ...options.settings }
   const memory = options.memory ?? options.backend.memoryBudget?.()
-  const plan = planSimulation(options.grid, options.medium, options.source, settings, {
+  const plan = setupSimulation(options.grid, options.medium, options.source, settings, {
     ...(memory ? { memory } : {}),
     ...(options.backend.threads ? { threads: options.backend.threads } : {}),
   })

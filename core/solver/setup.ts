@@ -22,7 +22,7 @@ export interface AxisLayout {
   readonly pml: number
 }
 
-export interface SimulationPlan {
+export interface SimulationSetup {
   readonly grid: Grid
   readonly medium: Medium
   readonly source: Source
@@ -117,7 +117,7 @@ export function modelParameters(medium: Medium, frequencyHz: number, compensate:
  * surrogate's data generator): every input and cap (limits.ts) is checked before anything the
  * size of the grid is allocated; the memory estimate is compared with `options.memory`.
  */
-export function planSimulation(grid: Grid, medium: Medium, source: Source, settings: Settings, options: PlanOptions = {}): SimulationPlan {
+export function setupSimulation(grid: Grid, medium: Medium, source: Source, settings: Settings, options: PlanOptions = {}): SimulationSetup {
   const warnings: string[] = []
   const n = gridPointCount(grid)
   if (!(grid.spacingM > 0 && Number.isFinite(grid.spacingM))) throw new SimulationInputError('grid.spacing_m', 'must be positive')

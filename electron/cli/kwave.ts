@@ -8,7 +8,7 @@
  */
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
-import { planSimulation } from '../../core/solver/setup.ts'
+import { setupSimulation } from '../../core/solver/setup.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
 import { amplitudeFromKwaveRms, buildKwaveExport, KWAVE_FORMATS, type KwaveFormat } from '../../core/solver/kwave-export.ts'
 import { gridPosition } from '../../core/solver/model.ts'
@@ -62,7 +62,7 @@ export async function commandExportKwave(args: Args, out: (line: string) => void
   const steps = parseSteps(args.flags.get('steps'))
   const freeWater = args.flags.has('free-water')
   const { scene, planDir, label } = await loadKwaveTarget(target, freeWater)
-  const plan = planSimulation(scene.grid, scene.medium, scene.source, scene.settings)
+  const plan = setupSimulation(scene.grid, scene.medium, scene.source, scene.settings)
   const exported = buildKwaveExport(plan, { format: format as KwaveFormat, ...(steps === undefined ? {} : { steps }) })
   const [nx, ny, nz] = exported.gridSize
   await writeKwaveInputFile(inputFile, exported, {
@@ -89,7 +89,7 @@ export async function commandImportKwave(args: Args, out: (line: string) => void
   const freeWater = args.flags.has('free-water')
   if (typeof planFlag === 'string' && !(await fs.stat(planFlag).catch(() => undefined))?.isDirectory()) throw new SimulationInputError('--plan', `${planFlag} is not a folder: give the plan folder`)
   const { scene, sceneFile, planDir } = await loadKwaveTarget((planFlag ?? sceneFlag) as string, freeWater)
-  const plan = planSimulation(scene.grid, scene.medium, scene.source, scene.settings)
+  const plan = setupSimulation(scene.grid, scene.medium, scene.source, scene.settings)
   const output = await readKwaveOutputFile(outputFile)
   const expected = plan.axes.map((a) => a.total)
   if (output.gridSize && output.gridSize.some((s, d) => s !== expected[d])) {

@@ -9,7 +9,7 @@ import { parseScene, sceneVoxelFiles, type VoxelMap } from '../../core/solver/sc
 import { isImportError } from '../../core/io/errors.ts'
 import { runSimulation, type Progress, type SimulationResult } from '../../core/solver/run.ts'
 import { focalMetrics } from '../../core/solver/metrics.ts'
-import { planSimulation } from '../../core/solver/setup.ts'
+import { setupSimulation } from '../../core/solver/setup.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
 import type { Mat3, Vec3, Volume } from '../../core/volume/types.ts'
 import { readVolume, writeVolume } from '../adapters/volume-io.ts'
@@ -101,7 +101,7 @@ export async function commandSimulate(
   }
   // Validate before anything is printed, started or written, the machine's memory included: a
   // bad scene is one line on stderr (the run checks again with the backend's own budget).
-  await naming(() => planSimulation(scene.grid, scene.medium, scene.source, scene.settings, { memory: hostMemoryBudget() }))
+  await naming(() => setupSimulation(scene.grid, scene.medium, scene.source, scene.settings, { memory: hostMemoryBudget() }))
   await checkOutputFolder(outDir)
   const selected = await selectBackend(choice)
   for (const note of selected.notes) err(`tfus: ${note}`)

@@ -23,7 +23,7 @@ import { SimulationNumericalError } from '../../core/solver/errors.ts'
 import { DEFAULT_SETTINGS } from '../../core/solver/model.ts'
 import { runSimulation } from '../../core/solver/run.ts'
 import { parseScene } from '../../core/solver/scene.ts'
-import { planSimulation, type SimulationPlan } from '../../core/solver/setup.ts'
+import { setupSimulation, type SimulationSetup } from '../../core/solver/setup.ts'
 import { createWebGpuBackend } from '../../core/solver/webgpu/backend.ts'
 import { createGpuFft3d, DEFAULT_FFT_TUNING, type FftDesign, type FftTuning } from '../../core/solver/webgpu/fft.ts'
 import { encodeDispatch, KernelContext } from '../../core/solver/webgpu/kernel.ts'
@@ -91,7 +91,7 @@ async function parity() {
   const runDesigns: readonly FftDesign[] = values.tiny ? [hostDesign] : ['workgroup', 'global']
   for (const c of RUN_PARITY_SCENES) {
     const s = parseScene(c.scene)
-    const plan = planSimulation(s.grid, s.medium, s.source, { ...DEFAULT_SETTINGS, ...s.settings })
+    const plan = setupSimulation(s.grid, s.medium, s.source, { ...DEFAULT_SETTINGS, ...s.settings })
     const steps = plan.time.firstWindowStartStep
     const reference = await runSteps(cpuBackend, plan, steps, plan.time.windowSteps)
     for (const design of runDesigns) {
@@ -112,8 +112,8 @@ async function parity() {
   }
   {
     const s = parseScene(planeWaveScene({ dx: 0.0005, lengthM: 0.02, sourceAtM: 0.01, background: { sound_speed: 1500, density: 1000, alpha_db_cm: 50, alpha_power: 2 } }))
-    const plan = planSimulation(s.grid, s.medium, s.source, { ...DEFAULT_SETTINGS, ...s.settings })
-    const unstable: SimulationPlan = { ...plan, time: { ...plan.time, dtS: 8 * plan.time.dtS } }
+    const plan = setupSimulation(s.grid, s.medium, s.source, { ...DEFAULT_SETTINGS, ...s.settings })
+    const unstable: SimulationSetup = { ...plan, time: { ...plan.time, dtS: 8 * plan.time.dtS } }
     const backend = await createWebGpuBackend(device, description, { fft: hostDesign })(unstable)
     let caught = false
     try {
@@ -201,7 +201,7 @@ async function fftTimes() {
   }
 }
 
-async function stepMs(plan: SimulationPlan, design: FftDesign, tuning: FftTuning, steps: number): Promise<{ ms: number; setupS: number }> {
+async function stepMs(plan: SimulationSetup, design: FftDesign, tuning: FftTuning, steps: number): Promise<{ ms: number; setupS: number }> {
   const t0 = performance.now()
   const backend = await createWebGpuBackend(device, description, { fft: design, fftTuning: tuning })(plan)
   const setupS = (performance.now() - t0) / 1000
@@ -224,7 +224,7 @@ async function sweep() {
   const n = Number(values.size ?? (values.tiny ? 48 : 256))
   const steps = Number(values.steps ?? (values.tiny ? 4 : 40))
   const scene = benchSceneOfSize(n)
-  const plan = planSimulation(scene.grid, scene.medium, scene.source, scene.settings)
+  const plan = setupSimulation(scene.grid, scene.medium, scene.source, scene.settings)
   const cells = plan.axes.reduce((a, x) => a * x.total, 1)
   console.log(`solver step, ${plan.axes.map((a) => a.total).join('x')} (${cells} cells), ${steps} steps each, on ${description}`)
   console.log('| design | tuning (tile, workgroup, unroll) | ms/step | effective GB/s (336 B per cell) | setup s |')
@@ -261,7 +261,7 @@ async function profile() {
   const tuning = values.candidate ? fftTuningFromEnv(values.candidate) : undefined
   for (const n of sizes) {
     const scene = benchSceneOfSize(n)
-    const plan = planSimulation(scene.grid, scene.medium, scene.source, scene.settings)
+    const plan = setupSimulation(scene.grid, scene.medium, scene.source, scene.settings)
     const cells = plan.axes.reduce((a, x) => a * x.total, 1)
     const backend = await createWebGpuBackend(device, description, { fft: hostDesign, fftTuning: tuning })(plan)
     try {

@@ -7,7 +7,7 @@
 import { thermalProtocolRecord } from '../../core/contracts/protocol.ts'
 import { createFft3d } from '../../core/fft/fft3d.ts'
 import type { BackendFactory } from '../../core/solver/run.ts'
-import type { SimulationPlan } from '../../core/solver/setup.ts'
+import type { SimulationSetup } from '../../core/solver/setup.ts'
 import { createCpuThermalBackend } from '../../core/thermal/cpu.ts'
 import type { ThermalBackend } from '../../core/thermal/backend.ts'
 import { buildThermalProblem } from '../../core/thermal/model.ts'
@@ -60,7 +60,7 @@ export function random(length: number, seed: number): Float32Array {
 }
 
 /** Runs `steps` steps, then one window; returns the window and the time per step. */
-export async function runSteps(factory: BackendFactory, plan: SimulationPlan, steps: number, windowSteps: number) {
+export async function runSteps(factory: BackendFactory, plan: SimulationSetup, steps: number, windowSteps: number) {
   const backend = await factory(plan)
   try {
     const started = performance.now()

@@ -13,7 +13,7 @@
  * `buildEngineData` runs once; `createStepper` runs in every member.
  */
 import { createFft3d } from '../../fft/fft3d.ts'
-import type { SimulationPlan } from '../setup.ts'
+import type { SimulationSetup } from '../setup.ts'
 import type { Field } from '../model.ts'
 import { halfSpectrumAxes, pmlProfile, radialSpectrum, shiftedDerivative, sinc } from '../kspace.ts'
 import { sourceDistribution } from '../source-grid.ts'
@@ -68,7 +68,7 @@ export interface EngineData {
 }
 
 /** Expands a user-grid field to the computational grid, replicating edge values outward (k-Wave expandMatrix). */
-export function expandField(field: Field, plan: SimulationPlan, allocate: Allocate = (n) => new Float32Array(n)): GridField {
+export function expandField(field: Field, plan: SimulationSetup, allocate: Allocate = (n) => new Float32Array(n)): GridField {
   if (typeof field === 'number') return field
   const [ax, ay, az] = plan.axes
   const out = allocate(ax.total * ay.total * az.total)
@@ -126,7 +126,7 @@ function interleave(d: { re: Float64Array; im: Float64Array }): Float64Array {
  * Absorption coefficients on the computational grid (Treeby & Cox 2010):
  * tau = -2 alpha0 c0^(y-1), eta = 2 alpha0 c0^y tan(pi y / 2); eta only for y != 2.
  */
-export function absorptionTerms(plan: SimulationPlan, c0: GridField, allocate: Allocate = (n) => new Float32Array(n)): { tau: GridField; eta: GridField } {
+export function absorptionTerms(plan: SimulationSetup, c0: GridField, allocate: Allocate = (n) => new Float32Array(n)): { tau: GridField; eta: GridField } {
   if (!plan.absorbing) return { tau: 0, eta: 0 }
   const y = plan.medium.alphaPower
   const fractional = Math.abs(y - 2) > 1e-12
@@ -155,7 +155,7 @@ export function absorptionTerms(plan: SimulationPlan, c0: GridField, allocate: A
  * the source at every step. After filtering it rings over the whole grid at tiny amplitude;
  * entries below 1e-7 of the peak change the field by less than that and are dropped.
  */
-export function filteredSourceList(plan: SimulationPlan, c0: GridField): SparseSource {
+export function filteredSourceList(plan: SimulationSetup, c0: GridField): SparseSource {
   const [nx, ny, nz] = [plan.axes[0].total, plan.axes[1].total, plan.axes[2].total] as const
   const fft = createFft3d(nx, ny, nz)
   const maps = sourceMaps(plan, c0)
@@ -183,7 +183,7 @@ export interface SparseSource {
  * the filter's half spectrum cos(c_ref |k| dt / 2): what a backend filters with its own FFT (the
  * WebGPU backend does it on the device; at 256^3 the two host round trips take seconds).
  */
-export function sourceMaps(plan: SimulationPlan, c0: GridField): { re: Float32Array; im: Float32Array; filter: Float32Array } {
+export function sourceMaps(plan: SimulationSetup, c0: GridField): { re: Float32Array; im: Float32Array; filter: Float32Array } {
   const size = [plan.axes[0].total, plan.axes[1].total, plan.axes[2].total] as const
   const [nx, ny, nz] = size
   const n = nx * ny * nz
@@ -224,7 +224,7 @@ export function sparseSource(mapRe: ArrayLike<number>, mapIm: ArrayLike<number>)
   return { index, re, im }
 }
 
-export function buildEngineData(plan: SimulationPlan, allocate: Allocate = (n) => new Float32Array(n), allocate64: Allocate64 = (n) => new Float64Array(n)): EngineData {
+export function buildEngineData(plan: SimulationSetup, allocate: Allocate = (n) => new Float32Array(n), allocate64: Allocate64 = (n) => new Float64Array(n)): EngineData {
   const size = [plan.axes[0].total, plan.axes[1].total, plan.axes[2].total] as const
   const [nx, ny, nz] = size
   const n = nx * ny * nz

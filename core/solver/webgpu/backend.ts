@@ -14,7 +14,7 @@
  * SimulationNumericalError if there are any, so NaN never reaches a window.
  */
 import type { SolverBackend } from '../run.ts'
-import type { SimulationPlan } from '../setup.ts'
+import type { SimulationSetup } from '../setup.ts'
 import { SimulationInputError, SimulationNumericalError } from '../errors.ts'
 import { BufferUsage, MapMode, type GPUBuffer, type GPUDevice } from './gpu-types.ts'
 import { createGpuFft3d, DEFAULT_FFT_TUNING, maxWorkgroupFftAxis, type FftDesign, type FftTuning, type GpuFft3d } from './fft.ts'
@@ -61,7 +61,7 @@ export interface WebGpuSolverBackend extends SolverBackend {
   profile(reps: number): Promise<Array<{ label: string; ms: number }>>
 }
 
-export function createWebGpuBackend(device: GPUDevice, description: string, options: WebGpuBackendOptions = {}): (plan: SimulationPlan) => Promise<WebGpuSolverBackend> {
+export function createWebGpuBackend(device: GPUDevice, description: string, options: WebGpuBackendOptions = {}): (plan: SimulationSetup) => Promise<WebGpuSolverBackend> {
   return async (plan) => {
     const ctx = new KernelContext(device)
     device.pushErrorScope('out-of-memory')
@@ -118,7 +118,7 @@ function checkLimits(device: GPUDevice, host: HostArrays, description: string): 
   }
 }
 
-async function buildBackend(ctx: KernelContext, plan: SimulationPlan, description: string, requested: FftDesign, tuning: FftTuning, sourceFilter: 'host' | 'device'): Promise<WebGpuSolverBackend> {
+async function buildBackend(ctx: KernelContext, plan: SimulationSetup, description: string, requested: FftDesign, tuning: FftTuning, sourceFilter: 'host' | 'device'): Promise<WebGpuSolverBackend> {
   const device = ctx.device
   const host = prepareHostArrays(plan, { sourceFilter })
   checkLimits(device, host, description)

@@ -9,7 +9,7 @@
  */
 import { absorptionTerms, expandField, filteredSourceList, sourceMaps, staggeredDensity } from '../cpu/engine.ts'
 import { halfSpectrumAxes, pmlProfile, radialSpectrum, shiftedDerivative, sinc } from '../kspace.ts'
-import type { SimulationPlan } from '../setup.ts'
+import type { SimulationSetup } from '../setup.ts'
 
 /** A medium quantity on the computational grid: one value when uniform, else one per point. */
 export type GridArray = Float32Array
@@ -68,7 +68,7 @@ function mapGrid(f: number | Float32Array, fn: (v: number) => number): GridArray
   return out
 }
 
-export function prepareHostArrays(plan: SimulationPlan, options: { readonly sourceFilter?: 'host' | 'device' } = {}): HostArrays {
+export function prepareHostArrays(plan: SimulationSetup, options: { readonly sourceFilter?: 'host' | 'device' } = {}): HostArrays {
   const size = [plan.axes[0].total, plan.axes[1].total, plan.axes[2].total] as const
   const [nx, ny, nz] = size
   const n = nx * ny * nz

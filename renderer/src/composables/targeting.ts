@@ -4,8 +4,8 @@
  * then set in the plan store, which records it for undo. The voxels come from the views' image
  * cache, so the check costs no extra transfer.
  */
-import { loadImage } from '../core/vtk/image-cache.ts'
-import { targetRefusal } from '../core/target-check.ts'
+import { loadImage } from '../lib/vtk/image-cache.ts'
+import { targetRefusal } from '../lib/target-check.ts'
 import { type Vec3 } from '../../../core/math/index.ts'
 import { useImagesStore } from '../stores/images.ts'
 import { usePlanStore } from '../stores/plan.ts'

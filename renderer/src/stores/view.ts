@@ -4,7 +4,7 @@
  */
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
-import { WINDOW_PRESETS, type WindowPreset } from '../core/windowing.ts'
+import { WINDOW_PRESETS, type WindowPreset } from '../lib/windowing.ts'
 import { type Vec3 } from '../../../core/math/index.ts'
 
 export const useViewStore = defineStore('view', () => {

@@ -1,8 +1,8 @@
 /** Composable building blocks that run without WebGL: the overlay lookup and the view polylines. */
 import { describe, expect, test } from 'vitest'
-import { lookupAt, overlayLookup } from '../../../renderer/src/core/overlay.ts'
-import { circleSegments, crosshairSegments, projectOntoPlane } from '../../../renderer/src/core/segments.ts'
-import { dbToAmplitudeRatio } from '../../../renderer/src/core/windowing.ts'
+import { lookupAt, overlayLookup } from '../../../renderer/src/lib/overlay.ts'
+import { circleSegments, crosshairSegments, projectOntoPlane } from '../../../renderer/src/lib/segments.ts'
+import { dbToAmplitudeRatio } from '../../../renderer/src/lib/windowing.ts'
 
 describe('pressure overlay lookup', () => {
   test('transparent below the threshold, opaque above; dark red at the threshold, yellow at the peak', () => {

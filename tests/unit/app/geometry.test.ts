@@ -1,10 +1,10 @@
 /** Pure geometry of the views: orientation labels, slice cameras, the transducer mesh, display volumes. */
 import { describe, expect, test } from 'vitest'
-import { directionLabel, viewLabels } from '../../../renderer/src/core/orientation.ts'
+import { directionLabel, viewLabels } from '../../../renderer/src/lib/orientation.ts'
 import { type Mat3 } from '../../../core/math/index.ts'
-import { sliceCamera } from '../../../renderer/src/core/slice-geometry.ts'
+import { sliceCamera } from '../../../renderer/src/lib/slice-geometry.ts'
 import { voxelToWorld, worldToVoxel } from '../../../core/volume/geometry.ts'
-import { transducerMesh, placeMeshLps, transducerProfileLpsMm } from '../../../renderer/src/core/bowl.ts'
+import { transducerMesh, placeMeshLps, transducerProfileLpsMm } from '../../../renderer/src/lib/bowl.ts'
 import { toDisplayVolume, axisPermutation } from '../../../electron/app/display-volume.ts'
 import { rimDepthM } from '../../../core/transducers/schema.ts'
 import type { Volume } from '../../../core/volume/index.ts'

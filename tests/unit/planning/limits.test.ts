@@ -7,7 +7,7 @@ import { describe, it, expect } from 'vitest'
 import { readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { CLINICAL_POINTS_PER_WAVELENGTH, FOCAL_SHIFT_WARNING_M, INCIDENCE_WARNING_DEG, MECHANICAL_INDEX_LIMIT, mechanicalFlag } from '../../../core/planning/limits.ts'
-import { metricRows, resolutionWarning } from '../../../renderer/src/core/metrics-table.ts'
+import { metricRows, resolutionWarning } from '../../../renderer/src/lib/metrics-table.ts'
 import type { PlanMetricsRecord } from '../../../core/contracts/plan.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
@@ -51,7 +51,7 @@ describe('planning thresholds', () => {
   })
 
   it('no copy of a threshold is left where metrics, placement, report and table are made', () => {
-    const files = ['core/planning/metrics.ts', 'core/planning/placement.ts', 'core/report/report.ts', 'renderer/src/core/metrics-table.ts']
+    const files = ['core/planning/metrics.ts', 'core/planning/placement.ts', 'core/report/report.ts', 'renderer/src/lib/metrics-table.ts']
     for (const f of files) {
       const code = readFileSync(path.join(ROOT, f), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')
       expect(code, `${f}: the MI limit written out`).not.toMatch(/\b1\.9\b/)

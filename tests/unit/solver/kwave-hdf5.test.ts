@@ -14,7 +14,7 @@ import type { Attribute, Dataset as H5Dataset, Group as H5Group, Metadata } from
 import { readVolume } from '../../../electron/adapters/volume-io.ts'
 import { writeKwaveInputFile, kwaveOutputName } from '../../../electron/adapters/kwave-hdf5.ts'
 import { parseScene } from '../../../core/solver/scene.ts'
-import { planSimulation, type SimulationPlan } from '../../../core/solver/setup.ts'
+import { setupSimulation, type SimulationSetup } from '../../../core/solver/setup.ts'
 import { buildKwaveExport, datasetValues, type KwaveExport, type KwaveFormat } from '../../../core/solver/kwave-export.ts'
 import { buildEngineData, createStepper, expandField, SOLO } from '../../../core/solver/cpu/engine.ts'
 import { sourceDistribution } from '../../../core/solver/source-grid.ts'
@@ -57,9 +57,9 @@ function slabScene(y: number) {
   })
 }
 
-function planOf(scene: unknown): SimulationPlan {
+function planOf(scene: unknown): SimulationSetup {
   const s = parseScene(scene)
-  return planSimulation(s.grid, s.medium, s.source, s.settings)
+  return setupSimulation(s.grid, s.medium, s.source, s.settings)
 }
 
 // ---- Reading a file back with h5wasm -------------------------------------------------------------
@@ -174,7 +174,7 @@ function getPml(n: number, dx: number, dt: number, c: number, size: number, alph
 }
 
 /** The engine's scaled source map S(x) 2 dt / (3 c0 dx) (before its k-space filter). */
-function scaledSource(plan: SimulationPlan) {
+function scaledSource(plan: SimulationSetup) {
   const size = [plan.axes[0].total, plan.axes[1].total, plan.axes[2].total] as const
   const dx = plan.grid.spacingM
   const dt = plan.time.dtS
@@ -194,7 +194,7 @@ function scaledSource(plan: SimulationPlan) {
 }
 
 /** The engine's drive at step n (addSource): ramp(n) (Re S cos(omega n dt) - Im S sin(omega n dt)). */
-function drive(plan: SimulationPlan, n: number) {
+function drive(plan: SimulationSetup, n: number) {
   const r = plan.time.rampSteps
   const ramp = n >= r ? 1 : 0.5 * (1 - Math.cos((Math.PI * n) / r))
   const omega = 2 * Math.PI * plan.source.frequencyHz
@@ -209,7 +209,7 @@ function maxAbs(values: ArrayLike<number>): number {
 
 // ---- The checks -----------------------------------------------------------------------------------
 
-function checkFile(file: ReadFile, plan: SimulationPlan, exported: KwaveExport) {
+function checkFile(file: ReadFile, plan: SimulationSetup, exported: KwaveExport) {
   const format = exported.format
   const [major, minor] = format.split('.')
   // Root attributes.
@@ -381,7 +381,7 @@ function checkFile(file: ReadFile, plan: SimulationPlan, exported: KwaveExport) 
  * applies cos(c_ref |k| dt / 2)), p = c0^2 (rho_x + rho_y + rho_z). The engine's first step must
  * give the same pressure: this pins the scaling, the 1-based indices and row 0 = step 1 together.
  */
-function checkFirstStep(file: ReadFile, plan: SimulationPlan) {
+function checkFirstStep(file: ReadFile, plan: SimulationSetup) {
   const [nx, ny, nz] = plan.axes.map((a) => a.total) as [number, number, number]
   const n = nx * ny * nz
   const map = new Float32Array(n)
@@ -411,7 +411,7 @@ function checkFirstStep(file: ReadFile, plan: SimulationPlan) {
   expect(worst / peak).toBeLessThan(2e-6)
 }
 
-async function exportTo(name: string, plan: SimulationPlan, format: KwaveFormat, steps?: number, blockBytes?: number) {
+async function exportTo(name: string, plan: SimulationSetup, format: KwaveFormat, steps?: number, blockBytes?: number) {
   const exported = buildKwaveExport(plan, { format, ...(steps === undefined ? {} : { steps }) })
   const file = path.join(dir, name)
   await writeKwaveInputFile(file, exported, { description: `test ${name}`, ...(blockBytes === undefined ? {} : { blockBytes }) })
@@ -500,7 +500,7 @@ describe('tfus export-kwave / import-kwave', () => {
   })
 
   /** A k-Wave output file as the C++ code writes it (kwave-hdf5.md "Output files"). */
-  async function syntheticOutput(name: string, plan: SimulationPlan, pRms: Float32Array, options: { gridSize?: number[]; pRmsShape?: number[]; noRms?: boolean; fileType?: string } = {}) {
+  async function syntheticOutput(name: string, plan: SimulationSetup, pRms: Float32Array, options: { gridSize?: number[]; pRmsShape?: number[]; noRms?: boolean; fileType?: string } = {}) {
     const file = path.join(dir, name)
     const f = new h5wasm.File(file, 'w')
     const text = (target: { create_attribute: H5Group['create_attribute'] }, key: string, value: string) => target.create_attribute(key, value, null, `A${value.length + 1}`)

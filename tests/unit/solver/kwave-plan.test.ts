@@ -13,7 +13,7 @@ import h5wasm from 'h5wasm/node'
 import type { Dataset as H5Dataset } from 'h5wasm/node'
 import { readVolume, writeVolume } from '../../../electron/adapters/volume-io.ts'
 import { loadSceneFile } from '../../../electron/cli/simulate.ts'
-import { planSimulation, type SimulationPlan } from '../../../core/solver/setup.ts'
+import { setupSimulation, type SimulationSetup } from '../../../core/solver/setup.ts'
 import { dbPerCmToNpPerM } from '../../../core/solver/analytic/units.ts'
 import { DEFAULT_SETTINGS, type Grid } from '../../../core/solver/model.ts'
 import { planSceneJson } from '../../../core/planning/plan-scene.ts'
@@ -158,7 +158,7 @@ describe('export-kwave and import-kwave on a plan folder', () => {
   const planField = Float32Array.from(kwaveField, (p, v) => (brain[v] === TISSUE_LABELS.brain && ijk(v)[0] % 2 === 0 ? p * 1.03 : p))
   let planDir: string
 
-  async function syntheticOutput(name: string, plan: SimulationPlan, pRms: Float32Array): Promise<string> {
+  async function syntheticOutput(name: string, plan: SimulationSetup, pRms: Float32Array): Promise<string> {
     const file = path.join(dir, name)
     const f = new h5wasm.File(file, 'w')
     const text = (key: string, value: string) => f.create_attribute(key, value, null, `A${value.length + 1}`)
@@ -241,7 +241,7 @@ describe('export-kwave and import-kwave on a plan folder', () => {
 
   it("import writes the field on the plan's grid and the CT grid and compares it with the plan's inside the brain", async () => {
     const s = await loadSceneFile(path.join(planDir, PLAN_FILES.scene))
-    const plan = planSimulation(s.grid, s.medium, s.source, s.settings)
+    const plan = setupSimulation(s.grid, s.medium, s.source, s.settings)
     const output = await syntheticOutput('plan_output.h5', plan, kwaveField.map((p) => p / Math.SQRT2))
     const nii = path.join(dir, 'import', 'kwave.nii.gz')
     const r = await cli(['import-kwave', output, '--plan', planDir, nii])

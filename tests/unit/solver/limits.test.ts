@@ -10,7 +10,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { cli } from '../../helpers/cli.ts'
 import { parseScene } from '../../../core/solver/scene.ts'
-import { planSimulation } from '../../../core/solver/setup.ts'
+import { setupSimulation } from '../../../core/solver/setup.ts'
 import { runSimulation, type BackendFactory } from '../../../core/solver/run.ts'
 import { buildEngineData } from '../../../core/solver/cpu/engine.ts'
 import { SimulationInputError } from '../../../core/solver/errors.ts'
@@ -139,18 +139,18 @@ describe('every caller gets the checks (the solver validate step)', () => {
     expect(made).toBe(false)
   })
 
-  it('planSimulation alone: the same caps without a budget, the memory with one', () => {
-    expect(() => planSimulation(scene.grid, scene.medium, scene.source, scene.settings)).not.toThrow()
-    expect(() => planSimulation(scene.grid, scene.medium, scene.source, scene.settings, { memory: { availableBytes: 1e6 } })).toThrow(SimulationInputError)
-    expect(() => planSimulation(scene.grid, scene.medium, { ...scene.source, frequencyHz: 50e6 }, scene.settings)).toThrow(/frequency_hz/)
-    expect(() => planSimulation(scene.grid, scene.medium, scene.source, { ...scene.settings, maxTraversals: 1e9 })).toThrow(/solver\.max_traversals/)
-    expect(() => planSimulation({ ...scene.grid, size: [2048, 2048, 2048] }, scene.medium, scene.source, scene.settings)).toThrow(/grid\.size: 2048 x 2048 x 2048 = 8\.6e9 points/)
+  it('setupSimulation alone: the same caps without a budget, the memory with one', () => {
+    expect(() => setupSimulation(scene.grid, scene.medium, scene.source, scene.settings)).not.toThrow()
+    expect(() => setupSimulation(scene.grid, scene.medium, scene.source, scene.settings, { memory: { availableBytes: 1e6 } })).toThrow(SimulationInputError)
+    expect(() => setupSimulation(scene.grid, scene.medium, { ...scene.source, frequencyHz: 50e6 }, scene.settings)).toThrow(/frequency_hz/)
+    expect(() => setupSimulation(scene.grid, scene.medium, scene.source, { ...scene.settings, maxTraversals: 1e9 })).toThrow(/solver\.max_traversals/)
+    expect(() => setupSimulation({ ...scene.grid, size: [2048, 2048, 2048] }, scene.medium, scene.source, scene.settings)).toThrow(/grid\.size: 2048 x 2048 x 2048 = 8\.6e9 points/)
   })
 
   it('the memory estimate counts what buildEngineData allocates (and its temporaries) honestly', () => {
     // A varying, absorbing medium at y = 1.5: every optional array of the engine exists.
     const s = parseScene({ ...BM1, background: { ...BM1.background, alpha_db_cm: 0.5, alpha_power: 1.5 }, objects: [{ shape: 'sphere', center_m: [0.06, 0, 0], radius_m: 0.01, material: { sound_speed: 1600, density: 1100, alpha_db_cm: 2 } }], grid: { spacing_m: 0.001, min_m: [0, -0.034, -0.034], max_m: [0.07, 0.034, 0.034] } })
-    const plan = planSimulation(s.grid, s.medium, s.source, s.settings)
+    const plan = setupSimulation(s.grid, s.medium, s.source, s.settings)
     const data = buildEngineData(plan)
     let held = 0
     const visit = (v: unknown) => {

@@ -16,7 +16,7 @@ import { SimulationNumericalError } from '../../../core/solver/errors.ts'
 import { DEFAULT_SETTINGS } from '../../../core/solver/model.ts'
 import { runSimulation } from '../../../core/solver/run.ts'
 import { parseScene } from '../../../core/solver/scene.ts'
-import { planSimulation, type SimulationPlan } from '../../../core/solver/setup.ts'
+import { setupSimulation, type SimulationSetup } from '../../../core/solver/setup.ts'
 import { createWebGpuBackend } from '../../../core/solver/webgpu/backend.ts'
 import type { FftDesign } from '../../../core/solver/webgpu/fft.ts'
 import { isSoftwareAdapter, requestNodeGpuDevice } from '../../../electron/adapters/webgpu-device.ts'
@@ -76,7 +76,7 @@ describe.skipIf(requireOrSkip('WebGPU (Dawn, SwiftShader on the CPU)', skipReaso
     for (const c of RUN_PARITY_SCENES) {
       it(c.name, async () => {
         const s = parseScene(c.scene)
-        const plan = planSimulation(s.grid, s.medium, s.source, { ...DEFAULT_SETTINGS, ...s.settings })
+        const plan = setupSimulation(s.grid, s.medium, s.source, { ...DEFAULT_SETTINGS, ...s.settings })
         // The runner's first window: ramp plus one domain traversal, then one window.
         const steps = plan.time.firstWindowStartStep
         const windowSteps = plan.time.windowSteps
@@ -112,7 +112,7 @@ describe.skipIf(requireOrSkip('WebGPU (Dawn, SwiftShader on the CPU)', skipReaso
   it('the other FFT design in a whole run (plane wave through a y = 1.5 slab)', async () => {
     const other: FftDesign = runDesign === 'global' ? 'workgroup' : 'global'
     const s = planeWave()
-    const plan = planSimulation(s.grid, s.medium, s.source, { ...DEFAULT_SETTINGS, ...s.settings })
+    const plan = setupSimulation(s.grid, s.medium, s.source, { ...DEFAULT_SETTINGS, ...s.settings })
     const steps = plan.time.firstWindowStartStep
     const reference = await runSteps(cpuBackend, plan, steps, plan.time.windowSteps)
     const webgpu = await runSteps(createWebGpuBackend(device!, description, { fft: other }), plan, steps, plan.time.windowSteps)
@@ -125,9 +125,9 @@ describe.skipIf(requireOrSkip('WebGPU (Dawn, SwiftShader on the CPU)', skipReaso
     const s = parseScene(
       planeWaveScene({ dx: 0.0005, lengthM: 0.02, sourceAtM: 0.01, background: { sound_speed: 1500, density: 1000, alpha_db_cm: 50, alpha_power: 2 } }),
     )
-    const plan = planSimulation(s.grid, s.medium, s.source, { ...DEFAULT_SETTINGS, ...s.settings })
+    const plan = setupSimulation(s.grid, s.medium, s.source, { ...DEFAULT_SETTINGS, ...s.settings })
     // Eight times the absorbing-medium stability limit: the field overflows within ~60 steps.
-    const unstable: SimulationPlan = { ...plan, time: { ...plan.time, dtS: 8 * plan.time.dtS } }
+    const unstable: SimulationSetup = { ...plan, time: { ...plan.time, dtS: 8 * plan.time.dtS } }
     const backend = await createWebGpuBackend(device!, description, { fft: runDesign })(unstable)
     try {
       await expect(backend.advance(120, true)).rejects.toBeInstanceOf(SimulationNumericalError)
