@@ -2,7 +2,28 @@
 import tseslint from 'typescript-eslint'
 import vue from 'eslint-plugin-vue'
 
-const nodeBuiltins = ['fs', 'path', 'os', 'child_process', 'worker_threads', 'crypto', 'net', 'http', 'https', 'url', 'stream', 'zlib', 'util', 'buffer', 'process', 'events', 'module', 'readline', 'v8', 'vm']
+const nodeBuiltins = [
+  'fs',
+  'path',
+  'os',
+  'child_process',
+  'worker_threads',
+  'crypto',
+  'net',
+  'http',
+  'https',
+  'url',
+  'stream',
+  'zlib',
+  'util',
+  'buffer',
+  'process',
+  'events',
+  'module',
+  'readline',
+  'v8',
+  'vm',
+]
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'out/**', '.tmp/**', '.gpu/**', 'resources/**', 'training/**'] },
@@ -44,7 +65,15 @@ export default tseslint.config(
       // host (electron/adapters/db) opens it.
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { paths: [{ name: 'better-sqlite3', message: 'core/ may only type-import better-sqlite3 (import type Database from ...): the host opens the database.', allowTypeImports: true }] },
+        {
+          paths: [
+            {
+              name: 'better-sqlite3',
+              message: 'core/ may only type-import better-sqlite3 (import type Database from ...): the host opens the database.',
+              allowTypeImports: true,
+            },
+          ],
+        },
       ],
       'no-restricted-globals': [
         'error',
@@ -76,7 +105,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/app/*', '**/cli/*', '**/server/*', '**/main/*', '**/workers/*', '**/preload/*'], message: 'adapters/ give IO to the application: they never import it or an entry point.' }] },
+        {
+          patterns: [
+            {
+              group: ['**/app/*', '**/cli/*', '**/server/*', '**/main/*', '**/workers/*', '**/preload/*'],
+              message: 'adapters/ give IO to the application: they never import it or an entry point.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -85,7 +121,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/cli/*', '**/server/*', '**/main/*', '**/workers/*', '**/preload/*'], message: 'app/ is hosted by the entry points: it never imports one.' }] },
+        {
+          patterns: [
+            {
+              group: ['**/cli/*', '**/server/*', '**/main/*', '**/workers/*', '**/preload/*'],
+              message: 'app/ is hosted by the entry points: it never imports one.',
+            },
+          ],
+        },
       ],
     },
   },

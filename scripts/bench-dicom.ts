@@ -30,7 +30,14 @@ async function main() {
     const hu = new Int16Array(big.data.length)
     for (let i = 0; i < hu.length; i++) hu[i] = Math.round(big.data[i]!)
     const vol = createVolume({ data: hu, dims: target.dims, spacingM, originM: target.originM, direction: target.direction, meta: { modality: 'CT' } })
-    const files = writeDicomSeries(vol, { patientName: 'BENCH^CT', patientId: 'B1', studyInstanceUid: '2.25.1', seriesInstanceUid: '2.25.2', frameOfReferenceUid: '2.25.3', modality: 'CT' })
+    const files = writeDicomSeries(vol, {
+      patientName: 'BENCH^CT',
+      patientId: 'B1',
+      studyInstanceUid: '2.25.1',
+      seriesInstanceUid: '2.25.2',
+      frameOfReferenceUid: '2.25.3',
+      modality: 'CT',
+    })
     let bytes = 0
     const order = files.map((_, i) => i).sort((a, b) => ((a * 7919) % 997) - ((b * 7919) % 997))
     for (const [n, i] of order.entries()) {
@@ -54,7 +61,9 @@ async function main() {
     if (itk.outputImage.size.join() !== [NX, NY, NZ].join()) throw new Error('itk-wasm: wrong dims')
     rows.push(['itk-wasm readImageDicomFileSeriesNode (GDCM)', itkS.toFixed(2), (bytes / 1e6 / itkS).toFixed(0)])
 
-    console.log(`DICOM series ${NX}x${NY}x${NZ} int16, ${files.length} files, ${(bytes / 1e6).toFixed(0)} MB, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'})`)
+    console.log(
+      `DICOM series ${NX}x${NY}x${NZ} int16, ${files.length} files, ${(bytes / 1e6).toFixed(0)} MB, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'})`,
+    )
     console.log('| reader | wall time [s] | MB/s (best) |')
     console.log('|---|---|---|')
     for (const r of rows) console.log(`| ${r.join(' | ')} |`)

@@ -238,8 +238,7 @@ async function runColumn(column: Column): Promise<Record<string, number | string
   const out: Record<string, number | string> = {}
   if (column === 'ours-real-f32' || column === 'ours-real-f64' || column === 'ours-complex-f32') {
     for (const d of sizes) {
-      out[label(d)] =
-        column === 'ours-complex-f32' ? benchOursComplex(d) : benchOursReal(d, column === 'ours-real-f32' ? 'f32' : 'f64')
+      out[label(d)] = column === 'ours-complex-f32' ? benchOursComplex(d) : benchOursReal(d, column === 'ours-real-f32' ? 'f32' : 'f64')
     }
     return out
   }

@@ -91,7 +91,9 @@ async function main() {
   for (const { label, factory } of backends) {
     for (const n of sizes) {
       const r = await timeSteps(factory, n, label)
-      console.log(`| ${r.backend} | ${r.device} | ${r.grid} | ${r.msPerStep.toFixed(1)} | ${r.mcellsPerS.toFixed(1)} | ${r.gbPerS.toFixed(1)} | ${r.rssMb.toFixed(0)} |`)
+      console.log(
+        `| ${r.backend} | ${r.device} | ${r.grid} | ${r.msPerStep.toFixed(1)} | ${r.mcellsPerS.toFixed(1)} | ${r.gbPerS.toFixed(1)} | ${r.rssMb.toFixed(0)} |`,
+      )
     }
   }
   if (quick) return

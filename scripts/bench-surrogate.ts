@@ -22,7 +22,9 @@ import { PreviewEngine } from '../electron/app/surrogate-preview.ts'
 import { DEFAULT_PROTOCOL } from '../core/planning/metrics.ts'
 import type { Vec3 } from '../core/volume/types.ts'
 
-const { values } = parseArgs({ options: { model: { type: 'string', default: BUNDLED_MODEL }, poses: { type: 'string', default: '5' }, threads: { type: 'string' } } })
+const { values } = parseArgs({
+  options: { model: { type: 'string', default: BUNDLED_MODEL }, poses: { type: 'string', default: '5' }, threads: { type: 'string' } },
+})
 
 async function main() {
   const ct = await readVolume(path.resolve('resources/samples/cranium-ct.nii.gz'), { modality: 'CT' })
@@ -58,7 +60,10 @@ async function main() {
     // One warm-up prediction (session initialisation, memory arenas) not counted.
     for (let i = -1; i < entries.length; i++) {
       const t0 = performance.now()
-      const prepared = preparePlan({ ct, targetRasM: target, entryRasM: entries[Math.max(0, i)]!, device, ...medium, pointsPerWavelength: m.points_per_wavelength }, seg)
+      const prepared = preparePlan(
+        { ct, targetRasM: target, entryRasM: entries[Math.max(0, i)]!, device, ...medium, pointsPerWavelength: m.points_per_wavelength },
+        seg,
+      )
       const t1 = performance.now()
       const pred = await predictField(model.port, m, prepared.domain.medium, model.freeWaterPa, poseFeatures(prepared.placement))
       const t2 = performance.now()
@@ -73,14 +78,27 @@ async function main() {
     const appS: number[] = []
     for (let i = -1; i < entries.length; i++) {
       const t0 = performance.now()
-      await engine.predict({ ctPath: path.resolve('resources/samples/cranium-ct.nii.gz'), targetRasM: target, entryRasM: entries[Math.max(0, i)]!, transducerId: m.transducer_id, mappingId: m.mapping_id, drive: { kind: 'isppa-free-water', wPerM2: 1e5 }, protocol: DEFAULT_PROTOCOL })
+      await engine.predict({
+        ctPath: path.resolve('resources/samples/cranium-ct.nii.gz'),
+        targetRasM: target,
+        entryRasM: entries[Math.max(0, i)]!,
+        transducerId: m.transducer_id,
+        mappingId: m.mapping_id,
+        drive: { kind: 'isppa-free-water', wPerM2: 1e5 },
+        protocol: DEFAULT_PROTOCOL,
+      })
       if (i >= 0) appS.push((performance.now() - t0) / 1000)
     }
     await engine.dispose()
     const cpu = os.cpus()[0]?.model ?? 'CPU'
-    const dev = model.port.provider === 'cpu' ? `${cpu}, ${values.threads ?? Math.min(os.availableParallelism(), 8)} threads` : model.notes.at(-1) ?? model.port.provider
+    const dev =
+      model.port.provider === 'cpu'
+        ? `${cpu}, ${values.threads ?? Math.min(os.availableParallelism(), 8)} threads`
+        : (model.notes.at(-1) ?? model.port.provider)
     const f = (v: number[]) => `${stats(v).median.toFixed(2)} / ${Math.max(...v).toFixed(2)}`
-    rows.push(`| ${model.port.provider} | ${dev} | ${m.frame.grid_size.join('x')} @ ${m.frame.spacing_m * 1000} mm | ${f(prepS)} | ${f(inferS)} | ${f(totalS)} | ${f(appS)} | ${stats(conf).median.toFixed(2)} |`)
+    rows.push(
+      `| ${model.port.provider} | ${dev} | ${m.frame.grid_size.join('x')} @ ${m.frame.spacing_m * 1000} mm | ${f(prepS)} | ${f(inferS)} | ${f(totalS)} | ${f(appS)} | ${stats(conf).median.toFixed(2)} |`,
+    )
     await model.port.dispose()
   }
   console.log(`\nsurrogate preview, ${entries.length} poses on the sample CT (model ${m.version}); times in s, median / max`)

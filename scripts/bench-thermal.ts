@@ -46,7 +46,10 @@ async function main() {
     console.log(
       `| ${inputs.dims.join('x')} | ${inputs.labels.length} | ${(inputs.spacingM * 1000).toFixed(2)} mm | ${steps} | ${r.dtMaxUsedS.toFixed(3)} s | ${r.schedule.totalS.toFixed(0)} s | ${r.wallS.toFixed(1)} s | ${((1000 * r.wallS) / (2 * steps)).toFixed(2)} | ${r.backend} (${r.device}) |`,
     )
-    for (const t of r.tissues) console.log(`    ${t.tissue}: peak rise ${t.peakRiseC.toFixed(3)} °C at ${t.timeOfPeakS.toFixed(0)} s, CEM43 ${t.cem43MaxMin.toExponential(2)} min; ${t.flag.text}`)
+    for (const t of r.tissues)
+      console.log(
+        `    ${t.tissue}: peak rise ${t.peakRiseC.toFixed(3)} °C at ${t.timeOfPeakS.toFixed(0)} s, CEM43 ${t.cem43MaxMin.toExponential(2)} min; ${t.flag.text}`,
+      )
     backend.dispose()
   }
 }

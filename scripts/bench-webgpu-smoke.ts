@@ -56,6 +56,8 @@ const cpu = await measure(cpuBackend, plan)
 console.log(`cpu: ${cpu.msPerStep.toFixed(1)} ms/step`)
 for (const fft of ['workgroup', 'global'] as const) {
   const result = await measure(createWebGpuBackend(gpu.device, gpu.description, { fft }), plan)
-  console.log(`webgpu ${fft} FFT on ${gpu.description}: ${result.msPerStep.toFixed(2)} ms/step, relative L2 vs cpu ${complexRelativeL2(cpu.window, result.window).toExponential(2)}`)
+  console.log(
+    `webgpu ${fft} FFT on ${gpu.description}: ${result.msPerStep.toFixed(2)} ms/step, relative L2 vs cpu ${complexRelativeL2(cpu.window, result.window).toExponential(2)}`,
+  )
 }
 gpu.device.destroy()

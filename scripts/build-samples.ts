@@ -139,7 +139,14 @@ async function main() {
     t1[i] = Math.max(0, Math.round(t1f.data[i]! + noise))
   }
   await writeVolume(
-    createVolume({ data: t1, dims, spacingM, originM: grid.originM, direction: grid.direction, meta: { modality: 'MR', seriesDescription: 'SYNTHETIC T1-like from cranium CT' } }),
+    createVolume({
+      data: t1,
+      dims,
+      spacingM,
+      originM: grid.originM,
+      direction: grid.direction,
+      meta: { modality: 'MR', seriesDescription: 'SYNTHETIC T1-like from cranium CT' },
+    }),
     path.join(OUT, 'cranium-synthetic-t1.nii.gz'),
   )
   const lps = [
@@ -148,9 +155,10 @@ async function main() {
     [r[6], r[7], r[8], t[2] * 1000],
     [0, 0, 0, 1],
   ]
-  const ras = lps.map((row, i) => row.map((v, j) => ((i < 2) !== (j < 2) ? -v : v)))  // F M F, F = diag(-1, -1, 1, 1)
+  const ras = lps.map((row, i) => row.map((v, j) => (i < 2 !== j < 2 ? -v : v))) // F M F, F = diag(-1, -1, 1, 1)
   const truth = {
-    description: 'Ground-truth rigid transform of the SYNTHETIC T1 sample: maps a point of cranium-synthetic-t1.nii.gz world space to cranium-ct.nii.gz world space.',
+    description:
+      'Ground-truth rigid transform of the SYNTHETIC T1 sample: maps a point of cranium-synthetic-t1.nii.gz world space to cranium-ct.nii.gz world space.',
     convention: 'p_ct = M * p_t1, homogeneous column vectors, millimetres',
     rotation_deg: SYNTHETIC_T1_ROTATION_DEG,
     translation_mm_lps: t.map((v) => v * 1000),

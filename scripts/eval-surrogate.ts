@@ -59,7 +59,9 @@ async function main() {
   for (const n of model.notes) console.log(n)
   const m = model.manifest
   if (m.transducer_id !== header.transducer_id || m.frame.grid_size.some((v, d) => v !== header.grid_size[d])) {
-    throw new Error(`${values.model}: trained for ${m.transducer_id} on ${m.frame.grid_size.join('x')}; the dataset is ${header.transducer_id} on ${header.grid_size.join('x')}`)
+    throw new Error(
+      `${values.model}: trained for ${m.transducer_id} on ${m.frame.grid_size.join('x')}; the dataset is ${header.transducer_id} on ${header.grid_size.join('x')}`,
+    )
   }
   const names = (await fs.readdir(path.join(dataDir, 'samples'))).filter((f) => f.endsWith('.json')).sort()
   const metas: SurrogateSampleMeta[] = []
@@ -101,7 +103,14 @@ async function main() {
       // Inside the head past the skull, where the plan's metrics are read (see intracranialMask).
       const brain = intracranialMask(medium.soundSpeed, medium.density, header.grid_size)
       const t = masked(truth, brain)
-      rows.push({ meta: s, model: compareFields(masked(pred.amplitudePa, brain), t, header.grid_size, header.spacing_m), baseline: compareFields(masked(baseline, brain), t, header.grid_size, header.spacing_m), spread: pred.peakSpread, confidence: pred.confidence, inferenceS: pred.inferenceS })
+      rows.push({
+        meta: s,
+        model: compareFields(masked(pred.amplitudePa, brain), t, header.grid_size, header.spacing_m),
+        baseline: compareFields(masked(baseline, brain), t, header.grid_size, header.spacing_m),
+        spread: pred.peakSpread,
+        confidence: pred.confidence,
+        inferenceS: pred.inferenceS,
+      })
     }
     return rows
   }
@@ -112,14 +121,26 @@ async function main() {
   const sxy = val.reduce((a, r) => a + r.spread * r.model.peakError, 0)
   const sxx = val.reduce((a, r) => a + r.spread * r.spread, 0)
   const slope = sxx > 0 ? sxy / sxx : 1
-  const rho = held.length > 2 ? spearman(held.map((r) => r.spread), held.map((r) => r.model.peakError)) : Number.NaN
+  const rho =
+    held.length > 2
+      ? spearman(
+          held.map((r) => r.spread),
+          held.map((r) => r.model.peakError),
+        )
+      : Number.NaN
 
-  console.log(`\nmodel ${m.version} (${values.model}); data ${dataDir}: ${header.transducer_id}, ${header.frequency_hz / 1e6} MHz, ${header.grid_size.join('x')} at ${header.spacing_m * 1000} mm (${header.points_per_wavelength} points per wavelength), solver ${header.solver.device}`)
-  console.log(`trained on ${trained.size} samples; validation ${val.length}; held out ${held.length} (${held.filter((r) => r.meta.source === 'procedural').length} on unseen procedural skulls, ${held.filter((r) => r.meta.source === 'sample-ct').length} unseen placements on the sample CT)\n`)
+  console.log(
+    `\nmodel ${m.version} (${values.model}); data ${dataDir}: ${header.transducer_id}, ${header.frequency_hz / 1e6} MHz, ${header.grid_size.join('x')} at ${header.spacing_m * 1000} mm (${header.points_per_wavelength} points per wavelength), solver ${header.solver.device}`,
+  )
+  console.log(
+    `trained on ${trained.size} samples; validation ${val.length}; held out ${held.length} (${held.filter((r) => r.meta.source === 'procedural').length} on unseen procedural skulls, ${held.filter((r) => r.meta.source === 'sample-ct').length} unseen placements on the sample CT)\n`,
+  )
   console.log('| sample | source | focal error mm | peak error % | rel L2 Pa % | rel L2 log1p % | TTA spread % | baseline peak error % | inference s |')
   console.log('|---|---|---|---|---|---|---|---|---|')
   for (const r of held) {
-    console.log(`| ${r.meta.id} | ${r.meta.source === 'procedural' ? `procedural ${(r.meta.head as { seed: number }).seed}` : 'sample CT'} | ${(r.model.focalErrorM * 1000).toFixed(2)} | ${(r.model.peakError * 100).toFixed(1)} | ${(r.model.relL2Pa * 100).toFixed(1)} | ${(r.model.relL2Log1p * 100).toFixed(1)} | ${(r.spread * 100).toFixed(2)} | ${(r.baseline.peakError * 100).toFixed(1)} | ${r.inferenceS.toFixed(2)} |`)
+    console.log(
+      `| ${r.meta.id} | ${r.meta.source === 'procedural' ? `procedural ${(r.meta.head as { seed: number }).seed}` : 'sample CT'} | ${(r.model.focalErrorM * 1000).toFixed(2)} | ${(r.model.peakError * 100).toFixed(1)} | ${(r.model.relL2Pa * 100).toFixed(1)} | ${(r.model.relL2Log1p * 100).toFixed(1)} | ${(r.spread * 100).toFixed(2)} | ${(r.baseline.peakError * 100).toFixed(1)} | ${r.inferenceS.toFixed(2)} |`,
+    )
   }
   const heldSummary = summary(held.map((r) => r.model))
   const baseSummary = summary(held.map((r) => r.baseline))
@@ -135,14 +156,35 @@ async function main() {
   for (const [k, v] of Object.entries(bySource)) console.log(line(`held out, ${k}`, v))
   console.log(line(`held out, free-water baseline (x${medianRatio.toFixed(3)})`, baseSummary))
   if (val.length) console.log(line('validation, surrogate', summary(val.map((r) => r.model))))
-  console.log(`\nconfidence: expected peak error = ${slope.toFixed(2)} x TTA spread (fitted on ${val.length} validation samples); Spearman(spread, peak error) on held out = ${rho.toFixed(2)}`)
-  const pass = heldSummary.focal_error_mm.median < 2 && heldSummary.focal_error_mm.mean < 2 && heldSummary.peak_error_pct.mean < 10 && heldSummary.rel_l2_pa_pct.mean < 25 && heldSummary.rel_l2_log1p_pct.mean < 25
+  console.log(
+    `\nconfidence: expected peak error = ${slope.toFixed(2)} x TTA spread (fitted on ${val.length} validation samples); Spearman(spread, peak error) on held out = ${rho.toFixed(2)}`,
+  )
+  const pass =
+    heldSummary.focal_error_mm.median < 2 &&
+    heldSummary.focal_error_mm.mean < 2 &&
+    heldSummary.peak_error_pct.mean < 10 &&
+    heldSummary.rel_l2_pa_pct.mean < 25 &&
+    heldSummary.rel_l2_log1p_pct.mean < 25
   console.log(`acceptance (focal < 2 mm, peak < 10 %, rel L2 < 25 %, means): ${pass ? 'met' : 'NOT met'}`)
   if (values.write) {
     const file = path.resolve(values.model!)
     const json = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>
-    json['evaluation'] = { dataset: path.basename(dataDir), held_out: heldSummary, baseline_free_water: baseSummary, by_source: bySource, held_out_ids: held.map((r) => r.meta.id), evaluated: new Date().toISOString() }
-    json['confidence'] = { method: 'spread of the peak over the 8 lateral-symmetry variants (test-time augmentation)', variants: Number(values.variants), slope, error_at_zero_confidence: 0.2, low_below: 0.5, spearman_spread_vs_error: rho }
+    json['evaluation'] = {
+      dataset: path.basename(dataDir),
+      held_out: heldSummary,
+      baseline_free_water: baseSummary,
+      by_source: bySource,
+      held_out_ids: held.map((r) => r.meta.id),
+      evaluated: new Date().toISOString(),
+    }
+    json['confidence'] = {
+      method: 'spread of the peak over the 8 lateral-symmetry variants (test-time augmentation)',
+      variants: Number(values.variants),
+      slope,
+      error_at_zero_confidence: 0.2,
+      low_below: 0.5,
+      spearman_spread_vs_error: rho,
+    }
     await writeFileAtomic(file, JSON.stringify(json, null, 2) + '\n')
     console.log(`wrote the evaluation and the confidence calibration into ${file}`)
   }

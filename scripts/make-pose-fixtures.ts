@@ -27,7 +27,17 @@ function axisAngle(axis: readonly [number, number, number], angle: number): Mat3
   const c = Math.cos(angle)
   const s = Math.sin(angle)
   const C = 1 - c
-  return [c + x * x * C, x * y * C - z * s, x * z * C + y * s, y * x * C + z * s, c + y * y * C, y * z * C - x * s, z * x * C - y * s, z * y * C + x * s, c + z * z * C]
+  return [
+    c + x * x * C,
+    x * y * C - z * s,
+    x * z * C + y * s,
+    y * x * C + z * s,
+    c + y * y * C,
+    y * z * C - x * s,
+    z * x * C - y * s,
+    z * y * C + x * s,
+    c + z * z * C,
+  ]
 }
 
 /** The Localite matrix of the fixtures' ground-truth pose (README): columns x = beam, y, z; RAS mm. */
@@ -73,12 +83,24 @@ async function triggerFile(): Promise<void> {
   // Pulses 0-2 and 6-7 untracked (identity, set="false"); 3-5 tracked, the ground-truth pose
   // turned by 2, 5 and 9 degrees about an oblique axis and shifted by whole-ish millimetres.
   const axis = [0.267261241912424, 0.534522483824849, 0.801783725737273] as const
-  const tracked: Record<number, { deg: number; shift: number[] }> = { 3: { deg: 2, shift: [0.25, -0.5, 0.125] }, 4: { deg: 5, shift: [1.5, 0.75, -1] }, 5: { deg: 9, shift: [-2, 3.25, 0.5] } }
+  const tracked: Record<number, { deg: number; shift: number[] }> = {
+    3: { deg: 2, shift: [0.25, -0.5, 0.125] },
+    4: { deg: 5, shift: [1.5, 0.75, -1] },
+    5: { deg: 9, shift: [-2, 3.25, 0.5] },
+  }
   for (let i = 0; i < 8; i++) {
     const time = 98768 + 5037 * i
     const p = tracked[i]
     if (!p) markers.push(triggerMarker(time, false, identity, [0, 0, 0]))
-    else markers.push(triggerMarker(time, true, mat3Multiply(axisAngle(axis, (p.deg * Math.PI) / 180), LOCALITE_BASE), APEX.map((a, k) => a + p.shift[k]!)))
+    else
+      markers.push(
+        triggerMarker(
+          time,
+          true,
+          mat3Multiply(axisAngle(axis, (p.deg * Math.PI) / 180), LOCALITE_BASE),
+          APEX.map((a, k) => a + p.shift[k]!),
+        ),
+      )
   }
   const text = [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -102,7 +124,9 @@ async function triggerFile(): Promise<void> {
 
 async function slicerH5(): Promise<void> {
   // The ground-truth pose as Slicer saves its transform node (README: ITK "from parent", LPS mm).
-  const records = [{ type: 'AffineTransform_double_3_3', parameters: [0.6, 0.64, 0.48, 0, 0.6, -0.8, -0.8, 0.48, 0.36, -42, 50, 56], fixedParameters: [0, 0, 0] }]
+  const records = [
+    { type: 'AffineTransform_double_3_3', parameters: [0.6, 0.64, 0.48, 0, 0.6, -0.8, -0.8, 0.48, 0.36, -42, 50, 56], fixedParameters: [0, 0, 0] },
+  ]
   await writeItkHdf5Transform(path.join(OUT, 'slicer/Transform.h5'), records)
 }
 

@@ -108,7 +108,9 @@ async function main() {
   }
 
   const headerFile = path.join(out, 'dataset.json')
-  let header: SurrogateDatasetHeader | undefined = (await exists(headerFile)) ? (JSON.parse(await fs.readFile(headerFile, 'utf8')) as SurrogateDatasetHeader) : undefined
+  let header: SurrogateDatasetHeader | undefined = (await exists(headerFile))
+    ? (JSON.parse(await fs.readFile(headerFile, 'utf8')) as SurrogateDatasetHeader)
+    : undefined
   for (let n = 0; n < count; n++) {
     const s = schedule(n)
     if (s.group % shardCount !== shardIndex) continue
@@ -121,12 +123,21 @@ async function main() {
     let prepared: ReturnType<typeof prepareDomain> | undefined
     let drawn: ReturnType<typeof drawPlacement>
     let refusals = 0
-    const ranges = s.source === 'sample-ct' ? { ...DEFAULT_PLACEMENT_RANGES, hemisphere: s.split === 'test' ? (1 as const) : (-1 as const) } : DEFAULT_PLACEMENT_RANGES
+    const ranges =
+      s.source === 'sample-ct' ? { ...DEFAULT_PLACEMENT_RANGES, hemisphere: s.split === 'test' ? (1 as const) : (-1 as const) } : DEFAULT_PLACEMENT_RANGES
     for (let attempt = 0; attempt < 200 && !prepared; attempt++) {
       drawn = drawPlacement(head.ct, head.seg, head.centre, random, ranges)
       if (!drawn) continue
       try {
-        prepared = prepareDomain({ ct: head.ct, segmentation: head.seg, targetRasM: drawn.targetRasM, entryRasM: drawn.entryRasM, device, mappingId, pointsPerWavelength: ppw })
+        prepared = prepareDomain({
+          ct: head.ct,
+          segmentation: head.seg,
+          targetRasM: drawn.targetRasM,
+          entryRasM: drawn.entryRasM,
+          device,
+          mappingId,
+          pointsPerWavelength: ppw,
+        })
       } catch (e) {
         if (!(e instanceof PlacementError)) throw e
         refusals++
@@ -141,7 +152,13 @@ async function main() {
     const source = { frequencyHz: fHz, elements: device.elements(REFERENCE_AMPLITUDE_PA, placement.pose.focalDistanceFromApexM) }
     if (!header) {
       const water = medium.tissues.water
-      const free = await runSimulation({ grid, medium: { soundSpeed: water.soundSpeed, density: water.density, alphaNpM: water.alphaNpM, alphaPower: 2 }, source, backend, settings })
+      const free = await runSimulation({
+        grid,
+        medium: { soundSpeed: water.soundSpeed, density: water.density, alphaNpM: water.alphaNpM, alphaPower: 2 },
+        source,
+        backend,
+        settings,
+      })
       await writeFileAtomic(path.join(out, 'free-water.f32'), new Uint8Array(free.amplitudePa.buffer))
       header = {
         format: SURROGATE_DATA_FORMAT,
@@ -156,7 +173,13 @@ async function main() {
         reference_source_amplitude_pa: REFERENCE_AMPLITUDE_PA,
         channels: ['sound_speed_m_s', 'density_kg_m3', 'alpha_np_m', 'pressure_pa'],
         free_water: { file: 'free-water.f32', steps: free.steps, residual: free.steadyStateResidual, wall_s: free.wallS },
-        solver: { backend: free.backend, device: free.device, note: backendNote, steady_tolerance: settings.steadyTolerance, max_traversals: settings.maxTraversals },
+        solver: {
+          backend: free.backend,
+          device: free.device,
+          note: backendNote,
+          steady_tolerance: settings.steadyTolerance,
+          max_traversals: settings.maxTraversals,
+        },
       }
       if (!(await exists(headerFile))) await writeFileAtomic(headerFile, JSON.stringify(header, null, 2) + '\n')
     }
@@ -195,7 +218,9 @@ async function main() {
       backend: result.device,
     }
     await writeFileAtomic(metaFile, JSON.stringify(meta, null, 2) + '\n')
-    console.log(`${id} ${s.split} ${s.source}${s.headSeed ? ' ' + s.headSeed : ''}: ${result.steps} steps, residual ${result.steadyStateResidual.toExponential(1)}, prepare ${prepS.toFixed(1)} s, solve ${result.wallS.toFixed(1)} s`)
+    console.log(
+      `${id} ${s.split} ${s.source}${s.headSeed ? ' ' + s.headSeed : ''}: ${result.steps} steps, residual ${result.steadyStateResidual.toExponential(1)}, prepare ${prepS.toFixed(1)} s, solve ${result.wallS.toFixed(1)} s`,
+    )
   }
 }
 

@@ -48,7 +48,8 @@ const subject = z
     targets: z.array(target).min(1),
   })
   .superRefine((s, ctx) => {
-    if (s.registration && !s.mri) ctx.addIssue({ code: 'custom', path: ['registration'], message: 'only applies with "mri" (the transform maps the MRI onto the CT)' })
+    if (s.registration && !s.mri)
+      ctx.addIssue({ code: 'custom', path: ['registration'], message: 'only applies with "mri" (the transform maps the MRI onto the CT)' })
     s.targets.forEach((t, i) => {
       if (t.space === 'mri' && !s.mri) ctx.addIssue({ code: 'custom', path: ['targets', i, 'space'], message: '"mri" needs the subject\'s "mri" image' })
     })
@@ -68,7 +69,10 @@ const sceneSweep = z.strictObject({
 const common = {
   name: id,
   transducers: z.array(z.string().min(1)).min(1),
-  drives: z.array(driveSpec).min(1).default([{ source_amplitude_kpa: 60 }]),
+  drives: z
+    .array(driveSpec)
+    .min(1)
+    .default([{ source_amplitude_kpa: 60 }]),
   mappings: z.array(z.string().min(1)).min(1).default(['kplan']),
   ppw: z.array(z.number().positive()).min(1).default([6]),
   /** A sonication protocol file (resources/protocols/): every task then runs the thermal model. */

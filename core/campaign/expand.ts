@@ -96,7 +96,10 @@ export function expandCampaign(c: CampaignFile, resolve: ResolvePath): CampaignT
     const sw = c.scene_sweep
     for (const seed of sw.head_seeds) {
       for (let p = 0; p < sw.placements_per_head; p++) {
-        sources.push({ label: `head${seed}/placement${p}`, source: { kind: 'procedural-head', head_seed: seed, placement: p, placement_seed: sw.placement_seed, spacing_mm: sw.spacing_mm } })
+        sources.push({
+          label: `head${seed}/placement${p}`,
+          source: { kind: 'procedural-head', head_seed: seed, placement: p, placement_seed: sw.placement_seed, spacing_mm: sw.spacing_mm },
+        })
       }
     }
   }
@@ -117,7 +120,12 @@ export function expandCampaign(c: CampaignFile, resolve: ResolvePath): CampaignT
               ...(c.pulse_duration_ms !== undefined ? { pulse_duration_ms: c.pulse_duration_ms } : {}),
               ...(c.prf_hz !== undefined ? { prf_hz: c.prf_hz } : {}),
             }
-            tasks.push({ index: tasks.length, id: fnv1a64(canonicalJson(inputs)), label: `${label}/${transducer}/${driveLabel(drive)}/${mapping}/ppw${ppw}`, ...inputs })
+            tasks.push({
+              index: tasks.length,
+              id: fnv1a64(canonicalJson(inputs)),
+              label: `${label}/${transducer}/${driveLabel(drive)}/${mapping}/ppw${ppw}`,
+              ...inputs,
+            })
           }
         }
       }
@@ -147,7 +155,7 @@ export class DuplicateTaskError extends Error {
 export function indexRanges(indices: readonly number[]): string {
   const sorted = [...new Set(indices)].sort((a, b) => a - b)
   const parts: string[] = []
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++
     parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`)

@@ -21,7 +21,20 @@ export interface SummaryRow {
   readonly error: string | null
 }
 
-export const SUMMARY_COLUMNS = ['index', 'task_id', 'label', 'state', 'plan_id', 'peak_pressure_kpa', 'focal_shift_mm', 'insertion_loss_db', 'mi', 'isppa_w_cm2', 'wall_s', 'error'] as const
+export const SUMMARY_COLUMNS = [
+  'index',
+  'task_id',
+  'label',
+  'state',
+  'plan_id',
+  'peak_pressure_kpa',
+  'focal_shift_mm',
+  'insertion_loss_db',
+  'mi',
+  'isppa_w_cm2',
+  'wall_s',
+  'error',
+] as const
 
 function csvField(v: string | number | null): string {
   if (v === null) return ''

@@ -87,11 +87,21 @@ export function serializeError(e: unknown): SerializedError {
   if (e instanceof z.ZodError) {
     const first = e.issues[0]
     const where = first?.path.length ? first.path.map(String).join('.') : undefined
-    return { name: 'ValidationError', message: first ? `${where ? `${where}: ` : ''}${first.message}` : 'invalid payload', code: 'bad-request', ...(where ? { field: where } : {}) }
+    return {
+      name: 'ValidationError',
+      message: first ? `${where ? `${where}: ` : ''}${first.message}` : 'invalid payload',
+      code: 'bad-request',
+      ...(where ? { field: where } : {}),
+    }
   }
   if (e instanceof Error) {
     const field = (e as { field?: unknown }).field
-    const code = e.name === 'AbortError' ? 'cancelled' : e.name === 'SimulationInputError' || e.name === 'ImportError' || e.name === 'TransducerDefinitionError' ? 'bad-request' : 'internal'
+    const code =
+      e.name === 'AbortError'
+        ? 'cancelled'
+        : e.name === 'SimulationInputError' || e.name === 'ImportError' || e.name === 'TransducerDefinitionError'
+          ? 'bad-request'
+          : 'internal'
     return { name: e.name, message: e.message || e.name, code, ...(typeof field === 'string' ? { field } : {}) }
   }
   return { name: 'Error', message: String(e), code: 'internal' }
@@ -120,7 +130,11 @@ export async function dispatchCall<T extends ApiSpec>(spec: T, impl: ApiImplemen
     const out = await fn(params)
     const result = m.result.safeParse(out)
     // A result that breaks the contract is the host's bug, not the caller's: say so.
-    if (!result.success) throw new ApiError('internal', `${method}: result does not match the contract (${result.error.issues[0]?.path.join('.')}: ${result.error.issues[0]?.message})`)
+    if (!result.success)
+      throw new ApiError(
+        'internal',
+        `${method}: result does not match the contract (${result.error.issues[0]?.path.join('.')}: ${result.error.issues[0]?.message})`,
+      )
     return { ok: true, result: result.data }
   } catch (e) {
     return { ok: false, error: serializeError(e) }
@@ -252,7 +266,11 @@ export const BACKEND_CHOICES = ['auto', 'webgpu', 'cpu'] as const
 
 /** Pulse timing, within the plausible ranges of core/planning/input-ranges.ts, pulses not overlapping. */
 const pulseProtocol = z
-  .object({ pulseDurationS: z.number().min(PULSE_DURATION_S.min).max(PULSE_DURATION_S.max), prfHz: z.number().min(PRF_HZ.min).max(PRF_HZ.max), trainDutyCycle: z.number().gt(0).lte(1) })
+  .object({
+    pulseDurationS: z.number().min(PULSE_DURATION_S.min).max(PULSE_DURATION_S.max),
+    prfHz: z.number().min(PRF_HZ.min).max(PRF_HZ.max),
+    trainDutyCycle: z.number().gt(0).lte(1),
+  })
   .superRefine((p, ctx) => {
     const refusal = pulseOverlapRefusal(p.pulseDurationS, p.prfHz)
     if (refusal) ctx.addIssue({ code: 'custom', message: refusal, path: ['prfHz'] })
@@ -280,7 +298,10 @@ export const planRequest = z.object({
   ]),
   protocol: pulseProtocol,
   /** A sonication protocol of the library (listProtocols): the thermal model runs after the acoustics. */
-  thermalProtocolId: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).optional(),
+  thermalProtocolId: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/)
+    .optional(),
 })
 export type PlanRequest = z.infer<typeof planRequest>
 
@@ -300,7 +321,9 @@ export const planResult = z.object({
     .object({
       summary: z.string(),
       /** Per tissue: peak rise and temperature [°C], CEM43 [min], and the ITRUSST verdict. */
-      tissues: z.array(z.object({ tissue: z.string(), peakRiseC: z.number(), peakTemperatureC: z.number(), cem43Min: z.number(), within: z.boolean(), text: z.string() })),
+      tissues: z.array(
+        z.object({ tissue: z.string(), peakRiseC: z.number(), peakTemperatureC: z.number(), cem43Min: z.number(), within: z.boolean(), text: z.string() }),
+      ),
       /** Temperature over time at the hottest voxel of the hottest tissue (thermal.json time_courses). */
       curve: z.object({ tissue: z.string(), tS: z.array(z.number()), temperatureC: z.array(z.number()) }).nullable(),
     })
@@ -451,7 +474,11 @@ export const PLANNER_API = defineApi({
     params: empty,
     result: z.object({ protocols: z.array(z.object({ id: z.string(), name: z.string(), totalS: z.number(), source: z.string() })) }),
   },
-  listTransducers: { summary: 'The transducer library with the geometry to draw each device', params: empty, result: z.object({ transducers: z.array(transducerInfo), warnings: z.array(z.string()) }) },
+  listTransducers: {
+    summary: 'The transducer library with the geometry to draw each device',
+    params: empty,
+    result: z.object({ transducers: z.array(transducerInfo), warnings: z.array(z.string()) }),
+  },
   openImage: {
     summary: 'Open a NIfTI/NRRD/MHA file or a DICOM folder by path (a folder with several series returns the series list)',
     params: z.object({ path: z.string().min(1).max(4096), role: z.enum(['ct', 'mri']).default('ct'), seriesInstanceUid: z.string().optional() }),
@@ -519,7 +546,16 @@ export const PLANNER_API = defineApi({
       runId: id,
       label: z.string().max(200).optional(),
       /** Identity typed by the planner for an image that records none (NIfTI); a DICOM image's own identity wins. */
-      patient: z.object({ name: z.string().trim().min(1).max(200).optional(), id: z.string().trim().min(1).max(64).optional(), birthDate: z.string().regex(/^\d{8}$/, 'birth date as YYYYMMDD').optional() }).optional(),
+      patient: z
+        .object({
+          name: z.string().trim().min(1).max(200).optional(),
+          id: z.string().trim().min(1).max(64).optional(),
+          birthDate: z
+            .string()
+            .regex(/^\d{8}$/, 'birth date as YYYYMMDD')
+            .optional(),
+        })
+        .optional(),
       /** A stored plan this run re-plans (opened, edited, simulated again): the run becomes its next version instead of a new plan. */
       asVersionOf: z.string().min(1).max(40).optional(),
     }),
@@ -550,7 +586,10 @@ export const PLANNER_API = defineApi({
       /** Required below the clinical resolution: why this plan is approved anyway. */
       overrideReason: z.string().max(2000).optional(),
       /** Blocking safety flags ('mechanical', 'thermal') the approver has read and accepts. */
-      acknowledged: z.array(z.enum(['mechanical', 'thermal'])).max(2).optional(),
+      acknowledged: z
+        .array(z.enum(['mechanical', 'thermal']))
+        .max(2)
+        .optional(),
     }),
     result: ok,
   },

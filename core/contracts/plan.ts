@@ -34,7 +34,12 @@ export const patientRecord = z.object({
  * files under the planning image's study and overlays in its Frame of Reference (dicom.md).
  */
 export function imageRefOf(source: string, meta: VolumeMeta): z.infer<typeof imageRef> {
-  return { source, frame_of_reference_uid: meta.frameOfReferenceUid ?? null, series_instance_uid: meta.seriesInstanceUid ?? null, study_instance_uid: meta.studyInstanceUid ?? null }
+  return {
+    source,
+    frame_of_reference_uid: meta.frameOfReferenceUid ?? null,
+    series_instance_uid: meta.seriesInstanceUid ?? null,
+    study_instance_uid: meta.studyInstanceUid ?? null,
+  }
 }
 
 /** plan.json `patient` from the planning image's header. */
@@ -56,7 +61,14 @@ export const driveRecord = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('isppa-free-water'), wPerM2: z.number().positive(), source_amplitude_pa: z.number() }),
   z.object({ kind: z.literal('isppa-target'), wPerM2: z.number().positive(), source_amplitude_pa: z.number() }),
   /** A console setting times the unit's calibration factor (transducer file) gives the source pressure. */
-  z.object({ kind: z.literal('device-setting'), setting: z.number().positive(), setting_unit: z.string(), pa_per_unit: z.number().positive(), calibration_source: z.string(), source_amplitude_pa: z.number() }),
+  z.object({
+    kind: z.literal('device-setting'),
+    setting: z.number().positive(),
+    setting_unit: z.string(),
+    pa_per_unit: z.number().positive(),
+    calibration_source: z.string(),
+    source_amplitude_pa: z.number(),
+  }),
 ])
 
 export const protocolRecord = z.object({

@@ -48,43 +48,89 @@ export const sonicationRecord = z
   })
   .superRefine((s, ctx) => {
     const period = 1 / s.prf_hz
-    if (s.pulse_duration_s > period * (1 + TIMING_SLACK)) ctx.addIssue({ code: 'custom', path: ['pulse_duration_s'], message: `${s.pulse_duration_s} s is longer than the pulse repetition period 1/prf_hz = ${period} s` })
-    if (s.pulse_duration_s > s.train_duration_s * (1 + TIMING_SLACK)) ctx.addIssue({ code: 'custom', path: ['pulse_duration_s'], message: `${s.pulse_duration_s} s is longer than the train (${s.train_duration_s} s)` })
-    if (s.train_duration_s > s.train_interval_s * (1 + TIMING_SLACK)) ctx.addIssue({ code: 'custom', path: ['train_duration_s'], message: `${s.train_duration_s} s is longer than the train repetition interval (${s.train_interval_s} s)` })
+    if (s.pulse_duration_s > period * (1 + TIMING_SLACK))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pulse_duration_s'],
+        message: `${s.pulse_duration_s} s is longer than the pulse repetition period 1/prf_hz = ${period} s`,
+      })
+    if (s.pulse_duration_s > s.train_duration_s * (1 + TIMING_SLACK))
+      ctx.addIssue({ code: 'custom', path: ['pulse_duration_s'], message: `${s.pulse_duration_s} s is longer than the train (${s.train_duration_s} s)` })
+    if (s.train_duration_s > s.train_interval_s * (1 + TIMING_SLACK))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['train_duration_s'],
+        message: `${s.train_duration_s} s is longer than the train repetition interval (${s.train_interval_s} s)`,
+      })
     if ((s.trains === undefined) === (s.duration_s === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['trains'], message: 'give exactly one of trains or duration_s' })
       return
     }
     // The caps of core/thermal/limits.ts that need no grid: checked when the file is read.
-    if (s.drive_scale > MAX_DRIVE_SCALE) ctx.addIssue({ code: 'custom', path: ['drive_scale'], message: `${s.drive_scale} is more than ${MAX_DRIVE_SCALE}: it multiplies the plan's pressure (heating x ${formatCount(s.drive_scale ** 2)}); past ${MAX_DRIVE_SCALE} any plan's focus is beyond the ~25 MPa intrinsic cavitation threshold where the linear model means nothing: plan at the intended drive level instead` })
+    if (s.drive_scale > MAX_DRIVE_SCALE)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['drive_scale'],
+        message: `${s.drive_scale} is more than ${MAX_DRIVE_SCALE}: it multiplies the plan's pressure (heating x ${formatCount(s.drive_scale ** 2)}); past ${MAX_DRIVE_SCALE} any plan's focus is beyond the ~25 MPa intrinsic cavitation threshold where the linear model means nothing: plan at the intended drive level instead`,
+      })
     const field = s.trains !== undefined ? 'trains' : 'duration_s'
     const duration = s.trains !== undefined ? s.trains * s.train_interval_s : s.duration_s!
-    if (duration > MAX_PROTOCOL_DURATION_S) ctx.addIssue({ code: 'custom', path: [field], message: `the sonication would last ${hours(duration)}, more than the ${hours(MAX_PROTOCOL_DURATION_S)} a protocol may simulate` })
-    else if (trainCount(s) > MAX_TRAINS) ctx.addIssue({ code: 'custom', path: [s.trains !== undefined ? 'trains' : 'train_interval_s'], message: `${formatCount(trainCount(s))} trains is more than ${formatCount(MAX_TRAINS)} (each train is at least two time steps of the thermal model)` })
-    if (s.gap_after_s > MAX_PROTOCOL_DURATION_S) ctx.addIssue({ code: 'custom', path: ['gap_after_s'], message: `${hours(s.gap_after_s)} is more than the ${hours(MAX_PROTOCOL_DURATION_S)} a protocol may simulate` })
+    if (duration > MAX_PROTOCOL_DURATION_S)
+      ctx.addIssue({
+        code: 'custom',
+        path: [field],
+        message: `the sonication would last ${hours(duration)}, more than the ${hours(MAX_PROTOCOL_DURATION_S)} a protocol may simulate`,
+      })
+    else if (trainCount(s) > MAX_TRAINS)
+      ctx.addIssue({
+        code: 'custom',
+        path: [s.trains !== undefined ? 'trains' : 'train_interval_s'],
+        message: `${formatCount(trainCount(s))} trains is more than ${formatCount(MAX_TRAINS)} (each train is at least two time steps of the thermal model)`,
+      })
+    if (s.gap_after_s > MAX_PROTOCOL_DURATION_S)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gap_after_s'],
+        message: `${hours(s.gap_after_s)} is more than the ${hours(MAX_PROTOCOL_DURATION_S)} a protocol may simulate`,
+      })
   })
 export type SonicationRecord = z.infer<typeof sonicationRecord>
 
-export const thermalProtocolRecord = z.strictObject({
-  name: z.string().optional(),
-  /** Where the protocol comes from (paper, device manual), for the report. */
-  source: z.string().optional(),
-  sonications: z.array(sonicationRecord).min(1),
-  /** Time simulated after the last sonication (and its gap), to follow the cooling. */
-  cooling_s: z.number().nonnegative().default(0),
-}).superRefine((p, ctx) => {
-  // Whole-protocol caps (each sonication was checked on its own above).
-  const parts: Array<[Array<string | number>, number]> = [[['cooling_s'], p.cooling_s]]
-  let trains = 0
-  p.sonications.forEach((s, i) => {
-    parts.push([['sonications', i, s.trains !== undefined ? 'trains' : 'duration_s'], sonicationDurationS(s)], [['sonications', i, 'gap_after_s'], s.gap_after_s])
-    trains += trainCount(s)
+export const thermalProtocolRecord = z
+  .strictObject({
+    name: z.string().optional(),
+    /** Where the protocol comes from (paper, device manual), for the report. */
+    source: z.string().optional(),
+    sonications: z.array(sonicationRecord).min(1),
+    /** Time simulated after the last sonication (and its gap), to follow the cooling. */
+    cooling_s: z.number().nonnegative().default(0),
   })
-  const total = parts.reduce((t, [, v]) => t + v, 0)
-  const longest = parts.reduce((a, b) => (b[1] > a[1] ? b : a))
-  if (total > MAX_PROTOCOL_DURATION_S) ctx.addIssue({ code: 'custom', path: longest[0], message: `the protocol would simulate ${hours(total)} in all, more than the ${hours(MAX_PROTOCOL_DURATION_S)} a protocol may (a TUS session with its cooling is well within it)` })
-  else if (trains > MAX_TRAINS) ctx.addIssue({ code: 'custom', path: ['sonications'], message: `${formatCount(trains)} trains in all is more than ${formatCount(MAX_TRAINS)} (each train is at least two time steps of the thermal model)` })
-})
+  .superRefine((p, ctx) => {
+    // Whole-protocol caps (each sonication was checked on its own above).
+    const parts: Array<[Array<string | number>, number]> = [[['cooling_s'], p.cooling_s]]
+    let trains = 0
+    p.sonications.forEach((s, i) => {
+      parts.push(
+        [['sonications', i, s.trains !== undefined ? 'trains' : 'duration_s'], sonicationDurationS(s)],
+        [['sonications', i, 'gap_after_s'], s.gap_after_s],
+      )
+      trains += trainCount(s)
+    })
+    const total = parts.reduce((t, [, v]) => t + v, 0)
+    const longest = parts.reduce((a, b) => (b[1] > a[1] ? b : a))
+    if (total > MAX_PROTOCOL_DURATION_S)
+      ctx.addIssue({
+        code: 'custom',
+        path: longest[0],
+        message: `the protocol would simulate ${hours(total)} in all, more than the ${hours(MAX_PROTOCOL_DURATION_S)} a protocol may (a TUS session with its cooling is well within it)`,
+      })
+    else if (trains > MAX_TRAINS)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sonications'],
+        message: `${formatCount(trains)} trains in all is more than ${formatCount(MAX_TRAINS)} (each train is at least two time steps of the thermal model)`,
+      })
+  })
 export type ThermalProtocolRecord = z.infer<typeof thermalProtocolRecord>
 /** The protocol as written in a file (defaults not yet applied). */
 export type ThermalProtocolInput = z.input<typeof thermalProtocolRecord>
@@ -104,10 +150,23 @@ export function protocolDurationS(p: ThermalProtocolRecord): number {
  * PRF, train duty cycle) for `durationS` seconds: trains of `trainIntervalS` (default 1 s) whose
  * on-time is train_duty_cycle of it. For callers that only have the plan's protocol fields.
  */
-export function protocolFromPlanFields(fields: { pulse_duration_s: number; prf_hz: number; train_duty_cycle: number }, durationS: number, coolingS = 0, trainIntervalS = 1): ThermalProtocolRecord {
+export function protocolFromPlanFields(
+  fields: { pulse_duration_s: number; prf_hz: number; train_duty_cycle: number },
+  durationS: number,
+  coolingS = 0,
+  trainIntervalS = 1,
+): ThermalProtocolRecord {
   return thermalProtocolRecord.parse({
     name: 'from plan.json protocol',
-    sonications: [{ pulse_duration_s: fields.pulse_duration_s, prf_hz: fields.prf_hz, train_duration_s: Math.max(fields.pulse_duration_s, fields.train_duty_cycle * trainIntervalS), train_interval_s: trainIntervalS, duration_s: durationS }],
+    sonications: [
+      {
+        pulse_duration_s: fields.pulse_duration_s,
+        prf_hz: fields.prf_hz,
+        train_duration_s: Math.max(fields.pulse_duration_s, fields.train_duty_cycle * trainIntervalS),
+        train_interval_s: trainIntervalS,
+        duration_s: durationS,
+      },
+    ],
     cooling_s: coolingS,
   })
 }

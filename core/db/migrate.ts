@@ -44,7 +44,10 @@ export function inspectSchema(db: Database.Database, file: string, migrations: r
     throw new PlanStoreError('not-a-database', `${file}: not a SQLite database (${e instanceof Error ? e.message : String(e)})`, { cause: e })
   }
   if (applicationId !== 0 && applicationId !== TFUS_APPLICATION_ID) {
-    throw new PlanStoreError('not-a-database', `${file}: a SQLite database of another application (application_id 0x${applicationId.toString(16)}), not a TFUS plan database`)
+    throw new PlanStoreError(
+      'not-a-database',
+      `${file}: a SQLite database of another application (application_id 0x${applicationId.toString(16)}), not a TFUS plan database`,
+    )
   }
   if (current === 0 && tableCount > 0) {
     throw new PlanStoreError('not-a-database', `${file}: holds ${tableCount} table(s) but no TFUS schema version; refusing to write to it`)

@@ -216,7 +216,9 @@ function upsertPatient(db: Database.Database, patient: PatientInput | null | und
     ? (db.prepare('SELECT id FROM patients WHERE patient_id = ?').get(patientId) as { id: number } | undefined)
     : (db.prepare('SELECT id FROM patients WHERE patient_id IS NULL AND name IS ? AND birth_date IS ?').get(name, birthDate) as { id: number } | undefined)
   if (found) return found.id
-  return Number(db.prepare('INSERT INTO patients (patient_id, name, birth_date, created_at) VALUES (?, ?, ?, ?)').run(patientId, name, birthDate, at).lastInsertRowid)
+  return Number(
+    db.prepare('INSERT INTO patients (patient_id, name, birth_date, created_at) VALUES (?, ?, ?, ?)').run(patientId, name, birthDate, at).lastInsertRowid,
+  )
 }
 
 interface SeriesDbRow {
@@ -236,7 +238,9 @@ interface SeriesDbRow {
 
 function seriesRow(db: Database.Database, row: SeriesDbRow): SeriesRow {
   const files = db
-    .prepare('SELECT f.path, f.sha256, b.size_bytes AS sizeBytes FROM series_files f JOIN blobs b ON b.sha256 = f.sha256 WHERE f.series_ref = ? ORDER BY f.path')
+    .prepare(
+      'SELECT f.path, f.sha256, b.size_bytes AS sizeBytes FROM series_files f JOIN blobs b ON b.sha256 = f.sha256 WHERE f.series_ref = ? ORDER BY f.path',
+    )
     .all(row.id) as StoredFile[]
   return {
     seriesId: row.id,
@@ -288,7 +292,10 @@ export function registerSeries(db: Database.Database, input: SeriesInput, actor:
     const patientRef = upsertPatient(db, input.patient, actor.at)
     let study = db.prepare('SELECT id FROM studies WHERE study_instance_uid = ?').get(input.studyInstanceUid) as { id: number } | undefined
     if (!study) {
-      const id = Number(db.prepare('INSERT INTO studies (study_instance_uid, patient_ref, created_at) VALUES (?, ?, ?)').run(input.studyInstanceUid, patientRef, actor.at).lastInsertRowid)
+      const id = Number(
+        db.prepare('INSERT INTO studies (study_instance_uid, patient_ref, created_at) VALUES (?, ?, ?)').run(input.studyInstanceUid, patientRef, actor.at)
+          .lastInsertRowid,
+      )
       study = { id }
     }
     const seriesId = Number(
@@ -326,7 +333,17 @@ function insertRun(db: Database.Database, record: PlanRecord, run: RunInput, at:
         `INSERT INTO simulation_runs (inputs_sha256, solver_version, backend, device, status, ppw, grid_json, spacing_m, wall_s, recorded_at)
          VALUES (?, ?, ?, ?, 'completed', ?, ?, ?, ?, ?)`,
       )
-      .run(run.inputsSha256, record.software, record.simulation.backend, record.simulation.device, record.simulation.ppw, JSON.stringify(record.simulation.grid_size), record.simulation.spacing_m, record.wall_s, at).lastInsertRowid,
+      .run(
+        run.inputsSha256,
+        record.software,
+        record.simulation.backend,
+        record.simulation.device,
+        record.simulation.ppw,
+        JSON.stringify(record.simulation.grid_size),
+        record.simulation.spacing_m,
+        record.wall_s,
+        at,
+      ).lastInsertRowid,
   )
   insertBlobs(db, run.files)
   const insertFile = db.prepare('INSERT INTO result_files (run_ref, path, role, sha256) VALUES (?, ?, ?, ?)')
@@ -367,14 +384,9 @@ function insertVersionRows(
     pose.focal_distance_from_apex_m,
     record.focus_correction ? 1 : 0,
   )
-  db.prepare('INSERT INTO protocols (plan_ref, version, pulse_duration_s, prf_hz, train_duty_cycle, duty_cycle, total_duration_s) VALUES (?, ?, ?, ?, ?, ?, NULL)').run(
-    ref.planId,
-    ref.version,
-    record.protocol.pulse_duration_s,
-    record.protocol.prf_hz,
-    record.protocol.train_duty_cycle,
-    metrics.duty_cycle,
-  )
+  db.prepare(
+    'INSERT INTO protocols (plan_ref, version, pulse_duration_s, prf_hz, train_duty_cycle, duty_cycle, total_duration_s) VALUES (?, ?, ?, ?, ?, ?, NULL)',
+  ).run(ref.planId, ref.version, record.protocol.pulse_duration_s, record.protocol.prf_hz, record.protocol.train_duty_cycle, metrics.duty_cycle)
 }
 
 /** Stores a new plan as version 1, with its simulation run and result files, in one transaction. */
@@ -393,7 +405,9 @@ export function insertPlan(db: Database.Database, input: PlanVersionInput, actor
         .get(record.ct.series_instance_uid) as { p: number | null } | undefined
       patientRef = row?.p ?? null
     }
-    const planId = Number(db.prepare('INSERT INTO plans (patient_ref, created_at, created_by) VALUES (?, ?, ?)').run(patientRef, actor.at, actor.name).lastInsertRowid)
+    const planId = Number(
+      db.prepare('INSERT INTO plans (patient_ref, created_at, created_by) VALUES (?, ?, ?)').run(patientRef, actor.at, actor.name).lastInsertRowid,
+    )
     const runId = insertRun(db, record, run, actor.at)
     const ref = { planId, version: 1 }
     insertVersionRows(db, ref, null, runId, record, metrics, { record: input.record, metrics: input.metrics }, input.note ?? null, actor)
@@ -431,8 +445,14 @@ export function addPlanVersion(db: Database.Database, planId: number, basedOn: n
     }
     const rawRecord: unknown = input.record !== undefined ? input.record : JSON.parse(baseRow.record_json)
     const rawMetrics: unknown = input.metrics !== undefined ? input.metrics : JSON.parse(baseRow.metrics_json)
-    const record = input.record !== undefined ? parsePlanRecord(rawRecord, 'new version plan record') : parsePlanRecord(rawRecord, `plan ${planId} version ${base}`, 'corrupt-record')
-    const metrics = input.metrics !== undefined ? parseMetricsRecord(rawMetrics, 'new version metrics record') : parseMetricsRecord(rawMetrics, `plan ${planId} version ${base}`, 'corrupt-record')
+    const record =
+      input.record !== undefined
+        ? parsePlanRecord(rawRecord, 'new version plan record')
+        : parsePlanRecord(rawRecord, `plan ${planId} version ${base}`, 'corrupt-record')
+    const metrics =
+      input.metrics !== undefined
+        ? parseMetricsRecord(rawMetrics, 'new version metrics record')
+        : parseMetricsRecord(rawMetrics, `plan ${planId} version ${base}`, 'corrupt-record')
     let runId = baseRow.run_ref
     if (input.run !== undefined && input.run !== 'reuse') {
       checkFiles(input.run.files, 'plan folder')
@@ -450,7 +470,13 @@ export function addPlanVersion(db: Database.Database, planId: number, basedOn: n
     const ref = { planId, version: versions[versions.length - 1]! + 1 }
     const note = input.note !== undefined ? input.note : baseRow.note
     insertVersionRows(db, ref, base, runId, record, metrics, { record: rawRecord, metrics: rawMetrics }, note, actor)
-    audit(db, actor, 'new-version', ref, { based_on: base, run: runId, new_run: runId !== baseRow.run_ref, record_changed: input.record !== undefined, metrics_changed: input.metrics !== undefined })
+    audit(db, actor, 'new-version', ref, {
+      based_on: base,
+      run: runId,
+      new_run: runId !== baseRow.run_ref,
+      record_changed: input.record !== undefined,
+      metrics_changed: input.metrics !== undefined,
+    })
     return ref
   })()
 }
@@ -460,14 +486,25 @@ export function addPlanVersion(db: Database.Database, planId: number, basedOn: n
  * a new version to approve. The rules (core/planning/approval.ts) are checked here, inside the
  * transaction, so no client can approve what the rules refuse.
  */
-export function approvePlan(db: Database.Database, planId: number, version: number | undefined, actor: Actor, grounds: Omit<ApprovalGrounds, 'approver'> = {}): ApprovalRow {
+export function approvePlan(
+  db: Database.Database,
+  planId: number,
+  version: number | undefined,
+  actor: Actor,
+  grounds: Omit<ApprovalGrounds, 'approver'> = {},
+): ApprovalRow {
   const approver = actor.name.trim()
-  if (!approver) throw new PlanStoreError('invalid-record', 'approve: the approver\'s name is empty')
+  if (!approver) throw new PlanStoreError('invalid-record', "approve: the approver's name is empty")
   return db.transaction(() => {
     const chosen = requireVersion(db, planId, version).version
-    const existing = db.prepare('SELECT approver, approved_at FROM approvals WHERE plan_ref = ? AND version = ?').get(planId, chosen) as { approver: string; approved_at: string } | undefined
-    if (existing) throw new PlanStoreError('already-approved', `plan ${planId} version ${chosen} was already approved by ${existing.approver} at ${existing.approved_at}`)
-    const row = db.prepare('SELECT record_json, metrics_json FROM plan_versions WHERE plan_ref = ? AND version = ?').get(planId, chosen) as { record_json: string; metrics_json: string }
+    const existing = db.prepare('SELECT approver, approved_at FROM approvals WHERE plan_ref = ? AND version = ?').get(planId, chosen) as
+      { approver: string; approved_at: string } | undefined
+    if (existing)
+      throw new PlanStoreError('already-approved', `plan ${planId} version ${chosen} was already approved by ${existing.approver} at ${existing.approved_at}`)
+    const row = db.prepare('SELECT record_json, metrics_json FROM plan_versions WHERE plan_ref = ? AND version = ?').get(planId, chosen) as {
+      record_json: string
+      metrics_json: string
+    }
     const where = `plan ${planId} version ${chosen}`
     const record = parsePlanRecord(JSON.parse(row.record_json), where, 'corrupt-record')
     const metrics = parseMetricsRecord(JSON.parse(row.metrics_json), where, 'corrupt-record')
@@ -476,7 +513,14 @@ export function approvePlan(db: Database.Database, planId: number, version: numb
     // Only what was needed is recorded: a reason given for a clinical-resolution plan means nothing.
     const overrideReason = belowClinicalResolution(record) ? grounds.overrideReason!.trim() : null
     const acknowledged = blockingFlags(metrics).map((f) => f.id)
-    db.prepare('INSERT INTO approvals (plan_ref, version, approver, approved_at, override_reason, acknowledged_flags_json) VALUES (?, ?, ?, ?, ?, ?)').run(planId, chosen, approver, actor.at, overrideReason, JSON.stringify(acknowledged))
+    db.prepare('INSERT INTO approvals (plan_ref, version, approver, approved_at, override_reason, acknowledged_flags_json) VALUES (?, ?, ?, ?, ?, ?)').run(
+      planId,
+      chosen,
+      approver,
+      actor.at,
+      overrideReason,
+      JSON.stringify(acknowledged),
+    )
     audit(db, actor, 'approve', { planId, version: chosen }, { approver, override_reason: overrideReason, acknowledged })
     return { planId, version: chosen, approver, approvedAt: actor.at, overrideReason, acknowledged }
   })()
@@ -504,7 +548,9 @@ export function getPlanVersion(db: Database.Database, planId: number, version?: 
       .get(planId, chosen) as Record<string, unknown>
     const where = `plan ${planId} version ${chosen}`
     const files = db
-      .prepare('SELECT f.path, f.role, f.sha256, b.size_bytes AS sizeBytes FROM result_files f JOIN blobs b ON b.sha256 = f.sha256 WHERE f.run_ref = ? ORDER BY f.path')
+      .prepare(
+        'SELECT f.path, f.role, f.sha256, b.size_bytes AS sizeBytes FROM result_files f JOIN blobs b ON b.sha256 = f.sha256 WHERE f.run_ref = ? ORDER BY f.path',
+      )
       .all(row.run_id) as ResultFileRow[]
     return {
       planId,
@@ -515,7 +561,14 @@ export function getPlanVersion(db: Database.Database, planId: number, version?: 
       createdAt: row.created_at as string,
       createdBy: row.created_by as string,
       note: (row.note as string | null) ?? null,
-      patient: row.patient_row == null ? null : { patientId: (row.patient_id as string | null) ?? null, name: (row.patient_name as string | null) ?? null, birthDate: (row.birth_date as string | null) ?? null },
+      patient:
+        row.patient_row == null
+          ? null
+          : {
+              patientId: (row.patient_id as string | null) ?? null,
+              name: (row.patient_name as string | null) ?? null,
+              birthDate: (row.birth_date as string | null) ?? null,
+            },
       record: parsePlanRecord(JSON.parse(row.record_json as string), where, 'corrupt-record'),
       metrics: parseMetricsRecord(JSON.parse(row.metrics_json as string), where, 'corrupt-record'),
       files,
@@ -532,8 +585,16 @@ export function getPlanVersion(db: Database.Database, planId: number, version?: 
       approval:
         row.approver == null
           ? null
-          : { approver: row.approver as string, approvedAt: row.approved_at as string, overrideReason: (row.override_reason as string | null) ?? null, acknowledged: JSON.parse((row.acknowledged_flags_json as string | null) ?? '[]') as string[] },
-      ctSeries: row.ct_uid == null ? null : { seriesInstanceUid: row.ct_uid as string, frameOfReferenceUid: (row.ct_for as string | null) ?? null, source: row.ct_source as string },
+          : {
+              approver: row.approver as string,
+              approvedAt: row.approved_at as string,
+              overrideReason: (row.override_reason as string | null) ?? null,
+              acknowledged: JSON.parse((row.acknowledged_flags_json as string | null) ?? '[]') as string[],
+            },
+      ctSeries:
+        row.ct_uid == null
+          ? null
+          : { seriesInstanceUid: row.ct_uid as string, frameOfReferenceUid: (row.ct_for as string | null) ?? null, source: row.ct_source as string },
     }
   })()
 }
@@ -543,7 +604,8 @@ export function getPlanVersion(db: Database.Database, planId: number, version?: 
  * newer than this build's contract included), for writing a plan folder back.
  */
 export function storedPlanJson(db: Database.Database, planId: number, version: number): { record: unknown; metrics: unknown } {
-  const row = db.prepare('SELECT record_json, metrics_json FROM plan_versions WHERE plan_ref = ? AND version = ?').get(planId, version) as { record_json: string; metrics_json: string } | undefined
+  const row = db.prepare('SELECT record_json, metrics_json FROM plan_versions WHERE plan_ref = ? AND version = ?').get(planId, version) as
+    { record_json: string; metrics_json: string } | undefined
   if (!row) throw new PlanStoreError('not-found', `plan ${planId} has no version ${version}`)
   return { record: JSON.parse(row.record_json) as unknown, metrics: JSON.parse(row.metrics_json) as unknown }
 }
@@ -558,13 +620,28 @@ export function listPlans(db: Database.Database): PlanSummary[] {
        LEFT JOIN patients p ON p.id = pl.patient_ref
        ORDER BY pl.id`,
     )
-    .all() as Array<{ id: number; created_at: string; version: number; updated_at: string; record_json: string; note: string | null; name: string | null; patient_id: string | null; approved: string | null }>
+    .all() as Array<{
+    id: number
+    created_at: string
+    version: number
+    updated_at: string
+    record_json: string
+    note: string | null
+    name: string | null
+    patient_id: string | null
+    approved: string | null
+  }>
   return rows.map((r) => {
     const record = parsePlanRecord(JSON.parse(r.record_json), `plan ${r.id} version ${r.version}`, 'corrupt-record')
     return {
       planId: r.id,
       latestVersion: r.version,
-      approvedVersions: r.approved ? r.approved.split(',').map(Number).sort((a, b) => a - b) : [],
+      approvedVersions: r.approved
+        ? r.approved
+            .split(',')
+            .map(Number)
+            .sort((a, b) => a - b)
+        : [],
       patientName: r.name,
       patientId: r.patient_id,
       transducerId: record.transducer.id,
@@ -590,7 +667,11 @@ export interface AuditEntry {
 }
 
 export function auditLog(db: Database.Database, planId?: number): AuditEntry[] {
-  const rows = (planId === undefined ? db.prepare('SELECT * FROM audit_log ORDER BY seq').all() : db.prepare('SELECT * FROM audit_log WHERE plan_ref = ? ORDER BY seq').all(planId)) as Array<{
+  const rows = (
+    planId === undefined
+      ? db.prepare('SELECT * FROM audit_log ORDER BY seq').all()
+      : db.prepare('SELECT * FROM audit_log WHERE plan_ref = ? ORDER BY seq').all(planId)
+  ) as Array<{
     seq: number
     at: string
     actor: string
@@ -599,7 +680,15 @@ export function auditLog(db: Database.Database, planId?: number): AuditEntry[] {
     version: number | null
     detail_json: string
   }>
-  return rows.map((r) => ({ seq: r.seq, at: r.at, actor: r.actor, action: r.action, planId: r.plan_ref, version: r.version, detail: JSON.parse(r.detail_json) as Record<string, unknown> }))
+  return rows.map((r) => ({
+    seq: r.seq,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    planId: r.plan_ref,
+    version: r.version,
+    detail: JSON.parse(r.detail_json) as Record<string, unknown>,
+  }))
 }
 
 export interface CheckReport {
@@ -665,7 +754,8 @@ export function checkDatabase(db: Database.Database, blobs: BlobVerifier): Check
   const known = new Set(uses.map((u) => u.sha256))
   const orphans = [...blobs.list()].filter((h) => !known.has(h)).sort()
   const plans = (db.prepare('SELECT count(*) AS n FROM plans').get() as { n: number }).n
-  const ok = integrity.length === 1 && integrity[0] === 'ok' && foreignKeyViolations === 0 && invalidRecords.length === 0 && missing.length === 0 && corrupt.length === 0
+  const ok =
+    integrity.length === 1 && integrity[0] === 'ok' && foreignKeyViolations === 0 && invalidRecords.length === 0 && missing.length === 0 && corrupt.length === 0
   return {
     ok,
     integrity,

@@ -143,12 +143,17 @@ export function readBrainsight(text: string, file: string, options: BrainsightRe
   const system = header.get('Coordinate system') ?? ''
   const kind = nativeNiftiRas(system)
   if (!kind) {
-    throw fail(`coordinate system "${system}" is not supported: export from Brainsight with "NIfTI:Scanner" (v13) or "NIfTI:S:Scanner"/"NIfTI:Q:Scanner" (v14) so the coordinates are the image's own RAS`)
+    throw fail(
+      `coordinate system "${system}" is not supported: export from Brainsight with "NIfTI:Scanner" (v13) or "NIfTI:S:Scanner"/"NIfTI:Q:Scanner" (v14) so the coordinates are the image's own RAS`,
+    )
   }
   const encoding = header.get('Encoding')
   if (encoding !== undefined && encoding.toUpperCase() !== 'UTF-8') throw fail(`encoding "${encoding}" is not supported: export as UTF-8`)
   if (rows.length === 0) throw fail('no target or sample rows')
-  if (kind !== 'scanner') warnings.push(`coordinates are in the NIfTI's ${kind} space ("${system}"): they match the plan only if Brainsight loaded the plan's image with the same transform`)
+  if (kind !== 'scanner')
+    warnings.push(
+      `coordinates are in the NIfTI's ${kind} space ("${system}"): they match the plan only if Brainsight loaded the plan's image with the same transform`,
+    )
   const targets: ImportedNavigation['targetsRasM'] = []
   const poses: Array<{ name: string; transducerToRas: number[] }> = []
   for (const row of rows) {
@@ -162,7 +167,11 @@ export function readBrainsight(text: string, file: string, options: BrainsightRe
       warnings.push(`${name}: no location, skipped`)
       continue
     }
-    const loc: Vec3 = [parseNumber(get('Loc. X'), file, where('Loc. X')), parseNumber(get('Loc. Y'), file, where('Loc. Y')), parseNumber(get('Loc. Z'), file, where('Loc. Z'))]
+    const loc: Vec3 = [
+      parseNumber(get('Loc. X'), file, where('Loc. X')),
+      parseNumber(get('Loc. Y'), file, where('Loc. Y')),
+      parseNumber(get('Loc. Z'), file, where('Loc. Z')),
+    ]
     targets.push({ name, rasM: [loc[0] / 1000, loc[1] / 1000, loc[2] / 1000] })
     const values = MATRIX_COLUMNS.map((c) => get(c))
     if (values.some((v) => v === undefined || v.trim() === '' || v.trim() === '(null)')) continue
@@ -174,15 +183,22 @@ export function readBrainsight(text: string, file: string, options: BrainsightRe
     // rotations, anything beyond is not rigid.
     const defect = rotationDefect(b)
     if (defect.orthogonality > ROUNDED_ROTATION_TOLERANCE || defect.determinant < 0) {
-      throw fail(`line ${row.line} (${name}): the axes m0..m2 are not a rotation (deviation from orthonormal max|RᵀR − I| = ${defect.orthogonality.toExponential(2)}, limit ${ROUNDED_ROTATION_TOLERANCE}; determinant ${defect.determinant.toFixed(3)}): not a rigid pose`)
+      throw fail(
+        `line ${row.line} (${name}): the axes m0..m2 are not a rotation (deviation from orthonormal max|RᵀR − I| = ${defect.orthogonality.toExponential(2)}, limit ${ROUNDED_ROTATION_TOLERANCE}; determinant ${defect.determinant.toFixed(3)}): not a rigid pose`,
+      )
     }
     if (defect.orthogonality > ROUNDING_DEFECT) {
       b = orthonormalize(b)
-      warnings.push(`${name}: axes printed with few decimals (deviation from orthonormal max|RᵀR − I| = ${defect.orthogonality.toExponential(2)}), re-orthonormalised to the nearest rotation (polar decomposition)`)
+      warnings.push(
+        `${name}: axes printed with few decimals (deviation from orthonormal max|RᵀR − I| = ${defect.orthogonality.toExponential(2)}), re-orthonormalised to the nearest rotation (polar decomposition)`,
+      )
     }
     const recordedMm = apexOffsetsMm.get(name)
     const focalM = recordedMm !== undefined ? recordedMm / 1000 : options.focalDistanceM
-    if (focalM === undefined) warnings.push(`${name}: the file does not say how far the transducer apex is from the location; the pose's origin is the location itself (pass the transducer's focal distance to place the apex)`)
+    if (focalM === undefined)
+      warnings.push(
+        `${name}: the file does not say how far the transducer apex is from the location; the pose's origin is the location itself (pass the transducer's focal distance to place the apex)`,
+      )
     poses.push({ name, transducerToRas: brainsightToPose(b, focalM) })
   }
   if (targets.length === 0) throw fail('no target or sample with a location')

@@ -41,7 +41,13 @@ export interface DeidentificationProfile {
 /** De-identification Method Code Sequence (0012,0064) items: the profile first, then the Options applied, in CID 7050 order. */
 export function deidentificationMethodCodes(p: DeidentificationProfile): MethodCode[] {
   const c = DEIDENTIFICATION_METHOD_CODES
-  return [c.basicProfile, ...(p.cleanDescriptors ? [c.cleanDescriptors] : []), ...(p.retainFullDates ? [c.retainFullDates] : []), ...(p.retainPatientCharacteristics ? [c.retainPatientCharacteristics] : []), ...(p.retainUids ? [c.retainUids] : [])]
+  return [
+    c.basicProfile,
+    ...(p.cleanDescriptors ? [c.cleanDescriptors] : []),
+    ...(p.retainFullDates ? [c.retainFullDates] : []),
+    ...(p.retainPatientCharacteristics ? [c.retainPatientCharacteristics] : []),
+    ...(p.retainUids ? [c.retainUids] : []),
+  ]
 }
 
 /** Longitudinal Temporal Information Modified (0028,0303): PS3.15 E.2 (REMOVED without a Retain Longitudinal Option) and E.3.6 (UNMODIFIED with Full Dates). */

@@ -122,7 +122,9 @@ function deidentificationModule(opts: DicomExportOptions): NaturalizedDataset {
   return {
     PatientIdentityRemoved: 'YES',
     // LO: each value at most 64 characters (PS3.5 §6.2); the command first, then the code meanings.
-    DeidentificationMethod: [`${opts.software} --deidentify${profile.retainUids ? ' --retain-uids' : ''}`, ...codes.map((c) => c.CodeMeaning)].map((v) => clip(v, 64)),
+    DeidentificationMethod: [`${opts.software} --deidentify${profile.retainUids ? ' --retain-uids' : ''}`, ...codes.map((c) => c.CodeMeaning)].map((v) =>
+      clip(v, 64),
+    ),
     DeidentificationMethodCodeSequence: codes.map((c) => ({ ...c })),
     LongitudinalTemporalInformationModified: longitudinalTemporalInformationModified(profile),
   }
@@ -254,7 +256,12 @@ const PMAP_TYPE = ['DERIVED', 'PRIMARY', 'VOLUME', 'RESAMPLED']
 
 /** DimensionIndexSequence item: ImagePositionPatient (0020,0032) in PlanePositionSequence (0020,9113). */
 function positionDimension(dimensionOrganizationUid: string): NaturalizedDataset {
-  return { DimensionOrganizationUID: dimensionOrganizationUid, DimensionIndexPointer: 0x00200032, FunctionalGroupPointer: 0x00209113, DimensionDescriptionLabel: 'ImagePositionPatient' }
+  return {
+    DimensionOrganizationUID: dimensionOrganizationUid,
+    DimensionIndexPointer: 0x00200032,
+    FunctionalGroupPointer: 0x00209113,
+    DimensionDescriptionLabel: 'ImagePositionPatient',
+  }
 }
 
 /** Enhanced General Equipment module (PS3.3 §C.7.5.2: all Type 1 in SEG and Parametric Map). */
@@ -268,7 +275,15 @@ function enhancedEquipment(opts: DicomExportOptions): NaturalizedDataset {
  * UCUM kPa) in the shared functional groups, the window from the in-brain peak. For research tools
  * that read Parametric Maps; navigation systems that import only CT/MR images take the MR series.
  */
-async function parametricMap(pressure: Volume, geometry: SliceGeometry, opts: DicomExportOptions, seriesUid: string, seriesNumber: number, peakPa: number, uid: (label: string) => Promise<string>): Promise<DicomFileOut> {
+async function parametricMap(
+  pressure: Volume,
+  geometry: SliceGeometry,
+  opts: DicomExportOptions,
+  seriesUid: string,
+  seriesNumber: number,
+  peakPa: number,
+  uid: (label: string) => Promise<string>,
+): Promise<DicomFileOut> {
   const [nx, ny, nz] = pressure.dims
   const kpa = new Float32Array(nx * ny * nz)
   for (let i = 0; i < kpa.length; i++) {
@@ -310,9 +325,13 @@ async function parametricMap(pressure: Volume, geometry: SliceGeometry, opts: Di
     SharedFunctionalGroupsSequence: [
       {
         PlaneOrientationSequence: [{ ImageOrientationPatient: geometry.iop }],
-        PixelMeasuresSequence: [{ PixelSpacing: geometry.pixelSpacing, SliceThickness: geometry.sliceThickness, SpacingBetweenSlices: geometry.sliceThickness }],
+        PixelMeasuresSequence: [
+          { PixelSpacing: geometry.pixelSpacing, SliceThickness: geometry.sliceThickness, SpacingBetweenSlices: geometry.sliceThickness },
+        ],
         // SCT 69536005 "Head" (CID 4031); the head is not paired: FrameLaterality U (unpaired).
-        FrameAnatomySequence: [{ AnatomicRegionSequence: [{ CodeValue: '69536005', CodingSchemeDesignator: 'SCT', CodeMeaning: 'Head' }], FrameLaterality: 'U' }],
+        FrameAnatomySequence: [
+          { AnatomicRegionSequence: [{ CodeValue: '69536005', CodingSchemeDesignator: 'SCT', CodeMeaning: 'Head' }], FrameLaterality: 'U' },
+        ],
         ParametricMapFrameTypeSequence: [{ FrameType: PMAP_TYPE }],
         // Identity Pixel Value Transformation macro: the stored float is the value; rescale identity, US (unspecified).
         PixelValueTransformationSequence: [{ RescaleIntercept: '0', RescaleSlope: '1', RescaleType: 'US' }],
@@ -354,10 +373,15 @@ export async function writePlanDicom(pressureIn: Volume, focal: FocalRegionSpec,
   const pressure = flipped ? flipAxis(pressureIn, 2) : pressureIn
   const [nx, ny, nz] = pressure.dims
   if (nx > 65535 || ny > 65535) throw fail(`slices of ${nx}x${ny} exceed DICOM's 65535 rows/columns`)
-  if (!(focal.peakPressurePa > 0 && Number.isFinite(focal.peakPressurePa))) throw fail(`the in-brain peak pressure ${focal.peakPressurePa} Pa cannot set the window or the -6 dB level`)
+  if (!(focal.peakPressurePa > 0 && Number.isFinite(focal.peakPressurePa)))
+    throw fail(`the in-brain peak pressure ${focal.peakPressurePa} Pa cannot set the window or the -6 dB level`)
   // PatientIdentityRemoved YES must be true of what is written.
-  if (opts.deidentified && (opts.patient.name || opts.patient.id || opts.patient.birthDate || opts.patient.sex || opts.study)) throw fail('a de-identified export was given a patient name, ID, birth date or sex, or the study\'s date, ID or accession number')
-  for (const [label, uid] of [['StudyInstanceUID', opts.studyInstanceUid], ['FrameOfReferenceUID', opts.frameOfReferenceUid]] as const) {
+  if (opts.deidentified && (opts.patient.name || opts.patient.id || opts.patient.birthDate || opts.patient.sex || opts.study))
+    throw fail("a de-identified export was given a patient name, ID, birth date or sex, or the study's date, ID or accession number")
+  for (const [label, uid] of [
+    ['StudyInstanceUID', opts.studyInstanceUid],
+    ['FrameOfReferenceUID', opts.frameOfReferenceUid],
+  ] as const) {
     if (!isValidUid(uid)) throw fail(`${label} "${uid}" is not a valid UID`)
   }
   const uid = (label: string) => contentUid(opts.uidSeed, label)
@@ -476,7 +500,9 @@ export async function writePlanDicom(pressureIn: Volume, focal: FocalRegionSpec,
     ...commonModules(opts, 'SEG', segSeriesUid, seriesNumber + 1, 'TFUS -6 dB focal region'),
     ImageType: ['DERIVED', 'PRIMARY'],
     BodyPartExamined: 'HEAD',
-    CodingSchemeIdentificationSequence: [{ CodingSchemeDesignator: FOCAL_REGION_CODE.scheme, CodingSchemeName: 'TFUS Planner private codes', CodingSchemeResponsibleOrganization: 'TFUS Planner' }],
+    CodingSchemeIdentificationSequence: [
+      { CodingSchemeDesignator: FOCAL_REGION_CODE.scheme, CodingSchemeName: 'TFUS Planner private codes', CodingSchemeResponsibleOrganization: 'TFUS Planner' },
+    ],
     SOPClassUID: SEGMENTATION_STORAGE,
     SOPInstanceUID: segSop,
     ...enhancedEquipment(opts),
@@ -499,7 +525,12 @@ export async function writePlanDicom(pressureIn: Volume, focal: FocalRegionSpec,
     DimensionOrganizationSequence: [{ DimensionOrganizationUID: dimensionOrganizationUid }],
     DimensionIndexSequence: [
       // (0062,000B) ReferencedSegmentNumber in (0062,000A) SegmentIdentificationSequence.
-      { DimensionOrganizationUID: dimensionOrganizationUid, DimensionIndexPointer: 0x0062000b, FunctionalGroupPointer: 0x0062000a, DimensionDescriptionLabel: 'ReferencedSegmentNumber' },
+      {
+        DimensionOrganizationUID: dimensionOrganizationUid,
+        DimensionIndexPointer: 0x0062000b,
+        FunctionalGroupPointer: 0x0062000a,
+        DimensionDescriptionLabel: 'ReferencedSegmentNumber',
+      },
       positionDimension(dimensionOrganizationUid),
     ],
     SegmentSequence: [
@@ -524,7 +555,9 @@ export async function writePlanDicom(pressureIn: Volume, focal: FocalRegionSpec,
     SharedFunctionalGroupsSequence: [
       {
         PlaneOrientationSequence: [{ ImageOrientationPatient: geometry.iop }],
-        PixelMeasuresSequence: [{ PixelSpacing: geometry.pixelSpacing, SliceThickness: geometry.sliceThickness, SpacingBetweenSlices: geometry.sliceThickness }],
+        PixelMeasuresSequence: [
+          { PixelSpacing: geometry.pixelSpacing, SliceThickness: geometry.sliceThickness, SpacingBetweenSlices: geometry.sliceThickness },
+        ],
         SegmentIdentificationSequence: [{ ReferencedSegmentNumber: 1 }],
       },
     ],
@@ -533,7 +566,15 @@ export async function writePlanDicom(pressureIn: Volume, focal: FocalRegionSpec,
       PlanePositionSequence: [{ ImagePositionPatient: geometry.ipp(k) }],
       DerivationImageSequence: [
         {
-          SourceImageSequence: [{ ReferencedSOPClassUID: MR_IMAGE_STORAGE, ReferencedSOPInstanceUID: sopUids[k]!, PurposeOfReferenceCodeSequence: [{ CodeValue: '121322', CodingSchemeDesignator: 'DCM', CodeMeaning: 'Source image for image processing operation' }] }],
+          SourceImageSequence: [
+            {
+              ReferencedSOPClassUID: MR_IMAGE_STORAGE,
+              ReferencedSOPInstanceUID: sopUids[k]!,
+              PurposeOfReferenceCodeSequence: [
+                { CodeValue: '121322', CodingSchemeDesignator: 'DCM', CodeMeaning: 'Source image for image processing operation' },
+              ],
+            },
+          ],
           DerivationCodeSequence: [{ CodeValue: '113076', CodingSchemeDesignator: 'DCM', CodeMeaning: 'Segmentation' }],
         },
       ],

@@ -39,7 +39,11 @@ export function poseFromKplanDataset(values: ArrayLike<number>, file: string, la
   const defect = rotationDefect(k)
   // float32 storage: orthogonality to about 1e-7.
   if (defect.orthogonality > ROTATION_TOLERANCE || defect.determinant < 0) {
-    throw new ImportError('corrupt-header', file, `${label} is not a rotation (orthogonality error ${defect.orthogonality.toExponential(1)}, determinant ${defect.determinant.toFixed(3)})`)
+    throw new ImportError(
+      'corrupt-header',
+      file,
+      `${label} is not a rotation (orthogonality error ${defect.orthogonality.toExponential(1)}, determinant ${defect.determinant.toFixed(3)})`,
+    )
   }
   return kplanToPose(k)
 }

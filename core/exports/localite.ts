@@ -10,12 +10,20 @@ import { formatExact, orthonormalize, parseNumber, ROTATION_TOLERANCE, ROUNDING_
 import type { ExportProvenance, ImportedNavigation, PoseEntry } from './types.ts'
 
 function escapeAttribute(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/[\r\n\t]+/g, ' ')
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/"/g, '&quot;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\r\n\t]+/g, ' ')
 }
 
 /** XML comments may not contain "--" (XML 1.0 §2.5). */
 function commentText(s: string): string {
-  return s.replace(/-{2,}/g, '-').replace(/[\r\n]+/g, ' ').replace(/-$/, '- ')
+  return s
+    .replace(/-{2,}/g, '-')
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/-$/, '- ')
 }
 
 /**
@@ -34,7 +42,9 @@ export function writeLocalite(poses: readonly PoseEntry[], space: CoordinateSpac
     const m = poseToLocalite(p.transducerToRas, space)
     const f = (r: number, c: number) => formatExact(m[4 * r + c]!)
     out.push(`    <InstrumentMarker alwaysVisible="false" index="${index}" selected="false">`)
-    out.push(`        <Marker additionalInformation="${escapeAttribute(`origin: bowl apex; focus ${formatExact(p.focalDistanceM * 1000)} mm along x. ${provenance.poseNote}`)}" color="#ff0000" description="${escapeAttribute(p.name)}" set="true">`)
+    out.push(
+      `        <Marker additionalInformation="${escapeAttribute(`origin: bowl apex; focus ${formatExact(p.focalDistanceM * 1000)} mm along x. ${provenance.poseNote}`)}" color="#ff0000" description="${escapeAttribute(p.name)}" set="true">`,
+    )
     out.push('            <Matrix4D')
     for (let r = 0; r < 3; r++) out.push(`                data${r}0="${f(r, 0)}" data${r}1="${f(r, 1)}" data${r}2="${f(r, 2)}" data${r}3="${f(r, 3)}"`)
     out.push('                data30="0.0" data31="0.0" data32="0.0" data33="1.0"/>')
@@ -132,19 +142,27 @@ export function readLocalite(text: string, file: string): ImportedNavigation {
       }
       const defect = rotationDefect(values)
       if (defect.orthogonality > ROTATION_TOLERANCE || defect.determinant < 0) {
-        throw fail(`${label}: the 3x3 part of Matrix4D is not a rotation (orthogonality error ${defect.orthogonality.toExponential(1)}, determinant ${defect.determinant.toFixed(3)})`)
+        throw fail(
+          `${label}: the 3x3 part of Matrix4D is not a rotation (orthogonality error ${defect.orthogonality.toExponential(1)}, determinant ${defect.determinant.toFixed(3)})`,
+        )
       }
       let matrix = values
       if (defect.orthogonality > ROUNDING_DEFECT) {
         matrix = orthonormalize(values)
-        warnings.push(`${label}: axes printed with few decimals (orthogonality error ${defect.orthogonality.toExponential(1)}), replaced by the nearest rotation`)
+        warnings.push(
+          `${label}: axes printed with few decimals (orthogonality error ${defect.orthogonality.toExponential(1)}), replaced by the nearest rotation`,
+        )
       }
       const pose = localiteToPose(matrix, space)
       poses.push({ name: label, transducerToRas: pose })
       targets.push({ name: label, rasM: [pose[3]!, pose[7]!, pose[11]!] })
       name = undefined
     } else if (tag === 'ColVec3D' && pointRole !== undefined) {
-      const p: Vec3 = [parseNumber(attrs.get('data0'), file, 'ColVec3D data0'), parseNumber(attrs.get('data1'), file, 'ColVec3D data1'), parseNumber(attrs.get('data2'), file, 'ColVec3D data2')]
+      const p: Vec3 = [
+        parseNumber(attrs.get('data0'), file, 'ColVec3D data0'),
+        parseNumber(attrs.get('data1'), file, 'ColVec3D data1'),
+        parseNumber(attrs.get('data2'), file, 'ColVec3D data2'),
+      ]
       targets.push({ name: `${name ?? 'marker'} ${pointRole}`, rasM: pointFromFile(p, space) })
       pointRole = undefined
     }
@@ -154,6 +172,9 @@ export function readLocalite(text: string, file: string): ImportedNavigation {
   if (targets.length === 0 && skippedTotal > 0) throw fail(`every marker is untracked: ${skippedLine}, no pose to import`)
   if (targets.length === 0) throw fail('no marker with a position found')
   if (skippedTotal > 0) warnings.unshift(`skipped ${skippedLine}`)
-  if (poses.length > 0) warnings.push('Localite marker origins are read as the transducer bowl apex (our convention); a tool calibrated to the exit plane or the tracker needs that offset along x')
+  if (poses.length > 0)
+    warnings.push(
+      'Localite marker origins are read as the transducer bowl apex (our convention); a tool calibrated to the exit plane or the tracker needs that offset along x',
+    )
   return { format: 'localite', targetsRasM: targets, poses, warnings }
 }

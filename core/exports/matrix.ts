@@ -34,7 +34,17 @@ export function orthonormalize(m: Mat4): number[] {
     const [a, b, c, d, e, f, g, h, i] = r as [number, number, number, number, number, number, number, number, number]
     const det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)
     // Inverse transpose = cofactor matrix / det.
-    const cof = [e * i - f * h, -(d * i - f * g), d * h - e * g, -(b * i - c * h), a * i - c * g, -(a * h - b * g), b * f - c * e, -(a * f - c * d), a * e - b * d]
+    const cof = [
+      e * i - f * h,
+      -(d * i - f * g),
+      d * h - e * g,
+      -(b * i - c * h),
+      a * i - c * g,
+      -(a * h - b * g),
+      b * f - c * e,
+      -(a * f - c * d),
+      a * e - b * d,
+    ]
     const next = r.map((v, k) => (v + cof[k]! / det) / 2)
     const change = Math.max(...next.map((v, k) => Math.abs(v - r[k]!)))
     r = next

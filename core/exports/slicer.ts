@@ -58,7 +58,14 @@ export function writeSlicerMarkups(points: readonly PointEntry[], space: Coordin
 export function writeItkTransform(pose: PoseEntry, _provenance?: ExportProvenance): string {
   const m = poseToItk(pose.transducerToRas)
   const params = [m[0], m[1], m[2], m[4], m[5], m[6], m[8], m[9], m[10], m[3], m[7], m[11]].map((v) => formatExact(v!))
-  return ['#Insight Transform File V1.0', '#Transform 0', 'Transform: AffineTransform_double_3_3', `Parameters: ${params.join(' ')}`, 'FixedParameters: 0 0 0', ''].join('\n')
+  return [
+    '#Insight Transform File V1.0',
+    '#Transform 0',
+    'Transform: AffineTransform_double_3_3',
+    `Parameters: ${params.join(' ')}`,
+    'FixedParameters: 0 0 0',
+    '',
+  ].join('\n')
 }
 
 /**
@@ -73,9 +80,15 @@ export function itkVersorMatrix(vx: number, vy: number, vz: number): number[] {
   if (norm >= 1 - epsilon) [x, y, z] = [x, y, z].map((v) => v / (norm + epsilon * norm)) as [number, number, number]
   const w = Math.sqrt(Math.max(0, 1 - (x * x + y * y + z * z)))
   return [
-    1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
-    2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
-    2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y),
+    1 - 2 * (y * y + z * z),
+    2 * (x * y - z * w),
+    2 * (x * z + y * w),
+    2 * (x * y + z * w),
+    1 - 2 * (x * x + z * z),
+    2 * (y * z - x * w),
+    2 * (x * z - y * w),
+    2 * (y * z + x * w),
+    1 - 2 * (x * x + y * y),
   ]
 }
 
@@ -111,14 +124,17 @@ export function itkTransformMatrix(records: readonly ItkTransformRecord[], file:
   const { type, parameters: p, fixedParameters: fixed } = list[0]!
   const kind = ITK_TYPE.exec(type)?.[1]
   if (!kind) {
-    throw fail(`transform type "${type}" is not supported: save the transducer transform as a linear transform (AffineTransform, Rigid3DTransform, Euler3DTransform or VersorRigid3DTransform)`)
+    throw fail(
+      `transform type "${type}" is not supported: save the transducer transform as a linear transform (AffineTransform, Rigid3DTransform, Euler3DTransform or VersorRigid3DTransform)`,
+    )
   }
   if (fixed.length !== 0 && fixed.length < 3) throw fail(`FixedParameters has ${fixed.length} values, a 3D centre has 3`)
   const c: Vec3 = fixed.length >= 3 ? [fixed[0]!, fixed[1]!, fixed[2]!] : [0, 0, 0]
   let a: number[]
   let t: number[]
   if (kind === 'Euler3DTransform' || kind === 'VersorRigid3DTransform') {
-    if (p.length !== 6) throw fail(`Parameters has ${p.length} values, a 3D ${kind} has 6 (${kind === 'Euler3DTransform' ? 'angles x, y, z' : 'versor'}, then the translation)`)
+    if (p.length !== 6)
+      throw fail(`Parameters has ${p.length} values, a 3D ${kind} has 6 (${kind === 'Euler3DTransform' ? 'angles x, y, z' : 'versor'}, then the translation)`)
     a = kind === 'Euler3DTransform' ? [...eulerRotation(p[0]!, p[1]!, p[2]!, fixed.length > 3 && fixed[3] !== 0)] : itkVersorMatrix(p[0]!, p[1]!, p[2]!)
     t = p.slice(3, 6)
   } else {
@@ -139,12 +155,18 @@ const HDF5_SIGNATURE = /^\uFFFD?HDF\r\n\u001a\n/
  */
 export function parseItkTextRecords(text: string, file: string): ItkTransformRecord[] {
   const fail = (problem: string) => new ImportError('corrupt-header', file, problem)
-  if (HDF5_SIGNATURE.test(text)) throw new ImportError('unsupported-format', file, 'is an HDF5 (.h5) ITK transform: read it with the HDF5 reader (tfus import-pose --format slicer does)')
+  if (HDF5_SIGNATURE.test(text))
+    throw new ImportError('unsupported-format', file, 'is an HDF5 (.h5) ITK transform: read it with the HDF5 reader (tfus import-pose --format slicer does)')
   if (!/^#\s*Insight Transform File V1\.0/m.test(text)) throw fail('not an ITK text transform file (no "#Insight Transform File V1.0" line)')
   const blocks = text.split(/^#\s*Transform \d+\s*$/m).slice(1)
   if (blocks.length === 0) throw fail('no "#Transform 0" block')
   return blocks.map((block, i) => {
-    const numbers = (key: string) => (new RegExp(`^${key}:[ \\t]*(.*)$`, 'm').exec(block)?.[1] ?? '').trim().split(/\s+/).filter((s) => s !== '').map((s, k) => parseNumber(s, file, `transform ${i} ${key}[${k}]`))
+    const numbers = (key: string) =>
+      (new RegExp(`^${key}:[ \\t]*(.*)$`, 'm').exec(block)?.[1] ?? '')
+        .trim()
+        .split(/\s+/)
+        .filter((s) => s !== '')
+        .map((s, k) => parseNumber(s, file, `transform ${i} ${key}[${k}]`))
     return { type: /^Transform:\s*(\S+)/m.exec(block)?.[1] ?? '', parameters: numbers('Parameters'), fixedParameters: numbers('FixedParameters') }
   })
 }
@@ -166,14 +188,18 @@ export function readItkRecords(records: readonly ItkTransformRecord[], file: str
   const { matrix: itk } = itkTransformMatrix(records, file)
   const defect = rotationDefect(itk)
   if (defect.orthogonality > ROTATION_TOLERANCE || defect.determinant < 0) {
-    throw fail(`the transform is not rigid (orthogonality error ${defect.orthogonality.toExponential(1)}, determinant ${defect.determinant.toFixed(3)}): a transducer pose is a rotation and a translation`)
+    throw fail(
+      `the transform is not rigid (orthogonality error ${defect.orthogonality.toExponential(1)}, determinant ${defect.determinant.toFixed(3)}): a transducer pose is a rotation and a translation`,
+    )
   }
   const pose = itkToPose(itk)
   return {
     format: 'slicer',
     targetsRasM: [{ name, rasM: [pose[3]!, pose[7]!, pose[11]!] }],
     poses: [{ name, transducerToRas: pose }],
-    warnings: ['the transform is read as Slicer stores it (ITK "from parent", LPS): the pose is its inverse in RAS, origin at the model origin (our bowl apex)'],
+    warnings: [
+      'the transform is read as Slicer stores it (ITK "from parent", LPS): the pose is its inverse in RAS, origin at the model origin (our bowl apex)',
+    ],
   }
 }
 
@@ -207,7 +233,8 @@ export function readSlicerMarkups(text: string, file: string): ImportedNavigatio
     const systemText = markup.coordinateSystem === undefined ? 'LPS' : String(markup.coordinateSystem).toUpperCase()
     if (markup.coordinateSystem === undefined) warnings.push(`markup ${mi + 1}: no coordinateSystem, LPS assumed (the schema's default)`)
     if (systemText !== 'LPS' && systemText !== 'RAS') throw fail(`markup ${mi + 1}: coordinateSystem "${systemText}" is not LPS or RAS`)
-    const units = markup.coordinateUnits === undefined ? 'mm' : Array.isArray(markup.coordinateUnits) ? String(markup.coordinateUnits[0]) : String(markup.coordinateUnits)
+    const units =
+      markup.coordinateUnits === undefined ? 'mm' : Array.isArray(markup.coordinateUnits) ? String(markup.coordinateUnits[0]) : String(markup.coordinateUnits)
     const perMm = units === 'mm' ? 1 : units === 'um' ? 1000 : Number.NaN
     if (!Number.isFinite(perMm)) throw fail(`markup ${mi + 1}: coordinateUnits "${units}" is not mm or um`)
     const points = Array.isArray(markup.controlPoints) ? (markup.controlPoints as ControlPointJson[]) : []

@@ -176,9 +176,16 @@ class Fft3dImpl implements Fft3d {
     const plane = nx * ny
     const gather = zBlock * nz
     const work = Math.max(plane, gather)
-    ;[this.tRe, this.tIm, this.pRe, this.pIm, this.gRe, this.gIm, this.wRe, this.wIm] = carve([
-      plane, plane, plane, plane, gather, gather, work, work,
-    ]) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array]
+    ;[this.tRe, this.tIm, this.pRe, this.pIm, this.gRe, this.gIm, this.wRe, this.wIm] = carve([plane, plane, plane, plane, gather, gather, work, work]) as [
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+    ]
     this.pReSpec = this.pRe.subarray(0, this.nxh * ny)
     this.pImSpec = this.pIm.subarray(0, this.nxh * ny)
   }
@@ -203,7 +210,10 @@ class Fft3dImpl implements Fft3d {
     checkLength('outRe', outRe, this.spectrumLength)
     checkLength('outIm', outIm, this.spectrumLength)
     checkRange('z', z0, z1, this.nz)
-    const tr = this.tRe, ti = this.tIm, pr = this.pRe, pi = this.pIm
+    const tr = this.tRe,
+      ti = this.tIm,
+      pr = this.pRe,
+      pi = this.pIm
     for (let z = z0; z < z1; z++) {
       gatherRowPairs(src, z * nx * ny, nx, ny, tr, ti, pairs)
       this.planX.forwardBatch(tr, ti, pairs, this.wRe, this.wIm)
@@ -237,7 +247,10 @@ class Fft3dImpl implements Fft3d {
     checkLength('inIm', inIm, this.spectrumLength)
     checkLength('dst', dst, this.realLength)
     checkRange('z', z0, z1, this.nz)
-    const tr = this.tRe, ti = this.tIm, pr = this.pRe, pi = this.pIm
+    const tr = this.tRe,
+      ti = this.tIm,
+      pr = this.pRe,
+      pi = this.pIm
     const scale = 1 / this.realLength
     const len = nxh * ny
     for (let z = z0; z < z1; z++) {
@@ -293,7 +306,12 @@ class Fft3dImpl implements Fft3d {
     checkLength('im', im, this.realLength)
     checkRange('z', z0, z1, this.nz)
     const len = nx * ny
-    const pr = this.pRe, pi = this.pIm, tr = this.tRe, ti = this.tIm, wr = this.wRe, wi = this.wIm
+    const pr = this.pRe,
+      pi = this.pIm,
+      tr = this.tRe,
+      ti = this.tIm,
+      wr = this.wRe,
+      wi = this.wIm
     const scale = inverse ? 1 / this.realLength : 1
     for (let z = z0; z < z1; z++) {
       const base = z * len
@@ -324,7 +342,10 @@ class Fft3dImpl implements Fft3d {
     const lo = y0 * row
     const hi = y1 * row
     const width = this.zBlock
-    const gr = this.gRe, gi = this.gIm, wr = this.wRe, wi = this.wIm
+    const gr = this.gRe,
+      gi = this.gIm,
+      wr = this.wRe,
+      wi = this.wIm
     for (let x0 = lo; x0 < hi; x0 += width) {
       const w = Math.min(width, hi - x0)
       gatherLines(re, im, gr, gi, x0, plane, nz, w)
@@ -359,15 +380,13 @@ function carve(lengths: readonly number[]): Float64Array[] {
 // Gather and scatter are unrolled by 4: V8 does not unroll or vectorise, and at ~4 cycles per
 // element of loop overhead these copies cost as much as an FFT stage (measured 1.7x faster).
 
-function gatherLines(
-  re: FftArray, im: FftArray, gr: Float64Array, gi: Float64Array,
-  start: number, stride: number, n: number, w: number,
-): void {
+function gatherLines(re: FftArray, im: FftArray, gr: Float64Array, gi: Float64Array, start: number, stride: number, n: number, w: number): void {
   const w4 = w & ~3
   for (let j = 0, s = start, o = 0; j < n; j++, s += stride, o += w) {
     let b = 0
     for (; b < w4; b += 4) {
-      const q = s + b, t = o + b
+      const q = s + b,
+        t = o + b
       gr[t] = re[q]!
       gr[t + 1] = re[q + 1]!
       gr[t + 2] = re[q + 2]!
@@ -384,15 +403,13 @@ function gatherLines(
   }
 }
 
-function scatterLines(
-  gr: Float64Array, gi: Float64Array, re: FftArray, im: FftArray,
-  start: number, stride: number, n: number, w: number,
-): void {
+function scatterLines(gr: Float64Array, gi: Float64Array, re: FftArray, im: FftArray, start: number, stride: number, n: number, w: number): void {
   const w4 = w & ~3
   for (let j = 0, s = start, o = 0; j < n; j++, s += stride, o += w) {
     let b = 0
     for (; b < w4; b += 4) {
-      const q = s + b, t = o + b
+      const q = s + b,
+        t = o + b
       re[q] = gr[t]!
       re[q + 1] = gr[t + 1]!
       re[q + 2] = gr[t + 2]!
@@ -418,10 +435,7 @@ const TILE = 8
  * (rows x cols) row-major from a[aOff..] -> (cols x rows) row-major into b[bOff..], split complex,
  * times `scale`.
  */
-function transpose(
-  ar: FftArray, ai: FftArray, aOff: number, br: FftArray, bi: FftArray, bOff: number,
-  rows: number, cols: number, scale: number,
-): void {
+function transpose(ar: FftArray, ai: FftArray, aOff: number, br: FftArray, bi: FftArray, bOff: number, rows: number, cols: number, scale: number): void {
   for (let r0 = 0; r0 < rows; r0 += TILE) {
     const re = Math.min(r0 + TILE, rows)
     for (let c = 0; c < cols; c++) {
@@ -439,9 +453,7 @@ function transpose(
  * real and imaginary parts of line p (element x at x * pairs + p); an odd last row gets a zero
  * partner.
  */
-function gatherRowPairs(
-  src: FftArray, base: number, nx: number, ny: number, tr: Float64Array, ti: Float64Array, pairs: number,
-): void {
+function gatherRowPairs(src: FftArray, base: number, nx: number, ny: number, tr: Float64Array, ti: Float64Array, pairs: number): void {
   const full = ny >> 1
   const nx2 = 2 * nx
   let p0 = 0
@@ -478,9 +490,7 @@ function gatherRowPairs(
 }
 
 /** Inverse of gatherRowPairs, times `scale`. */
-function scatterRowPairs(
-  tr: Float64Array, ti: Float64Array, pairs: number, dst: FftArray, base: number, nx: number, ny: number, scale: number,
-): void {
+function scatterRowPairs(tr: Float64Array, ti: Float64Array, pairs: number, dst: FftArray, base: number, nx: number, ny: number, scale: number): void {
   const full = ny >> 1
   const nx2 = 2 * nx
   let p0 = 0
@@ -516,10 +526,7 @@ function scatterRowPairs(
  * Forward real-pair unpack: packed line p (batched layout, x-major) holds FFT(row 2p + i row 2p+1);
  * writes the half spectra of both rows to the plane (kx fastest, row y at y * nxh).
  */
-function unpackPairs(
-  tr: Float64Array, ti: Float64Array, pr: Float64Array, pi: Float64Array,
-  nx: number, nxh: number, ny: number, pairs: number,
-): void {
+function unpackPairs(tr: Float64Array, ti: Float64Array, pr: Float64Array, pi: Float64Array, nx: number, nxh: number, ny: number, pairs: number): void {
   const full = ny >> 1
   const nxh2 = 2 * nxh
   for (let p0 = 0; p0 < full; p0 += TILE) {
@@ -528,7 +535,10 @@ function unpackPairs(
       const zb = k * pairs
       const wb = (k === 0 ? 0 : nx - k) * pairs
       for (let p = p0, o = p0 * nxh2 + k; p < pe; p++, o += nxh2) {
-        const zr = tr[zb + p]!, zi = ti[zb + p]!, wr = tr[wb + p]!, wi = ti[wb + p]!
+        const zr = tr[zb + p]!,
+          zi = ti[zb + p]!,
+          wr = tr[wb + p]!,
+          wi = ti[wb + p]!
         pr[o] = 0.5 * (zr + wr)
         pi[o] = 0.5 * (zi - wi)
         pr[o + nxh] = 0.5 * (zi + wi)
@@ -551,10 +561,7 @@ function unpackPairs(
  * real part and row 2p+1 in its imaginary part. The imaginary parts at kx = 0 and kx = nx/2
  * are dropped: a real row cannot have them, and kept they would leak into the partner row.
  */
-function packPairs(
-  pr: Float64Array, pi: Float64Array, tr: Float64Array, ti: Float64Array,
-  nx: number, nxh: number, ny: number, pairs: number,
-): void {
+function packPairs(pr: Float64Array, pi: Float64Array, tr: Float64Array, ti: Float64Array, nx: number, nxh: number, ny: number, pairs: number): void {
   const full = ny >> 1
   const nxh2 = 2 * nxh
   const nyq = (nx & 1) === 0 ? nx >> 1 : -1
@@ -566,7 +573,8 @@ function packPairs(
       const wb = (nx - k) * pairs
       const selfConj = k === 0 || k === nyq
       for (let p = p0, o = p0 * nxh2 + k; p < pe; p++, o += nxh2) {
-        const ar = pr[o]!, br = pr[o + nxh]!
+        const ar = pr[o]!,
+          br = pr[o + nxh]!
         const ai = selfConj ? 0 : pi[o]!
         const bi = selfConj ? 0 : pi[o + nxh]!
         tr[zb + p] = ar - bi

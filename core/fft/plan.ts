@@ -210,10 +210,7 @@ class StockhamPlan implements FftPlan {
     this.run(im, re, batch, workIm, workRe)
   }
 
-  private run(
-    re: Float64Array, im: Float64Array, batch: number,
-    workRe: Float64Array | undefined, workIm: Float64Array | undefined,
-  ): void {
+  private run(re: Float64Array, im: Float64Array, batch: number, workRe: Float64Array | undefined, workIm: Float64Array | undefined): void {
     const n = this.n
     const total = n * batch
     if (!(Number.isInteger(batch) && batch >= 1) || re.length < total || im.length < total) {
@@ -297,49 +294,63 @@ class StockhamPlan implements FftPlan {
 // for p0 < m, i < sB. The p0 = 0 block has unit twiddles and skips the multiplies.
 // ---------------------------------------------------------------------------------------
 
-function radix2(
-  xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array,
-  tw: Float64Array, to: number, m: number, sB: number,
-): void {
+function radix2(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, tw: Float64Array, to: number, m: number, sB: number): void {
   const h = m * sB
   for (let i = 0; i < sB; i++) {
-    const ar = xr[i]!, ai = xi[i]!, br = xr[i + h]!, bi = xi[i + h]!
+    const ar = xr[i]!,
+      ai = xi[i]!,
+      br = xr[i + h]!,
+      bi = xi[i + h]!
     yr[i] = ar + br
     yi[i] = ai + bi
     yr[i + sB] = ar - br
     yi[i + sB] = ai - bi
   }
   for (let p0 = 1; p0 < m; p0++) {
-    const wr = tw[to + 2 * p0]!, wi = tw[to + 2 * p0 + 1]!
+    const wr = tw[to + 2 * p0]!,
+      wi = tw[to + 2 * p0 + 1]!
     const ib = p0 * sB
     const ob = 2 * p0 * sB
     for (let i = 0; i < sB; i++) {
       const a = ib + i
-      const ar = xr[a]!, ai = xi[a]!, br = xr[a + h]!, bi = xi[a + h]!
+      const ar = xr[a]!,
+        ai = xi[a]!,
+        br = xr[a + h]!,
+        bi = xi[a + h]!
       const o = ob + i
       yr[o] = ar + br
       yi[o] = ai + bi
-      const dr = ar - br, di = ai - bi
+      const dr = ar - br,
+        di = ai - bi
       yr[o + sB] = dr * wr - di * wi
       yi[o + sB] = dr * wi + di * wr
     }
   }
 }
 
-function radix4(
-  xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array,
-  tw: Float64Array, to: number, m: number, sB: number,
-): void {
+function radix4(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, tw: Float64Array, to: number, m: number, sB: number): void {
   const h = m * sB
-  const h2 = 2 * h, h3 = 3 * h
-  const s2 = 2 * sB, s3 = 3 * sB
+  const h2 = 2 * h,
+    h3 = 3 * h
+  const s2 = 2 * sB,
+    s3 = 3 * sB
   for (let i = 0; i < sB; i++) {
-    const ar = xr[i]!, ai = xi[i]!
-    const br = xr[i + h]!, bi = xi[i + h]!
-    const cr = xr[i + h2]!, ci = xi[i + h2]!
-    const dr = xr[i + h3]!, di = xi[i + h3]!
-    const apcr = ar + cr, apci = ai + ci, amcr = ar - cr, amci = ai - ci
-    const bpdr = br + dr, bpdi = bi + di, bmdr = br - dr, bmdi = bi - di
+    const ar = xr[i]!,
+      ai = xi[i]!
+    const br = xr[i + h]!,
+      bi = xi[i + h]!
+    const cr = xr[i + h2]!,
+      ci = xi[i + h2]!
+    const dr = xr[i + h3]!,
+      di = xi[i + h3]!
+    const apcr = ar + cr,
+      apci = ai + ci,
+      amcr = ar - cr,
+      amci = ai - ci
+    const bpdr = br + dr,
+      bpdi = bi + di,
+      bmdr = br - dr,
+      bmdi = bi - di
     yr[i] = apcr + bpdr
     yi[i] = apci + bpdi
     yr[i + sB] = amcr + bmdi
@@ -351,27 +362,45 @@ function radix4(
   }
   for (let p0 = 1; p0 < m; p0++) {
     const t = to + 6 * p0
-    const w1r = tw[t]!, w1i = tw[t + 1]!, w2r = tw[t + 2]!, w2i = tw[t + 3]!, w3r = tw[t + 4]!, w3i = tw[t + 5]!
+    const w1r = tw[t]!,
+      w1i = tw[t + 1]!,
+      w2r = tw[t + 2]!,
+      w2i = tw[t + 3]!,
+      w3r = tw[t + 4]!,
+      w3i = tw[t + 5]!
     const ib = p0 * sB
     const ob = 4 * p0 * sB
     for (let i = 0; i < sB; i++) {
       const a = ib + i
-      const ar = xr[a]!, ai = xi[a]!
-      const br = xr[a + h]!, bi = xi[a + h]!
-      const cr = xr[a + h2]!, ci = xi[a + h2]!
-      const dr = xr[a + h3]!, di = xi[a + h3]!
-      const apcr = ar + cr, apci = ai + ci, amcr = ar - cr, amci = ai - ci
-      const bpdr = br + dr, bpdi = bi + di, bmdr = br - dr, bmdi = bi - di
+      const ar = xr[a]!,
+        ai = xi[a]!
+      const br = xr[a + h]!,
+        bi = xi[a + h]!
+      const cr = xr[a + h2]!,
+        ci = xi[a + h2]!
+      const dr = xr[a + h3]!,
+        di = xi[a + h3]!
+      const apcr = ar + cr,
+        apci = ai + ci,
+        amcr = ar - cr,
+        amci = ai - ci
+      const bpdr = br + dr,
+        bpdi = bi + di,
+        bmdr = br - dr,
+        bmdi = bi - di
       const o = ob + i
       yr[o] = apcr + bpdr
       yi[o] = apci + bpdi
-      const y1r = amcr + bmdi, y1i = amci - bmdr
+      const y1r = amcr + bmdi,
+        y1i = amci - bmdr
       yr[o + sB] = y1r * w1r - y1i * w1i
       yi[o + sB] = y1r * w1i + y1i * w1r
-      const y2r = apcr - bpdr, y2i = apci - bpdi
+      const y2r = apcr - bpdr,
+        y2i = apci - bpdi
       yr[o + s2] = y2r * w2r - y2i * w2i
       yi[o + s2] = y2r * w2i + y2i * w2r
-      const y3r = amcr - bmdi, y3i = amci + bmdr
+      const y3r = amcr - bmdi,
+        y3i = amci + bmdr
       yr[o + s3] = y3r * w3r - y3i * w3i
       yi[o + s3] = y3r * w3i + y3i * w3r
     }
@@ -380,10 +409,7 @@ function radix4(
 
 const R2 = Math.SQRT1_2
 
-function radix8(
-  xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array,
-  tw: Float64Array, to: number, m: number, sB: number,
-): void {
+function radix8(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, tw: Float64Array, to: number, m: number, sB: number): void {
   const h = m * sB
   for (let p0 = 0; p0 < m; p0++) {
     const t = to + 14 * p0
@@ -394,21 +420,51 @@ function radix8(
         const a = ib + i
         // Radix-2 split into halves, then one radix-4 on the sums (even outputs) and one on
         // the differences pre-rotated by exp(-i*pi*r/4) (odd outputs).
-        let ar = xr[a]!, ai = xi[a]!, br = xr[a + 4 * h]!, bi = xi[a + 4 * h]!
-        const s0r = ar + br, s0i = ai + bi, d0r = ar - br, d0i = ai - bi
-        ar = xr[a + h]!; ai = xi[a + h]!; br = xr[a + 5 * h]!; bi = xi[a + 5 * h]!
-        const s1r = ar + br, s1i = ai + bi
-        let er = ar - br, ei = ai - bi
-        const d1r = R2 * (er + ei), d1i = R2 * (ei - er)
-        ar = xr[a + 2 * h]!; ai = xi[a + 2 * h]!; br = xr[a + 6 * h]!; bi = xi[a + 6 * h]!
-        const s2r = ar + br, s2i = ai + bi, d2r = ai - bi, d2i = br - ar
-        ar = xr[a + 3 * h]!; ai = xi[a + 3 * h]!; br = xr[a + 7 * h]!; bi = xi[a + 7 * h]!
-        const s3r = ar + br, s3i = ai + bi
-        er = ar - br; ei = ai - bi
-        const d3r = R2 * (ei - er), d3i = -R2 * (er + ei)
+        let ar = xr[a]!,
+          ai = xi[a]!,
+          br = xr[a + 4 * h]!,
+          bi = xi[a + 4 * h]!
+        const s0r = ar + br,
+          s0i = ai + bi,
+          d0r = ar - br,
+          d0i = ai - bi
+        ar = xr[a + h]!
+        ai = xi[a + h]!
+        br = xr[a + 5 * h]!
+        bi = xi[a + 5 * h]!
+        const s1r = ar + br,
+          s1i = ai + bi
+        let er = ar - br,
+          ei = ai - bi
+        const d1r = R2 * (er + ei),
+          d1i = R2 * (ei - er)
+        ar = xr[a + 2 * h]!
+        ai = xi[a + 2 * h]!
+        br = xr[a + 6 * h]!
+        bi = xi[a + 6 * h]!
+        const s2r = ar + br,
+          s2i = ai + bi,
+          d2r = ai - bi,
+          d2i = br - ar
+        ar = xr[a + 3 * h]!
+        ai = xi[a + 3 * h]!
+        br = xr[a + 7 * h]!
+        bi = xi[a + 7 * h]!
+        const s3r = ar + br,
+          s3i = ai + bi
+        er = ar - br
+        ei = ai - bi
+        const d3r = R2 * (ei - er),
+          d3i = -R2 * (er + ei)
         const o = ob + i
-        let pr = s0r + s2r, pi = s0i + s2i, mr = s0r - s2r, mi = s0i - s2i
-        let qr = s1r + s3r, qi = s1i + s3i, nr = s1r - s3r, ni = s1i - s3i
+        let pr = s0r + s2r,
+          pi = s0i + s2i,
+          mr = s0r - s2r,
+          mi = s0i - s2i
+        let qr = s1r + s3r,
+          qi = s1i + s3i,
+          nr = s1r - s3r,
+          ni = s1i - s3i
         yr[o] = pr + qr
         yi[o] = pi + qi
         yr[o + 2 * sB] = mr + ni
@@ -417,8 +473,14 @@ function radix8(
         yi[o + 4 * sB] = pi - qi
         yr[o + 6 * sB] = mr - ni
         yi[o + 6 * sB] = mi + nr
-        pr = d0r + d2r; pi = d0i + d2i; mr = d0r - d2r; mi = d0i - d2i
-        qr = d1r + d3r; qi = d1i + d3i; nr = d1r - d3r; ni = d1i - d3i
+        pr = d0r + d2r
+        pi = d0i + d2i
+        mr = d0r - d2r
+        mi = d0i - d2i
+        qr = d1r + d3r
+        qi = d1i + d3i
+        nr = d1r - d3r
+        ni = d1i - d3i
         yr[o + sB] = pr + qr
         yi[o + sB] = pi + qi
         yr[o + 3 * sB] = mr + ni
@@ -432,52 +494,102 @@ function radix8(
     }
     for (let i = 0; i < sB; i++) {
       const a = ib + i
-      let ar = xr[a]!, ai = xi[a]!, br = xr[a + 4 * h]!, bi = xi[a + 4 * h]!
-      const s0r = ar + br, s0i = ai + bi, d0r = ar - br, d0i = ai - bi
-      ar = xr[a + h]!; ai = xi[a + h]!; br = xr[a + 5 * h]!; bi = xi[a + 5 * h]!
-      const s1r = ar + br, s1i = ai + bi
-      let er = ar - br, ei = ai - bi
-      const d1r = R2 * (er + ei), d1i = R2 * (ei - er)
-      ar = xr[a + 2 * h]!; ai = xi[a + 2 * h]!; br = xr[a + 6 * h]!; bi = xi[a + 6 * h]!
-      const s2r = ar + br, s2i = ai + bi, d2r = ai - bi, d2i = br - ar
-      ar = xr[a + 3 * h]!; ai = xi[a + 3 * h]!; br = xr[a + 7 * h]!; bi = xi[a + 7 * h]!
-      const s3r = ar + br, s3i = ai + bi
-      er = ar - br; ei = ai - bi
-      const d3r = R2 * (ei - er), d3i = -R2 * (er + ei)
+      let ar = xr[a]!,
+        ai = xi[a]!,
+        br = xr[a + 4 * h]!,
+        bi = xi[a + 4 * h]!
+      const s0r = ar + br,
+        s0i = ai + bi,
+        d0r = ar - br,
+        d0i = ai - bi
+      ar = xr[a + h]!
+      ai = xi[a + h]!
+      br = xr[a + 5 * h]!
+      bi = xi[a + 5 * h]!
+      const s1r = ar + br,
+        s1i = ai + bi
+      let er = ar - br,
+        ei = ai - bi
+      const d1r = R2 * (er + ei),
+        d1i = R2 * (ei - er)
+      ar = xr[a + 2 * h]!
+      ai = xi[a + 2 * h]!
+      br = xr[a + 6 * h]!
+      bi = xi[a + 6 * h]!
+      const s2r = ar + br,
+        s2i = ai + bi,
+        d2r = ai - bi,
+        d2i = br - ar
+      ar = xr[a + 3 * h]!
+      ai = xi[a + 3 * h]!
+      br = xr[a + 7 * h]!
+      bi = xi[a + 7 * h]!
+      const s3r = ar + br,
+        s3i = ai + bi
+      er = ar - br
+      ei = ai - bi
+      const d3r = R2 * (ei - er),
+        d3i = -R2 * (er + ei)
       const o = ob + i
-      let pr = s0r + s2r, pi = s0i + s2i, mr = s0r - s2r, mi = s0i - s2i
-      let qr = s1r + s3r, qi = s1i + s3i, nr = s1r - s3r, ni = s1i - s3i
+      let pr = s0r + s2r,
+        pi = s0i + s2i,
+        mr = s0r - s2r,
+        mi = s0i - s2i
+      let qr = s1r + s3r,
+        qi = s1i + s3i,
+        nr = s1r - s3r,
+        ni = s1i - s3i
       yr[o] = pr + qr
       yi[o] = pi + qi
       // Twiddles are re-read from the table per use: holding all 14 in registers spills.
-      let vr = mr + ni, vi = mi - nr
-      let wr = tw[t + 2]!, wi = tw[t + 3]!
+      let vr = mr + ni,
+        vi = mi - nr
+      let wr = tw[t + 2]!,
+        wi = tw[t + 3]!
       yr[o + 2 * sB] = vr * wr - vi * wi
       yi[o + 2 * sB] = vr * wi + vi * wr
-      vr = pr - qr; vi = pi - qi
-      wr = tw[t + 6]!; wi = tw[t + 7]!
+      vr = pr - qr
+      vi = pi - qi
+      wr = tw[t + 6]!
+      wi = tw[t + 7]!
       yr[o + 4 * sB] = vr * wr - vi * wi
       yi[o + 4 * sB] = vr * wi + vi * wr
-      vr = mr - ni; vi = mi + nr
-      wr = tw[t + 10]!; wi = tw[t + 11]!
+      vr = mr - ni
+      vi = mi + nr
+      wr = tw[t + 10]!
+      wi = tw[t + 11]!
       yr[o + 6 * sB] = vr * wr - vi * wi
       yi[o + 6 * sB] = vr * wi + vi * wr
-      pr = d0r + d2r; pi = d0i + d2i; mr = d0r - d2r; mi = d0i - d2i
-      qr = d1r + d3r; qi = d1i + d3i; nr = d1r - d3r; ni = d1i - d3i
-      vr = pr + qr; vi = pi + qi
-      wr = tw[t]!; wi = tw[t + 1]!
+      pr = d0r + d2r
+      pi = d0i + d2i
+      mr = d0r - d2r
+      mi = d0i - d2i
+      qr = d1r + d3r
+      qi = d1i + d3i
+      nr = d1r - d3r
+      ni = d1i - d3i
+      vr = pr + qr
+      vi = pi + qi
+      wr = tw[t]!
+      wi = tw[t + 1]!
       yr[o + sB] = vr * wr - vi * wi
       yi[o + sB] = vr * wi + vi * wr
-      vr = mr + ni; vi = mi - nr
-      wr = tw[t + 4]!; wi = tw[t + 5]!
+      vr = mr + ni
+      vi = mi - nr
+      wr = tw[t + 4]!
+      wi = tw[t + 5]!
       yr[o + 3 * sB] = vr * wr - vi * wi
       yi[o + 3 * sB] = vr * wi + vi * wr
-      vr = pr - qr; vi = pi - qi
-      wr = tw[t + 8]!; wi = tw[t + 9]!
+      vr = pr - qr
+      vi = pi - qi
+      wr = tw[t + 8]!
+      wi = tw[t + 9]!
       yr[o + 5 * sB] = vr * wr - vi * wi
       yi[o + 5 * sB] = vr * wi + vi * wr
-      vr = mr - ni; vi = mi + nr
-      wr = tw[t + 12]!; wi = tw[t + 13]!
+      vr = mr - ni
+      vi = mi + nr
+      wr = tw[t + 12]!
+      wi = tw[t + 13]!
       yr[o + 7 * sB] = vr * wr - vi * wi
       yi[o + 7 * sB] = vr * wi + vi * wr
     }
@@ -487,32 +599,40 @@ function radix8(
 const C3 = -0.5
 const S3 = Math.sqrt(3) / 2
 
-function radix3(
-  xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array,
-  tw: Float64Array, to: number, m: number, sB: number,
-): void {
+function radix3(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, tw: Float64Array, to: number, m: number, sB: number): void {
   const h = m * sB
   const h2 = 2 * h
   const s2 = 2 * sB
   for (let p0 = 0; p0 < m; p0++) {
     const t = to + 4 * p0
-    const w1r = tw[t]!, w1i = tw[t + 1]!, w2r = tw[t + 2]!, w2i = tw[t + 3]!
+    const w1r = tw[t]!,
+      w1i = tw[t + 1]!,
+      w2r = tw[t + 2]!,
+      w2i = tw[t + 3]!
     const ib = p0 * sB
     const ob = 3 * p0 * sB
     const unit = p0 === 0
     for (let i = 0; i < sB; i++) {
       const a = ib + i
-      const a0r = xr[a]!, a0i = xi[a]!
-      const a1r = xr[a + h]!, a1i = xi[a + h]!
-      const a2r = xr[a + h2]!, a2i = xi[a + h2]!
-      const tr = a1r + a2r, ti = a1i + a2i
-      const ur = S3 * (a1r - a2r), ui = S3 * (a1i - a2i)
-      const Ar = a0r + C3 * tr, Ai = a0i + C3 * ti
+      const a0r = xr[a]!,
+        a0i = xi[a]!
+      const a1r = xr[a + h]!,
+        a1i = xi[a + h]!
+      const a2r = xr[a + h2]!,
+        a2i = xi[a + h2]!
+      const tr = a1r + a2r,
+        ti = a1i + a2i
+      const ur = S3 * (a1r - a2r),
+        ui = S3 * (a1i - a2i)
+      const Ar = a0r + C3 * tr,
+        Ai = a0i + C3 * ti
       const o = ob + i
       yr[o] = a0r + tr
       yi[o] = a0i + ti
-      const b1r = Ar + ui, b1i = Ai - ur
-      const b2r = Ar - ui, b2i = Ai + ur
+      const b1r = Ar + ui,
+        b1i = Ai - ur
+      const b2r = Ar - ui,
+        b2i = Ai + ur
       if (unit) {
         yr[o + sB] = b1r
         yi[o + sB] = b1i
@@ -532,10 +652,7 @@ function radix3(
  * Radix 6 as 2 x 3: sums and differences of the halves, then a DFT3 of the sums (even outputs)
  * and of the differences rotated by exp(-i*pi*r/3) (odd outputs).
  */
-function radix6(
-  xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array,
-  tw: Float64Array, to: number, m: number, sB: number,
-): void {
+function radix6(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, tw: Float64Array, to: number, m: number, sB: number): void {
   const h = m * sB
   for (let p0 = 0; p0 < m; p0++) {
     const t = to + 10 * p0
@@ -544,27 +661,59 @@ function radix6(
     const unit = p0 === 0
     for (let i = 0; i < sB; i++) {
       const a = ib + i
-      let ar = xr[a]!, ai = xi[a]!, br = xr[a + 3 * h]!, bi = xi[a + 3 * h]!
-      const s0r = ar + br, s0i = ai + bi, d0r = ar - br, d0i = ai - bi
-      ar = xr[a + h]!; ai = xi[a + h]!; br = xr[a + 4 * h]!; bi = xi[a + 4 * h]!
-      const s1r = ar + br, s1i = ai + bi
-      let er = ar - br, ei = ai - bi
-      const d1r = 0.5 * er + S3 * ei, d1i = 0.5 * ei - S3 * er
-      ar = xr[a + 2 * h]!; ai = xi[a + 2 * h]!; br = xr[a + 5 * h]!; bi = xi[a + 5 * h]!
-      const s2r = ar + br, s2i = ai + bi
-      er = ar - br; ei = ai - bi
-      const d2r = S3 * ei - 0.5 * er, d2i = -0.5 * ei - S3 * er
+      let ar = xr[a]!,
+        ai = xi[a]!,
+        br = xr[a + 3 * h]!,
+        bi = xi[a + 3 * h]!
+      const s0r = ar + br,
+        s0i = ai + bi,
+        d0r = ar - br,
+        d0i = ai - bi
+      ar = xr[a + h]!
+      ai = xi[a + h]!
+      br = xr[a + 4 * h]!
+      bi = xi[a + 4 * h]!
+      const s1r = ar + br,
+        s1i = ai + bi
+      let er = ar - br,
+        ei = ai - bi
+      const d1r = 0.5 * er + S3 * ei,
+        d1i = 0.5 * ei - S3 * er
+      ar = xr[a + 2 * h]!
+      ai = xi[a + 2 * h]!
+      br = xr[a + 5 * h]!
+      bi = xi[a + 5 * h]!
+      const s2r = ar + br,
+        s2i = ai + bi
+      er = ar - br
+      ei = ai - bi
+      const d2r = S3 * ei - 0.5 * er,
+        d2i = -0.5 * ei - S3 * er
       const o = ob + i
-      let tr = s1r + s2r, ti = s1i + s2i, ur = S3 * (s1r - s2r), ui = S3 * (s1i - s2i)
-      let Ar = s0r + C3 * tr, Ai = s0i + C3 * ti
-      const b0r = s0r + tr, b0i = s0i + ti
-      const b2r = Ar + ui, b2i = Ai - ur
-      const b4r = Ar - ui, b4i = Ai + ur
-      tr = d1r + d2r; ti = d1i + d2i; ur = S3 * (d1r - d2r); ui = S3 * (d1i - d2i)
-      Ar = d0r + C3 * tr; Ai = d0i + C3 * ti
-      const b1r = d0r + tr, b1i = d0i + ti
-      const b3r = Ar + ui, b3i = Ai - ur
-      const b5r = Ar - ui, b5i = Ai + ur
+      let tr = s1r + s2r,
+        ti = s1i + s2i,
+        ur = S3 * (s1r - s2r),
+        ui = S3 * (s1i - s2i)
+      let Ar = s0r + C3 * tr,
+        Ai = s0i + C3 * ti
+      const b0r = s0r + tr,
+        b0i = s0i + ti
+      const b2r = Ar + ui,
+        b2i = Ai - ur
+      const b4r = Ar - ui,
+        b4i = Ai + ur
+      tr = d1r + d2r
+      ti = d1i + d2i
+      ur = S3 * (d1r - d2r)
+      ui = S3 * (d1i - d2i)
+      Ar = d0r + C3 * tr
+      Ai = d0i + C3 * ti
+      const b1r = d0r + tr,
+        b1i = d0i + ti
+      const b3r = Ar + ui,
+        b3i = Ai - ur
+      const b5r = Ar - ui,
+        b5i = Ai + ur
       yr[o] = b0r
       yi[o] = b0i
       if (unit) {
@@ -579,19 +728,24 @@ function radix6(
         yr[o + 5 * sB] = b5r
         yi[o + 5 * sB] = b5i
       } else {
-        let wr = tw[t]!, wi = tw[t + 1]!
+        let wr = tw[t]!,
+          wi = tw[t + 1]!
         yr[o + sB] = b1r * wr - b1i * wi
         yi[o + sB] = b1r * wi + b1i * wr
-        wr = tw[t + 2]!; wi = tw[t + 3]!
+        wr = tw[t + 2]!
+        wi = tw[t + 3]!
         yr[o + 2 * sB] = b2r * wr - b2i * wi
         yi[o + 2 * sB] = b2r * wi + b2i * wr
-        wr = tw[t + 4]!; wi = tw[t + 5]!
+        wr = tw[t + 4]!
+        wi = tw[t + 5]!
         yr[o + 3 * sB] = b3r * wr - b3i * wi
         yi[o + 3 * sB] = b3r * wi + b3i * wr
-        wr = tw[t + 6]!; wi = tw[t + 7]!
+        wr = tw[t + 6]!
+        wi = tw[t + 7]!
         yr[o + 4 * sB] = b4r * wr - b4i * wi
         yi[o + 4 * sB] = b4r * wi + b4i * wr
-        wr = tw[t + 8]!; wi = tw[t + 9]!
+        wr = tw[t + 8]!
+        wi = tw[t + 9]!
         yr[o + 5 * sB] = b5r * wr - b5i * wi
         yi[o + 5 * sB] = b5r * wi + b5i * wr
       }
@@ -614,10 +768,7 @@ const S94 = Math.sin((8 * Math.PI) / 9)
  * no faster here, and the wasted multiplies only matter where a 9 ends the plan (odd lengths
  * such as 81; even ones end in a radix-6/2/8 stage).
  */
-function radix9(
-  xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array,
-  tw: Float64Array, to: number, m: number, sB: number,
-): void {
+function radix9(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, tw: Float64Array, to: number, m: number, sB: number): void {
   const h = m * sB
   for (let p0 = 0; p0 < m; p0++) {
     const t = to + 16 * p0
@@ -626,65 +777,136 @@ function radix9(
     for (let i = 0; i < sB; i++) {
       const a = ib + i
       // First DFT3s: group r1 = 0, 1, 2 -> (Y_r1[0], Y_r1[1], Y_r1[2]).
-      let x0r = xr[a]!, x0i = xi[a]!, x1r = xr[a + 3 * h]!, x1i = xi[a + 3 * h]!, x2r = xr[a + 6 * h]!, x2i = xi[a + 6 * h]!
-      let tr = x1r + x2r, ti = x1i + x2i, ur = S3 * (x1r - x2r), ui = S3 * (x1i - x2i)
-      let Ar = x0r + C3 * tr, Ai = x0i + C3 * ti
-      const y00r = x0r + tr, y00i = x0i + ti
-      const y01r = Ar + ui, y01i = Ai - ur
-      const y02r = Ar - ui, y02i = Ai + ur
-      x0r = xr[a + h]!; x0i = xi[a + h]!; x1r = xr[a + 4 * h]!; x1i = xi[a + 4 * h]!; x2r = xr[a + 7 * h]!; x2i = xi[a + 7 * h]!
-      tr = x1r + x2r; ti = x1i + x2i; ur = S3 * (x1r - x2r); ui = S3 * (x1i - x2i)
-      Ar = x0r + C3 * tr; Ai = x0i + C3 * ti
-      const y10r = x0r + tr, y10i = x0i + ti
-      let vr = Ar + ui, vi = Ai - ur
-      const y11r = vr * C91 + vi * S91, y11i = vi * C91 - vr * S91
-      vr = Ar - ui; vi = Ai + ur
-      const y12r = vr * C92 + vi * S92, y12i = vi * C92 - vr * S92
-      x0r = xr[a + 2 * h]!; x0i = xi[a + 2 * h]!; x1r = xr[a + 5 * h]!; x1i = xi[a + 5 * h]!; x2r = xr[a + 8 * h]!; x2i = xi[a + 8 * h]!
-      tr = x1r + x2r; ti = x1i + x2i; ur = S3 * (x1r - x2r); ui = S3 * (x1i - x2i)
-      Ar = x0r + C3 * tr; Ai = x0i + C3 * ti
-      const y20r = x0r + tr, y20i = x0i + ti
-      vr = Ar + ui; vi = Ai - ur
-      const y21r = vr * C92 + vi * S92, y21i = vi * C92 - vr * S92
-      vr = Ar - ui; vi = Ai + ur
-      const y22r = vr * C94 + vi * S94, y22i = vi * C94 - vr * S94
+      let x0r = xr[a]!,
+        x0i = xi[a]!,
+        x1r = xr[a + 3 * h]!,
+        x1i = xi[a + 3 * h]!,
+        x2r = xr[a + 6 * h]!,
+        x2i = xi[a + 6 * h]!
+      let tr = x1r + x2r,
+        ti = x1i + x2i,
+        ur = S3 * (x1r - x2r),
+        ui = S3 * (x1i - x2i)
+      let Ar = x0r + C3 * tr,
+        Ai = x0i + C3 * ti
+      const y00r = x0r + tr,
+        y00i = x0i + ti
+      const y01r = Ar + ui,
+        y01i = Ai - ur
+      const y02r = Ar - ui,
+        y02i = Ai + ur
+      x0r = xr[a + h]!
+      x0i = xi[a + h]!
+      x1r = xr[a + 4 * h]!
+      x1i = xi[a + 4 * h]!
+      x2r = xr[a + 7 * h]!
+      x2i = xi[a + 7 * h]!
+      tr = x1r + x2r
+      ti = x1i + x2i
+      ur = S3 * (x1r - x2r)
+      ui = S3 * (x1i - x2i)
+      Ar = x0r + C3 * tr
+      Ai = x0i + C3 * ti
+      const y10r = x0r + tr,
+        y10i = x0i + ti
+      let vr = Ar + ui,
+        vi = Ai - ur
+      const y11r = vr * C91 + vi * S91,
+        y11i = vi * C91 - vr * S91
+      vr = Ar - ui
+      vi = Ai + ur
+      const y12r = vr * C92 + vi * S92,
+        y12i = vi * C92 - vr * S92
+      x0r = xr[a + 2 * h]!
+      x0i = xi[a + 2 * h]!
+      x1r = xr[a + 5 * h]!
+      x1i = xi[a + 5 * h]!
+      x2r = xr[a + 8 * h]!
+      x2i = xi[a + 8 * h]!
+      tr = x1r + x2r
+      ti = x1i + x2i
+      ur = S3 * (x1r - x2r)
+      ui = S3 * (x1i - x2i)
+      Ar = x0r + C3 * tr
+      Ai = x0i + C3 * ti
+      const y20r = x0r + tr,
+        y20i = x0i + ti
+      vr = Ar + ui
+      vi = Ai - ur
+      const y21r = vr * C92 + vi * S92,
+        y21i = vi * C92 - vr * S92
+      vr = Ar - ui
+      vi = Ai + ur
+      const y22r = vr * C94 + vi * S94,
+        y22i = vi * C94 - vr * S94
       const o = ob + i
       // Second DFT3s over r1, one per k2; outputs k2, k2 + 3, k2 + 6.
-      let sr = y10r + y20r, si = y10i + y20i, dr = S3 * (y10r - y20r), di = S3 * (y10i - y20i)
-      let Br = y00r + C3 * sr, Bi = y00i + C3 * si
+      let sr = y10r + y20r,
+        si = y10i + y20i,
+        dr = S3 * (y10r - y20r),
+        di = S3 * (y10i - y20i)
+      let Br = y00r + C3 * sr,
+        Bi = y00i + C3 * si
       yr[o] = y00r + sr
       yi[o] = y00i + si
-      let b1r = Br + di, b1i = Bi - dr, b2r = Br - di, b2i = Bi + dr
-      let wr = tw[t + 4]!, wi = tw[t + 5]!
+      let b1r = Br + di,
+        b1i = Bi - dr,
+        b2r = Br - di,
+        b2i = Bi + dr
+      let wr = tw[t + 4]!,
+        wi = tw[t + 5]!
       yr[o + 3 * sB] = b1r * wr - b1i * wi
       yi[o + 3 * sB] = b1r * wi + b1i * wr
-      wr = tw[t + 10]!; wi = tw[t + 11]!
+      wr = tw[t + 10]!
+      wi = tw[t + 11]!
       yr[o + 6 * sB] = b2r * wr - b2i * wi
       yi[o + 6 * sB] = b2r * wi + b2i * wr
-      sr = y11r + y21r; si = y11i + y21i; dr = S3 * (y11r - y21r); di = S3 * (y11i - y21i)
-      Br = y01r + C3 * sr; Bi = y01i + C3 * si
-      let b0r = y01r + sr, b0i = y01i + si
-      b1r = Br + di; b1i = Bi - dr; b2r = Br - di; b2i = Bi + dr
-      wr = tw[t]!; wi = tw[t + 1]!
+      sr = y11r + y21r
+      si = y11i + y21i
+      dr = S3 * (y11r - y21r)
+      di = S3 * (y11i - y21i)
+      Br = y01r + C3 * sr
+      Bi = y01i + C3 * si
+      let b0r = y01r + sr,
+        b0i = y01i + si
+      b1r = Br + di
+      b1i = Bi - dr
+      b2r = Br - di
+      b2i = Bi + dr
+      wr = tw[t]!
+      wi = tw[t + 1]!
       yr[o + sB] = b0r * wr - b0i * wi
       yi[o + sB] = b0r * wi + b0i * wr
-      wr = tw[t + 6]!; wi = tw[t + 7]!
+      wr = tw[t + 6]!
+      wi = tw[t + 7]!
       yr[o + 4 * sB] = b1r * wr - b1i * wi
       yi[o + 4 * sB] = b1r * wi + b1i * wr
-      wr = tw[t + 12]!; wi = tw[t + 13]!
+      wr = tw[t + 12]!
+      wi = tw[t + 13]!
       yr[o + 7 * sB] = b2r * wr - b2i * wi
       yi[o + 7 * sB] = b2r * wi + b2i * wr
-      sr = y12r + y22r; si = y12i + y22i; dr = S3 * (y12r - y22r); di = S3 * (y12i - y22i)
-      Br = y02r + C3 * sr; Bi = y02i + C3 * si
-      b0r = y02r + sr; b0i = y02i + si
-      b1r = Br + di; b1i = Bi - dr; b2r = Br - di; b2i = Bi + dr
-      wr = tw[t + 2]!; wi = tw[t + 3]!
+      sr = y12r + y22r
+      si = y12i + y22i
+      dr = S3 * (y12r - y22r)
+      di = S3 * (y12i - y22i)
+      Br = y02r + C3 * sr
+      Bi = y02i + C3 * si
+      b0r = y02r + sr
+      b0i = y02i + si
+      b1r = Br + di
+      b1i = Bi - dr
+      b2r = Br - di
+      b2i = Bi + dr
+      wr = tw[t + 2]!
+      wi = tw[t + 3]!
       yr[o + 2 * sB] = b0r * wr - b0i * wi
       yi[o + 2 * sB] = b0r * wi + b0i * wr
-      wr = tw[t + 8]!; wi = tw[t + 9]!
+      wr = tw[t + 8]!
+      wi = tw[t + 9]!
       yr[o + 5 * sB] = b1r * wr - b1i * wi
       yi[o + 5 * sB] = b1r * wi + b1i * wr
-      wr = tw[t + 14]!; wi = tw[t + 15]!
+      wr = tw[t + 14]!
+      wi = tw[t + 15]!
       yr[o + 8 * sB] = b2r * wr - b2i * wi
       yi[o + 8 * sB] = b2r * wi + b2i * wr
     }
@@ -696,39 +918,63 @@ const C52 = Math.cos((4 * Math.PI) / 5)
 const S51 = Math.sin((2 * Math.PI) / 5)
 const S52 = Math.sin((4 * Math.PI) / 5)
 
-function radix5(
-  xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array,
-  tw: Float64Array, to: number, m: number, sB: number,
-): void {
+function radix5(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, tw: Float64Array, to: number, m: number, sB: number): void {
   const h = m * sB
-  const s2 = 2 * sB, s3 = 3 * sB, s4 = 4 * sB
+  const s2 = 2 * sB,
+    s3 = 3 * sB,
+    s4 = 4 * sB
   for (let p0 = 0; p0 < m; p0++) {
     const t = to + 8 * p0
-    const w1r = tw[t]!, w1i = tw[t + 1]!, w2r = tw[t + 2]!, w2i = tw[t + 3]!
-    const w3r = tw[t + 4]!, w3i = tw[t + 5]!, w4r = tw[t + 6]!, w4i = tw[t + 7]!
+    const w1r = tw[t]!,
+      w1i = tw[t + 1]!,
+      w2r = tw[t + 2]!,
+      w2i = tw[t + 3]!
+    const w3r = tw[t + 4]!,
+      w3i = tw[t + 5]!,
+      w4r = tw[t + 6]!,
+      w4i = tw[t + 7]!
     const ib = p0 * sB
     const ob = 5 * p0 * sB
     const unit = p0 === 0
     for (let i = 0; i < sB; i++) {
       const a = ib + i
-      const a0r = xr[a]!, a0i = xi[a]!
-      const a1r = xr[a + h]!, a1i = xi[a + h]!
-      const a2r = xr[a + 2 * h]!, a2i = xi[a + 2 * h]!
-      const a3r = xr[a + 3 * h]!, a3i = xi[a + 3 * h]!
-      const a4r = xr[a + 4 * h]!, a4i = xi[a + 4 * h]!
-      const t1r = a1r + a4r, t1i = a1i + a4i, u1r = a1r - a4r, u1i = a1i - a4i
-      const t2r = a2r + a3r, t2i = a2i + a3i, u2r = a2r - a3r, u2i = a2i - a3i
-      const A1r = a0r + C51 * t1r + C52 * t2r, A1i = a0i + C51 * t1i + C52 * t2i
-      const A2r = a0r + C52 * t1r + C51 * t2r, A2i = a0i + C52 * t1i + C51 * t2i
-      const B1r = S51 * u1r + S52 * u2r, B1i = S51 * u1i + S52 * u2i
-      const B2r = S52 * u1r - S51 * u2r, B2i = S52 * u1i - S51 * u2i
+      const a0r = xr[a]!,
+        a0i = xi[a]!
+      const a1r = xr[a + h]!,
+        a1i = xi[a + h]!
+      const a2r = xr[a + 2 * h]!,
+        a2i = xi[a + 2 * h]!
+      const a3r = xr[a + 3 * h]!,
+        a3i = xi[a + 3 * h]!
+      const a4r = xr[a + 4 * h]!,
+        a4i = xi[a + 4 * h]!
+      const t1r = a1r + a4r,
+        t1i = a1i + a4i,
+        u1r = a1r - a4r,
+        u1i = a1i - a4i
+      const t2r = a2r + a3r,
+        t2i = a2i + a3i,
+        u2r = a2r - a3r,
+        u2i = a2i - a3i
+      const A1r = a0r + C51 * t1r + C52 * t2r,
+        A1i = a0i + C51 * t1i + C52 * t2i
+      const A2r = a0r + C52 * t1r + C51 * t2r,
+        A2i = a0i + C52 * t1i + C51 * t2i
+      const B1r = S51 * u1r + S52 * u2r,
+        B1i = S51 * u1i + S52 * u2i
+      const B2r = S52 * u1r - S51 * u2r,
+        B2i = S52 * u1i - S51 * u2i
       const o = ob + i
       yr[o] = a0r + t1r + t2r
       yi[o] = a0i + t1i + t2i
-      const b1r = A1r + B1i, b1i = A1i - B1r
-      const b4r = A1r - B1i, b4i = A1i + B1r
-      const b2r = A2r + B2i, b2i = A2i - B2r
-      const b3r = A2r - B2i, b3i = A2i + B2r
+      const b1r = A1r + B1i,
+        b1i = A1i - B1r
+      const b4r = A1r - B1i,
+        b4i = A1i + B1r
+      const b2r = A2r + B2i,
+        b2i = A2i - B2r
+      const b3r = A2r - B2i,
+        b3i = A2i + B2r
       if (unit) {
         yr[o + sB] = b1r
         yi[o + sB] = b1i
@@ -759,10 +1005,7 @@ const S71 = Math.sin((2 * Math.PI) / 7)
 const S72 = Math.sin((4 * Math.PI) / 7)
 const S73 = Math.sin((6 * Math.PI) / 7)
 
-function radix7(
-  xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array,
-  tw: Float64Array, to: number, m: number, sB: number,
-): void {
+function radix7(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, tw: Float64Array, to: number, m: number, sB: number): void {
   const h = m * sB
   for (let p0 = 0; p0 < m; p0++) {
     const t = to + 12 * p0
@@ -771,29 +1014,60 @@ function radix7(
     const unit = p0 === 0
     for (let i = 0; i < sB; i++) {
       const a = ib + i
-      const a0r = xr[a]!, a0i = xi[a]!
-      const a1r = xr[a + h]!, a1i = xi[a + h]!
-      const a2r = xr[a + 2 * h]!, a2i = xi[a + 2 * h]!
-      const a3r = xr[a + 3 * h]!, a3i = xi[a + 3 * h]!
-      const a4r = xr[a + 4 * h]!, a4i = xi[a + 4 * h]!
-      const a5r = xr[a + 5 * h]!, a5i = xi[a + 5 * h]!
-      const a6r = xr[a + 6 * h]!, a6i = xi[a + 6 * h]!
-      const t1r = a1r + a6r, t1i = a1i + a6i, u1r = a1r - a6r, u1i = a1i - a6i
-      const t2r = a2r + a5r, t2i = a2i + a5i, u2r = a2r - a5r, u2i = a2i - a5i
-      const t3r = a3r + a4r, t3i = a3i + a4i, u3r = a3r - a4r, u3i = a3i - a4i
-      const A1r = a0r + C71 * t1r + C72 * t2r + C73 * t3r, A1i = a0i + C71 * t1i + C72 * t2i + C73 * t3i
-      const A2r = a0r + C72 * t1r + C73 * t2r + C71 * t3r, A2i = a0i + C72 * t1i + C73 * t2i + C71 * t3i
-      const A3r = a0r + C73 * t1r + C71 * t2r + C72 * t3r, A3i = a0i + C73 * t1i + C71 * t2i + C72 * t3i
-      const B1r = S71 * u1r + S72 * u2r + S73 * u3r, B1i = S71 * u1i + S72 * u2i + S73 * u3i
-      const B2r = S72 * u1r - S73 * u2r - S71 * u3r, B2i = S72 * u1i - S73 * u2i - S71 * u3i
-      const B3r = S73 * u1r - S71 * u2r + S72 * u3r, B3i = S73 * u1i - S71 * u2i + S72 * u3i
+      const a0r = xr[a]!,
+        a0i = xi[a]!
+      const a1r = xr[a + h]!,
+        a1i = xi[a + h]!
+      const a2r = xr[a + 2 * h]!,
+        a2i = xi[a + 2 * h]!
+      const a3r = xr[a + 3 * h]!,
+        a3i = xi[a + 3 * h]!
+      const a4r = xr[a + 4 * h]!,
+        a4i = xi[a + 4 * h]!
+      const a5r = xr[a + 5 * h]!,
+        a5i = xi[a + 5 * h]!
+      const a6r = xr[a + 6 * h]!,
+        a6i = xi[a + 6 * h]!
+      const t1r = a1r + a6r,
+        t1i = a1i + a6i,
+        u1r = a1r - a6r,
+        u1i = a1i - a6i
+      const t2r = a2r + a5r,
+        t2i = a2i + a5i,
+        u2r = a2r - a5r,
+        u2i = a2i - a5i
+      const t3r = a3r + a4r,
+        t3i = a3i + a4i,
+        u3r = a3r - a4r,
+        u3i = a3i - a4i
+      const A1r = a0r + C71 * t1r + C72 * t2r + C73 * t3r,
+        A1i = a0i + C71 * t1i + C72 * t2i + C73 * t3i
+      const A2r = a0r + C72 * t1r + C73 * t2r + C71 * t3r,
+        A2i = a0i + C72 * t1i + C73 * t2i + C71 * t3i
+      const A3r = a0r + C73 * t1r + C71 * t2r + C72 * t3r,
+        A3i = a0i + C73 * t1i + C71 * t2i + C72 * t3i
+      const B1r = S71 * u1r + S72 * u2r + S73 * u3r,
+        B1i = S71 * u1i + S72 * u2i + S73 * u3i
+      const B2r = S72 * u1r - S73 * u2r - S71 * u3r,
+        B2i = S72 * u1i - S73 * u2i - S71 * u3i
+      const B3r = S73 * u1r - S71 * u2r + S72 * u3r,
+        B3i = S73 * u1i - S71 * u2i + S72 * u3i
       const o = ob + i
       yr[o] = a0r + t1r + t2r + t3r
       yi[o] = a0i + t1i + t2i + t3i
       // b_k = A_k - i B_k and b_(7-k) = A_k + i B_k.
-      const b1r = A1r + B1i, b1i = A1i - B1r, b6r = A1r - B1i, b6i = A1i + B1r
-      const b2r = A2r + B2i, b2i = A2i - B2r, b5r = A2r - B2i, b5i = A2i + B2r
-      const b3r = A3r + B3i, b3i = A3i - B3r, b4r = A3r - B3i, b4i = A3i + B3r
+      const b1r = A1r + B1i,
+        b1i = A1i - B1r,
+        b6r = A1r - B1i,
+        b6i = A1i + B1r
+      const b2r = A2r + B2i,
+        b2i = A2i - B2r,
+        b5r = A2r - B2i,
+        b5i = A2i + B2r
+      const b3r = A3r + B3i,
+        b3i = A3i - B3r,
+        b4r = A3r - B3i,
+        b4i = A3i + B3r
       if (unit) {
         yr[o + sB] = b1r
         yi[o + sB] = b1i
@@ -808,22 +1082,28 @@ function radix7(
         yr[o + 6 * sB] = b6r
         yi[o + 6 * sB] = b6i
       } else {
-        let wr = tw[t]!, wi = tw[t + 1]!
+        let wr = tw[t]!,
+          wi = tw[t + 1]!
         yr[o + sB] = b1r * wr - b1i * wi
         yi[o + sB] = b1r * wi + b1i * wr
-        wr = tw[t + 2]!; wi = tw[t + 3]!
+        wr = tw[t + 2]!
+        wi = tw[t + 3]!
         yr[o + 2 * sB] = b2r * wr - b2i * wi
         yi[o + 2 * sB] = b2r * wi + b2i * wr
-        wr = tw[t + 4]!; wi = tw[t + 5]!
+        wr = tw[t + 4]!
+        wi = tw[t + 5]!
         yr[o + 3 * sB] = b3r * wr - b3i * wi
         yi[o + 3 * sB] = b3r * wi + b3i * wr
-        wr = tw[t + 6]!; wi = tw[t + 7]!
+        wr = tw[t + 6]!
+        wi = tw[t + 7]!
         yr[o + 4 * sB] = b4r * wr - b4i * wi
         yi[o + 4 * sB] = b4r * wi + b4i * wr
-        wr = tw[t + 8]!; wi = tw[t + 9]!
+        wr = tw[t + 8]!
+        wi = tw[t + 9]!
         yr[o + 5 * sB] = b5r * wr - b5i * wi
         yi[o + 5 * sB] = b5r * wi + b5i * wr
-        wr = tw[t + 10]!; wi = tw[t + 11]!
+        wr = tw[t + 10]!
+        wi = tw[t + 11]!
         yr[o + 6 * sB] = b6r * wr - b6i * wi
         yi[o + 6 * sB] = b6r * wi + b6i * wr
       }

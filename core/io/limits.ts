@@ -31,11 +31,19 @@ export function checkDeclaredSize(file: string, field: string, dims: readonly nu
   const voxels = dims.reduce((a, b) => a * b, 1)
   const shape = dims.join(' x ')
   if (voxels > caps.maxVoxels) {
-    throw new ImportError('too-large', file, `${field} declares ${shape} = ${voxels.toExponential(3)} voxels, more than the ${caps.maxVoxels} a volume may have`)
+    throw new ImportError(
+      'too-large',
+      file,
+      `${field} declares ${shape} = ${voxels.toExponential(3)} voxels, more than the ${caps.maxVoxels} a volume may have`,
+    )
   }
   const bytes = voxels * bytesPerVoxel
   if (bytes > caps.maxBytes) {
-    throw new ImportError('too-large', file, `${field} declares ${shape} voxels of ${bytesPerVoxel} bytes = ${gib(bytes)}, more than the ${gib(caps.maxBytes)} this machine can hold`)
+    throw new ImportError(
+      'too-large',
+      file,
+      `${field} declares ${shape} voxels of ${bytesPerVoxel} bytes = ${gib(bytes)}, more than the ${gib(caps.maxBytes)} this machine can hold`,
+    )
   }
 }
 

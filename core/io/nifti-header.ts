@@ -90,10 +90,15 @@ export function parseNiftiHeader(bytes: Uint8Array, file: string, options: Nifti
     if (!Number.isInteger(d) || d < 1) throw new ImportError('corrupt-header', file, `dim[${i + 1}] is ${d}, must be a positive integer`)
   }
   if (dims.slice(3).some((d) => d !== 1)) {
-    throw new ImportError('unsupported-pixel-format', file, `a 3D volume is expected, the file holds dims ${dims.join('x')} (time series or vector images are not supported)`)
+    throw new ImportError(
+      'unsupported-pixel-format',
+      file,
+      `a 3D volume is expected, the file holds dims ${dims.join('x')} (time series or vector images are not supported)`,
+    )
   }
   const bits = DATATYPE_BITS[datatype]
-  if (bits === undefined) throw new ImportError('unsupported-pixel-format', file, `NIfTI datatype ${datatype} is not supported (need a scalar integer or float type)`)
+  if (bits === undefined)
+    throw new ImportError('unsupported-pixel-format', file, `NIfTI datatype ${datatype} is not supported (need a scalar integer or float type)`)
   if (bitpix !== bits) throw new ImportError('corrupt-header', file, `bitpix is ${bitpix} but datatype ${datatype} has ${bits} bits`)
   const minOffset = version === 1 ? 348 : 540
   if (!Number.isFinite(voxOffset) || voxOffset < minOffset) {
@@ -101,7 +106,8 @@ export function parseNiftiHeader(bytes: Uint8Array, file: string, options: Nifti
   }
   // ITK turns a zero or non-finite spacing into 1 mm without a word: a silently wrong geometry.
   for (const [i, d] of pixdim.entries()) {
-    if (!Number.isFinite(d) || d <= 0) throw new ImportError('corrupt-header', file, `pixdim[${i + 1}] (voxel spacing) is ${d}, must be a positive number of mm`)
+    if (!Number.isFinite(d) || d <= 0)
+      throw new ImportError('corrupt-header', file, `pixdim[${i + 1}] (voxel spacing) is ${d}, must be a positive number of mm`)
   }
   checkDeclaredSize(file, 'dim', dims, bits / 8, options.caps ?? DEFAULT_CAPS)
   const voxels = dims.reduce((a, b) => a * b, 1)

@@ -2,20 +2,7 @@
  * Recognise a file's format from its first bytes, so that a file renamed to the wrong
  * extension is named for what it is instead of reaching a decoder that may misread it.
  */
-export type SniffedFormat =
-  | 'nifti1'
-  | 'nifti2'
-  | 'gzip'
-  | 'nrrd'
-  | 'metaimage'
-  | 'dicom'
-  | 'png'
-  | 'jpeg'
-  | 'zip'
-  | 'pdf'
-  | 'hdf5'
-  | 'text'
-  | 'unknown'
+export type SniffedFormat = 'nifti1' | 'nifti2' | 'gzip' | 'nrrd' | 'metaimage' | 'dicom' | 'png' | 'jpeg' | 'zip' | 'pdf' | 'hdf5' | 'text' | 'unknown'
 
 function ascii(bytes: Uint8Array, start: number, length: number): string {
   let s = ''

@@ -28,6 +28,6 @@ export function flipLpsRasMatrix(m: Mat4): Affine4 {
   return m.map((v, idx) => {
     const row = Math.floor(idx / 4)
     const col = idx % 4
-    return (row < 2) !== (col < 2) ? -v : v
+    return row < 2 !== col < 2 ? -v : v
   })
 }

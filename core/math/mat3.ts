@@ -21,11 +21,7 @@ export function mat3Multiply(a: Mat3, b: Mat3): Mat3 {
 }
 
 export function mat3MulVec(m: Mat3, v: Vec3): Vec3 {
-  return [
-    m[0] * v[0] + m[1] * v[1] + m[2] * v[2],
-    m[3] * v[0] + m[4] * v[1] + m[5] * v[2],
-    m[6] * v[0] + m[7] * v[1] + m[8] * v[2],
-  ]
+  return [m[0] * v[0] + m[1] * v[1] + m[2] * v[2], m[3] * v[0] + m[4] * v[1] + m[5] * v[2], m[6] * v[0] + m[7] * v[1] + m[8] * v[2]]
 }
 
 /** Column c (0..2). */
@@ -38,11 +34,7 @@ export function mat3Transpose(m: Mat3): Mat3 {
 }
 
 export function mat3Determinant(m: Mat3): number {
-  return (
-    m[0] * (m[4] * m[8] - m[5] * m[7]) -
-    m[1] * (m[3] * m[8] - m[5] * m[6]) +
-    m[2] * (m[3] * m[7] - m[4] * m[6])
-  )
+  return m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6])
 }
 
 /**
@@ -55,12 +47,9 @@ export function mat3Inverse(m: Mat3): Mat3 {
     throw new Error(`Cannot invert 3x3 matrix: it has non-finite entries [${m.join(', ')}]`)
   }
   const det = mat3Determinant(m)
-  const scale =
-    Math.hypot(m[0], m[3], m[6]) * Math.hypot(m[1], m[4], m[7]) * Math.hypot(m[2], m[5], m[8])
+  const scale = Math.hypot(m[0], m[3], m[6]) * Math.hypot(m[1], m[4], m[7]) * Math.hypot(m[2], m[5], m[8])
   if (!(Math.abs(det) > 1e-12 * scale)) {
-    throw new Error(
-      `Cannot invert 3x3 matrix: it is singular (determinant ${det}) [${m.join(', ')}]`,
-    )
+    throw new Error(`Cannot invert 3x3 matrix: it is singular (determinant ${det}) [${m.join(', ')}]`)
   }
   const s = 1 / det
   return [
@@ -82,7 +71,17 @@ export function mat3AxisAngle(axis: Vec3, angleRad: number): Mat3 {
   const c = Math.cos(angleRad)
   const s = Math.sin(angleRad)
   const t = 1 - c
-  return [t * x * x + c, t * x * y - s * z, t * x * z + s * y, t * x * y + s * z, t * y * y + c, t * y * z - s * x, t * x * z - s * y, t * y * z + s * x, t * z * z + c]
+  return [
+    t * x * x + c,
+    t * x * y - s * z,
+    t * x * z + s * y,
+    t * x * y + s * z,
+    t * y * y + c,
+    t * y * z - s * x,
+    t * x * z - s * y,
+    t * y * z + s * x,
+    t * z * z + c,
+  ]
 }
 
 /**

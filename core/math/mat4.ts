@@ -40,12 +40,7 @@ export function invertAffine(a: Mat4): Affine4 {
   checkAffine(a)
   const inv = mat3Inverse([a[0]!, a[1]!, a[2]!, a[4]!, a[5]!, a[6]!, a[8]!, a[9]!, a[10]!])
   const t = mat3MulVec(inv, [a[3]!, a[7]!, a[11]!])
-  return [
-    inv[0], inv[1], inv[2], -t[0],
-    inv[3], inv[4], inv[5], -t[1],
-    inv[6], inv[7], inv[8], -t[2],
-    0, 0, 0, 1,
-  ]
+  return [inv[0], inv[1], inv[2], -t[0], inv[3], inv[4], inv[5], -t[1], inv[6], inv[7], inv[8], -t[2], 0, 0, 0, 1]
 }
 
 /** A point through an affine: R p + t. */

@@ -52,8 +52,13 @@ export function belowClinicalResolution(record: Pick<PlanRecord, 'simulation'>):
 }
 
 /** Why this plan cannot be approved on these grounds, or null when it can. */
-export function approvalRefusal(record: Pick<PlanRecord, 'simulation' | 'source'>, metrics: Pick<PlanMetricsRecord, 'mi' | 'mi_tc' | 'flags'>, grounds: ApprovalGrounds): ApprovalRefusal | null {
-  if (record.source === 'surrogate') return { field: 'plan', message: 'a neural-surrogate preview cannot be approved: run the full simulation and approve its result' }
+export function approvalRefusal(
+  record: Pick<PlanRecord, 'simulation' | 'source'>,
+  metrics: Pick<PlanMetricsRecord, 'mi' | 'mi_tc' | 'flags'>,
+  grounds: ApprovalGrounds,
+): ApprovalRefusal | null {
+  if (record.source === 'surrogate')
+    return { field: 'plan', message: 'a neural-surrogate preview cannot be approved: run the full simulation and approve its result' }
   if (grounds.approver.trim().length === 0) return { field: 'approver', message: "the approver's name is empty" }
   if (belowClinicalResolution(record)) {
     const reason = grounds.overrideReason?.trim() ?? ''
@@ -66,6 +71,10 @@ export function approvalRefusal(record: Pick<PlanRecord, 'simulation' | 'source'
   }
   const acknowledged = new Set(grounds.acknowledged ?? [])
   const open = blockingFlags(metrics).filter((f) => !acknowledged.has(f.id))
-  if (open.length > 0) return { field: 'acknowledged', message: `acknowledge the safety flag${open.length > 1 ? 's' : ''} first: ${open.map((f) => `${f.id} (${f.text})`).join('; ')}` }
+  if (open.length > 0)
+    return {
+      field: 'acknowledged',
+      message: `acknowledge the safety flag${open.length > 1 ? 's' : ''} first: ${open.map((f) => `${f.id} (${f.text})`).join('; ')}`,
+    }
   return null
 }

@@ -34,14 +34,37 @@ export function comparePlans(a: ComparedPlan, b: ComparedPlan): ComparisonRow[] 
     const sb = vb === null ? null : vb * scale
     return { key, label, unit, a: sa, b: sb, difference: sa === null || sb === null ? null : sb - sa }
   }
-  const text = (key: string, label: string, get: (p: ComparedPlan) => string): ComparisonRow => ({ key, label, unit: '', a: get(a), b: get(b), difference: null })
+  const text = (key: string, label: string, get: (p: ComparedPlan) => string): ComparisonRow => ({
+    key,
+    label,
+    unit: '',
+    a: get(a),
+    b: get(b),
+    difference: null,
+  })
   return [
     text('transducer', 'Transducer', (p) => p.record.transducer.id),
     num('ppw', 'Resolution', 'points per wavelength', 1, (p) => p.record.simulation.ppw),
-    text('source', 'Computed by', (p) => (p.record.source === 'surrogate' ? 'neural surrogate (preview)' : `full-wave solver (${p.record.simulation.backend})`)),
+    text('source', 'Computed by', (p) =>
+      p.record.source === 'surrogate' ? 'neural surrogate (preview)' : `full-wave solver (${p.record.simulation.backend})`,
+    ),
     // Where the two plans aim and where their foci land, relative to each other.
-    { key: 'target-distance', label: 'Target of B from target of A', unit: 'mm', a: 0, b: distanceM(a.record.target_ras_m, b.record.target_ras_m) * 1e3, difference: distanceM(a.record.target_ras_m, b.record.target_ras_m) * 1e3 },
-    { key: 'focus-distance', label: 'Focus of B from focus of A', unit: 'mm', a: 0, b: distanceM(a.metrics.peak_position_ras_m, b.metrics.peak_position_ras_m) * 1e3, difference: distanceM(a.metrics.peak_position_ras_m, b.metrics.peak_position_ras_m) * 1e3 },
+    {
+      key: 'target-distance',
+      label: 'Target of B from target of A',
+      unit: 'mm',
+      a: 0,
+      b: distanceM(a.record.target_ras_m, b.record.target_ras_m) * 1e3,
+      difference: distanceM(a.record.target_ras_m, b.record.target_ras_m) * 1e3,
+    },
+    {
+      key: 'focus-distance',
+      label: 'Focus of B from focus of A',
+      unit: 'mm',
+      a: 0,
+      b: distanceM(a.metrics.peak_position_ras_m, b.metrics.peak_position_ras_m) * 1e3,
+      difference: distanceM(a.metrics.peak_position_ras_m, b.metrics.peak_position_ras_m) * 1e3,
+    },
     num('peak', 'Peak pressure (in situ)', 'kPa', 1e-3, (p) => p.metrics.peak_pressure_pa),
     num('shift', 'Focal shift (target to peak)', 'mm', 1e3, (p) => p.metrics.focal_shift_length_m),
     num('vol6', '-6 dB volume', 'mm3', 1e9, (p) => p.metrics.volume_6db_m3),
@@ -61,8 +84,10 @@ export function comparePlans(a: ComparedPlan, b: ComparedPlan): ComparisonRow[] 
 /** Why two pressure fields cannot be subtracted voxel by voxel, or null when they can. */
 export function differenceRefusal(a: Volume, b: Volume): string | null {
   const close = (x: readonly number[], y: readonly number[], tol: number) => x.every((v, i) => Math.abs(v - y[i]!) <= tol)
-  if (!close(a.dims, b.dims, 0)) return `the plans' fields lie on different grids (${a.dims.join(' x ')} and ${b.dims.join(' x ')} voxels): they were planned on different CTs`
-  if (!close(a.spacingM, b.spacingM, 1e-9) || !close(a.originM, b.originM, 1e-7) || !close(a.direction, b.direction, 1e-6)) return "the plans' fields lie on differently placed grids: they were planned on different CTs"
+  if (!close(a.dims, b.dims, 0))
+    return `the plans' fields lie on different grids (${a.dims.join(' x ')} and ${b.dims.join(' x ')} voxels): they were planned on different CTs`
+  if (!close(a.spacingM, b.spacingM, 1e-9) || !close(a.originM, b.originM, 1e-7) || !close(a.direction, b.direction, 1e-6))
+    return "the plans' fields lie on differently placed grids: they were planned on different CTs"
   return null
 }
 
@@ -72,5 +97,10 @@ export function pressureDifference(a: Volume, b: Volume): Volume<Float32Array> {
   if (refusal) throw new Error(refusal)
   const out = new Float32Array(a.data.length)
   for (let i = 0; i < out.length; i++) out[i] = b.data[i]! - a.data[i]!
-  return { ...a, data: out, meta: { ...a.meta, modality: 'OT', seriesDescription: 'pressure amplitude difference, plan B - plan A [Pa]', valueUnit: 'Pa' }, warnings: [] }
+  return {
+    ...a,
+    data: out,
+    meta: { ...a.meta, modality: 'OT', seriesDescription: 'pressure amplitude difference, plan B - plan A [Pa]', valueUnit: 'Pa' },
+    warnings: [],
+  }
 }

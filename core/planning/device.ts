@@ -16,10 +16,13 @@ function capArea(rocM: number, innerDiameterM: number, outerDiameterM: number): 
 }
 
 export function planDevice(def: TransducerDefinition, options: { maxStandoffM?: number } = {}): PlanDevice {
-  if (def.type === 'disc') throw new SimulationInputError('--transducer', `${def.id} is a flat disc: transcranial placement needs a focused bowl or an annular array`)
+  if (def.type === 'disc')
+    throw new SimulationInputError('--transducer', `${def.id} is a flat disc: transcranial placement needs a focused bowl or an annular array`)
   const outer = def.type === 'bowl' ? def.aperture_m : Math.max(...def.rings.map((r) => r.outer_m))
   const emitting =
-    def.type === 'bowl' ? capArea(def.roc_m, def.inner_aperture_m ?? 0, def.aperture_m) : def.rings.reduce((sum, r) => sum + capArea(def.roc_m, r.inner_m, r.outer_m), 0)
+    def.type === 'bowl'
+      ? capArea(def.roc_m, def.inner_aperture_m ?? 0, def.aperture_m)
+      : def.rings.reduce((sum, r) => sum + capArea(def.roc_m, r.inner_m, r.outer_m), 0)
   const range = focalRangeM(def)
   return {
     id: def.id,

@@ -95,7 +95,11 @@ export function checkPlanGrid(grid: Grid, pointsPerWavelength: number, memory: M
   checkPlanPointsPerWavelength(pointsPerWavelength, field)
   checkUserGrid(grid.size, field)
   const paddedSize = grid.size.map((s, d) => nextFftFriendly(s + 2 * DEFAULT_SETTINGS.pmlPoints[d]!)) as unknown as [number, number, number]
-  checkComputationalGrid({ paddedSize, userSize: grid.size, heterogeneousSoundSpeed: true, heterogeneousDensity: true, absorbing: true, fractional: false }, memory, field)
+  checkComputationalGrid(
+    { paddedSize, userSize: grid.size, heterogeneousSoundSpeed: true, heterogeneousDensity: true, absorbing: true, fractional: false },
+    memory,
+    field,
+  )
 }
 
 export function buildPlanDomain(ct: Volume, seg: HeadSegmentation, placement: Placement, options: DomainOptions): PlanDomain {
@@ -125,7 +129,8 @@ export function buildPlanDomain(ct: Volume, seg: HeadSegmentation, placement: Pl
   const gridLps: GridSpec = { dims: grid.size as unknown as Vec3, spacingM: [dx, dx, dx], originM: rasToLps(originRas), direction }
 
   const hu = resampleTrilinear(ct, gridLps, { fill: -1000, interpolation: 'linear', outputType: 'float32' }).data
-  const asVolume = (mask: Uint8Array) => createVolume({ data: mask, dims: ct.dims, spacingM: ct.spacingM, originM: ct.originM, direction: ct.direction, meta: ct.meta })
+  const asVolume = (mask: Uint8Array) =>
+    createVolume({ data: mask, dims: ct.dims, spacingM: ct.spacingM, originM: ct.originM, direction: ct.direction, meta: ct.meta })
   const head = resampleTrilinear(asVolume(seg.head), gridLps, { interpolation: 'nearest', fill: 0 }).data as Uint8Array
   const skull = resampleTrilinear(asVolume(seg.skull), gridLps, { interpolation: 'nearest', fill: 0 }).data as Uint8Array
 

@@ -12,9 +12,18 @@ import type { DriveLevel } from './run-plan.ts'
 export function driveFromDeviceSetting(def: TransducerDefinition, setting: number, definitionFile: string): { drive: DriveLevel; record: PlanRecord['drive'] } {
   const amplitudePa = amplitudeFromSetting(def, setting)
   const cal = def.calibration!
-  const provenance = [cal.serial && `unit ${cal.serial}`, cal.date && `calibrated ${cal.date}`, cal.method, `${cal.law} law`, definitionFile].filter(Boolean).join(', ')
+  const provenance = [cal.serial && `unit ${cal.serial}`, cal.date && `calibrated ${cal.date}`, cal.method, `${cal.law} law`, definitionFile]
+    .filter(Boolean)
+    .join(', ')
   return {
     drive: { kind: 'source', amplitudePa },
-    record: { kind: 'device-setting', setting, setting_unit: cal.setting_unit, pa_per_unit: cal.pa_per_setting_unit, calibration_source: provenance, source_amplitude_pa: amplitudePa },
+    record: {
+      kind: 'device-setting',
+      setting,
+      setting_unit: cal.setting_unit,
+      pa_per_unit: cal.pa_per_setting_unit,
+      calibration_source: provenance,
+      source_amplitude_pa: amplitudePa,
+    },
   }
 }

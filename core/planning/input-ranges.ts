@@ -29,5 +29,7 @@ export const PRF_HZ: InputRange = { min: 0.1, max: 1e4, why: 'tFUS protocols use
 /** Pulse duration x PRF above 1 means pulses that overlap: no protocol can deliver it. */
 export function pulseOverlapRefusal(pulseDurationS: number, prfHz: number): string | null {
   const duty = pulseDurationS * prfHz
-  return duty > 1 + 1e-9 ? `a ${(pulseDurationS * 1e3).toPrecision(3)} ms pulse repeated at ${prfHz} Hz overlaps the next one (duty cycle ${(duty * 100).toFixed(0)} % > 100 %)` : null
+  return duty > 1 + 1e-9
+    ? `a ${(pulseDurationS * 1e3).toPrecision(3)} ms pulse repeated at ${prfHz} Hz overlaps the next one (duty cycle ${(duty * 100).toFixed(0)} % > 100 %)`
+    : null
 }

@@ -104,8 +104,7 @@ export function fillHoles(dims: readonly [number, number, number], mask: Uint8Ar
   const border: number[] = []
   for (let k = 0; k < nz; k++)
     for (let j = 0; j < ny; j++)
-      for (let i = 0; i < nx; i++)
-        if (i === 0 || j === 0 || k === 0 || i === nx - 1 || j === ny - 1 || k === nz - 1) border.push(i + nx * (j + ny * k))
+      for (let i = 0; i < nx; i++) if (i === 0 || j === 0 || k === 0 || i === nx - 1 || j === ny - 1 || k === nz - 1) border.push(i + nx * (j + ny * k))
   const outside = new Uint8Array(mask.length)
   flood(dims, background, border, outside)
   const out = new Uint8Array(mask.length)
@@ -145,10 +144,9 @@ export function segmentHead(ct: Volume, options: SegmentationOptions = {}): Head
   ]
   for (const [name, onFace] of faces) {
     let count = 0
-    for (let k = 0; k < nz; k++)
-      for (let j = 0; j < ny; j++)
-        for (let i = 0; i < nx; i++) if (onFace(i, j, k) && skull[i + nx * (j + ny * k)]) count++
-    if (count > 50) warnings.push(`the skull is cut off by the field of view at the ${name} (${count} bone voxels on that face): beams entering there cannot be modelled`)
+    for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) if (onFace(i, j, k) && skull[i + nx * (j + ny * k)]) count++
+    if (count > 50)
+      warnings.push(`the skull is cut off by the field of view at the ${name} (${count} bone voxels on that face): beams entering there cannot be modelled`)
   }
   return { head, skull, headVoxels, skullVoxels, warnings }
 }

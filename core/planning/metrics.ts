@@ -103,7 +103,8 @@ export function planMetrics(input: MetricsInput): { metrics: PlanMetrics; focalM
   if (peakIndex < 0) throw new Error('no intracranial voxel in the simulation domain')
   // Every ratio below (insertion loss, widths) divides by the peak: a field that never reached
   // the brain is a failed run, said so in words rather than as Infinity in the metrics.
-  if (!(peak > 0 && Number.isFinite(peak))) throw new SimulationNumericalError(`the simulated peak pressure in the brain is ${peak} Pa: no usable field reached the target`)
+  if (!(peak > 0 && Number.isFinite(peak)))
+    throw new SimulationNumericalError(`the simulated peak pressure in the brain is ${peak} Pa: no usable field reached the target`)
   const ijk = [peakIndex % nx, Math.floor(peakIndex / nx) % ny, Math.floor(peakIndex / (nx * ny))]
   const peakLocal: Vec3 = [0, 1, 2].map((d) => grid.originM[d]! + ijk[d]! * grid.spacingM) as unknown as Vec3
   const pose = input.placement.pose.transducerToRas
@@ -119,7 +120,10 @@ export function planMetrics(input: MetricsInput): { metrics: PlanMetrics; focalM
       lateral2: widthAlong(amplitudePa, grid, peakLocal, [0, 1, 0], level * peak),
     }
     const missing = (Object.keys(measured) as Array<keyof FocalWidths>).filter((k) => measured[k] === null)
-    if (missing.length > 0) warnings.push(`the ${label} region reaches the edge of the simulation grid (or the field does not fall to ${label} there): ${missing.join(', ')} ${label} width${missing.length > 1 ? 's' : ''} not measured`)
+    if (missing.length > 0)
+      warnings.push(
+        `the ${label} region reaches the edge of the simulation grid (or the field does not fall to ${label} there): ${missing.join(', ')} ${label} width${missing.length > 1 ? 's' : ''} not measured`,
+      )
     return measured
   }
   const w6 = widths(0.5, '-6 dB')
@@ -136,7 +140,7 @@ export function planMetrics(input: MetricsInput): { metrics: PlanMetrics; focalM
   const miFreeWater = input.freeWaterPeakPa / 1e6 / Math.sqrt(fMHz)
   const miTc = peak / 1e6 / Math.sqrt(fMHz)
   // TIC: time-averaged acoustic output W = I0 A DC with I0 = p0^2 / (2 rho c) at the surface.
-  const powerW = ((input.sourceAmplitudePa ** 2) / (2 * 1000 * 1500)) * input.emittingAreaM2 * duty
+  const powerW = (input.sourceAmplitudePa ** 2 / (2 * 1000 * 1500)) * input.emittingAreaM2 * duty
   const deqCm = Math.sqrt((4 * input.apertureAreaM2 * 1e4) / Math.PI)
   const tic = (powerW * 1000) / (40 * deqCm)
   const path = input.placement.path

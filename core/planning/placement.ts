@@ -29,7 +29,8 @@ export interface PlacementDevice {
   readonly focalRangeM?: readonly [number, number]
 }
 
-export type PlacementErrorCode = 'target-outside-head' | 'too-deep' | 'too-shallow' | 'intersects-head' | 'air-on-path' | 'orbit' | 'no-skull-crossing' | 'field-of-view' | 'no-entry-found'
+export type PlacementErrorCode =
+  'target-outside-head' | 'too-deep' | 'too-shallow' | 'intersects-head' | 'air-on-path' | 'orbit' | 'no-skull-crossing' | 'field-of-view' | 'no-entry-found'
 
 /** What a planner can do about each refusal, in words (shown after the refusal's own message). */
 export const PLACEMENT_ADVICE: Readonly<Record<PlacementErrorCode, string>> = {
@@ -187,7 +188,12 @@ function scanPath(sampler: CtSampler, scalp: Vec3, target: Vec3): PathFindings {
     }
   }
   if (airStart >= 0) airRuns.push({ atM: airStart, lengthM: length - airStart })
-  return { skullThicknessM: skull, ...(firstBone ? { firstBone } : {}), airRuns: airRuns.filter((r) => r.lengthM >= 0.001), fatBeforeBoneM: longestFatBeforeBone }
+  return {
+    skullThicknessM: skull,
+    ...(firstBone ? { firstBone } : {}),
+    airRuns: airRuns.filter((r) => r.lengthM >= 0.001),
+    fatBeforeBoneM: longestFatBeforeBone,
+  }
 }
 
 /** Outward skull normal at a bone point from the HU gradient (central differences over 1 mm). */
@@ -253,33 +259,54 @@ export function placeTransducer(sampler: CtSampler, device: PlacementDevice, tar
   const beam = normalize3(sub3(targetRasM, entryRasM))
   if (!Number.isFinite(beam[0])) throw new PlacementError('no-entry-found', 'the entry point equals the target')
   const { scalp, leftVolume } = scalpAlong(sampler, targetRasM, scale3(beam, -1))
-  if (leftVolume) throw new PlacementError('field-of-view', `the beam toward ${fmtPoint(entryRasM)} leaves the CT's field of view before leaving the head: the skull there is not imaged`)
+  if (leftVolume)
+    throw new PlacementError(
+      'field-of-view',
+      `the beam toward ${fmtPoint(entryRasM)} leaves the CT's field of view before leaving the head: the skull there is not imaged`,
+    )
   const scalpToTarget = norm3(sub3(targetRasM, scalp))
   const findings = scanPath(sampler, scalp, targetRasM)
-  if (findings.skullThicknessM < 0.001) throw new PlacementError('no-skull-crossing', `the path from the scalp at ${fmtPoint(scalp)} to the target crosses no skull (through a foramen, the orbit or the neck?)`)
+  if (findings.skullThicknessM < 0.001)
+    throw new PlacementError(
+      'no-skull-crossing',
+      `the path from the scalp at ${fmtPoint(scalp)} to the target crosses no skull (through a foramen, the orbit or the neck?)`,
+    )
   if (findings.fatBeforeBoneM > 0.006) {
-    throw new PlacementError('orbit', `the beam crosses ${mm(findings.fatBeforeBoneM)} of fat-density tissue before reaching bone, as through the orbit: choose another entry (scalp point ${fmtPoint(scalp)})`)
+    throw new PlacementError(
+      'orbit',
+      `the beam crosses ${mm(findings.fatBeforeBoneM)} of fat-density tissue before reaching bone, as through the orbit: choose another entry (scalp point ${fmtPoint(scalp)})`,
+    )
   }
   if (findings.airRuns.length > 0) {
     const r = findings.airRuns[0]!
-    throw new PlacementError('air-on-path', `air inside the head on the beam path (${mm(r.lengthM)} at ${mm(r.atM)} from the scalp point ${fmtPoint(scalp)}; a sinus or mastoid cells): the skull model cannot stand in for it`)
+    throw new PlacementError(
+      'air-on-path',
+      `air inside the head on the beam path (${mm(r.lengthM)} at ${mm(r.atM)} from the scalp point ${fmtPoint(scalp)}; a sinus or mastoid cells): the skull model cannot stand in for it`,
+    )
   }
   let incidence = Number.NaN
   if (findings.firstBone) {
     const n = skullNormal(sampler, findings.firstBone)
     if (n) incidence = (Math.acos(Math.min(1, Math.abs(dot3(n, beam)))) * 180) / Math.PI
   }
-  if (incidence > INCIDENCE_WARNING_DEG) warnings.push(`the beam meets the skull at ${incidence.toFixed(0)} degrees from its normal: expect strong refraction and a lower transmission`)
+  if (incidence > INCIDENCE_WARNING_DEG)
+    warnings.push(`the beam meets the skull at ${incidence.toFixed(0)} degrees from its normal: expect strong refraction and a lower transmission`)
 
   let standoff: number
   let focalFromApex: number
   if (device.kind === 'bowl') {
     standoff = device.rocM - device.exitPlaneOffsetM - scalpToTarget
     if (standoff < device.minStandoffM - 1e-9) {
-      throw new PlacementError('too-deep', `the target is ${mm(scalpToTarget)} below the scalp; ${device.id} focuses at most ${mm(device.rocM - device.exitPlaneOffsetM - device.minStandoffM)} below the scalp (ROC ${mm(device.rocM)}, exit plane ${mm(device.exitPlaneOffsetM)}, coupling ${mm(device.minStandoffM)})`)
+      throw new PlacementError(
+        'too-deep',
+        `the target is ${mm(scalpToTarget)} below the scalp; ${device.id} focuses at most ${mm(device.rocM - device.exitPlaneOffsetM - device.minStandoffM)} below the scalp (ROC ${mm(device.rocM)}, exit plane ${mm(device.exitPlaneOffsetM)}, coupling ${mm(device.minStandoffM)})`,
+      )
     }
     if (standoff > device.maxStandoffM + 1e-9) {
-      throw new PlacementError('too-shallow', `the target is only ${mm(scalpToTarget)} below the scalp; ${device.id} would need ${mm(standoff)} of coupling (at most ${mm(device.maxStandoffM)})`)
+      throw new PlacementError(
+        'too-shallow',
+        `the target is only ${mm(scalpToTarget)} below the scalp; ${device.id} would need ${mm(standoff)} of coupling (at most ${mm(device.maxStandoffM)})`,
+      )
     }
     focalFromApex = device.rocM
   } else {
@@ -289,7 +316,11 @@ export function placeTransducer(sampler: CtSampler, device: PlacementDevice, tar
     if (depth > hi) throw new PlacementError('too-deep', `the target is ${mm(depth)} from the exit plane; ${device.id} steers to at most ${mm(hi)}`)
     if (depth < lo) {
       standoff = lo - scalpToTarget
-      if (standoff > device.maxStandoffM) throw new PlacementError('too-shallow', `the target is ${mm(depth)} from the exit plane; ${device.id} steers no closer than ${mm(lo)} and would need ${mm(standoff)} of coupling`)
+      if (standoff > device.maxStandoffM)
+        throw new PlacementError(
+          'too-shallow',
+          `the target is ${mm(depth)} from the exit plane; ${device.id} steers no closer than ${mm(lo)} and would need ${mm(standoff)} of coupling`,
+        )
     }
     focalFromApex = device.exitPlaneOffsetM + standoff + scalpToTarget
   }
@@ -298,11 +329,20 @@ export function placeTransducer(sampler: CtSampler, device: PlacementDevice, tar
   const matrix = poseMatrix(apex, beam)
   const inside = devicePoints(device, matrix).filter((p) => sampler.head(p))
   if (inside.length > 0) {
-    throw new PlacementError('intersects-head', `the transducer would cut into the head (${inside.length} points of its surface, e.g. ${fmtPoint(inside[0]!)}): the scalp is too curved under it for this entry`)
+    throw new PlacementError(
+      'intersects-head',
+      `the transducer would cut into the head (${inside.length} points of its surface, e.g. ${fmtPoint(inside[0]!)}): the scalp is too curved under it for this entry`,
+    )
   }
   return {
     pose: { transducerToRas: matrix, apexRasM: apex, axisRas: beam, focalDistanceFromApexM: focalFromApex, standoffM: standoff },
-    path: { scalpPointRasM: scalp, scalpToTargetM: scalpToTarget, exitPlaneToTargetM: standoff + scalpToTarget, skullThicknessM: findings.skullThicknessM, incidenceAngleDeg: incidence },
+    path: {
+      scalpPointRasM: scalp,
+      scalpToTargetM: scalpToTarget,
+      exitPlaneToTargetM: standoff + scalpToTarget,
+      skullThicknessM: findings.skullThicknessM,
+      incidenceAngleDeg: incidence,
+    },
     warnings,
   }
 }
@@ -338,4 +378,3 @@ export function proposeEntry(sampler: CtSampler, device: PlacementDevice, target
   }
   return best.placement
 }
-

@@ -31,21 +31,32 @@ export function planSceneJson(input: PlanSceneInput): SceneJson {
   const first = elements[0]
   // A plan's device is a bowl or an annular array: bowl elements sharing apex, focus and radius,
   // which the scene's annular source holds exactly (a bowl is one ring).
-  if (!first || first.kind !== 'bowl' || !elements.every((e) => e.kind === 'bowl' && same(e.apexM, first.apexM) && same(e.focusM, first.focusM) && e.rocM === first.rocM)) {
+  if (
+    !first ||
+    first.kind !== 'bowl' ||
+    !elements.every((e) => e.kind === 'bowl' && same(e.apexM, first.apexM) && same(e.focusM, first.focusM) && e.rocM === first.rocM)
+  ) {
     throw new SimulationInputError('source', 'the plan scene holds bowls or annular arrays with a common apex, focus and radius of curvature only')
   }
   const dx = grid.spacingM
   return {
     frequency_hz: input.frequencyHz,
     grid: { spacing_m: dx, min_m: [...grid.originM], max_m: grid.originM.map((o, d) => o + (grid.size[d]! - 1) * dx) as [number, number, number] },
-    background: { sound_speed: input.water.soundSpeed, density: input.water.density, alpha_db_cm: npPerMToDbPerCm(input.water.alphaNpM), alpha_power: input.alphaPower },
+    background: {
+      sound_speed: input.water.soundSpeed,
+      density: input.water.density,
+      alpha_db_cm: npPerMToDbPerCm(input.water.alphaNpM),
+      alpha_power: input.alphaPower,
+    },
     objects: [{ shape: 'voxels', sound_speed_file: input.files.soundSpeed, density_file: input.files.density, alpha_db_cm_file: input.files.alphaDbCm }],
     source: {
       type: 'annular',
       apex_m: [...first.apexM],
       focus_m: [...first.focusM],
       roc_m: first.rocM,
-      rings: elements.flatMap((e) => (e.kind === 'bowl' ? [{ inner_m: e.innerApertureM, outer_m: e.apertureM, amplitude_pa: e.amplitudePa, phase_rad: e.phaseRad }] : [])),
+      rings: elements.flatMap((e) =>
+        e.kind === 'bowl' ? [{ inner_m: e.innerApertureM, outer_m: e.apertureM, amplitude_pa: e.amplitudePa, phase_rad: e.phaseRad }] : [],
+      ),
     },
     solver: {
       cfl: input.settings.cfl,

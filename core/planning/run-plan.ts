@@ -22,7 +22,10 @@ export interface PlanDevice extends PlacementDevice {
   elements(amplitudePa: number, focalDistanceFromApexM: number): SourceElement[]
 }
 
-export type DriveLevel = { readonly kind: 'source'; readonly amplitudePa: number } | { readonly kind: 'isppa-free-water'; readonly wPerM2: number } | { readonly kind: 'isppa-target'; readonly wPerM2: number }
+export type DriveLevel =
+  | { readonly kind: 'source'; readonly amplitudePa: number }
+  | { readonly kind: 'isppa-free-water'; readonly wPerM2: number }
+  | { readonly kind: 'isppa-target'; readonly wPerM2: number }
 
 export interface PlanningInputs {
   readonly ct: Volume
@@ -101,7 +104,10 @@ export interface PreparedPlan {
 }
 
 /** What a request needs to build its domain; the solver and the surrogate share this. */
-export type PrepareRequest = Pick<PlanningInputs, 'ct' | 'targetRasM' | 'aimRasM' | 'entryRasM' | 'device' | 'mapping' | 'tissues' | 'pointsPerWavelength' | 'onProgress' | 'memory'>
+export type PrepareRequest = Pick<
+  PlanningInputs,
+  'ct' | 'targetRasM' | 'aimRasM' | 'entryRasM' | 'device' | 'mapping' | 'tissues' | 'pointsPerWavelength' | 'onProgress' | 'memory'
+>
 
 /** Segmentation, placement and the beam-aligned domain with its medium: everything before a solve. */
 export function preparePlan(request: PrepareRequest, segmentationIn?: HeadSegmentation): PreparedPlan {
@@ -140,7 +146,14 @@ async function solveHeadAndFreeWater(request: PlanningInputs, placement: Placeme
   const { device } = request
   const source = { frequencyHz: device.frequencyHz, elements: device.elements(REFERENCE_AMPLITUDE_PA, placement.pose.focalDistanceFromApexM) }
   request.onProgress?.('simulating in the head')
-  const head = await runSimulation({ grid: domain.grid, medium: domain.medium, source, backend: request.backend, ...(request.signal ? { signal: request.signal } : {}), onProgress: (p) => request.onProgress?.('simulating in the head', p) })
+  const head = await runSimulation({
+    grid: domain.grid,
+    medium: domain.medium,
+    source,
+    backend: request.backend,
+    ...(request.signal ? { signal: request.signal } : {}),
+    onProgress: (p) => request.onProgress?.('simulating in the head', p),
+  })
   const water = request.tissues.water
   // The free-water field is the transducer's own: it depends on the lateral grid, the spacing
   // and the focus, not on how far past the focus the domain reaches (always 2 cm or more), so
@@ -230,12 +243,21 @@ export async function runPreparedPlan(request: PlanningInputs, prepared: Prepare
   })
 
   request.onProgress?.('resampling onto the CT')
-  const simVolume = { data: pressureSim, dims: domain.gridLps.dims, spacingM: domain.gridLps.spacingM, originM: domain.gridLps.originM, direction: domain.gridLps.direction, meta: ct.meta, warnings: [] }
+  const simVolume = {
+    data: pressureSim,
+    dims: domain.gridLps.dims,
+    spacingM: domain.gridLps.spacingM,
+    originM: domain.gridLps.originM,
+    direction: domain.gridLps.direction,
+    meta: ct.meta,
+    warnings: [],
+  }
   const pressureCt = resampleTrilinear(simVolume, ct, { fill: 0, outputType: 'float32' }).data as Float32Array
   const maskVolume = { ...simVolume, data: scaled.focalMask }
   const focalMaskCt = resampleTrilinear(maskVolume, ct, { fill: 0, interpolation: 'nearest' }).data as Uint8Array
   const warnings = [...segmentation.warnings, ...placement.warnings, ...domain.warnings, ...head.warnings, ...scaled.metrics.warnings]
-  if (request.pointsPerWavelength < ACCURATE_POINTS_PER_WAVELENGTH) warnings.push(`${request.pointsPerWavelength} points per wavelength in water is below ${ACCURATE_POINTS_PER_WAVELENGTH}: a preview, not a verified plan`)
+  if (request.pointsPerWavelength < ACCURATE_POINTS_PER_WAVELENGTH)
+    warnings.push(`${request.pointsPerWavelength} points per wavelength in water is below ${ACCURATE_POINTS_PER_WAVELENGTH}: a preview, not a verified plan`)
   return {
     segmentation,
     placement,

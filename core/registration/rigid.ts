@@ -20,7 +20,18 @@
  * Pure TypeScript (core/): no IO.
  */
 
-import { type Affine4, affineFromRotationTranslation, applyAffine, flipLpsRasMatrix, eulerRotation, invertRigid as invertRigidMatrix, mat3Determinant, multiplyAffine, rotationOf, scaleTranslation } from '../math/index.ts'
+import {
+  type Affine4,
+  affineFromRotationTranslation,
+  applyAffine,
+  flipLpsRasMatrix,
+  eulerRotation,
+  invertRigid as invertRigidMatrix,
+  mat3Determinant,
+  multiplyAffine,
+  rotationOf,
+  scaleTranslation,
+} from '../math/index.ts'
 import type { Mat3, Vec3 } from '../volume/types.ts'
 
 export type WorldConvention = 'LPS' | 'RAS'
@@ -51,13 +62,7 @@ const MM_PER_M = 1000
  * [0, 0, 0, 1], rotation part orthonormal with determinant +1 (no scaling, shear or mirror),
  * each within `tolerance`.
  */
-export function rigidTransform(
-  matrix: readonly number[],
-  from: string,
-  to: string,
-  convention: WorldConvention,
-  tolerance = 1e-6,
-): RigidTransform {
+export function rigidTransform(matrix: readonly number[], from: string, to: string, convention: WorldConvention, tolerance = 1e-6): RigidTransform {
   checkRigidMatrix(matrix, tolerance)
   return { matrix: [...matrix], from, to, convention }
 }

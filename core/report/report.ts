@@ -66,7 +66,9 @@ const mm3 = (v: readonly number[], digits = 1) => v.map((x) => mm(x, digits)).jo
 const mmOrNot = (m: number | null, digits = 1) => (m === null ? 'not measured' : mm(m, digits))
 const widthsText = (w: PlanMetricsRecord['fwhm_6db_m']) => {
   const parts = [w.axial, w.lateral1, w.lateral2]
-  return parts.every((x) => x === null) ? 'not measured (see warnings)' : `${parts.map((x) => mmOrNot(x)).join(' × ')} mm${parts.some((x) => x === null) ? ' (see warnings)' : ''}`
+  return parts.every((x) => x === null)
+    ? 'not measured (see warnings)'
+    : `${parts.map((x) => mmOrNot(x)).join(' × ')} mm${parts.some((x) => x === null) ? ' (see warnings)' : ''}`
 }
 
 /** A table cell carrying its stored SI value ("null" for a value that was not measured). */
@@ -110,7 +112,9 @@ function thermalSection(input: ReportInput): string {
   if (!input.thermal) {
     return `<p class="flag neutral"><strong>Thermal: not assessed.</strong> No thermal.json in the plan folder (the thermal model was not run for this plan).</p>`
   }
-  const scalars = Object.entries(input.thermal).filter((e): e is [string, number | string | boolean] => typeof e[1] === 'number' || typeof e[1] === 'string' || typeof e[1] === 'boolean')
+  const scalars = Object.entries(input.thermal).filter(
+    (e): e is [string, number | string | boolean] => typeof e[1] === 'number' || typeof e[1] === 'string' || typeof e[1] === 'boolean',
+  )
   // Per-tissue results as the thermal model writes them (electron/app/thermal-plan.ts thermalJsonOf).
   const tissues = input.thermal['tissues']
   const tissueRows =
@@ -155,14 +159,20 @@ export function buildReportHtml(input: ReportInput): string {
         ? `preview resolution: ${plan.simulation.ppw} points per wavelength, below the clinical ${CLINICAL_POINTS_PER_WAVELENGTH}`
         : null
   // An approval below the clinical resolution was given with a stated reason: the banner says that instead.
-  const bannerText = notForTreatment && input.approval?.overrideReason ? `BELOW THE CLINICAL RESOLUTION · ${notForTreatment}; approved by override, reason in Approval` : notForTreatment ? `NOT FOR TREATMENT · ${notForTreatment}` : null
+  const bannerText =
+    notForTreatment && input.approval?.overrideReason
+      ? `BELOW THE CLINICAL RESOLUTION · ${notForTreatment}; approved by override, reason in Approval`
+      : notForTreatment
+        ? `NOT FOR TREATMENT · ${notForTreatment}`
+        : null
   const planTitle = input.deidentified ? `Plan ${input.planLabel} (de-identified)` : input.planLabel
   const uidText = input.uidsRetained
     ? "The image UIDs below are the originals (retained on request, so navigation systems can match the planning scan's Frame of Reference)."
     : "The image UIDs below are replacements, the same as in this plan's de-identified DICOM export; the originals are not shown."
-  const patientBlock = input.patient && !input.deidentified
-    ? `<table class="kv"><tbody>${row('Patient name', input.patient.name || '(not recorded)')}${row('Patient ID', input.patient.id || '(not recorded)')}${row('Birth date', input.patient.birthDate || '(not recorded)')}</tbody></table>`
-    : `<p><strong>De-identified:</strong> patient name, ID and birth date, file paths and the plan folder name removed from this report. ${escapeHtml(uidText)}</p>`
+  const patientBlock =
+    input.patient && !input.deidentified
+      ? `<table class="kv"><tbody>${row('Patient name', input.patient.name || '(not recorded)')}${row('Patient ID', input.patient.id || '(not recorded)')}${row('Birth date', input.patient.birthDate || '(not recorded)')}</tbody></table>`
+      : `<p><strong>De-identified:</strong> patient name, ID and birth date, file paths and the plan folder name removed from this report. ${escapeHtml(uidText)}</p>`
 
   // The database id and version are not identifying: shown in de-identified reports too.
   const planRows = input.planRef
@@ -170,15 +180,33 @@ export function buildReportHtml(input: ReportInput): string {
     : `${row('Plan', planTitle)}${row('Plan ID and version', 'none: exported from a plan folder, not from the plan database')}`
 
   const imagesRows = input.images
-    .map((im) => `<tr><td>${escapeHtml(im.role)}</td><td class="path">${escapeHtml(im.source)}</td><td class="uid">${escapeHtml(im.frameOfReferenceUid ?? '—')}</td><td class="uid">${escapeHtml(im.seriesInstanceUid ?? '—')}</td></tr>`)
+    .map(
+      (im) =>
+        `<tr><td>${escapeHtml(im.role)}</td><td class="path">${escapeHtml(im.source)}</td><td class="uid">${escapeHtml(im.frameOfReferenceUid ?? '—')}</td><td class="uid">${escapeHtml(im.seriesInstanceUid ?? '—')}</td></tr>`,
+    )
     .join('')
 
   const metricRows: Array<[string, string, number | readonly (number | null)[] | string, string]> = [
     ['Peak pressure in the brain', `${fix(metrics.peak_pressure_pa / 1000, 1)} kPa`, metrics.peak_pressure_pa, ''],
     ['Peak position (RAS)', `${mm3(metrics.peak_position_ras_m)} mm`, metrics.peak_position_ras_m, ''],
-    ['Focal shift (peak − target)', `${mm(metrics.focal_shift_length_m)} mm (RAS components ${mm3(metrics.focal_shift_m)} mm)`, metrics.focal_shift_length_m, ''],
-    ['−3 dB size (axial × lateral × lateral)', widthsText(metrics.fwhm_3db_m), [metrics.fwhm_3db_m.axial, metrics.fwhm_3db_m.lateral1, metrics.fwhm_3db_m.lateral2], ''],
-    ['−6 dB size (axial × lateral × lateral)', widthsText(metrics.fwhm_6db_m), [metrics.fwhm_6db_m.axial, metrics.fwhm_6db_m.lateral1, metrics.fwhm_6db_m.lateral2], ''],
+    [
+      'Focal shift (peak − target)',
+      `${mm(metrics.focal_shift_length_m)} mm (RAS components ${mm3(metrics.focal_shift_m)} mm)`,
+      metrics.focal_shift_length_m,
+      '',
+    ],
+    [
+      '−3 dB size (axial × lateral × lateral)',
+      widthsText(metrics.fwhm_3db_m),
+      [metrics.fwhm_3db_m.axial, metrics.fwhm_3db_m.lateral1, metrics.fwhm_3db_m.lateral2],
+      '',
+    ],
+    [
+      '−6 dB size (axial × lateral × lateral)',
+      widthsText(metrics.fwhm_6db_m),
+      [metrics.fwhm_6db_m.axial, metrics.fwhm_6db_m.lateral1, metrics.fwhm_6db_m.lateral2],
+      '',
+    ],
     ['−6 dB volume', `${fix(metrics.volume_6db_m3 * 1e9, 1)} mm³`, metrics.volume_6db_m3, ''],
     ['Isppa (in situ)', `${fix(metrics.isppa_w_m2 / 1e4, 2)} W/cm²`, metrics.isppa_w_m2, ''],
     ['Ispta (in situ)', `${fix(metrics.ispta_w_m2 / 1e4, 3)} W/cm²`, metrics.ispta_w_m2, ''],
@@ -194,7 +222,9 @@ export function buildReportHtml(input: ReportInput): string {
     ['Exit plane to target', `${mm(metrics.exit_plane_to_target_m)} mm`, metrics.exit_plane_to_target_m, ''],
     ['Source amplitude', `${fix(metrics.source_amplitude_pa / 1000, 2)} kPa`, metrics.source_amplitude_pa, ''],
   ]
-  const metricsTable = metricRows.map(([label, display, si, limit]) => `<tr><th>${escapeHtml(label)}</th>${cell(display, si)}<td class="limit">${escapeHtml(limit)}</td></tr>`).join('')
+  const metricsTable = metricRows
+    .map(([label, display, si, limit]) => `<tr><th>${escapeHtml(label)}</th>${cell(display, si)}<td class="limit">${escapeHtml(limit)}</td></tr>`)
+    .join('')
   const mechanicalPass = /^pass/i.test(metrics.flags.mechanical)
 
   const slices = input.slices
@@ -260,7 +290,10 @@ ${patientBlock}
 <tr><th>Entry (RAS)</th>${plan.entry_ras_m ? cell(`${mm3(plan.entry_ras_m)} mm${plan.entry_proposed ? ' (proposed by the planner)' : ''}`, plan.entry_ras_m) : `<td>${plan.entry_proposed ? 'proposed by the planner (not stored)' : '—'}</td>`}</tr>
 <tr><th>Transducer apex (RAS)</th>${cell(`${mm3(pose.apex_ras_m, 2)} mm`, pose.apex_ras_m)}</tr>
 <tr><th>Beam axis (RAS unit vector, dimensionless)</th>${cell(pose.axis_ras.map((v) => fix(v, 4)).join(', '), pose.axis_ras)}</tr>
-<tr><th>Transducer x, y axes (RAS unit vectors, dimensionless)</th><td>${axes.slice(0, 2).map((a) => `(${a.map((v) => fix(v, 4)).join(', ')})`).join(' · ')}</td></tr>
+<tr><th>Transducer x, y axes (RAS unit vectors, dimensionless)</th><td>${axes
+    .slice(0, 2)
+    .map((a) => `(${a.map((v) => fix(v, 4)).join(', ')})`)
+    .join(' · ')}</td></tr>
 <tr><th>Standoff (apex to skin along the axis)</th>${cell(`${mm(pose.standoff_m)} mm`, pose.standoff_m)}</tr>
 <tr><th>Focal distance from the apex</th>${cell(`${mm(pose.focal_distance_from_apex_m)} mm`, pose.focal_distance_from_apex_m)}</tr>
 <tr><th>Pose matrix (transducer → RAS; rotation dimensionless, last column translation in mm)</th><td class="uid">${[0, 1, 2].map((r) => [0, 1, 2, 3].map((c) => fix(t[4 * r + c]! * (c === 3 ? 1000 : 1), c === 3 ? 3 : 6)).join(' ')).join('<br>')}</td></tr>

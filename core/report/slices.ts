@@ -153,7 +153,10 @@ export function orthogonalSlices(ct: Volume | undefined, pressure: Volume, centr
       const cv = (d[0] * v[0] + d[1] * v[1] + d[2] * v[2]) / pixel + n / 2
       const arm = Math.max(4, Math.round(n / 40))
       for (let s = -arm; s <= arm; s++) {
-        for (const [x, y] of [[Math.floor(cu) + s, Math.floor(cv)], [Math.floor(cu), Math.floor(cv) + s]] as const) {
+        for (const [x, y] of [
+          [Math.floor(cu) + s, Math.floor(cv)],
+          [Math.floor(cu), Math.floor(cv) + s],
+        ] as const) {
           if (x < 0 || y < 0 || x >= n || y >= n || Math.abs(s) < 2) continue
           const o = 3 * (y * n + x)
           rgb[o] = 0

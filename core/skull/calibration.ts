@@ -90,11 +90,7 @@ interface Accumulator {
   count: number
 }
 
-function accumulator(
-  material: CalibrationPeak['material'],
-  mask: Uint8Array | undefined,
-  n: number,
-): Accumulator {
+function accumulator(material: CalibrationPeak['material'], mask: Uint8Array | undefined, n: number): Accumulator {
   if (mask !== undefined && mask.length !== n) {
     throw new Error(`checkCtCalibration: ${material} mask has ${mask.length} entries, volume has ${n} voxels`)
   }
@@ -194,10 +190,7 @@ export function checkCtCalibration(
   for (const a of accs) {
     const peakHu = findPeak(a, minVoxels)
     const t = a.target
-    const within =
-      peakHu === undefined
-        ? undefined
-        : peakHu >= t.expectedHu[0] - t.toleranceHu && peakHu <= t.expectedHu[1] + t.toleranceHu
+    const within = peakHu === undefined ? undefined : peakHu >= t.expectedHu[0] - t.toleranceHu && peakHu <= t.expectedHu[1] + t.toleranceHu
     const masked = a.mask !== undefined
     peaks.push({ material: a.material, masked, voxelsInWindow: a.count, peakHu, target: t, withinTolerance: within })
 
@@ -220,10 +213,7 @@ export function checkCtCalibration(
   }
 
   if (Number.isFinite(min) && min >= 0) {
-    warnings.push(
-      `No voxel is below 0 (minimum ${min}): air cannot be at -1000 HU, so these look like raw ` +
-        'stored values without the rescale intercept.',
-    )
+    warnings.push(`No voxel is below 0 (minimum ${min}): air cannot be at -1000 HU, so these look like raw ` + 'stored values without the rescale intercept.')
   }
   return { peaks, warnings }
 }
@@ -232,9 +222,7 @@ export function checkCtCalibration(
 // CT protocol of the Webb fits
 // ---------------------------------------------------------------------------------------
 
-const WEBB_REF =
-  'Webb et al. 2018 (speed) and 2021 (attenuation) fitted GE scanners at 120 kVp with the ' +
-  'BonePlus kernel'
+const WEBB_REF = 'Webb et al. 2018 (speed) and 2021 (attenuation) fitted GE scanners at 120 kVp with the ' + 'BonePlus kernel'
 
 /** GE writes "GE MEDICAL SYSTEMS" or "GE Healthcare" in Manufacturer (0008,0070). */
 function isGe(manufacturer: string): boolean {
@@ -247,12 +235,10 @@ function isGe(manufacturer: string): boolean {
  * change with the kernel.
  */
 function isBonePlus(kernel: string): boolean {
-  return kernel
-    .split('\\')
-    .some((k) => {
-      const s = k.toUpperCase().replace(/[^A-Z+]/g, '')
-      return s === 'BONEPLUS' || s === 'BONE+'
-    })
+  return kernel.split('\\').some((k) => {
+    const s = k.toUpperCase().replace(/[^A-Z+]/g, '')
+    return s === 'BONEPLUS' || s === 'BONE+'
+  })
 }
 
 /**
@@ -262,9 +248,7 @@ function isBonePlus(kernel: string): boolean {
  * changes from 0.75 to 0.98 with GE's standard kernel and to 0.81 on Siemens at 120 kVp
  * (docs/physics.md §4.6), so a mismatched protocol biases the skull's speed by hundreds of m/s.
  */
-export function webbProtocolWarning(
-  meta: Pick<VolumeMeta, 'manufacturer' | 'kvp' | 'convolutionKernel'>,
-): string | undefined {
+export function webbProtocolWarning(meta: Pick<VolumeMeta, 'manufacturer' | 'kvp' | 'convolutionKernel'>): string | undefined {
   const mismatched: string[] = []
   const unknown: string[] = []
 
@@ -284,13 +268,7 @@ export function webbProtocolWarning(
   const parts: string[] = []
   if (mismatched.length > 0) parts.push(`this CT has ${mismatched.join(', ')}`)
   if (unknown.length > 0) {
-    parts.push(
-      `its ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} unknown (not in the ` +
-        'file, e.g. NIfTI)',
-    )
+    parts.push(`its ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} unknown (not in the ` + 'file, e.g. NIfTI)')
   }
-  return (
-    `${WEBB_REF}; ${parts.join('; ')}. The Webb speed and attenuation may not hold: confirm ` +
-    'the acquisition protocol or choose another HU mapping.'
-  )
+  return `${WEBB_REF}; ${parts.join('; ')}. The Webb speed and attenuation may not hold: confirm ` + 'the acquisition protocol or choose another HU mapping.'
 }

@@ -47,27 +47,13 @@ export {
   webbGe120AlphaNpM,
   webbGe120SoundSpeed,
 } from './mappings.ts'
-export type {
-  AcousticProperties,
-  HuMapping,
-  HuMappingContext,
-  HuMappingFn,
-  HuMappingId,
-  PropertySource,
-  SkullHuStatistic,
-} from './mappings.ts'
+export type { AcousticProperties, HuMapping, HuMappingContext, HuMappingFn, HuMappingId, PropertySource, SkullHuStatistic } from './mappings.ts'
 
 export { BONE_PROPERTY_RANGE, clampAcousticProperties, clampBoneProperties } from './clamp.ts'
 export type { BonePropertyRange, ClampCounts, ValueRange } from './clamp.ts'
 
 export { CT_CALIBRATION_TARGETS, checkCtCalibration, webbProtocolWarning } from './calibration.ts'
-export type {
-  CalibrationMasks,
-  CalibrationPeak,
-  CalibrationTarget,
-  CtCalibrationOptions,
-  CtCalibrationReport,
-} from './calibration.ts'
+export type { CalibrationMasks, CalibrationPeak, CalibrationTarget, CtCalibrationOptions, CtCalibrationReport } from './calibration.ts'
 
 export {
   BRAIN,

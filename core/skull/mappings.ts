@@ -43,14 +43,7 @@ export interface HuMappingContext {
 
 export type HuMappingFn = (hu: number, ctx: HuMappingContext) => AcousticProperties
 
-export const HU_MAPPING_IDS = [
-  'kwave',
-  'kplan',
-  'aubry2003',
-  'marsac2017-babelbrain',
-  'marsac2017-prestus',
-  'webb-ge120-bone',
-] as const
+export const HU_MAPPING_IDS = ['kwave', 'kplan', 'aubry2003', 'marsac2017-babelbrain', 'marsac2017-prestus', 'webb-ge120-bone'] as const
 
 export type HuMappingId = (typeof HU_MAPPING_IDS)[number]
 
@@ -106,26 +99,26 @@ const CITE_KPLAN =
   'k-Plan documentation (Brainbox Ltd / UCL), "Planning images: CT calibration" and ' +
   '"Simulation pipeline", dispatch.k-plan.io/static/docs; as implemented in PRESTUS ' +
   '(Donders Institute) functions/medium/medium_pct_{density,soundspeed,attenuation}.m, ' +
-  'case \'k-plan\''
+  "case 'k-plan'"
 
 const CITE_KPLAN_SPEED =
   'k-Plan skull relation c = 1.33 rho + 167 m/s: the line through the bone and water ' +
   'end-members of Aubry et al. 2003 (1000 kg/m^3, 1500 m/s) and (2200 kg/m^3, 3100 m/s); ' +
-  'PRESTUS medium_pct_soundspeed.m case \'k-plan\'; UCL skull2medium.m (B. Treeby); ' +
+  "PRESTUS medium_pct_soundspeed.m case 'k-plan'; UCL skull2medium.m (B. Treeby); " +
   'BabelBrain LLSoSITRUST()'
 
 const CITE_PINTON =
   'G. Pinton, J.-F. Aubry, E. Bossy, M. Muller, M. Pernot and M. Tanter, "Attenuation, ' +
   'scattering, and absorption of ultrasound in the skull bone", Med. Phys. 39(1):299-307 ' +
   '(2012), doi:10.1118/1.3668316; 13.3 dB/(cm MHz), y = 1, as used by k-Plan (PRESTUS ' +
-  'medium_pct_attenuation.m case \'k-plan\')'
+  "medium_pct_attenuation.m case 'k-plan')"
 
 const CITE_AUBRY =
   'J.-F. Aubry, M. Tanter, M. Pernot, J.-L. Thomas and M. Fink, "Experimental demonstration ' +
   'of noninvasive transskull adaptive focusing based on prior computed tomography scans", ' +
   'J. Acoust. Soc. Am. 113(1):84-93 (2003); constants as implemented ' +
   'in BabelBrain TranscranialModeling/BabelIntegrationBASE.py (PorositytoDensity, ' +
-  'PorositytoLSOS, PorositytoLAtt) and PRESTUS medium_pct_*.m case \'aubry\''
+  "PorositytoLSOS, PorositytoLAtt) and PRESTUS medium_pct_*.m case 'aubry'"
 
 const CITE_MARSAC =
   'L. Marsac, D. Chauvet, R. La Greca, A.-L. Boch, K. Chaumoitre, M. Tanter and J.-F. Aubry, ' +
@@ -141,7 +134,7 @@ const CITE_MARSAC_PRESTUS =
   `${CITE_MARSAC}; and T. Bancel et al., "Comparison between ray-tracing and full-wave ` +
   'simulation for transcranial ultrasound focusing on a clinical system using the transfer ' +
   'matrix formalism", IEEE TUFFC (2021); as implemented in PRESTUS ' +
-  'functions/medium/medium_pct_density.m and medium_pct_soundspeed.m case \'marsac\''
+  "functions/medium/medium_pct_density.m and medium_pct_soundspeed.m case 'marsac'"
 
 const CITE_WEBB_2018 =
   'T. D. Webb et al., "Measurements of the relationship between CT Hounsfield units and ' +
@@ -171,9 +164,7 @@ function huMax(ctx: HuMappingContext, id: HuMappingId): number {
   // HU_max divides HU in every model that uses it; a non-positive value would flip or blow
   // up porosity and density, so it can only be a caller error (a mask holding no bone).
   if (v === undefined || !(Number.isFinite(v) && v > 0)) {
-    throw new RangeError(
-      `HU mapping '${id}' needs huMaxInSkull (largest HU inside the skull mask, > 0), got ${v}`,
-    )
+    throw new RangeError(`HU mapping '${id}' needs huMaxInSkull (largest HU inside the skull mask, > 0), got ${v}`)
   }
   return v
 }
@@ -181,10 +172,7 @@ function huMax(ctx: HuMappingContext, id: HuMappingId): number {
 function huMin(ctx: HuMappingContext, id: HuMappingId, max: number): number {
   const v = ctx.huMinInSkull
   if (v === undefined || !(Number.isFinite(v) && v < max)) {
-    throw new RangeError(
-      `HU mapping '${id}' needs huMinInSkull (smallest HU inside the skull mask, below ` +
-        `huMaxInSkull = ${max}), got ${v}`,
-    )
+    throw new RangeError(`HU mapping '${id}' needs huMinInSkull (smallest HU inside the skull mask, below ` + `huMaxInSkull = ${max}), got ${v}`)
   }
   return v
 }
@@ -291,10 +279,7 @@ export function aubrySoundSpeed(porosity: number): number {
  * with porosity because it is dominated by scattering in trabecular bone (Aubry 2003).
  */
 export function aubryAlphaNpM(porosity: number, frequencyHz: number): number {
-  const perMHz =
-    AUBRY_ALPHA_MIN_DB_CM_MHZ +
-    (AUBRY_ALPHA_MAX_DB_CM_MHZ - AUBRY_ALPHA_MIN_DB_CM_MHZ) *
-      Math.pow(porosity, AUBRY_ALPHA_POROSITY_EXPONENT)
+  const perMHz = AUBRY_ALPHA_MIN_DB_CM_MHZ + (AUBRY_ALPHA_MAX_DB_CM_MHZ - AUBRY_ALPHA_MIN_DB_CM_MHZ) * Math.pow(porosity, AUBRY_ALPHA_POROSITY_EXPONENT)
   return dbPerCmToNpPerM(perMHz * (frequencyHz / 1e6))
 }
 
@@ -311,10 +296,7 @@ export const MARSAC_BB_SPEED_MAX_M_S = 3000
 
 /** rho = 1000 + 1700 HU / HU_max (BabelBrain HUtoDensityMarsac). */
 export function marsacBabelBrainDensity(hu: number, huMaxInSkull: number): number {
-  return (
-    MARSAC_BB_DENSITY_MIN_KG_M3 +
-    ((MARSAC_BB_DENSITY_MAX_KG_M3 - MARSAC_BB_DENSITY_MIN_KG_M3) * hu) / huMaxInSkull
-  )
+  return MARSAC_BB_DENSITY_MIN_KG_M3 + ((MARSAC_BB_DENSITY_MAX_KG_M3 - MARSAC_BB_DENSITY_MIN_KG_M3) * hu) / huMaxInSkull
 }
 
 /**
@@ -322,16 +304,8 @@ export function marsacBabelBrainDensity(hu: number, huMaxInSkull: number): numbe
  * where rho_min and rho_max are the extremes of the mapped skull densities, i.e. the
  * densities at the skull's smallest and largest HU.
  */
-export function marsacBabelBrainSoundSpeed(
-  densityKgM3: number,
-  densityMinKgM3: number,
-  densityMaxKgM3: number,
-): number {
-  return (
-    MARSAC_BB_SPEED_MIN_M_S +
-    ((MARSAC_BB_SPEED_MAX_M_S - MARSAC_BB_SPEED_MIN_M_S) * (densityKgM3 - densityMinKgM3)) /
-      (densityMaxKgM3 - densityMinKgM3)
-  )
+export function marsacBabelBrainSoundSpeed(densityKgM3: number, densityMinKgM3: number, densityMaxKgM3: number): number {
+  return MARSAC_BB_SPEED_MIN_M_S + ((MARSAC_BB_SPEED_MAX_M_S - MARSAC_BB_SPEED_MIN_M_S) * (densityKgM3 - densityMinKgM3)) / (densityMaxKgM3 - densityMinKgM3)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -352,22 +326,14 @@ export const MARSAC_PRESTUS_BONE_SPEED_M_S = 3360
 export function marsacPrestusDensity(hu: number): number {
   const h = Math.min(MARSAC_PRESTUS_HU_MAX, Math.max(MARSAC_PRESTUS_HU_MIN, hu))
   const rw = MARSAC_PRESTUS_WATER_DENSITY_KG_M3
-  return (
-    rw +
-    ((MARSAC_PRESTUS_BONE_DENSITY_KG_M3 - rw) * (h - MARSAC_PRESTUS_HU_MIN)) /
-      (MARSAC_PRESTUS_HU_MAX - MARSAC_PRESTUS_HU_MIN)
-  )
+  return rw + ((MARSAC_PRESTUS_BONE_DENSITY_KG_M3 - rw) * (h - MARSAC_PRESTUS_HU_MIN)) / (MARSAC_PRESTUS_HU_MAX - MARSAC_PRESTUS_HU_MIN)
 }
 
 /** c = c_w + (3360 - c_w)(rho - rho_w) / (2100 - rho_w). */
 export function marsacPrestusSoundSpeed(densityKgM3: number): number {
   const rw = MARSAC_PRESTUS_WATER_DENSITY_KG_M3
   const cw = MARSAC_PRESTUS_WATER_SPEED_M_S
-  return (
-    cw +
-    ((MARSAC_PRESTUS_BONE_SPEED_M_S - cw) * (densityKgM3 - rw)) /
-      (MARSAC_PRESTUS_BONE_DENSITY_KG_M3 - rw)
-  )
+  return cw + ((MARSAC_PRESTUS_BONE_SPEED_M_S - cw) * (densityKgM3 - rw)) / (MARSAC_PRESTUS_BONE_DENSITY_KG_M3 - rw)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -393,12 +359,7 @@ export function webbGe120SoundSpeed(hu: number): number {
  * because dense cortical bone scatters less than porous bone.
  */
 export function webbGe120AlphaNpM(hu: number, frequencyHz: number): number {
-  return (
-    100 *
-    WEBB_GE120_ALPHA0 *
-    Math.pow(frequencyHz / 1e6, WEBB_GE120_BETA) *
-    Math.exp(WEBB_GE120_HU_COEFF * hu)
-  )
+  return 100 * WEBB_GE120_ALPHA0 * Math.pow(frequencyHz / 1e6, WEBB_GE120_BETA) * Math.exp(WEBB_GE120_HU_COEFF * hu)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -425,7 +386,7 @@ const KWAVE: HuMapping = {
   description:
     'Density from k-Wave hounsfield2density (piecewise linear on HU + 1000, Schneider 1996). ' +
     'That function gives density only; its optional Mast speed is a soft-tissue fit, so bone ' +
-    'speed comes from the k-Plan line c = 1.33 rho + 167 and attenuation from k-Plan\'s ' +
+    "speed comes from the k-Plan line c = 1.33 rho + 167 and attenuation from k-Plan's " +
     '13.3 dB/(cm MHz). This is the pairing of UCL skull2medium.m.',
   provides: 'density-only',
   sources: {
@@ -498,7 +459,7 @@ const MARSAC_BABELBRAIN: HuMapping = {
   citation: CITE_MARSAC_BABELBRAIN,
   description:
     'rho = 1000 + 1700 HU/HU_max (1000-2700 kg/m^3); c = 1500 + 1500 (rho - rho_min)/(rho_max - ' +
-    'rho_min) over the skull\'s own density range (1500-3000 m/s). Marsac gives no ' +
+    "rho_min) over the skull's own density range (1500-3000 m/s). Marsac gives no " +
     'attenuation; BabelBrain\'s "Marsac-Aubry" option pairs it with Aubry 2003.',
   provides: 'density-and-speed',
   sources: {
@@ -519,11 +480,7 @@ const MARSAC_BABELBRAIN: HuMapping = {
     const max = huMax(ctx, 'marsac2017-babelbrain')
     const min = huMin(ctx, 'marsac2017-babelbrain', max)
     const density = marsacBabelBrainDensity(hu, max)
-    const soundSpeed = marsacBabelBrainSoundSpeed(
-      density,
-      marsacBabelBrainDensity(min, max),
-      marsacBabelBrainDensity(max, max),
-    )
+    const soundSpeed = marsacBabelBrainSoundSpeed(density, marsacBabelBrainDensity(min, max), marsacBabelBrainDensity(max, max))
     return { density, soundSpeed, alphaNpM: aubryAlphaNpM(aubryPorosity(hu, max), ctx.frequencyHz) }
   },
 }
@@ -536,7 +493,7 @@ const MARSAC_PRESTUS: HuMapping = {
     'HU clamped to [300, 2000]; rho = rho_w + (2100 - rho_w)(HU - 300)/1700; c = c_w + ' +
     '(3360 - c_w)(rho - rho_w)/(2100 - rho_w), with PRESTUS water rho_w = 994 kg/m^3, ' +
     'c_w = 1500 m/s. Marsac gives no attenuation; it is paired, as BabelBrain pairs Marsac, ' +
-    'with Aubry 2003 (Phi = 1 - HU/HU_max on the unclamped HU, as PRESTUS\'s \'aubry\' case).',
+    "with Aubry 2003 (Phi = 1 - HU/HU_max on the unclamped HU, as PRESTUS's 'aubry' case).",
   provides: 'density-and-speed',
   sources: {
     density: {
@@ -568,7 +525,7 @@ const WEBB_GE120: HuMapping = {
     'Speed c = 0.75 HU + 1320 m/s (Webb 2018) and attenuation 100 x 26 x f_MHz^1.3 x ' +
     'exp(-0.0016 HU) Np/m (Webb 2021), both fitted for GE scanners at 120 kVp with the ' +
     'BonePlus kernel; other protocols need their own fits (see webbProtocolWarning). ' +
-    'Density follows BabelBrain\'s default, the Marsac form rho = 1000 + 1700 HU/HU_max.',
+    "Density follows BabelBrain's default, the Marsac form rho = 1000 + 1700 HU/HU_max.",
   provides: 'speed-and-attenuation',
   sources: {
     density: {
@@ -620,10 +577,7 @@ export function getHuMapping(id: string): HuMapping {
  * `huMinInSkull` / `huMaxInSkull`. BabelBrain and PRESTUS take both over the bone voxels
  * of the CT the mapping is applied to. Both are NaN when the mask holds no finite voxel.
  */
-export function skullHuRange(
-  hu: VoxelArray | ArrayLike<number>,
-  skullMask: Uint8Array,
-): { readonly huMinInSkull: number; readonly huMaxInSkull: number } {
+export function skullHuRange(hu: VoxelArray | ArrayLike<number>, skullMask: Uint8Array): { readonly huMinInSkull: number; readonly huMaxInSkull: number } {
   if (skullMask.length !== hu.length) {
     throw new Error(`skullHuRange: mask has ${skullMask.length} entries, volume has ${hu.length}`)
   }

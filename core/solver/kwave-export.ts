@@ -143,8 +143,20 @@ function format11Vectors(plan: SimulationSetup, size: readonly [number, number, 
     const n = size[axis]
     const a = names[axis]
     const pml = plan.axes[axis].pml
-    out.push({ name: `pml_${a}`, dataType: 'float', domainType: 'real', shape: axisShape(axis, n), data: pmlProfile(n, pml, plan.settings.pmlAlpha, plan.cRef, dx, dt, false) })
-    out.push({ name: `pml_${a}_sg${a}`, dataType: 'float', domainType: 'real', shape: axisShape(axis, n), data: pmlProfile(n, pml, plan.settings.pmlAlpha, plan.cRef, dx, dt, true) })
+    out.push({
+      name: `pml_${a}`,
+      dataType: 'float',
+      domainType: 'real',
+      shape: axisShape(axis, n),
+      data: pmlProfile(n, pml, plan.settings.pmlAlpha, plan.cRef, dx, dt, false),
+    })
+    out.push({
+      name: `pml_${a}_sg${a}`,
+      dataType: 'float',
+      domainType: 'real',
+      shape: axisShape(axis, n),
+      data: pmlProfile(n, pml, plan.settings.pmlAlpha, plan.cRef, dx, dt, true),
+    })
   }
   for (const axis of [0, 1, 2] as const) {
     const n = size[axis]
@@ -182,11 +194,16 @@ function timeWindow(plan: SimulationSetup, steps: number | undefined): { nt: num
     nt = t.firstWindowStartStep + Math.floor((t.maxSteps - t.firstWindowStartStep) / window) * window
   } else {
     if (!Number.isInteger(steps) || steps < window) {
-      throw new SimulationInputError('--steps', `must be a whole number of at least ${window} (one recording window of ${window / t.pointsPerPeriod} periods), got ${steps}`)
+      throw new SimulationInputError(
+        '--steps',
+        `must be a whole number of at least ${window} (one recording window of ${window / t.pointsPerPeriod} periods), got ${steps}`,
+      )
     }
     nt = steps
     if (nt - window < t.firstWindowStartStep) {
-      warnings.push(`the recorded window starts at step ${nt - window + 1}, before the start-up ramp and one domain traversal are over (step ${t.firstWindowStartStep + 1}): k-Wave's p_rms will not be the steady-state amplitude`)
+      warnings.push(
+        `the recorded window starts at step ${nt - window + 1}, before the start-up ramp and one domain traversal are over (step ${t.firstWindowStartStep + 1}): k-Wave's p_rms will not be the steady-state amplitude`,
+      )
     }
   }
   return { nt, start: nt - window + 1, window, warnings }
@@ -206,7 +223,11 @@ export function buildKwaveExport(plan: SimulationSetup, options: KwaveExportOpti
 
   // Source: the unfiltered, scaled map at its non-zero points (x fastest, so increasing index).
   const c0 = expandField(plan.model.c0, plan)
-  const dist = sourceDistribution(plan.source.elements, { originM: plan.computeOriginM, spacingM: dx, size }, { upsampling: plan.settings.sourceUpsampling, bliTolerance: plan.settings.bliTolerance })
+  const dist = sourceDistribution(
+    plan.source.elements,
+    { originM: plan.computeOriginM, spacingM: dx, size },
+    { upsampling: plan.settings.sourceUpsampling, bliTolerance: plan.settings.bliTolerance },
+  )
   const points: number[] = []
   for (let i = 0; i < n; i++) if (dist.re[i] !== 0 || dist.im[i] !== 0) points.push(i)
   const nsrc = points.length
@@ -239,12 +260,16 @@ export function buildKwaveExport(plan: SimulationSetup, options: KwaveExportOpti
   }
   const sourceInputBytes = 4 * nsrc * nt
   if (sourceInputBytes > SOURCE_WARN_BYTES) {
-    warnings.push(`p_source_input holds ${nsrc} source points x ${nt} steps = ${(sourceInputBytes / 2 ** 30).toFixed(1)} GiB of float32, which k-Wave loads whole into memory`)
+    warnings.push(
+      `p_source_input holds ${nsrc} source points x ${nt} steps = ${(sourceInputBytes / 2 ** 30).toFixed(1)} GiB of float32, which k-Wave loads whole into memory`,
+    )
   }
 
   const rho0 = expandField(plan.medium.density, plan)
   const y = plan.medium.alphaPower
-  const corners = [0, 1, 2].map((d) => plan.axes[d]!.userStart + 1).concat([0, 1, 2].map((d) => plan.axes[d]!.userStart + plan.axes[d]!.userSize)) as unknown as KwaveExport['sensorCorners']
+  const corners = [0, 1, 2]
+    .map((d) => plan.axes[d]!.userStart + 1)
+    .concat([0, 1, 2].map((d) => plan.axes[d]!.userStart + plan.axes[d]!.userSize)) as unknown as KwaveExport['sensorCorners']
 
   const datasets: KwaveDataset[] = [
     scalarLong('Nx', nx),
@@ -276,10 +301,31 @@ export function buildKwaveExport(plan: SimulationSetup, options: KwaveExportOpti
     scalarLong('sensor_mask_type', 1),
     medium('c0', c0, size),
     medium('rho0', rho0, size),
-    medium('rho0_sgx', staggeredDensity(rho0, size, 0, (n) => new Float32Array(n)), size),
-    medium('rho0_sgy', staggeredDensity(rho0, size, 1, (n) => new Float32Array(n)), size),
-    medium('rho0_sgz', staggeredDensity(rho0, size, 2, (n) => new Float32Array(n)), size),
-    ...(plan.absorbing ? [medium('alpha_coeff', mapGrid(expandField(plan.model.alpha0, plan), (a) => neper2db(a, y)), size), scalarFloat('alpha_power', y)] : []),
+    medium(
+      'rho0_sgx',
+      staggeredDensity(rho0, size, 0, (n) => new Float32Array(n)),
+      size,
+    ),
+    medium(
+      'rho0_sgy',
+      staggeredDensity(rho0, size, 1, (n) => new Float32Array(n)),
+      size,
+    ),
+    medium(
+      'rho0_sgz',
+      staggeredDensity(rho0, size, 2, (n) => new Float32Array(n)),
+      size,
+    ),
+    ...(plan.absorbing
+      ? [
+          medium(
+            'alpha_coeff',
+            mapGrid(expandField(plan.model.alpha0, plan), (a) => neper2db(a, y)),
+            size,
+          ),
+          scalarFloat('alpha_power', y),
+        ]
+      : []),
     scalarLong('p_source_mode', 2),
     scalarLong('p_source_many', 1),
     { name: 'p_source_index', dataType: 'long', domainType: 'real', shape: [1, 1, nsrc], data: BigUint64Array.from(points, (i) => BigInt(i + 1)) },
@@ -318,7 +364,10 @@ export function datasetValues(dataset: KwaveDataset): KwaveValues {
 export function amplitudeFromKwaveRms(pRms: Float32Array | Float64Array, plan: SimulationSetup): Float32Array {
   const [ux, uy, uz] = plan.grid.size
   if (pRms.length !== ux * uy * uz) {
-    throw new SimulationInputError('/p_rms/1', `has ${pRms.length} values but the scene's grid has ${ux} x ${uy} x ${uz} = ${ux * uy * uz} points: import with the scene that was exported`)
+    throw new SimulationInputError(
+      '/p_rms/1',
+      `has ${pRms.length} values but the scene's grid has ${ux} x ${uy} x ${uz} = ${ux * uy * uz} points: import with the scene that was exported`,
+    )
   }
   const out = new Float32Array(pRms.length)
   for (let i = 0; i < out.length; i++) {

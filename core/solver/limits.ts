@@ -92,7 +92,10 @@ const dims = (s: readonly number[]) => s.join(' x ')
 /** The drive frequency: finite and within [MIN_FREQUENCY_HZ, MAX_FREQUENCY_HZ]. */
 export function checkFrequency(frequencyHz: number, field = 'frequency_hz'): void {
   if (!(Number.isFinite(frequencyHz) && frequencyHz >= MIN_FREQUENCY_HZ && frequencyHz <= MAX_FREQUENCY_HZ)) {
-    throw new SimulationInputError(field, `${sci(frequencyHz)} Hz is outside the solver's range ${MIN_FREQUENCY_HZ / 1e3} kHz to ${MAX_FREQUENCY_HZ / 1e6} MHz (transcranial ultrasound; a unit mistake?)`)
+    throw new SimulationInputError(
+      field,
+      `${sci(frequencyHz)} Hz is outside the solver's range ${MIN_FREQUENCY_HZ / 1e3} kHz to ${MAX_FREQUENCY_HZ / 1e6} MHz (transcranial ultrasound; a unit mistake?)`,
+    )
   }
 }
 
@@ -117,8 +120,16 @@ export interface SolverSettingsToCheck {
 export function checkSolverSettings(settings: SolverSettingsToCheck, gridSize?: readonly [number, number, number]): void {
   settings.pmlPoints.forEach((p, d) => {
     if (!(Number.isInteger(p) && p >= 0)) throw new SimulationInputError(`solver.pml_points[${d}]`, `must be a non-negative integer, got ${p}`)
-    if (p > MAX_PML_POINTS) throw new SimulationInputError(`solver.pml_points[${d}]`, `${sci(p)} points is more than ${MAX_PML_POINTS} per side (k-Wave's default is 10; 20 absorbs to below -60 dB)`)
-    if (gridSize && p > gridSize[d]!) throw new SimulationInputError(`solver.pml_points[${d}]`, `${p} points per side is thicker than the grid it surrounds (${gridSize[d]} points along axis ${d})`)
+    if (p > MAX_PML_POINTS)
+      throw new SimulationInputError(
+        `solver.pml_points[${d}]`,
+        `${sci(p)} points is more than ${MAX_PML_POINTS} per side (k-Wave's default is 10; 20 absorbs to below -60 dB)`,
+      )
+    if (gridSize && p > gridSize[d]!)
+      throw new SimulationInputError(
+        `solver.pml_points[${d}]`,
+        `${p} points per side is thicker than the grid it surrounds (${gridSize[d]} points along axis ${d})`,
+      )
   })
   const range = (value: number, field: string, lo: number, hi: number, why: string, exclusiveLo = false) => {
     if (!(Number.isFinite(value) && (exclusiveLo ? value > lo : value >= lo) && value <= hi)) {
@@ -126,7 +137,13 @@ export function checkSolverSettings(settings: SolverSettingsToCheck, gridSize?: 
     }
   }
   range(settings.sourceUpsampling, 'solver.source_upsampling', 0, MAX_SOURCE_UPSAMPLING, "k-Wave's default is 10; the source converges well before 100", true)
-  range(settings.bliTolerance, 'solver.bli_tolerance', MIN_BLI_TOLERANCE, 1, `k-Wave's default is 0.05; below ${MIN_BLI_TOLERANCE} the interpolant's stencil passes 32 points per side`)
+  range(
+    settings.bliTolerance,
+    'solver.bli_tolerance',
+    MIN_BLI_TOLERANCE,
+    1,
+    `k-Wave's default is 0.05; below ${MIN_BLI_TOLERANCE} the interpolant's stencil passes 32 points per side`,
+  )
   range(settings.rampPeriods, 'solver.ramp_periods', 0, MAX_RAMP_PERIODS, 'the default is 4; a longer ramp only delays the steady state')
   range(settings.windowPeriods, 'solver.window_periods', 1, MAX_WINDOW_PERIODS, 'the default is 2')
   range(settings.maxTraversals, 'solver.max_traversals', 0, MAX_TRAVERSALS, 'the default is 4; a steady state settles within a few traversals', true)
@@ -136,8 +153,18 @@ export function checkSolverSettings(settings: SolverSettingsToCheck, gridSize?: 
 export function checkUserGrid(size: readonly [number, number, number], field = 'grid'): void {
   const cells = size[0] * size[1] * size[2]
   if (!(cells <= MAX_GRID_CELLS)) {
-    const need = estimateSolverMemory({ paddedSize: size, userSize: size, heterogeneousSoundSpeed: true, heterogeneousDensity: true, absorbing: true, fractional: false }).bytes
-    throw new SimulationInputError(field, `${dims(size)} = ${sci(cells)} points is more than the solver's ${sci(MAX_GRID_CELLS)} cells (2^30; it would need ~${formatBytes(need)}): use a coarser grid.spacing_m or a smaller domain`)
+    const need = estimateSolverMemory({
+      paddedSize: size,
+      userSize: size,
+      heterogeneousSoundSpeed: true,
+      heterogeneousDensity: true,
+      absorbing: true,
+      fractional: false,
+    }).bytes
+    throw new SimulationInputError(
+      field,
+      `${dims(size)} = ${sci(cells)} points is more than the solver's ${sci(MAX_GRID_CELLS)} cells (2^30; it would need ~${formatBytes(need)}): use a coarser grid.spacing_m or a smaller domain`,
+    )
   }
 }
 
@@ -218,7 +245,10 @@ export function checkMemory(estimate: MemoryEstimate, budget: MemoryBudget | und
   if (!budget || !Number.isFinite(budget.availableBytes)) return
   if (estimate.bytes > budget.availableBytes) {
     const total = budget.totalBytes ? ` (of ${formatBytes(budget.totalBytes)})` : ''
-    throw new SimulationInputError(field, `${what} needs ~${formatBytes(estimate.bytes)}, more than the ${formatBytes(budget.availableBytes)} this machine can give it${total}: use a coarser grid or a smaller domain`)
+    throw new SimulationInputError(
+      field,
+      `${what} needs ~${formatBytes(estimate.bytes)}, more than the ${formatBytes(budget.availableBytes)} this machine can give it${total}: use a coarser grid or a smaller domain`,
+    )
   }
 }
 
@@ -227,18 +257,40 @@ export function checkComputationalGrid(input: SolverMemoryInput, budget: MemoryB
   const estimate = estimateSolverMemory(input)
   const what = `${dims(input.userSize)} (computational grid ${dims(input.paddedSize)} = ${sci(estimate.cells)} cells with the PML and FFT padding)`
   if (!(estimate.cells <= MAX_GRID_CELLS)) {
-    throw new SimulationInputError(field, `${what} is more than the solver's ${sci(MAX_GRID_CELLS)} cells (2^30; it would need ~${formatBytes(estimate.bytes)}): use a coarser grid or a smaller domain`)
+    throw new SimulationInputError(
+      field,
+      `${what} is more than the solver's ${sci(MAX_GRID_CELLS)} cells (2^30; it would need ~${formatBytes(estimate.bytes)}): use a coarser grid or a smaller domain`,
+    )
   }
   checkMemory(estimate, budget, field, what)
   return estimate
 }
 
 /** The run length: MAX_TIME_STEPS, naming the setting that contributes most. */
-export function checkTimeSteps(time: { readonly maxSteps: number; readonly rampSteps: number; readonly windowSteps: number; readonly pointsPerPeriod: number; readonly dtS: number; readonly cfl: number }): void {
+export function checkTimeSteps(time: {
+  readonly maxSteps: number
+  readonly rampSteps: number
+  readonly windowSteps: number
+  readonly pointsPerPeriod: number
+  readonly dtS: number
+  readonly cfl: number
+}): void {
   if (time.maxSteps <= MAX_TIME_STEPS) return
   const ramp = time.rampSteps
   const windows = 3 * time.windowSteps
   const traversals = time.maxSteps - ramp
-  const field = ramp >= windows && ramp >= traversals ? 'solver.ramp_periods' : windows >= traversals ? 'solver.window_periods' : time.pointsPerPeriod <= 1000 ? 'solver.max_traversals' : time.cfl < 0.05 ? 'solver.cfl' : 'grid.spacing_m'
-  throw new SimulationInputError(field, `the run would take up to ${sci(time.maxSteps)} time steps of ${(time.dtS * 1e9).toPrecision(3)} ns (${time.pointsPerPeriod} per period; ramp ${sci(ramp)}, windows ${sci(windows)}), more than the solver's ${sci(MAX_TIME_STEPS)}`)
+  const field =
+    ramp >= windows && ramp >= traversals
+      ? 'solver.ramp_periods'
+      : windows >= traversals
+        ? 'solver.window_periods'
+        : time.pointsPerPeriod <= 1000
+          ? 'solver.max_traversals'
+          : time.cfl < 0.05
+            ? 'solver.cfl'
+            : 'grid.spacing_m'
+  throw new SimulationInputError(
+    field,
+    `the run would take up to ${sci(time.maxSteps)} time steps of ${(time.dtS * 1e9).toPrecision(3)} ns (${time.pointsPerPeriod} per period; ramp ${sci(ramp)}, windows ${sci(windows)}), more than the solver's ${sci(MAX_TIME_STEPS)}`,
+  )
 }

@@ -122,7 +122,16 @@ export function focalMetrics(amplitude: Float32Array, grid: Grid, elements: read
         }
       }
   if (bestIndex < 0) {
-    return { peakPa: Number.NaN, peakPositionM: [Number.NaN, Number.NaN, Number.NaN], peakDistanceFromSourceM: Number.NaN, fwhm6dbAxialM: Number.NaN, fwhm6dbLateralM: Number.NaN, fwhm6dbLateral2M: Number.NaN, beamAxis: axis, warnings: ['no grid point lies beyond the source exit plane'] }
+    return {
+      peakPa: Number.NaN,
+      peakPositionM: [Number.NaN, Number.NaN, Number.NaN],
+      peakDistanceFromSourceM: Number.NaN,
+      fwhm6dbAxialM: Number.NaN,
+      fwhm6dbLateralM: Number.NaN,
+      fwhm6dbLateral2M: Number.NaN,
+      beamAxis: axis,
+      warnings: ['no grid point lies beyond the source exit plane'],
+    }
   }
   const ijk = [bestIndex % nx, Math.floor(bestIndex / nx) % ny, Math.floor(bestIndex / (nx * ny))]
   const strides = [1, nx, nx * ny]

@@ -102,7 +102,13 @@ export async function runSimulation(options: RunOptions): Promise<SimulationResu
         await backend.advance(n, accumulate)
         step += n
         left -= n
-        onProgress?.({ fraction: Math.min(1, step / plan.time.maxSteps), step, maxSteps: plan.time.maxSteps, phase, ...(residual === undefined ? {} : { residual }) })
+        onProgress?.({
+          fraction: Math.min(1, step / plan.time.maxSteps),
+          step,
+          maxSteps: plan.time.maxSteps,
+          phase,
+          ...(residual === undefined ? {} : { residual }),
+        })
         await yieldToEventLoop()
       }
     }
@@ -136,7 +142,10 @@ export async function runSimulation(options: RunOptions): Promise<SimulationResu
       }
       previous = amplitude
     }
-    if (!converged) warnings.push(`steady state not reached within ${step} steps: the amplitude still changed by ${(residual * 100).toFixed(3)} % between the last two windows (tolerance ${(settings.steadyTolerance * 100).toFixed(3)} %)`)
+    if (!converged)
+      warnings.push(
+        `steady state not reached within ${step} steps: the amplitude still changed by ${(residual * 100).toFixed(3)} % between the last two windows (tolerance ${(settings.steadyTolerance * 100).toFixed(3)} %)`,
+      )
     const win = current!
     const amplitudePa = new Float32Array(win.re.length)
     const phaseRad = new Float32Array(win.re.length)

@@ -27,15 +27,41 @@ const objectSchema = z.discriminatedUnion('shape', [
   z.strictObject({ shape: z.literal('sphere'), center_m: vec3, radius_m: positive, material }),
   // A voxel medium over the whole grid from NIfTI files (paths relative to the scene file): each
   // given map replaces that property everywhere; the others keep what earlier entries painted.
-  z.strictObject({ shape: z.literal('voxels'), sound_speed_file: z.string().min(1).optional(), density_file: z.string().min(1).optional(), alpha_db_cm_file: z.string().min(1).optional() }),
+  z.strictObject({
+    shape: z.literal('voxels'),
+    sound_speed_file: z.string().min(1).optional(),
+    density_file: z.string().min(1).optional(),
+    alpha_db_cm_file: z.string().min(1).optional(),
+  }),
 ])
 
 const ring = z.strictObject({ inner_m: z.number().nonnegative(), outer_m: positive, amplitude_pa: z.number().nonnegative(), phase_rad: z.number().default(0) })
 
 const sourceSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('bowl'), apex_m: vec3, focus_m: vec3, roc_m: positive, aperture_m: positive, amplitude_pa: z.number().nonnegative(), phase_rad: z.number().default(0) }),
-  z.strictObject({ type: z.literal('disc'), center_m: vec3, toward_m: vec3, diameter_m: positive, amplitude_pa: z.number().nonnegative(), phase_rad: z.number().default(0) }),
-  z.strictObject({ type: z.literal('plane'), axis: z.union([z.literal(0), z.literal(1), z.literal(2)]), position_m: z.number(), amplitude_pa: z.number().nonnegative(), phase_rad: z.number().default(0) }),
+  z.strictObject({
+    type: z.literal('bowl'),
+    apex_m: vec3,
+    focus_m: vec3,
+    roc_m: positive,
+    aperture_m: positive,
+    amplitude_pa: z.number().nonnegative(),
+    phase_rad: z.number().default(0),
+  }),
+  z.strictObject({
+    type: z.literal('disc'),
+    center_m: vec3,
+    toward_m: vec3,
+    diameter_m: positive,
+    amplitude_pa: z.number().nonnegative(),
+    phase_rad: z.number().default(0),
+  }),
+  z.strictObject({
+    type: z.literal('plane'),
+    axis: z.union([z.literal(0), z.literal(1), z.literal(2)]),
+    position_m: z.number(),
+    amplitude_pa: z.number().nonnegative(),
+    phase_rad: z.number().default(0),
+  }),
   z.strictObject({ type: z.literal('annular'), apex_m: vec3, focus_m: vec3, roc_m: positive, rings: z.array(ring).min(1) }),
 ])
 
@@ -117,7 +143,10 @@ export function parseScene(input: unknown, voxels: VoxelMaps = new Map()): Scene
     const issue = parsed.error.issues[0]!
     if (issue.code === 'unrecognized_keys') {
       const where = fieldPath(issue.path)
-      throw new SimulationInputError(issue.keys.map((k) => (issue.path.length > 0 ? `${where}.${k}` : k)).join(', '), 'is not a field of a scene file (misspelt?)')
+      throw new SimulationInputError(
+        issue.keys.map((k) => (issue.path.length > 0 ? `${where}.${k}` : k)).join(', '),
+        'is not a field of a scene file (misspelt?)',
+      )
     }
     const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message)
     throw new SimulationInputError(fieldPath(issue.path), missing ? 'is missing' : issue.message)
@@ -129,14 +158,19 @@ export function parseScene(input: unknown, voxels: VoxelMaps = new Map()): Scene
   }
   json.objects.forEach((o, i) => {
     if (o.shape === 'voxels') {
-      if (!VOXEL_FIELDS.some(({ key }) => o[key] !== undefined)) throw new SimulationInputError(`objects[${i}]`, 'a voxels object names at least one of sound_speed_file, density_file, alpha_db_cm_file')
+      if (!VOXEL_FIELDS.some(({ key }) => o[key] !== undefined))
+        throw new SimulationInputError(`objects[${i}]`, 'a voxels object names at least one of sound_speed_file, density_file, alpha_db_cm_file')
       return
     }
     if (o.material.alpha_power !== undefined && Math.abs(o.material.alpha_power - y) > 1e-12) {
-      throw new SimulationInputError(`objects[${i}].material.alpha_power`, `must equal background.alpha_power (${y}): the model has one global exponent, as k-Wave`)
+      throw new SimulationInputError(
+        `objects[${i}].material.alpha_power`,
+        `must equal background.alpha_power (${y}): the model has one global exponent, as k-Wave`,
+      )
     }
     if (o.shape === 'slab' && !(o.to_m > o.from_m)) throw new SimulationInputError(`objects[${i}].to_m`, `must be greater than from_m (${o.from_m})`)
-    if (o.shape === 'shell' && !(o.r_outer_m > o.r_inner_m)) throw new SimulationInputError(`objects[${i}].r_outer_m`, `must be greater than r_inner_m (${o.r_inner_m})`)
+    if (o.shape === 'shell' && !(o.r_outer_m > o.r_inner_m))
+      throw new SimulationInputError(`objects[${i}].r_outer_m`, `must be greater than r_inner_m (${o.r_inner_m})`)
   })
 
   const dx = json.grid.spacing_m
@@ -158,7 +192,8 @@ export function parseScene(input: unknown, voxels: VoxelMaps = new Map()): Scene
   const s = json.solver
   const settings: Settings = {
     cfl: s.cfl ?? DEFAULT_SETTINGS.cfl,
-    pmlPoints: s.pml_points === undefined ? DEFAULT_SETTINGS.pmlPoints : typeof s.pml_points === 'number' ? [s.pml_points, s.pml_points, s.pml_points] : s.pml_points,
+    pmlPoints:
+      s.pml_points === undefined ? DEFAULT_SETTINGS.pmlPoints : typeof s.pml_points === 'number' ? [s.pml_points, s.pml_points, s.pml_points] : s.pml_points,
     pmlAlpha: s.pml_alpha ?? DEFAULT_SETTINGS.pmlAlpha,
     steadyTolerance: s.steady_tolerance ?? DEFAULT_SETTINGS.steadyTolerance,
     rampPeriods: s.ramp_periods ?? DEFAULT_SETTINGS.rampPeriods,
@@ -192,9 +227,14 @@ function checkVoxelMaps(json: SceneJson, grid: Grid, voxels: VoxelMaps): Map<str
       const field = `objects[${i}].${key}`
       const map = voxels.get(file)
       if (!map) throw new SimulationInputError(field, `${file} was not read (the host passes the voxel maps of sceneVoxelFiles)`)
-      if (map.dims.some((d, a) => d !== grid.size[a])) throw new SimulationInputError(field, `${file} has ${map.dims.join('x')} voxels but the scene grid is ${grid.size.join('x')}`)
+      if (map.dims.some((d, a) => d !== grid.size[a]))
+        throw new SimulationInputError(field, `${file} has ${map.dims.join('x')} voxels but the scene grid is ${grid.size.join('x')}`)
       const bad = map.spacingM.findIndex((s) => !(Math.abs(s - grid.spacingM) <= 1e-5 * grid.spacingM))
-      if (bad >= 0) throw new SimulationInputError(field, `${file} has voxels of ${map.spacingM.map((s) => +(s * 1000).toPrecision(6)).join(' x ')} mm but the scene grid spacing is ${grid.spacingM * 1000} mm`)
+      if (bad >= 0)
+        throw new SimulationInputError(
+          field,
+          `${file} has voxels of ${map.spacingM.map((s) => +(s * 1000).toPrecision(6)).join(' x ')} mm but the scene grid spacing is ${grid.spacingM * 1000} mm`,
+        )
       if (map.data.length !== n) throw new SimulationInputError(field, `${file} holds ${map.data.length} values, not ${n}`)
       const values = Float32Array.from(map.data)
       for (let v = 0; v < n; v++) {
@@ -265,18 +305,42 @@ function toSource(json: SceneJson): Source {
   const s = json.source
   let elements: SourceElement[]
   if (s.type === 'bowl') {
-    elements = [{ kind: 'bowl', apexM: s.apex_m, focusM: s.focus_m, rocM: s.roc_m, apertureM: s.aperture_m, innerApertureM: 0, amplitudePa: s.amplitude_pa, phaseRad: s.phase_rad }]
+    elements = [
+      {
+        kind: 'bowl',
+        apexM: s.apex_m,
+        focusM: s.focus_m,
+        rocM: s.roc_m,
+        apertureM: s.aperture_m,
+        innerApertureM: 0,
+        amplitudePa: s.amplitude_pa,
+        phaseRad: s.phase_rad,
+      },
+    ]
   } else if (s.type === 'plane') {
     elements = [{ kind: 'plane', axis: s.axis, positionM: s.position_m, amplitudePa: s.amplitude_pa, phaseRad: s.phase_rad }]
   } else if (s.type === 'disc') {
     elements = [{ kind: 'disc', centerM: s.center_m, towardM: s.toward_m, diameterM: s.diameter_m, amplitudePa: s.amplitude_pa, phaseRad: s.phase_rad }]
   } else {
-    elements = s.rings.map((r) => ({ kind: 'bowl' as const, apexM: s.apex_m, focusM: s.focus_m, rocM: s.roc_m, apertureM: r.outer_m, innerApertureM: r.inner_m, amplitudePa: r.amplitude_pa, phaseRad: r.phase_rad }))
+    elements = s.rings.map((r) => ({
+      kind: 'bowl' as const,
+      apexM: s.apex_m,
+      focusM: s.focus_m,
+      rocM: s.roc_m,
+      apertureM: r.outer_m,
+      innerApertureM: r.inner_m,
+      amplitudePa: r.amplitude_pa,
+      phaseRad: r.phase_rad,
+    }))
   }
   elements.forEach((e, i) => {
     const field = s.type === 'annular' ? `source.rings[${i}]` : 'source'
     if (e.kind === 'bowl') {
-      if (e.apertureM > 2 * e.rocM) throw new SimulationInputError(`${field}.${s.type === 'annular' ? 'outer_m' : 'aperture_m'}`, `aperture diameter ${e.apertureM} m exceeds twice the radius of curvature ${e.rocM} m`)
+      if (e.apertureM > 2 * e.rocM)
+        throw new SimulationInputError(
+          `${field}.${s.type === 'annular' ? 'outer_m' : 'aperture_m'}`,
+          `aperture diameter ${e.apertureM} m exceeds twice the radius of curvature ${e.rocM} m`,
+        )
       if (e.innerApertureM >= e.apertureM) throw new SimulationInputError(`${field}.inner_m`, `must be smaller than outer_m (${e.apertureM} m)`)
       const axisLength = Math.hypot(e.focusM[0] - e.apexM[0], e.focusM[1] - e.apexM[1], e.focusM[2] - e.apexM[2])
       if (axisLength === 0) throw new SimulationInputError('source.focus_m', 'must differ from apex_m (it sets the axis direction)')

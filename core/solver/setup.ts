@@ -9,7 +9,18 @@ import { nextFftFriendly } from '../fft/plan.ts'
 import { SimulationInputError } from './errors.ts'
 import { compensatedMedium, plainAlpha0 } from './absorption.ts'
 import { bliHalfWidth, integrationPointCount, sourceBounds } from './source-grid.ts'
-import { ACCURATE_POINTS_PER_WAVELENGTH, checkComputationalGrid, checkFrequency, checkSolverSettings, checkTimeSteps, checkUserGrid, formatCount, MAX_SOURCE_POINTS, MIN_POINTS_PER_WAVELENGTH, type MemoryBudget } from './limits.ts'
+import {
+  ACCURATE_POINTS_PER_WAVELENGTH,
+  checkComputationalGrid,
+  checkFrequency,
+  checkSolverSettings,
+  checkTimeSteps,
+  checkUserGrid,
+  formatCount,
+  MAX_SOURCE_POINTS,
+  MIN_POINTS_PER_WAVELENGTH,
+  type MemoryBudget,
+} from './limits.ts'
 import { makeTimeAxis, stabilityLimitS, type TimeAxis } from './time.ts'
 import { fieldMax, fieldMin, gridPointCount, type Field, type Grid, type Medium, type Settings, type Source } from './model.ts'
 
@@ -91,7 +102,10 @@ export function modelParameters(medium: Medium, frequencyHz: number, compensate:
     if (!hit) {
       hit = compensatedMedium(alpha, c, y, omega)
       if (!hit) {
-        throw new SimulationInputError('medium.alpha', `an attenuation of ${alpha.toFixed(2)} Np/m at c = ${c} m/s cannot be realised by the fractional-Laplacian model at y = ${y}; use y = 2`)
+        throw new SimulationInputError(
+          'medium.alpha',
+          `an attenuation of ${alpha.toFixed(2)} Np/m at c = ${c} m/s cannot be realised by the fractional-Laplacian model at y = ${y}; use y = 2`,
+        )
       }
       cache.set(key, hit)
     }
@@ -105,7 +119,10 @@ export function modelParameters(medium: Medium, frequencyHz: number, compensate:
   const c0 = new Float32Array(n)
   const alpha0 = new Float32Array(n)
   for (let i = 0; i < n; i++) {
-    const r = one(typeof medium.alphaNpM === 'number' ? medium.alphaNpM : medium.alphaNpM[i]!, typeof medium.soundSpeed === 'number' ? medium.soundSpeed : medium.soundSpeed[i]!)
+    const r = one(
+      typeof medium.alphaNpM === 'number' ? medium.alphaNpM : medium.alphaNpM[i]!,
+      typeof medium.soundSpeed === 'number' ? medium.soundSpeed : medium.soundSpeed[i]!,
+    )
     c0[i] = r.c0
     alpha0[i] = r.alpha0
   }
@@ -151,14 +168,24 @@ export function setupSimulation(grid: Grid, medium: Medium, source: Source, sett
   const dx = grid.spacingM
   const cSlowest = fieldMin(medium.soundSpeed)
   const ppw = cSlowest / (source.frequencyHz * dx)
-  if (ppw < MIN_POINTS_PER_WAVELENGTH) throw new SimulationInputError('grid.spacing_m', `${(dx * 1e3).toFixed(3)} mm gives ${ppw.toFixed(2)} points per wavelength in the slowest medium; at least ${MIN_POINTS_PER_WAVELENGTH} are needed (${ACCURATE_POINTS_PER_WAVELENGTH} or more for accuracy)`)
-  if (ppw < ACCURATE_POINTS_PER_WAVELENGTH) warnings.push(`only ${ppw.toFixed(2)} points per wavelength in the slowest medium (${cSlowest} m/s): below ${ACCURATE_POINTS_PER_WAVELENGTH}, expect errors of several per cent`)
+  if (ppw < MIN_POINTS_PER_WAVELENGTH)
+    throw new SimulationInputError(
+      'grid.spacing_m',
+      `${(dx * 1e3).toFixed(3)} mm gives ${ppw.toFixed(2)} points per wavelength in the slowest medium; at least ${MIN_POINTS_PER_WAVELENGTH} are needed (${ACCURATE_POINTS_PER_WAVELENGTH} or more for accuracy)`,
+    )
+  if (ppw < ACCURATE_POINTS_PER_WAVELENGTH)
+    warnings.push(
+      `only ${ppw.toFixed(2)} points per wavelength in the slowest medium (${cSlowest} m/s): below ${ACCURATE_POINTS_PER_WAVELENGTH}, expect errors of several per cent`,
+    )
 
   // The off-grid source's integration points (made below for the bounding box, and per run).
   let sourcePoints = 0
   for (const e of source.elements) if (e.kind !== 'plane') sourcePoints += integrationPointCount(e, dx, Math.max(1, settings.sourceUpsampling))
   if (sourcePoints > MAX_SOURCE_POINTS) {
-    throw new SimulationInputError('solver.source_upsampling', `the transducer surface would be sampled by ${formatCount(sourcePoints)} integration points at ${settings.sourceUpsampling} per dx^2 (${(dx * 1e3).toFixed(3)} mm grid), more than ${formatCount(MAX_SOURCE_POINTS)}: lower source_upsampling or coarsen the grid`)
+    throw new SimulationInputError(
+      'solver.source_upsampling',
+      `the transducer surface would be sampled by ${formatCount(sourcePoints)} integration points at ${settings.sourceUpsampling} per dx^2 (${(dx * 1e3).toFixed(3)} mm grid), more than ${formatCount(MAX_SOURCE_POINTS)}: lower source_upsampling or coarsen the grid`,
+    )
   }
 
   // Room for the band-limited source stencil: the user's domain must contain the transducer
@@ -172,7 +199,10 @@ export function setupSimulation(grid: Grid, medium: Medium, source: Source, sett
     if (!Number.isFinite(bounds.min[d]!)) return [0, 0] as const
     if (bounds.min[d]! < lo - tol || bounds.max[d]! > hi + tol) {
       const axis = 'xyz'[d]
-      throw new SimulationInputError('source', `the transducer surface spans ${axis} = ${(bounds.min[d]! * 1e3).toFixed(2)}..${(bounds.max[d]! * 1e3).toFixed(2)} mm, outside the grid's ${axis} range ${(lo * 1e3).toFixed(2)}..${(hi * 1e3).toFixed(2)} mm: enlarge grid.min_m/max_m`)
+      throw new SimulationInputError(
+        'source',
+        `the transducer surface spans ${axis} = ${(bounds.min[d]! * 1e3).toFixed(2)}..${(bounds.max[d]! * 1e3).toFixed(2)} mm, outside the grid's ${axis} range ${(lo * 1e3).toFixed(2)}..${(hi * 1e3).toFixed(2)} mm: enlarge grid.min_m/max_m`,
+      )
     }
     const needLo = Math.max(0, Math.ceil((lo - bounds.min[d]!) / dx + halfWidth + 1))
     const needHi = Math.max(0, Math.ceil((bounds.max[d]! - hi) / dx + halfWidth + 1))
@@ -187,7 +217,8 @@ export function setupSimulation(grid: Grid, medium: Medium, source: Source, sett
   const axes = [0, 1, 2].map((d) => {
     const [lo, hi] = margins[d]!
     const pml = settings.pmlPoints[d]!
-    if (pml === 0 && (lo > 0 || hi > 0)) throw new SimulationInputError('source', `axis ${d} is periodic (no PML) but the source stencil needs room outside the grid along it`)
+    if (pml === 0 && (lo > 0 || hi > 0))
+      throw new SimulationInputError('source', `axis ${d} is periodic (no PML) but the source stencil needs room outside the grid along it`)
     const needed = pml + lo + grid.size[d]! + hi + pml
     const total = nextFftFriendly(needed)
     return { total, userStart: pml + lo, userSize: grid.size[d]!, pml }

@@ -96,8 +96,7 @@ export function bliStencil(halfWidth: number): Int32Array {
   const env = (i: number) => Math.max(1, Math.PI * Math.abs(i))
   const out: number[] = []
   for (let k = -halfWidth; k <= halfWidth; k++)
-    for (let j = -halfWidth; j <= halfWidth; j++)
-      for (let i = -halfWidth; i <= halfWidth; i++) if (env(i) * env(j) * env(k) <= limit) out.push(i, j, k)
+    for (let j = -halfWidth; j <= halfWidth; j++) for (let i = -halfWidth; i <= halfWidth; i++) if (env(i) * env(j) * env(k) <= limit) out.push(i, j, k)
   return Int32Array.from(out)
 }
 

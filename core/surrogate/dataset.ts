@@ -21,7 +21,13 @@ export interface SurrogateDatasetHeader {
   readonly channels: readonly string[]
   /** The same transducer in water on the same grid (one field for every sample). */
   readonly free_water: { readonly file: string; readonly steps: number; readonly residual: number; readonly wall_s: number }
-  readonly solver: { readonly backend: string; readonly device: string; readonly note: string; readonly steady_tolerance: number; readonly max_traversals: number }
+  readonly solver: {
+    readonly backend: string
+    readonly device: string
+    readonly note: string
+    readonly steady_tolerance: number
+    readonly max_traversals: number
+  }
 }
 
 export interface SurrogateSampleMeta {

@@ -42,7 +42,13 @@ export const surrogateManifest = z.object({
     focal_distance_from_apex_m: z.number().positive(),
     /** Network grid (z, y, x): the solver grid padded to multiples of 8. */
     padded_size_zyx: int3,
-    padding_zyx: z.object({ z_after: z.number().int().nonnegative(), y_before: z.number().int().nonnegative(), y_after: z.number().int().nonnegative(), x_before: z.number().int().nonnegative(), x_after: z.number().int().nonnegative() }),
+    padding_zyx: z.object({
+      z_after: z.number().int().nonnegative(),
+      y_before: z.number().int().nonnegative(),
+      y_after: z.number().int().nonnegative(),
+      x_before: z.number().int().nonnegative(),
+      x_after: z.number().int().nonnegative(),
+    }),
   }),
   normalisation: z.object({
     sound_speed_ref_m_s: z.number().positive(),
@@ -53,7 +59,13 @@ export const surrogateManifest = z.object({
   }),
   pose_features: z.array(z.string()),
   free_water: z.object({ file: z.string().min(1), peak_pa: z.number().positive(), reference_source_amplitude_pa: z.number().positive() }),
-  architecture: z.object({ kind: z.string(), widths: z.array(z.number().int().positive()), film: z.boolean(), prior: z.boolean(), parameters: z.number().int().positive() }),
+  architecture: z.object({
+    kind: z.string(),
+    widths: z.array(z.number().int().positive()),
+    film: z.boolean(),
+    prior: z.boolean(),
+    parameters: z.number().int().positive(),
+  }),
   training: z.object({ train_samples: z.number().int().nonnegative(), validation_samples: z.number().int().nonnegative() }).passthrough(),
   /** Written by `npm run eval:surrogate` on the held-out split. */
   evaluation: z
@@ -125,11 +137,17 @@ export interface SurrogateRequest {
 
 /** Refuses a request the model was not trained for, naming what differs. */
 export function checkSurrogateRequest(m: SurrogateManifest, r: SurrogateRequest, file: string): void {
-  if (r.transducerId !== m.transducer_id) throw new SurrogateModelError(file, `trained for transducer ${m.transducer_id}, not ${r.transducerId}: run the full solver (tfus plan) for this transducer`)
-  if (Math.abs(r.frequencyHz - m.frequency_hz) > 1e-6 * m.frequency_hz) throw new SurrogateModelError(file, `trained at ${m.frequency_hz / 1e6} MHz, not ${r.frequencyHz / 1e6} MHz`)
+  if (r.transducerId !== m.transducer_id)
+    throw new SurrogateModelError(file, `trained for transducer ${m.transducer_id}, not ${r.transducerId}: run the full solver (tfus plan) for this transducer`)
+  if (Math.abs(r.frequencyHz - m.frequency_hz) > 1e-6 * m.frequency_hz)
+    throw new SurrogateModelError(file, `trained at ${m.frequency_hz / 1e6} MHz, not ${r.frequencyHz / 1e6} MHz`)
   if (r.mappingId !== m.mapping_id) throw new SurrogateModelError(file, `trained with the ${m.mapping_id} HU mapping, not ${r.mappingId}`)
-  if (Math.abs(r.spacingM - m.frame.spacing_m) > 1e-9) throw new SurrogateModelError(file, `trained on a ${m.frame.spacing_m * 1000} mm grid; this plan's grid is ${r.spacingM * 1000} mm`)
+  if (Math.abs(r.spacingM - m.frame.spacing_m) > 1e-9)
+    throw new SurrogateModelError(file, `trained on a ${m.frame.spacing_m * 1000} mm grid; this plan's grid is ${r.spacingM * 1000} mm`)
   if (r.gridSize.some((v, d) => v !== m.frame.grid_size[d]) || r.originM.some((v, d) => Math.abs(v - m.frame.origin_m[d]!) > 1e-9)) {
-    throw new SurrogateModelError(file, `trained on a ${m.frame.grid_size.join('x')} beam-aligned grid; this placement needs ${r.gridSize.join('x')} (target depth outside the trained range?)`)
+    throw new SurrogateModelError(
+      file,
+      `trained on a ${m.frame.grid_size.join('x')} beam-aligned grid; this placement needs ${r.gridSize.join('x')} (target depth outside the trained range?)`,
+    )
   }
 }

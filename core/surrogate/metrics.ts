@@ -57,7 +57,8 @@ function argmax(a: Float32Array): number {
 }
 
 export function compareFields(pred: Float32Array, truth: Float32Array, size: readonly [number, number, number], spacingM: number): FieldComparison {
-  if (pred.length !== truth.length || pred.length !== size[0] * size[1] * size[2]) throw new Error(`compareFields: ${pred.length} and ${truth.length} values for a ${size.join('x')} grid`)
+  if (pred.length !== truth.length || pred.length !== size[0] * size[1] * size[2])
+    throw new Error(`compareFields: ${pred.length} and ${truth.length} values for a ${size.join('x')} grid`)
   const [nx, ny] = size
   const ip = argmax(pred)
   const it = argmax(truth)
@@ -103,7 +104,7 @@ export function spearman(x: readonly number[], y: readonly number[]): number {
   const rank = (v: readonly number[]) => {
     const order = v.map((value, i) => ({ value, i })).sort((a, b) => a.value - b.value)
     const r = new Array<number>(v.length)
-    for (let s = 0; s < order.length; ) {
+    for (let s = 0; s < order.length;) {
       let e = s
       while (e + 1 < order.length && order[e + 1]!.value === order[s]!.value) e++
       for (let q = s; q <= e; q++) r[order[q]!.i] = (s + e) / 2

@@ -48,7 +48,13 @@ export function skullCentroidRas(ct: Volume, seg: HeadSegmentation): Vec3 {
   return lpsToRas(voxelToWorld(ct, [si / n, sj / n, sk / n]))
 }
 
-export function drawPlacement(ct: Volume, seg: HeadSegmentation, centreRas: Vec3, random: () => number, ranges: PlacementRanges = DEFAULT_PLACEMENT_RANGES): DrawnPlacement | undefined {
+export function drawPlacement(
+  ct: Volume,
+  seg: HeadSegmentation,
+  centreRas: Vec3,
+  random: () => number,
+  ranges: PlacementRanges = DEFAULT_PLACEMENT_RANGES,
+): DrawnPlacement | undefined {
   const sampler = new CtSampler(ct, seg)
   const azimuth = random() * 2 * Math.PI
   const elevation = ranges.elevationRad[0] + (ranges.elevationRad[1] - ranges.elevationRad[0]) * random()
@@ -78,4 +84,3 @@ export function drawPlacement(ct: Volume, seg: HeadSegmentation, centreRas: Vec3
   const entry: Vec3 = [target[0] + 0.06 * w[0], target[1] + 0.06 * w[1], target[2] + 0.06 * w[2]]
   return { targetRasM: target, entryRasM: entry, depthM, tiltRad }
 }
-

@@ -95,7 +95,14 @@ export interface SurrogatePrediction {
   readonly inferenceS: number
 }
 
-export async function predictField(port: InferencePort, m: SurrogateManifest, medium: Medium, freeWaterPa: Float32Array, pose: Float32Array, variants = 8): Promise<SurrogatePrediction> {
+export async function predictField(
+  port: InferencePort,
+  m: SurrogateManifest,
+  medium: Medium,
+  freeWaterPa: Float32Array,
+  pose: Float32Array,
+  variants = 8,
+): Promise<SurrogatePrediction> {
   const started = performance.now()
   const [nx, ny, nz] = m.frame.grid_size
   const [pz, py, px] = m.frame.padded_size_zyx
@@ -156,7 +163,8 @@ export async function predictField(port: InferencePort, m: SurrogateManifest, me
   const peakSpread = Math.sqrt(variantPeaksPa.reduce((a, b) => a + (b - mu) ** 2, 0) / batch) / mu
   const coords = (v: number) => [v % nx, Math.floor(v / nx) % ny, Math.floor(v / (nx * ny))]
   const c0 = coords(meanIdx)
-  const focusSpreadM = Math.sqrt(variantPeakIndices.reduce((acc, v) => acc + coords(v).reduce((s, c, d) => s + (c - c0[d]!) ** 2, 0), 0) / batch) * m.frame.spacing_m
+  const focusSpreadM =
+    Math.sqrt(variantPeakIndices.reduce((acc, v) => acc + coords(v).reduce((s, c, d) => s + (c - c0[d]!) ** 2, 0), 0) / batch) * m.frame.spacing_m
   const cal = m.confidence
   const expectedPeakError = (cal?.slope ?? 1) * peakSpread
   const confidence = Math.max(0, 1 - Math.min(1, expectedPeakError / (cal?.error_at_zero_confidence ?? 0.2)))

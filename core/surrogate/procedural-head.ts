@@ -157,7 +157,8 @@ export function proceduralHeadCt(parameters: ProceduralHeadParameters, spacingM 
           const innerTable = t * (0.2 + 0.08 * tables.at(z, x, y))
           if (depth < outerTable || depth > t - innerTable) hu = parameters.corticalHu
           else hu = parameters.diploeHu + parameters.porosityHu * (0.7 * pores.at(x, y, z) + 0.3 * pores2.at(x, y, z))
-        } else if (depth < t + 0.0015) hu = 10 // CSF under the inner table
+        } else if (depth < t + 0.0015)
+          hu = 10 // CSF under the inner table
         else hu = 35
         data[v] = Math.round(hu + parameters.noiseHu * (r() * 2 - 1))
       }

@@ -17,7 +17,8 @@
  * split at the 43 °C crossing when T0 and T1 lie on either side.
  */
 
-export const CEM43_VARIANT = 'sapareto-dewey-all-temperatures: R = 0.5 at T >= 43 °C, 0.25 below (Sapareto & Dewey 1984; BabelViscoFDTD BHTE form); exact for linear T between steps'
+export const CEM43_VARIANT =
+  'sapareto-dewey-all-temperatures: R = 0.5 at T >= 43 °C, 0.25 below (Sapareto & Dewey 1984; BabelViscoFDTD BHTE form); exact for linear T between steps'
 
 const LN_HALF = Math.log(0.5)
 const LN_QUARTER = Math.log(0.25)

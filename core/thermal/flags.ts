@@ -29,12 +29,27 @@ export function flagTissue(tissue: FlaggedTissue, peakRiseC: number, peakTempera
   const rise = `peak rise ${peakRiseC.toFixed(2)} °C (max ${peakTemperatureC.toFixed(2)} °C)`
   const dose = `CEM43 ${cem43Min.toPrecision(3)} min`
   if (peakRiseC <= ITRUSST_RISE_LIMIT_C || peakTemperatureC <= ITRUSST_ABSOLUTE_LIMIT_C) {
-    return { tissue, within: true, criterion: 'rise', text: `${tissue}: within ITRUSST limits by criterion (a), ${rise} <= ${ITRUSST_RISE_LIMIT_C} °C rise / ${ITRUSST_ABSOLUTE_LIMIT_C} °C` }
+    return {
+      tissue,
+      within: true,
+      criterion: 'rise',
+      text: `${tissue}: within ITRUSST limits by criterion (a), ${rise} <= ${ITRUSST_RISE_LIMIT_C} °C rise / ${ITRUSST_ABSOLUTE_LIMIT_C} °C`,
+    }
   }
   if (cem43Min <= limit) {
-    return { tissue, within: true, criterion: 'cem43', text: `${tissue}: within ITRUSST limits by criterion (b), ${dose} <= ${limit} min (rise criterion exceeded: ${rise})` }
+    return {
+      tissue,
+      within: true,
+      criterion: 'cem43',
+      text: `${tissue}: within ITRUSST limits by criterion (b), ${dose} <= ${limit} min (rise criterion exceeded: ${rise})`,
+    }
   }
-  return { tissue, within: false, criterion: 'none', text: `${tissue}: EXCEEDS ITRUSST limits: ${rise} > ${ITRUSST_RISE_LIMIT_C} °C and ${dose} > ${limit} min` }
+  return {
+    tissue,
+    within: false,
+    criterion: 'none',
+    text: `${tissue}: EXCEEDS ITRUSST limits: ${rise} > ${ITRUSST_RISE_LIMIT_C} °C and ${dose} > ${limit} min`,
+  }
 }
 
 /** One line for the safety display, as metrics.flags.thermal reads. */

@@ -63,11 +63,17 @@ export function estimateThermalMemory(voxels: number, steps: number): MemoryEsti
 export function checkThermalGrid(dims: readonly [number, number, number], steps: number, budget: MemoryBudget | undefined): void {
   const voxels = dims[0] * dims[1] * dims[2]
   if (!(voxels <= MAX_THERMAL_VOXELS)) {
-    throw new SimulationInputError('grid', `${dims.join(' x ')} = ${formatCount(voxels)} voxels is more than the thermal model's ${formatCount(MAX_THERMAL_VOXELS)} (the solver's cap)`)
+    throw new SimulationInputError(
+      'grid',
+      `${dims.join(' x ')} = ${formatCount(voxels)} voxels is more than the thermal model's ${formatCount(MAX_THERMAL_VOXELS)} (the solver's cap)`,
+    )
   }
   const estimate = estimateThermalMemory(voxels, steps)
   if (budget && Number.isFinite(budget.availableBytes) && estimate.bytes > budget.availableBytes) {
     const total = budget.totalBytes ? ` (of ${formatBytes(budget.totalBytes)})` : ''
-    throw new SimulationInputError('grid', `the thermal model on ${dims.join(' x ')} voxels${steps > 0 ? ` over ${steps} steps` : ''} needs ~${formatBytes(estimate.bytes)}, more than the ${formatBytes(budget.availableBytes)} this machine can give it${total}`)
+    throw new SimulationInputError(
+      'grid',
+      `the thermal model on ${dims.join(' x ')} voxels${steps > 0 ? ` over ${steps} steps` : ''} needs ~${formatBytes(estimate.bytes)}, more than the ${formatBytes(budget.availableBytes)} this machine can give it${total}`,
+    )
   }
 }

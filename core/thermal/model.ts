@@ -96,7 +96,13 @@ export function buildThermalProblem(input: ThermalGridInput): ThermalProblem {
   const [nx, ny, nz] = input.dims
   const n = nx * ny * nz
   if (!(nx >= 3 && ny >= 3 && nz >= 3)) throw new SimulationInputError('grid', `needs at least 3 voxels per axis, got ${input.dims.join('x')}`)
-  for (const [name, a] of [['labels', input.labels], ['density', input.density], ['sound speed', input.soundSpeed], ['attenuation', input.alphaNpM], ['pressure', input.pressurePa]] as const) {
+  for (const [name, a] of [
+    ['labels', input.labels],
+    ['density', input.density],
+    ['sound speed', input.soundSpeed],
+    ['attenuation', input.alphaNpM],
+    ['pressure', input.pressurePa],
+  ] as const) {
     if (a.length !== n) throw new SimulationInputError(name, `has ${a.length} voxels, the grid ${input.dims.join('x')} has ${n}`)
   }
   if (!(input.spacingM > 0)) throw new SimulationInputError('grid', `spacing must be positive, got ${input.spacingM}`)
@@ -120,7 +126,8 @@ export function buildThermalProblem(input: ThermalGridInput): ThermalProblem {
     const c = input.soundSpeed[v]!
     const alpha = input.alphaNpM[v]!
     const p = input.pressurePa[v]!
-    if (!(rho > 0) || !(c > 0) || !(alpha >= 0) || !Number.isFinite(p)) throw new SimulationInputError('medium', `voxel ${v}: density ${rho}, sound speed ${c}, attenuation ${alpha}, pressure ${p} are not physical`)
+    if (!(rho > 0) || !(c > 0) || !(alpha >= 0) || !Number.isFinite(p))
+      throw new SimulationInputError('medium', `voxel ${v}: density ${rho}, sound speed ${c}, attenuation ${alpha}, pressure ${p} are not physical`)
     const i = v % nx
     const j = Math.floor(v / nx) % ny
     const kk = Math.floor(v / (nx * ny))
@@ -159,7 +166,19 @@ export function buildThermalProblem(input: ThermalGridInput): ThermalProblem {
         const rate = sum * invCapacity[v]! + perfusion[labels[v]!]!
         if (rate > rateMax) rateMax = rate
       }
-  return { dims: [nx, ny, nz], spacingM: input.spacingM, count: n, labels, cx, cy, cz, invCapacity, heatingRate, perfusionByLabel: perfusion, dtStableS: rateMax > 0 ? 1 / rateMax : Infinity }
+  return {
+    dims: [nx, ny, nz],
+    spacingM: input.spacingM,
+    count: n,
+    labels,
+    cx,
+    cy,
+    cz,
+    invCapacity,
+    heatingRate,
+    perfusionByLabel: perfusion,
+    dtStableS: rateMax > 0 ? 1 / rateMax : Infinity,
+  }
 }
 
 /** exp(-W dt) and (1 - exp(-W dt)) / W per label for a step (the exponential-Euler weights). */

@@ -56,7 +56,7 @@ export const PLAN_THERMAL_MATERIALS: readonly ThermalMaterial[] = (() => {
  * density cancelling (BabelViscoFDTD `getPerfusionCoefficient`; docs/physics.md §5.6).
  */
 export function perfusionRatePerS(m: ThermalMaterial): number {
-  return ((m.perfusionMlPerMinKg * 1e-6) / 60) * (BLOOD.density * BLOOD.specificHeat) / m.specificHeat
+  return (((m.perfusionMlPerMinKg * 1e-6) / 60) * (BLOOD.density * BLOOD.specificHeat)) / m.specificHeat
 }
 
 /**
@@ -87,14 +87,27 @@ export const ABSORBED_FRACTIONS: Readonly<Record<AbsorbedFractionName, AbsorbedF
    * skull 0.28 = (2.7 + 0.2 x 5.4) / 13.3 dB/(cm MHz), the longitudinal plus a fifth of the shear
    * absorption over the bulk attenuation of Pinton et al., Med. Phys. 39(1):299-307 (2012).
    */
-  prestus: { name: 'prestus', byLabel: byLabel(1, 1, 0.28, 1), citation: 'PRESTUS config_default.yaml: soft tissue 1, skull 0.28 ((2.7 + 0.2 x 5.4) / 13.3 from Pinton et al. 2012, Med. Phys. 39:299); docs/physics.md §5.6' },
+  prestus: {
+    name: 'prestus',
+    byLabel: byLabel(1, 1, 0.28, 1),
+    citation:
+      'PRESTUS config_default.yaml: soft tissue 1, skull 0.28 ((2.7 + 0.2 x 5.4) / 13.3 from Pinton et al. 2012, Med. Phys. 39:299); docs/physics.md §5.6',
+  },
   /**
    * BabelBrain (Pichardo lab, BabelViscoFDTD BHTE material table): skin and brain 0.85,
    * cortical bone 0.16 (trabecular 0.15; the single skull label takes the cortical value), water 0.
    */
-  babelbrain: { name: 'babelbrain', byLabel: byLabel(0, 0.85, 0.16, 0.85), citation: 'BabelBrain (BabelViscoFDTD BHTE material table): skin 0.85, cortical bone 0.16 (trabecular 0.15), brain 0.85, water 0; docs/physics.md §5.6' },
+  babelbrain: {
+    name: 'babelbrain',
+    byLabel: byLabel(0, 0.85, 0.16, 0.85),
+    citation: 'BabelBrain (BabelViscoFDTD BHTE material table): skin 0.85, cortical bone 0.16 (trabecular 0.15), brain 0.85, water 0; docs/physics.md §5.6',
+  },
   /** All attenuation is absorbed: the upper bound (k-Plan's choice per the PRESTUS documentation). */
-  full: { name: 'full', byLabel: byLabel(1, 1, 1, 1), citation: 'all attenuation absorbed (upper bound; k-Plan per the PRESTUS documentation, docs/physics.md §4.2)' },
+  full: {
+    name: 'full',
+    byLabel: byLabel(1, 1, 1, 1),
+    citation: 'all attenuation absorbed (upper bound; k-Plan per the PRESTUS documentation, docs/physics.md §4.2)',
+  },
 }
 
 export function isAbsorbedFractionName(name: string): name is AbsorbedFractionName {

@@ -18,7 +18,15 @@ import type { ThermalBackend } from './backend.ts'
 import { CEM43_VARIANT } from './cem43.ts'
 import { flagTissue, thermalFlagSummary, ITRUSST_CITATION, type FlaggedTissue, type ThermalFlag } from './flags.ts'
 import { buildThermalProblem, COUPLING_DESCRIPTIONS, HELD, TRACKED_LABELS, type CouplingModel, type ThermalProblem } from './model.ts'
-import { ABSORBED_FRACTIONS, BODY_TEMPERATURE_C, BLOOD, ITIS_CITATION, PLAN_THERMAL_MATERIALS, perfusionRatePerS, type AbsorbedFractionName } from './properties.ts'
+import {
+  ABSORBED_FRACTIONS,
+  BODY_TEMPERATURE_C,
+  BLOOD,
+  ITIS_CITATION,
+  PLAN_THERMAL_MATERIALS,
+  perfusionRatePerS,
+  type AbsorbedFractionName,
+} from './properties.ts'
 import { buildSchedule, checkScheduleSize, type HeatingSchedule } from './schedule.ts'
 import { checkThermalGrid, MAX_DRIVE_SCALE, MAX_PRESSURE_PA } from './limits.ts'
 import type { MemoryBudget } from '../solver/limits.ts'
@@ -93,7 +101,11 @@ export interface ThermalModelDescription {
   readonly equation: string
   readonly heat_source: string
   readonly absorbed_fraction: { readonly name: AbsorbedFractionName; readonly by_tissue: Record<string, number>; readonly citation: string }
-  readonly tissue_properties: { readonly table: Record<string, { conductivity_w_mk: number; specific_heat_j_kgk: number; perfusion_ml_min_kg: number; perfusion_rate_per_s: number }>; readonly density: string; readonly citation: string }
+  readonly tissue_properties: {
+    readonly table: Record<string, { conductivity_w_mk: number; specific_heat_j_kgk: number; perfusion_ml_min_kg: number; perfusion_rate_per_s: number }>
+    readonly density: string
+    readonly citation: string
+  }
   readonly blood: { readonly density_kg_m3: number; readonly specific_heat_j_kgk: number; readonly arterial_temperature_c: number }
   readonly coupling: { readonly model: CouplingModel; readonly description: string }
   readonly boundary: string
@@ -113,19 +125,28 @@ export function describeModel(absorbed: AbsorbedFractionName, coupling: Coupling
   for (const [name, label] of Object.entries(TISSUE_LABELS)) {
     byTissue[name] = choice.byLabel[label] ?? 0
     const m = PLAN_THERMAL_MATERIALS[label]!
-    table[name === 'skull' ? 'skull (cortical bone values)' : name] = { conductivity_w_mk: m.conductivity, specific_heat_j_kgk: m.specificHeat, perfusion_ml_min_kg: m.perfusionMlPerMinKg, perfusion_rate_per_s: problem.perfusionByLabel[label] ?? 0 }
+    table[name === 'skull' ? 'skull (cortical bone values)' : name] = {
+      conductivity_w_mk: m.conductivity,
+      specific_heat_j_kgk: m.specificHeat,
+      perfusion_ml_min_kg: m.perfusionMlPerMinKg,
+      perfusion_rate_per_s: problem.perfusionByLabel[label] ?? 0,
+    }
   }
   return {
     equation: 'Pennes bioheat: rho c_t dT/dt = div(k grad T) - w rho_b c_b (T - 37 °C) + Q (Pennes 1948)',
-    heat_source: 'Q = 2 alpha_abs I = alpha_abs p^2 / (rho c), p the pressure amplitude while on, alpha_abs = absorbed fraction x alpha [Np/m] at the drive frequency',
+    heat_source:
+      'Q = 2 alpha_abs I = alpha_abs p^2 / (rho c), p the pressure amplitude while on, alpha_abs = absorbed fraction x alpha [Np/m] at the drive frequency',
     absorbed_fraction: { name: absorbed, by_tissue: byTissue, citation: choice.citation },
     tissue_properties: { table, density: 'the plan medium density (medium/density.nii.gz) per voxel', citation: ITIS_CITATION },
     blood: { density_kg_m3: BLOOD.density, specific_heat_j_kgk: BLOOD.specificHeat, arterial_temperature_c: BODY_TEMPERATURE_C },
     coupling: { model: coupling, description: COUPLING_DESCRIPTIONS[coupling] },
     boundary: 'outermost voxels of the simulation grid held at 37 °C (Dirichlet)',
-    scheme: 'finite volumes (harmonic-mean face conductivity), explicit Euler for conduction and source, perfusion decay integrated exactly over each step (exponential Euler)',
-    stability: 'dt <= 1 / max over voxels of (sum_faces k_f / (rho c_t dx^2) + W): positive coefficients (Patankar 1980 §4.3); dx^2 / (6 kappa) in a homogeneous medium',
-    pulse_averaging: 'pulses are averaged within a train (the train energy spread over its on-time) when 1/PRF <= the stable step; otherwise simulated one by one; trains are always resolved',
+    scheme:
+      'finite volumes (harmonic-mean face conductivity), explicit Euler for conduction and source, perfusion decay integrated exactly over each step (exponential Euler)',
+    stability:
+      'dt <= 1 / max over voxels of (sum_faces k_f / (rho c_t dx^2) + W): positive coefficients (Patankar 1980 §4.3); dx^2 / (6 kappa) in a homogeneous medium',
+    pulse_averaging:
+      'pulses are averaged within a train (the train energy spread over its on-time) when 1/PRF <= the stable step; otherwise simulated one by one; trains are always resolved',
     cem43_variant: CEM43_VARIANT,
     flags_citation: ITRUSST_CITATION,
   }
@@ -151,12 +172,18 @@ function indexToIjk(v: number, dims: readonly [number, number, number]): [number
   return [v % dims[0], Math.floor(v / dims[0]) % dims[1], Math.floor(v / (dims[0] * dims[1]))]
 }
 
-export async function runThermal(inputs: ThermalFieldInputs, protocol: ThermalProtocolRecord, backend: ThermalBackend, options: ThermalOptions = {}): Promise<ThermalResult> {
+export async function runThermal(
+  inputs: ThermalFieldInputs,
+  protocol: ThermalProtocolRecord,
+  backend: ThermalBackend,
+  options: ThermalOptions = {},
+): Promise<ThermalResult> {
   const started = performance.now()
   const absorbed = options.absorbedFraction ?? 'prestus'
   const coupling = options.coupling ?? 'conducting'
   const driveScale = options.driveScale ?? 1
-  if (!(driveScale > 0 && driveScale <= MAX_DRIVE_SCALE)) throw new SimulationInputError('driveScale', `must be positive and at most ${MAX_DRIVE_SCALE}, got ${driveScale}`)
+  if (!(driveScale > 0 && driveScale <= MAX_DRIVE_SCALE))
+    throw new SimulationInputError('driveScale', `must be positive and at most ${MAX_DRIVE_SCALE}, got ${driveScale}`)
   const stepFraction = options.stepFraction ?? STEP_FRACTION
   if (!(stepFraction > 0 && stepFraction <= 1)) throw new SimulationInputError('stepFraction', `must be in (0, 1], got ${stepFraction}`)
   // Caps before anything grid-sized is built (limits.ts): the grid and its memory, then the
@@ -168,7 +195,10 @@ export async function runThermal(inputs: ThermalFieldInputs, protocol: ThermalPr
     const scale = s.drive_scale * driveScale
     if (peakPa * scale > MAX_PRESSURE_PA) {
       const how = driveScale === 1 ? `drive_scale ${s.drive_scale}` : `drive_scale ${s.drive_scale} x the run's drive scale ${driveScale}`
-      throw new SimulationInputError(`sonications.${i}.drive_scale`, `${how} takes the plan's peak pressure of ${(peakPa / 1e6).toPrecision(3)} MPa to ${((peakPa * scale) / 1e6).toPrecision(3)} MPa, beyond the ~${MAX_PRESSURE_PA / 1e6} MPa intrinsic cavitation threshold of tissue (Maxwell et al. 2013) where the linear heat source means nothing`)
+      throw new SimulationInputError(
+        `sonications.${i}.drive_scale`,
+        `${how} takes the plan's peak pressure of ${(peakPa / 1e6).toPrecision(3)} MPa to ${((peakPa * scale) / 1e6).toPrecision(3)} MPa, beyond the ~${MAX_PRESSURE_PA / 1e6} MPa intrinsic cavitation threshold of tissue (Maxwell et al. 2013) where the linear heat source means nothing`,
+      )
     }
   })
   const problem = buildThermalProblem({ ...inputs, materials: PLAN_THERMAL_MATERIALS, absorbedFraction: ABSORBED_FRACTIONS[absorbed].byLabel, coupling })
@@ -179,7 +209,14 @@ export async function runThermal(inputs: ThermalFieldInputs, protocol: ThermalPr
   const scale2 = driveScale * driveScale
   const batches = schedule.batches.map((b) => ({ ...b, level: b.level * scale2 }))
 
-  const pass1 = await backend.run({ problem, batches, recordMaps: true, probes: [], ...(options.signal ? { signal: options.signal } : {}), onProgress: (d, t) => options.onProgress?.(1, d, t) })
+  const pass1 = await backend.run({
+    problem,
+    batches,
+    recordMaps: true,
+    probes: [],
+    ...(options.signal ? { signal: options.signal } : {}),
+    onProgress: (d, t) => options.onProgress?.(1, d, t),
+  })
   const maxRise = pass1.maxRise!
   const cem43 = pass1.cem43!
   for (let v = 0; v < maxRise.length; v++) {
@@ -220,7 +257,14 @@ export async function runThermal(inputs: ThermalFieldInputs, protocol: ThermalPr
   let hottestVoxelRise: Record<FlaggedTissue, Float32Array> | null = null
   const probeLabels = TRACKED_LABELS.filter((l) => hottest.has(l))
   if (options.hottestVoxelCourses !== false && probeLabels.length > 0) {
-    const pass2 = await backend.run({ problem, batches, recordMaps: false, probes: probeLabels.map((l) => hottest.get(l)!), ...(options.signal ? { signal: options.signal } : {}), onProgress: (d, t) => options.onProgress?.(2, d, t) })
+    const pass2 = await backend.run({
+      problem,
+      batches,
+      recordMaps: false,
+      probes: probeLabels.map((l) => hottest.get(l)!),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: (d, t) => options.onProgress?.(2, d, t),
+    })
     hottestVoxelRise = {} as Record<FlaggedTissue, Float32Array>
     for (const l of TRACKED_LABELS) {
       const q = probeLabels.indexOf(l)
@@ -238,7 +282,13 @@ export async function runThermal(inputs: ThermalFieldInputs, protocol: ThermalPr
   })
 
   // Largest within-train sawtooth that averaging leaves out: q_max s^2 PD (1 - PD PRF).
-  const rippleFactor = protocol.sonications.reduce((m, s, i) => (schedule.sonications[i]!.pulsesAveraged ? Math.max(m, s.drive_scale ** 2 * scale2 * s.pulse_duration_s * (1 - Math.min(1, s.pulse_duration_s * s.prf_hz))) : m), 0)
+  const rippleFactor = protocol.sonications.reduce(
+    (m, s, i) =>
+      schedule.sonications[i]!.pulsesAveraged
+        ? Math.max(m, s.drive_scale ** 2 * scale2 * s.pulse_duration_s * (1 - Math.min(1, s.pulse_duration_s * s.prf_hz)))
+        : m,
+    0,
+  )
   const maxRateByLabel = new Map<number, number>()
   for (let v = 0; v < problem.count; v++) {
     const l = problem.labels[v]!

@@ -80,18 +80,28 @@ export function checkScheduleSize(protocol: ThermalProtocolRecord, dtMaxS: numbe
     const averaged = period <= dtMaxS
     // A train is an on and an off segment (one, when the trains are back to back); a pulse
     // simulated on its own likewise (one when it fills its period).
-    const perTrain = averaged ? (s.train_duration_s < s.train_interval_s ? 2 : 1) : Math.ceil(Math.min(s.train_duration_s, duration) / period - 1e-9) * (s.pulse_duration_s < period ? 2 : 1)
+    const perTrain = averaged
+      ? s.train_duration_s < s.train_interval_s
+        ? 2
+        : 1
+      : Math.ceil(Math.min(s.train_duration_s, duration) / period - 1e-9) * (s.pulse_duration_s < period ? 2 : 1)
     const count = trains * perTrain
     segments += count
     if (count > worst.count) worst = { field: `sonications.${i}.${averaged ? (s.trains !== undefined ? 'trains' : 'train_interval_s') : 'prf_hz'}`, count }
   })
   if (segments > MAX_THERMAL_STEPS) {
-    throw new SimulationInputError(worst.field, `the protocol has ${formatCount(segments)} on/off segments (trains, and pulses slower than the ${dtMaxS.toPrecision(3)} s step simulated one by one), more than the thermal model's ${formatCount(MAX_THERMAL_STEPS)} time steps`)
+    throw new SimulationInputError(
+      worst.field,
+      `the protocol has ${formatCount(segments)} on/off segments (trains, and pulses slower than the ${dtMaxS.toPrecision(3)} s step simulated one by one), more than the thermal model's ${formatCount(MAX_THERMAL_STEPS)} time steps`,
+    )
   }
   const totalS = protocolDurationS(protocol)
   const steps = totalS / dtMaxS
   if (steps > MAX_THERMAL_STEPS) {
-    throw new SimulationInputError('protocol', `${totalS.toPrecision(4)} s at the grid's stable step of ${dtMaxS.toPrecision(3)} s is ${formatCount(steps)} time steps, more than the thermal model's ${formatCount(MAX_THERMAL_STEPS)}: shorten the protocol or coarsen the grid`)
+    throw new SimulationInputError(
+      'protocol',
+      `${totalS.toPrecision(4)} s at the grid's stable step of ${dtMaxS.toPrecision(3)} s is ${formatCount(steps)} time steps, more than the thermal model's ${formatCount(MAX_THERMAL_STEPS)}: shorten the protocol or coarsen the grid`,
+    )
   }
 }
 
@@ -161,7 +171,8 @@ export function buildSchedule(protocol: ThermalProtocolRecord, dtMaxS: number): 
     const n = Math.max(1, Math.ceil(s.durationS / dtMaxS - 1e-9))
     batches.push({ steps: n, dtS: s.durationS / n, level: s.level })
     steps += n
-    if (steps > MAX_STEPS) throw new SimulationInputError('protocol', `the protocol needs more than ${MAX_STEPS} time steps at dt_max = ${dtMaxS.toPrecision(3)} s`)
+    if (steps > MAX_STEPS)
+      throw new SimulationInputError('protocol', `the protocol needs more than ${MAX_STEPS} time steps at dt_max = ${dtMaxS.toPrecision(3)} s`)
   }
   return { segments, batches, sonications, totalS: t, steps, lastSonicationEndS: lastEnd }
 }

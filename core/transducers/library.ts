@@ -9,14 +9,7 @@
  */
 import { SimulationInputError } from '../solver/errors.ts'
 import type { SourceElement } from '../solver/model.ts'
-import {
-  TransducerDefinitionError,
-  rimDepthM,
-  validateTransducer,
-  type AnnularDefinition,
-  type TransducerDefinition,
-  type TransducerType,
-} from './schema.ts'
+import { TransducerDefinitionError, rimDepthM, validateTransducer, type AnnularDefinition, type TransducerDefinition, type TransducerType } from './schema.ts'
 
 export {
   NUMERIC_FIELDS,
@@ -166,7 +159,10 @@ export function transducerElements(def: TransducerDefinition, options: ElementOp
 
   if (def.type === 'bowl') {
     if (options.focalDepthM !== undefined && Math.abs(options.focalDepthM - geometricDepth) > BOWL_FOCUS_TOLERANCE_M) {
-      throw new SimulationInputError('focalDepthM', `${def.id} is a single-element bowl and focuses only at ${mm(geometricDepth)} mm from the exit plane, got ${mm(options.focalDepthM)} mm: move the transducer instead`)
+      throw new SimulationInputError(
+        'focalDepthM',
+        `${def.id} is a single-element bowl and focuses only at ${mm(geometricDepth)} mm from the exit plane, got ${mm(options.focalDepthM)} mm: move the transducer instead`,
+      )
     }
     return [{ kind: 'bowl', apexM, focusM, rocM: def.roc_m, apertureM: def.aperture_m, innerApertureM: def.inner_aperture_m ?? 0, amplitudePa, phaseRad: 0 }]
   }
@@ -175,7 +171,10 @@ export function transducerElements(def: TransducerDefinition, options: ElementOp
   if (options.focalDepthM !== undefined) {
     const [lo, hi] = def.focal_range_m
     if (!(Number.isFinite(depth) && depth >= lo - DEPTH_TOLERANCE_M && depth <= hi + DEPTH_TOLERANCE_M)) {
-      throw new SimulationInputError('focalDepthM', `${mm(depth)} mm lies outside the steerable range ${mm(lo)}-${mm(hi)} mm (from the exit plane) of ${def.id}`)
+      throw new SimulationInputError(
+        'focalDepthM',
+        `${mm(depth)} mm lies outside the steerable range ${mm(lo)}-${mm(hi)} mm (from the exit plane) of ${def.id}`,
+      )
     }
   }
   const k = (2 * Math.PI * frequencyHz) / c
@@ -202,7 +201,10 @@ function checkFrequency(def: TransducerDefinition, requested: number | undefined
   const slack = 1e-9 * hi
   if (requested < lo - slack || requested > hi + slack) {
     const allowed = lo === hi ? `its ${formatKHz(lo)} kHz` : `${formatKHz(lo)}-${formatKHz(hi)} kHz`
-    throw new SimulationInputError('frequencyHz', `${def.id} is driven at ${allowed} only, got ${formatKHz(requested)} kHz (copy the definition to model another transducer)`)
+    throw new SimulationInputError(
+      'frequencyHz',
+      `${def.id} is driven at ${allowed} only, got ${formatKHz(requested)} kHz (copy the definition to model another transducer)`,
+    )
   }
   return requested
 }
@@ -240,12 +242,7 @@ function mm(m: number): string {
  * This puts the rings in phase at the target; the on-axis PEAK of a focused source sits
  * slightly pre-focal (docs/physics.md §0: 2.07 mm for the BM1 bowl), more so at low gain.
  */
-export function annularSteeringPhases(
-  rocM: number,
-  rings: AnnularDefinition['rings'],
-  targetFromApexM: number,
-  wavenumber: number,
-): number[] {
+export function annularSteeringPhases(rocM: number, rings: AnnularDefinition['rings'], targetFromApexM: number, wavenumber: number): number[] {
   const R = rocM
   const s = targetFromApexM - R
   const cosAt = (diameter: number) => Math.sqrt(Math.max(0, 1 - (diameter / (2 * R)) ** 2))

@@ -210,7 +210,12 @@ export function validateTransducer(value: unknown, fileName: string): Transducer
     }
     if (issue.code === 'invalid_union' && issue.path.length === 1 && issue.path[0] === 'type') {
       const given = typeof value === 'object' && value !== null ? (value as Record<string, unknown>).type : undefined
-      fail('type', given === undefined ? `is missing: one of ${TRANSDUCER_TYPES.join(', ')}` : `must be one of ${TRANSDUCER_TYPES.join(', ')}, got ${JSON.stringify(given)}`)
+      fail(
+        'type',
+        given === undefined
+          ? `is missing: one of ${TRANSDUCER_TYPES.join(', ')}`
+          : `must be one of ${TRANSDUCER_TYPES.join(', ')}, got ${JSON.stringify(given)}`,
+      )
     }
     const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message)
     fail(fieldPath(issue.path) || '(file)', missing ? 'is missing' : issue.message)
@@ -222,7 +227,8 @@ export function validateTransducer(value: unknown, fileName: string): Transducer
   const inRange = (f: number) => f >= MIN_FREQUENCY_HZ && f <= MAX_FREQUENCY_HZ
   const rangeText = `the solver's ${MIN_FREQUENCY_HZ / 1e3} kHz to ${MAX_FREQUENCY_HZ / 1e6} MHz (transcranial ultrasound; a unit mistake?)`
   if (!inRange(def.frequency_hz)) fail('frequency_hz', `${def.frequency_hz} Hz is outside ${rangeText}`)
-  if (def.frequency_range_hz && !def.frequency_range_hz.every(inRange)) fail('frequency_range_hz', `[${def.frequency_range_hz.join(', ')}] Hz reaches outside ${rangeText}`)
+  if (def.frequency_range_hz && !def.frequency_range_hz.every(inRange))
+    fail('frequency_range_hz', `[${def.frequency_range_hz.join(', ')}] Hz reaches outside ${rangeText}`)
 
   if (def.frequency_range_hz) {
     const [lo, hi] = def.frequency_range_hz
@@ -234,7 +240,8 @@ export function validateTransducer(value: unknown, fileName: string): Transducer
   }
 
   if (def.type === 'bowl') {
-    if (def.aperture_m > 2 * def.roc_m) fail('aperture_m', `aperture diameter ${def.aperture_m} m exceeds twice the radius of curvature (2 x ${def.roc_m} m): no spherical cap has it`)
+    if (def.aperture_m > 2 * def.roc_m)
+      fail('aperture_m', `aperture diameter ${def.aperture_m} m exceeds twice the radius of curvature (2 x ${def.roc_m} m): no spherical cap has it`)
     const hole = def.inner_aperture_m ?? 0
     if (hole >= def.aperture_m) fail('inner_aperture_m', `must be smaller than aperture_m (${def.aperture_m} m)`)
     checkExitPlane(def.exit_plane_offset_m, def.roc_m, def.aperture_m, fail)
@@ -242,14 +249,18 @@ export function validateTransducer(value: unknown, fileName: string): Transducer
       const focus = def.roc_m - def.exit_plane_offset_m
       for (const end of def.focal_range_m) {
         if (Math.abs(end - focus) > BOWL_FOCUS_TOLERANCE_M) {
-          fail('focal_range_m', `a single-element bowl does not steer: both ends must be its geometric focus, roc_m - exit_plane_offset_m = ${round(focus)} m from the exit plane, got [${def.focal_range_m.join(', ')}]`)
+          fail(
+            'focal_range_m',
+            `a single-element bowl does not steer: both ends must be its geometric focus, roc_m - exit_plane_offset_m = ${round(focus)} m from the exit plane, got [${def.focal_range_m.join(', ')}]`,
+          )
         }
       }
     }
   } else if (def.type === 'annular') {
     def.rings.forEach((ring, i) => {
       if (!(ring.inner_m < ring.outer_m)) fail(`rings[${i}].outer_m`, `must be greater than inner_m (${ring.inner_m} m)`)
-      if (ring.outer_m > 2 * def.roc_m) fail(`rings[${i}].outer_m`, `aperture diameter ${ring.outer_m} m exceeds twice the radius of curvature (2 x ${def.roc_m} m)`)
+      if (ring.outer_m > 2 * def.roc_m)
+        fail(`rings[${i}].outer_m`, `aperture diameter ${ring.outer_m} m exceeds twice the radius of curvature (2 x ${def.roc_m} m)`)
       const previous = def.rings[i - 1]
       if (previous && ring.inner_m < previous.outer_m - GEOMETRY_TOLERANCE_M) {
         fail(`rings[${i}].inner_m`, `overlaps rings[${i - 1}] (outer_m ${previous.outer_m} m): list rings from the centre out, as diameters`)
@@ -268,7 +279,10 @@ export function validateTransducer(value: unknown, fileName: string): Transducer
 function checkExitPlane(offsetM: number, rocM: number, apertureM: number, fail: (field: string, problem: string) => never): void {
   const rim = rimDepthM(rocM, apertureM)
   if (offsetM < rim - GEOMETRY_TOLERANCE_M) {
-    fail('exit_plane_offset_m', `${offsetM} m puts the exit plane inside the bowl: it must be at least the rim depth R - sqrt(R^2 - (D/2)^2) = ${round(rim)} m from the apex`)
+    fail(
+      'exit_plane_offset_m',
+      `${offsetM} m puts the exit plane inside the bowl: it must be at least the rim depth R - sqrt(R^2 - (D/2)^2) = ${round(rim)} m from the apex`,
+    )
   }
 }
 

@@ -29,11 +29,7 @@ export interface VoxelGeometry {
 function scaledDirection(geom: VoxelGeometry): Mat3 {
   const d = geom.direction
   const [si, sj, sk] = geom.spacingM
-  return [
-    d[0] * si, d[1] * sj, d[2] * sk,
-    d[3] * si, d[4] * sj, d[5] * sk,
-    d[6] * si, d[7] * sj, d[8] * sk,
-  ]
+  return [d[0] * si, d[1] * sj, d[2] * sk, d[3] * si, d[4] * sj, d[5] * sk, d[6] * si, d[7] * sj, d[8] * sk]
 }
 
 // ---------------------------------------------------------------------------------------
@@ -49,11 +45,7 @@ export function voxelToWorld(geom: VoxelGeometry, ijk: Vec3): Vec3 {
 /** Continuous voxel index of LPS point `lps` (metres); integers are voxel centres. */
 export function worldToVoxel(geom: VoxelGeometry, lps: Vec3): Vec3 {
   const inv = mat3Inverse(scaledDirection(geom))
-  return mat3MulVec(inv, [
-    lps[0] - geom.originM[0],
-    lps[1] - geom.originM[1],
-    lps[2] - geom.originM[2],
-  ])
+  return mat3MulVec(inv, [lps[0] - geom.originM[0], lps[1] - geom.originM[1], lps[2] - geom.originM[2]])
 }
 
 // ---------------------------------------------------------------------------------------
@@ -111,8 +103,7 @@ export function orientationCode(direction: Mat3): string {
     }
     usedRow[bestR] = true
     usedCol[bestC] = true
-    letters[bestC] =
-      r[3 * bestR + bestC]! < 0 ? NEGATIVE_LETTER[bestR as 0 | 1 | 2] : POSITIVE_LETTER[bestR as 0 | 1 | 2]
+    letters[bestC] = r[3 * bestR + bestC]! < 0 ? NEGATIVE_LETTER[bestR as 0 | 1 | 2] : POSITIVE_LETTER[bestR as 0 | 1 | 2]
   }
   return letters.join('')
 }
@@ -171,11 +162,7 @@ export function boundsM(geom: GridSpec): { min: Vec3; max: Vec3 } {
 
 /** LPS position (metres) of the grid's centre; a half-integer index when a dim is even. */
 export function centerM(geom: GridSpec): Vec3 {
-  return voxelToWorld(geom, [
-    (geom.dims[0] - 1) / 2,
-    (geom.dims[1] - 1) / 2,
-    (geom.dims[2] - 1) / 2,
-  ])
+  return voxelToWorld(geom, [(geom.dims[0] - 1) / 2, (geom.dims[1] - 1) / 2, (geom.dims[2] - 1) / 2])
 }
 
 // ---------------------------------------------------------------------------------------
@@ -204,25 +191,15 @@ export function createVolume<T extends VoxelArray>(args: CreateVolumeArgs<T>): V
   const originM = args.originM ?? [0, 0, 0]
   const direction = args.direction ?? IDENTITY3
 
-  if (
-    !Array.isArray(dims) ||
-    dims.length !== 3 ||
-    !dims.every((d) => Number.isSafeInteger(d) && d > 0)
-  ) {
+  if (!Array.isArray(dims) || dims.length !== 3 || !dims.every((d) => Number.isSafeInteger(d) && d > 0)) {
     throw new Error(`createVolume: dims must be three positive integers, got ${fmt(dims)}`)
   }
   const n = dims[0] * dims[1] * dims[2]
   if (!ArrayBuffer.isView(data) || data.length !== n) {
     const got = ArrayBuffer.isView(data) ? String(data.length) : 'no typed array'
-    throw new Error(
-      `createVolume: data length must equal dims product ${dims.join('x')} = ${n}, got ${got}`,
-    )
+    throw new Error(`createVolume: data length must equal dims product ${dims.join('x')} = ${n}, got ${got}`)
   }
-  if (
-    !Array.isArray(spacingM) ||
-    spacingM.length !== 3 ||
-    !spacingM.every((s) => Number.isFinite(s) && s > 0)
-  ) {
+  if (!Array.isArray(spacingM) || spacingM.length !== 3 || !spacingM.every((s) => Number.isFinite(s) && s > 0)) {
     throw new Error(`createVolume: spacingM must be three positive finite numbers, got ${fmt(spacingM)}`)
   }
   if (!Array.isArray(originM) || originM.length !== 3 || !originM.every(Number.isFinite)) {

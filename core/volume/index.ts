@@ -3,16 +3,7 @@
 export { IDENTITY3 } from './types.ts'
 export type { Mat3, Modality, Vec3, Volume, VolumeMeta, VoxelArray } from './types.ts'
 
-export {
-  boundsM,
-  centerM,
-  createVolume,
-  indexToWorldAffine,
-  orientationCode,
-  voxelToWorld,
-  worldToIndexAffine,
-  worldToVoxel,
-} from './geometry.ts'
+export { boundsM, centerM, createVolume, indexToWorldAffine, orientationCode, voxelToWorld, worldToIndexAffine, worldToVoxel } from './geometry.ts'
 export type { CreateVolumeArgs, GridSpec, VoxelGeometry } from './geometry.ts'
 
 export { resampleTrilinear } from './resample.ts'

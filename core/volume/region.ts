@@ -8,7 +8,12 @@
  * Mask (1 inside) of the voxels with `values[v] >= threshold` 6-connected to a seed. Seeds below
  * the threshold are not included (and grow nothing). `dims` is [nx, ny, nz], i fastest.
  */
-export function growRegion(values: ArrayLike<number>, dims: readonly [number, number, number] | readonly number[], seeds: Iterable<number>, threshold: number): Uint8Array {
+export function growRegion(
+  values: ArrayLike<number>,
+  dims: readonly [number, number, number] | readonly number[],
+  seeds: Iterable<number>,
+  threshold: number,
+): Uint8Array {
   const [nx, ny, nz] = dims as readonly [number, number, number]
   const mask = new Uint8Array(values.length)
   const queue = new Int32Array(values.length)
@@ -25,7 +30,14 @@ export function growRegion(values: ArrayLike<number>, dims: readonly [number, nu
     const k = Math.floor(v / (nx * ny))
     const j = Math.floor(v / nx) % ny
     const i = v % nx
-    for (const [di, dj, dk] of [[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]] as const) {
+    for (const [di, dj, dk] of [
+      [1, 0, 0],
+      [-1, 0, 0],
+      [0, 1, 0],
+      [0, -1, 0],
+      [0, 0, 1],
+      [0, 0, -1],
+    ] as const) {
       const a = i + di
       const b = j + dj
       const c = k + dk

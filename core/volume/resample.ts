@@ -33,11 +33,7 @@ const EDGE_EPS = 1e-6
  * The target-index -> source-index map is one affine (source world->index composed with
  * target index->world), so each row along i is a start point plus a constant step.
  */
-export function resampleTrilinear(
-  src: Volume,
-  target: GridSpec,
-  opts: ResampleOptions = {},
-): Volume {
+export function resampleTrilinear(src: Volume, target: GridSpec, opts: ResampleOptions = {}): Volume {
   const interpolation = opts.interpolation ?? 'linear'
   const fill = opts.fill ?? 0
   const outputType = opts.outputType ?? (interpolation === 'nearest' ? 'same' : 'float32')
@@ -51,9 +47,18 @@ export function resampleTrilinear(
   const sd = src.data
 
   const m = multiplyAffine(worldToIndexAffine(src), indexToWorldAffine(target))
-  const m0 = m[0]!, m1 = m[1]!, m2 = m[2]!, m3 = m[3]!
-  const m4 = m[4]!, m5 = m[5]!, m6 = m[6]!, m7 = m[7]!
-  const m8 = m[8]!, m9 = m[9]!, m10 = m[10]!, m11 = m[11]!
+  const m0 = m[0]!,
+    m1 = m[1]!,
+    m2 = m[2]!,
+    m3 = m[3]!
+  const m4 = m[4]!,
+    m5 = m[5]!,
+    m6 = m[6]!,
+    m7 = m[7]!
+  const m8 = m[8]!,
+    m9 = m[9]!,
+    m10 = m[10]!,
+    m11 = m[11]!
 
   const out = allocOutput(sd, outputType, ti * tj * tk)
   const conv = integerRange(out)

@@ -41,10 +41,7 @@ const EXACT_SORT_LIMIT = 1 << 20
 const UNIT_BIN_LIMIT = 1 << 16
 const HIST_BINS = 4096
 
-export function intensityStats(
-  vol: { readonly data: VoxelArray },
-  opts: IntensityStatsOptions = {},
-): IntensityStats {
+export function intensityStats(vol: { readonly data: VoxelArray }, opts: IntensityStatsOptions = {}): IntensityStats {
   const data = vol.data
   const mask = opts.mask
   const n = data.length
@@ -111,16 +108,9 @@ export function intensityStats(
 }
 
 /** Returns a function giving the value of the r-th smallest counted voxel (r from 0). */
-function rankLookup(
-  data: VoxelArray,
-  mask: Uint8Array | undefined,
-  count: number,
-  min: number,
-  max: number,
-): (r: number) => number {
+function rankLookup(data: VoxelArray, mask: Uint8Array | undefined, count: number, min: number, max: number): (r: number) => number {
   const n = data.length
-  const counted = (i: number): boolean =>
-    (mask === undefined || mask[i] !== 0) && Number.isFinite(data[i]!)
+  const counted = (i: number): boolean => (mask === undefined || mask[i] !== 0) && Number.isFinite(data[i]!)
 
   if (count <= EXACT_SORT_LIMIT) {
     const sorted = new Float64Array(count)
@@ -130,8 +120,7 @@ function rankLookup(
     return (r) => sorted[r]!
   }
 
-  const unitBins = !(data instanceof Float32Array || data instanceof Float64Array) &&
-    max - min + 1 <= UNIT_BIN_LIMIT
+  const unitBins = !(data instanceof Float32Array || data instanceof Float64Array) && max - min + 1 <= UNIT_BIN_LIMIT
   const bins = unitBins ? max - min + 1 : HIST_BINS
   const width = unitBins ? 1 : (max - min) / HIST_BINS
   const hist = new Float64Array(bins)

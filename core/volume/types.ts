@@ -13,15 +13,7 @@ import type { Mat3, Vec3 } from '../math/index.ts'
 export type { Mat3, Vec3 }
 export { IDENTITY3 } from '../math/mat3.ts'
 
-export type VoxelArray =
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array
+export type VoxelArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array
 
 export type Modality = 'CT' | 'MR' | 'OT'
 
@@ -68,4 +60,3 @@ export interface Volume<T extends VoxelArray = VoxelArray> {
   /** Problems noticed while reading (gantry tilt, uneven slices, ...), in plain words. */
   readonly warnings: readonly string[]
 }
-

@@ -17,8 +17,10 @@ export async function readTextInput(file: string, what: string, maxBytes = MAX_T
   } catch {
     throw new SimulationInputError(file, `cannot read the ${what} (no such file?)`)
   }
-  if (!stat.isFile()) throw new SimulationInputError(file, `the ${what} is not a regular file (${stat.isDirectory() ? 'a folder' : 'a device, pipe or socket'})`)
-  if (stat.size > maxBytes) throw new SimulationInputError(file, `the ${what} is ${(stat.size / 2 ** 20).toFixed(1)} MiB, more than the ${maxBytes / 2 ** 20} MiB such a file can be`)
+  if (!stat.isFile())
+    throw new SimulationInputError(file, `the ${what} is not a regular file (${stat.isDirectory() ? 'a folder' : 'a device, pipe or socket'})`)
+  if (stat.size > maxBytes)
+    throw new SimulationInputError(file, `the ${what} is ${(stat.size / 2 ** 20).toFixed(1)} MiB, more than the ${maxBytes / 2 ** 20} MiB such a file can be`)
   try {
     return await fs.readFile(file, 'utf8')
   } catch (e) {

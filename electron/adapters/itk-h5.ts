@@ -40,7 +40,8 @@ export function hdf5HeaderProblem(bytes: Uint8Array): string | undefined {
   const version = bytes[8]
   if (version === undefined || version > 3) return `not a readable HDF5 file (superblock version ${String(version)})`
   const sizes = version <= 1 ? [bytes[13], bytes[14]] : [bytes[9], bytes[10]]
-  if (bytes.length < 48 || sizes.some((v) => v === undefined || ![2, 4, 8, 16, 32].includes(v))) return 'not a readable HDF5 file (truncated or damaged superblock)'
+  if (bytes.length < 48 || sizes.some((v) => v === undefined || ![2, 4, 8, 16, 32].includes(v)))
+    return 'not a readable HDF5 file (truncated or damaged superblock)'
   return undefined
 }
 
@@ -54,7 +55,10 @@ function itkRecords(h5: H5File, file: string): ItkTransformRecord[] {
   const fail = (problem: string) => new ImportError('corrupt-header', file, problem)
   const group = h5.get('TransformGroup')
   if (!(group instanceof h5wasm.Group)) throw fail('no /TransformGroup: not an ITK HDF5 transform file')
-  const names = group.keys().filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b))
+  const names = group
+    .keys()
+    .filter((k) => /^\d+$/.test(k))
+    .sort((a, b) => Number(a) - Number(b))
   if (names.length === 0) throw fail('/TransformGroup holds no transform')
   return names.map((n) => {
     const base = `TransformGroup/${n}`
@@ -71,7 +75,11 @@ function itkRecords(h5: H5File, file: string): ItkTransformRecord[] {
       if (!(v instanceof Float64Array || v instanceof Float32Array)) throw fail(`/${base}/${name} is not floating point`)
       return Array.from(v)
     }
-    return { type: type.trim(), parameters: numbers('TransformParameters', 'TranformParameters'), fixedParameters: numbers('TransformFixedParameters', 'TranformFixedParameters') }
+    return {
+      type: type.trim(),
+      parameters: numbers('TransformParameters', 'TranformParameters'),
+      fixedParameters: numbers('TransformFixedParameters', 'TranformFixedParameters'),
+    }
   })
 }
 
@@ -85,7 +93,11 @@ function writeString(h5: H5File, name: string, value: string): void {
  * Writes `records` in ITK's HDF5 layout (tests and fixtures; tests/fixtures/poses/README.md).
  * `misspelled` writes the pre-4.8 dataset names.
  */
-export async function writeItkHdf5Transform(file: string, records: readonly ItkTransformRecord[], options: { misspelled?: boolean; itkVersion?: string } = {}): Promise<void> {
+export async function writeItkHdf5Transform(
+  file: string,
+  records: readonly ItkTransformRecord[],
+  options: { misspelled?: boolean; itkVersion?: string } = {},
+): Promise<void> {
   await h5wasm.ready
   const h5 = new h5wasm.File(path.resolve(file), 'w')
   try {

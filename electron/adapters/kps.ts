@@ -58,8 +58,12 @@ export async function readKps(file: string): Promise<KpsTransform[]> {
   const h5 = new h5wasm.File(path.resolve(file), 'r')
   try {
     const fileType = h5.attrs['file_type']?.value
-    if (fileType !== KPS_ATTRIBUTES.file_type) throw new ImportError('unsupported-format', file, `file_type is "${String(fileType)}", not "${KPS_ATTRIBUTES.file_type}"`)
-    const groups = h5.keys().filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b))
+    if (fileType !== KPS_ATTRIBUTES.file_type)
+      throw new ImportError('unsupported-format', file, `file_type is "${String(fileType)}", not "${KPS_ATTRIBUTES.file_type}"`)
+    const groups = h5
+      .keys()
+      .filter((k) => /^\d+$/.test(k))
+      .sort((a, b) => Number(a) - Number(b))
     if (groups.length === 0) throw new ImportError('corrupt-header', file, 'no /<n>/position_transform dataset')
     return groups.map((g) => {
       const group = h5.get(g)
@@ -67,7 +71,8 @@ export async function readKps(file: string): Promise<KpsTransform[]> {
       const dataset = group.get('position_transform')
       if (!(dataset instanceof h5wasm.Dataset)) throw new ImportError('corrupt-header', file, `/${g}/position_transform is missing`)
       const value = dataset.value
-      if (!(value instanceof Float32Array || value instanceof Float64Array)) throw new ImportError('corrupt-header', file, `/${g}/position_transform is not floating point`)
+      if (!(value instanceof Float32Array || value instanceof Float64Array))
+        throw new ImportError('corrupt-header', file, `/${g}/position_transform is not floating point`)
       const label = group.attrs['transform_label']?.value
       return { label: typeof label === 'string' ? label : `transform ${g}`, transducerToRas: poseFromKplanDataset(value, file, `/${g}/position_transform`) }
     })

@@ -123,7 +123,17 @@ export function kwaveOutputName(inputFile: string): string {
 
 /** The command that runs the exported file, with file names relative to its folder. */
 export function kwaveCommandLine(inputFile: string, exported: KwaveExport, binary = 'kspaceFirstOrder-OMP'): string {
-  return [binary, '-i', shellQuote(path.basename(inputFile)), '-o', shellQuote(kwaveOutputName(inputFile)), '-s', String(exported.recordStartStep), '--p_rms', '--p_max'].join(' ')
+  return [
+    binary,
+    '-i',
+    shellQuote(path.basename(inputFile)),
+    '-o',
+    shellQuote(kwaveOutputName(inputFile)),
+    '-s',
+    String(exported.recordStartStep),
+    '--p_rms',
+    '--p_max',
+  ].join(' ')
 }
 
 /** Writes `<input>.cmd`: the exact command line (run in the input file's folder) and the CUDA variant as a comment. */
@@ -185,7 +195,8 @@ function readScalar(group: H5Group, name: string): number | undefined {
 function readField(file: string, root: H5Group, group: string, required: boolean): KwaveField | undefined {
   const present = root.keys().includes(group) && root.get(group) instanceof h5wasm.Group && (root.get(group) as H5Group).keys().includes('1')
   if (!present) {
-    if (required) throw new SimulationInputError(file, `has no /${group}/1 dataset: run k-Wave with --${group} (see the .cmd file written by tfus export-kwave)`)
+    if (required)
+      throw new SimulationInputError(file, `has no /${group}/1 dataset: run k-Wave with --${group} (see the .cmd file written by tfus export-kwave)`)
     return undefined
   }
   const dataset = root.get(`${group}/1`)

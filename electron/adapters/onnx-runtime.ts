@@ -59,19 +59,25 @@ export async function loadSurrogate(manifestFile: string, provider: ProviderChoi
     throw new SurrogateModelError(modelFile, 'the model file named by the manifest is missing')
   })
   const sha = createHash('sha256').update(bytes).digest('hex')
-  if (sha !== manifest.model_sha256) throw new SurrogateModelError(modelFile, `SHA-256 ${sha.slice(0, 12)}... does not match the manifest's ${manifest.model_sha256.slice(0, 12)}...: the model and its manifest belong to different trainings`)
+  if (sha !== manifest.model_sha256)
+    throw new SurrogateModelError(
+      modelFile,
+      `SHA-256 ${sha.slice(0, 12)}... does not match the manifest's ${manifest.model_sha256.slice(0, 12)}...: the model and its manifest belong to different trainings`,
+    )
   const freeFile = path.join(dir, manifest.free_water.file)
   const freeBytes = await fs.readFile(freeFile).catch(() => {
     throw new SurrogateModelError(freeFile, 'the free-water field named by the manifest is missing')
   })
   const [nx, ny, nz] = manifest.frame.grid_size
-  if (freeBytes.byteLength !== 4 * nx * ny * nz) throw new SurrogateModelError(freeFile, `${freeBytes.byteLength} bytes, expected ${4 * nx * ny * nz} (float32 on the ${nx}x${ny}x${nz} grid)`)
+  if (freeBytes.byteLength !== 4 * nx * ny * nz)
+    throw new SurrogateModelError(freeFile, `${freeBytes.byteLength} bytes, expected ${4 * nx * ny * nz} (float32 on the ${nx}x${ny}x${nz} grid)`)
   const freeWaterPa = new Float32Array(freeBytes.buffer.slice(freeBytes.byteOffset, freeBytes.byteOffset + freeBytes.byteLength))
 
   const ort = await loadOrt()
   const notes: string[] = []
   const threads = options.threads ?? Math.max(1, Math.min(os.availableParallelism(), 8))
-  const tryCreate = async (ep: 'cpu' | 'webgpu' | 'cuda') => ort.InferenceSession.create(bytes, { executionProviders: [ep], intraOpNumThreads: threads, graphOptimizationLevel: 'all' })
+  const tryCreate = async (ep: 'cpu' | 'webgpu' | 'cuda') =>
+    ort.InferenceSession.create(bytes, { executionProviders: [ep], intraOpNumThreads: threads, graphOptimizationLevel: 'all' })
   let session: Awaited<ReturnType<typeof tryCreate>> | undefined
   let used: 'cpu' | 'webgpu' | 'cuda' = 'cpu'
   const order: ('cpu' | 'webgpu' | 'cuda')[] = provider === 'auto' ? ['cuda', 'webgpu', 'cpu'] : [provider]

@@ -59,7 +59,12 @@ export function ensurePrivateDir(dir: string, platform: NodeJS.Platform = proces
     return { dir: abs, created: false, tightenedFrom: mode, warning: null }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? String(e)
-    return { dir: abs, created: false, tightenedFrom: null, warning: `${abs}: readable by other users (mode ${mode.toString(8)}) and cannot be made private (${code}); run chmod 700 on it` }
+    return {
+      dir: abs,
+      created: false,
+      tightenedFrom: null,
+      warning: `${abs}: readable by other users (mode ${mode.toString(8)}) and cannot be made private (${code}); run chmod 700 on it`,
+    }
   }
 }
 

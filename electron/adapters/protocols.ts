@@ -59,7 +59,10 @@ export async function loadProtocolFile(file: string): Promise<ThermalProtocolRec
     const issue = parsed.error.issues[0]!
     const where = issue.path.join('.')
     if (issue.code === 'unrecognized_keys') {
-      throw new SimulationInputError(`${file}: ${issue.keys.map((k) => (where ? `${where}.${k}` : k)).join(', ')}`, 'is not a field of a protocol file (misspelt?)')
+      throw new SimulationInputError(
+        `${file}: ${issue.keys.map((k) => (where ? `${where}.${k}` : k)).join(', ')}`,
+        'is not a field of a protocol file (misspelt?)',
+      )
     }
     throw new SimulationInputError(`${file}: ${where || '(top level)'}`, issue.message)
   }

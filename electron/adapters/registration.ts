@@ -29,7 +29,14 @@ import { itkImageFromVolume } from '../../core/io/itk-image.ts'
 import { affineFromRotationTranslation, mat3Multiply, mat3MulVec, rotationAngleDeg, rotationOf, translationOf } from '../../core/math/index.ts'
 import { resampleTrilinear, voxelToWorld } from '../../core/volume/index.ts'
 import type { GridSpec, Vec3, Volume } from '../../core/volume/index.ts'
-import { rigidFromElastixEuler, transformFileMatrices, TRANSFORM_FILE_FORMAT, withConvention, type ElastixEuler, type RigidTransform } from '../../core/registration/rigid.ts'
+import {
+  rigidFromElastixEuler,
+  transformFileMatrices,
+  TRANSFORM_FILE_FORMAT,
+  withConvention,
+  type ElastixEuler,
+  type RigidTransform,
+} from '../../core/registration/rigid.ts'
 
 const MM_PER_M = 1000
 
@@ -222,9 +229,13 @@ export async function registerRigid(fixed: Volume, moving: Volume, options: Regi
   const movingIsCt = moving.meta.modality === 'CT' || moving.meta.valueUnit === 'HU'
   const f = prepare(fixed, voxel, fixedIsCt)
   const m = prepare(moving, voxel, movingIsCt)
-  for (const [v, role] of [[f, 'CT'], [m, 'MRI']] as const) {
+  for (const [v, role] of [
+    [f, 'CT'],
+    [m, 'MRI'],
+  ] as const) {
     const dims = v.dims
-    if (dims.some((d) => d < 8)) throw fail('bad-input', `the ${role} is only ${dims.join(' x ')} voxels at ${fmtMm(voxel)} mm: too small to register (at least 8 per axis)`)
+    if (dims.some((d) => d < 8))
+      throw fail('bad-input', `the ${role} is only ${dims.join(' x ')} voxels at ${fmtMm(voxel)} mm: too small to register (at least 8 per axis)`)
   }
   checkAborted(signal)
 
@@ -255,7 +266,10 @@ export async function registerRigid(fixed: Volume, moving: Volume, options: Regi
     )
   }
   if (initial.coverage < 0.05) {
-    throw fail('no-overlap', `the MRI's field of view covers only ${(100 * initial.coverage).toFixed(1)}% of the CT's head at the start: too little to register`)
+    throw fail(
+      'no-overlap',
+      `the MRI's field of view covers only ${(100 * initial.coverage).toFixed(1)}% of the CT's head at the start: too little to register`,
+    )
   }
 
   const parameterMap: Record<string, readonly string[]> = { ...RIGID_PARAMETER_MAP, ...(options.parameterOverrides ?? {}) }
@@ -272,7 +286,11 @@ export async function registerRigid(fixed: Volume, moving: Volume, options: Regi
     if (isAbort(e)) throw e
     const reason = e instanceof ElastixWorkerError ? e.reason : e instanceof Error ? e.message : String(e)
     if (initial.coverage < 0.25) {
-      throw fail('no-overlap', `elastix stopped (${reason}); the MRI's field of view covers only ${(100 * initial.coverage).toFixed(0)}% of the CT's head, too little overlap for its samples`, e)
+      throw fail(
+        'no-overlap',
+        `elastix stopped (${reason}); the MRI's field of view covers only ${(100 * initial.coverage).toFixed(0)}% of the CT's head, too little overlap for its samples`,
+        e,
+      )
     }
     throw fail('elastix-failed', `elastix stopped: ${reason}`, e)
   }
@@ -296,7 +314,8 @@ export async function registerRigid(fixed: Volume, moving: Volume, options: Regi
   progress(0.93, 'checking the result')
   const final = assessAlignment(ctx, transformLps.matrix)
   const reasons: string[] = []
-  if (final.coverage < MIN_COVERAGE) reasons.push(`the MRI covers only ${(100 * final.coverage).toFixed(0)}% of the CT's head (at least ${100 * MIN_COVERAGE}% expected)`)
+  if (final.coverage < MIN_COVERAGE)
+    reasons.push(`the MRI covers only ${(100 * final.coverage).toFixed(0)}% of the CT's head (at least ${100 * MIN_COVERAGE}% expected)`)
   if (final.headDice < MIN_HEAD_DICE) {
     reasons.push(`the head outlines agree poorly (Dice ${final.headDice.toFixed(3)} < ${MIN_HEAD_DICE}): different subjects, or a failed registration`)
   }
@@ -482,7 +501,10 @@ export function normalizedMutualInformation(a: ArrayLike<number>, b: ArrayLike<n
   for (let i = 0; i < a.length; i++) if (select(i)) idx.push(i)
   if (idx.length < 100) return 1
   const range = (v: ArrayLike<number>) => {
-    const s = idx.filter((_, n) => n % Math.max(1, Math.floor(idx.length / 100_000)) === 0).map((i) => v[i]!).sort((x, y) => x - y)
+    const s = idx
+      .filter((_, n) => n % Math.max(1, Math.floor(idx.length / 100_000)) === 0)
+      .map((i) => v[i]!)
+      .sort((x, y) => x - y)
     const lo = s[Math.floor(0.005 * (s.length - 1))]!
     const hi = s[Math.floor(0.995 * (s.length - 1))]!
     return [lo, hi > lo ? hi : lo + 1] as const
@@ -554,7 +576,8 @@ async function runElastix(
   try {
     const rpc = workerRpc<ElastixRequest, unknown>(worker, {
       decodeError: (reason) => new ElastixWorkerError(String(reason), log.join('')),
-      workerFailed: (why) => new ElastixWorkerError('error' in why ? why.error.message : `the elastix worker exited (code ${why.exitCode}) without an answer`, log.join('')),
+      workerFailed: (why) =>
+        new ElastixWorkerError('error' in why ? why.error.message : `the elastix worker exited (code ${why.exitCode}) without an answer`, log.join('')),
     })
     // The WebAssembly cannot be interrupted: a cancel rejects at once and the worker is terminated.
     const aborted = new Promise<never>((_, reject) => {

@@ -20,7 +20,7 @@ export function runTool(command: string, args: readonly string[], timeoutMs = 60
         reject(new SimulationInputError('--executor', `${command} is not on PATH: run this on a Slurm login node (or use --executor local)`))
         return
       }
-      const exit = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : 1) : 0
+      const exit = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1) : 0
       resolve({ code: exit, stdout: String(stdout), stderr: String(stderr) })
     })
   })

@@ -34,7 +34,10 @@ export function fftTuningFromEnv(value = process.env.TFUS_FFT_TUNING): FftTuning
   const [tileElements, workgroupSize, unroll, pad = 0] = parts
   const flag = (v: number | undefined) => v === 0 || v === 1
   if ((parts.length !== 3 && parts.length !== 4) || !parts.every(Number.isInteger) || tileElements! < 1 || workgroupSize! < 1 || !flag(unroll) || !flag(pad)) {
-    throw new SimulationInputError('TFUS_FFT_TUNING', `"${value}" is not tile,workgroup,unroll[,pad] (integers; unroll and pad 0 or 1), e.g. ${formatFftTuning(DEFAULT_FFT_TUNING)}`)
+    throw new SimulationInputError(
+      'TFUS_FFT_TUNING',
+      `"${value}" is not tile,workgroup,unroll[,pad] (integers; unroll and pad 0 or 1), e.g. ${formatFftTuning(DEFAULT_FFT_TUNING)}`,
+    )
   }
   return { tileElements: tileElements!, workgroupSize: workgroupSize!, unrollRadix: unroll === 1, ...(pad === 1 ? { padRows: true } : {}) }
 }
@@ -55,5 +58,8 @@ export async function selectBackend(choice: BackendChoice): Promise<SelectedBack
   }
   const gpu = await requestNodeGpuDevice({ allowSoftware: false })
   if ('unavailable' in gpu) return { factory: cpuBackend, notes: [`backend auto: using the CPU backend (${gpu.unavailable})`] }
-  return { factory: createWebGpuBackend(gpu.device, gpu.description, { fftTuning: fftTuningFromEnv() }), notes: [`backend auto: using WebGPU on ${gpu.description}`] }
+  return {
+    factory: createWebGpuBackend(gpu.device, gpu.description, { fftTuning: fftTuningFromEnv() }),
+    notes: [`backend auto: using WebGPU on ${gpu.description}`],
+  }
 }

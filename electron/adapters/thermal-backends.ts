@@ -24,7 +24,10 @@ export async function selectThermalBackend(choice: ThermalBackendChoice): Promis
   if (choice === 'webgpu') {
     const gpu = await requestThermalGpuBackend(true)
     if ('unavailable' in gpu) throw new SimulationInputError('--backend', `webgpu is not available: ${gpu.unavailable}; use --backend cpu or auto`)
-    return { backend: gpu.backend, notes: gpu.software ? [`backend webgpu: ${gpu.backend.device} is a software adapter (it runs on the CPU, slower than --backend cpu)`] : [] }
+    return {
+      backend: gpu.backend,
+      notes: gpu.software ? [`backend webgpu: ${gpu.backend.device} is a software adapter (it runs on the CPU, slower than --backend cpu)`] : [],
+    }
   }
   const gpu = await requestThermalGpuBackend(false)
   if ('unavailable' in gpu) return { backend: createCpuThermalBackend(), notes: [`backend auto: using the CPU backend (${gpu.unavailable})`] }

@@ -78,7 +78,9 @@ export async function loadTransducerLibrary(options: LoadOptions = {}): Promise<
       byId.set(id, entry)
     } else if (previous.origin === 'builtin' && entry.origin === 'user') {
       // Shadowing would silently change what every plan naming this id simulates.
-      warnings.push(`${entry.file}: id "${id}" is a built-in transducer (${previous.file}) and cannot be replaced; give this file its own id (e.g. "${id}-unit1"); file ignored`)
+      warnings.push(
+        `${entry.file}: id "${id}" is a built-in transducer (${previous.file}) and cannot be replaced; give this file its own id (e.g. "${id}-unit1"); file ignored`,
+      )
     } else {
       // Two files of the same folder: the first in file-name order stays, so the choice is stable.
       warnings.push(`${entry.file}: id "${id}" is already defined by ${previous.file}; this file is ignored`)

@@ -48,7 +48,8 @@ const CONSOLE_METHODS: readonly ConsoleMethod[] = ['log', 'error', 'warn', 'info
  */
 const captureLog = new AsyncLocalStorage<{ readonly lines: string[]; open: boolean }>()
 let activeCaptures = 0
-let installed: { readonly real: Record<ConsoleMethod, (...args: unknown[]) => void>; readonly routers: Record<ConsoleMethod, (...args: unknown[]) => void> } | undefined
+let installed:
+  { readonly real: Record<ConsoleMethod, (...args: unknown[]) => void>; readonly routers: Record<ConsoleMethod, (...args: unknown[]) => void> } | undefined
 
 /**
  * ITK has no logging hook: it prints through the global console. One set of routing methods is
@@ -110,14 +111,17 @@ export async function quietly<T>(run: () => Promise<T>): Promise<{ value?: T; er
 
 function decoderReason(log: readonly string[]): string | undefined {
   const lines = log.flatMap((l) => l.split('\n')).map((l) => l.trim())
-  const meaningful = lines.filter((l) => l && !/^(WARNING|stdout:|stderr:|Exception while running pipeline|Build module in Debug mode)/.test(l) && !/won't be written/.test(l))
+  const meaningful = lines.filter(
+    (l) => l && !/^(WARNING|stdout:|stderr:|Exception while running pipeline|Build module in Debug mode)/.test(l) && !/won't be written/.test(l),
+  )
   return meaningful.length > 0 ? meaningful.slice(0, 2).join(' ') : undefined
 }
 
 function wrapDecoderError(file: string, e: unknown, what: string, log: readonly string[] = []): ImportError {
   if (isImportError(e)) return e
   const reason = decoderReason(log)
-  const detail = reason ?? (e instanceof Error ? e.message : typeof e === 'number' ? 'the decoder aborted without a message (damaged or truncated data?)' : String(e))
+  const detail =
+    reason ?? (e instanceof Error ? e.message : typeof e === 'number' ? 'the decoder aborted without a message (damaged or truncated data?)' : String(e))
   return new ImportError('corrupt-header', file, `${what} could not be decoded: ${detail}`, { cause: e })
 }
 
@@ -159,7 +163,11 @@ function kindOf(st: Stats): string {
 function checkReadableFile(file: string, st: Stats, what = 'an image'): void {
   if (!st.isFile()) throw new ImportError('not-a-file', file, `is ${kindOf(st)}, not a regular file: refusing to read it as ${what}`)
   if (st.size > MAX_IMAGE_FILE_BYTES) {
-    throw new ImportError('too-large', file, `is ${(st.size / 2 ** 30).toFixed(1)} GiB, larger than the ${(MAX_IMAGE_FILE_BYTES / 2 ** 30).toFixed(0)} GiB an image file may have`)
+    throw new ImportError(
+      'too-large',
+      file,
+      `is ${(st.size / 2 ** 30).toFixed(1)} GiB, larger than the ${(MAX_IMAGE_FILE_BYTES / 2 ** 30).toFixed(0)} GiB an image file may have`,
+    )
   }
 }
 
@@ -167,7 +175,9 @@ async function readFileBytes(file: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await fs.readFile(file))
   } catch (e) {
-    throw new ImportError('not-found', file, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e))})`, { cause: e })
+    throw new ImportError('not-found', file, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e))})`, {
+      cause: e,
+    })
   }
 }
 
@@ -328,7 +338,11 @@ async function checkFolderFiles(folder: string, files: readonly string[]): Promi
     checkReadableFile(file, st)
     total += st.size
     if (total > maxTotal) {
-      throw new ImportError('too-large', folder, `its ${files.length} files hold more than ${(maxTotal / 2 ** 30).toFixed(1)} GiB, more than this machine can hold (half its memory)`)
+      throw new ImportError(
+        'too-large',
+        folder,
+        `its ${files.length} files hold more than ${(maxTotal / 2 ** 30).toFixed(1)} GiB, more than this machine can hold (half its memory)`,
+      )
     }
   }
 }
@@ -367,7 +381,10 @@ export async function readDicomFolder(folder: string, options: ReadOptions = {})
   checkAborted(options.signal)
   const scanned = scanDicomFiles(all)
   if (scanned.series.length === 0) {
-    const why = scanned.skipped.slice(0, 3).map((s) => `${path.basename(s.name)}: ${s.reason}`).join('; ')
+    const why = scanned.skipped
+      .slice(0, 3)
+      .map((s) => `${path.basename(s.name)}: ${s.reason}`)
+      .join('; ')
     throw new ImportError('not-an-image', folder, `no DICOM image series found in ${files.length} files (${why})`)
   }
   let chosen: SeriesSummary | undefined

@@ -29,10 +29,17 @@ export function describeAdapter(info: GPUAdapterInfo, software: boolean): string
   return `${name}${detail ? ` (${detail}${software ? ', software' : ''})` : software ? ' (software)' : ''}`
 }
 
-const NO_ADAPTER = 'no WebGPU adapter: no GPU driver Dawn can use (Vulkan, Metal or D3D12) was found; for the software adapter install libvulkan1 and chromium (SwiftShader) and set VK_ICD_FILENAMES to its vk_swiftshader_icd.json'
+const NO_ADAPTER =
+  'no WebGPU adapter: no GPU driver Dawn can use (Vulkan, Metal or D3D12) was found; for the software adapter install libvulkan1 and chromium (SwiftShader) and set VK_ICD_FILENAMES to its vk_swiftshader_icd.json'
 
 /** Limits raised to the adapter's maximum: the solver's fields are single buffers of the whole grid. */
-const RAISED_LIMITS = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupsPerDimension'] as const
+const RAISED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupsPerDimension',
+] as const
 
 /**
  * Dawn's GPU instance, created once per process and kept reachable for good: when the JS object

@@ -29,7 +29,8 @@ export async function collectCampaign(dir: string, dataDir: string, out: (line: 
   try {
     await fs.writeFile(lock, String(process.pid), { flag: 'wx' })
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new SimulationInputError(dir, `another tfus campaign collect holds ${lock} (remove it if none runs)`)
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new SimulationInputError(dir, `another tfus campaign collect holds ${lock} (remove it if none runs)`)
     throw e
   }
   try {
@@ -64,8 +65,18 @@ export async function collectCampaign(dir: string, dataDir: string, out: (line: 
     }
     const rows: SummaryRow[] = []
     for (const s of status) {
-      const metrics = s.state === 'done' ? (JSON.parse(await fs.readFile(path.join(taskPlanDir(dir, s.task.index), 'metrics.json'), 'utf8')) as SummaryRow['metrics']) : null
-      rows.push({ index: s.task.index, id: s.task.id, label: s.task.label, state: s.state, planId: planIds.get(s.task.index) ?? null, wallS: s.done?.wall_s ?? null, metrics, error: s.error?.error ?? null })
+      const metrics =
+        s.state === 'done' ? (JSON.parse(await fs.readFile(path.join(taskPlanDir(dir, s.task.index), 'metrics.json'), 'utf8')) as SummaryRow['metrics']) : null
+      rows.push({
+        index: s.task.index,
+        id: s.task.id,
+        label: s.task.label,
+        state: s.state,
+        planId: planIds.get(s.task.index) ?? null,
+        wallS: s.done?.wall_s ?? null,
+        metrics,
+        error: s.error?.error ?? null,
+      })
     }
     const csv = path.join(dir, 'summary.csv')
     await writeFileAtomic(csv, summaryCsv(rows))

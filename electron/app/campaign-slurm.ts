@@ -110,7 +110,9 @@ export async function slurmCampaignStatus(dir: string): Promise<{ tasks: SlurmTa
 export async function resubmitCampaign(dir: string, options: SlurmOptions): Promise<{ job: SubmittedJob | null; indices: number[] }> {
   const manifest = await readManifest(dir)
   const { tasks, jobs } = await slurmCampaignStatus(dir)
-  const indices = tasks.filter((t) => t.state !== 'done' && !(t.scheduler && (t.scheduler.state === 'pending' || t.scheduler.state === 'running'))).map((t) => t.task.index)
+  const indices = tasks
+    .filter((t) => t.state !== 'done' && !(t.scheduler && (t.scheduler.state === 'pending' || t.scheduler.state === 'running')))
+    .map((t) => t.task.index)
   if (indices.length === 0) return { job: null, indices }
   // The last submission's resources, unless new ones are given.
   const last = jobs.at(-1)?.options ?? {}

@@ -149,7 +149,14 @@ function planInputOf(task: CampaignTask, outDir: string, override?: { ctPath: st
 }
 
 /** Which campaign-file field a planner flag comes from (for plan-time refusals). */
-const FIELD_OF_FLAG: Record<string, string> = { '--transducer': 'transducers', '--mapping': 'mappings', '--ppw': 'ppw', '--protocol': 'thermal_protocol', '--isppa-target': 'drives', '--device-setting': 'drives' }
+const FIELD_OF_FLAG: Record<string, string> = {
+  '--transducer': 'transducers',
+  '--mapping': 'mappings',
+  '--ppw': 'ppw',
+  '--protocol': 'thermal_protocol',
+  '--isppa-target': 'drives',
+  '--device-setting': 'drives',
+}
 
 /**
  * Everything a task will need that can be checked without running it, for every task, before
@@ -173,7 +180,14 @@ export async function checkCampaignInputs(file: string, campaign: CampaignFile, 
   const seen = new Set<string>()
   for (const t of tasks) {
     const s = t.source
-    const key = canonicalJson({ t: t.transducer, d: t.drive, m: t.mapping, p: t.ppw, th: t.thermal_protocol, mri: s.kind === 'subject' && s.space === 'mri' ? [s.mri, s.registration] : undefined })
+    const key = canonicalJson({
+      t: t.transducer,
+      d: t.drive,
+      m: t.mapping,
+      p: t.ppw,
+      th: t.thermal_protocol,
+      mri: s.kind === 'subject' && s.space === 'mri' ? [s.mri, s.registration] : undefined,
+    })
     if (seen.has(key)) continue
     seen.add(key)
     const input = planInputOf(t, scratch, { ctPath: '', targetRasM: [0, 0, 0], entryRasM: [0, 0, 0] })
@@ -220,7 +234,14 @@ export async function estimateCampaignCost(tasks: readonly CampaignTask[]): Prom
     const grid = planGrid({ frequencyHz: device.frequencyHz, pointsPerWavelength: t.ppw, apertureM: device.apertureM, depthFromApexM: depth })
     checkPlanGrid(grid, t.ppw, hostMemoryBudget())
     const padded = grid.size.map((s, d) => nextFftFriendly(s + 2 * DEFAULT_SETTINGS.pmlPoints[d]!)) as unknown as [number, number, number]
-    const memory = estimateSolverMemory({ paddedSize: padded, userSize: grid.size, heterogeneousSoundSpeed: true, heterogeneousDensity: true, absorbing: true, fractional: false })
+    const memory = estimateSolverMemory({
+      paddedSize: padded,
+      userSize: grid.size,
+      heterogeneousSoundSpeed: true,
+      heterogeneousDensity: true,
+      absorbing: true,
+      fractional: false,
+    })
     byKey.set(key, { transducer: t.transducer, ppw: t.ppw, gridSize: grid.size, paddedCells: memory.cells, memoryBytes: memory.bytes, tasks: 1 })
   }
   return [...byKey.values()]
@@ -238,13 +259,22 @@ export async function planCampaign(file: string, dir: string): Promise<{ manifes
   const campaignId = fnv1a64(canonicalJson({ name: campaign.name, tasks: tasks.map((t) => t.id) }))
   const existing = await readJsonIfAny<CampaignManifest>(path.join(dir, MANIFEST_FILE))
   if (existing) {
-    if (existing.campaign_id !== campaignId) throw new SimulationInputError('--dir', `${dir} holds another campaign (${existing.name}, ${existing.tasks.length} tasks): give a new folder`)
+    if (existing.campaign_id !== campaignId)
+      throw new SimulationInputError('--dir', `${dir} holds another campaign (${existing.name}, ${existing.tasks.length} tasks): give a new folder`)
     return { manifest: existing, estimates, existed: true }
   }
   const st = await fs.stat(dir).catch(() => undefined)
   if (st && !st.isDirectory()) throw new SimulationInputError('--dir', `${dir} is a file, not a folder`)
   if (st && (await fs.readdir(dir)).length > 0) throw new SimulationInputError('--dir', `${dir} is not empty and holds no campaign: give a new or empty folder`)
-  const manifest: CampaignManifest = { format: CAMPAIGN_FORMAT, name: campaign.name, kind: campaign.kind, campaign_id: campaignId, campaign_file: path.resolve(file), created_at: new Date().toISOString(), tasks }
+  const manifest: CampaignManifest = {
+    format: CAMPAIGN_FORMAT,
+    name: campaign.name,
+    kind: campaign.kind,
+    campaign_id: campaignId,
+    campaign_file: path.resolve(file),
+    created_at: new Date().toISOString(),
+    tasks,
+  }
   await fs.mkdir(path.join(dir, 'tasks'), { recursive: true })
   await writeFileAtomic(path.join(dir, 'campaign-file.json'), text)
   // The manifest last: a folder with a manifest is a complete campaign.
@@ -257,7 +287,8 @@ export async function readManifest(dir: string): Promise<CampaignManifest> {
     throw new SimulationInputError(dir, `is not a campaign folder (no ${MANIFEST_FILE}: run tfus campaign plan <file> --dir ${dir})`)
   })
   const m = JSON.parse(text) as CampaignManifest
-  if (m.format !== CAMPAIGN_FORMAT || !Array.isArray(m.tasks)) throw new SimulationInputError(path.join(dir, MANIFEST_FILE), `not a ${CAMPAIGN_FORMAT} manifest`)
+  if (m.format !== CAMPAIGN_FORMAT || !Array.isArray(m.tasks))
+    throw new SimulationInputError(path.join(dir, MANIFEST_FILE), `not a ${CAMPAIGN_FORMAT} manifest`)
   return m
 }
 
@@ -351,13 +382,36 @@ export async function runCampaignTask(dir: string, index: number, hooks: PlanRun
   } catch (e) {
     // As `tfus` sorts its exit codes (electron/cli/main.ts): the user's input, the numerics, a cancel, or ours.
     const badInput = e instanceof SimulationInputError || isImportError(e) || e instanceof SurrogateModelError || isPlanStoreError(e)
-    const kind: ErrorMarker['kind'] | 'cancelled' = badInput ? 'bad-input' : e instanceof SimulationNumericalError ? 'numerical' : e instanceof Error && e.name === 'AbortError' ? 'cancelled' : 'internal'
+    const kind: ErrorMarker['kind'] | 'cancelled' = badInput
+      ? 'bad-input'
+      : e instanceof SimulationNumericalError
+        ? 'numerical'
+        : e instanceof Error && e.name === 'AbortError'
+          ? 'cancelled'
+          : 'internal'
     const error = e instanceof Error ? e.message.split('\n')[0]! : String(e)
     // A cancel (Ctrl-C, scancel's SIGINT, the runner gone) is no failure: the task stays missing.
-    if (kind !== 'cancelled') await writeJson(errorFile(dir, index), { index, id: task.id, label: task.label, failed_at: new Date().toISOString(), host: os.hostname(), error, kind } satisfies ErrorMarker)
+    if (kind !== 'cancelled')
+      await writeJson(errorFile(dir, index), {
+        index,
+        id: task.id,
+        label: task.label,
+        failed_at: new Date().toISOString(),
+        host: os.hostname(),
+        error,
+        kind,
+      } satisfies ErrorMarker)
     throw e
   }
-  const marker: DoneMarker = { index, id: task.id, label: task.label, finished_at: new Date().toISOString(), wall_s: (performance.now() - started) / 1000, host: os.hostname(), ...(placementDraws ? { placement_draws: placementDraws } : {}) }
+  const marker: DoneMarker = {
+    index,
+    id: task.id,
+    label: task.label,
+    finished_at: new Date().toISOString(),
+    wall_s: (performance.now() - started) / 1000,
+    host: os.hostname(),
+    ...(placementDraws ? { placement_draws: placementDraws } : {}),
+  }
   await writeJson(doneFile(dir, index), marker)
   await fs.rm(errorFile(dir, index), { force: true })
   return { state: 'done', marker }

@@ -170,13 +170,30 @@ interface SpaceContext {
 function spaceContext(loaded: LoadedPlan, space: 'ct' | 'mri'): SpaceContext {
   const { plan } = loaded
   if (space === 'ct') {
-    return { space, ctToSpace: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], frameOfReferenceUid: plan.ct.frame_of_reference_uid, imageSource: plan.ct.source, studyInstanceUid: plan.ct.study_instance_uid ?? null, label: 'CT' }
+    return {
+      space,
+      ctToSpace: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1],
+      frameOfReferenceUid: plan.ct.frame_of_reference_uid,
+      imageSource: plan.ct.source,
+      studyInstanceUid: plan.ct.study_instance_uid ?? null,
+      label: 'CT',
+    }
   }
   const reg = plan.registration
   if (!reg) {
-    throw new SimulationInputError('--space', `${path.join(loaded.dir, PLAN_FILES.plan)} has no MRI registration (registration: null): the plan was made on the CT alone, so there is no MRI space to export to; use --space ct, or plan with a registered MRI`)
+    throw new SimulationInputError(
+      '--space',
+      `${path.join(loaded.dir, PLAN_FILES.plan)} has no MRI registration (registration: null): the plan was made on the CT alone, so there is no MRI space to export to; use --space ct, or plan with a registered MRI`,
+    )
   }
-  return { space, ctToSpace: invertAffine(reg.mri_ras_to_ct_ras), frameOfReferenceUid: reg.mri.frame_of_reference_uid, imageSource: reg.mri.source, studyInstanceUid: reg.mri.study_instance_uid ?? null, label: 'MRI' }
+  return {
+    space,
+    ctToSpace: invertAffine(reg.mri_ras_to_ct_ras),
+    frameOfReferenceUid: reg.mri.frame_of_reference_uid,
+    imageSource: reg.mri.source,
+    studyInstanceUid: reg.mri.study_instance_uid ?? null,
+    label: 'MRI',
+  }
 }
 
 function poseInSpace(loaded: LoadedPlan, ctx: SpaceContext): PoseEntry {
@@ -195,7 +212,11 @@ function pointsInSpace(loaded: LoadedPlan, ctx: SpaceContext): PointEntry[] {
   if (plan.entry_ras_m) {
     points.push(
       plan.entry_proposed
-        ? { name: 'entry (proposed)', rasM: to(plan.entry_ras_m), description: 'scalp entry proposed by the planner (the user chose none); the beam passes through it' }
+        ? {
+            name: 'entry (proposed)',
+            rasM: to(plan.entry_ras_m),
+            description: 'scalp entry proposed by the planner (the user chose none); the beam passes through it',
+          }
         : { name: 'entry', rasM: to(plan.entry_ras_m), description: 'scalp entry chosen by the user' },
     )
   }
@@ -245,7 +266,11 @@ async function volumesInSpace(loaded: LoadedPlan, ctx: SpaceContext): Promise<{ 
   const meta = { ...mri.meta, modality: 'OT' as const }
   const p = resampleTrilinear(reexpress(pressure, ctx.ctToSpace), grid, { interpolation: 'linear', outputType: 'float32' })
   const m = resampleTrilinear(reexpress(mask, ctx.ctToSpace), grid, { interpolation: 'nearest', outputType: 'same' })
-  return { pressure: { ...p, meta: { ...meta, seriesDescription: 'pressure amplitude [Pa] on the MRI grid' } }, mask: { ...m, meta: { ...meta, seriesDescription: '-6 dB focal region on the MRI grid' } }, grid: mri }
+  return {
+    pressure: { ...p, meta: { ...meta, seriesDescription: 'pressure amplitude [Pa] on the MRI grid' } },
+    mask: { ...m, meta: { ...meta, seriesDescription: '-6 dB focal region on the MRI grid' } },
+    grid: mri,
+  }
 }
 
 // ------------------------------------------------------------------------------ identity
@@ -302,7 +327,13 @@ async function imageIdentity(source: string, wantVolume: boolean, plan?: PlanRec
       sex = text(Tag.PatientSex)
       patientPosition = text(Tag.PatientPosition) || undefined
       if (studyInstanceUid && text(Tag.StudyInstanceUID) === studyInstanceUid) {
-        study = { date: text(Tag.StudyDate), time: text(Tag.StudyTime), id: text(Tag.StudyID), accessionNumber: text(Tag.AccessionNumber), referringPhysicianName: text(Tag.ReferringPhysicianName) }
+        study = {
+          date: text(Tag.StudyDate),
+          time: text(Tag.StudyTime),
+          id: text(Tag.StudyID),
+          accessionNumber: text(Tag.AccessionNumber),
+          referringPhysicianName: text(Tag.ReferringPhysicianName),
+        }
       }
     } catch {
       // Not DICOM: no birth date to carry.
@@ -312,7 +343,9 @@ async function imageIdentity(source: string, wantVolume: boolean, plan?: PlanRec
   // since have been converted or moved.
   const stored = plan?.patient
   return {
-    patient: stored ? { name: stored.name ?? '', id: stored.id ?? '', birthDate: stored.birth_date ?? '', sex } : { name: volume?.meta.patientName ?? '', id: volume?.meta.patientId ?? '', birthDate, sex },
+    patient: stored
+      ? { name: stored.name ?? '', id: stored.id ?? '', birthDate: stored.birth_date ?? '', sex }
+      : { name: volume?.meta.patientName ?? '', id: volume?.meta.patientId ?? '', birthDate, sex },
     study,
     patientPosition,
     studyInstanceUid,
@@ -327,7 +360,8 @@ async function prepareOut(outPath: string, format: ExportFormat): Promise<string
   const out = path.resolve(outPath)
   const st = await fs.stat(out).catch(() => null)
   if (SINGLE_FILE_FORMATS.has(format)) {
-    if (st?.isDirectory()) throw new ImportError('write-failed', outPath, `is a folder; --format ${format} writes one file (e.g. ${path.join(outPath, defaultFileName(format))})`)
+    if (st?.isDirectory())
+      throw new ImportError('write-failed', outPath, `is a folder; --format ${format} writes one file (e.g. ${path.join(outPath, defaultFileName(format))})`)
   } else if (st && !st.isDirectory()) {
     throw new ImportError('write-failed', outPath, `is a file; --format ${format} writes a folder`)
   }
@@ -335,7 +369,10 @@ async function prepareOut(outPath: string, format: ExportFormat): Promise<string
 }
 
 function defaultFileName(format: ExportFormat): string {
-  return { brainsight: 'plan-brainsight.txt', localite: 'InstrumentMarker.xml', kplan: 'transducer.kps', report: 'plan-report.html' }[format as 'brainsight'] ?? format
+  return (
+    { brainsight: 'plan-brainsight.txt', localite: 'InstrumentMarker.xml', kplan: 'transducer.kps', report: 'plan-report.html' }[format as 'brainsight'] ??
+    format
+  )
 }
 
 const dicomDate = (d: Date) => d.toISOString().slice(0, 10).replace(/-/g, '')
@@ -366,13 +403,15 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
 
 async function exportIdentity(loaded: LoadedPlan, options: ExportOptions): Promise<Identity> {
   const deidentify = options.deidentify ?? false
-  if (options.retainUids && !deidentify) throw new SimulationInputError('--retain-uids', 'only applies with --deidentify (an identified export keeps the planning image\'s UIDs anyway)')
+  if (options.retainUids && !deidentify)
+    throw new SimulationInputError('--retain-uids', "only applies with --deidentify (an identified export keeps the planning image's UIDs anyway)")
   const retainUids = deidentify && (options.retainUids ?? false)
   const key = new TextEncoder().encode(loaded.planText)
   // A database id is not identifying; anything else (a folder name, often the patient's) is replaced by a hash of plan.json.
   const dbLabel = options.planRef ? `${options.planRef.id}@${options.planRef.version}` : undefined
   const neutralId = !deidentify ? undefined : (dbLabel ?? (await sha256Hex(key)).slice(0, 12))
-  const map = async (original: string | null): Promise<string | null> => (original === null || !deidentify || retainUids ? original : deidentifiedUid(key, original))
+  const map = async (original: string | null): Promise<string | null> =>
+    original === null || !deidentify || retainUids ? original : deidentifiedUid(key, original)
   return {
     deidentify,
     retainUids,
@@ -389,9 +428,22 @@ function deidentificationRecord(idn: Identity, format: ExportFormat): Record<str
   const profile = dicomDeidentificationProfile(idn.retainUids)
   return {
     patient_identity_removed: true,
-    removed: ['patient name, ID and birth date', 'file paths', 'plan folder name (plan label replaced)', ...(idn.retainUids ? [] : ['original Study, Series, SOP Instance and Frame of Reference UIDs (replaced by new ones, consistent within this plan)'])],
+    removed: [
+      'patient name, ID and birth date',
+      'file paths',
+      'plan folder name (plan label replaced)',
+      ...(idn.retainUids ? [] : ['original Study, Series, SOP Instance and Frame of Reference UIDs (replaced by new ones, consistent within this plan)']),
+    ],
     uids: idn.retainUids ? "retained (--retain-uids): the planning image's Study and Frame of Reference UIDs" : 'replaced',
-    ...(format === 'dicom' ? { method_codes: deidentificationMethodCodes(profile).map((c) => ({ code_value: c.CodeValue, coding_scheme: c.CodingSchemeDesignator, code_meaning: c.CodeMeaning })) } : {}),
+    ...(format === 'dicom'
+      ? {
+          method_codes: deidentificationMethodCodes(profile).map((c) => ({
+            code_value: c.CodeValue,
+            coding_scheme: c.CodingSchemeDesignator,
+            code_meaning: c.CodeMeaning,
+          })),
+        }
+      : {}),
   }
 }
 
@@ -400,14 +452,20 @@ function planIdentifiers(loaded: LoadedPlan, idn: Identity, patients: ReadonlyAr
   const { plan } = loaded
   const list: Identifier[] = []
   if (!idn.retainUids) {
-    for (const [label, ref] of [['CT', plan.ct], ['MRI', plan.registration?.mri]] as const) {
+    for (const [label, ref] of [
+      ['CT', plan.ct],
+      ['MRI', plan.registration?.mri],
+    ] as const) {
       if (!ref) continue
       if (ref.frame_of_reference_uid) list.push({ what: `${label} Frame of Reference UID`, value: ref.frame_of_reference_uid })
       if (ref.series_instance_uid) list.push({ what: `${label} Series Instance UID`, value: ref.series_instance_uid })
       if (ref.study_instance_uid) list.push({ what: `${label} Study Instance UID`, value: ref.study_instance_uid })
     }
   }
-  for (const p of [...patients, plan.patient ? { name: plan.patient.name ?? '', id: plan.patient.id ?? '', birthDate: plan.patient.birth_date ?? '' } : undefined]) {
+  for (const p of [
+    ...patients,
+    plan.patient ? { name: plan.patient.name ?? '', id: plan.patient.id ?? '', birthDate: plan.patient.birth_date ?? '' } : undefined,
+  ]) {
     if (!p) continue
     list.push({ what: "patient's name", value: p.name }, { what: "patient's ID", value: p.id }, { what: "patient's birth date", value: p.birthDate })
   }
@@ -433,7 +491,8 @@ async function textOf(file: string): Promise<string> {
   if (/\.nii\.gz$/i.test(file)) {
     const head = zlib.gunzipSync(bytes.subarray(0, 1 << 16), { finishFlush: zlib.constants.Z_SYNC_FLUSH })
     const sizeofHdr = head.length >= 4 ? head.readInt32LE(0) : 0
-    const voxOffset = sizeofHdr === 348 && head.length >= 112 ? head.readFloatLE(108) : sizeofHdr === 540 && head.length >= 176 ? Number(head.readBigInt64LE(168)) : 352
+    const voxOffset =
+      sizeofHdr === 348 && head.length >= 112 ? head.readFloatLE(108) : sizeofHdr === 540 && head.length >= 176 ? Number(head.readBigInt64LE(168)) : 352
     return head.subarray(0, Math.max(352, Math.min(head.length, voxOffset))).toString('latin1')
   }
   const text = bytes.toString('latin1')
@@ -446,7 +505,11 @@ async function checkDeidentified(files: readonly string[], identifiers: readonly
     const hit = findIdentifier(await textOf(file), identifiers)
     if (!hit) continue
     await Promise.all(files.map((f) => fs.rm(f, { force: true })))
-    throw new ImportError('write-failed', file, `de-identified export refused: this file would hold the ${hit.what} (from a free-text field of the plan, e.g. a note or calibration source); nothing was exported`)
+    throw new ImportError(
+      'write-failed',
+      file,
+      `de-identified export refused: this file would hold the ${hit.what} (from a free-text field of the plan, e.g. a note or calibration source); nothing was exported`,
+    )
   }
 }
 
@@ -499,7 +562,9 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
       const version = options.brainsightVersion ?? 14
       await writeFileAtomic(out, writeBrainsight([pose], version, provenance, await niftiXformCodes(await locateImage(ctx.imageSource, loaded.dir))))
       files.push(out)
-      notes.push(`Brainsight v${version}: location = geometric focus (${(pose.focalDistanceM * 1000).toFixed(1)} mm from the apex), z out of the head; load the same image in Brainsight (its scanner RAS)`)
+      notes.push(
+        `Brainsight v${version}: location = geometric focus (${(pose.focalDistanceM * 1000).toFixed(1)} mm from the apex), z out of the head; load the same image in Brainsight (its scanner RAS)`,
+      )
       break
     }
     case 'localite': {
@@ -527,7 +592,10 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
       if (ctx.space === 'ct') await fs.copyFile(path.join(loaded.dir, PLAN_FILES.pressureCt), pressureFile)
       else await writeVolume(pressure, pressureFile)
       files.push(markups, tfm, pressureFile)
-      await sidecar({ markups_coordinate_system: coords.toUpperCase(), transform: 'transducer.tfm: ITK from-parent, LPS mm; Slicer shows the transducer->world RAS matrix' })
+      await sidecar({
+        markups_coordinate_system: coords.toUpperCase(),
+        transform: 'transducer.tfm: ITK from-parent, LPS mm; Slicer shows the transducer->world RAS matrix',
+      })
       break
     }
     case 'nifti': {
@@ -544,12 +612,19 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
         notes.push('resampled onto the MRI grid through plan.json registration.mri_ras_to_ct_ras (pressure trilinear, mask nearest)')
       }
       files.push(pressureFile, maskFile)
-      await sidecar({ grid: ctx.space === 'ct' ? 'the plan CT grid (copies of the plan folder volumes)' : 'the registered MRI grid', units: { pressure: 'Pa', focal_6db: '1 inside the -6 dB region' } })
+      await sidecar({
+        grid: ctx.space === 'ct' ? 'the plan CT grid (copies of the plan folder volumes)' : 'the registered MRI grid',
+        units: { pressure: 'Pa', focal_6db: '1 inside the -6 dB region' },
+      })
       break
     }
     case 'dicom': {
       if (!ctx.frameOfReferenceUid) {
-        throw new ImportError('corrupt-header', path.join(loaded.dir, PLAN_FILES.plan), `the ${ctx.label} has no FrameOfReferenceUID (${ctx.space === 'ct' ? 'ct' : 'registration.mri'}.frame_of_reference_uid is null): a navigation system could not overlay the series`)
+        throw new ImportError(
+          'corrupt-header',
+          path.join(loaded.dir, PLAN_FILES.plan),
+          `the ${ctx.label} has no FrameOfReferenceUID (${ctx.space === 'ct' ? 'ct' : 'registration.mri'}.frame_of_reference_uid is null): a navigation system could not overlay the series`,
+        )
       }
       // The SEG is recomputed from the exported pressure (writePlanDicom), not taken from the plan's
       // nearest-neighbour focal_6db.nii.gz, so on the exported grid the two agree voxel for voxel.
@@ -559,7 +634,11 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
       identities.push(identity.patient)
       if (identity.note) notes.push(idn.deidentify ? 'planning image not readable: its DICOM header was not consulted' : identity.note)
       // The database's identity (options.patient) is of the same patient; the header adds the sex.
-      const patient = idn.deidentify ? { name: '', id: '', birthDate: '' } : options.patient ? { ...options.patient, sex: identity.patient.sex ?? '' } : identity.patient
+      const patient = idn.deidentify
+        ? { name: '', id: '', birthDate: '' }
+        : options.patient
+          ? { ...options.patient, sex: identity.patient.sex ?? '' }
+          : identity.patient
       const mode = !idn.deidentify ? 'identified' : idn.retainUids ? 'deidentified-retain-uids' : 'deidentified'
       const seed = new TextEncoder().encode(`${loaded.planText}\n${ctx.space}\n${mode}`)
       // De-identified: the planning image's Study and Frame of Reference UIDs are replaced by the
@@ -567,21 +646,25 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
       // SOP Instance UIDs are always new (content-derived from `seed`).
       const frameOfReferenceUid = await idn.uid(ctx.frameOfReferenceUid)
       const studyInstanceUid = identity.studyInstanceUid ? await idn.uid(identity.studyInstanceUid) : await contentUid(seed, 'study')
-      const result = await writePlanDicom(pressure, { peakPressurePa: loaded.metrics.peak_pressure_pa, peakLpsM: rasToLps(peakRas) }, {
-        patient,
-        ...(identity.patientPosition ? { patientPosition: identity.patientPosition } : {}),
-        // Filed into the planning image's study: its Study Date/Time/ID as well (identified only).
-        ...(identity.study && !idn.deidentify ? { study: identity.study } : {}),
-        studyInstanceUid,
-        frameOfReferenceUid,
-        uidSeed: seed,
-        software: EXPORT_SOFTWARE,
-        poseNote: provenance.poseNote,
-        contentDate: dicomDate(now),
-        contentTime: dicomTime(now),
-        deidentified: idn.deidentify,
-        uidsRetained: idn.retainUids,
-      })
+      const result = await writePlanDicom(
+        pressure,
+        { peakPressurePa: loaded.metrics.peak_pressure_pa, peakLpsM: rasToLps(peakRas) },
+        {
+          patient,
+          ...(identity.patientPosition ? { patientPosition: identity.patientPosition } : {}),
+          // Filed into the planning image's study: its Study Date/Time/ID as well (identified only).
+          ...(identity.study && !idn.deidentify ? { study: identity.study } : {}),
+          studyInstanceUid,
+          frameOfReferenceUid,
+          uidSeed: seed,
+          software: EXPORT_SOFTWARE,
+          poseNote: provenance.poseNote,
+          contentDate: dicomDate(now),
+          contentTime: dicomTime(now),
+          deidentified: idn.deidentify,
+          uidsRetained: idn.retainUids,
+        },
+      )
       const seriesDir = path.join(out, 'pressure')
       await fs.rm(seriesDir, { recursive: true, force: true })
       for (const f of result.pressureSeries) {
@@ -594,10 +677,23 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
       const pmapFile = path.join(out, 'parametric', result.parametricMap.name)
       await writeFileAtomic(pmapFile, result.parametricMap.bytes)
       files.push(segFile, pmapFile)
-      notes.push(`DICOM: ${result.pressureSeries.length} MR Image Storage slices in pressure/ (stored value = pressure in ${result.storedUnit}, window from the in-brain peak), SEG in seg/ (${result.focalVoxels} voxels >= half the in-brain peak, recomputed on this grid from the exported pressure), Parametric Map in parametric/ (float kPa, for research tools); FrameOfReferenceUID ${frameOfReferenceUid}${idn.deidentify && !idn.retainUids ? " (a new one: a navigation system will not overlay it on the planning scan without registration; --retain-uids keeps the planning scan's)" : ''}`)
-      if (result.focalVoxels === 0) notes.push('no voxel of the exported grid within one voxel of the in-brain peak reaches half the peak pressure: the SEG is empty')
-      if (result.sliceAxisReversed) notes.push('the grid is left-handed (stored bottom-up); DICOM holds it with the slice order reversed, every voxel at the same place')
-      await sidecar({ frame_of_reference_uid: frameOfReferenceUid, study_instance_uid: studyInstanceUid, pressure_series_instance_uid: result.pressureSeriesUid, seg_series_instance_uid: result.segSeriesUid, parametric_map_series_instance_uid: result.parametricMapSeriesUid, stored_unit_pa: result.storedUnitPa, focal_voxels: result.focalVoxels, slice_axis_reversed: result.sliceAxisReversed })
+      notes.push(
+        `DICOM: ${result.pressureSeries.length} MR Image Storage slices in pressure/ (stored value = pressure in ${result.storedUnit}, window from the in-brain peak), SEG in seg/ (${result.focalVoxels} voxels >= half the in-brain peak, recomputed on this grid from the exported pressure), Parametric Map in parametric/ (float kPa, for research tools); FrameOfReferenceUID ${frameOfReferenceUid}${idn.deidentify && !idn.retainUids ? " (a new one: a navigation system will not overlay it on the planning scan without registration; --retain-uids keeps the planning scan's)" : ''}`,
+      )
+      if (result.focalVoxels === 0)
+        notes.push('no voxel of the exported grid within one voxel of the in-brain peak reaches half the peak pressure: the SEG is empty')
+      if (result.sliceAxisReversed)
+        notes.push('the grid is left-handed (stored bottom-up); DICOM holds it with the slice order reversed, every voxel at the same place')
+      await sidecar({
+        frame_of_reference_uid: frameOfReferenceUid,
+        study_instance_uid: studyInstanceUid,
+        pressure_series_instance_uid: result.pressureSeriesUid,
+        seg_series_instance_uid: result.segSeriesUid,
+        parametric_map_series_instance_uid: result.parametricMapSeriesUid,
+        stored_unit_pa: result.storedUnitPa,
+        focal_voxels: result.focalVoxels,
+        slice_axis_reversed: result.sliceAxisReversed,
+      })
       break
     }
     case 'report': {
@@ -608,16 +704,42 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
       const ctIdentity = await imageIdentity(ctSource, true, loaded.plan, loaded.plan.ct.study_instance_uid)
       identities.push(ctIdentity.patient)
       const pressure = await readVolume(path.join(loaded.dir, PLAN_FILES.pressureCt), { modality: 'OT' })
-      const slices = orthogonalSlices(ctIdentity.volume, pressure, loaded.metrics.peak_position_ras_m as unknown as Vec3, { markerRasM: loaded.plan.target_ras_m as unknown as Vec3 })
+      const slices = orthogonalSlices(ctIdentity.volume, pressure, loaded.metrics.peak_position_ras_m as unknown as Vec3, {
+        markerRasM: loaded.plan.target_ras_m as unknown as Vec3,
+      })
       const { ct } = loaded.plan
-      const images: ReportImage[] = [{ role: 'CT (planning)', source: idn.path(ct.source), frameOfReferenceUid: await idn.uid(ct.frame_of_reference_uid), seriesInstanceUid: await idn.uid(ct.series_instance_uid) }]
+      const images: ReportImage[] = [
+        {
+          role: 'CT (planning)',
+          source: idn.path(ct.source),
+          frameOfReferenceUid: await idn.uid(ct.frame_of_reference_uid),
+          seriesInstanceUid: await idn.uid(ct.series_instance_uid),
+        },
+      ]
       const reg = loaded.plan.registration
-      if (reg) images.push({ role: `MRI (registered: ${reg.method})`, source: idn.path(reg.mri.source), frameOfReferenceUid: await idn.uid(reg.mri.frame_of_reference_uid), seriesInstanceUid: await idn.uid(reg.mri.series_instance_uid) })
+      if (reg)
+        images.push({
+          role: `MRI (registered: ${reg.method})`,
+          source: idn.path(reg.mri.source),
+          frameOfReferenceUid: await idn.uid(reg.mri.frame_of_reference_uid),
+          seriesInstanceUid: await idn.uid(reg.mri.series_instance_uid),
+        })
       // Free text that may name files (the transducer definition, the drive's calibration) keeps file names only.
       const plan: PlanRecord = !idn.deidentify
         ? loaded.plan
-        : { ...loaded.plan, transducer: { ...loaded.plan.transducer, source_file: basenames(loaded.plan.transducer.source_file) }, drive: loaded.plan.drive.kind === 'device-setting' ? { ...loaded.plan.drive, calibration_source: basenames(loaded.plan.drive.calibration_source) } : loaded.plan.drive }
-      const sliceNote = ctIdentity.volume ? undefined : idn.deidentify ? 'The CT could not be read, so the slices show the pressure alone.' : `The CT could not be read, so the slices show the pressure alone (${ctIdentity.note ?? ''}).`
+        : {
+            ...loaded.plan,
+            transducer: { ...loaded.plan.transducer, source_file: basenames(loaded.plan.transducer.source_file) },
+            drive:
+              loaded.plan.drive.kind === 'device-setting'
+                ? { ...loaded.plan.drive, calibration_source: basenames(loaded.plan.drive.calibration_source) }
+                : loaded.plan.drive,
+          }
+      const sliceNote = ctIdentity.volume
+        ? undefined
+        : idn.deidentify
+          ? 'The CT could not be read, so the slices show the pressure alone.'
+          : `The CT could not be read, so the slices show the pressure alone (${ctIdentity.note ?? ''}).`
       const html = buildReportHtml({
         plan,
         metrics: loaded.metrics,
@@ -636,7 +758,8 @@ export async function exportPlanFolder(planDir: string, format: ExportFormat, ou
       })
       await writeFileAtomic(out, html)
       files.push(out)
-      if (!ctIdentity.volume) notes.push(idn.deidentify ? 'CT not readable: slices show pressure only' : (ctIdentity.note ?? 'CT not readable: slices show pressure only'))
+      if (!ctIdentity.volume)
+        notes.push(idn.deidentify ? 'CT not readable: slices show pressure only' : (ctIdentity.note ?? 'CT not readable: slices show pressure only'))
       break
     }
   }

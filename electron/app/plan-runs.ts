@@ -69,7 +69,13 @@ export class PlanRuns {
     this.cancels.set(runId, cancel)
     let stageStart = startedAt
     let currentStage = ''
-    const overall = new OverallProgress(stageWeights({ thermal: input.thermalProtocolFile !== undefined, mri: input.mriPath !== undefined, registers: input.mriPath !== undefined && input.registrationPath === undefined }))
+    const overall = new OverallProgress(
+      stageWeights({
+        thermal: input.thermalProtocolFile !== undefined,
+        mri: input.mriPath !== undefined,
+        registers: input.mriPath !== undefined && input.registrationPath === undefined,
+      }),
+    )
     let settle!: (s: RunState) => void
     const finished = new Promise<RunState>((resolve) => (settle = resolve))
     let markExited!: () => void
@@ -124,7 +130,11 @@ export class PlanRuns {
             deserializeError({ name: why.error.name || 'Error', message: `the plan worker crashed: ${why.error.message}`, code: 'worker-crashed' })
           : this.cancelRequested.has(runId)
             ? deserializeError({ name: 'AbortError', message: 'the run was cancelled (its worker was stopped)', code: 'cancelled' })
-            : deserializeError({ name: 'WorkerExit', message: `the plan worker stopped (exit code ${why.exitCode}) before reporting a result`, code: 'worker-crashed' }),
+            : deserializeError({
+                name: 'WorkerExit',
+                message: `the plan worker stopped (exit code ${why.exitCode}) before reporting a result`,
+                code: 'worker-crashed',
+              }),
     })
     rpc.call(input, { signal: cancel.signal, onEvent }).then(
       (r) => finish({ status: 'done', plan: r.plan, metrics: r.metrics, files: r.files }),

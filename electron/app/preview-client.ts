@@ -17,13 +17,16 @@ export class PreviewClient {
 
   call(request: PreviewRequest): Promise<PreviewReply> {
     if (!this.rpc) {
-      const rpc: WorkerRpc<PreviewRequest, PreviewReply> = workerRpc(startWorker('preview-worker', { workerData: { modelFile: this.modelFile, provider: 'auto' } }), {
-        decodeError: (e) => deserializeError(e as SerializedError),
-        workerFailed: (why) => {
-          if (this.rpc === rpc) this.rpc = undefined
-          return new ApiError('internal', `the preview worker stopped: ${'error' in why ? why.error.message : `exit code ${why.exitCode}`}`)
+      const rpc: WorkerRpc<PreviewRequest, PreviewReply> = workerRpc(
+        startWorker('preview-worker', { workerData: { modelFile: this.modelFile, provider: 'auto' } }),
+        {
+          decodeError: (e) => deserializeError(e as SerializedError),
+          workerFailed: (why) => {
+            if (this.rpc === rpc) this.rpc = undefined
+            return new ApiError('internal', `the preview worker stopped: ${'error' in why ? why.error.message : `exit code ${why.exitCode}`}`)
+          },
         },
-      })
+      )
       this.rpc = rpc
     }
     return this.rpc.call(request)

@@ -73,7 +73,10 @@ export class ResultVolumes {
     this.set(`temperature-rise-${runId}`, () =>
       reading(async () => {
         const [pressure, rise] = await Promise.all([read(PLAN_FILES.pressureCt), read(PLAN_FILES.temperatureRiseMax)])
-        return { ...resampleTrilinear(rise, pressure, { fill: 0 }), meta: { ...pressure.meta, modality: 'OT', seriesDescription: 'peak temperature rise [°C]', valueUnit: '°C' } }
+        return {
+          ...resampleTrilinear(rise, pressure, { fill: 0 }),
+          meta: { ...pressure.meta, modality: 'OT', seriesDescription: 'peak temperature rise [°C]', valueUnit: '°C' },
+        }
       }),
     )
   }

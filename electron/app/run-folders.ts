@@ -68,7 +68,8 @@ export class RunFolders {
     if (!removal) {
       removal = this.options.background.run(`plan run ${run.runId}`, async () => {
         await run.exited
-        for (let readers = this.readers.get(run.runId); readers && readers.size > 0; readers = this.readers.get(run.runId)) await Promise.allSettled([...readers])
+        for (let readers = this.readers.get(run.runId); readers && readers.size > 0; readers = this.readers.get(run.runId))
+          await Promise.allSettled([...readers])
         this.options.beforeRemove(run.runId)
         await this.removeEntry(run.input.outDir)
         // A worker stopped mid-write leaves its temporary folder beside (replaceFolderAtomically).
@@ -99,7 +100,7 @@ export class RunFolders {
    * registrations, comparison folders): removed when the service closes.
    */
   removeSessionEntries(tag: string): Promise<unknown> {
-    return this.options.background.run('this session\'s scratch files', async () => {
+    return this.options.background.run("this session's scratch files", async () => {
       for (const name of await fs.readdir(this.options.runsDir).catch(() => [] as string[])) {
         if (name.startsWith(tag) || name.startsWith(`.${tag}`)) await this.removeEntry(path.join(this.options.runsDir, name))
       }
@@ -112,7 +113,13 @@ export class RunFolders {
       this.options.report(`clean-up: kept ${entry}: not a run folder of this planner`)
       return
     }
-    if (!(await fs.lstat(entry).then(() => true, () => false))) return
+    if (
+      !(await fs.lstat(entry).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return
     if (await this.options.referencedByDatabase(entry)) {
       this.options.report(`clean-up: kept ${entry}: the plan database refers to a file in it`)
       return

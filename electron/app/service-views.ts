@@ -13,7 +13,14 @@ import type { PlanSummary } from '../../core/db/plan-store.ts'
 import { parseSurrogateManifest, type SurrogateManifest } from '../../core/surrogate/manifest.ts'
 
 /** The API code of a plan-database error the caller can act on (the rest stay 'internal'). */
-const PLAN_STORE_CODES: Readonly<Record<string, string>> = { 'not-found': 'not-found', 'bad-request': 'bad-request', 'invalid-record': 'bad-request', 'already-approved': 'conflict', 'not-approvable': 'bad-request', conflict: 'conflict' }
+const PLAN_STORE_CODES: Readonly<Record<string, string>> = {
+  'not-found': 'not-found',
+  'bad-request': 'bad-request',
+  'invalid-record': 'bad-request',
+  'already-approved': 'conflict',
+  'not-approvable': 'bad-request',
+  conflict: 'conflict',
+}
 
 /**
  * `e` with its message rewritten (name and field kept) and a plan-database error's code mapped to
@@ -54,8 +61,21 @@ export async function surrogatePreviewInfoFrom(modelFile: string): Promise<(tran
 /** The thermal model's verdict from a plan folder's thermal.json, or null when it has not run. */
 const thermalJsonView = z.object({
   flags: z.object({ thermal: z.string().min(1) }),
-  tissues: z.record(z.string(), z.object({ peak_rise_c: z.number(), peak_temperature_c: z.number(), cem43_max_min: z.number(), flag: z.object({ within: z.boolean(), text: z.string() }) })).default({}),
-  time_courses: z.object({ t_s: z.array(z.number()) }).catchall(z.unknown()).optional(),
+  tissues: z
+    .record(
+      z.string(),
+      z.object({
+        peak_rise_c: z.number(),
+        peak_temperature_c: z.number(),
+        cem43_max_min: z.number(),
+        flag: z.object({ within: z.boolean(), text: z.string() }),
+      }),
+    )
+    .default({}),
+  time_courses: z
+    .object({ t_s: z.array(z.number()) })
+    .catchall(z.unknown())
+    .optional(),
 })
 
 export async function thermalSummary(planDir: string): Promise<PlanResultPayload['thermal']> {
@@ -68,12 +88,23 @@ export async function thermalSummary(planDir: string): Promise<PlanResultPayload
   const parsed = thermalJsonView.safeParse(doc)
   if (!parsed.success) return null
   const t = parsed.data
-  const tissues = Object.entries(t.tissues).map(([tissue, v]) => ({ tissue, peakRiseC: v.peak_rise_c, peakTemperatureC: v.peak_temperature_c, cem43Min: v.cem43_max_min, within: v.flag.within, text: v.flag.text }))
+  const tissues = Object.entries(t.tissues).map(([tissue, v]) => ({
+    tissue,
+    peakRiseC: v.peak_rise_c,
+    peakTemperatureC: v.peak_temperature_c,
+    cem43Min: v.cem43_max_min,
+    within: v.flag.within,
+    text: v.flag.text,
+  }))
   // The curve of the tissue that got hottest, at its hottest voxel (else the hottest voxel over time).
   const hottest = [...tissues].sort((a, b) => b.peakTemperatureC - a.peakTemperatureC)[0]
-  const course = hottest && t.time_courses ? (t.time_courses[hottest.tissue] as { hottest_voxel_c?: number[] | null; max_over_tissue_c?: number[] } | undefined) : undefined
+  const course =
+    hottest && t.time_courses ? (t.time_courses[hottest.tissue] as { hottest_voxel_c?: number[] | null; max_over_tissue_c?: number[] } | undefined) : undefined
   const temperatureC = course?.hottest_voxel_c ?? course?.max_over_tissue_c
-  const curve = hottest && t.time_courses && temperatureC && temperatureC.length === t.time_courses.t_s.length ? { tissue: hottest.tissue, tS: t.time_courses.t_s, temperatureC } : null
+  const curve =
+    hottest && t.time_courses && temperatureC && temperatureC.length === t.time_courses.t_s.length
+      ? { tissue: hottest.tissue, tS: t.time_courses.t_s, temperatureC }
+      : null
   return { summary: `thermal: ${t.flags.thermal}`, tissues, curve }
 }
 

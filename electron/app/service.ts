@@ -26,7 +26,20 @@ import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { randomUUID } from 'node:crypto'
-import { PLANNER_API, ApiError, registrationRunId, sessionState, type RegistrationResultPayload, type ApiEvent, type ApiImplementation, type Capabilities, type ImageInfo, type PlannerApi, type SessionState, type TransducerInfo } from '../../core/contracts/api.ts'
+import {
+  PLANNER_API,
+  ApiError,
+  registrationRunId,
+  sessionState,
+  type RegistrationResultPayload,
+  type ApiEvent,
+  type ApiImplementation,
+  type Capabilities,
+  type ImageInfo,
+  type PlannerApi,
+  type SessionState,
+  type TransducerInfo,
+} from '../../core/contracts/api.ts'
 import { replaceFileAtomically } from '../adapters/atomic-file.ts'
 import { PLAN_FILES, planRecord } from '../../core/contracts/plan.ts'
 import { orientationCode } from '../../core/volume/geometry.ts'
@@ -93,7 +106,6 @@ export interface PlannerService {
   readonly startupCleanup?: Promise<{ readonly removed: readonly string[] }>
 }
 
-
 export function createPlannerService(options: PlannerServiceOptions): PlannerService {
   const listeners = new Set<(e: ApiEvent) => void>()
   const workDir = path.resolve(options.workDir)
@@ -107,7 +119,12 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
   const emit = (raw: ApiEvent) => {
     if (raw.type === 'progress') lastProgress.set(raw.runId, raw)
     // Run errors and log lines come from the plan worker: they may name the run folder or an upload.
-    const e: ApiEvent = raw.type === 'error' ? { ...raw, error: { ...raw.error, message: scrubPaths(raw.error.message) } } : raw.type === 'log' ? { ...raw, line: scrubPaths(raw.line) } : raw
+    const e: ApiEvent =
+      raw.type === 'error'
+        ? { ...raw, error: { ...raw.error, message: scrubPaths(raw.error.message) } }
+        : raw.type === 'log'
+          ? { ...raw, line: scrubPaths(raw.line) }
+          : raw
     for (const l of listeners) {
       try {
         l(e)
@@ -123,7 +140,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
   const background = new BackgroundWork((line) => emit({ type: 'log', line }))
   const inBackground = (what: string, work: () => Promise<unknown>) => background.run(what, work)
   const startupCleanup = removeStaleScratch(workDir)
-  void inBackground('earlier sessions\' scratch files', () => startupCleanup)
+  void inBackground("earlier sessions' scratch files", () => startupCleanup)
   const uploads = new UploadFolders(background)
   const useUploads = (...dirs: Array<string | undefined>) => uploads.use(...dirs)
   const limits: OpenImageLimits = { ...DEFAULT_OPEN_IMAGE_LIMITS, ...options.openImageLimits }
@@ -145,7 +162,12 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
   }
   /** Single-file formats get a file name with the extension the navigation systems expect. */
   const exportTarget = (runId: string, format: string, single: boolean) => {
-    const names: Record<string, string> = { brainsight: 'plan-brainsight.txt', localite: 'InstrumentMarker.xml', kplan: 'transducer.kps', report: 'plan-report.html' }
+    const names: Record<string, string> = {
+      brainsight: 'plan-brainsight.txt',
+      localite: 'InstrumentMarker.xml',
+      kplan: 'transducer.kps',
+      report: 'plan-report.html',
+    }
     return path.join(workDir, 'exports', runId, single ? (names[format] ?? `plan-${format}`) : format)
   }
   /**
@@ -175,7 +197,14 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
   /** Whether the plan database refers to a file inside `folder` (an image series imported from there). */
   const referencedByDatabase = async (folder: string): Promise<boolean> => {
     // No database yet: nothing can refer to anything (and none is made for the question).
-    if (!store && !(await fs.stat(dataLayout(dataDir).database).then(() => true, () => false))) return false
+    if (
+      !store &&
+      !(await fs.stat(dataLayout(dataDir).database).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return false
     const series = await (await openStore()).listSeries()
     return series.some((s) => isInside(folder, path.resolve(s.source)) || path.resolve(s.source) === path.resolve(folder))
   }
@@ -202,7 +231,8 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
     if (closed !== undefined) throw new ApiError('not-found', `volume "${volumeId}" belongs to an image that was closed: ${closed}; open it again`, 'volumeId')
     const runId = volumeId.startsWith('pressure-') ? volumeId.slice('pressure-'.length) : undefined
     const removed = runId !== undefined ? runFolders.removedReason(runId) : undefined
-    if (removed !== undefined) throw new ApiError('not-found', `volume "${volumeId}" belongs to plan run ${runId}, whose files were removed (${removed})`, 'volumeId')
+    if (removed !== undefined)
+      throw new ApiError('not-found', `volume "${volumeId}" belongs to plan run ${runId}, whose files were removed (${removed})`, 'volumeId')
     throw new ApiError('not-found', `no volume "${volumeId}"`, 'volumeId')
   }
 
@@ -231,7 +261,12 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       valueUnit: volume.meta.valueUnit ?? '',
       patient:
         volume.meta.patientName || volume.meta.patientId || volume.meta.patientBirthDate || volume.meta.studyDate
-          ? { name: volume.meta.patientName ?? null, id: volume.meta.patientId ?? null, birthDate: volume.meta.patientBirthDate ?? null, studyDate: volume.meta.studyDate ?? null }
+          ? {
+              name: volume.meta.patientName ?? null,
+              id: volume.meta.patientId ?? null,
+              birthDate: volume.meta.patientBirthDate ?? null,
+              studyDate: volume.meta.studyDate ?? null,
+            }
           : null,
       warnings: [...volume.warnings],
     }
@@ -249,7 +284,10 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       const notAnImage = (detail: string) => new ApiError('bad-request', `${source}: is a folder, not an image file (${detail})`, 'path')
       const folderError = (e: unknown) => {
         if (!isImportError(e)) return e
-        if (e.file !== target) return notAnImage(`and not a readable DICOM series folder: a file in it is ${e.code === 'not-a-file' ? 'not a regular file' : e.code === 'too-large' ? 'too large' : 'unreadable'}`)
+        if (e.file !== target)
+          return notAnImage(
+            `and not a readable DICOM series folder: a file in it is ${e.code === 'not-a-file' ? 'not a regular file' : e.code === 'too-large' ? 'too large' : 'unreadable'}`,
+          )
         if (e.code === 'empty-folder') return notAnImage('it is empty')
         if (e.code === 'not-an-image') return notAnImage('it holds no DICOM image series')
         return e
@@ -263,12 +301,19 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
           return {
             kind: 'series' as const,
             folder: target,
-            series: listing.series.map((s) => ({ seriesInstanceUid: s.seriesInstanceUid, description: s.description ?? '', modality: s.modality, sliceCount: s.sliceCount })),
+            series: listing.series.map((s) => ({
+              seriesInstanceUid: s.seriesInstanceUid,
+              description: s.description ?? '',
+              modality: s.modality,
+              sliceCount: s.sliceCount,
+            })),
           }
       }
-      const volume = await readVolume(target, { modality: role === 'ct' ? 'CT' : 'MR', ...(seriesInstanceUid ? { seriesUid: seriesInstanceUid } : {}) }).catch((e: unknown) => {
-        throw folderError(e)
-      })
+      const volume = await readVolume(target, { modality: role === 'ct' ? 'CT' : 'MR', ...(seriesInstanceUid ? { seriesUid: seriesInstanceUid } : {}) }).catch(
+        (e: unknown) => {
+          throw folderError(e)
+        },
+      )
       return { kind: 'image' as const, image: register(volume, source, role, target, uploadDir) }
     }
     // A file format without a modality (NIfTI, NRRD, MHA): its intensities decide, not the button it
@@ -362,7 +407,12 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       // The worker reads the CT by path, so dropped files go to disk first: a folder of their own
       // that lives as long as the image (removed at once when the file cannot be opened).
       const safeName = uploadFileName(name)
-      if (bytes.byteLength > MAX_IMAGE_FILE_BYTES) throw new ApiError('bad-request', `${safeName}: is ${(bytes.byteLength / 2 ** 30).toFixed(1)} GiB, larger than the ${(MAX_IMAGE_FILE_BYTES / 2 ** 30).toFixed(0)} GiB an image file may have`, 'bytes')
+      if (bytes.byteLength > MAX_IMAGE_FILE_BYTES)
+        throw new ApiError(
+          'bad-request',
+          `${safeName}: is ${(bytes.byteLength / 2 ** 30).toFixed(1)} GiB, larger than the ${(MAX_IMAGE_FILE_BYTES / 2 ** 30).toFixed(0)} GiB an image file may have`,
+          'bytes',
+        )
       const dir = path.join(workDir, 'uploads', scratch.entryName())
       const file = path.join(dir, safeName)
       let result: Awaited<ReturnType<typeof openPath>> | undefined
@@ -396,7 +446,12 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       const notCt = notACtRefusal(ct.info.name, ct.info.modality)
       if (notCt) throw new ApiError('bad-request', notCt, 'ctImageId')
       const mri = images.require(mriImageId, 'the MRI', 'mriImageId')
-      if (mri.info.modality === 'CT') throw new ApiError('bad-request', `${mri.info.name} is a CT (its values are in Hounsfield units), not an MRI: open the T1-weighted MRI to register`, 'mriImageId')
+      if (mri.info.modality === 'CT')
+        throw new ApiError(
+          'bad-request',
+          `${mri.info.name} is a CT (its values are in Hounsfield units), not an MRI: open the T1-weighted MRI to register`,
+          'mriImageId',
+        )
       registering.get(mriImageId)?.abort()
       const controller = new AbortController()
       registering.set(mriImageId, controller)
@@ -409,7 +464,14 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
           signal: controller.signal,
           fixedName: ct.info.name,
           movingName: mri.info.name,
-          onProgress: (fraction, message) => emit({ type: 'progress', runId, stage: `registering the MRI to the CT: ${message}`, fraction: Math.min(1, Math.max(0, fraction)), elapsedS: (performance.now() - started) / 1000 }),
+          onProgress: (fraction, message) =>
+            emit({
+              type: 'progress',
+              runId,
+              stage: `registering the MRI to the CT: ${message}`,
+              fraction: Math.min(1, Math.max(0, fraction)),
+              elapsedS: (performance.now() - started) / 1000,
+            }),
         })
       } catch (e) {
         if (controller.signal.aborted) throw new ApiError('cancelled', 'the registration was cancelled')
@@ -422,7 +484,9 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       const registrationId = randomUUID()
       const file = path.join(workDir, 'runs', `${scratch.entryName()}.registration.json`)
       await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
-      await replaceFileAtomically(file, (tmp) => fs.writeFile(tmp, JSON.stringify(transformFileJson(result, ct.info.name, mri.info.name), null, 2) + '\n', { mode: 0o600 }))
+      await replaceFileAtomically(file, (tmp) =>
+        fs.writeFile(tmp, JSON.stringify(transformFileJson(result, ct.info.name, mri.info.name), null, 2) + '\n', { mode: 0o600 }),
+      )
       const q = result.quality
       const method = `elastix rigid (Euler) in the planner, normalized mutual information ${result.metric.value.toFixed(3)}, head outline Dice ${q.final.headDice.toFixed(3)}`
       const fusedVolumeId = `fused-${registrationId}`
@@ -440,7 +504,14 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
         mriToCtRas: transformFileMatrices(result.transform).matrix_ras_m.flat(),
         rotationDeg: rotationAngleDeg(rotationOf(result.transform.matrix)),
         translationMm: translationOf(result.transform.matrix).map((v) => v * 1000) as [number, number, number],
-        quality: { acceptable: q.acceptable, reasons: [...q.reasons], headDice: q.final.headDice, headDiceInitial: q.initial.headDice, coverage: q.final.coverage, nmi: result.metric.value },
+        quality: {
+          acceptable: q.acceptable,
+          reasons: [...q.reasons],
+          headDice: q.final.headDice,
+          headDiceInitial: q.initial.headDice,
+          coverage: q.final.coverage,
+          nmi: result.metric.value,
+        },
         wallS: result.wallTimeS,
         fusedVolumeId,
       }
@@ -470,9 +541,14 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       const mri = req.mriImageId ? images.require(req.mriImageId, 'the MRI', 'mriImageId') : undefined
       // A target picked on the MRI needs the MRI registered to this CT in the app, with a result that looks right.
       const registration = mri ? registrations.get(registrationKey(ct.info.imageId, mri.info.imageId)) : undefined
-      if (mri && !registration) throw new ApiError('bad-request', `${mri.info.name} is not registered to ${ct.info.name}: register the MRI to the CT first`, 'mriImageId')
+      if (mri && !registration)
+        throw new ApiError('bad-request', `${mri.info.name} is not registered to ${ct.info.name}: register the MRI to the CT first`, 'mriImageId')
       if (registration && !registration.payload.quality.acceptable)
-        throw new ApiError('bad-request', `the registration of ${mri!.info.name} to ${ct.info.name} looks wrong (${registration.payload.quality.reasons.join('; ')}): a target picked on this MRI cannot be trusted`, 'mriImageId')
+        throw new ApiError(
+          'bad-request',
+          `the registration of ${mri!.info.name} to ${ct.info.name} looks wrong (${registration.payload.quality.reasons.join('; ')}): a target picked on this MRI cannot be trusted`,
+          'mriImageId',
+        )
       let thermalProtocolFile: string | undefined
       if (req.thermalProtocolId) {
         const found = (await loadProtocolLibrary()).protocols.find((p) => p.id === req.thermalProtocolId)
@@ -514,7 +590,15 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       const release = useUploads(ct.uploadDir)
       let reply: PreviewReply
       try {
-        reply = await previewCall({ ctPath: ct.path, targetRasM: req.targetRasM, ...(req.entryRasM ? { entryRasM: req.entryRasM } : {}), transducerId: req.transducerId, mappingId: req.mappingId, drive: req.drive, protocol: req.protocol })
+        reply = await previewCall({
+          ctPath: ct.path,
+          targetRasM: req.targetRasM,
+          ...(req.entryRasM ? { entryRasM: req.entryRasM } : {}),
+          transducerId: req.transducerId,
+          mappingId: req.mappingId,
+          drive: req.drive,
+          protocol: req.protocol,
+        })
       } finally {
         release()
       }
@@ -528,7 +612,12 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       const old = `preview-${previewCount - 2}`
       volumes.delete(old)
       // Built now: the CT's voxels must not stay reachable through the preview once the CT closes.
-      const preview: Volume = { ...ct.volume, data: reply.pressureCt, meta: { ...ct.volume.meta, modality: 'OT', seriesDescription: 'surrogate preview: pressure amplitude [Pa]', valueUnit: 'Pa' }, warnings: [] }
+      const preview: Volume = {
+        ...ct.volume,
+        data: reply.pressureCt,
+        meta: { ...ct.volume.meta, modality: 'OT', seriesDescription: 'surrogate preview: pressure amplitude [Pa]', valueUnit: 'Pa' },
+        warnings: [],
+      }
       volumes.set(volumeId, async () => preview)
       return { runId: 'preview', planDir: '', plan: reply.plan, metrics: reply.metrics, pressureVolumeId: volumeId, thermal: null }
     },
@@ -554,7 +643,12 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
         // Only a thermal.json written by the thermal model counts; without it the UI says "thermal: not assessed".
         ...(await (async () => {
           const thermal = await thermalSummary(run.input.outDir)
-          const hasRise = thermal !== null && (await fs.stat(path.join(run.input.outDir, PLAN_FILES.temperatureRiseMax)).then(() => true, () => false))
+          const hasRise =
+            thermal !== null &&
+            (await fs.stat(path.join(run.input.outDir, PLAN_FILES.temperatureRiseMax)).then(
+              () => true,
+              () => false,
+            ))
           return { thermal, temperatureRiseVolumeId: hasRise ? `temperature-rise-${runId}` : null }
         })()),
       }))
@@ -600,7 +694,15 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       return {
         state,
         ct,
-        run: run && runFolders.removedReason(run.runId) === undefined ? { runId: run.runId, status: run.state.status, progress: lastProgress.get(run.runId) ?? null, error: run.state.status === 'failed' ? scrubPaths(run.state.error.message) : null } : null,
+        run:
+          run && runFolders.removedReason(run.runId) === undefined
+            ? {
+                runId: run.runId,
+                status: run.state.status,
+                progress: lastProgress.get(run.runId) ?? null,
+                error: run.state.status === 'failed' ? scrubPaths(run.state.error.message) : null,
+              }
+            : null,
         note,
       }
     },
@@ -613,12 +715,19 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       const record = stored.record
       // The plan's CT, from where it was planned: the views need it under the overlay.
       const opened = await openPath(path.resolve(record.ct.source), 'ct', undefined).catch((e: unknown) => {
-        throw new ApiError('not-found', `the CT of plan ${id} (${path.basename(record.ct.source)}) cannot be opened: ${e instanceof Error ? scrubPaths(e.message) : String(e)}; open it, then the plan again`, 'planId')
+        throw new ApiError(
+          'not-found',
+          `the CT of plan ${id} (${path.basename(record.ct.source)}) cannot be opened: ${e instanceof Error ? scrubPaths(e.message) : String(e)}; open it, then the plan again`,
+          'planId',
+        )
       })
       if (opened.kind !== 'image') throw new ApiError('not-found', `the CT of plan ${id} is a folder of several series: open it first`, 'planId')
       const outDir = path.join(workDir, 'runs', scratch.entryName())
       const written = await store.materializePlanFolder(id, undefined, outDir)
-      const drive = record.drive.kind === 'isppa-free-water' || record.drive.kind === 'isppa-target' ? { kind: record.drive.kind, wPerM2: record.drive.wPerM2 } : { kind: 'source' as const, amplitudePa: record.drive.source_amplitude_pa }
+      const drive =
+        record.drive.kind === 'isppa-free-water' || record.drive.kind === 'isppa-target'
+          ? { kind: record.drive.kind, wPerM2: record.drive.wPerM2 }
+          : { kind: 'source' as const, amplitudePa: record.drive.source_amplitude_pa }
       const earlier = runs.list()
       const run = runs.adopt(
         {
@@ -744,17 +853,25 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
 
     async exportPlan({ runId, format, deidentify, destinationDir }) {
       const { run } = finishedRun(runId)
-      if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new ApiError('bad-request', `unknown export format "${format}"; choose one of ${EXPORT_FORMATS.join(', ')}`, 'format')
+      if (!(EXPORT_FORMATS as readonly string[]).includes(format))
+        throw new ApiError('bad-request', `unknown export format "${format}"; choose one of ${EXPORT_FORMATS.join(', ')}`, 'format')
       const fmt = format as (typeof EXPORT_FORMATS)[number]
       let outPath = exportTarget(runId, format, SINGLE_FILE_FORMATS.has(fmt))
       if (destinationDir !== undefined) {
         // The user's folder: it must exist already (no folder is made on a mistyped path), and nothing there is overwritten.
-        if (!path.isAbsolute(destinationDir)) throw new ApiError('bad-request', `${destinationDir}: give the export folder as an absolute path`, 'destinationDir')
+        if (!path.isAbsolute(destinationDir))
+          throw new ApiError('bad-request', `${destinationDir}: give the export folder as an absolute path`, 'destinationDir')
         const st = await fs.stat(destinationDir).catch(() => undefined)
         if (!st) throw new ApiError('not-found', `${destinationDir}: no such folder`, 'destinationDir')
         if (!st.isDirectory()) throw new ApiError('bad-request', `${destinationDir}: is not a folder`, 'destinationDir')
         outPath = path.join(destinationDir, path.basename(outPath))
-        if (await fs.lstat(outPath).then(() => true, () => false)) throw new ApiError('conflict', `${outPath} exists already: nothing was overwritten; choose another folder or move it away`, 'destinationDir')
+        if (
+          await fs.lstat(outPath).then(
+            () => true,
+            () => false,
+          )
+        )
+          throw new ApiError('conflict', `${outPath} exists already: nothing was overwritten; choose another folder or move it away`, 'destinationDir')
       }
       await fs.mkdir(path.dirname(outPath), { recursive: true })
       const approval = await approvalOf(runId)
@@ -776,12 +893,18 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       await fs.mkdir(path.dirname(outPath), { recursive: true })
       const approval = await approvalOf(runId)
       const stored = savedPlans.get(runId)
-      await readingRun(runId, () => exportPlanFolder(run.input.outDir, 'report', outPath, { ...(approval ? { approval } : {}), ...(stored !== undefined ? { planRef: { id: stored.planId, version: stored.version } } : {}) }))
+      await readingRun(runId, () =>
+        exportPlanFolder(run.input.outDir, 'report', outPath, {
+          ...(approval ? { approval } : {}),
+          ...(stored !== undefined ? { planRef: { id: stored.planId, version: stored.version } } : {}),
+        }),
+      )
       return { html: await fs.readFile(outPath, 'utf8') }
     },
   }
   // Every method the contract names is implemented (a compile-time check as well via the type).
-  for (const name of Object.keys(PLANNER_API)) if (typeof (impl as Record<string, unknown>)[name] !== 'function') throw new Error(`service: ${name} is not implemented`)
+  for (const name of Object.keys(PLANNER_API))
+    if (typeof (impl as Record<string, unknown>)[name] !== 'function') throw new Error(`service: ${name} is not implemented`)
   // No error leaves the service naming its own folders (a missing run folder, a database path).
   const scrubbed = Object.fromEntries(
     Object.entries(impl).map(([name, fn]) => [
@@ -799,7 +922,10 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
   let disposed: Promise<void> | undefined
   return {
     impl: scrubbed,
-    startupCleanup: startupCleanup.then(({ removed }) => ({ removed }), () => ({ removed: [] })),
+    startupCleanup: startupCleanup.then(
+      ({ removed }) => ({ removed }),
+      () => ({ removed: [] }),
+    ),
     onEvent(listener) {
       listeners.add(listener)
       return () => listeners.delete(listener)

@@ -115,7 +115,13 @@ export class PreviewEngine {
       transducer: { id: device.id, frequency_hz: device.frequencyHz, source_file: entry.file },
       pose: poseRecordOf(result.placement.pose),
       mapping: { id: req.mappingId, citation: getHuMapping(req.mappingId as HuMappingId).citation },
-      simulation: { ppw: m.points_per_wavelength, grid_size: [...result.domain.grid.size], spacing_m: result.domain.grid.spacingM, backend: 'surrogate', device: result.device },
+      simulation: {
+        ppw: m.points_per_wavelength,
+        grid_size: [...result.domain.grid.size],
+        spacing_m: result.domain.grid.spacingM,
+        backend: 'surrogate',
+        device: result.device,
+      },
       drive: { ...req.drive, source_amplitude_pa: result.sourceAmplitudePa },
       protocol: { pulse_duration_s: req.protocol.pulseDurationS, prf_hz: req.protocol.prfHz, train_duty_cycle: req.protocol.trainDutyCycle },
       registration: null,
@@ -136,7 +142,13 @@ export class PreviewEngine {
     })
     const warnings = [...result.metrics.warnings]
     if (p.low) warnings.unshift(`low surrogate confidence (${p.confidence.toFixed(2)}): run the full simulation before deciding`)
-    const metrics = planMetricsRecord.parse({ ...result.metrics, warnings, source: 'surrogate', confidence: p.confidence, flags: { mechanical: tag + result.metrics.flags.mechanical, thermal: tag + result.metrics.flags.thermal } })
+    const metrics = planMetricsRecord.parse({
+      ...result.metrics,
+      warnings,
+      source: 'surrogate',
+      confidence: p.confidence,
+      flags: { mechanical: tag + result.metrics.flags.mechanical, thermal: tag + result.metrics.flags.thermal },
+    })
     return { plan, metrics, pressureCt: result.pressureCt }
   }
 

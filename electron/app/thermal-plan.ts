@@ -51,18 +51,37 @@ export async function loadPlanThermalInputs(planDir: string): Promise<PlanTherma
     throw new SimulationInputError(planFile, `cannot be read as JSON (${e instanceof Error ? e.message : String(e)})`)
   }
   const parsed = planRecord.safeParse(planJson)
-  if (!parsed.success) throw new SimulationInputError(planFile, `is not a plan record: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
-  const [pressure, density, soundSpeed, alpha, tissue] = await Promise.all([PLAN_FILES.pressureSim, PLAN_FILES.density, PLAN_FILES.soundSpeed, PLAN_FILES.alphaDbCm, PLAN_FILES.tissue].map((f) => readPlanVolume(planDir, f)))
+  if (!parsed.success)
+    throw new SimulationInputError(planFile, `is not a plan record: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+  const [pressure, density, soundSpeed, alpha, tissue] = await Promise.all(
+    [PLAN_FILES.pressureSim, PLAN_FILES.density, PLAN_FILES.soundSpeed, PLAN_FILES.alphaDbCm, PLAN_FILES.tissue].map((f) => readPlanVolume(planDir, f)),
+  )
   const volumes = { [PLAN_FILES.density]: density!, [PLAN_FILES.soundSpeed]: soundSpeed!, [PLAN_FILES.alphaDbCm]: alpha!, [PLAN_FILES.tissue]: tissue! }
   for (const [file, v] of Object.entries(volumes)) {
-    if (v.dims.some((d, i) => d !== pressure!.dims[i])) throw new SimulationInputError(path.join(planDir, file), `is ${v.dims.join('x')}, the simulation grid (pressure_sim.nii.gz) is ${pressure!.dims.join('x')}`)
+    if (v.dims.some((d, i) => d !== pressure!.dims[i]))
+      throw new SimulationInputError(
+        path.join(planDir, file),
+        `is ${v.dims.join('x')}, the simulation grid (pressure_sim.nii.gz) is ${pressure!.dims.join('x')}`,
+      )
   }
   const [sx, sy, sz] = pressure!.spacingM
-  if (Math.abs(sx - sy) > 1e-6 * sx || Math.abs(sx - sz) > 1e-6 * sx) throw new SimulationInputError(path.join(planDir, PLAN_FILES.pressureSim), `voxels are ${pressure!.spacingM.map((s) => (s * 1000).toFixed(3)).join(' x ')} mm; the thermal model needs the isotropic simulation grid`)
+  if (Math.abs(sx - sy) > 1e-6 * sx || Math.abs(sx - sz) > 1e-6 * sx)
+    throw new SimulationInputError(
+      path.join(planDir, PLAN_FILES.pressureSim),
+      `voxels are ${pressure!.spacingM.map((s) => (s * 1000).toFixed(3)).join(' x ')} mm; the thermal model needs the isotropic simulation grid`,
+    )
   const labels = tissue!.data instanceof Uint8Array ? tissue!.data : Uint8Array.from(tissue!.data)
   const alphaNpM = Float32Array.from(alpha!.data, (a) => a * NP_PER_M_PER_DB_PER_CM)
   return {
-    inputs: { dims: [...pressure!.dims] as [number, number, number], spacingM: sx, labels, density: density!.data, soundSpeed: soundSpeed!.data, alphaNpM, pressurePa: pressure!.data },
+    inputs: {
+      dims: [...pressure!.dims] as [number, number, number],
+      spacingM: sx,
+      labels,
+      density: density!.data,
+      soundSpeed: soundSpeed!.data,
+      alphaNpM,
+      pressurePa: pressure!.data,
+    },
     plan: parsed.data,
     grid: pressure!,
   }
@@ -100,7 +119,13 @@ function decimate(steps: number): number[] {
 
 const r4 = (x: number) => Number(x.toFixed(4))
 
-export function thermalJsonOf(result: ThermalResult, plan: PlanRecord, grid: Volume, protocol: ThermalProtocolRecord, driveScale: number): Record<string, unknown> {
+export function thermalJsonOf(
+  result: ThermalResult,
+  plan: PlanRecord,
+  grid: Volume,
+  protocol: ThermalProtocolRecord,
+  driveScale: number,
+): Record<string, unknown> {
   const keep = decimate(result.schedule.steps)
   const course = (a: Float32Array) => keep.map((s) => r4(37 + a[s]!))
   return {
@@ -110,13 +135,26 @@ export function thermalJsonOf(result: ThermalResult, plan: PlanRecord, grid: Vol
       dims: [...grid.dims],
       spacing_m: grid.spacingM[0],
     },
-    drive: { plan_source_amplitude_pa: plan.drive.source_amplitude_pa, drive_scale: driveScale, note: 'temperature rise scales with the square of the pressure (drive_scale^2)' },
+    drive: {
+      plan_source_amplitude_pa: plan.drive.source_amplitude_pa,
+      drive_scale: driveScale,
+      note: 'temperature rise scales with the square of the pressure (drive_scale^2)',
+    },
     protocol,
     timeline: {
       total_s: result.schedule.totalS,
       last_sonication_end_s: result.schedule.lastSonicationEndS,
       cooling_s: result.schedule.totalS - result.schedule.lastSonicationEndS,
-      sonications: result.schedule.sonications.map((s) => ({ index: s.index, label: s.label ?? null, start_s: s.startS, end_s: s.endS, drive_scale: s.driveScale, pulses_averaged: s.pulsesAveraged, pulse_duty_cycle: s.pulseDutyCycle, train_duty_cycle: s.trainDutyCycle })),
+      sonications: result.schedule.sonications.map((s) => ({
+        index: s.index,
+        label: s.label ?? null,
+        start_s: s.startS,
+        end_s: s.endS,
+        drive_scale: s.driveScale,
+        pulses_averaged: s.pulsesAveraged,
+        pulse_duty_cycle: s.pulseDutyCycle,
+        train_duty_cycle: s.trainDutyCycle,
+      })),
       steps: result.schedule.steps,
       dt_stable_s: result.dtStableS,
       dt_max_used_s: result.dtMaxUsedS,
@@ -142,19 +180,31 @@ export function thermalJsonOf(result: ThermalResult, plan: PlanRecord, grid: Vol
       note: 'temperature [°C] at t_s; hottest_voxel: at the voxel of the tissue with the highest peak; max_over_tissue: the hottest voxel of the tissue at each time',
       t_s: keep.map((s) => r4(result.timesS[s]!)),
       ...Object.fromEntries(
-        (['skin', 'skull', 'brain'] as const).map((name) => [name, { hottest_voxel_c: result.hottestVoxelRise ? course(result.hottestVoxelRise[name]) : null, max_over_tissue_c: course(result.maxOverTissue[name]) }]),
+        (['skin', 'skull', 'brain'] as const).map((name) => [
+          name,
+          { hottest_voxel_c: result.hottestVoxelRise ? course(result.hottestVoxelRise[name]) : null, max_over_tissue_c: course(result.maxOverTissue[name]) },
+        ]),
       ),
     },
-    flags: { thermal: result.flagSummary, tissues: result.flags.map((f) => ({ tissue: f.tissue, within: f.within, criterion: f.criterion, text: f.text })), citation: result.model.flags_citation },
+    flags: {
+      thermal: result.flagSummary,
+      tissues: result.flags.map((f) => ({ tissue: f.tissue, within: f.within, criterion: f.criterion, text: f.text })),
+      citation: result.model.flags_citation,
+    },
     backend: result.backend,
     device: result.device,
     wall_s: r4(result.wallS),
   }
 }
 
-export async function runThermalOnPlanFolder(planDir: string, protocolInput: ThermalProtocolInput | ThermalProtocolRecord, options: PlanThermalOptions = {}): Promise<PlanThermalOutcome> {
+export async function runThermalOnPlanFolder(
+  planDir: string,
+  protocolInput: ThermalProtocolInput | ThermalProtocolRecord,
+  options: PlanThermalOptions = {},
+): Promise<PlanThermalOutcome> {
   const parsedProtocol = thermalProtocolRecord.safeParse(protocolInput)
-  if (!parsedProtocol.success) throw new SimulationInputError('protocol', parsedProtocol.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
+  if (!parsedProtocol.success)
+    throw new SimulationInputError('protocol', parsedProtocol.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
   const protocol = parsedProtocol.data
   // A bad --out is refused before the run, not after it.
   if (options.outDir) await checkOutputFolder(options.outDir)
@@ -170,14 +220,26 @@ export async function runThermalOnPlanFolder(planDir: string, protocolInput: The
       driveScale,
       memory: hostMemoryBudget(),
       ...(options.signal ? { signal: options.signal } : {}),
-      onProgress: (pass, done, total) => options.onProgress?.(pass === 1 ? `thermal: maps, step ${done}/${total}` : `thermal: hottest-voxel time courses, step ${done}/${total}`, pass === 1 ? (0.67 * done) / total : 0.67 + (0.33 * done) / total),
+      onProgress: (pass, done, total) =>
+        options.onProgress?.(
+          pass === 1 ? `thermal: maps, step ${done}/${total}` : `thermal: hottest-voxel time courses, step ${done}/${total}`,
+          pass === 1 ? (0.67 * done) / total : 0.67 + (0.33 * done) / total,
+        ),
     })
   } finally {
     selected.backend.dispose()
   }
   const outDir = options.outDir ?? planDir
   const g = loaded.grid
-  const asVolume = (data: Float32Array, description: string): Volume => ({ data, dims: g.dims, spacingM: g.spacingM, originM: g.originM, direction: g.direction, meta: { modality: 'OT', seriesDescription: description }, warnings: [] })
+  const asVolume = (data: Float32Array, description: string): Volume => ({
+    data,
+    dims: g.dims,
+    spacingM: g.spacingM,
+    originM: g.originM,
+    direction: g.direction,
+    meta: { modality: 'OT', seriesDescription: description },
+    warnings: [],
+  })
   const files = [PLAN_FILES.temperatureMax, PLAN_FILES.cem43, TEMPERATURE_RISE_MAX_FILE, PLAN_FILES.thermal].map((f) => path.join(outDir, f))
   await writeVolume(asVolume(result.temperatureMax, 'maximum temperature [°C], simulation grid'), files[0]!)
   await writeVolume(asVolume(result.cem43, 'thermal dose CEM43 [min], simulation grid'), files[1]!)
@@ -197,8 +259,8 @@ export async function namingProtocolFile<T>(protocolFile: string, fn: () => Prom
   try {
     return await fn()
   } catch (e) {
-    if (e instanceof SimulationInputError && /^(sonications|cooling_s|protocol)\b/.test(e.field)) throw new SimulationInputError(`${protocolFile}: ${e.field}`, e.problem)
+    if (e instanceof SimulationInputError && /^(sonications|cooling_s|protocol)\b/.test(e.field))
+      throw new SimulationInputError(`${protocolFile}: ${e.field}`, e.problem)
     throw e
   }
 }
-

@@ -36,7 +36,8 @@ function positiveInt(args: CliArgs, name: string, fallback?: number, min = 1): n
 
 function slurmOptions(args: CliArgs): SlurmOptions {
   const executor = str(args, 'executor') ?? 'slurm'
-  if (executor !== 'slurm') throw new SimulationInputError('--executor', `${executor}: submit is for the slurm executor (run the local one with tfus campaign run <dir>)`)
+  if (executor !== 'slurm')
+    throw new SimulationInputError('--executor', `${executor}: submit is for the slurm executor (run the local one with tfus campaign run <dir>)`)
   const o: Record<string, string | number> = {}
   for (const k of ['partition', 'gres', 'time', 'mem'] as const) {
     const v = str(args, k)
@@ -69,7 +70,11 @@ function watchParent(signalController: AbortController): () => void {
 
 export async function commandCampaign(args: CliArgs, signal: AbortSignal, out: Out, err: Out): Promise<number> {
   const [sub, target, ...rest] = args.positional
-  if (!SUBCOMMANDS.includes(sub as (typeof SUBCOMMANDS)[number])) throw new SimulationInputError('campaign', sub === undefined ? `needs a subcommand: ${SUBCOMMANDS.join(', ')}` : `unknown subcommand "${sub}"; one of ${SUBCOMMANDS.join(', ')}`)
+  if (!SUBCOMMANDS.includes(sub as (typeof SUBCOMMANDS)[number]))
+    throw new SimulationInputError(
+      'campaign',
+      sub === undefined ? `needs a subcommand: ${SUBCOMMANDS.join(', ')}` : `unknown subcommand "${sub}"; one of ${SUBCOMMANDS.join(', ')}`,
+    )
   if (rest.length > 0) throw new SimulationInputError('campaign', `unexpected argument "${rest[0]}"`)
   if (!target) throw new SimulationInputError('campaign', sub === 'plan' ? 'plan needs the campaign file' : `${sub} needs the campaign folder`)
   switch (sub) {
@@ -81,10 +86,14 @@ export async function commandCampaign(args: CliArgs, signal: AbortSignal, out: O
       out(`${existed ? 'campaign unchanged' : 'planned'}: ${manifest.name} (${manifest.kind}), ${n} task${n === 1 ? '' : 's'} in ${path.resolve(dir)}`)
       let totalCells = 0
       for (const e of estimates) {
-        out(`  ${e.tasks} x ${e.transducer} at ${e.ppw} ppw: grid ${e.gridSize.join('x')} (at least; ${(e.paddedCells / 1e6).toFixed(2)} M cells with the PML), ~${(e.memoryBytes / 2 ** 20).toFixed(0)} MiB per task`)
+        out(
+          `  ${e.tasks} x ${e.transducer} at ${e.ppw} ppw: grid ${e.gridSize.join('x')} (at least; ${(e.paddedCells / 1e6).toFixed(2)} M cells with the PML), ~${(e.memoryBytes / 2 ** 20).toFixed(0)} MiB per task`,
+        )
         totalCells += e.tasks * e.paddedCells
       }
-      out(`estimated cost: ${(totalCells / n / 1e6).toFixed(2)} M cells per task on average, ${(totalCells / 1e6).toFixed(1)} M cells in total (time scales with cells; tfus campaign run/status report measured times)`)
+      out(
+        `estimated cost: ${(totalCells / n / 1e6).toFixed(2)} M cells per task on average, ${(totalCells / 1e6).toFixed(1)} M cells in total (time scales with cells; tfus campaign run/status report measured times)`,
+      )
       return 0
     }
     case 'run-task': {
@@ -96,7 +105,11 @@ export async function commandCampaign(args: CliArgs, signal: AbortSignal, out: O
       const stopWatching = watchParent(controller)
       try {
         const r = await runCampaignTask(target, index, { signal: controller.signal, onNote: (l) => err(`tfus: ${l}`) })
-        out(r.state === 'skipped' ? `task ${index} (${r.marker.label}) was done already (${r.marker.finished_at}): nothing to do` : `task ${index} (${r.marker.label}) done in ${r.marker.wall_s.toFixed(1)} s`)
+        out(
+          r.state === 'skipped'
+            ? `task ${index} (${r.marker.label}) was done already (${r.marker.finished_at}): nothing to do`
+            : `task ${index} (${r.marker.label}) done in ${r.marker.wall_s.toFixed(1)} s`,
+        )
         return 0
       } finally {
         stopWatching()
@@ -105,7 +118,8 @@ export async function commandCampaign(args: CliArgs, signal: AbortSignal, out: O
     }
     case 'run': {
       const executor = str(args, 'executor') ?? 'local'
-      if (executor !== 'local') throw new SimulationInputError('--executor', `run is the local executor; for Slurm use tfus campaign submit ${target} --executor slurm`)
+      if (executor !== 'local')
+        throw new SimulationInputError('--executor', `run is the local executor; for Slurm use tfus campaign submit ${target} --executor slurm`)
       const jobs = positiveInt(args, 'jobs', 1)!
       const tty = process.stderr.isTTY
       const r = await runCampaignLocal(target, {
@@ -115,7 +129,9 @@ export async function commandCampaign(args: CliArgs, signal: AbortSignal, out: O
         progress: (l) => (tty ? process.stderr.write(`\r${l}`.padEnd(100).slice(0, 100)) : err(l)),
       })
       if (tty) process.stderr.write('\n')
-      out(`campaign: ${r.alreadyDone + r.ran} of ${r.total} done (${r.ran} run now in ${formatDuration(r.wallS)}, ${r.alreadyDone} done before), ${r.failed} failed`)
+      out(
+        `campaign: ${r.alreadyDone + r.ran} of ${r.total} done (${r.ran} run now in ${formatDuration(r.wallS)}, ${r.alreadyDone} done before), ${r.failed} failed`,
+      )
       return r.failed > 0 ? 3 : 0
     }
     case 'submit': {
@@ -134,7 +150,8 @@ export async function commandCampaign(args: CliArgs, signal: AbortSignal, out: O
       const manifest = await readManifest(target)
       const slurm = await slurmCampaignStatus(target).catch(async (e: unknown) => {
         // Not on a Slurm machine: the markers alone.
-        if (e instanceof SimulationInputError && e.field === '--executor') return { tasks: await readCampaignStatus(target, manifest), notes: [e.problem], jobs: [] }
+        if (e instanceof SimulationInputError && e.field === '--executor')
+          return { tasks: await readCampaignStatus(target, manifest), notes: [e.problem], jobs: [] }
         throw e
       })
       type Row = (typeof slurm.tasks)[number]
@@ -151,11 +168,15 @@ export async function commandCampaign(args: CliArgs, signal: AbortSignal, out: O
       const count = (state: string) => slurm.tasks.filter((t) => stateOf(t) === state).length
       const done = slurm.tasks.filter((t) => t.state === 'done')
       const meanS = done.length ? done.reduce((a, t) => a + (t.done?.wall_s ?? 0), 0) / done.length : undefined
-      out(`campaign ${manifest.name}: ${manifest.tasks.length} tasks; done ${done.length}, failed ${count('failed')}, running ${count('running')}, pending ${count('pending')}, missing ${count('missing')}${meanS === undefined ? '' : `; measured ${meanS.toFixed(1)} s per finished task`}`)
+      out(
+        `campaign ${manifest.name}: ${manifest.tasks.length} tasks; done ${done.length}, failed ${count('failed')}, running ${count('running')}, pending ${count('pending')}, missing ${count('missing')}${meanS === undefined ? '' : `; measured ${meanS.toFixed(1)} s per finished task`}`,
+      )
       for (const t of slurm.tasks) {
         if (t.state === 'done') continue
         const s = sched(t)
-        out(`  task ${t.task.index} ${t.task.label}: ${stateOf(t)}${s ? ` (Slurm job ${s.job}: ${s.state}${'exitCode' in s && s.exitCode ? `, exit ${s.exitCode}` : ''})` : ''}${t.error ? ` — ${t.error.error}` : ''}`)
+        out(
+          `  task ${t.task.index} ${t.task.label}: ${stateOf(t)}${s ? ` (Slurm job ${s.job}: ${s.state}${'exitCode' in s && s.exitCode ? `, exit ${s.exitCode}` : ''})` : ''}${t.error ? ` — ${t.error.error}` : ''}`,
+        )
       }
       for (const n of slurm.notes) out(`note: ${n}`)
       return 0

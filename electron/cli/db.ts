@@ -23,7 +23,6 @@ const EXIT_BAD_INPUT = 2
 
 class DbUsageError extends Error {}
 
-
 function flag(args: CliArgs, name: string): string | undefined {
   const v = args.flags.get(name)
   if (v === true) throw new DbUsageError(`--${name} needs a value`)
@@ -126,7 +125,9 @@ export async function commandPlans(args: CliArgs, out: Out, err: Out): Promise<n
         if (plans.length === 0) out('no plans')
         for (const p of plans) {
           const approved = p.approvedVersions.length > 0 ? `approved v${p.approvedVersions.join(',v')}` : 'not approved'
-          out(`${p.planId}@${p.latestVersion}  ${p.patientName ?? p.patientId ?? '(no patient)'}  ${p.transducerId}  target RAS [${mm(p.targetRasM)}] mm  ${approved}  ${p.updatedAt}${p.note ? `  "${p.note}"` : ''}`)
+          out(
+            `${p.planId}@${p.latestVersion}  ${p.patientName ?? p.patientId ?? '(no patient)'}  ${p.transducerId}  target RAS [${mm(p.targetRasM)}] mm  ${approved}  ${p.updatedAt}${p.note ? `  "${p.note}"` : ''}`,
+          )
         }
         return EXIT_OK
       }
@@ -142,13 +143,23 @@ export async function commandPlans(args: CliArgs, out: Out, err: Out): Promise<n
         out(`patient: ${p.patient ? `${p.patient.name ?? ''} ${p.patient.patientId ?? ''}`.trim() : '(none)'}`)
         out(`CT: ${p.record.ct.source} (series ${p.record.ct.series_instance_uid ?? 'none'}${p.ctSeries ? ', imported' : ''})`)
         out(`target RAS: [${mm(p.record.target_ras_m)}] mm; transducer ${p.record.transducer.id} at ${p.record.transducer.frequency_hz / 1e6} MHz`)
-        out(`apex RAS: [${mm(p.record.pose.apex_ras_m)}] mm; beam axis RAS: [${p.record.pose.axis_ras.map((v) => v.toFixed(4)).join(', ')}]${p.record.focus_correction ? ' (focus-corrected pose)' : ''}`)
-        out(`protocol: pulse ${p.record.protocol.pulse_duration_s * 1000} ms, PRF ${p.record.protocol.prf_hz} Hz, train duty ${p.record.protocol.train_duty_cycle}, duty cycle ${p.metrics.duty_cycle}`)
+        out(
+          `apex RAS: [${mm(p.record.pose.apex_ras_m)}] mm; beam axis RAS: [${p.record.pose.axis_ras.map((v) => v.toFixed(4)).join(', ')}]${p.record.focus_correction ? ' (focus-corrected pose)' : ''}`,
+        )
+        out(
+          `protocol: pulse ${p.record.protocol.pulse_duration_s * 1000} ms, PRF ${p.record.protocol.prf_hz} Hz, train duty ${p.record.protocol.train_duty_cycle}, duty cycle ${p.metrics.duty_cycle}`,
+        )
         out(`run: ${p.run.solverVersion}, ${p.run.backend} (${p.run.device}), ${p.run.wallS.toFixed(1)} s, inputs ${p.run.inputsSha256.slice(0, 16)}`)
-        out(`peak ${(p.metrics.peak_pressure_pa / 1000).toFixed(1)} kPa, Isppa ${(p.metrics.isppa_w_m2 / 1e4).toFixed(3)} W/cm2, MI ${p.metrics.mi.toFixed(2)}; ${p.metrics.flags.mechanical}; thermal: ${p.metrics.flags.thermal}`)
+        out(
+          `peak ${(p.metrics.peak_pressure_pa / 1000).toFixed(1)} kPa, Isppa ${(p.metrics.isppa_w_m2 / 1e4).toFixed(3)} W/cm2, MI ${p.metrics.mi.toFixed(2)}; ${p.metrics.flags.mechanical}; thermal: ${p.metrics.flags.thermal}`,
+        )
         out(`files: ${p.files.length}`)
         for (const f of p.files) out(`  ${f.path}  ${f.sha256.slice(0, 16)}  ${f.sizeBytes} B`)
-        out(p.approval ? `approved by ${p.approval.approver} at ${p.approval.approvedAt}${p.approval.overrideReason ? `; below the clinical resolution, reason: ${p.approval.overrideReason}` : ''}${p.approval.acknowledged.length ? `; flags acknowledged: ${p.approval.acknowledged.join(', ')}` : ''}` : 'not approved')
+        out(
+          p.approval
+            ? `approved by ${p.approval.approver} at ${p.approval.approvedAt}${p.approval.overrideReason ? `; below the clinical resolution, reason: ${p.approval.overrideReason}` : ''}${p.approval.acknowledged.length ? `; flags acknowledged: ${p.approval.acknowledged.join(', ')}` : ''}`
+            : 'not approved',
+        )
         return EXIT_OK
       }
       case 'approve': {
@@ -157,7 +168,13 @@ export async function commandPlans(args: CliArgs, out: Out, err: Out): Promise<n
         if (!by?.trim()) throw new DbUsageError('plans approve needs --by <name>')
         const overrideReason = flag(args, 'override-reason')
         const acknowledge = flag(args, 'acknowledge')
-        const acknowledged = acknowledge === undefined ? [] : acknowledge.split(',').map((s) => s.trim()).filter(Boolean)
+        const acknowledged =
+          acknowledge === undefined
+            ? []
+            : acknowledge
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean)
         const unknown = acknowledged.filter((f) => f !== 'mechanical' && f !== 'thermal')
         if (unknown.length > 0) throw new DbUsageError(`--acknowledge takes mechanical and/or thermal, not "${unknown.join(',')}"`)
         const a = await store.approve(planId, version, by, { ...(overrideReason !== undefined ? { overrideReason } : {}), acknowledged })
@@ -188,7 +205,10 @@ export async function commandImport(args: CliArgs, out: Out, err: Out): Promise<
  * Stores a plan folder written by `tfus plan --out` and returns its id; for `tfus plan --save`
  * (which passes its --data-dir flag value, or nothing for the default folder).
  */
-export async function savePlanToStore(planDir: string, options: { dataDir?: string; note?: string; patient?: { patientId?: string; name?: string } } = {}): Promise<PlanRef> {
+export async function savePlanToStore(
+  planDir: string,
+  options: { dataDir?: string; note?: string; patient?: { patientId?: string; name?: string } } = {},
+): Promise<PlanRef> {
   const store = await openPlanStore(resolveDataDir(options.dataDir))
   try {
     return await store.savePlanFolder(planDir, { ...(options.note ? { note: options.note } : {}), ...(options.patient ? { patient: options.patient } : {}) })

@@ -35,7 +35,8 @@ const EXIT_OK = 0
 function choice<T extends string>(args: Args, flag: string, allowed: readonly T[], fallback?: T): T | undefined {
   const v = args.flags.get(flag)
   if (v === undefined) return fallback
-  if (v === true || !allowed.includes(v as T)) throw new SimulationInputError(`--${flag}`, `must be one of ${allowed.join(', ')}${v === true ? '' : `, got "${v}"`}`)
+  if (v === true || !allowed.includes(v as T))
+    throw new SimulationInputError(`--${flag}`, `must be one of ${allowed.join(', ')}${v === true ? '' : `, got "${v}"`}`)
   return v as T
 }
 
@@ -51,7 +52,8 @@ export async function runExport(
   const format = choice(args, 'format', EXPORT_FORMATS)
   if (!format) throw new SimulationInputError('--format', `is required: one of ${EXPORT_FORMATS.join(', ')}`)
   const outPath = args.flags.get('out')
-  if (typeof outPath !== 'string') throw new SimulationInputError('--out', 'is required (a file for brainsight, localite, kplan and report; a folder for slicer, nifti and dicom)')
+  if (typeof outPath !== 'string')
+    throw new SimulationInputError('--out', 'is required (a file for brainsight, localite, kplan and report; a folder for slicer, nifti and dicom)')
   const version = choice(args, 'brainsight-version', ['13', '14'] as const)
   const options: ExportOptions = {
     space: choice(args, 'space', ['ct', 'mri'] as const, 'ct')!,
@@ -61,7 +63,9 @@ export async function runExport(
     ...(args.flags.has('retain-uids') ? { retainUids: true } : {}),
     ...(planRef ? { planRef } : {}),
     ...(approval ? { approval } : {}),
-    ...(patient && (patient.name || patient.patientId) ? { patient: { name: patient.name ?? '', id: patient.patientId ?? '', birthDate: patient.birthDate ?? '' } } : {}),
+    ...(patient && (patient.name || patient.patientId)
+      ? { patient: { name: patient.name ?? '', id: patient.patientId ?? '', birthDate: patient.birthDate ?? '' } }
+      : {}),
   }
   const result = await exportPlanFolder(planDir, format as ExportFormat, outPath, options)
   for (const note of result.notes) out(note)
@@ -76,7 +80,8 @@ export async function runExport(
  */
 export async function commandExport(args: Args, out: (line: string) => void): Promise<number> {
   const plan = args.positional[0]
-  if (!plan || args.positional.length > 1) throw new SimulationInputError('export', 'takes one plan: a plan folder (the --out folder of `tfus plan`) or a stored plan id[@version]')
+  if (!plan || args.positional.length > 1)
+    throw new SimulationInputError('export', 'takes one plan: a plan folder (the --out folder of `tfus plan`) or a stored plan id[@version]')
   const stored = /^(\d+)(?:@(\d+))?$/.exec(plan)
   if (!stored || (await fs.stat(plan).catch(() => null))?.isDirectory()) return runExport(plan, args, out)
   const dataDir = args.flags.get('data-dir')
@@ -88,7 +93,21 @@ export async function commandExport(args: Args, out: (line: string) => void): Pr
     const record = await store.getPlan(planId, version)
     await store.materializePlanFolder(planId, record.version, tmp)
     out(`plan ${planId}@${record.version}${record.approval ? `, approved by ${record.approval.approver} at ${record.approval.approvedAt}` : ', not approved'}`)
-    return await runExport(tmp, args, out, record.approval ? { by: record.approval.approver, at: record.approval.approvedAt, overrideReason: record.approval.overrideReason, acknowledged: record.approval.acknowledged } : undefined, record.patient ?? undefined, { id: planId, version: record.version })
+    return await runExport(
+      tmp,
+      args,
+      out,
+      record.approval
+        ? {
+            by: record.approval.approver,
+            at: record.approval.approvedAt,
+            overrideReason: record.approval.overrideReason,
+            acknowledged: record.approval.acknowledged,
+          }
+        : undefined,
+      record.patient ?? undefined,
+      { id: planId, version: record.version },
+    )
   } finally {
     await store.close()
     await fs.rm(tmp, { recursive: true, force: true })
@@ -106,7 +125,8 @@ export async function commandImportPose(args: Args, out: (line: string) => void)
   let focalDistanceM: number | undefined
   if (focal !== undefined) {
     focalDistanceM = typeof focal === 'string' ? Number(focal) / 1000 : Number.NaN
-    if (!Number.isFinite(focalDistanceM) || focalDistanceM <= 0) throw new SimulationInputError('--focal-distance-mm', `must be a positive number of millimetres, got "${String(focal)}"`)
+    if (!Number.isFinite(focalDistanceM) || focalDistanceM <= 0)
+      throw new SimulationInputError('--focal-distance-mm', `must be a positive number of millimetres, got "${String(focal)}"`)
   }
   const result = await importPoseFile(file, format as NavigationFormat, focalDistanceM === undefined ? {} : { focalDistanceM })
   const json = {

@@ -44,10 +44,14 @@ async function loadKwaveTarget(target: string, freeWater: boolean): Promise<Kwav
     if (freeWater) throw new SimulationInputError('--free-water', `applies to a plan folder (its free-water run); ${target} is exported as the scene it is`)
     return { scene: await loadSceneFile(target), sceneFile: target, planDir: undefined, label: `tfus scene ${path.basename(target)}` }
   }
-  if (!(await fs.stat(path.join(target, PLAN_FILES.plan)).catch(() => undefined))) throw new SimulationInputError(target, `is a folder but not a plan folder (no ${PLAN_FILES.plan}): give a plan folder or a scene file`)
+  if (!(await fs.stat(path.join(target, PLAN_FILES.plan)).catch(() => undefined)))
+    throw new SimulationInputError(target, `is a folder but not a plan folder (no ${PLAN_FILES.plan}): give a plan folder or a scene file`)
   const sceneFile = path.join(target, PLAN_FILES.scene)
   if (!(await fs.stat(sceneFile).catch(() => undefined))) {
-    throw new SimulationInputError(target, `has no ${PLAN_FILES.scene} (plans written before it was added do not hold their simulation's source and settings): run tfus plan again to export this plan`)
+    throw new SimulationInputError(
+      target,
+      `has no ${PLAN_FILES.scene} (plans written before it was added do not hold their simulation's source and settings): run tfus plan again to export this plan`,
+    )
   }
   // The plan scene's background is the coupling water: without the voxel media it is the plan's free-water run.
   const scene = await loadSceneFile(sceneFile, freeWater ? (json) => void (json.objects = []) : undefined)
@@ -56,9 +60,11 @@ async function loadKwaveTarget(target: string, freeWater: boolean): Promise<Kwav
 
 export async function commandExportKwave(args: Args, out: (line: string) => void): Promise<number> {
   const [target, inputFile] = args.positional
-  if (!target || !inputFile || args.positional.length > 2) throw new SimulationInputError('usage', 'export-kwave takes a scene file or a plan folder and the k-Wave input file to write')
+  if (!target || !inputFile || args.positional.length > 2)
+    throw new SimulationInputError('usage', 'export-kwave takes a scene file or a plan folder and the k-Wave input file to write')
   const format = args.flags.get('kwave-format') ?? '1.2'
-  if (typeof format !== 'string' || !(KWAVE_FORMATS as readonly string[]).includes(format)) throw new SimulationInputError('--kwave-format', `must be 1.2 or 1.1, got ${String(format)}`)
+  if (typeof format !== 'string' || !(KWAVE_FORMATS as readonly string[]).includes(format))
+    throw new SimulationInputError('--kwave-format', `must be 1.2 or 1.1, got ${String(format)}`)
   const steps = parseSteps(args.flags.get('steps'))
   const freeWater = args.flags.has('free-water')
   const { scene, planDir, label } = await loadKwaveTarget(target, freeWater)
@@ -80,25 +86,36 @@ export async function commandExportKwave(args: Args, out: (line: string) => void
 
 export async function commandImportKwave(args: Args, out: (line: string) => void): Promise<number> {
   const [outputFile, niftiFile] = args.positional
-  if (!outputFile || !niftiFile || args.positional.length > 2) throw new SimulationInputError('usage', 'import-kwave takes the k-Wave output file and the NIfTI file to write')
+  if (!outputFile || !niftiFile || args.positional.length > 2)
+    throw new SimulationInputError('usage', 'import-kwave takes the k-Wave output file and the NIfTI file to write')
   const sceneFlag = args.flags.get('scene')
   const planFlag = args.flags.get('plan')
-  if ((sceneFlag === undefined) === (planFlag === undefined)) throw new SimulationInputError('--scene', 'give either --scene <scene.json> or --plan <plan-dir>: what the k-Wave input was exported from')
-  if (planFlag !== undefined && typeof planFlag !== 'string') throw new SimulationInputError('--plan', 'needs the plan folder the k-Wave input was exported from')
-  if (sceneFlag !== undefined && typeof sceneFlag !== 'string') throw new SimulationInputError('--scene', 'needs the scene file the k-Wave input was exported from')
+  if ((sceneFlag === undefined) === (planFlag === undefined))
+    throw new SimulationInputError('--scene', 'give either --scene <scene.json> or --plan <plan-dir>: what the k-Wave input was exported from')
+  if (planFlag !== undefined && typeof planFlag !== 'string')
+    throw new SimulationInputError('--plan', 'needs the plan folder the k-Wave input was exported from')
+  if (sceneFlag !== undefined && typeof sceneFlag !== 'string')
+    throw new SimulationInputError('--scene', 'needs the scene file the k-Wave input was exported from')
   const freeWater = args.flags.has('free-water')
-  if (typeof planFlag === 'string' && !(await fs.stat(planFlag).catch(() => undefined))?.isDirectory()) throw new SimulationInputError('--plan', `${planFlag} is not a folder: give the plan folder`)
+  if (typeof planFlag === 'string' && !(await fs.stat(planFlag).catch(() => undefined))?.isDirectory())
+    throw new SimulationInputError('--plan', `${planFlag} is not a folder: give the plan folder`)
   const { scene, sceneFile, planDir } = await loadKwaveTarget((planFlag ?? sceneFlag) as string, freeWater)
   const plan = setupSimulation(scene.grid, scene.medium, scene.source, scene.settings)
   const output = await readKwaveOutputFile(outputFile)
   const expected = plan.axes.map((a) => a.total)
   if (output.gridSize && output.gridSize.some((s, d) => s !== expected[d])) {
-    throw new SimulationInputError(outputFile, `holds a ${output.gridSize.join('x')} grid but ${sceneFile} plans ${expected.join('x')}: import with the scene that was exported`)
+    throw new SimulationInputError(
+      outputFile,
+      `holds a ${output.gridSize.join('x')} grid but ${sceneFile} plans ${expected.join('x')}: import with the scene that was exported`,
+    )
   }
   const [ux, uy, uz] = plan.grid.size
   const shape = output.pRms.shape
   if (shape.length === 3 && (shape[0] !== uz || shape[1] !== uy || shape[2] !== ux)) {
-    throw new SimulationInputError(`${outputFile}:/p_rms/1`, `has shape ${shape.join('x')} (z, y, x) but the scene's grid is ${uz}x${uy}x${ux}: the sensor must be the exported cuboid`)
+    throw new SimulationInputError(
+      `${outputFile}:/p_rms/1`,
+      `has shape ${shape.join('x')} (z, y, x) but the scene's grid is ${uz}x${uy}x${ux}: the sensor must be the exported cuboid`,
+    )
   }
   const amplitude = amplitudeFromKwaveRms(output.pRms.data, plan)
   if (planDir) {
@@ -132,17 +149,41 @@ function ctOutputName(file: string): string {
  * for the head run, compared with the plan's pressure_sim.nii.gz inside the brain (tissue label
  * 3: intracranial soft tissue past the skull along the beam).
  */
-async function importOntoPlan(amplitude: Float32Array, planDir: string, niftiFile: string, ctFlag: string | true | undefined, freeWater: boolean, out: (line: string) => void): Promise<void> {
+async function importOntoPlan(
+  amplitude: Float32Array,
+  planDir: string,
+  niftiFile: string,
+  ctFlag: string | true | undefined,
+  freeWater: boolean,
+  out: (line: string) => void,
+): Promise<void> {
   if (ctFlag === true) throw new SimulationInputError('--ct-out', 'needs the file to write the field on the CT grid to')
   const ctFile = ctFlag ?? ctOutputName(niftiFile)
   const tissue = await readVolume(path.join(planDir, PLAN_FILES.tissue))
-  if (tissue.data.length !== amplitude.length) throw new SimulationInputError(path.join(planDir, PLAN_FILES.tissue), `has ${tissue.dims.join('x')} voxels, not the plan scene's ${amplitude.length} points`)
+  if (tissue.data.length !== amplitude.length)
+    throw new SimulationInputError(
+      path.join(planDir, PLAN_FILES.tissue),
+      `has ${tissue.dims.join('x')} voxels, not the plan scene's ${amplitude.length} points`,
+    )
   const run = freeWater ? 'free-water run' : 'head run'
-  const onSim: Volume = { ...tissue, data: amplitude, meta: { modality: 'OT', seriesDescription: `k-Wave pressure amplitude sqrt(2) p_rms [Pa], ${run}, simulation grid` }, warnings: [] }
+  const onSim: Volume = {
+    ...tissue,
+    data: amplitude,
+    meta: { modality: 'OT', seriesDescription: `k-Wave pressure amplitude sqrt(2) p_rms [Pa], ${run}, simulation grid` },
+    warnings: [],
+  }
   await writeVolume(onSim, niftiFile)
   const ct = await readVolume(path.join(planDir, PLAN_FILES.ct), { modality: 'CT' })
   const onCt = resampleTrilinear(onSim, ct, { fill: 0, outputType: 'float32' }).data as Float32Array
-  await writeVolume({ ...ct, data: onCt, meta: { ...ct.meta, modality: 'OT', seriesDescription: `k-Wave pressure amplitude [Pa], ${run}, on the CT grid`, valueUnit: '' }, warnings: [] }, ctFile)
+  await writeVolume(
+    {
+      ...ct,
+      data: onCt,
+      meta: { ...ct.meta, modality: 'OT', seriesDescription: `k-Wave pressure amplitude [Pa], ${run}, on the CT grid`, valueUnit: '' },
+      warnings: [],
+    },
+    ctFile,
+  )
   let peak = 0
   for (const v of amplitude) peak = Math.max(peak, v)
   out(`k-Wave ${run}: peak ${(peak / 1000).toFixed(1)} kPa (sqrt(2) p_rms)`)

@@ -43,19 +43,52 @@ interface CommandSpec {
   readonly usage: string
 }
 
-const PLAN_VALUED = ['ct', 'mri', 'registration', 'target', 'space', 'entry', 'transducer', 'mapping', 'ppw', 'backend', 'out', 'isppa-free-water', 'isppa-target', 'device-setting', 'source-amplitude-kpa', 'pulse-duration-ms', 'prf-hz', 'max-standoff-mm', 'correct-iterations', 'correct-tolerance-mm', 'data-dir', 'note', 'protocol']
+const PLAN_VALUED = [
+  'ct',
+  'mri',
+  'registration',
+  'target',
+  'space',
+  'entry',
+  'transducer',
+  'mapping',
+  'ppw',
+  'backend',
+  'out',
+  'isppa-free-water',
+  'isppa-target',
+  'device-setting',
+  'source-amplitude-kpa',
+  'pulse-duration-ms',
+  'prf-hz',
+  'max-standoff-mm',
+  'correct-iterations',
+  'correct-tolerance-mm',
+  'data-dir',
+  'note',
+  'protocol',
+]
 const PLAN_BOOLEAN = ['correct-focus', 'progress', 'save']
 
 const COMMANDS: Record<string, CommandSpec> = {
   info: { valued: ['series'], boolean: ['json'], usage: '  tfus info <file-or-folder> [--json] [--series <SeriesInstanceUID>]' },
   convert: { valued: ['series'], boolean: [], usage: '  tfus convert <in> <out.nii.gz|out.nii|out.nrrd|out.mha> [--series <SeriesInstanceUID>]' },
   simulate: { valued: ['out', 'backend'], boolean: ['progress'], usage: '  tfus simulate <scene.json> --out <dir> [--backend auto|webgpu|cpu] [--progress]' },
-  'export-kwave': { valued: ['kwave-format', 'steps'], boolean: ['free-water'], usage: '  tfus export-kwave <scene.json | plan-dir> <input.h5> [--free-water] [--kwave-format 1.2|1.1] [--steps N]' },
-  'import-kwave': { valued: ['scene', 'plan', 'ct-out'], boolean: ['free-water'], usage: '  tfus import-kwave <output.h5> (--scene <scene.json> | --plan <plan-dir> [--free-water] [--ct-out <ct.nii.gz>]) <out.nii.gz>' },
+  'export-kwave': {
+    valued: ['kwave-format', 'steps'],
+    boolean: ['free-water'],
+    usage: '  tfus export-kwave <scene.json | plan-dir> <input.h5> [--free-water] [--kwave-format 1.2|1.1] [--steps N]',
+  },
+  'import-kwave': {
+    valued: ['scene', 'plan', 'ct-out'],
+    boolean: ['free-water'],
+    usage: '  tfus import-kwave <output.h5> (--scene <scene.json> | --plan <plan-dir> [--free-water] [--ct-out <ct.nii.gz>]) <out.nii.gz>',
+  },
   register: {
     valued: ['ct', 'mri', 'out', 'voxel-mm', 'init'],
     boolean: ['accept-low-quality', 'json', 'progress'],
-    usage: '  tfus register --ct <ct> --mri <t1> --out <transform.json> [--voxel-mm 2] [--init center-of-mass|none] [--accept-low-quality] [--json] [--progress]',
+    usage:
+      '  tfus register --ct <ct> --mri <t1> --out <transform.json> [--voxel-mm 2] [--init center-of-mass|none] [--accept-low-quality] [--json] [--progress]',
   },
   plan: {
     valued: PLAN_VALUED,
@@ -80,15 +113,27 @@ const COMMANDS: Record<string, CommandSpec> = {
     usage: `  tfus thermal <plan-dir> --protocol <protocol.json> [--backend auto|webgpu|cpu] [--absorbed-fraction prestus|babelbrain|full]
             [--coupling conducting|bath] [--drive-scale 1] [--out <dir>] [--progress]   (writes temperature_max, cem43, thermal.json)`,
   },
-  transducers: { valued: [], boolean: ['json'], usage: '  tfus transducers [--json]   (built-in + <user data>/transducers/*.json; TFUS_DATA_DIR overrides <user data>)' },
+  transducers: {
+    valued: [],
+    boolean: ['json'],
+    usage: '  tfus transducers [--json]   (built-in + <user data>/transducers/*.json; TFUS_DATA_DIR overrides <user data>)',
+  },
   export: {
     valued: ['format', 'out', 'space', 'coords', 'brainsight-version', 'data-dir'],
     boolean: ['deidentify', 'retain-uids'],
     usage: `  tfus export <plan-dir | id[@version]> --format brainsight|localite|slicer|kplan|nifti|dicom|report --out <file-or-folder>
             [--space ct|mri] [--coords ras|lps] [--brainsight-version 13|14] [--deidentify [--retain-uids]]`,
   },
-  'import-pose': { valued: ['format', 'focal-distance-mm'], boolean: ['json'], usage: '  tfus import-pose <file> --format brainsight|localite|slicer [--focal-distance-mm F] [--json]' },
-  db: { valued: ['data-dir'], boolean: [], usage: '  tfus db init|check|backup <dest> [--data-dir <dir>]   (plan database; default folder: $TFUS_DATA_DIR, else the user-data folder)' },
+  'import-pose': {
+    valued: ['format', 'focal-distance-mm'],
+    boolean: ['json'],
+    usage: '  tfus import-pose <file> --format brainsight|localite|slicer [--focal-distance-mm F] [--json]',
+  },
+  db: {
+    valued: ['data-dir'],
+    boolean: [],
+    usage: '  tfus db init|check|backup <dest> [--data-dir <dir>]   (plan database; default folder: $TFUS_DATA_DIR, else the user-data folder)',
+  },
   plans: {
     valued: ['data-dir', 'by', 'override-reason', 'acknowledge'],
     boolean: ['json'],
@@ -106,7 +151,11 @@ const COMMANDS: Record<string, CommandSpec> = {
   tfus campaign status|resubmit <campaign-dir>   (Slurm: squeue/sacct and the done-markers; resubmit failed or missing tasks)
   tfus campaign collect <campaign-dir> [--data-dir <dir>]   (finished plans into the plan database, once each; summary.csv)`,
   },
-  'plan-save': { valued: ['data-dir', 'note', 'patient-id', 'patient-name'], boolean: [], usage: '  tfus plan-save <plan-dir> [--note <text>] [--patient-id <id>] [--patient-name <name>] [--data-dir <dir>]' },
+  'plan-save': {
+    valued: ['data-dir', 'note', 'patient-id', 'patient-name'],
+    boolean: [],
+    usage: '  tfus plan-save <plan-dir> [--note <text>] [--patient-id <id>] [--patient-name <name>] [--data-dir <dir>]',
+  },
 }
 
 const USAGE = `usage:
@@ -167,7 +216,8 @@ function parseArgs(command: string, argv: readonly string[]): ParsedArgs {
       }
     } else positional.push(arg)
   }
-  if (NO_POSITIONALS.has(command) && positional.length > 0) throw new UsageError(`${command} takes no argument "${positional[0]}" (every input is an option)`, command)
+  if (NO_POSITIONALS.has(command) && positional.length > 0)
+    throw new UsageError(`${command} takes no argument "${positional[0]}" (every input is an option)`, command)
   return { positional, flags }
 }
 
@@ -202,7 +252,9 @@ function printHuman(info: Record<string, unknown>, out: (line: string) => void):
     if (key === 'series' && Array.isArray(value)) {
       out(`series (${value.length}):`)
       for (const s of value as Array<Record<string, unknown>>) {
-        out(`  ${String(s.series_instance_uid)}  ${String(s.modality)}  ${String(s.slices)} slices  ${String(s.rows)}x${String(s.columns)}  "${String(s.description ?? '')}"`)
+        out(
+          `  ${String(s.series_instance_uid)}  ${String(s.modality)}  ${String(s.slices)} slices  ${String(s.rows)}x${String(s.columns)}  "${String(s.description ?? '')}"`,
+        )
       }
     } else if (key === 'warnings' && Array.isArray(value)) {
       out(`warnings: ${value.length === 0 ? 'none' : ''}`)
@@ -243,7 +295,10 @@ async function commandInfo(args: ParsedArgs, signal: AbortSignal, out: (line: st
       columns: s.columns,
     }))
     if (listing.series.length === 0) {
-      const why = listing.skipped.slice(0, 3).map((s) => `${path.basename(s.name)}: ${s.reason}`).join('; ')
+      const why = listing.skipped
+        .slice(0, 3)
+        .map((s) => `${path.basename(s.name)}: ${s.reason}`)
+        .join('; ')
       throw new ImportError('not-an-image', target, `no DICOM image series found (${why})`)
     }
     if (listing.series.length > 1 && typeof seriesUid !== 'string') {
@@ -254,7 +309,9 @@ async function commandInfo(args: ParsedArgs, signal: AbortSignal, out: (line: st
     }
     if (listing.skipped.length > 0) {
       const warnings = info.warnings as string[]
-      warnings.push(`${listing.skipped.length} file(s) skipped (not DICOM images), e.g. ${path.basename(listing.skipped[0]!.name)}: ${listing.skipped[0]!.reason}`)
+      warnings.push(
+        `${listing.skipped.length} file(s) skipped (not DICOM images), e.g. ${path.basename(listing.skipped[0]!.name)}: ${listing.skipped[0]!.reason}`,
+      )
     }
   } else {
     info = volumeInfo(await readVolume(target, options))
@@ -316,7 +373,11 @@ export interface MainOptions {
   readonly signal?: AbortSignal
 }
 
-export async function main(argv: readonly string[], io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) }, options: MainOptions = {}): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) },
+  options: MainOptions = {},
+): Promise<number> {
   // Plans, exports and the database hold patient data: what this run creates is the user's only.
   restrictUmask()
   const controller = new AbortController()

@@ -58,7 +58,8 @@ export async function commandPlan(
   const mriPath = f.get('mri')
   if (mriPath === true) throw new SimulationInputError('--mri', 'needs the T1 file the target was picked on')
   const registrationPath = f.get('registration')
-  if (registrationPath !== undefined && typeof mriPath !== 'string') throw new SimulationInputError('--registration', 'only applies with --mri (the transform maps the MRI onto the CT)')
+  if (registrationPath !== undefined && typeof mriPath !== 'string')
+    throw new SimulationInputError('--registration', 'only applies with --mri (the transform maps the MRI onto the CT)')
   const space = (f.get('space') ?? 'ras') as string
   if (space !== 'ras' && space !== 'lps') throw new SimulationInputError('--space', `must be ras or lps, got ${space}`)
   const toRas = (p: Vec3 | undefined) => (p && space === 'lps' ? lpsToRas(p) : p)
@@ -87,16 +88,29 @@ export async function commandPlan(
     prfHz: number(f, 'prf-hz') ?? DEFAULT_PROTOCOL.prfHz,
     trainDutyCycle: DEFAULT_PROTOCOL.trainDutyCycle,
   }
-  const correctFocus = f.has('correct-focus') ? { maxIterations: number(f, 'correct-iterations', 3)!, toleranceM: number(f, 'correct-tolerance-mm', 1)! / 1000 } : undefined
+  const correctFocus = f.has('correct-focus')
+    ? { maxIterations: number(f, 'correct-iterations', 3)!, toleranceM: number(f, 'correct-tolerance-mm', 1)! / 1000 }
+    : undefined
   const maxStandoff = number(f, 'max-standoff-mm')
 
   const showProgress = process.stderr.isTTY || f.has('progress')
   let lastStage = ''
   const started = performance.now()
-  const overall = new OverallProgress(stageWeights({ thermal: typeof f.get('protocol') === 'string', mri: typeof mriPath === 'string', registers: typeof mriPath === 'string' && typeof registrationPath !== 'string' }))
+  const overall = new OverallProgress(
+    stageWeights({
+      thermal: typeof f.get('protocol') === 'string',
+      mri: typeof mriPath === 'string',
+      registers: typeof mriPath === 'string' && typeof registrationPath !== 'string',
+    }),
+  )
   const protocolFile = f.get('protocol')
   if (protocolFile === true) throw new SimulationInputError('--protocol', 'needs a protocol file (see resources/protocols/)')
-  const { plan, metrics: m, result, thermal } = await runPlanPipeline(
+  const {
+    plan,
+    metrics: m,
+    result,
+    thermal,
+  } = await runPlanPipeline(
     {
       ctPath,
       ...(typeof mriPath === 'string' ? { mriPath } : {}),
@@ -125,26 +139,49 @@ export async function commandPlan(
         const whole = overall.update(stage, stageFraction, (performance.now() - started) / 1000)
         const filled = Math.round(whole.fraction * 20)
         const left = whole.etaS === undefined ? '' : ` · about ${formatDuration(whole.etaS)} left`
-        const detail = p?.step !== undefined ? `: step ${p.step}/${p.maxSteps}${p.residual === undefined ? '' : ` residual ${p.residual.toExponential(1)}`}` : ''
-        process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(20 - filled)}] ${Math.round(whole.fraction * 100)}%${left} · ${stage}${detail}`.padEnd(110).slice(0, 110))
+        const detail =
+          p?.step !== undefined ? `: step ${p.step}/${p.maxSteps}${p.residual === undefined ? '' : ` residual ${p.residual.toExponential(1)}`}` : ''
+        process.stderr.write(
+          `\r[${'#'.repeat(filled)}${'.'.repeat(20 - filled)}] ${Math.round(whole.fraction * 100)}%${left} · ${stage}${detail}`.padEnd(110).slice(0, 110),
+        )
         lastStage = stage
       },
     },
   )
   if (showProgress && lastStage) process.stderr.write('\n')
   const mmv = (v: readonly number[]) => v.map((x) => (x * 1000).toFixed(1)).join(', ')
-  if (plan.registration) out(`target (${mmv(plan.registration.target_mri_ras_m)}) mm on the MRI -> (${mmv(plan.target_ras_m)}) mm CT RAS (${plan.registration.method})`)
-  out(`transducer ${plan.transducer.id} at apex (${mmv(plan.pose.apex_ras_m)}) mm RAS, standoff ${(plan.pose.standoff_m * 1000).toFixed(1)} mm${plan.entry_proposed ? ' (entry proposed)' : ''}`)
-  if (plan.drive.kind === 'device-setting') out(`console setting ${plan.drive.setting} ${plan.drive.setting_unit} -> source amplitude ${(plan.drive.source_amplitude_pa / 1000).toFixed(1)} kPa (${plan.drive.calibration_source})`)
+  if (plan.registration)
+    out(`target (${mmv(plan.registration.target_mri_ras_m)}) mm on the MRI -> (${mmv(plan.target_ras_m)}) mm CT RAS (${plan.registration.method})`)
+  out(
+    `transducer ${plan.transducer.id} at apex (${mmv(plan.pose.apex_ras_m)}) mm RAS, standoff ${(plan.pose.standoff_m * 1000).toFixed(1)} mm${plan.entry_proposed ? ' (entry proposed)' : ''}`,
+  )
+  if (plan.drive.kind === 'device-setting')
+    out(
+      `console setting ${plan.drive.setting} ${plan.drive.setting_unit} -> source amplitude ${(plan.drive.source_amplitude_pa / 1000).toFixed(1)} kPa (${plan.drive.calibration_source})`,
+    )
   else out(`source amplitude ${(plan.drive.source_amplitude_pa / 1000).toFixed(1)} kPa`)
   const fc = plan.focus_correction
-  if (fc) out(`focus correction: ${fc.iterations} iteration(s), shift ${(fc.initial_shift_m * 1000).toFixed(1)} mm -> residual ${(fc.residual_m * 1000).toFixed(1)} mm; corrected apex (${mmv(plan.pose.apex_ras_m)}) mm RAS${fc.steered_focal_distance_m === null ? '' : `, rings steered to ${(fc.steered_focal_distance_m * 1000).toFixed(1)} mm from the apex`}`)
-  out(`peak ${(m.peak_pressure_pa / 1000).toFixed(1)} kPa in the brain at (${mmv(m.peak_position_ras_m)}) mm RAS; focal shift ${(m.focal_shift_length_m * 1000).toFixed(1)} mm`)
-  out(`Isppa ${(m.isppa_w_m2 / 1e4).toFixed(2)} W/cm2, Ispta ${(m.ispta_w_m2 / 1e4).toFixed(3)} W/cm2, MI ${m.mi.toFixed(2)}, MI_tc ${m.mi_tc.toFixed(2)}, TIC ${m.tic.toFixed(2)}; insertion loss ${m.insertion_loss_db.toFixed(1)} dB; -6 dB ${[m.fwhm_6db_m.axial, m.fwhm_6db_m.lateral1, m.fwhm_6db_m.lateral2].map((w) => (w === null ? 'not measured' : (w * 1000).toFixed(1))).join(' x ')} mm`)
-  out(`skull ${(m.skull_thickness_m * 1000).toFixed(1)} mm at ${m.incidence_angle_deg.toFixed(0)} deg incidence; mechanical: ${m.flags.mechanical}; thermal: ${m.flags.thermal}`)
-  if (plan.surrogate) out(`surrogate: model ${plan.surrogate.model_version}, ${plan.surrogate.provider} execution provider, ${plan.surrogate.inference_s.toFixed(2)} s; confidence ${plan.surrogate.confidence.toFixed(2)}${plan.surrogate.confidence_low ? ' (LOW: run tfus plan to confirm)' : ''}`)
+  if (fc)
+    out(
+      `focus correction: ${fc.iterations} iteration(s), shift ${(fc.initial_shift_m * 1000).toFixed(1)} mm -> residual ${(fc.residual_m * 1000).toFixed(1)} mm; corrected apex (${mmv(plan.pose.apex_ras_m)}) mm RAS${fc.steered_focal_distance_m === null ? '' : `, rings steered to ${(fc.steered_focal_distance_m * 1000).toFixed(1)} mm from the apex`}`,
+    )
+  out(
+    `peak ${(m.peak_pressure_pa / 1000).toFixed(1)} kPa in the brain at (${mmv(m.peak_position_ras_m)}) mm RAS; focal shift ${(m.focal_shift_length_m * 1000).toFixed(1)} mm`,
+  )
+  out(
+    `Isppa ${(m.isppa_w_m2 / 1e4).toFixed(2)} W/cm2, Ispta ${(m.ispta_w_m2 / 1e4).toFixed(3)} W/cm2, MI ${m.mi.toFixed(2)}, MI_tc ${m.mi_tc.toFixed(2)}, TIC ${m.tic.toFixed(2)}; insertion loss ${m.insertion_loss_db.toFixed(1)} dB; -6 dB ${[m.fwhm_6db_m.axial, m.fwhm_6db_m.lateral1, m.fwhm_6db_m.lateral2].map((w) => (w === null ? 'not measured' : (w * 1000).toFixed(1))).join(' x ')} mm`,
+  )
+  out(
+    `skull ${(m.skull_thickness_m * 1000).toFixed(1)} mm at ${m.incidence_angle_deg.toFixed(0)} deg incidence; mechanical: ${m.flags.mechanical}; thermal: ${m.flags.thermal}`,
+  )
+  if (plan.surrogate)
+    out(
+      `surrogate: model ${plan.surrogate.model_version}, ${plan.surrogate.provider} execution provider, ${plan.surrogate.inference_s.toFixed(2)} s; confidence ${plan.surrogate.confidence.toFixed(2)}${plan.surrogate.confidence_low ? ' (LOW: run tfus plan to confirm)' : ''}`,
+    )
   for (const w of m.warnings) out(`warning: ${w}`)
-  out(`${plan.wall_s.toFixed(0)} s on ${result.device}; wrote ${outDir}/pressure.nii.gz, pressure_sim.nii.gz, focal_6db.nii.gz, medium/, plan.json, metrics.json`)
+  out(
+    `${plan.wall_s.toFixed(0)} s on ${result.device}; wrote ${outDir}/pressure.nii.gz, pressure_sim.nii.gz, focal_6db.nii.gz, medium/, plan.json, metrics.json`,
+  )
   if (thermal) {
     const peaks = thermal.outcome.result.tissues.map((t) => `${t.tissue} +${t.peakRiseC.toFixed(2)} C (CEM43 ${t.cem43MaxMin.toPrecision(2)} min)`).join(', ')
     out(`thermal (${thermal.protocolName}): peak rise ${peaks}; ${thermal.outcome.result.flagSummary}`)

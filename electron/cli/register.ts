@@ -37,7 +37,8 @@ export async function commandRegister(args: Args, signal: AbortSignal, out: (lin
   if (!outFile.toLowerCase().endsWith('.json')) return bad(`--out must name a .json file, got ${outFile}`)
   const voxelFlag = args.flags.get('voxel-mm')
   const voxelMm = voxelFlag === undefined ? DEFAULT_DOWNSAMPLE_M * 1000 : Number(voxelFlag)
-  if (!(voxelMm >= 0) || !Number.isFinite(voxelMm) || voxelMm > 20) return bad(`--voxel-mm must be a size in mm between 0 (original grids) and 20, got ${String(voxelFlag)}`)
+  if (!(voxelMm >= 0) || !Number.isFinite(voxelMm) || voxelMm > 20)
+    return bad(`--voxel-mm must be a size in mm between 0 (original grids) and 20, got ${String(voxelFlag)}`)
   const init = args.flags.get('init') ?? 'center-of-mass'
   if (init !== 'center-of-mass' && init !== 'none') return bad(`--init must be center-of-mass or none, got ${String(init)}`)
 
@@ -66,7 +67,9 @@ export async function commandRegister(args: Args, signal: AbortSignal, out: (lin
   const json = transformFileJson(result, ct, mri)
   const accept = args.flags.has('accept-low-quality')
   if (!result.quality.acceptable && !accept) {
-    err(`tfus: error: registering ${mri} to ${ct} gave a result that looks wrong: ${result.quality.reasons.join('; ')}. Nothing written; check that both images show the same patient, or pass --accept-low-quality to write it anyway.`)
+    err(
+      `tfus: error: registering ${mri} to ${ct} gave a result that looks wrong: ${result.quality.reasons.join('; ')}. Nothing written; check that both images show the same patient, or pass --accept-low-quality to write it anyway.`,
+    )
     return EXIT_BAD_INPUT
   }
   await fs.mkdir(path.dirname(path.resolve(outFile)), { recursive: true })
@@ -79,7 +82,9 @@ export async function commandRegister(args: Args, signal: AbortSignal, out: (lin
     return EXIT_OK
   }
   const fmtRow = (row: number[], digits: number[]) => `  [${row.map((v, i) => v.toFixed(digits[i]!).padStart(11)).join(' ')} ]`
-  out(`registered ${mri} (MRI) to ${ct} (CT) in ${result.wallTimeS.toFixed(1)} s (elastix ${result.elastixS.toFixed(1)} s, ${result.iterations} iterations over ${result.iterationsPerResolution.length} resolutions, ${json.registration_voxel_mm} mm voxels)`)
+  out(
+    `registered ${mri} (MRI) to ${ct} (CT) in ${result.wallTimeS.toFixed(1)} s (elastix ${result.elastixS.toFixed(1)} s, ${result.iterations} iterations over ${result.iterationsPerResolution.length} resolutions, ${json.registration_voxel_mm} mm voxels)`,
+  )
   out('MRI -> CT, RAS, millimetres (p_ct = M p_mri):')
   for (const row of json.matrix_ras_mm) out(fmtRow(row, [6, 6, 6, 3]))
   out('MRI -> CT, LPS, millimetres (ITK):')

@@ -118,7 +118,9 @@ export async function commandSimulate(
     const residual = p.residual === undefined ? '' : ` residual ${p.residual.toExponential(2)}`
     process.stderr.write(`\r${p.phase} step ${p.step}/${p.maxSteps} (${Math.round(p.fraction * 100)}%)${residual} ETA <= ${formatEta(eta)}   `)
   }
-  const result = await naming(() => runSimulation({ grid: scene.grid, medium: scene.medium, source: scene.source, settings: scene.settings, backend: selected.factory, signal, onProgress }))
+  const result = await naming(() =>
+    runSimulation({ grid: scene.grid, medium: scene.medium, source: scene.source, settings: scene.settings, backend: selected.factory, signal, onProgress }),
+  )
   if (showProgress) process.stderr.write('\n')
   const metrics = focalMetrics(result.amplitudePa, scene.grid, scene.source.elements)
   await fs.mkdir(outDir, { recursive: true })
@@ -150,7 +152,9 @@ export async function commandSimulate(
   const tmp = path.join(outDir, `.metrics.json.${process.pid}.tmp`)
   await fs.writeFile(tmp, JSON.stringify(json, null, 2) + '\n')
   await fs.rename(tmp, path.join(outDir, 'metrics.json'))
-  out(`peak ${(metrics.peakPa / 1000).toFixed(1)} kPa at ${metrics.peakPositionM.map((v) => (v * 1000).toFixed(2)).join(', ')} mm; ${result.steps} steps in ${result.wallS.toFixed(1)} s on ${result.device}`)
+  out(
+    `peak ${(metrics.peakPa / 1000).toFixed(1)} kPa at ${metrics.peakPositionM.map((v) => (v * 1000).toFixed(2)).join(', ')} mm; ${result.steps} steps in ${result.wallS.toFixed(1)} s on ${result.device}`,
+  )
   for (const w of json.warnings) out(`warning: ${w}`)
   out(`wrote ${path.join(outDir, 'p_amp.nii.gz')}, p_phase.nii.gz, metrics.json`)
   return 0

@@ -21,7 +21,16 @@ export const APP_INDEX_URL = `${APP_SCHEME}://${APP_HOST}/index.html`
  * standard: relative URLs and the origin `app://planner` work as on http; secure: a secure
  * context, as https; fetch for the page's own assets. No CSP bypass, no service workers, no CORS.
  */
-export const APP_SCHEME_PRIVILEGES: SchemePrivilegesLike = { standard: true, secure: true, supportFetchAPI: true, stream: true, codeCache: true, bypassCSP: false, allowServiceWorkers: false, corsEnabled: false }
+export const APP_SCHEME_PRIVILEGES: SchemePrivilegesLike = {
+  standard: true,
+  secure: true,
+  supportFetchAPI: true,
+  stream: true,
+  codeCache: true,
+  bypassCSP: false,
+  allowServiceWorkers: false,
+  corsEnabled: false,
+}
 
 export function registerAppScheme(protocol: Pick<ProtocolLike, 'registerSchemesAsPrivileged'>): void {
   protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_SCHEME_PRIVILEGES }])
@@ -64,7 +73,10 @@ function answer(status: number, text: string): Response {
 }
 
 /** The `app:` handler: GET/HEAD of files inside `rootDir`, each with the CSP and the other security headers. */
-export function appProtocolHandler(rootDir: string, readFile: (file: string) => Promise<Uint8Array> = (f) => fs.readFile(f)): (request: Request) => Promise<Response> {
+export function appProtocolHandler(
+  rootDir: string,
+  readFile: (file: string) => Promise<Uint8Array> = (f) => fs.readFile(f),
+): (request: Request) => Promise<Response> {
   return async (request) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return answer(405, 'method not allowed')
     const file = resolveAppPath(rootDir, request.url)

@@ -49,7 +49,9 @@ export interface SessionLike {
   setPermissionRequestHandler(handler: ((webContents: unknown, permission: string, callback: (granted: boolean) => void) => void) | null): void
   setPermissionCheckHandler(handler: ((webContents: unknown, permission: string) => boolean) | null): void
   webRequest: {
-    onHeadersReceived(listener: (details: { responseHeaders?: Record<string, string[]> }, callback: (response: { responseHeaders?: Record<string, string[]> }) => void) => void): void
+    onHeadersReceived(
+      listener: (details: { responseHeaders?: Record<string, string[]> }, callback: (response: { responseHeaders?: Record<string, string[]> }) => void) => void,
+    ): void
   }
 }
 
@@ -105,7 +107,10 @@ export interface ElectronLike {
   readonly shell: { openExternal(url: string): Promise<void> }
   /** Native open dialogs (optional in the type: test doubles may leave it out, and the app then offers typed paths only). */
   readonly dialog?: {
-    showOpenDialog(window: BrowserWindowLike, options: { title: string; properties: ('openFile' | 'openDirectory' | 'createDirectory')[]; filters?: { name: string; extensions: string[] }[] }): Promise<{ canceled: boolean; filePaths: string[] }>
+    showOpenDialog(
+      window: BrowserWindowLike,
+      options: { title: string; properties: ('openFile' | 'openDirectory' | 'createDirectory')[]; filters?: { name: string; extensions: string[] }[] },
+    ): Promise<{ canceled: boolean; filePaths: string[] }>
   }
 }
 

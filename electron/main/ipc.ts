@@ -6,7 +6,16 @@
  * (name, message, code, field; never a stack) so nothing of the main process leaks and the
  * renderer always gets an answer it can show.
  */
-import { IPC_CHANNEL_PREFIX, IPC_EVENT_CHANNEL, PLANNER_API, dispatchCall, type ApiEvent, type ApiImplementation, type CallResponse, type PlannerApi } from '../../core/contracts/api.ts'
+import {
+  IPC_CHANNEL_PREFIX,
+  IPC_EVENT_CHANNEL,
+  PLANNER_API,
+  dispatchCall,
+  type ApiEvent,
+  type ApiImplementation,
+  type CallResponse,
+  type PlannerApi,
+} from '../../core/contracts/api.ts'
 import type { BrowserWindowConstructorLike, IpcMainInvokeEventLike, IpcMainLike } from './electron-api.ts'
 
 export interface SenderPolicy {
@@ -26,7 +35,11 @@ export function senderProblem(event: IpcMainInvokeEventLike, policy: SenderPolic
   return null
 }
 
-export function ipcHandler(impl: ApiImplementation<PlannerApi>, method: string, policy: SenderPolicy): (event: IpcMainInvokeEventLike, ...args: unknown[]) => Promise<CallResponse> {
+export function ipcHandler(
+  impl: ApiImplementation<PlannerApi>,
+  method: string,
+  policy: SenderPolicy,
+): (event: IpcMainInvokeEventLike, ...args: unknown[]) => Promise<CallResponse> {
   return async (event, params) => {
     const problem = senderProblem(event, policy)
     if (problem) return { ok: false, error: { name: 'ForbiddenSender', code: 'forbidden', message: `IPC call ${method} refused: ${problem}` } }

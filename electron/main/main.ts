@@ -62,10 +62,22 @@ export async function startElectronApp(electron?: ElectronLike, paths: AppPaths 
   handleAppProtocol(protocol, paths.rendererDir)
   const isAppUrl = appUrlMatcher(APP_INDEX_URL)
   applySecurityBaseline(app, session.defaultSession, isAppUrl)
-  const service = createPlannerService({ host: 'electron', workDir: storage.workDir, dataDir: storage.dataDir, ...(dialog ? { pickPath: nativePicker(dialog, () => BrowserWindow.getAllWindows()[0]) } : {}) })
+  const service = createPlannerService({
+    host: 'electron',
+    workDir: storage.workDir,
+    dataDir: storage.dataDir,
+    ...(dialog ? { pickPath: nativePicker(dialog, () => BrowserWindow.getAllWindows()[0]) } : {}),
+  })
   registerIpc(ipcMain, service.impl, { BrowserWindow, isAppUrl })
   service.onEvent(forwardEvents(() => BrowserWindow.getAllWindows()))
-  const win = new BrowserWindow({ width: 1400, height: 900, show: false, title: 'TFUS Planner', backgroundColor: '#14161b', webPreferences: secureWindowOptions(paths.preload, { devTools: !app.isPackaged }) })
+  const win = new BrowserWindow({
+    width: 1400,
+    height: 900,
+    show: false,
+    title: 'TFUS Planner',
+    backgroundColor: '#14161b',
+    webPreferences: secureWindowOptions(paths.preload, { devTools: !app.isPackaged }),
+  })
   win.once('ready-to-show', () => win.show())
   await win.loadURL(APP_INDEX_URL)
   app.on('window-all-closed', () => app.quit())
@@ -75,7 +87,11 @@ export async function startElectronApp(electron?: ElectronLike, paths: AppPaths 
 /** The native picker the service offers the renderer (pickPath): Electron's open dialog on the app window. */
 export function nativePicker(dialog: NonNullable<ElectronLike['dialog']>, window: () => BrowserWindowLike | undefined) {
   const options = {
-    'image-file': { title: 'Open an image (NIfTI, NRRD, MHA, DICOM file)', properties: ['openFile' as const], filters: [{ name: 'Images', extensions: ['nii', 'gz', 'nrrd', 'nhdr', 'mha', 'mhd', 'dcm'] }] },
+    'image-file': {
+      title: 'Open an image (NIfTI, NRRD, MHA, DICOM file)',
+      properties: ['openFile' as const],
+      filters: [{ name: 'Images', extensions: ['nii', 'gz', 'nrrd', 'nhdr', 'mha', 'mhd', 'dcm'] }],
+    },
     'dicom-folder': { title: 'Open a DICOM series folder', properties: ['openDirectory' as const] },
     'export-folder': { title: 'Export into this folder', properties: ['openDirectory' as const, 'createDirectory' as const] },
   }

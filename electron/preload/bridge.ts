@@ -16,7 +16,8 @@ const methods = new Set<string>(PLANNER_METHODS as readonly string[])
 export function createBridge(ipcRenderer: IpcRendererLike) {
   return Object.freeze({
     invoke(method: string, params: unknown): Promise<unknown> {
-      if (typeof method !== 'string' || !methods.has(method)) return Promise.resolve({ ok: false, error: { name: 'BridgeError', code: 'not-found', message: `unknown method "${String(method)}"` } })
+      if (typeof method !== 'string' || !methods.has(method))
+        return Promise.resolve({ ok: false, error: { name: 'BridgeError', code: 'not-found', message: `unknown method "${String(method)}"` } })
       return ipcRenderer.invoke(`${IPC_CHANNEL_PREFIX}${method}`, params)
     },
     onEvent(listener: (event: unknown) => void): () => void {

@@ -86,7 +86,11 @@ export function browserModeStorage(env: NodeJS.ProcessEnv = process.env): { read
   return { dataDir, workDir: appWorkDir(dataDir) }
 }
 
-type SpawnLike = (command: string, args: string[], options: { stdio: 'ignore'; detached: boolean }) => { on(event: 'error', listener: (e: Error) => void): unknown; unref(): void }
+type SpawnLike = (
+  command: string,
+  args: string[],
+  options: { stdio: 'ignore'; detached: boolean },
+) => { on(event: 'error', listener: (e: Error) => void): unknown; unref(): void }
 
 export interface BrowserFallbackOptions {
   readonly env?: NodeJS.ProcessEnv

@@ -171,12 +171,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const exchangeSession = (req: http.IncomingMessage, res: http.ServerResponse, session: string) => {
     if (!sameToken(session, token)) {
       res.writeHead(401, { ...securityHeaders(), 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
-      return void res.end('This address does not carry this session\'s key: open TFUS Planner with the address npm start printed.')
+      return void res.end("This address does not carry this session's key: open TFUS Planner with the address npm start printed.")
     }
     const cookie = `${sessionCookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`
     if (req.headers['sec-fetch-site'] === 'cross-site') {
       res.writeHead(200, { ...securityHeaders(), 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'set-cookie': cookie })
-      return void res.end('<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=/"><title>TFUS Planner</title></head><body><a href="/">Open TFUS Planner</a></body></html>\n')
+      return void res.end(
+        '<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=/"><title>TFUS Planner</title></head><body><a href="/">Open TFUS Planner</a></body></html>\n',
+      )
     }
     res.writeHead(303, { ...securityHeaders(), location: '/', 'cache-control': 'no-store', 'set-cookie': cookie })
     res.end()
@@ -191,7 +193,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     if (rel === 'index.html' && !sameToken(cookieToken(req), token)) {
       res.writeHead(401, { ...securityHeaders(), 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
-      return void res.end('Open TFUS Planner with the address npm start printed (it carries this session\'s key).')
+      return void res.end("Open TFUS Planner with the address npm start printed (it carries this session's key).")
     }
     const file = path.resolve(staticRoot, rel)
     if (file !== staticRoot && !file.startsWith(staticRoot + path.sep)) return sendJson(res, 403, errorResponse('forbidden', 'outside the app'))
@@ -210,7 +212,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       // The page learns the session token from a meta tag (no inline script under the CSP).
       body = Buffer.from(body.toString('utf8').replace('<head>', `<head>\n    <meta name="${TOKEN_META}" content="${escapeHtml(token)}">`))
     }
-    res.writeHead(200, { ...securityHeaders(), 'content-type': MIME[ext] ?? 'application/octet-stream', 'cache-control': rel === 'index.html' ? 'no-store' : 'max-age=300' })
+    res.writeHead(200, {
+      ...securityHeaders(),
+      'content-type': MIME[ext] ?? 'application/octet-stream',
+      'cache-control': rel === 'index.html' ? 'no-store' : 'max-age=300',
+    })
     res.end(body)
   }
 
@@ -234,7 +240,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const response = await dispatchCall(PLANNER_API, options.service.impl, method, params)
     if (response.ok && spec?.binary === 'result') {
       const { header, bytes } = response.result as { header: unknown; bytes: ArrayBuffer }
-      res.writeHead(200, { ...securityHeaders(), 'content-type': 'application/octet-stream', 'cache-control': 'no-store', 'x-tfus-header': encodeURIComponent(JSON.stringify(header)) })
+      res.writeHead(200, {
+        ...securityHeaders(),
+        'content-type': 'application/octet-stream',
+        'cache-control': 'no-store',
+        'x-tfus-header': encodeURIComponent(JSON.stringify(header)),
+      })
       return void res.end(Buffer.from(bytes))
     }
     sendJson(res, response.ok ? 200 : response.error.code === 'not-found' ? 404 : response.error.code === 'bad-request' ? 400 : 200, response)
@@ -248,7 +259,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         const foreign = foreignRequest(req)
         if (foreign) return sendJson(res, 403, errorResponse('forbidden', foreign))
         const given = url.pathname === '/api/events' ? url.searchParams.get('token') : (req.headers['x-tfus-token'] as string | undefined)
-        if (!sameToken(given, token) && !sameToken(cookieToken(req), token)) return sendJson(res, 401, errorResponse('forbidden', 'missing or wrong session token'))
+        if (!sameToken(given, token) && !sameToken(cookieToken(req), token))
+          return sendJson(res, 401, errorResponse('forbidden', 'missing or wrong session token'))
         if (url.pathname === '/api/events' && req.method === 'GET') {
           res.writeHead(200, { ...securityHeaders(), 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' })
           res.write(': connected\n\n')

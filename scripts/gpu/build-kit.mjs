@@ -62,7 +62,9 @@ export const sourceDir = (rel) => p.dirname(p.join(root, rel));`,
       let text = readFileSync(args.path, 'utf8')
       if (!/import\.meta\.(url|dirname)/.test(text)) return undefined
       const rel = path.relative(root, args.path).split(path.sep).join('/')
-      text = text.replaceAll('import.meta.url', `__tfusSourceUrl(${JSON.stringify(rel)})`).replaceAll('import.meta.dirname', `__tfusSourceDir(${JSON.stringify(rel)})`)
+      text = text
+        .replaceAll('import.meta.url', `__tfusSourceUrl(${JSON.stringify(rel)})`)
+        .replaceAll('import.meta.dirname', `__tfusSourceDir(${JSON.stringify(rel)})`)
       text = `import { sourceUrl as __tfusSourceUrl, sourceDir as __tfusSourceDir } from 'tfus-kit:meta';\n${text}`
       return { contents: text, loader: args.path.endsWith('.ts') ? 'ts' : 'js' }
     })
@@ -145,7 +147,10 @@ async function main() {
     copyFileSync(path.join(root, 'node_modules/onnxruntime-common/package.json'), path.join(common, 'package.json'))
     for (const dir of [ort, common]) execFileSync('sh', ['-c', `find "${dir}" -name '*.map' -delete -o -name '*.d.ts' -delete`])
     mkdirSync(path.join(ort, 'bin/napi-v6/linux/x64'), { recursive: true })
-    copyFileSync(path.join(root, 'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node'), path.join(ort, 'bin/napi-v6/linux/x64/onnxruntime_binding.node'))
+    copyFileSync(
+      path.join(root, 'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node'),
+      path.join(ort, 'bin/napi-v6/linux/x64/onnxruntime_binding.node'),
+    )
   }
 
   if (bundleOnly) {
@@ -191,14 +196,19 @@ async function main() {
   // The bundles and packages travel as one archive (run-device.sh unpacks it into .gpu/kit).
   execFileSync('sh', ['-c', `tar -C "${out}" -cf - kit | xz -T2 -9e > "${path.join(out, 'kit.tar.xz')}"`])
 
-  const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: root }).toString().split('\0').filter((f) => f && existsSync(path.join(root, f)))
+  const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: root })
+    .toString()
+    .split('\0')
+    .filter((f) => f && existsSync(path.join(root, f)))
   const trackedBytes = tracked.reduce((n, f) => n + statSync(path.join(root, f)).size, 0)
   const untracked = execFileSync('git', ['ls-files', '-z', '--others', '--exclude-standard'], { cwd: root }).toString().split('\0').filter(Boolean)
   const untrackedBytes = untracked.reduce((n, f) => n + statSync(path.join(root, f)).size, 0)
   const kitBytes = CARRY.reduce((n, p) => n + sizeOf(path.join(root, p)), 0)
   const total = trackedBytes + untrackedBytes + kitBytes
   const mib = (b) => (b / 2 ** 20).toFixed(1)
-  console.log(`kit ${mib(kitBytes)} MiB (carry ${CARRY.join(' ')}), working tree ${mib(trackedBytes + untrackedBytes)} MiB: ${mib(total)} MiB of the ${mib(LIMIT)} MiB the device tool carries`)
+  console.log(
+    `kit ${mib(kitBytes)} MiB (carry ${CARRY.join(' ')}), working tree ${mib(trackedBytes + untrackedBytes)} MiB: ${mib(total)} MiB of the ${mib(LIMIT)} MiB the device tool carries`,
+  )
   if (total > LIMIT) {
     console.error('the kit does not fit: build it with --no-onnx, or carry less')
     process.exitCode = 1

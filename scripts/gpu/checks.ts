@@ -47,7 +47,14 @@ import {
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { tiny: { type: 'boolean', default: false }, sizes: { type: 'string' }, size: { type: 'string' }, best: { type: 'string' }, candidate: { type: 'string' }, steps: { type: 'string' } },
+  options: {
+    tiny: { type: 'boolean', default: false },
+    sizes: { type: 'string' },
+    size: { type: 'string' },
+    best: { type: 'string' },
+    candidate: { type: 'string' },
+    steps: { type: 'string' },
+  },
 })
 const section = positionals[0] ?? 'info'
 
@@ -78,9 +85,13 @@ async function parity() {
   const checks: Check[] = []
   const add = (c: Check) => {
     checks.push(c)
-    console.log(`${c.measured < c.bound ? 'pass' : 'FAIL'} ${c.name}: ${c.measured.toExponential(2)} (bound ${c.bound.toExponential(0)})${c.note ? `; ${c.note}` : ''}`)
+    console.log(
+      `${c.measured < c.bound ? 'pass' : 'FAIL'} ${c.name}: ${c.measured.toExponential(2)} (bound ${c.bound.toExponential(0)})${c.note ? `; ${c.note}` : ''}`,
+    )
   }
-  const sizes: ReadonlyArray<readonly [number, number, number]> = values.tiny ? FFT_PARITY_SIZES : [...FFT_PARITY_SIZES, [64, 64, 64], [128, 96, 112], [256, 256, 256]]
+  const sizes: ReadonlyArray<readonly [number, number, number]> = values.tiny
+    ? FFT_PARITY_SIZES
+    : [...FFT_PARITY_SIZES, [64, 64, 64], [128, 96, 112], [256, 256, 256]]
   for (const design of ['workgroup', 'global'] as const)
     for (const [nx, ny, nz] of sizes) {
       const e = await fftParity(device, nx, ny, nz, design)
@@ -96,7 +107,12 @@ async function parity() {
     const reference = await runSteps(cpuBackend, plan, steps, plan.time.windowSteps)
     for (const design of runDesigns) {
       const web = await runSteps(createWebGpuBackend(device, description, { fft: design }), plan, steps, plan.time.windowSteps)
-      add({ name: `run ${c.name}, ${design} FFT`, measured: complexRelativeL2(reference.window, web.window), bound: RUN_BOUND, note: `${plan.axes.map((a) => a.total).join('x')}, ${steps + plan.time.windowSteps} steps, ${web.msPerStep.toFixed(2)} ms/step (CPU ${reference.msPerStep.toFixed(0)})` })
+      add({
+        name: `run ${c.name}, ${design} FFT`,
+        measured: complexRelativeL2(reference.window, web.window),
+        bound: RUN_BOUND,
+        note: `${plan.axes.map((a) => a.total).join('x')}, ${steps + plan.time.windowSteps} steps, ${web.msPerStep.toFixed(2)} ms/step (CPU ${reference.msPerStep.toFixed(0)})`,
+      })
     }
   }
   {
@@ -105,13 +121,23 @@ async function parity() {
     const reference = await runSimulation({ ...inputs, backend: cpuBackend })
     for (const design of runDesigns) {
       const r = await runSimulation({ ...inputs, backend: createWebGpuBackend(device, description, { fft: design }) })
-      const toComplex = (x: typeof r) => ({ re: x.amplitudePa.map((a, i) => a * Math.cos(x.phaseRad[i]!)), im: x.amplitudePa.map((a, i) => a * Math.sin(x.phaseRad[i]!)) })
+      const toComplex = (x: typeof r) => ({
+        re: x.amplitudePa.map((a, i) => a * Math.cos(x.phaseRad[i]!)),
+        im: x.amplitudePa.map((a, i) => a * Math.sin(x.phaseRad[i]!)),
+      })
       const sameSteps = r.steps === reference.steps && r.converged
-      add({ name: `runSimulation plane wave through a y = 1.5 slab, ${design} FFT`, measured: sameSteps ? complexRelativeL2(toComplex(reference), toComplex(r)) : Infinity, bound: RUN_BOUND, note: `${r.steps} steps (CPU ${reference.steps}), converged ${r.converged}` })
+      add({
+        name: `runSimulation plane wave through a y = 1.5 slab, ${design} FFT`,
+        measured: sameSteps ? complexRelativeL2(toComplex(reference), toComplex(r)) : Infinity,
+        bound: RUN_BOUND,
+        note: `${r.steps} steps (CPU ${reference.steps}), converged ${r.converged}`,
+      })
     }
   }
   {
-    const s = parseScene(planeWaveScene({ dx: 0.0005, lengthM: 0.02, sourceAtM: 0.01, background: { sound_speed: 1500, density: 1000, alpha_db_cm: 50, alpha_power: 2 } }))
+    const s = parseScene(
+      planeWaveScene({ dx: 0.0005, lengthM: 0.02, sourceAtM: 0.01, background: { sound_speed: 1500, density: 1000, alpha_db_cm: 50, alpha_power: 2 } }),
+    )
     const plan = setupSimulation(s.grid, s.medium, s.source, { ...DEFAULT_SETTINGS, ...s.settings })
     const unstable: SimulationSetup = { ...plan, time: { ...plan.time, dtS: 8 * plan.time.dtS } }
     const backend = await createWebGpuBackend(device, description, { fft: hostDesign })(unstable)
@@ -127,7 +153,8 @@ async function parity() {
   }
   {
     const r = await thermalParity(createWebGpuThermalBackend(device, description))
-    for (const [name, error] of Object.entries(r.errors)) add({ name: `thermal ${name}`, measured: error, bound: THERMAL_BOUND, note: `${r.steps} steps on ${r.voxels} voxels in ${r.gpuS.toFixed(2)} s` })
+    for (const [name, error] of Object.entries(r.errors))
+      add({ name: `thermal ${name}`, measured: error, bound: THERMAL_BOUND, note: `${r.steps} steps on ${r.voxels} voxels in ${r.gpuS.toFixed(2)} s` })
     add({ name: 'thermal probe samples', measured: r.probeSamples === r.expectedProbeSamples ? 0 : 1, bound: 0.5 })
   }
   const failed = checks.filter((c) => !(c.measured < c.bound)).length
@@ -166,7 +193,9 @@ async function fftPairMs(n: number, design: FftDesign, tuning: FftTuning, reps: 
  * H200, 2026-12-04, constant bounds, 64 threads and tiles above 1024 were slower; padding is new).
  */
 const TUNINGS: FftTuning[] = [
-  ...[512, 1024, 2048, 4096].flatMap((tileElements) => [64, 128, 256].flatMap((workgroupSize) => [false, true].map((padRows) => ({ tileElements, workgroupSize, unrollRadix: false, padRows })))),
+  ...[512, 1024, 2048, 4096].flatMap((tileElements) =>
+    [64, 128, 256].flatMap((workgroupSize) => [false, true].map((padRows) => ({ tileElements, workgroupSize, unrollRadix: false, padRows }))),
+  ),
   { ...DEFAULT_FFT_TUNING, unrollRadix: true },
 ]
 
@@ -177,12 +206,17 @@ async function fftTimes() {
   console.log('|---|---|---|---|---|')
   let best: { tuning: FftTuning; ms: number } | undefined
   for (const n of sizes) {
-    const rows: Array<{ design: FftDesign; tuning: FftTuning }> = [{ design: 'global', tuning: DEFAULT_FFT_TUNING }, ...(values.tiny ? TUNINGS.slice(0, 2) : TUNINGS).map((tuning) => ({ design: 'workgroup' as const, tuning }))]
+    const rows: Array<{ design: FftDesign; tuning: FftTuning }> = [
+      { design: 'global', tuning: DEFAULT_FFT_TUNING },
+      ...(values.tiny ? TUNINGS.slice(0, 2) : TUNINGS).map((tuning) => ({ design: 'workgroup' as const, tuning })),
+    ]
     best = undefined
     for (const { design, tuning } of rows) {
       try {
         const ms = await fftPairMs(n, design, tuning, reps)
-        console.log(`| ${n} | ${design} | ${design === 'global' ? '-' : formatFftTuning(tuning)} | ${ms.toFixed(3)} | ${((48 * n ** 3) / (ms * 1e6)).toFixed(0)} |`)
+        console.log(
+          `| ${n} | ${design} | ${design === 'global' ? '-' : formatFftTuning(tuning)} | ${ms.toFixed(3)} | ${((48 * n ** 3) / (ms * 1e6)).toFixed(0)} |`,
+        )
         if (design === 'workgroup' && (!best || ms < best.ms)) best = { tuning, ms }
       } catch (e) {
         console.log(`| ${n} | ${design} | ${formatFftTuning(tuning)} | failed: ${e instanceof Error ? e.message : String(e)} | |`)
@@ -191,12 +225,16 @@ async function fftTimes() {
   }
   // The fastest workgroup tuning at the largest size.
   if (best) {
-    console.log(`fastest workgroup tuning at ${sizes.at(-1)}^3: ${formatFftTuning(best.tuning)}, ${best.ms.toFixed(3)} ms per pair (default ${formatFftTuning(DEFAULT_FFT_TUNING)})`)
+    console.log(
+      `fastest workgroup tuning at ${sizes.at(-1)}^3: ${formatFftTuning(best.tuning)}, ${best.ms.toFixed(3)} ms per pair (default ${formatFftTuning(DEFAULT_FFT_TUNING)})`,
+    )
     // Only a tuning that passes the FFT parity check is handed on.
     const [nx, ny, nz] = values.tiny ? [16, 12, 10] : [64, 48, 56]
     const e = await fftParity(device, nx, ny, nz, 'workgroup', best.tuning)
     const ok = e.forward < FFT_BOUND && e.inverse < FFT_BOUND
-    console.log(`parity of that tuning at ${nx}x${ny}x${nz}: forward ${e.forward.toExponential(2)}, inverse ${e.inverse.toExponential(2)}: ${ok ? 'pass' : 'FAIL'}`)
+    console.log(
+      `parity of that tuning at ${nx}x${ny}x${nz}: forward ${e.forward.toExponential(2)}, inverse ${e.inverse.toExponential(2)}: ${ok ? 'pass' : 'FAIL'}`,
+    )
     if (ok && values.best) writeFileSync(values.best, formatFftTuning(best.tuning))
   }
 }
@@ -238,7 +276,9 @@ async function sweep() {
   for (const { design, tuning } of rows) {
     try {
       const r = await stepMs(plan, design, tuning, steps)
-      console.log(`| ${design} | ${design === 'global' ? '-' : formatFftTuning(tuning)} | ${r.ms.toFixed(3)} | ${((cells * 336) / (r.ms * 1e6)).toFixed(0)} | ${r.setupS.toFixed(2)} |`)
+      console.log(
+        `| ${design} | ${design === 'global' ? '-' : formatFftTuning(tuning)} | ${r.ms.toFixed(3)} | ${((cells * 336) / (r.ms * 1e6)).toFixed(0)} | ${r.setupS.toFixed(2)} |`,
+      )
     } catch (e) {
       console.log(`| ${design} | ${formatFftTuning(tuning)} | failed: ${e instanceof Error ? e.message : String(e)} | | |`)
     }
@@ -279,10 +319,13 @@ async function profile() {
         byLabel.set(t.label, e)
       }
       const sum = times.reduce((a, t) => a + t.ms, 0)
-      console.log(`\n${plan.axes.map((a) => a.total).join('x')} (${cells} cells), tuning ${tuning ? formatFftTuning(tuning) : 'default'}: step ${stepMs.toFixed(3)} ms whole, ${sum.toFixed(3)} ms as the sum of ${times.length} dispatches timed alone`)
+      console.log(
+        `\n${plan.axes.map((a) => a.total).join('x')} (${cells} cells), tuning ${tuning ? formatFftTuning(tuning) : 'default'}: step ${stepMs.toFixed(3)} ms whole, ${sum.toFixed(3)} ms as the sum of ${times.length} dispatches timed alone`,
+      )
       console.log('| kernel | dispatches per step | ms per step | share | ms per dispatch |')
       console.log('|---|---|---|---|---|')
-      for (const [label, e] of [...byLabel].sort((a, b) => b[1].ms - a[1].ms)) console.log(`| ${label} | ${e.count} | ${e.ms.toFixed(3)} | ${((100 * e.ms) / sum).toFixed(0)} % | ${(e.ms / e.count).toFixed(4)} |`)
+      for (const [label, e] of [...byLabel].sort((a, b) => b[1].ms - a[1].ms))
+        console.log(`| ${label} | ${e.count} | ${e.ms.toFixed(3)} | ${((100 * e.ms) / sum).toFixed(0)} % | ${(e.ms / e.count).toFixed(4)} |`)
     } finally {
       backend.dispose()
     }

@@ -99,7 +99,8 @@ describe.skipIf(requireOrSkip('Chromium', chromiumMissing))('planner in the brow
     // Place target: one click places it (patient left of the centre is +L, so R < 0), then back to navigating.
     await planner.id('mode-target').click()
     await planner.clickView('coronal', 0.7, 0.5)
-    const readoutOrRefusal = async () => ((await planner.id('target-error').count()) > 0 ? `refused: ${await planner.id('target-error').innerText()}` : planner.id('target-readout').innerText())
+    const readoutOrRefusal = async () =>
+      (await planner.id('target-error').count()) > 0 ? `refused: ${await planner.id('target-error').innerText()}` : planner.id('target-readout').innerText()
     await expect.poll(readoutOrRefusal).toMatch(/^R -\d+\.\d, A/)
     const target = await planner.id('target-readout').innerText()
     expect(await planner.id('mode-navigate').getAttribute('class')).toContain('on')
@@ -170,7 +171,11 @@ describe.skipIf(requireOrSkip('Chromium', chromiumMissing))('planner in the brow
       expect(await planner.id(`${field}-error`).innerText(), `${field} "${text}"`).toMatch(error)
       expect(await planner.id('protocol-readout').innerText()).toBe(inUse)
     }
-    for (const [field, value] of [['isppa', '10'], ['pulse', '20'], ['prf', '5']] as const) {
+    for (const [field, value] of [
+      ['isppa', '10'],
+      ['pulse', '20'],
+      ['prf', '5'],
+    ] as const) {
       await planner.id(field).fill(value)
       await planner.id(field).press('Tab')
       expect(await planner.id(`${field}-error`).count()).toBe(0)
@@ -197,55 +202,69 @@ describe.skipIf(requireOrSkip('Chromium', chromiumMissing))('planner in the brow
     await planner.chooseSimulation('itrusst-bm-bowl', 2, 'cpu')
   })
 
-  test('a simulation can be cancelled from the UI', async () => {
-    await planner.id('simulate-start').click()
-    await planner.waitForSolverSteps(RUN_TIMEOUT_MS / 2)
-    await planner.id('simulate-cancel').click()
-    await planner.id('simulate-cancelled').waitFor({ timeout: 60_000 })
-    expect(await planner.status()).toBe('cancelled')
-    expect(await planner.id('simulate-start').isEnabled()).toBe(true)
-  }, RUN_TIMEOUT_MS)
+  test(
+    'a simulation can be cancelled from the UI',
+    async () => {
+      await planner.id('simulate-start').click()
+      await planner.waitForSolverSteps(RUN_TIMEOUT_MS / 2)
+      await planner.id('simulate-cancel').click()
+      await planner.id('simulate-cancelled').waitFor({ timeout: 60_000 })
+      expect(await planner.status()).toBe('cancelled')
+      expect(await planner.id('simulate-start').isEnabled()).toBe(true)
+    },
+    RUN_TIMEOUT_MS,
+  )
 
-  test('a coarse run with a thermal protocol completes; the views answer clicks while it runs; overlay, metrics and thermal flags appear', async () => {
-    // The thermal model runs after the acoustics on the plan folder (an 80 s theta-burst protocol).
-    await planner.id('protocol-select').selectOption('theta-burst-80s')
-    const t0 = Date.now()
-    await planner.id('simulate-start').click()
-    const progress = await planner.waitForSolverSteps(RUN_TIMEOUT_MS / 2)
-    expect(progress).toMatch(/simulating/)
-    expect(await planner.id('device-info').innerText()).toContain('CPU backend')
-    // Responsiveness: a click in another view moves the crosshair at once; the running plan keeps its target.
-    const before = await planner.id('crosshair-readout').innerText()
-    const tClick = Date.now()
-    await planner.clickView('axial', 0.35, 0.62)
-    await planner.id('crosshair-readout').filter({ hasNotText: before }).waitFor({ timeout: 5_000 })
-    const clickMs = Date.now() - tClick
-    expect(clickMs).toBeLessThan(5_000)
-    expect(await planner.id('target-readout').innerText()).toBe('R 30.0, A -18.0, S 13.5 mm (RAS)')
-    expect(await planner.status()).toBe('running')
-    // A reload mid-run: the CT, the target and the run come back, with its progress, and it finishes.
-    const stepBefore = Number(/step (\d+)/.exec(await planner.id('progress-text').innerText())?.[1] ?? 0)
-    await page.reload()
-    await planner.waitForViews()
-    expect(await planner.id('target-readout').innerText()).toBe('R 30.0, A -18.0, S 13.5 mm (RAS)')
-    await expect.poll(() => planner.status(), { timeout: 10_000 }).toBe('running')
-    await planner.id('progress-text').filter({ hasText: /step \d+ \/ \d+/ }).waitFor({ timeout: 60_000 })
-    await expect.poll(async () => Number(/step (\d+)/.exec(await planner.id('progress-text').innerText())?.[1] ?? 0), { timeout: 60_000 }).toBeGreaterThan(stepBefore)
+  test(
+    'a coarse run with a thermal protocol completes; the views answer clicks while it runs; overlay, metrics and thermal flags appear',
+    async () => {
+      // The thermal model runs after the acoustics on the plan folder (an 80 s theta-burst protocol).
+      await planner.id('protocol-select').selectOption('theta-burst-80s')
+      const t0 = Date.now()
+      await planner.id('simulate-start').click()
+      const progress = await planner.waitForSolverSteps(RUN_TIMEOUT_MS / 2)
+      expect(progress).toMatch(/simulating/)
+      expect(await planner.id('device-info').innerText()).toContain('CPU backend')
+      // Responsiveness: a click in another view moves the crosshair at once; the running plan keeps its target.
+      const before = await planner.id('crosshair-readout').innerText()
+      const tClick = Date.now()
+      await planner.clickView('axial', 0.35, 0.62)
+      await planner.id('crosshair-readout').filter({ hasNotText: before }).waitFor({ timeout: 5_000 })
+      const clickMs = Date.now() - tClick
+      expect(clickMs).toBeLessThan(5_000)
+      expect(await planner.id('target-readout').innerText()).toBe('R 30.0, A -18.0, S 13.5 mm (RAS)')
+      expect(await planner.status()).toBe('running')
+      // A reload mid-run: the CT, the target and the run come back, with its progress, and it finishes.
+      const stepBefore = Number(/step (\d+)/.exec(await planner.id('progress-text').innerText())?.[1] ?? 0)
+      await page.reload()
+      await planner.waitForViews()
+      expect(await planner.id('target-readout').innerText()).toBe('R 30.0, A -18.0, S 13.5 mm (RAS)')
+      await expect.poll(() => planner.status(), { timeout: 10_000 }).toBe('running')
+      await planner
+        .id('progress-text')
+        .filter({ hasText: /step \d+ \/ \d+/ })
+        .waitFor({ timeout: 60_000 })
+      await expect
+        .poll(async () => Number(/step (\d+)/.exec(await planner.id('progress-text').innerText())?.[1] ?? 0), { timeout: 60_000 })
+        .toBeGreaterThan(stepBefore)
 
-    await planner.id('step-results').waitFor({ timeout: RUN_TIMEOUT_MS })
-    const runS = (Date.now() - t0) / 1000
-    console.log(`e2e: coarse run ${runS.toFixed(0)} s; a click during the run answered in ${clickMs} ms`)
-    expect(await planner.id('ppw-warning').innerText()).toMatch(/2 points per wavelength \(below 6\)/)
-    // The safety panel shows the thermal model's ITRUSST flag per tissue, never "not assessed" once it ran.
-    expect(await planner.id('thermal-status').innerText()).toMatch(/^thermal: .*skin by .*skull by .*brain by /)
-    expect(await planner.id('metric-thermal').innerText()).not.toContain('not assessed')
-    // The numbers per tissue and the temperature curve at the hottest point.
-    for (const tissue of ['skin', 'skull', 'brain']) expect(await planner.id(`thermal-${tissue}`).innerText(), tissue).toMatch(/\d+\.\d\d °C\s+\d+\.\d\d °C\s+[\d.e+-]+ min\s+(within|EXCEEDS)/)
-    expect(await planner.id('thermal-curve').count()).toBe(1)
-    expect(await planner.id('metric-mi').innerText()).toMatch(/MI \/ MI_tc\s+\d+\.\d\d \/ \d+\.\d\d/)
-    expect(await planner.id('focal-shift').innerText()).toMatch(/Focal shift \d+\.\d mm/)
-    expect(await planner.id('result-device').innerText()).toMatch(/Ran on cpu/)
-  }, RUN_TIMEOUT_MS + 60_000)
+      await planner.id('step-results').waitFor({ timeout: RUN_TIMEOUT_MS })
+      const runS = (Date.now() - t0) / 1000
+      console.log(`e2e: coarse run ${runS.toFixed(0)} s; a click during the run answered in ${clickMs} ms`)
+      expect(await planner.id('ppw-warning').innerText()).toMatch(/2 points per wavelength \(below 6\)/)
+      // The safety panel shows the thermal model's ITRUSST flag per tissue, never "not assessed" once it ran.
+      expect(await planner.id('thermal-status').innerText()).toMatch(/^thermal: .*skin by .*skull by .*brain by /)
+      expect(await planner.id('metric-thermal').innerText()).not.toContain('not assessed')
+      // The numbers per tissue and the temperature curve at the hottest point.
+      for (const tissue of ['skin', 'skull', 'brain'])
+        expect(await planner.id(`thermal-${tissue}`).innerText(), tissue).toMatch(/\d+\.\d\d °C\s+\d+\.\d\d °C\s+[\d.e+-]+ min\s+(within|EXCEEDS)/)
+      expect(await planner.id('thermal-curve').count()).toBe(1)
+      expect(await planner.id('metric-mi').innerText()).toMatch(/MI \/ MI_tc\s+\d+\.\d\d \/ \d+\.\d\d/)
+      expect(await planner.id('focal-shift').innerText()).toMatch(/Focal shift \d+\.\d mm/)
+      expect(await planner.id('result-device').innerText()).toMatch(/Ran on cpu/)
+    },
+    RUN_TIMEOUT_MS + 60_000,
+  )
 
   test('screenshots: overlay at the focus in every slice view, skull and transducer in 3D', async () => {
     // Wait until every slice view has placed the focus (the pressure volume is loaded and drawn).
@@ -262,10 +281,11 @@ describe.skipIf(requireOrSkip('Chromium', chromiumMissing))('planner in the brow
       // Tolerance: the brightest overlay pixel within 3 px of the focus must be the colormap's top
       // (yellow/red, blended at 60 % over grey CT): red >= 170 and red - blue >= 90.
       let best: [number, number, number] = [0, 0, 0]
-      for (let dy = -3; dy <= 3; dy++) for (let dx = -3; dx <= 3; dx++) {
-        const p = pixel(img, f.x + dx, f.y + dy)
-        if (p[0] - p[2] > best[0] - best[2]) best = p
-      }
+      for (let dy = -3; dy <= 3; dy++)
+        for (let dx = -3; dx <= 3; dx++) {
+          const p = pixel(img, f.x + dx, f.y + dy)
+          if (p[0] - p[2] > best[0] - best[2]) best = p
+        }
       expect(best[0], `${axis} red at the focus ${JSON.stringify(best)}`).toBeGreaterThanOrEqual(170)
       expect(best[0] - best[2], `${axis} red - blue at the focus ${JSON.stringify(best)}`).toBeGreaterThanOrEqual(90)
       // Not blank: grey CT covers a good part of the view.
@@ -278,7 +298,9 @@ describe.skipIf(requireOrSkip('Chromium', chromiumMissing))('planner in the brow
     const box = (await planner.id('canvas-axial').boundingBox())!
     const focus = (await planner.focusPx('axial'))!
     await page.mouse.move(box.x + focus.x, box.y + focus.y)
-    await expect.poll(() => planner.id('cursor-axial').innerText()).toMatch(/^R -?\d+\.\d A -?\d+\.\d S -?\d+\.\d mm · -?\d+ HU · \d+\.\d kPa \(-?\d+\.\d dB\)$/)
+    await expect
+      .poll(() => planner.id('cursor-axial').innerText())
+      .toMatch(/^R -?\d+\.\d A -?\d+\.\d S -?\d+\.\d mm · -?\d+ HU · \d+\.\d kPa \(-?\d+\.\d dB\)$/)
     // At the focus the value is within 3 dB of the peak (the focus marker is the peak voxel; the cursor lands within a pixel of it).
     const db = Number(/\((-?\d+\.\d) dB\)/.exec(await planner.id('cursor-axial').innerText())![1])
     expect(db).toBeGreaterThan(-3)
@@ -334,9 +356,15 @@ describe.skipIf(requireOrSkip('Chromium', chromiumMissing))('planner in the brow
   })
 
   test('save, approve (a 2-ppw plan only with a stated reason, a name and a confirmation), export and the report', async () => {
-    const caps = await (await fetch(`${server.url}api/call/capabilities`, { method: 'POST', headers: { 'x-tfus-token': server.token }, body: '{}' })).json() as { result: { database: { available: boolean }; exports: { available: boolean; formats: string[] }; report: { available: boolean } } }
+    const caps = (await (
+      await fetch(`${server.url}api/call/capabilities`, { method: 'POST', headers: { 'x-tfus-token': server.token }, body: '{}' })
+    ).json()) as { result: { database: { available: boolean }; exports: { available: boolean; formats: string[] }; report: { available: boolean } } }
     // The browser host offers the database, exports and the report; one missing is a broken build.
-    expect({ database: caps.result.database.available, exports: caps.result.exports.available, report: caps.result.report.available }).toEqual({ database: true, exports: true, report: true })
+    expect({ database: caps.result.database.available, exports: caps.result.exports.available, report: caps.result.report.available }).toEqual({
+      database: true,
+      exports: true,
+      report: true,
+    })
     // A NIfTI records no patient: the identity typed in the banner goes with the plan.
     await planner.id('patient-name-input').fill('PHANTOM^CRANIUM')
     await planner.id('patient-id-input').fill('PH-001')
@@ -383,7 +411,9 @@ describe.skipIf(requireOrSkip('Chromium', chromiumMissing))('planner in the brow
 
   test('live preview: the surrogate follows the transducer as the entry moves (typed, then dragged over the scalp in 3D), with its confidence', async () => {
     // The measured error of the model on real CTs is shown before any confidence number.
-    expect(await planner.id('preview-measured-error').innerText()).toMatch(/^Measured error of this preview: peak pressure off by ~\d+ %, focus by ~\d+ mm \(median of \d+ held-out cases on a real CT, model card\)/)
+    expect(await planner.id('preview-measured-error').innerText()).toMatch(
+      /^Measured error of this preview: peak pressure off by ~\d+ %, focus by ~\d+ mm \(median of \d+ held-out cases on a real CT, model card\)/,
+    )
     await planner.id('live-preview').check()
     // First preview: the worker loads the model, the CT and its segmentation.
     await expect.poll(() => planner.id('preview-confidence').innerText(), { timeout: 180_000 }).toMatch(/^[01]\.\d\d$/)
@@ -391,14 +421,23 @@ describe.skipIf(requireOrSkip('Chromium', chromiumMissing))('planner in the brow
     const first = await count()
     // Move the entry over the scalp near the proposed one, as a drag does, step by step.
     const readouts: string[] = []
-    for (const [r, a, sup] of [[75.6, -3.6, 8.6], [75.6, -1.6, 9.6], [75.4, 0.4, 10.6]] as const) {
+    for (const [r, a, sup] of [
+      [75.6, -3.6, 8.6],
+      [75.6, -1.6, 9.6],
+      [75.4, 0.4, 10.6],
+    ] as const) {
       const before = await count()
       await planner.id('entry-r').fill(String(r))
       await planner.id('entry-a').fill(String(a))
       await planner.id('entry-s').fill(String(sup))
       await planner.id('entry-set').click()
       // A refusal at this pose would clear the field and show why: fail with that text.
-      const answer = async () => ((await planner.id('preview-error').count()) > 0 ? `refused: ${await planner.id('preview-error').innerText()}` : (await count()) > before ? 'answered' : 'waiting')
+      const answer = async () =>
+        (await planner.id('preview-error').count()) > 0
+          ? `refused: ${await planner.id('preview-error').innerText()}`
+          : (await count()) > before
+            ? 'answered'
+            : 'waiting'
       await expect.poll(answer, { timeout: 60_000 }).toBe('answered')
       readouts.push(await planner.id('preview-status').innerText())
     }
@@ -410,7 +449,14 @@ describe.skipIf(requireOrSkip('Chromium', chromiumMissing))('planner in the brow
     const entryBefore = await planner.id('entry-readout').innerText()
     const beforeDrag = await count()
     await planner.id('mode-entry').click()
-    await planner.drag3d([[0.5, 0.45], [0.505, 0.45], [0.51, 0.455]], 800)
+    await planner.drag3d(
+      [
+        [0.5, 0.45],
+        [0.505, 0.45],
+        [0.51, 0.455],
+      ],
+      800,
+    )
     await expect.poll(() => planner.id('entry-readout').innerText(), { timeout: 10_000 }).not.toBe(entryBefore)
     await expect.poll(async () => (await count()) > beforeDrag || (await planner.id('preview-error').count()) > 0, { timeout: 60_000 }).toBe(true)
     expect(await planner.id('step-results').innerText()).toMatch(/Ran on/) // the full run's result is still there
@@ -426,7 +472,9 @@ describe.skipIf(requireOrSkip('Chromium', chromiumMissing))('planner in the brow
     await page.goto(server.launchUrl)
     await planner.waitForViews()
     // The session came back without its run (that ended with the old back end), and says so.
-    await expect.poll(() => planner.id('message-warning').allInnerTexts(), { timeout: 20_000 }).toContainEqual(expect.stringMatching(/simulation on screen before the restart is gone/))
+    await expect
+      .poll(() => planner.id('message-warning').allInnerTexts(), { timeout: 20_000 })
+      .toContainEqual(expect.stringMatching(/simulation on screen before the restart is gone/))
     for (const m of await planner.id('message-warning').all()) await m.getByRole('button').click()
     await planner.id('plans-browse').click()
     await planner.id('plan-open-1').click()
@@ -442,85 +490,96 @@ describe.skipIf(requireOrSkip('Chromium', chromiumMissing))('planner in the brow
     writeFileSync(path.join(shots, 'plan-reopened.png'), await page.screenshot())
   }, 180_000)
 
-  test('MRI in the app: the synthetic T1 is registered to the CT within 1 mm of its known transform, shown fused, and a target picked on it is planned at the right CT position', async () => {
-    // The ground truth the sample was made with: p_ct = M p_t1 (LPS mm), resources/samples/PROVENANCE.md.
-    const truthRows = (JSON.parse(readFileSync(path.join(root, 'resources/samples/cranium-synthetic-t1.transform.json'), 'utf8')) as { matrix_lps_mm: number[][] }).matrix_lps_mm
-    const truth = withConvention(rigidFromRowsMm(truthRows, 'MRI', 'CT', 'LPS'), 'RAS')
-    const numbers = (text: string) => [...text.matchAll(/-?\d+\.\d/g)].map((m) => Number(m[0]))
-    /** How far the CT point the planner pairs with an MRI point lies from where the MRI point truly is in the CT [mm]. */
-    const pairingErrorMm = (ctMm: number[], mriMm: number[]) => {
-      const t = applyRigid(truth, [mriMm[0]! / 1000, mriMm[1]! / 1000, mriMm[2]! / 1000])
-      return Math.hypot(t[0] * 1000 - ctMm[0]!, t[1] * 1000 - ctMm[1]!, t[2] * 1000 - ctMm[2]!)
-    }
+  test(
+    'MRI in the app: the synthetic T1 is registered to the CT within 1 mm of its known transform, shown fused, and a target picked on it is planned at the right CT position',
+    async () => {
+      // The ground truth the sample was made with: p_ct = M p_t1 (LPS mm), resources/samples/PROVENANCE.md.
+      const truthRows = (
+        JSON.parse(readFileSync(path.join(root, 'resources/samples/cranium-synthetic-t1.transform.json'), 'utf8')) as { matrix_lps_mm: number[][] }
+      ).matrix_lps_mm
+      const truth = withConvention(rigidFromRowsMm(truthRows, 'MRI', 'CT', 'LPS'), 'RAS')
+      const numbers = (text: string) => [...text.matchAll(/-?\d+\.\d/g)].map((m) => Number(m[0]))
+      /** How far the CT point the planner pairs with an MRI point lies from where the MRI point truly is in the CT [mm]. */
+      const pairingErrorMm = (ctMm: number[], mriMm: number[]) => {
+        const t = applyRigid(truth, [mriMm[0]! / 1000, mriMm[1]! / 1000, mriMm[2]! / 1000])
+        return Math.hypot(t[0] * 1000 - ctMm[0]!, t[1] * 1000 - ctMm[1]!, t[2] * 1000 - ctMm[2]!)
+      }
 
-    // The CT again, as a new patient session (the plan made here is a new plan, not a version of plan 1).
-    await planner.importPath(sampleCt)
-    await expect.poll(() => planner.id('step-results').count(), { timeout: 60_000 }).toBe(0)
-    await planner.importPath(path.join(root, 'resources/samples/cranium-synthetic-t1.nii.gz'), 'mri')
-    await expect.poll(() => planner.id('mri-info').innerText(), { timeout: 60_000 }).toMatch(/^MRI cranium-synthetic-t1\.nii\.gz: /)
-    // The CT stays: an MRI is added beside it, not swapped for it.
-    expect(await planner.id('ct-info').innerText()).toMatch(/^CT cranium-ct\.nii\.gz/)
-    await planner.id('register-start').click()
-    await expect.poll(() => planner.id('registration-quality').count(), { timeout: 180_000 }).toBe(1)
-    const quality = await planner.id('registration-quality').innerText()
-    expect(quality).toMatch(/^Registered: rotation \d+\.\d\d°, shift .* head outline Dice 0\.9\d\d/)
+      // The CT again, as a new patient session (the plan made here is a new plan, not a version of plan 1).
+      await planner.importPath(sampleCt)
+      await expect.poll(() => planner.id('step-results').count(), { timeout: 60_000 }).toBe(0)
+      await planner.importPath(path.join(root, 'resources/samples/cranium-synthetic-t1.nii.gz'), 'mri')
+      await expect.poll(() => planner.id('mri-info').innerText(), { timeout: 60_000 }).toMatch(/^MRI cranium-synthetic-t1\.nii\.gz: /)
+      // The CT stays: an MRI is added beside it, not swapped for it.
+      expect(await planner.id('ct-info').innerText()).toMatch(/^CT cranium-ct\.nii\.gz/)
+      await planner.id('register-start').click()
+      await expect.poll(() => planner.id('registration-quality').count(), { timeout: 180_000 }).toBe(1)
+      const quality = await planner.id('registration-quality').innerText()
+      expect(quality).toMatch(/^Registered: rotation \d+\.\d\d°, shift .* head outline Dice 0\.9\d\d/)
 
-    // Within 1 mm of the known transform: CT points across the head, each taken into the MRI by
-    // the app's map, land back on themselves through the true map (readouts are 0.1 mm).
-    let checked = 0
-    for (const ct of [[30, -18, 13.5], [-25, 10, 30], [5, 40, -5], [0, -45, 40]] as const) {
-      await planner.setTargetRasMm(ct[0], ct[1], ct[2])
-      // A point the target check refuses (bone, outside the head) is not a target: skip it.
-      if ((await planner.id('target-error').count()) > 0) continue
-      checked++
-      await expect.poll(() => planner.id('target-readout').innerText()).toBe(`R ${ct[0].toFixed(1)}, A ${ct[1].toFixed(1)}, S ${ct[2].toFixed(1)} mm (RAS)`)
-      const mri = numbers(await planner.id('target-mri-readout').innerText())
-      expect(pairingErrorMm([...ct], mri), `CT point ${ct.join(', ')}`).toBeLessThan(1)
-    }
-    expect(checked).toBeGreaterThanOrEqual(2)
+      // Within 1 mm of the known transform: CT points across the head, each taken into the MRI by
+      // the app's map, land back on themselves through the true map (readouts are 0.1 mm).
+      let checked = 0
+      for (const ct of [
+        [30, -18, 13.5],
+        [-25, 10, 30],
+        [5, 40, -5],
+        [0, -45, 40],
+      ] as const) {
+        await planner.setTargetRasMm(ct[0], ct[1], ct[2])
+        // A point the target check refuses (bone, outside the head) is not a target: skip it.
+        if ((await planner.id('target-error').count()) > 0) continue
+        checked++
+        await expect.poll(() => planner.id('target-readout').innerText()).toBe(`R ${ct[0].toFixed(1)}, A ${ct[1].toFixed(1)}, S ${ct[2].toFixed(1)} mm (RAS)`)
+        const mri = numbers(await planner.id('target-mri-readout').innerText())
+        expect(pairingErrorMm([...ct], mri), `CT point ${ct.join(', ')}`).toBeLessThan(1)
+      }
+      expect(checked).toBeGreaterThanOrEqual(2)
 
-    // The fused view: the MRI blended over the CT (the slider runs from CT only to MRI only).
-    const axialShot = async () => decodePng(await planner.id('canvas-axial').screenshot())
-    await planner.id('mri-opacity').fill('0')
-    await page.waitForTimeout(500)
-    const ctOnly = await axialShot()
-    await planner.id('mri-opacity').fill('1')
-    await page.waitForTimeout(500)
-    const mriOnly = await axialShot()
-    let differ = 0
-    for (let i = 0; i < ctOnly.data.length; i += 4) if (Math.abs(ctOnly.data[i]! - mriOnly.data[i]!) > 24) differ++
-    expect(differ / (ctOnly.data.length / 4)).toBeGreaterThan(0.05)
-    await planner.id('mri-opacity').fill('0.5')
+      // The fused view: the MRI blended over the CT (the slider runs from CT only to MRI only).
+      const axialShot = async () => decodePng(await planner.id('canvas-axial').screenshot())
+      await planner.id('mri-opacity').fill('0')
+      await page.waitForTimeout(500)
+      const ctOnly = await axialShot()
+      await planner.id('mri-opacity').fill('1')
+      await page.waitForTimeout(500)
+      const mriOnly = await axialShot()
+      let differ = 0
+      for (let i = 0; i < ctOnly.data.length; i += 4) if (Math.abs(ctOnly.data[i]! - mriOnly.data[i]!) > 24) differ++
+      expect(differ / (ctOnly.data.length / 4)).toBeGreaterThan(0.05)
+      await planner.id('mri-opacity').fill('0.5')
 
-    // A target picked on the fused MRI (Shift+click in the axial view), then a coarse run: the plan
-    // records the map and the target on the MRI, and plans at the right CT position.
-    await planner.setTargetRasMm(30, -18, 13.5)
-    const box = (await planner.id('canvas-axial').boundingBox())!
-    await page.keyboard.down('Shift')
-    // Frontal, well away from plan 1's target (so the comparison below shows two foci).
-    await page.mouse.click(box.x + box.width * 0.42, box.y + box.height * 0.34)
-    await page.keyboard.up('Shift')
-    await expect.poll(() => planner.id('target-readout').innerText()).not.toBe('R 30.0, A -18.0, S 13.5 mm (RAS)')
-    const picked = await planner.id('target-readout').innerText()
-    expect(picked).toMatch(/^R -?\d+\.\d, A/)
-    const pickedMri = numbers(await planner.id('target-mri-readout').innerText())
-    await planner.id('protocol-select').selectOption('')
-    await planner.chooseSimulation('itrusst-bm-bowl', 2, 'cpu')
-    await planner.id('simulate-start').click()
-    await planner.id('result-registration').waitFor({ timeout: RUN_TIMEOUT_MS })
-    const recorded = numbers(await planner.id('result-registration').innerText())
-    expect(recorded.slice(0, 3)).toEqual(pickedMri)
-    expect(pairingErrorMm(recorded.slice(3, 6), recorded.slice(0, 3))).toBeLessThan(1)
-    expect(recorded.slice(3, 6)).toEqual(numbers(picked))
-    expect(await planner.id('result-registration').innerText()).toMatch(/registration: elastix rigid \(Euler\) in the planner/)
-    expect(await planner.id('stale-banner').count()).toBe(0)
-    // Stored as a new plan (the comparison below uses it).
-    await planner.id('plan-save').click()
-    await expect.poll(() => planner.id('plan-saved').innerText(), { timeout: 30_000 }).toBe('saved as 2 (version 1)')
-    await planner.id('centre-target').click()
-    await page.waitForTimeout(1000)
-    writeFileSync(path.join(shots, 'fused-mri-ct.png'), await page.screenshot())
-  }, RUN_TIMEOUT_MS + 240_000)
+      // A target picked on the fused MRI (Shift+click in the axial view), then a coarse run: the plan
+      // records the map and the target on the MRI, and plans at the right CT position.
+      await planner.setTargetRasMm(30, -18, 13.5)
+      const box = (await planner.id('canvas-axial').boundingBox())!
+      await page.keyboard.down('Shift')
+      // Frontal, well away from plan 1's target (so the comparison below shows two foci).
+      await page.mouse.click(box.x + box.width * 0.42, box.y + box.height * 0.34)
+      await page.keyboard.up('Shift')
+      await expect.poll(() => planner.id('target-readout').innerText()).not.toBe('R 30.0, A -18.0, S 13.5 mm (RAS)')
+      const picked = await planner.id('target-readout').innerText()
+      expect(picked).toMatch(/^R -?\d+\.\d, A/)
+      const pickedMri = numbers(await planner.id('target-mri-readout').innerText())
+      await planner.id('protocol-select').selectOption('')
+      await planner.chooseSimulation('itrusst-bm-bowl', 2, 'cpu')
+      await planner.id('simulate-start').click()
+      await planner.id('result-registration').waitFor({ timeout: RUN_TIMEOUT_MS })
+      const recorded = numbers(await planner.id('result-registration').innerText())
+      expect(recorded.slice(0, 3)).toEqual(pickedMri)
+      expect(pairingErrorMm(recorded.slice(3, 6), recorded.slice(0, 3))).toBeLessThan(1)
+      expect(recorded.slice(3, 6)).toEqual(numbers(picked))
+      expect(await planner.id('result-registration').innerText()).toMatch(/registration: elastix rigid \(Euler\) in the planner/)
+      expect(await planner.id('stale-banner').count()).toBe(0)
+      // Stored as a new plan (the comparison below uses it).
+      await planner.id('plan-save').click()
+      await expect.poll(() => planner.id('plan-saved').innerText(), { timeout: 30_000 }).toBe('saved as 2 (version 1)')
+      await planner.id('centre-target').click()
+      await page.waitForTimeout(1000)
+      writeFileSync(path.join(shots, 'fused-mri-ct.png'), await page.screenshot())
+    },
+    RUN_TIMEOUT_MS + 240_000,
+  )
 
   test('plan browser and comparison: two stored plans side by side, with B - A in the table and as an overlay', async () => {
     await planner.id('plans-browse').click()
@@ -558,7 +617,9 @@ describe.skipIf(requireOrSkip('Chromium', chromiumMissing))('planner in the brow
     await planner.importPath(path.join(root, 'resources/samples/cranium-synthetic-t1.nii.gz'))
     await expect.poll(() => planner.id('ct-info').innerText(), { timeout: 60_000 }).toMatch(/cranium-synthetic-t1\.nii\.gz/)
     expect(await planner.id('simulate-start').isDisabled()).toBe(true)
-    expect(await planner.id('simulate-blocked').innerText()).toMatch(/^cranium-synthetic-t1\.nii\.gz is an MRI: acoustic planning needs a CT, whose Hounsfield units give the skull's sound speed and density/)
+    expect(await planner.id('simulate-blocked').innerText()).toMatch(
+      /^cranium-synthetic-t1\.nii\.gz is an MRI: acoustic planning needs a CT, whose Hounsfield units give the skull's sound speed and density/,
+    )
     // Another image is another patient: nothing of the previous plan stays.
     expect(await planner.id('target-readout').innerText()).toBe('not set')
     expect(await planner.id('step-results').count()).toBe(0)

@@ -19,7 +19,14 @@ export async function tinyDataDir(dir: string): Promise<string> {
 
 /** A scene sweep of `placements` tiny tasks on head 1000 at 2 mm. */
 export function tinySweep(name: string, placements: number) {
-  return { name, kind: 'scene-sweep', scene_sweep: { head_seeds: [1000], placements_per_head: placements, spacing_mm: 2 }, transducers: ['tiny-bowl'], ppw: [2], backend: 'cpu' }
+  return {
+    name,
+    kind: 'scene-sweep',
+    scene_sweep: { head_seeds: [1000], placements_per_head: placements, spacing_mm: 2 },
+    transducers: ['tiny-bowl'],
+    ppw: [2],
+    backend: 'cpu',
+  }
 }
 
 export interface Run {
@@ -46,4 +53,8 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, 
   }
 }
 
-export const exists = (file: string) => fs.stat(file).then(() => true, () => false)
+export const exists = (file: string) =>
+  fs.stat(file).then(
+    () => true,
+    () => false,
+  )

@@ -183,7 +183,10 @@ export function writeDicomSeries(volume: Volume, opts: WriteDicomOptions): Array
   const skew = Math.abs(rowCos[0] * colCos[0] + rowCos[1] * colCos[1] + rowCos[2] * colCos[2])
   if (skew > 1e-6) {
     // PS3.3 §C.7.6.2.1.1: the row and column cosines must be orthogonal.
-    throw fail(volume, `direction columns 0 and 1 are not orthogonal (cosine ${skew.toExponential(2)}); ImageOrientationPatient cannot express a sheared slice plane`)
+    throw fail(
+      volume,
+      `direction columns 0 and 1 are not orthogonal (cosine ${skew.toExponential(2)}); ImageOrientationPatient cannot express a sheared slice plane`,
+    )
   }
   const axis = col(2)
   const [sx, sy, sz] = volume.spacingM

@@ -92,7 +92,14 @@ export async function startSlurmCluster(dir: string, cpus = Math.min(2, os.avail
     }
   }
   try {
-    run('munged', [`--key-file=${key}`, `--socket=${socket}`, `--pid-file=${pids.munged}`, `--log-file=${dir}/log/munged.log`, `--seed-file=${dir}/munge/seed`, '--force'])
+    run('munged', [
+      `--key-file=${key}`,
+      `--socket=${socket}`,
+      `--pid-file=${pids.munged}`,
+      `--log-file=${dir}/log/munged.log`,
+      `--seed-file=${dir}/munge/seed`,
+      '--force',
+    ])
     run('slurmctld', ['-c'])
     run('slurmd', ['-N', 'localhost'])
     const end = Date.now() + 60_000

@@ -13,7 +13,15 @@ export async function runScene(scene: unknown) {
  * A plane wave along x on a periodic 4 x 4 cross-section: a 1D problem solved by the 3D code,
  * cheap enough for exact references at fine grids.
  */
-export function planeWaveScene(opts: { dx: number; lengthM: number; sourceAtM: number; background: Record<string, number>; objects?: unknown[]; cfl?: number; compensate?: boolean }) {
+export function planeWaveScene(opts: {
+  dx: number
+  lengthM: number
+  sourceAtM: number
+  background: Record<string, number>
+  objects?: unknown[]
+  cfl?: number
+  compensate?: boolean
+}) {
   return {
     frequency_hz: 500000,
     grid: { spacing_m: opts.dx, min_m: [0, 0, 0], max_m: [opts.lengthM, 3 * opts.dx, 3 * opts.dx] },

@@ -85,7 +85,14 @@ export const FFT_PARITY_SIZES: ReadonlyArray<readonly [number, number, number]> 
  * L2 errors. The inverse's input is a half spectrum that is not Hermitian in the kx = 0 and
  * Nyquist planes: the GPU must drop those imaginary parts exactly as the CPU's irfft does.
  */
-export async function fftParity(device: GPUDevice, nx: number, ny: number, nz: number, design: FftDesign, tuning?: FftTuning): Promise<{ forward: number; inverse: number }> {
+export async function fftParity(
+  device: GPUDevice,
+  nx: number,
+  ny: number,
+  nz: number,
+  design: FftDesign,
+  tuning?: FftTuning,
+): Promise<{ forward: number; inverse: number }> {
   const ctx = new KernelContext(device)
   try {
     const fft = createGpuFft3d(ctx, nx, ny, nz, design, tuning)
@@ -193,7 +200,12 @@ export const THERMAL_PARITY_PROTOCOL = thermalProtocolRecord.parse({
 export async function thermalParity(gpu: ThermalBackend) {
   // 2 MPa focal pressure: the skull passes 43 °C, so the dose's R = 0.5 branch and the crossing are exercised.
   const inputs = syntheticLayeredHead({ dims: [20, 20, 30], skinStartM: 0.005, skullStartM: 0.008, brainStartM: 0.014, focusM: 0.022, focalPressurePa: 2e6 })
-  const problem = buildThermalProblem({ ...inputs, materials: PLAN_THERMAL_MATERIALS, absorbedFraction: ABSORBED_FRACTIONS.prestus.byLabel, coupling: 'conducting' })
+  const problem = buildThermalProblem({
+    ...inputs,
+    materials: PLAN_THERMAL_MATERIALS,
+    absorbedFraction: ABSORBED_FRACTIONS.prestus.byLabel,
+    coupling: 'conducting',
+  })
   const schedule = buildSchedule(THERMAL_PARITY_PROTOCOL, 0.95 * problem.dtStableS)
   const probes = [10 + 20 * (10 + 20 * 10), 10 + 20 * (10 + 20 * 22), 3 + 20 * (4 + 20 * 6)]
   const req = { problem, batches: schedule.batches, recordMaps: true, probes }

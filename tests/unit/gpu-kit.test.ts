@@ -29,7 +29,12 @@ afterAll(() => rmSync(out, { recursive: true, force: true }))
 
 /** Runs a bundle from a folder outside the repository, as on the device. */
 function bundle(name: string, args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [path.join(out, 'kit', `${name}.mjs`), ...args], { cwd: ROOT, env: { ...process.env, TFUS_ROOT: ROOT, ...env }, encoding: 'utf8', timeout: 120_000 })
+  return spawnSync(process.execPath, [path.join(out, 'kit', `${name}.mjs`), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, TFUS_ROOT: ROOT, ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  })
 }
 
 describe('GPU kit bundles', () => {

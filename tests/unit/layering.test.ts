@@ -13,7 +13,14 @@ describe('layering (ESLint import zones)', () => {
 
   it('rejects node:fs, Buffer, electron and DOM in core/', async () => {
     const [result] = await eslint.lintText(
-      ["import { readFileSync } from 'node:fs'", "import { app } from 'electron'", 'export const a = readFileSync', 'export const b = app', 'export const c = Buffer.alloc(1)', 'export const d = document.title'].join('\n'),
+      [
+        "import { readFileSync } from 'node:fs'",
+        "import { app } from 'electron'",
+        'export const a = readFileSync',
+        'export const b = app',
+        'export const c = Buffer.alloc(1)',
+        'export const d = document.title',
+      ].join('\n'),
       { filePath: path.join(ROOT, 'core/volume/__layering_probe__.ts') },
     )
     const rules = result!.messages.map((m) => m.ruleId)

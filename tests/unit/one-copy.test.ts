@@ -36,16 +36,52 @@ interface Rule {
 
 // Names of the core/math helpers (and of the copies they replaced), defined as a function or a const.
 const HELPER_NAMES = [
-  'cross3', 'dot3', 'norm3', 'normalize3', 'normalise', 'add3', 'sub3', 'scale3', 'neg3', 'addScaled3',
-  'mat3Multiply', 'mat3MulVec', 'mat3Transpose', 'mat3Determinant', 'mat3Inverse', 'mat3Column', 'mul3', 'mul4', 'det3',
-  'multiplyAffine', 'invertAffine', 'applyAffine', 'applyPose', 'invertRigidMatrix', 'rotationOf', 'translationOf',
-  'eulerRotation', 'itkEulerMatrix', 'flipLpsRasMatrix', 'affineLpsToRas', 'rasToLps', 'lpsToRas', 'worldToIndex', 'indexToWorld',
+  'cross3',
+  'dot3',
+  'norm3',
+  'normalize3',
+  'normalise',
+  'add3',
+  'sub3',
+  'scale3',
+  'neg3',
+  'addScaled3',
+  'mat3Multiply',
+  'mat3MulVec',
+  'mat3Transpose',
+  'mat3Determinant',
+  'mat3Inverse',
+  'mat3Column',
+  'mul3',
+  'mul4',
+  'det3',
+  'multiplyAffine',
+  'invertAffine',
+  'applyAffine',
+  'applyPose',
+  'invertRigidMatrix',
+  'rotationOf',
+  'translationOf',
+  'eulerRotation',
+  'itkEulerMatrix',
+  'flipLpsRasMatrix',
+  'affineLpsToRas',
+  'rasToLps',
+  'lpsToRas',
+  'worldToIndex',
+  'indexToWorld',
 ]
 const DEFINES_HELPER = new RegExp(`(?:function\\s+|(?:const|let|var)\\s+)(${HELPER_NAMES.join('|')})\\s*(?:[(<=]|:\\s*\\()`)
 
 const CODE = ['core', 'electron', 'renderer/src', 'scripts']
 const RULES: readonly Rule[] = [
-  { what: 'a vector/matrix helper defined outside core/math', pattern: DEFINES_HELPER, home: ['core/math/'], scope: CODE, example: 'const rasToLps = (p: Vec3): Vec3 => [-p[0], -p[1], p[2]]' },
+  {
+    what: 'a vector/matrix helper defined outside core/math',
+    pattern: DEFINES_HELPER,
+    home: ['core/math/'],
+    scope: CODE,
+    example: 'const rasToLps = (p: Vec3): Vec3 => [-p[0], -p[1], p[2]]',
+  },
   {
     what: 'a rigid-transform inverse on a bare matrix outside core/math (core/registration/rigid.ts inverts a RigidTransform record through it)',
     pattern: /function\s+invertRigid\s*\(\s*\w+\s*:\s*(?!\s|RigidTransform\b)/,
@@ -53,10 +89,34 @@ const RULES: readonly Rule[] = [
     scope: CODE,
     example: 'export function invertRigid(m: Mat4): number[] {',
   },
-  { what: 'a cross product written out', pattern: /(\w+)\[1\]!? \* (\w+)\[2\]!? - \1\[2\]!? \* \2\[1\]/, home: ['core/math/'], scope: CODE, example: 'return [a[1] * b[2] - a[2] * b[1], 0, 0]' },
-  { what: 'an LPS <-> RAS flip written out', pattern: /\[-(\w+)\[0\]!?, -\1\[1\]!?, \1\[2\]!?\]/, home: ['core/math/'], scope: CODE, example: 'const lps: Vec3 = [-ras[0], -ras[1], ras[2]]' },
-  { what: 'a 4x4 or 3x3 matrix product loop', pattern: /\w+\[4 \* r \+ k\]!? \* \w+\[4 \* k \+ c\]|\w+\[3 \* r\]!? \* \w+\[c\]!? \+ \w+\[3 \* r \+ 1\]/, home: ['core/math/'], scope: CODE, example: 'for (let k = 0; k < 4; k++) s += a[4 * r + k]! * b[4 * k + c]!' },
-  { what: 'a 3-vector normalised by hand', pattern: /Math\.hypot\((\w+)\[0\]!?, \1\[1\]!?, \1\[2\]!?\)[\s\S]{0,40}\1\[0\]!? \/ /, home: ['core/math/'], scope: CODE, example: 'const n = Math.hypot(v[0], v[1], v[2])\n  return [v[0] / n, v[1] / n, v[2] / n]' },
+  {
+    what: 'a cross product written out',
+    pattern: /(\w+)\[1\]!? \* (\w+)\[2\]!? - \1\[2\]!? \* \2\[1\]/,
+    home: ['core/math/'],
+    scope: CODE,
+    example: 'return [a[1] * b[2] - a[2] * b[1], 0, 0]',
+  },
+  {
+    what: 'an LPS <-> RAS flip written out',
+    pattern: /\[-(\w+)\[0\]!?, -\1\[1\]!?, \1\[2\]!?\]/,
+    home: ['core/math/'],
+    scope: CODE,
+    example: 'const lps: Vec3 = [-ras[0], -ras[1], ras[2]]',
+  },
+  {
+    what: 'a 4x4 or 3x3 matrix product loop',
+    pattern: /\w+\[4 \* r \+ k\]!? \* \w+\[4 \* k \+ c\]|\w+\[3 \* r\]!? \* \w+\[c\]!? \+ \w+\[3 \* r \+ 1\]/,
+    home: ['core/math/'],
+    scope: CODE,
+    example: 'for (let k = 0; k < 4; k++) s += a[4 * r + k]! * b[4 * k + c]!',
+  },
+  {
+    what: 'a 3-vector normalised by hand',
+    pattern: /Math\.hypot\((\w+)\[0\]!?, \1\[1\]!?, \1\[2\]!?\)[\s\S]{0,40}\1\[0\]!? \/ /,
+    home: ['core/math/'],
+    scope: CODE,
+    example: 'const n = Math.hypot(v[0], v[1], v[2])\n  return [v[0] / n, v[1] / n, v[2] / n]',
+  },
   {
     what: 'a seeded PRNG (mulberry32, LCG, Knuth multiplicative or xorshift constants) outside core/math/random.ts',
     pattern: /0x6d2b79f5|\b1664525\b|\b1013904223\b|\b2654435761\b|\^= \w+ << 13\b/i,
@@ -102,7 +162,9 @@ describe('one copy of each shared helper', () => {
   })
 
   it('every worker call site goes through workerRpc, every worker through serveRpc', () => {
-    const starts = files('electron').filter((f) => f !== 'electron/adapters/app-paths.ts' && /\bstartWorker\(|new Worker\(/.test(readFileSync(path.join(ROOT, f), 'utf8')))
+    const starts = files('electron').filter(
+      (f) => f !== 'electron/adapters/app-paths.ts' && /\bstartWorker\(|new Worker\(/.test(readFileSync(path.join(ROOT, f), 'utf8')),
+    )
     expect(starts.length).toBeGreaterThanOrEqual(5)
     for (const f of starts) expect(readFileSync(path.join(ROOT, f), 'utf8'), f).toMatch(/\bworkerRpc\b/)
     const workers = files('electron/workers').filter((f) => f.endsWith('.ts'))

@@ -61,15 +61,10 @@ const MAX_SEQUENCE_DEPTH = 32
 const vrCode = (vr: string): number => (vr.charCodeAt(0) << 8) | vr.charCodeAt(1)
 
 /** PS3.5 §7.1.2 Table 7.1-1: these VRs have 2 reserved bytes and a 32-bit length. */
-const LONG_VRS = new Set(
-  ['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV'].map(vrCode),
-)
+const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV'].map(vrCode))
 /** The remaining VRs of PS3.5 §6.2, with a 16-bit length. */
 const SHORT_VRS = new Set(
-  [
-    'AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FL', 'FD', 'IS', 'LO', 'LT',
-    'PN', 'SH', 'SL', 'SS', 'ST', 'TM', 'UI', 'UL', 'US',
-  ].map(vrCode),
+  ['AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FL', 'FD', 'IS', 'LO', 'LT', 'PN', 'SH', 'SL', 'SS', 'ST', 'TM', 'UI', 'UL', 'US'].map(vrCode),
 )
 
 /** Character-set dependent VRs (PS3.5 §6.1.2.3); all others use the default repertoire. */
@@ -118,9 +113,15 @@ function decoderFor(specificCharacterSet: string | undefined): Decoder {
   else if (terms.some((t) => t.endsWith('IR 149'))) label = 'euc-kr'
   else {
     const map: Record<string, string> = {
-      'IR 101': 'iso-8859-2', 'IR 109': 'iso-8859-3', 'IR 110': 'iso-8859-4',
-      'IR 144': 'iso-8859-5', 'IR 127': 'iso-8859-6', 'IR 126': 'iso-8859-7',
-      'IR 138': 'iso-8859-8', 'IR 148': 'iso-8859-9', 'IR 203': 'iso-8859-15',
+      'IR 101': 'iso-8859-2',
+      'IR 109': 'iso-8859-3',
+      'IR 110': 'iso-8859-4',
+      'IR 144': 'iso-8859-5',
+      'IR 127': 'iso-8859-6',
+      'IR 126': 'iso-8859-7',
+      'IR 138': 'iso-8859-8',
+      'IR 148': 'iso-8859-9',
+      'IR 203': 'iso-8859-15',
       'IR 166': 'windows-874',
     }
     for (const t of terms) {
@@ -337,10 +338,7 @@ function readHeader(c: Cursor, pos: number): Header {
 
 function checkValueFits(c: Cursor, h: Header): void {
   if (h.valuePos + h.length > c.buf.length) {
-    throw truncated(
-      c,
-      `element ${formatTag(h.tag)} at byte ${h.valuePos}${c.where} declares ${h.length} bytes but only ${c.buf.length - h.valuePos} remain`,
-    )
+    throw truncated(c, `element ${formatTag(h.tag)} at byte ${h.valuePos}${c.where} declares ${h.length} bytes but only ${c.buf.length - h.valuePos} remain`)
   }
 }
 
@@ -438,13 +436,7 @@ function readEncapsulated(c: Cursor, pos: number): EncapsulatedPixelData {
 }
 
 /** Reads top-level elements from `pos` into `out`; returns the pixel data location if reached. */
-function readDataset(
-  c: Cursor,
-  pos: number,
-  out: Map<number, DicomElement>,
-  warnings: string[],
-  headerOnly: boolean,
-): DicomPixelData | undefined {
+function readDataset(c: Cursor, pos: number, out: Map<number, DicomElement>, warnings: string[], headerOnly: boolean): DicomPixelData | undefined {
   const end = c.buf.length
   while (pos < end) {
     if (end - pos < 8) {
@@ -468,10 +460,7 @@ function readDataset(
         return readEncapsulated(c, h.valuePos)
       }
       if (h.valuePos + h.length > end) {
-        throw truncated(
-          c,
-          `pixel data ${formatTag(Tag.PixelData)} declare ${h.length} bytes but the file ends after ${end - h.valuePos}`,
-        )
+        throw truncated(c, `pixel data ${formatTag(Tag.PixelData)} declare ${h.length} bytes but the file ends after ${end - h.valuePos}`)
       }
       return {
         kind: 'native',
@@ -636,9 +625,7 @@ export function parseDicom(bytes: Uint8Array, fileName: string, opts: DicomParse
     // Mislabelled files exist (e.g. implicit VR data under an explicit VR UID); trust the bytes.
     const actualExplicit = bytes.length - pos >= 6 ? looksExplicit(bytes, pos) : declaredExplicit
     if (actualExplicit !== declaredExplicit && transferSyntaxUid !== undefined) {
-      warnings.push(
-        `data set is encoded in ${actualExplicit ? 'explicit' : 'implicit'} VR although TransferSyntaxUID ${transferSyntaxUid} says otherwise`,
-      )
+      warnings.push(`data set is encoded in ${actualExplicit ? 'explicit' : 'implicit'} VR although TransferSyntaxUID ${transferSyntaxUid} says otherwise`)
     }
     cursor = { ...base, explicit: actualExplicit }
   }

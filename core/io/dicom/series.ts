@@ -261,15 +261,27 @@ function checkPixelFormat(s: Slice): void {
   }
   const samples = ds.number(Tag.SamplesPerPixel) ?? 1
   if (samples !== 1) {
-    throw new ImportError('unsupported-pixel-format', name, `SamplesPerPixel ${formatTag(Tag.SamplesPerPixel)} is ${samples}; only single-sample (greyscale) images are supported`)
+    throw new ImportError(
+      'unsupported-pixel-format',
+      name,
+      `SamplesPerPixel ${formatTag(Tag.SamplesPerPixel)} is ${samples}; only single-sample (greyscale) images are supported`,
+    )
   }
   const photometric = ds.string(Tag.PhotometricInterpretation) ?? 'MONOCHROME2'
   if (photometric !== 'MONOCHROME2' && photometric !== 'MONOCHROME1') {
-    throw new ImportError('unsupported-pixel-format', name, `PhotometricInterpretation ${formatTag(Tag.PhotometricInterpretation)} is ${photometric}; only MONOCHROME1/2 are supported`)
+    throw new ImportError(
+      'unsupported-pixel-format',
+      name,
+      `PhotometricInterpretation ${formatTag(Tag.PhotometricInterpretation)} is ${photometric}; only MONOCHROME1/2 are supported`,
+    )
   }
   const { bitsAllocated, bitsStored } = s
   if (bitsAllocated !== 8 && bitsAllocated !== 16 && bitsAllocated !== 32) {
-    throw new ImportError('unsupported-pixel-format', name, `BitsAllocated ${formatTag(Tag.BitsAllocated)} is ${bitsAllocated || 'missing'}; only 8, 16 and 32 are supported`)
+    throw new ImportError(
+      'unsupported-pixel-format',
+      name,
+      `BitsAllocated ${formatTag(Tag.BitsAllocated)} is ${bitsAllocated || 'missing'}; only 8, 16 and 32 are supported`,
+    )
   }
   const highBit = ds.number(Tag.HighBit) ?? bitsStored - 1
   // PS3.5 §8.1.1 allows samples anywhere in the allocated bits; every modality in use aligns them low.
@@ -415,7 +427,11 @@ function geometryOf(slices: Slice[], source: string): Geometry {
   const colLen = norm3(colRaw)
   const nRaw = cross3(rowRaw, colRaw)
   if (!(rowLen > 0.5 && colLen > 0.5 && norm3(nRaw) > 0.5 * rowLen * colLen)) {
-    throw new ImportError('inconsistent-geometry', first.name, `ImageOrientationPatient [${iop.join(', ')}] does not describe a plane (zero or parallel cosines)`)
+    throw new ImportError(
+      'inconsistent-geometry',
+      first.name,
+      `ImageOrientationPatient [${iop.join(', ')}] does not describe a plane (zero or parallel cosines)`,
+    )
   }
   const row = scale3(rowRaw, 1 / rowLen)
   const col = scale3(colRaw, 1 / colLen)
@@ -537,7 +553,14 @@ function geometryOf(slices: Slice[], source: string): Geometry {
         `what the shift moves outside the field of view is lost and the uncovered edge takes the series' lowest value`,
     )
   }
-  const resampling = resampleDepth || resampleTilt ? sliceResampling(placed.map((p) => p.z), dz, resampleTilt ? [dot3(shear, row) / sx, dot3(shear, col) / sy] : [0, 0]) : undefined
+  const resampling =
+    resampleDepth || resampleTilt
+      ? sliceResampling(
+          placed.map((p) => p.z),
+          dz,
+          resampleTilt ? [dot3(shear, row) / sx, dot3(shear, col) / sy] : [0, 0],
+        )
+      : undefined
   return { order, originMm, dir: [row, col, normal], spacingMm: [sx, sy, dz], warnings, resampling }
 }
 

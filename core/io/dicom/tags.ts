@@ -207,11 +207,7 @@ export function describeTransferSyntax(uid: string): string {
  * (…1.2.1.98). The native ones (implicit/explicit LE, explicit BE, deflated) are false.
  */
 export function isEncapsulatedTransferSyntax(uid: string): boolean {
-  return (
-    uid.startsWith('1.2.840.10008.1.2.4.') ||
-    uid === '1.2.840.10008.1.2.5' ||
-    uid === TransferSyntax.EncapsulatedUncompressedExplicitVRLittleEndian
-  )
+  return uid.startsWith('1.2.840.10008.1.2.4.') || uid === '1.2.840.10008.1.2.5' || uid === TransferSyntax.EncapsulatedUncompressedExplicitVRLittleEndian
 }
 
 export const SopClass = {

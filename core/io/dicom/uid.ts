@@ -31,11 +31,7 @@ export function mintUid(root?: string): string {
   }
   const room = 64 - root.length - 1
   if (room < MIN_RANDOM_DIGITS) {
-    throw new ImportError(
-      'write-failed',
-      'uidRoot',
-      `"${root}" is too long: it leaves ${room} of the ${MIN_RANDOM_DIGITS} digits needed for unique UIDs`,
-    )
+    throw new ImportError('write-failed', 'uidRoot', `"${root}" is too long: it leaves ${room} of the ${MIN_RANDOM_DIGITS} digits needed for unique UIDs`)
   }
   let suffix = n.toString()
   if (suffix.length > room) suffix = (n % 10n ** BigInt(room)).toString()

@@ -19,8 +19,7 @@ export const add = (a: Complex, b: Complex): Complex => complex(a.re + b.re, a.i
 
 export const sub = (a: Complex, b: Complex): Complex => complex(a.re - b.re, a.im - b.im)
 
-export const mul = (a: Complex, b: Complex): Complex =>
-  complex(a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re)
+export const mul = (a: Complex, b: Complex): Complex => complex(a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re)
 
 export const scale = (a: Complex, s: number): Complex => complex(a.re * s, a.im * s)
 
@@ -56,12 +55,10 @@ export function exp(a: Complex): Complex {
 export const expi = (theta: number): Complex => complex(Math.cos(theta), Math.sin(theta))
 
 /** sin(x + iy) = sin x cosh y + i cos x sinh y. */
-export const sin = (a: Complex): Complex =>
-  complex(Math.sin(a.re) * Math.cosh(a.im), Math.cos(a.re) * Math.sinh(a.im))
+export const sin = (a: Complex): Complex => complex(Math.sin(a.re) * Math.cosh(a.im), Math.cos(a.re) * Math.sinh(a.im))
 
 /** cos(x + iy) = cos x cosh y - i sin x sinh y. */
-export const cos = (a: Complex): Complex =>
-  complex(Math.cos(a.re) * Math.cosh(a.im), -Math.sin(a.re) * Math.sinh(a.im))
+export const cos = (a: Complex): Complex => complex(Math.cos(a.re) * Math.cosh(a.im), -Math.sin(a.re) * Math.sinh(a.im))
 
 /**
  * sin(w)/w, continuous through w = 0. Below |w| = 1e-3 the Taylor series to w^4 is exact to

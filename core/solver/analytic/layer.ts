@@ -9,22 +9,7 @@
  * p = A e^{-ikx} + B e^{+ikx}, particle velocity v = (A e^{-ikx} - B e^{+ikx}) / Z.
  */
 
-import {
-  abs,
-  add,
-  arg,
-  complex,
-  cos,
-  div,
-  expi,
-  I,
-  mul,
-  ONE,
-  scale,
-  sin,
-  sub,
-  type Complex,
-} from './complex.ts'
+import { abs, add, arg, complex, cos, div, expi, I, mul, ONE, scale, sin, sub, type Complex } from './complex.ts'
 
 export interface HalfSpace {
   /** Sound speed [m/s]. */

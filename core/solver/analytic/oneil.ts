@@ -207,10 +207,7 @@ export interface OneilAxialWidth {
  * |p|), located by stepping out at lambda/16 and bisecting. NaN for a side with no crossing
  * inside the window.
  */
-export function oneilAxialFwhm6dB(
-  params: OneilParams,
-  options: SearchWindow & { readonly level?: number } = {},
-): OneilAxialWidth {
+export function oneilAxialFwhm6dB(params: OneilParams, options: SearchWindow & { readonly level?: number } = {}): OneilAxialWidth {
   const peak = oneilPeak(params, options)
   const target = (options.level ?? 0.5) * peak.amplitude
   const amp = (z: number): number => oneilOnAxis(params, z).amplitude

@@ -37,12 +37,7 @@ export interface BowlSamplingOptions {
  *
  * Placement here: apex at the origin, axis along +x, geometric focus at (R, 0, 0).
  */
-export function fermatSpiralBowlPoints(
-  rocM: number,
-  apertureDiameterM: number,
-  n: number,
-  options: BowlSamplingOptions = {},
-): SourcePoints {
+export function fermatSpiralBowlPoints(rocM: number, apertureDiameterM: number, n: number, options: BowlSamplingOptions = {}): SourcePoints {
   const R = rocM
   const a = apertureDiameterM / 2
   if (!(R > 0) || !(a > 0) || a > R) throw new RangeError('bowl needs 0 < D/2 <= R')
@@ -110,12 +105,7 @@ export interface ComplexField {
  * Cost is (field points) x (source points) exp/sqrt evaluations; nothing is allocated in the loop.
  * A field point coinciding with a source point yields a non-finite result (1/r).
  */
-export function rayleighPressure(
-  points: Float64Array,
-  areaPerPointM2: number,
-  fieldPoints: Float64Array,
-  medium: RayleighMedium,
-): ComplexField {
+export function rayleighPressure(points: Float64Array, areaPerPointM2: number, fieldPoints: Float64Array, medium: RayleighMedium): ComplexField {
   if (points.length % 3 !== 0 || fieldPoints.length % 3 !== 0) {
     throw new RangeError('point arrays must hold interleaved x, y, z triples')
   }
@@ -167,11 +157,7 @@ export function rayleighPressure(
 }
 
 /** Interleaved xyz for n points evenly spaced from `from` to `to` inclusive (n >= 2) [m]. */
-export function lineOfPoints(
-  from: readonly [number, number, number],
-  to: readonly [number, number, number],
-  n: number,
-): Float64Array {
+export function lineOfPoints(from: readonly [number, number, number], to: readonly [number, number, number], n: number): Float64Array {
   if (!Number.isInteger(n) || n < 2) throw new RangeError('need an integer n >= 2 points')
   const out = new Float64Array(3 * n)
   for (let i = 0; i < n; i++) {
@@ -193,12 +179,7 @@ export interface HalfMaxCrossings {
  * ITRUSST `fwhm2.m` convention, docs/physics.md §1.5). For |p| profiles level 0.5 is the -6 dB width;
  * for |p|^2 (intensity) it is the -3 dB width.
  */
-export function halfMaxCrossings(
-  values: ArrayLike<number>,
-  positions: ArrayLike<number>,
-  peakIndex: number,
-  level = 0.5,
-): HalfMaxCrossings {
+export function halfMaxCrossings(values: ArrayLike<number>, positions: ArrayLike<number>, peakIndex: number, level = 0.5): HalfMaxCrossings {
   if (values.length !== positions.length) throw new RangeError('values and positions differ in length')
   if (!Number.isInteger(peakIndex) || peakIndex < 0 || peakIndex >= values.length) {
     throw new RangeError(`peakIndex ${peakIndex} out of range`)
@@ -233,12 +214,7 @@ export function halfMaxCrossings(
  * `positions`; see {@link halfMaxCrossings}. NaN if the profile does not drop below the level
  * on both sides of the peak.
  */
-export function fwhmAlongLine(
-  values: ArrayLike<number>,
-  positions: ArrayLike<number>,
-  peakIndex: number,
-  level = 0.5,
-): number {
+export function fwhmAlongLine(values: ArrayLike<number>, positions: ArrayLike<number>, peakIndex: number, level = 0.5): number {
   const { lower, upper } = halfMaxCrossings(values, positions, peakIndex, level)
   return Math.abs(upper - lower)
 }

@@ -189,7 +189,11 @@ export function sourceMaps(plan: SimulationSetup, c0: GridField): { re: Float32A
   const n = nx * ny * nz
   const dx = plan.grid.spacingM
   const dt = plan.time.dtS
-  const dist = sourceDistribution(plan.source.elements, { originM: plan.computeOriginM, spacingM: dx, size }, { upsampling: plan.settings.sourceUpsampling, bliTolerance: plan.settings.bliTolerance })
+  const dist = sourceDistribution(
+    plan.source.elements,
+    { originM: plan.computeOriginM, spacingM: dx, size },
+    { upsampling: plan.settings.sourceUpsampling, bliTolerance: plan.settings.bliTolerance },
+  )
   const re = new Float32Array(n)
   const im = new Float32Array(n)
   for (let i = 0; i < n; i++) {
@@ -224,7 +228,11 @@ export function sparseSource(mapRe: ArrayLike<number>, mapIm: ArrayLike<number>)
   return { index, re, im }
 }
 
-export function buildEngineData(plan: SimulationSetup, allocate: Allocate = (n) => new Float32Array(n), allocate64: Allocate64 = (n) => new Float64Array(n)): EngineData {
+export function buildEngineData(
+  plan: SimulationSetup,
+  allocate: Allocate = (n) => new Float32Array(n),
+  allocate64: Allocate64 = (n) => new Float64Array(n),
+): EngineData {
   const size = [plan.axes[0].total, plan.axes[1].total, plan.axes[2].total] as const
   const [nx, ny, nz] = size
   const n = nx * ny * nz
@@ -251,7 +259,13 @@ export function buildEngineData(plan: SimulationSetup, allocate: Allocate = (n) 
   const rho0 = expandField(plan.medium.density, plan, allocate)
   const c0sq = mapField(c0, (c) => c * c, allocate)
   const dtRho0 = mapField(rho0, (r) => dt * r, allocate)
-  const dtOverRhoSg = ([0, 1, 2] as const).map((a) => mapField(staggeredDensity(rho0, size, a, (m) => new Float32Array(m)), (r) => dt / r, allocate))
+  const dtOverRhoSg = ([0, 1, 2] as const).map((a) =>
+    mapField(
+      staggeredDensity(rho0, size, a, (m) => new Float32Array(m)),
+      (r) => dt / r,
+      allocate,
+    ),
+  )
   const { tau, eta } = absorptionTerms(plan, c0, allocate)
   const pml = ([0, 1, 2] as const).map((a) => pmlProfile(size[a], plan.axes[a].pml, plan.settings.pmlAlpha, plan.cRef, dx, dt, false))
   const pmlSg = ([0, 1, 2] as const).map((a) => pmlProfile(size[a], plan.axes[a].pml, plan.settings.pmlAlpha, plan.cRef, dx, dt, true))

@@ -61,7 +61,11 @@ export interface WebGpuSolverBackend extends SolverBackend {
   profile(reps: number): Promise<Array<{ label: string; ms: number }>>
 }
 
-export function createWebGpuBackend(device: GPUDevice, description: string, options: WebGpuBackendOptions = {}): (plan: SimulationSetup) => Promise<WebGpuSolverBackend> {
+export function createWebGpuBackend(
+  device: GPUDevice,
+  description: string,
+  options: WebGpuBackendOptions = {},
+): (plan: SimulationSetup) => Promise<WebGpuSolverBackend> {
   return async (plan) => {
     const ctx = new KernelContext(device)
     device.pushErrorScope('out-of-memory')
@@ -78,7 +82,11 @@ export function createWebGpuBackend(device: GPUDevice, description: string, opti
     if (setupError || validation || memory || !built) {
       ctx.dispose()
       if (setupError) throw setupError
-      if (memory) throw new SimulationInputError('grid', `the GPU (${description}) ran out of memory for the ${plan.axes.map((a) => a.total).join(' x ')} computational grid: use a coarser grid or --backend cpu`)
+      if (memory)
+        throw new SimulationInputError(
+          'grid',
+          `the GPU (${description}) ran out of memory for the ${plan.axes.map((a) => a.total).join(' x ')} computational grid: use a coarser grid or --backend cpu`,
+        )
       throw new Error(`WebGPU backend setup failed: ${validation?.message ?? 'unknown error'}`)
     }
     return built
@@ -90,10 +98,21 @@ export function createWebGpuBackend(device: GPUDevice, description: string, opti
  * for each map, upload, forward FFT, times the filter, inverse FFT, readback; then the sparse list
  * on the host. `real` and `spectrum` are scratch (the caller clears `real` afterwards).
  */
-async function filterSourceOnDevice(ctx: KernelContext, fft: GpuFft3d, maps: { re: Float32Array; im: Float32Array; filter: Float32Array }, real: GPUBuffer, spectrum: GPUBuffer) {
+async function filterSourceOnDevice(
+  ctx: KernelContext,
+  fft: GpuFft3d,
+  maps: { re: Float32Array; im: Float32Array; filter: Float32Array },
+  real: GPUBuffer,
+  spectrum: GPUBuffer,
+) {
   const device = ctx.device
   const filter = ctx.storage('source filter', maps.filter)
-  const filterOp = ctx.bind(radialFilterKernel, { spectrum, weight: filter }, { count: fft.spectrumLength }, groupsFor(fft.spectrumLength, ELEMENTWISE_WORKGROUP))
+  const filterOp = ctx.bind(
+    radialFilterKernel,
+    { spectrum, weight: filter },
+    { count: fft.spectrumLength },
+    groupsFor(fft.spectrumLength, ELEMENTWISE_WORKGROUP),
+  )
   const ops = [...fft.forward(real, spectrum), filterOp, ...fft.inverse(spectrum, real)]
   const filtered: Float32Array[] = []
   for (const map of [maps.re, maps.im]) {
@@ -114,11 +133,21 @@ function checkLimits(device: GPUDevice, host: HostArrays, description: string): 
   const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize)
   if (largest > limit) {
     const mib = (b: number) => (b / 2 ** 20).toFixed(0)
-    throw new SimulationInputError('grid', `the ${host.size.join(' x ')} computational grid needs ${mib(largest)} MiB buffers; ${description} allows at most ${mib(limit)} MiB per buffer: use a coarser grid or --backend cpu`)
+    throw new SimulationInputError(
+      'grid',
+      `the ${host.size.join(' x ')} computational grid needs ${mib(largest)} MiB buffers; ${description} allows at most ${mib(limit)} MiB per buffer: use a coarser grid or --backend cpu`,
+    )
   }
 }
 
-async function buildBackend(ctx: KernelContext, plan: SimulationSetup, description: string, requested: FftDesign, tuning: FftTuning, sourceFilter: 'host' | 'device'): Promise<WebGpuSolverBackend> {
+async function buildBackend(
+  ctx: KernelContext,
+  plan: SimulationSetup,
+  description: string,
+  requested: FftDesign,
+  tuning: FftTuning,
+  sourceFilter: 'host' | 'device',
+): Promise<WebGpuSolverBackend> {
   const device = ctx.device
   const host = prepareHostArrays(plan, { sourceFilter })
   checkLimits(device, host, description)
@@ -173,7 +202,14 @@ async function buildBackend(ctx: KernelContext, plan: SimulationSetup, descripti
   const axes = [0, 1, 2] as const
   const ops: Dispatch[] = [...fft.forward(p, spec)]
   for (const axis of axes) {
-    ops.push(ctx.bind(derivativeKernel, { spectrum: spec, product: tmp, kappa, shift }, { count: nh, nxh: host.nxh, ny, axis, shiftOffset: host.shiftOffsets.positive[axis] }, groups(nh)))
+    ops.push(
+      ctx.bind(
+        derivativeKernel,
+        { spectrum: spec, product: tmp, kappa, shift },
+        { count: nh, nxh: host.nxh, ny, axis, shiftOffset: host.shiftOffsets.positive[axis] },
+        groups(nh),
+      ),
+    )
     ops.push(...fft.inverse(tmp, grad))
     ops.push(
       ctx.bind(
@@ -186,27 +222,60 @@ async function buildBackend(ctx: KernelContext, plan: SimulationSetup, descripti
   }
   for (const axis of axes) {
     ops.push(...fft.forward(u[axis], spec))
-    ops.push(ctx.bind(derivativeKernel, { spectrum: spec, product: tmp, kappa, shift }, { count: nh, nxh: host.nxh, ny, axis, shiftOffset: host.shiftOffsets.negative[axis] }, groups(nh)))
+    ops.push(
+      ctx.bind(
+        derivativeKernel,
+        { spectrum: spec, product: tmp, kappa, shift },
+        { count: nh, nxh: host.nxh, ny, axis, shiftOffset: host.shiftOffsets.negative[axis] },
+        groups(nh),
+      ),
+    )
     ops.push(...fft.inverse(tmp, grad))
     ops.push(
       ctx.bind(
         densityKernel,
         { splitDensity: rho[axis], gradient: grad, density, pml, divergence: div },
-        { count: n, nx, ny, axis, pmlOffset: host.pmlOffsets.regular[axis], densityStride: stride(host.density), dt, divergenceMode: plan.absorbing ? (axis === 0 ? 1 : 2) : 0 },
+        {
+          count: n,
+          nx,
+          ny,
+          axis,
+          pmlOffset: host.pmlOffsets.regular[axis],
+          densityStride: stride(host.density),
+          dt,
+          divergenceMode: plan.absorbing ? (axis === 0 ? 1 : 2) : 0,
+        },
         groups(n),
       ),
     )
   }
   const sourceCount = sparse.index.length
   if (sourceCount > 0) {
-    ops.push(ctx.bind(sourceKernel, { sourceIndex, sourceWeight, densityX: rho[0], densityY: rho[1], densityZ: rho[2] }, { count: sourceCount }, groups(sourceCount)))
+    ops.push(
+      ctx.bind(sourceKernel, { sourceIndex, sourceWeight, densityX: rho[0], densityY: rho[1], densityZ: rho[2] }, { count: sourceCount }, groups(sourceCount)),
+    )
   }
   if (host.fractional) {
     const absorption = ctx.storage('|k|^(y-2)', host.fractional.absorption)
     const dispersion = ctx.storage('|k|^(y-1)', host.fractional.dispersion)
-    ops.push(ctx.bind(fractionalPrepareKernel, { divergence: div, density, densityX: rho[0], densityY: rho[1], densityZ: rho[2], pressure: p }, { count: n, densityStride: stride(host.density) }, groups(n)))
-    ops.push(...fft.forward(div, spec), ctx.bind(radialFilterKernel, { spectrum: spec, weight: absorption }, { count: nh }, groups(nh)), ...fft.inverse(spec, div))
-    ops.push(...fft.forward(p, spec), ctx.bind(radialFilterKernel, { spectrum: spec, weight: dispersion }, { count: nh }, groups(nh)), ...fft.inverse(spec, grad))
+    ops.push(
+      ctx.bind(
+        fractionalPrepareKernel,
+        { divergence: div, density, densityX: rho[0], densityY: rho[1], densityZ: rho[2], pressure: p },
+        { count: n, densityStride: stride(host.density) },
+        groups(n),
+      ),
+    )
+    ops.push(
+      ...fft.forward(div, spec),
+      ctx.bind(radialFilterKernel, { spectrum: spec, weight: absorption }, { count: nh }, groups(nh)),
+      ...fft.inverse(spec, div),
+    )
+    ops.push(
+      ...fft.forward(p, spec),
+      ctx.bind(radialFilterKernel, { spectrum: spec, weight: dispersion }, { count: nh }, groups(nh)),
+      ...fft.inverse(spec, grad),
+    )
     ops.push(
       ctx.bind(
         fractionalCombineKernel,
@@ -220,7 +289,13 @@ async function buildBackend(ctx: KernelContext, plan: SimulationSetup, descripti
       ctx.bind(
         pressureKernel,
         { pressure: p, densityX: rho[0], densityY: rho[1], densityZ: rho[2], soundSpeedSq, tau, density, divergence: div },
-        { count: n, soundSpeedSqStride: stride(host.soundSpeedSq), tauStride: stride(host.tau), densityStride: stride(host.density), absorbing: plan.absorbing ? 1 : 0 },
+        {
+          count: n,
+          soundSpeedSqStride: stride(host.soundSpeedSq),
+          tauStride: stride(host.tau),
+          densityStride: stride(host.density),
+          absorbing: plan.absorbing ? 1 : 0,
+        },
         groups(n),
       ),
     )
@@ -231,12 +306,21 @@ async function buildBackend(ctx: KernelContext, plan: SimulationSetup, descripti
     { userCount: userN, userNx: ax.userSize, userNy: ay.userSize, startX: ax.userStart, startY: ay.userStart, startZ: az.userStart, nx, ny },
     groups(userN),
   )
-  const nonfiniteOp = ctx.bind(nonfiniteKernel, { values: p, flags }, { count: n, perThread: NONFINITE_PER_THREAD }, groups(Math.ceil(n / NONFINITE_PER_THREAD)))
+  const nonfiniteOp = ctx.bind(
+    nonfiniteKernel,
+    { values: p, flags },
+    { count: n, perThread: NONFINITE_PER_THREAD },
+    groups(Math.ceil(n / NONFINITE_PER_THREAD)),
+  )
 
   // Per-step uniform slots, one per step of a batch.
   const slotBytes = Math.max(STEP_UNIFORM_BYTES, device.limits.minUniformBufferOffsetAlignment)
   const stepBuffer = ctx.buffer('per-step uniforms', slotBytes * MAX_BATCH, BufferUsage.UNIFORM | BufferUsage.COPY_DST)
-  const stepGroup = device.createBindGroup({ label: 'per-step uniforms', layout: ctx.stepLayout, entries: [{ binding: 0, resource: { buffer: stepBuffer, size: STEP_UNIFORM_BYTES } }] })
+  const stepGroup = device.createBindGroup({
+    label: 'per-step uniforms',
+    layout: ctx.stepLayout,
+    entries: [{ binding: 0, resource: { buffer: stepBuffer, size: STEP_UNIFORM_BYTES } }],
+  })
   const stepData = new Float32Array((slotBytes / 4) * MAX_BATCH)
   const flagsReadback = ctx.buffer('non-finite readback', 16, BufferUsage.MAP_READ | BufferUsage.COPY_DST)
   const windowReadback = ctx.buffer('window readback', Math.max(16, 8 * userN), BufferUsage.MAP_READ | BufferUsage.COPY_DST)
@@ -331,7 +415,9 @@ async function buildBackend(ctx: KernelContext, plan: SimulationSetup, descripti
       if (error) throw new Error(`WebGPU backend: ${error.message}`)
       if (failure) throw failure
       if (bad > 0) {
-        throw new SimulationNumericalError(`the field became non-finite by step ${step} (${bad} of ${n} points; instability: check the time step, the medium contrast and the PML)`)
+        throw new SimulationNumericalError(
+          `the field became non-finite by step ${step} (${bad} of ${n} points; instability: check the time step, the medium contrast and the PML)`,
+        )
       }
     },
     async takeWindow(windowSteps) {
@@ -350,7 +436,9 @@ async function buildBackend(ctx: KernelContext, plan: SimulationSetup, descripti
         re[i] = (2 / windowSteps) * sums[2 * i]!
         im[i] = (-2 / windowSteps) * sums[2 * i + 1]!
         if (!Number.isFinite(re[i]!) || !Number.isFinite(im[i]!)) {
-          throw new SimulationNumericalError(`the steady-state amplitude became non-finite by step ${step} (instability: check the time step, the medium contrast and the PML)`)
+          throw new SimulationNumericalError(
+            `the steady-state amplitude became non-finite by step ${step} (instability: check the time step, the medium contrast and the PML)`,
+          )
         }
       }
       return { re, im }

@@ -80,9 +80,27 @@ const common = { source: fftSource, uniforms } as const
 const tiledKernelsBySize = new Map<number, ReturnType<typeof tiledKernels>>()
 function tiledKernels(workgroupSize: number) {
   return {
-    forwardX: defineKernel({ ...common, label: 'fft x real-to-complex (workgroup)', entryPoint: 'forward_x', workgroupSize, bindings: [stagesBinding, twiddlesBinding, realIn, complexOut] }),
-    inverseX: defineKernel({ ...common, label: 'fft x complex-to-real (workgroup)', entryPoint: 'inverse_x', workgroupSize, bindings: [stagesBinding, twiddlesBinding, complexIn, realOut] }),
-    strided: defineKernel({ ...common, label: 'fft y/z (workgroup)', entryPoint: 'strided', workgroupSize, bindings: [stagesBinding, twiddlesBinding, spectrumBinding] }),
+    forwardX: defineKernel({
+      ...common,
+      label: 'fft x real-to-complex (workgroup)',
+      entryPoint: 'forward_x',
+      workgroupSize,
+      bindings: [stagesBinding, twiddlesBinding, realIn, complexOut],
+    }),
+    inverseX: defineKernel({
+      ...common,
+      label: 'fft x complex-to-real (workgroup)',
+      entryPoint: 'inverse_x',
+      workgroupSize,
+      bindings: [stagesBinding, twiddlesBinding, complexIn, realOut],
+    }),
+    strided: defineKernel({
+      ...common,
+      label: 'fft y/z (workgroup)',
+      entryPoint: 'strided',
+      workgroupSize,
+      bindings: [stagesBinding, twiddlesBinding, spectrumBinding],
+    }),
   }
 }
 function tiledKernelsFor(workgroupSize: number) {
@@ -93,7 +111,13 @@ function tiledKernelsFor(workgroupSize: number) {
 
 export const fftKernels = {
   ...tiledKernelsFor(DEFAULT_FFT_TUNING.workgroupSize),
-  stage: defineKernel({ ...common, label: 'fft stage', entryPoint: 'stage', workgroupSize: STAGE_WORKGROUP, bindings: [twiddlesBinding, realIn, realOut, complexIn, complexOut] }),
+  stage: defineKernel({
+    ...common,
+    label: 'fft stage',
+    entryPoint: 'stage',
+    workgroupSize: STAGE_WORKGROUP,
+    bindings: [twiddlesBinding, realIn, realOut, complexIn, complexOut],
+  }),
   unpackX: defineKernel({ ...common, label: 'fft unpack x', entryPoint: 'unpack_x', workgroupSize: STAGE_WORKGROUP, bindings: [complexIn, complexOut] }),
 }
 
@@ -163,16 +187,29 @@ interface Tables {
   readonly stageOffsets: readonly number[]
 }
 
-export function createGpuFft3d(ctx: KernelContext, nx: number, ny: number, nz: number, design: FftDesign = 'workgroup', tuning: FftTuning = DEFAULT_FFT_TUNING): GpuFft3d {
+export function createGpuFft3d(
+  ctx: KernelContext,
+  nx: number,
+  ny: number,
+  nz: number,
+  design: FftDesign = 'workgroup',
+  tuning: FftTuning = DEFAULT_FFT_TUNING,
+): GpuFft3d {
   const limit = maxWorkgroupFftAxis(ctx.device.limits.maxComputeWorkgroupStorageSize)
   if (!(tuning.workgroupSize > 0 && tuning.workgroupSize <= ctx.device.limits.maxComputeInvocationsPerWorkgroup)) {
     throw new RangeError(`WebGPU FFT: workgroup size ${tuning.workgroupSize} is outside 1..${ctx.device.limits.maxComputeInvocationsPerWorkgroup}`)
   }
   const kernels = tiledKernelsFor(tuning.workgroupSize)
-  for (const [name, n] of [['nx', nx], ['ny', ny], ['nz', nz]] as const) {
+  for (const [name, n] of [
+    ['nx', nx],
+    ['ny', ny],
+    ['nz', nz],
+  ] as const) {
     fftRadices(n)
     if (design === 'workgroup' && n > limit) {
-      throw new RangeError(`WebGPU FFT: ${name} = ${n} exceeds ${limit} points, the longest line ${ctx.device.limits.maxComputeWorkgroupStorageSize} bytes of workgroup memory hold`)
+      throw new RangeError(
+        `WebGPU FFT: ${name} = ${n} exceeds ${limit} points, the longest line ${ctx.device.limits.maxComputeWorkgroupStorageSize} bytes of workgroup memory hold`,
+      )
     }
   }
   if (nx < 2) throw new RangeError('WebGPU FFT: nx must be at least 2')
@@ -220,7 +257,12 @@ export function createGpuFft3d(ctx: KernelContext, nx: number, ny: number, nz: n
 
   // Workgroup design: one dispatch per axis; the tile holds `per` lines, sized to what the
   // dispatch needs (workgroup memory is zero-filled at every workgroup start).
-  const tiled = (axis: Axis, direction: number, scale: number, buffers: { realIn?: GPUBuffer; realOut?: GPUBuffer; spectrum?: GPUBuffer; complexIn?: GPUBuffer; complexOut?: GPUBuffer }): Dispatch => {
+  const tiled = (
+    axis: Axis,
+    direction: number,
+    scale: number,
+    buffers: { realIn?: GPUBuffer; realOut?: GPUBuffer; spectrum?: GPUBuffer; complexIn?: GPUBuffer; complexOut?: GPUBuffer },
+  ): Dispatch => {
     const g = geometry[axis]
     const pad = tuning.padRows === true && g.n + 1 <= limit ? 1 : 0
     const per = Math.max(1, Math.min(g.lineCount, Math.floor(limit / (g.n + pad)), Math.max(1, Math.floor(tuning.tileElements / g.n))))
@@ -230,7 +272,8 @@ export function createGpuFft3d(ctx: KernelContext, nx: number, ny: number, nz: n
     const groups = Math.ceil(g.lineCount / per)
     const tables = { stages: t.stages, twiddles: t.twiddles }
     // Labelled by axis: y and z share a kernel but not an access pattern (profiles tell them apart).
-    if (axis !== 'x') return { ...ctx.bind(kernels.strided, { ...tables, spectrum: buffers.spectrum! }, params, groups, constants), label: `fft ${axis} (workgroup)` }
+    if (axis !== 'x')
+      return { ...ctx.bind(kernels.strided, { ...tables, spectrum: buffers.spectrum! }, params, groups, constants), label: `fft ${axis} (workgroup)` }
     if (buffers.realIn) return ctx.bind(kernels.forwardX, { ...tables, realIn: buffers.realIn, complexOut: buffers.complexOut! }, params, groups, constants)
     return ctx.bind(kernels.inverseX, { ...tables, complexIn: buffers.complexIn!, realOut: buffers.realOut! }, params, groups, constants)
   }
@@ -245,7 +288,16 @@ export function createGpuFft3d(ctx: KernelContext, nx: number, ny: number, nz: n
   /** What a stage loads (fft.wgsl INPUT_MODE): complex lines, real line pairs, or the x (un)packing folded into the load. */
   type StageInput = 'complex' | 'real' | 'unpack' | 'pack'
   const inputMode = { complex: 0, real: 1, unpack: 2, pack: 3 } as const
-  const stageDispatch = (axis: Axis, s: number, kind: StageInput, outputReal: boolean, direction: number, scale: number, input: GPUBuffer, output: GPUBuffer): Dispatch => {
+  const stageDispatch = (
+    axis: Axis,
+    s: number,
+    kind: StageInput,
+    outputReal: boolean,
+    direction: number,
+    scale: number,
+    input: GPUBuffer,
+    output: GPUBuffer,
+  ): Dispatch => {
     const g = geometry[axis]
     const t = tablesFor(g.n)
     const radix = t.radices[s]!

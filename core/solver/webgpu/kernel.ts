@@ -9,7 +9,18 @@
  * Everything here runs at setup: `bind` makes the uniform buffer and the bind group once, and
  * the step loop only replays the resulting `Dispatch` records.
  */
-import { BufferUsage, MapMode, ShaderStage, type GPUBindGroup, type GPUBindGroupLayout, type GPUBuffer, type GPUComputePassEncoder, type GPUComputePipeline, type GPUDevice, type GPUShaderModule } from './gpu-types.ts'
+import {
+  BufferUsage,
+  MapMode,
+  ShaderStage,
+  type GPUBindGroup,
+  type GPUBindGroupLayout,
+  type GPUBuffer,
+  type GPUComputePassEncoder,
+  type GPUComputePipeline,
+  type GPUDevice,
+  type GPUShaderModule,
+} from './gpu-types.ts'
 
 export type BindingKind = 'storage' | 'read-only-storage'
 
@@ -35,7 +46,9 @@ export interface KernelDescriptor<B extends readonly BindingSpec[] = readonly Bi
   readonly perStep?: boolean
 }
 
-export function defineKernel<const B extends readonly BindingSpec[], const U extends readonly UniformField[]>(descriptor: KernelDescriptor<B, U>): KernelDescriptor<B, U> {
+export function defineKernel<const B extends readonly BindingSpec[], const U extends readonly UniformField[]>(
+  descriptor: KernelDescriptor<B, U>,
+): KernelDescriptor<B, U> {
   return descriptor
 }
 
@@ -85,7 +98,11 @@ export class KernelContext {
 
   /** A zero-filled storage buffer of `words` 4-byte words (WebGPU zero-initialises buffers). */
   zeros(label: string, words: number): GPUBuffer {
-    const buffer = this.device.createBuffer({ label, size: Math.max(16, Math.ceil((4 * words) / 16) * 16), usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST })
+    const buffer = this.device.createBuffer({
+      label,
+      size: Math.max(16, Math.ceil((4 * words) / 16) * 16),
+      usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
+    })
     this.owned.push(buffer)
     return buffer
   }
@@ -134,7 +151,13 @@ export class KernelContext {
    * Records one dispatch of `descriptor` over `workgroups` workgroups (split over two dimensions
    * above the 65535 per-dimension limit; the shaders linearise with num_workgroups).
    */
-  bind<D extends KernelDescriptor>(descriptor: D, buffers: KernelBuffers<D>, params: KernelParams<D>, workgroups: number, constants: Record<string, number> = {}): Dispatch {
+  bind<D extends KernelDescriptor>(
+    descriptor: D,
+    buffers: KernelBuffers<D>,
+    params: KernelParams<D>,
+    workgroups: number,
+    constants: Record<string, number> = {},
+  ): Dispatch {
     const { pipeline, layout } = this.pipeline(descriptor, constants)
     const words = new ArrayBuffer(Math.max(16, Math.ceil((4 * descriptor.uniforms.length) / 16) * 16))
     const u32 = new Uint32Array(words)
@@ -161,7 +184,13 @@ export class KernelContext {
         }),
       ],
     })
-    return { label: descriptor.label, pipeline, bindGroup, perStep: descriptor.perStep === true, workgroups: splitWorkgroups(workgroups, this.device.limits.maxComputeWorkgroupsPerDimension) }
+    return {
+      label: descriptor.label,
+      pipeline,
+      bindGroup,
+      perStep: descriptor.perStep === true,
+      workgroups: splitWorkgroups(workgroups, this.device.limits.maxComputeWorkgroupsPerDimension),
+    }
   }
 
   dispose(): void {
@@ -209,7 +238,8 @@ export function checkDescriptor(d: KernelDescriptor): void {
     const re = new RegExp(`@group\\(0\\)\\s*@binding\\(${b.binding}\\)\\s*var<storage,\\s*${access}>\\s*${b.name}\\s*:`)
     if (!re.test(source)) fail(`binding ${b.binding} is not \`var<storage, ${access}> ${b.name}\``)
   }
-  if (d.perStep && !/@group\(1\)\s*@binding\(0\)\s*var<uniform>\s*perStep\s*:\s*Step/.test(source)) fail('per-step kernel without `@group(1) @binding(0) var<uniform> perStep: Step`')
+  if (d.perStep && !/@group\(1\)\s*@binding\(0\)\s*var<uniform>\s*perStep\s*:\s*Step/.test(source))
+    fail('per-step kernel without `@group(1) @binding(0) var<uniform> perStep: Step`')
   if (!new RegExp(`fn\\s+${d.entryPoint}\\s*\\(`).test(source)) fail(`no entry point ${d.entryPoint}`)
 }
 

@@ -83,7 +83,10 @@ export function prepareHostArrays(plan: SimulationSetup, options: { readonly sou
   const positive: number[] = []
   const negative: number[] = []
   let at = 0
-  for (const [sign, offsets] of [[1, positive], [-1, negative]] as const) {
+  for (const [sign, offsets] of [
+    [1, positive],
+    [-1, negative],
+  ] as const) {
     for (const k of [axes.kx, axes.ky, axes.kz]) {
       const d = shiftedDerivative(k, dx, sign)
       offsets.push(at)
@@ -97,13 +100,20 @@ export function prepareHostArrays(plan: SimulationSetup, options: { readonly sou
 
   const c0 = expandField(plan.model.c0, plan)
   const rho0 = expandField(plan.medium.density, plan)
-  const dtOverDensity = ([0, 1, 2] as const).map((a) => mapGrid(staggeredDensity(rho0, size, a, (m) => new Float32Array(m)), (r) => dt / r)) as unknown as [GridArray, GridArray, GridArray]
+  const dtOverDensity = ([0, 1, 2] as const).map((a) =>
+    mapGrid(
+      staggeredDensity(rho0, size, a, (m) => new Float32Array(m)),
+      (r) => dt / r,
+    ),
+  ) as unknown as [GridArray, GridArray, GridArray]
   // tau and eta as the CPU engine forms them (Treeby & Cox 2010).
   const terms = absorptionTerms(plan, c0)
   const tau = toGrid(terms.tau)
   const eta = toGrid(terms.eta)
 
-  const profiles = [false, true].flatMap((staggered) => ([0, 1, 2] as const).map((a) => pmlProfile(size[a], plan.axes[a].pml, plan.settings.pmlAlpha, plan.cRef, dx, dt, staggered)))
+  const profiles = [false, true].flatMap((staggered) =>
+    ([0, 1, 2] as const).map((a) => pmlProfile(size[a], plan.axes[a].pml, plan.settings.pmlAlpha, plan.cRef, dx, dt, staggered)),
+  )
   const pml = new Float32Array(2 * (nx + ny + nz))
   const pmlStarts: number[] = []
   let offset = 0
@@ -146,4 +156,3 @@ export function prepareHostArrays(plan: SimulationSetup, options: { readonly sou
     source,
   }
 }
-

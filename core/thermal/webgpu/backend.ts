@@ -76,7 +76,13 @@ async function runWebGpu(device: GPUDevice, req: ThermalRunRequest): Promise<The
     const recordGroups = groupsFor(recordThreads, THERMAL_WORKGROUP)
     const recordParams = { count: n, perThread: Math.ceil(n / (recordGroups * THERMAL_WORKGROUP)), probeCount }
     const common = { conduct: buffers.conduct, heat: buffers.heat, batches: buffers.batches, control: buffers.control, dose: buffers.dose }
-    const recordCommon = { heat: buffers.heat, control: buffers.control, trackedMax: buffers.trackedMax, probeIndex: buffers.probeIndex, probeRise: buffers.probeRise }
+    const recordCommon = {
+      heat: buffers.heat,
+      control: buffers.control,
+      trackedMax: buffers.trackedMax,
+      probeIndex: buffers.probeIndex,
+      probeRise: buffers.probeRise,
+    }
     // Even steps read A and write B; odd steps the reverse.
     const plan: Dispatch[][] = [
       [
@@ -130,4 +136,3 @@ async function runWebGpu(device: GPUDevice, req: ThermalRunRequest): Promise<The
     ctx.dispose()
   }
 }
-

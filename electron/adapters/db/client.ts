@@ -29,7 +29,16 @@
 import { startWorker } from '../app-paths.ts'
 import { PlanStoreError } from '../../../core/db/errors.ts'
 import type { PlanRef } from '../../../core/db/plan-store.ts'
-import { deserializeError, type DbRequest, type Method, type NewVersionChanges, type Params, type PatientParams, type Results, type SerializedError } from './protocol.ts'
+import {
+  deserializeError,
+  type DbRequest,
+  type Method,
+  type NewVersionChanges,
+  type Params,
+  type PatientParams,
+  type Results,
+  type SerializedError,
+} from './protocol.ts'
 import { workerRpc } from '../worker-rpc.ts'
 
 export interface PlanStore {
@@ -46,7 +55,12 @@ export interface PlanStore {
   /** Writes a stored version back as a plan folder (files checked against their hashes); returns the paths written. */
   materializePlanFolder(planId: number, version: number | undefined, outDir: string): Promise<Results['materializePlanFolder']>
   /** Records the approver of a version (default: the latest); a version is approved once. */
-  approve(planId: number, version: number | undefined, approver: string, grounds?: { overrideReason?: string; acknowledged?: string[] }): Promise<Results['approve']>
+  approve(
+    planId: number,
+    version: number | undefined,
+    approver: string,
+    grounds?: { overrideReason?: string; acknowledged?: string[] },
+  ): Promise<Results['approve']>
   /** Adds version N+1 (never overwrites): a re-planned folder, a changed record/metrics or a note. */
   newVersion(planId: number, changes: NewVersionChanges): Promise<PlanRef>
   auditLog(planId?: number): Promise<Results['auditLog']>
@@ -97,7 +111,14 @@ export async function openPlanStore(dataDir: string, options: OpenPlanStoreOptio
     listSeries: () => request('listSeries', {}),
     getPlan: (planId, version) => request('getPlan', { planId, ...(version !== undefined ? { version } : {}) }),
     materializePlanFolder: (planId, version, outDir) => request('materializePlanFolder', { planId, outDir, ...(version !== undefined ? { version } : {}) }),
-    approve: (planId, version, approver, grounds) => request('approve', { planId, approver, ...(version !== undefined ? { version } : {}), ...(grounds?.overrideReason !== undefined ? { overrideReason: grounds.overrideReason } : {}), ...(grounds?.acknowledged ? { acknowledged: grounds.acknowledged } : {}) }),
+    approve: (planId, version, approver, grounds) =>
+      request('approve', {
+        planId,
+        approver,
+        ...(version !== undefined ? { version } : {}),
+        ...(grounds?.overrideReason !== undefined ? { overrideReason: grounds.overrideReason } : {}),
+        ...(grounds?.acknowledged ? { acknowledged: grounds.acknowledged } : {}),
+      }),
     newVersion: (planId, changes) => request('newVersion', { planId, changes }),
     auditLog: (planId) => request('auditLog', planId !== undefined ? { planId } : {}),
     check: () => request('check', {}),

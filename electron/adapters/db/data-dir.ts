@@ -14,7 +14,12 @@ import * as path from 'node:path'
 import { userDataDir } from '../transducers.ts'
 import { privatizeDataDir } from '../private-dir.ts'
 
-export function resolveDataDir(flag?: string | null, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home: string = os.homedir()): string {
+export function resolveDataDir(
+  flag?: string | null,
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+  home: string = os.homedir(),
+): string {
   if (flag) return path.resolve(flag)
   return userDataDir(env, platform, home)
 }
@@ -80,14 +85,25 @@ export function migrateLegacyDatabase(dataDir: string, legacyDir: string = legac
   const to = path.resolve(dataDir)
   const oldLayout = dataLayout(from)
   const newLayout = dataLayout(to)
-  const result = (action: LegacyMigration['action'], message: string | null): LegacyMigration => ({ action, from: oldLayout.database, to: newLayout.database, message })
+  const result = (action: LegacyMigration['action'], message: string | null): LegacyMigration => ({
+    action,
+    from: oldLayout.database,
+    to: newLayout.database,
+    message,
+  })
   if (from === to || !exists(oldLayout.database)) return result('none', null)
   if (exists(newLayout.database)) {
-    return result('kept-both', `warning: an older plan database is still at ${oldLayout.database}; the app and tfus use ${newLayout.database} (open the old one with tfus --data-dir ${from}, or move its plans over and delete it)`)
+    return result(
+      'kept-both',
+      `warning: an older plan database is still at ${oldLayout.database}; the app and tfus use ${newLayout.database} (open the old one with tfus --data-dir ${from}, or move its plans over and delete it)`,
+    )
   }
   fs.mkdirSync(to, { recursive: true, mode: 0o700 })
   if (fs.statSync(from).dev !== fs.statSync(to).dev) {
-    return result('not-moved', `warning: the plan database ${oldLayout.database} is on another file system than ${to} and was not moved; the app and tfus use ${newLayout.database} (open the old one with tfus --data-dir ${from})`)
+    return result(
+      'not-moved',
+      `warning: the plan database ${oldLayout.database} is on another file system than ${to} and was not moved; the app and tfus use ${newLayout.database} (open the old one with tfus --data-dir ${from})`,
+    )
   }
   moveInto(oldLayout.blobs, newLayout.blobs)
   moveInto(oldLayout.backups, newLayout.backups)

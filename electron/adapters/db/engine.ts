@@ -86,7 +86,11 @@ function readJsonFile(file: string): unknown {
   try {
     text = fs.readFileSync(file, 'utf8')
   } catch (e) {
-    throw new PlanStoreError('not-found', `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)}); a plan folder written by \`tfus plan --out\` holds plan.json and metrics.json`, { cause: e })
+    throw new PlanStoreError(
+      'not-found',
+      `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)}); a plan folder written by \`tfus plan --out\` holds plan.json and metrics.json`,
+      { cause: e },
+    )
   }
   try {
     return JSON.parse(text) as unknown
@@ -100,12 +104,22 @@ function readJsonFile(file: string): unknown {
  * files are called (a renamed copy of the same NIfTI, the same DICOM files in another folder).
  */
 export function seriesContentHash(files: readonly StoredFile[]): string {
-  return hashBytes(files.map((f) => f.sha256).sort().join('\n'))
+  return hashBytes(
+    files
+      .map((f) => f.sha256)
+      .sort()
+      .join('\n'),
+  )
 }
 
 /** SHA-256 over the sorted (path, hash) list: the identity of a set of named files (a plan folder). */
 export function contentHash(files: readonly StoredFile[]): string {
-  return hashBytes([...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).map((f) => `${f.path}\0${f.sha256}\n`).join(''))
+  return hashBytes(
+    [...files]
+      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+      .map((f) => `${f.path}\0${f.sha256}\n`)
+      .join(''),
+  )
 }
 
 /**
@@ -339,7 +353,13 @@ export class PlanStoreEngine {
     const c = params.changes
     if (c.planDir !== undefined) {
       const { record, metrics, run } = this.ingestPlanFolder(c.planDir, c.record, c.metrics)
-      return addPlanVersion(this.db, params.planId, c.basedOn, { record, metrics, run, ...(c.note !== undefined ? { note: c.note } : {}), ...(c.patient ? { patient: c.patient } : {}) }, this.actor(c.author))
+      return addPlanVersion(
+        this.db,
+        params.planId,
+        c.basedOn,
+        { record, metrics, run, ...(c.note !== undefined ? { note: c.note } : {}), ...(c.patient ? { patient: c.patient } : {}) },
+        this.actor(c.author),
+      )
     }
     return addPlanVersion(
       this.db,
@@ -369,7 +389,10 @@ export class PlanStoreEngine {
   }
 
   approve(params: { planId: number; version?: number; approver: string; overrideReason?: string; acknowledged?: string[] }): ApprovalRow {
-    return approvePlan(this.db, params.planId, params.version, this.actor(params.approver), { ...(params.overrideReason !== undefined ? { overrideReason: params.overrideReason } : {}), ...(params.acknowledged ? { acknowledged: params.acknowledged } : {}) })
+    return approvePlan(this.db, params.planId, params.version, this.actor(params.approver), {
+      ...(params.overrideReason !== undefined ? { overrideReason: params.overrideReason } : {}),
+      ...(params.acknowledged ? { acknowledged: params.acknowledged } : {}),
+    })
   }
 
   auditLog(params: { planId?: number }): AuditEntry[] {
@@ -387,7 +410,8 @@ export class PlanStoreEngine {
     const written: string[] = []
     for (const f of plan.files) {
       const dest = path.resolve(dir, ...f.path.split('/'))
-      if (!dest.startsWith(dir + path.sep)) throw new PlanStoreError('corrupt-record', `plan ${plan.planId} version ${plan.version}: result path "${f.path}" leaves the plan folder`)
+      if (!dest.startsWith(dir + path.sep))
+        throw new PlanStoreError('corrupt-record', `plan ${plan.planId} version ${plan.version}: result path "${f.path}" leaves the plan folder`)
       this.blobs.copyOut(f.sha256, dest)
       written.push(f.path)
     }

@@ -16,7 +16,11 @@ const version = z.number().int().positive()
 export const patientParams = z.object({
   patientId: z.string().nullable().optional(),
   name: z.string().nullable().optional(),
-  birthDate: z.string().regex(/^\d{8}$/, 'birth date as YYYYMMDD').nullable().optional(),
+  birthDate: z
+    .string()
+    .regex(/^\d{8}$/, 'birth date as YYYYMMDD')
+    .nullable()
+    .optional(),
 })
 
 export const newVersionChanges = z
@@ -40,12 +44,23 @@ export const newVersionChanges = z
 export const requestParams = {
   open: z.object({ dataDir: z.string().min(1), actor: z.string().min(1).optional() }),
   importSeries: z.object({ imagePath: z.string().min(1), seriesUid: z.string().min(1).optional() }),
-  savePlanFolder: z.object({ planDir: z.string().min(1), patient: patientParams.optional(), note: z.string().optional(), author: z.string().min(1).optional() }),
+  savePlanFolder: z.object({
+    planDir: z.string().min(1),
+    patient: patientParams.optional(),
+    note: z.string().optional(),
+    author: z.string().min(1).optional(),
+  }),
   listPlans: z.object({}),
   listSeries: z.object({}),
   getPlan: z.object({ planId, version: version.optional() }),
   materializePlanFolder: z.object({ planId, version: version.optional(), outDir: z.string().min(1) }),
-  approve: z.object({ planId, version: version.optional(), approver: z.string().trim().min(1, 'the approver\'s name is empty'), overrideReason: z.string().max(2000).optional(), acknowledged: z.array(z.string().max(40)).max(10).optional() }),
+  approve: z.object({
+    planId,
+    version: version.optional(),
+    approver: z.string().trim().min(1, "the approver's name is empty"),
+    overrideReason: z.string().max(2000).optional(),
+    acknowledged: z.array(z.string().max(40)).max(10).optional(),
+  }),
   newVersion: z.object({ planId, changes: newVersionChanges }),
   auditLog: z.object({ planId: planId.optional() }),
   check: z.object({}),
@@ -119,7 +134,8 @@ export interface SerializedError {
 }
 
 export function serializeError(e: unknown): SerializedError {
-  if (e instanceof ImportError) return { name: e.name, code: e.code, message: e.message, file: e.file, problem: e.problem, ...(e.stack ? { stack: e.stack } : {}) }
+  if (e instanceof ImportError)
+    return { name: e.name, code: e.code, message: e.message, file: e.file, problem: e.problem, ...(e.stack ? { stack: e.stack } : {}) }
   if (e instanceof PlanStoreError) return { name: e.name, code: e.code, message: e.message, ...(e.stack ? { stack: e.stack } : {}) }
   if (e instanceof Error) {
     const code = (e as { code?: unknown }).code

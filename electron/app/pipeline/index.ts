@@ -68,9 +68,23 @@ export async function runPlanPipeline(input: PlanInput, runHooks: PlanRunHooks =
   // complete-looking plan folder behind.
   return replaceFolderAtomically(finalDir, async (dir): Promise<PlanRunOutput> => {
     const surrogate = field.surrogate ? { model: field.surrogate.model, prediction: field.surrogate.lastPrediction() } : undefined
-    const written = await writePlanFolder(dir, { input, setup, ct: images.ct, targetCt: registered.targetCt, registration: registered.registration, solved, surrogate, warnings: images.warnings, startedAt })
-    if (!input.thermalProtocolFile || !setup.thermalProtocol) return { plan: written.plan, metrics: written.metrics, result: solved.result, files: written.files, thermal: null }
-    const heat = await runThermalStage({ dir, finalDir, protocol: setup.thermalProtocol, protocolFile: input.thermalProtocolFile, backend: input.backend, metrics: written.metrics }, hooks)
+    const written = await writePlanFolder(dir, {
+      input,
+      setup,
+      ct: images.ct,
+      targetCt: registered.targetCt,
+      registration: registered.registration,
+      solved,
+      surrogate,
+      warnings: images.warnings,
+      startedAt,
+    })
+    if (!input.thermalProtocolFile || !setup.thermalProtocol)
+      return { plan: written.plan, metrics: written.metrics, result: solved.result, files: written.files, thermal: null }
+    const heat = await runThermalStage(
+      { dir, finalDir, protocol: setup.thermalProtocol, protocolFile: input.thermalProtocolFile, backend: input.backend, metrics: written.metrics },
+      hooks,
+    )
     return { plan: written.plan, metrics: heat.metrics, result: solved.result, files: [...written.files, ...heat.files], thermal: heat.thermal }
   })
 }

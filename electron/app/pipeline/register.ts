@@ -40,7 +40,11 @@ export async function registerToCt(r: RegisterInput, hooks: StageHooks): Promise
     hooks.onStage('registering the MRI to the CT')
     try {
       const result = await registerRigid(ct, mri, { ...(signal ? { signal } : {}), fixedName: input.ctPath, movingName: input.mriPath })
-      if (!result.quality.acceptable) throw new SimulationInputError('--mri', `registering ${input.mriPath} to ${input.ctPath} looks wrong (${result.quality.reasons.join('; ')}): check that both images show the same patient and overlap`)
+      if (!result.quality.acceptable)
+        throw new SimulationInputError(
+          '--mri',
+          `registering ${input.mriPath} to ${input.ctPath} looks wrong (${result.quality.reasons.join('; ')}): check that both images show the same patient and overlap`,
+        )
       mriToCtRas = transformFileMatrices(result.transform).matrix_ras_m.flat()
       method = `elastix rigid (Euler), ${result.metric.name} ${result.metric.value.toFixed(3)}, head outline Dice ${result.quality.final.headDice.toFixed(3)}`
       hooks.note(`registered the MRI to the CT: ${method}`)

@@ -39,15 +39,23 @@ export interface ResolvedDevice {
  * The transducer of the library by id, as the planner's device. `field` is what an unknown id is
  * reported against (the CLI's flag, the API's parameter); library warnings go to `note`.
  */
-export async function resolveDevice(request: DeviceRequest, options: { readonly note?: (line: string) => void; readonly field?: string } = {}): Promise<ResolvedDevice> {
+export async function resolveDevice(
+  request: DeviceRequest,
+  options: { readonly note?: (line: string) => void; readonly field?: string } = {},
+): Promise<ResolvedDevice> {
   const field = options.field ?? '--transducer'
   const library = await loadTransducerLibrary()
   const entryDef = library.transducers.find((t) => t.definition.id === request.transducerId)
   if (!entryDef) {
     // A file of that name that was refused says why, in one line (not "unknown" plus a warning).
-    const refused = library.warnings.find((w) => [library.userDir, library.builtinDir].some((dir) => w.startsWith(`${path.join(dir, `${request.transducerId}.json`)}:`)))
+    const refused = library.warnings.find((w) =>
+      [library.userDir, library.builtinDir].some((dir) => w.startsWith(`${path.join(dir, `${request.transducerId}.json`)}:`)),
+    )
     if (refused) throw new SimulationInputError(field, `"${request.transducerId}" cannot be used: ${refused}`)
-    throw new SimulationInputError(field, `unknown transducer "${request.transducerId}"; available: ${library.transducers.map((t) => t.definition.id).join(', ')}`)
+    throw new SimulationInputError(
+      field,
+      `unknown transducer "${request.transducerId}"; available: ${library.transducers.map((t) => t.definition.id).join(', ')}`,
+    )
   }
   for (const w of library.warnings) options.note?.(`warning: ${w}`)
   const device = planDevice(entryDef.definition, request.maxStandoffM ? { maxStandoffM: request.maxStandoffM } : {})
@@ -55,7 +63,10 @@ export async function resolveDevice(request: DeviceRequest, options: { readonly 
 }
 
 /** The drive level a request asks for; a console setting goes through the device's calibration. */
-export function resolveDrive(entryDef: LoadedTransducer, drive: DriveInput): { drive: DriveLevel; driveRecord: ReturnType<typeof driveFromDeviceSetting>['record'] | undefined } {
+export function resolveDrive(
+  entryDef: LoadedTransducer,
+  drive: DriveInput,
+): { drive: DriveLevel; driveRecord: ReturnType<typeof driveFromDeviceSetting>['record'] | undefined } {
   if (drive.kind !== 'device-setting') return { drive, driveRecord: undefined }
   const resolved = driveFromDeviceSetting(entryDef.definition, drive.setting, entryDef.file)
   return { drive: resolved.drive, driveRecord: resolved.record }
@@ -99,13 +110,19 @@ function shallowestFocusFromApexM(device: PlanDevice): number {
  */
 export async function resolvePlanSetup(input: PlanInput, note: (line: string) => void = () => {}): Promise<PlanSetup> {
   await checkPlanOutDir(input.outDir)
-  if (!isHuMappingId(input.mappingId)) throw new SimulationInputError('--mapping', `unknown mapping "${input.mappingId}"; choose one of ${HU_MAPPING_IDS.join(', ')}`)
+  if (!isHuMappingId(input.mappingId))
+    throw new SimulationInputError('--mapping', `unknown mapping "${input.mappingId}"; choose one of ${HU_MAPPING_IDS.join(', ')}`)
   checkPlanPointsPerWavelength(input.pointsPerWavelength, '--ppw')
   const { entryDef, device } = await resolveDevice(input, { note })
   const { drive, driveRecord } = resolveDrive(entryDef, input.drive)
   // The smallest grid this device and resolution can make (the focus is at least this deep):
   // a grid that cannot fit is refused now, not after the CT is read and segmented.
-  const grid = planGrid({ frequencyHz: device.frequencyHz, pointsPerWavelength: input.pointsPerWavelength, apertureM: device.apertureM, depthFromApexM: shallowestFocusFromApexM(device) })
+  const grid = planGrid({
+    frequencyHz: device.frequencyHz,
+    pointsPerWavelength: input.pointsPerWavelength,
+    apertureM: device.apertureM,
+    depthFromApexM: shallowestFocusFromApexM(device),
+  })
   checkPlanGrid(grid, input.pointsPerWavelength, input.engine?.kind === 'surrogate' ? undefined : hostMemoryBudget())
   if (input.mriPath) {
     const st = await fs.stat(input.mriPath).catch(() => undefined)

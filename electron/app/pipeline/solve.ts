@@ -110,10 +110,15 @@ export async function solveWithFocusCorrection(s: SolveInput, hooks: StageHooks)
   if (s.correctFocus) {
     const initialPose = poseRecordOf(result.placement.pose)
     const withPeak = (r: PlanResult) => Object.assign(r, { peakRasM: r.metrics.peak_position_ras_m })
-    const corrected = await correctFocus(s.targetRasM, withPeak(result), async (aim, iteration) => {
-      hooks.onStage(`correcting the focus (iteration ${iteration})`)
-      return withPeak(await runOnce(aim, entry))
-    }, { ...s.correctFocus, isRefusal: (e) => e instanceof SimulationInputError })
+    const corrected = await correctFocus(
+      s.targetRasM,
+      withPeak(result),
+      async (aim, iteration) => {
+        hooks.onStage(`correcting the focus (iteration ${iteration})`)
+        return withPeak(await runOnce(aim, entry))
+      },
+      { ...s.correctFocus, isRefusal: (e) => e instanceof SimulationInputError },
+    )
     result = corrected.best
     focusCorrection = {
       initial_pose: initialPose,
@@ -122,7 +127,8 @@ export async function solveWithFocusCorrection(s: SolveInput, hooks: StageHooks)
       initial_shift_m: corrected.initialShiftM,
       steered_focal_distance_m: s.device.kind === 'annular' ? result.placement.pose.focalDistanceFromApexM : null,
     }
-    if (corrected.stoppedBecause) warnings.push(`focus correction stopped: ${corrected.stoppedBecause}; the peak is ${(corrected.residualM * 1000).toFixed(1)} mm from the target`)
+    if (corrected.stoppedBecause)
+      warnings.push(`focus correction stopped: ${corrected.stoppedBecause}; the peak is ${(corrected.residualM * 1000).toFixed(1)} mm from the target`)
   }
   if (clamped > 0) warnings.push(`${clamped} bone voxels had density or sound speed clamped into the physical range`)
   return { result, entry, entryProposed: !s.entryRasM, focusCorrection, warnings }

@@ -37,7 +37,8 @@ export async function runThermalStage(t: ThermalInput, hooks: StageHooks): Promi
       ...(signal ? { signal } : {}),
       onNote: hooks.note,
       // One stage with a fraction (the messages carry step counters, which would read as new stages).
-      onProgress: (_message, fraction) => hooks.onStage('thermal model', { fraction, step: Math.round(fraction * 1000), maxSteps: 1000, phase: 'steady-state' }),
+      onProgress: (_message, fraction) =>
+        hooks.onStage('thermal model', { fraction, step: Math.round(fraction * 1000), maxSteps: 1000, phase: 'steady-state' }),
     }),
   )
   const metrics = planMetricsRecord.parse({ ...t.metrics, flags: { ...t.metrics.flags, thermal: outcome.result.flagSummary } })

@@ -16,7 +16,16 @@ import type { Pose } from '../../../core/planning/placement.ts'
 import { getHuMapping, type HuMappingId } from '../../../core/skull/mappings.ts'
 import { SimulationInputError } from '../../../core/solver/errors.ts'
 import type { Vec3, Volume } from '../../../core/volume/index.ts'
-import { imageRefOf, PLAN_FILES, patientRecordOf, TISSUE_LABELS, planMetricsRecord, planRecord, type PlanMetricsRecord, type PlanRecord } from '../../../core/contracts/plan.ts'
+import {
+  imageRefOf,
+  PLAN_FILES,
+  patientRecordOf,
+  TISSUE_LABELS,
+  planMetricsRecord,
+  planRecord,
+  type PlanMetricsRecord,
+  type PlanRecord,
+} from '../../../core/contracts/plan.ts'
 import type { PlanInput } from './types.ts'
 import type { PlanSetup } from './resolve.ts'
 import type { Solved } from './solve.ts'
@@ -54,12 +63,17 @@ export async function checkPlanOutDir(outDir: string): Promise<void> {
   try {
     st = await fs.stat(dir)
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw new SimulationInputError('--out', `${outDir}: ${e instanceof Error ? e.message : String(e)}`)
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR')
+      throw new SimulationInputError('--out', `${outDir}: ${e instanceof Error ? e.message : String(e)}`)
   }
   if (st) {
     if (!st.isDirectory()) throw new SimulationInputError('--out', `${outDir} is a file, not a folder`)
     const foreign = (await fs.readdir(dir)).filter((name) => !PLAN_FOLDER_ENTRIES.has(name) && !ATOMIC_TEMPORARY.test(name))
-    if (foreign.length > 0) throw new SimulationInputError('--out', `${outDir} already holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}, which is not part of a plan folder: give a new or empty folder (a plan folder is replaced as a whole)`)
+    if (foreign.length > 0)
+      throw new SimulationInputError(
+        '--out',
+        `${outDir} already holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}, which is not part of a plan folder: give a new or empty folder (a plan folder is replaced as a whole)`,
+      )
     return
   }
   // Not there yet: the nearest existing ancestor must be a folder to create it in.
@@ -102,9 +116,22 @@ export async function writePlanFolder(outDir: string, w: WriteInput): Promise<Wr
   const { result } = solved
   const device = setup.device
   await fs.mkdir(path.join(outDir, 'medium'), { recursive: true })
-  const ctLike = (data: Float32Array | Uint8Array, description: string): Volume => ({ ...ct, data, meta: { ...ct.meta, modality: 'OT', seriesDescription: description, valueUnit: '' }, warnings: [] })
+  const ctLike = (data: Float32Array | Uint8Array, description: string): Volume => ({
+    ...ct,
+    data,
+    meta: { ...ct.meta, modality: 'OT', seriesDescription: description, valueUnit: '' },
+    warnings: [],
+  })
   const g = result.domain.gridLps
-  const simLike = (data: Float32Array | Uint8Array, description: string): Volume => ({ data, dims: g.dims, spacingM: g.spacingM, originM: g.originM, direction: g.direction, meta: { modality: 'OT', seriesDescription: description }, warnings: [] })
+  const simLike = (data: Float32Array | Uint8Array, description: string): Volume => ({
+    data,
+    dims: g.dims,
+    spacingM: g.spacingM,
+    originM: g.originM,
+    direction: g.direction,
+    meta: { modality: 'OT', seriesDescription: description },
+    warnings: [],
+  })
   const file = (name: string) => path.join(outDir, name)
   await writeVolume({ ...ct, warnings: [] }, file(PLAN_FILES.ct))
   await writeVolume(ctLike(result.pressureCt, 'pressure amplitude [Pa] on the CT grid'), file(PLAN_FILES.pressureCt))
@@ -114,10 +141,17 @@ export async function writePlanFolder(outDir: string, w: WriteInput): Promise<Wr
   const asArray = (v: number | Float32Array) => (typeof v === 'number' ? new Float32Array(result.pressureSim.length).fill(v) : v)
   await writeVolume(simLike(asArray(med.soundSpeed), 'sound speed [m/s]'), file(PLAN_FILES.soundSpeed))
   await writeVolume(simLike(asArray(med.density), 'density [kg/m3]'), file(PLAN_FILES.density))
-  await writeVolume(simLike(asArray(med.alphaNpM).map((a) => (a * 8.685889638) / 100), 'attenuation [dB/cm] at the drive frequency'), file(PLAN_FILES.alphaDbCm))
+  await writeVolume(
+    simLike(
+      asArray(med.alphaNpM).map((a) => (a * 8.685889638) / 100),
+      'attenuation [dB/cm] at the drive frequency',
+    ),
+    file(PLAN_FILES.alphaDbCm),
+  )
   const d = result.domain
   const tissue = new Uint8Array(d.head.length)
-  for (let v = 0; v < tissue.length; v++) tissue[v] = !d.head[v] ? TISSUE_LABELS.water : d.skull[v] ? TISSUE_LABELS.skull : d.brain[v] ? TISSUE_LABELS.brain : TISSUE_LABELS.skin
+  for (let v = 0; v < tissue.length; v++)
+    tissue[v] = !d.head[v] ? TISSUE_LABELS.water : d.skull[v] ? TISSUE_LABELS.skull : d.brain[v] ? TISSUE_LABELS.brain : TISSUE_LABELS.skin
   await writeVolume(simLike(tissue, 'tissue labels: 0 water, 1 skin, 2 skull, 3 brain'), file(PLAN_FILES.tissue))
   // The head run as a scene over those maps: what `tfus export-kwave <plan-dir>` exports.
   await writePlanScene(outDir, device, result, planMediumModel(input.mappingId as HuMappingId, device.frequencyHz).tissues.water)
@@ -134,7 +168,14 @@ export async function writePlanFolder(outDir: string, w: WriteInput): Promise<Wr
     transducer: { id: device.id, frequency_hz: device.frequencyHz, source_file: setup.entryDef.file },
     pose: poseRecordOf(result.placement.pose),
     mapping: { id: input.mappingId, citation: getHuMapping(input.mappingId as HuMappingId).citation },
-    simulation: { ppw: input.pointsPerWavelength, grid_size: [...result.domain.grid.size], spacing_m: result.domain.grid.spacingM, backend: result.backend, device: result.device, solver_version: SOLVER_VERSION },
+    simulation: {
+      ppw: input.pointsPerWavelength,
+      grid_size: [...result.domain.grid.size],
+      spacing_m: result.domain.grid.spacingM,
+      backend: result.backend,
+      device: result.device,
+      solver_version: SOLVER_VERSION,
+    },
     drive: setup.driveRecord ?? { ...setup.drive, source_amplitude_pa: result.sourceAmplitudePa },
     protocol: { pulse_duration_s: input.protocol.pulseDurationS, prf_hz: input.protocol.prfHz, train_duty_cycle: input.protocol.trainDutyCycle },
     registration: w.registration,
@@ -162,11 +203,28 @@ export async function writePlanFolder(outDir: string, w: WriteInput): Promise<Wr
   if (surrogate && prediction) {
     // Safety numbers from a preview say so where they are read: in the flags themselves.
     const tag = `[surrogate preview, confidence ${prediction.confidence.toFixed(2)}] `
-    metrics = planMetricsRecord.parse({ ...metrics, source: 'surrogate', confidence: prediction.confidence, flags: { mechanical: tag + metrics.flags.mechanical, thermal: tag + metrics.flags.thermal } })
+    metrics = planMetricsRecord.parse({
+      ...metrics,
+      source: 'surrogate',
+      confidence: prediction.confidence,
+      flags: { mechanical: tag + metrics.flags.mechanical, thermal: tag + metrics.flags.thermal },
+    })
   }
   await writeJsonAtomic(file(PLAN_FILES.plan), plan)
   await writeJsonAtomic(file(PLAN_FILES.metrics), metrics)
-  const files: string[] = [PLAN_FILES.ct, PLAN_FILES.pressureCt, PLAN_FILES.pressureSim, PLAN_FILES.focalMaskCt, PLAN_FILES.soundSpeed, PLAN_FILES.density, PLAN_FILES.alphaDbCm, PLAN_FILES.tissue, PLAN_FILES.scene, PLAN_FILES.plan, PLAN_FILES.metrics]
+  const files: string[] = [
+    PLAN_FILES.ct,
+    PLAN_FILES.pressureCt,
+    PLAN_FILES.pressureSim,
+    PLAN_FILES.focalMaskCt,
+    PLAN_FILES.soundSpeed,
+    PLAN_FILES.density,
+    PLAN_FILES.alphaDbCm,
+    PLAN_FILES.tissue,
+    PLAN_FILES.scene,
+    PLAN_FILES.plan,
+    PLAN_FILES.metrics,
+  ]
   return { plan, metrics, files }
 }
 

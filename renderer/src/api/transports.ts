@@ -39,7 +39,14 @@ export function httpTransport(base: string, token: string): Transport {
       try {
         res = await fetch(url(`api/call/${method}`), { method: 'POST', headers, body })
       } catch (e) {
-        return { ok: false, error: { name: 'NetworkError', code: 'unreachable', message: `the planner's back end does not answer (${e instanceof Error ? e.message : String(e)}); is it still running?` } }
+        return {
+          ok: false,
+          error: {
+            name: 'NetworkError',
+            code: 'unreachable',
+            message: `the planner's back end does not answer (${e instanceof Error ? e.message : String(e)}); is it still running?`,
+          },
+        }
       }
       if (res.headers.get('content-type')?.startsWith('application/octet-stream')) {
         const header: unknown = JSON.parse(decodeURIComponent(res.headers.get('x-tfus-header') ?? '%7B%7D'))
@@ -65,4 +72,3 @@ export function httpTransport(base: string, token: string): Transport {
     },
   }
 }
-

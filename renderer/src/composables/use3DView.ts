@@ -22,7 +22,6 @@ import { usePlanStore } from '../stores/plan.ts'
 import { useViewStore } from '../stores/view.ts'
 import { useMessagesStore } from '../stores/messages.ts'
 
-
 const mm = (p: Vec3): Vec3 => [p[0] * M_TO_MM, p[1] * M_TO_MM, p[2] * M_TO_MM]
 
 function surfaceActor(color: [number, number, number], opacity: number) {
@@ -234,7 +233,10 @@ export function use3DView(container: Ref<HTMLElement | null>): { readonly ready:
       const t = plan.transducers.find((x) => x.id === result?.plan.transducer.id) ?? null
       if (result && t) {
         const pose = result.plan.pose
-        const mesh = placeMeshLps(transducerMesh({ type: t.type, rocM: t.rocM, apertureM: t.apertureM, innerApertureM: t.innerApertureM }), pose.transducer_to_ras)
+        const mesh = placeMeshLps(
+          transducerMesh({ type: t.type, rocM: t.rocM, apertureM: t.apertureM, innerApertureM: t.innerApertureM }),
+          pose.transducer_to_ras,
+        )
         const pd = vtkPolyData.newInstance()
         pd.getPoints().setData(new Float32Array(mesh.points.map((v) => v * M_TO_MM)), 3)
         pd.getPolys().setData(mesh.polys)

@@ -108,7 +108,17 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
     const rulerLine = lineActor([0.4, 1, 0.9], 1.5)
     const renderer = view.renderer
     for (const a of [ctSlice, mriSlice, ovSlice]) renderer.addViewProp(a)
-    for (const a of [contourActor, crosshair.actor, targetMarker.actor, focusMarker.actor, shiftLine.actor, transducerLine.actor, beamAxis.actor, rulerLine.actor]) renderer.addActor(a)
+    for (const a of [
+      contourActor,
+      crosshair.actor,
+      targetMarker.actor,
+      focusMarker.actor,
+      shiftLine.actor,
+      transducerLine.actor,
+      beamAxis.actor,
+      rulerLine.actor,
+    ])
+      renderer.addActor(a)
     ovSlice.setVisibility(false)
     contourActor.setVisibility(false)
 
@@ -299,7 +309,9 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
       ctMapper.setSlice(index)
       const mr = mri.value
       if (mr && registration.current) {
-        mriMapper.setSlice(sliceIndexAt(axis, p, { originM: mr.header.originM, spacingM: mr.header.spacingM, direction: mr.header.direction, dims: mr.header.dims }))
+        mriMapper.setSlice(
+          sliceIndexAt(axis, p, { originM: mr.header.originM, spacingM: mr.header.spacingM, direction: mr.header.direction, dims: mr.header.dims }),
+        )
         mriSlice.getProperty().setOpacity(viewStore.mriOpacity)
         mriSlice.setPosition(...scale3(plane.normal, -0.1))
         mriSlice.setVisibility(viewStore.mriOpacity > 0)
@@ -325,13 +337,18 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
       // Only where the beam runs within 45 degrees of the view's plane: across it, the section
       // would collapse onto the focus and read as something inside the head.
       const axisLps = result ? ([-result.plan.pose.axis_ras[0], -result.plan.pose.axis_ras[1], result.plan.pose.axis_ras[2]] as Vec3) : null
-      const inPlaneBeam = axisLps !== null && Math.abs(axisLps[0] * plane.normal[0] + axisLps[1] * plane.normal[1] + axisLps[2] * plane.normal[2]) < Math.SQRT1_2
+      const inPlaneBeam =
+        axisLps !== null && Math.abs(axisLps[0] * plane.normal[0] + axisLps[1] * plane.normal[1] + axisLps[2] * plane.normal[2]) < Math.SQRT1_2
       if (result && device && inPlaneBeam) {
         // The axis stops 8 mm short of the target, so it never covers the focus it points at.
         const apex = result.plan.pose.apex_ras_m
-        const depth = Math.max(0, Math.hypot(result.plan.target_ras_m[0] - apex[0], result.plan.target_ras_m[1] - apex[1], result.plan.target_ras_m[2] - apex[2]) - 0.008)
+        const depth = Math.max(
+          0,
+          Math.hypot(result.plan.target_ras_m[0] - apex[0], result.plan.target_ras_m[1] - apex[1], result.plan.target_ras_m[2] - apex[2]) - 0.008,
+        )
         const profile = transducerProfileLpsMm(device, result.plan.pose.transducer_to_ras, [plane.right, plane.up], depth)
-        const onSlice = (segments: [Vec3, Vec3][]) => segments.map(([a, b]) => [projectOntoPlane(a, c, plane.normal), projectOntoPlane(b, c, plane.normal)] as [Vec3, Vec3])
+        const onSlice = (segments: [Vec3, Vec3][]) =>
+          segments.map(([a, b]) => [projectOntoPlane(a, c, plane.normal), projectOntoPlane(b, c, plane.normal)] as [Vec3, Vec3])
         transducerLine.set(onSlice(profile.surface))
         beamAxis.set(onSlice(profile.axis))
       } else {
@@ -343,7 +360,10 @@ export function useSliceView(container: Ref<HTMLElement | null>, axis: SliceAxis
       // The ruler, projected onto this slice, with a small cross at each end.
       const r = viewStore.ruler
       const ends = r ? [r.a, ...(r.b ? [r.b] : [])].map((q) => projectOntoPlane(mm(q), c, plane.normal)) : []
-      rulerLine.set([...(ends.length === 2 ? [[ends[0]!, ends[1]!] as [Vec3, Vec3]] : []), ...ends.flatMap((e) => crosshairSegments(e, plane.right, plane.up, 2, 0))])
+      rulerLine.set([
+        ...(ends.length === 2 ? [[ends[0]!, ends[1]!] as [Vec3, Vec3]] : []),
+        ...ends.flatMap((e) => crosshairSegments(e, plane.right, plane.up, 2, 0)),
+      ])
       rulerLine.actor.setPosition(...lift(0.55))
 
       const pr = pressure.value

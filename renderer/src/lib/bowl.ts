@@ -77,7 +77,13 @@ export function placeMeshLps(mesh: Mesh, transducerToRas: readonly number[]): Me
  * axis from the apex to `axisLengthM` along +z. `viewDirsLps` are the view's in-plane unit
  * vectors (right, up); the caller projects the segments onto the slice.
  */
-export function transducerProfileLpsMm(shape: TransducerShape, transducerToRas: readonly number[], viewDirsLps: readonly Vec3[], axisLengthM: number, samples = 24): { surface: [Vec3, Vec3][]; axis: [Vec3, Vec3][] } {
+export function transducerProfileLpsMm(
+  shape: TransducerShape,
+  transducerToRas: readonly number[],
+  viewDirsLps: readonly Vec3[],
+  axisLengthM: number,
+  samples = 24,
+): { surface: [Vec3, Vec3][]; axis: [Vec3, Vec3][] } {
   const m = transducerToRas
   // A direction in LPS into transducer coordinates: LPS -> RAS, then the transpose of the pose's rotation.
   const toTransducer = (d: Vec3): Vec3 => applyTransposedRotation(m, lpsToRas(d))

@@ -39,7 +39,9 @@ export function colorBarModel(peakPa: number, thresholdFraction: number): ColorB
   const { colors } = overlayLookup(peakPa, thresholdFraction)
   const lo = colors[0]![0]
   const span = Math.max(peakPa - lo, 1e-12)
-  const levels = [peakPa, 10 ** (-3 / 20) * peakPa, 10 ** (-6 / 20) * peakPa, lo].filter((v, i, all) => v >= lo - 1e-9 && all.findIndex((w) => Math.abs(w - v) < 1e-6 * peakPa) === i)
+  const levels = [peakPa, 10 ** (-3 / 20) * peakPa, 10 ** (-6 / 20) * peakPa, lo].filter(
+    (v, i, all) => v >= lo - 1e-9 && all.findIndex((w) => Math.abs(w - v) < 1e-6 * peakPa) === i,
+  )
   const ticks = levels.map((v) => ({ at: (v - lo) / span, label: kPa(v), dB: decibelsBelowPeak(v, peakPa).toFixed(1) }))
   return { gradient: gradientOf(colors, lo, peakPa), ticks }
 }

@@ -34,12 +34,16 @@ export function checkField(text: string, spec: FieldSpec): FieldResult {
   if (text.trim() === '') return { ok: false, error: `${spec.label}: enter a number from ${show(spec.min)} to ${show(spec.max)} ${spec.unit}` }
   const v = parseTypedNumber(text)
   if (v === null) return { ok: false, error: `${spec.label}: "${text.trim()}" is not a number (digits, one decimal point or comma, e.g. 12.5)` }
-  if (v < spec.min || v > spec.max) return { ok: false, error: `${spec.label}: ${show(v)} ${spec.unit} is outside the plausible range ${show(spec.min)} to ${show(spec.max)} ${spec.unit}` }
+  if (v < spec.min || v > spec.max)
+    return { ok: false, error: `${spec.label}: ${show(v)} ${spec.unit} is outside the plausible range ${show(spec.min)} to ${show(spec.max)} ${spec.unit}` }
   return { ok: true, value: v }
 }
 
 /** Three typed coordinates (mm): each must be a number; the message names the first bad one. */
-export function checkCoordinates(texts: readonly [string, string, string], what: string): { ok: true; mm: [number, number, number] } | { ok: false; error: string } {
+export function checkCoordinates(
+  texts: readonly [string, string, string],
+  what: string,
+): { ok: true; mm: [number, number, number] } | { ok: false; error: string } {
   const names = ['R', 'A', 'S']
   const out: number[] = []
   for (let i = 0; i < 3; i++) {

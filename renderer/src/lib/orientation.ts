@@ -27,7 +27,6 @@ export function directionLabel(v: Vec3, minor = 0.3): string {
     .join('')
 }
 
-
 export interface ViewLabels {
   readonly left: string
   readonly right: string

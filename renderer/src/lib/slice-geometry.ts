@@ -15,7 +15,6 @@ export const SLICE_AXES: readonly SliceAxis[] = ['axial', 'coronal', 'sagittal']
 /** Voxel axis sliced by a view (display volumes: 0 = toward L, 1 = toward P, 2 = toward S). */
 export const SLICE_AXIS_INDEX: Readonly<Record<SliceAxis, 0 | 1 | 2>> = { sagittal: 0, coronal: 1, axial: 2 }
 
-
 /** Camera direction of projection and view-up (LPS) for a slice view. */
 export function sliceCamera(axis: SliceAxis, direction: Mat3): { readonly directionOfProjection: Vec3; readonly viewUp: Vec3 } {
   const toL = mat3Column(direction, 0)

@@ -227,7 +227,13 @@ export const usePlanStore = defineStore('plan', () => {
       saveTimer = setTimeout(() => {
         const runInputs = resultInputs.value
         void api()
-          .saveSession({ ctImageId: useImagesStore().ct?.imageId ?? null, inputs: stripImage(snapshot()), runId: runId.value, runInputs: runInputs ? stripImage(runInputs) : null, savedPlanId: savedPlanId.value })
+          .saveSession({
+            ctImageId: useImagesStore().ct?.imageId ?? null,
+            inputs: stripImage(snapshot()),
+            runId: runId.value,
+            runInputs: runInputs ? stripImage(runInputs) : null,
+            savedPlanId: savedPlanId.value,
+          })
           .catch(() => undefined)
       }, 250)
     },
@@ -498,7 +504,15 @@ export const usePlanStore = defineStore('plan', () => {
     switch (e.type) {
       case 'progress':
         if (status.value === 'starting') status.value = 'running'
-        progress.value = { stage: e.stage, elapsedS: e.elapsedS, ...(e.step !== undefined ? { step: e.step } : {}), ...(e.maxSteps ? { maxSteps: e.maxSteps } : {}), ...(e.fraction !== undefined ? { fraction: e.fraction } : {}), ...(e.etaS !== undefined ? { etaS: e.etaS } : {}), ...(e.overall ? { overall: e.overall } : {}) }
+        progress.value = {
+          stage: e.stage,
+          elapsedS: e.elapsedS,
+          ...(e.step !== undefined ? { step: e.step } : {}),
+          ...(e.maxSteps ? { maxSteps: e.maxSteps } : {}),
+          ...(e.fraction !== undefined ? { fraction: e.fraction } : {}),
+          ...(e.etaS !== undefined ? { etaS: e.etaS } : {}),
+          ...(e.overall ? { overall: e.overall } : {}),
+        }
         break
       case 'log':
         log.value.push(e.line)
@@ -525,7 +539,10 @@ export const usePlanStore = defineStore('plan', () => {
   /** Refuses (with a message) to act on a result whose inputs have changed. */
   function refuseStale(action: string): boolean {
     if (!stale.value) return false
-    useMessagesStore().push('error', `${action}: the results are out of date (${staleBecause.value.join(', ')} changed since the run). Simulate again, or undo the change.`)
+    useMessagesStore().push(
+      'error',
+      `${action}: the results are out of date (${staleBecause.value.join(', ')} changed since the run). Simulate again, or undo the change.`,
+    )
     return true
   }
 
@@ -533,8 +550,17 @@ export const usePlanStore = defineStore('plan', () => {
     if (!runId.value || !result.value || refuseStale('Saving the plan')) return
     try {
       const t = typedPatient.value
-      const patient = { ...(t.name.trim() ? { name: t.name.trim() } : {}), ...(t.id.trim() ? { id: t.id.trim() } : {}), ...(t.birthDate ? { birthDate: t.birthDate.replace(/-/g, '') } : {}) }
-      const saved = await api().savePlan({ runId: runId.value, ...(label ? { label } : {}), ...(Object.keys(patient).length ? { patient } : {}), ...(lineagePlanId.value ? { asVersionOf: lineagePlanId.value } : {}) })
+      const patient = {
+        ...(t.name.trim() ? { name: t.name.trim() } : {}),
+        ...(t.id.trim() ? { id: t.id.trim() } : {}),
+        ...(t.birthDate ? { birthDate: t.birthDate.replace(/-/g, '') } : {}),
+      }
+      const saved = await api().savePlan({
+        runId: runId.value,
+        ...(label ? { label } : {}),
+        ...(Object.keys(patient).length ? { patient } : {}),
+        ...(lineagePlanId.value ? { asVersionOf: lineagePlanId.value } : {}),
+      })
       savedPlanId.value = saved.planId
       savedVersion.value = saved.version
       lineagePlanId.value = saved.planId
@@ -557,7 +583,12 @@ export const usePlanStore = defineStore('plan', () => {
   async function approve(approver: string, grounds: { overrideReason?: string; acknowledged?: ('mechanical' | 'thermal')[] } = {}): Promise<void> {
     if (!savedPlanId.value || refuseStale('Approving the plan')) return
     try {
-      await api().approvePlan({ planId: savedPlanId.value, approver, ...(grounds.overrideReason ? { overrideReason: grounds.overrideReason } : {}), ...(grounds.acknowledged?.length ? { acknowledged: grounds.acknowledged } : {}) })
+      await api().approvePlan({
+        planId: savedPlanId.value,
+        approver,
+        ...(grounds.overrideReason ? { overrideReason: grounds.overrideReason } : {}),
+        ...(grounds.acknowledged?.length ? { acknowledged: grounds.acknowledged } : {}),
+      })
       approved.value = true
       void loadPlans()
     } catch (e) {
@@ -633,10 +664,73 @@ export const usePlanStore = defineStore('plan', () => {
   }
 
   return {
-    transducers, transducerId, transducer, targetRasM, entryRasM, setEntry, pointsPerWavelength, backend, mappingId, isppaFreeWaterWPerM2, pulseDurationS, prfHz, trainDutyCycle, protocols, thermalProtocolId, loadProtocols,
-    runId, status, progress, log, failure, result, savedPlanId, storedPlans, loadPlans, approved, exported, reportHtml, running, canStart, blockedBecause,
-    livePreview, preview, previewBusy, previewError, previewCount, shown, requestPreview,
-    interactionMode, targetError, typedPatient, lineagePlanId, savedVersion, restoreSession, openStored, inputs, resultInputs, stale, staleBecause, canUndo, canRedo, undo, redo, approvalBlockedBecause, approvalFlags,
-    loadTransducers, setTarget, start, cancel, handleEvent, save, approve, exportAs, loadReport, comparison, compare, closeComparison, adoptProposedEntry,
+    transducers,
+    transducerId,
+    transducer,
+    targetRasM,
+    entryRasM,
+    setEntry,
+    pointsPerWavelength,
+    backend,
+    mappingId,
+    isppaFreeWaterWPerM2,
+    pulseDurationS,
+    prfHz,
+    trainDutyCycle,
+    protocols,
+    thermalProtocolId,
+    loadProtocols,
+    runId,
+    status,
+    progress,
+    log,
+    failure,
+    result,
+    savedPlanId,
+    storedPlans,
+    loadPlans,
+    approved,
+    exported,
+    reportHtml,
+    running,
+    canStart,
+    blockedBecause,
+    livePreview,
+    preview,
+    previewBusy,
+    previewError,
+    previewCount,
+    shown,
+    requestPreview,
+    interactionMode,
+    targetError,
+    typedPatient,
+    lineagePlanId,
+    savedVersion,
+    restoreSession,
+    openStored,
+    inputs,
+    resultInputs,
+    stale,
+    staleBecause,
+    canUndo,
+    canRedo,
+    undo,
+    redo,
+    approvalBlockedBecause,
+    approvalFlags,
+    loadTransducers,
+    setTarget,
+    start,
+    cancel,
+    handleEvent,
+    save,
+    approve,
+    exportAs,
+    loadReport,
+    comparison,
+    compare,
+    closeComparison,
+    adoptProposedEntry,
   }
 })

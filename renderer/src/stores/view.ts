@@ -53,5 +53,24 @@ export const useViewStore = defineStore('view', () => {
     crosshairLps.value = [p[0], p[1], p[2]]
     clickCount.value++
   }
-  return { crosshairLps, clickCount, windowWidth, windowLevel, preset, overlayOpacity, overlayThreshold, mriOpacity, showContours, overlayKind, maskOutsideBrain, showIsosurface, showSkull, ruler, addRulerPoint, setPreset, setWindow, setCrosshair }
+  return {
+    crosshairLps,
+    clickCount,
+    windowWidth,
+    windowLevel,
+    preset,
+    overlayOpacity,
+    overlayThreshold,
+    mriOpacity,
+    showContours,
+    overlayKind,
+    maskOutsideBrain,
+    showIsosurface,
+    showSkull,
+    ruler,
+    addRulerPoint,
+    setPreset,
+    setWindow,
+    setCrosshair,
+  }
 })

@@ -75,7 +75,9 @@ export class PlannerPage {
   }
 
   async waitForSolverSteps(timeout: number): Promise<string> {
-    await this.id('progress-text').filter({ hasText: /step \d+ \/ \d+/ }).waitFor({ timeout })
+    await this.id('progress-text')
+      .filter({ hasText: /step \d+ \/ \d+/ })
+      .waitFor({ timeout })
     return this.id('progress-text').innerText()
   }
 

@@ -27,7 +27,8 @@ export function decodePng(png: Uint8Array): Rgba {
       height = view.getUint32(offset + 12)
       const depth = body[8]
       colorType = body[9]!
-      if (depth !== 8 || (colorType !== 2 && colorType !== 6) || body[12] !== 0) throw new Error(`unsupported PNG (depth ${depth}, colour type ${colorType}, interlace ${body[12]})`)
+      if (depth !== 8 || (colorType !== 2 && colorType !== 6) || body[12] !== 0)
+        throw new Error(`unsupported PNG (depth ${depth}, colour type ${colorType}, interlace ${body[12]})`)
     } else if (type === 'IDAT') idat.push(body)
     else if (type === 'IEND') break
     offset += 12 + length

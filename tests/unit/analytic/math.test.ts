@@ -19,7 +19,7 @@ function j1Integral(x: number): number {
 }
 
 describe('besselJ1', () => {
-  it('matches Bessel\'s integral to 1e-7 over [-60, 60]', () => {
+  it("matches Bessel's integral to 1e-7 over [-60, 60]", () => {
     let worst = 0
     for (let x = -60; x <= 60; x += 0.0173) worst = Math.max(worst, Math.abs(besselJ1(x) - j1Integral(x)))
     expect(worst).toBeLessThan(1e-7)

@@ -26,7 +26,7 @@ describe('BM1 bowl geometry', () => {
 })
 
 describe('oneilOnAxis', () => {
-  it('equals the direct O\'Neil form rho c u0 R/(R - z) [e^{-ikz} - e^{-ikB}] away from the focus', () => {
+  it("equals the direct O'Neil form rho c u0 R/(R - z) [e^{-ikz} - e^{-ikB}] away from the focus", () => {
     const R = BM1.rocM
     const { apertureRadiusM: a, depthM: h } = bowlGeometry(BM1)
     for (const z of [0.002, 0.01, 0.03, 0.05, 0.07, 0.1, 0.15]) {
@@ -122,7 +122,7 @@ describe('oneilLateralFocalPlaneJ1', () => {
     expect(lat.amplitudeAt(0)).toBe(lat.focalAmplitude)
     expect(lat.amplitudeAt(lat.fwhmM / 2) / lat.focalAmplitude).toBeCloseTo(0.5, 7)
     // First null at x = 3.8317: r = 3.8317 R / (k a).
-    const rNull = (3.8317059702 * BM1.rocM) / (K * BM1.apertureDiameterM / 2)
+    const rNull = (3.8317059702 * BM1.rocM) / ((K * BM1.apertureDiameterM) / 2)
     expect(lat.amplitudeAt(rNull) / lat.focalAmplitude).toBeLessThan(1e-7)
   })
 })

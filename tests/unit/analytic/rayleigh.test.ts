@@ -59,7 +59,7 @@ describe('fermatSpiralBowlPoints', () => {
   })
 })
 
-describe('rayleighPressure vs O\'Neil on the axis (BM1)', () => {
+describe("rayleighPressure vs O'Neil on the axis (BM1)", () => {
   it('agrees to better than 1e-4 of the peak from 10 to 120 mm with 200k makeCartBowl points', () => {
     // First-order quadrature (apex and rim both carry a full weight): ~2e-5 at 2e5 points.
     expect(axisErrorOverPeak(200_000, 'kwave')).toBeLessThan(1e-4)

@@ -13,7 +13,12 @@ const root = path.resolve(import.meta.dirname, '../../..')
 const hook = path.join(root, 'tests', 'helpers', 'no-typescript.mjs')
 
 function tfus(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['--import', hook, path.join(root, 'bin', 'tfus.mjs'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 })
+  const r = spawnSync(process.execPath, ['--import', hook, path.join(root, 'bin', 'tfus.mjs'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 120_000,
+  })
   return { code: r.status, out: r.stdout, err: r.stderr }
 }
 

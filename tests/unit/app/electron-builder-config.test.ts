@@ -38,7 +38,9 @@ describe('electron-builder configuration', () => {
       grantFileProtocolExtraPrivileges: false,
     })
     // The key names are the ones this electron-builder knows (a misspelt fuse would be ignored, not flipped).
-    const schema = JSON.parse(readFileSync(require.resolve('app-builder-lib/scheme.json'), 'utf8')) as { definitions: { FuseOptionsV1: { properties: Record<string, unknown>; additionalProperties: boolean } } }
+    const schema = JSON.parse(readFileSync(require.resolve('app-builder-lib/scheme.json'), 'utf8')) as {
+      definitions: { FuseOptionsV1: { properties: Record<string, unknown>; additionalProperties: boolean } }
+    }
     const known = Object.keys(schema.definitions.FuseOptionsV1.properties)
     for (const key of Object.keys(config.electronFuses as object)) expect(known, key).toContain(key)
     expect(schema.definitions.FuseOptionsV1.additionalProperties).toBe(false)
@@ -54,7 +56,11 @@ describe('electron-builder configuration', () => {
 
   test('native modules and itk-wasm pipelines are unpacked or shipped as resources', () => {
     const unpack = config.asarUnpack as string[]
-    for (const needle of ['better-sqlite3', 'webgpu', '@itk-wasm', '*.node']) expect(unpack.some((p) => p.includes(needle)), needle).toBe(true)
+    for (const needle of ['better-sqlite3', 'webgpu', '@itk-wasm', '*.node'])
+      expect(
+        unpack.some((p) => p.includes(needle)),
+        needle,
+      ).toBe(true)
     const extra = config.extraResources as { from: string; to: string }[]
     expect(extra.map((e) => e.to)).toEqual(expect.arrayContaining(['itk-wasm/image-io', 'itk-wasm/dicom']))
     for (const e of extra) expect(existsSync(path.join(root, e.from)), e.from).toBe(true)
@@ -76,12 +82,16 @@ describe('electron-builder configuration', () => {
   })
 
   test('every file the packaged app loads is inside it', () => {
-    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; optionalDependencies?: Record<string, string> }
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>
+      optionalDependencies?: Record<string, string>
+    }
     const shipped = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.optionalDependencies ?? {})])
     const dist = path.join(root, 'dist', 'node')
     const built = readdirSync(dist).filter((f) => f.endsWith('.mjs'))
     // The three entries and one file per worker (electron/adapters/app-paths.ts startWorker).
-    for (const name of ['cli', 'server', 'main', 'plan-worker', 'preview-worker', 'cpu-worker', 'db-worker', 'elastix-worker']) expect(built, name).toContain(`${name}.mjs`)
+    for (const name of ['cli', 'server', 'main', 'plan-worker', 'preview-worker', 'cpu-worker', 'db-worker', 'elastix-worker'])
+      expect(built, name).toContain(`${name}.mjs`)
     const packagesUsed = new Set<string>()
     for (const file of built) {
       const text = readFileSync(path.join(dist, file), 'utf8')
@@ -103,12 +113,21 @@ describe('electron-builder configuration', () => {
     for (const p of packagesUsed) expect(shipped, `dist/node imports ${p}`).toContain(p)
     expect(packagesUsed.has('tsx')).toBe(false)
     // Files the application reads by path under the root (electron/adapters/app-paths.ts appPath).
-    const sources = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []))
+    const sources = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+      )
     const patterns = (config.files as string[]).filter((p) => !p.startsWith('!'))
     for (const file of sources(path.join(root, 'electron'))) {
       for (const m of readFileSync(file, 'utf8').matchAll(/appPath\(((?:'[^']+'(?:,\s*)?)+)\)/g)) {
-        const rel = m[1]!.split(',').map((x) => x.trim().replace(/'/g, '')).join('/')
-        expect(patterns.some((p) => p === rel || rel.startsWith(p.split('/**')[0]! + '/') || p.startsWith(rel + '/')), `${path.relative(root, file)} reads ${rel}`).toBe(true)
+        const rel = m[1]!
+          .split(',')
+          .map((x) => x.trim().replace(/'/g, ''))
+          .join('/')
+        expect(
+          patterns.some((p) => p === rel || rel.startsWith(p.split('/**')[0]! + '/') || p.startsWith(rel + '/')),
+          `${path.relative(root, file)} reads ${rel}`,
+        ).toBe(true)
       }
     }
   })

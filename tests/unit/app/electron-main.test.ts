@@ -141,7 +141,18 @@ describe('Electron security baseline', () => {
 
   test('secureWindowOptions: isolation, sandbox, no Node, no webview', () => {
     const o = secureWindowOptions('/p/preload.cjs')
-    expect(o).toMatchObject({ preload: '/p/preload.cjs', contextIsolation: true, sandbox: true, nodeIntegration: false, nodeIntegrationInWorker: false, nodeIntegrationInSubFrames: false, webviewTag: false, webSecurity: true, allowRunningInsecureContent: false, devTools: false })
+    expect(o).toMatchObject({
+      preload: '/p/preload.cjs',
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webviewTag: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      devTools: false,
+    })
   })
 
   test('the app (through the mocked electron module) opens its window with the baseline and registers every API method', async () => {
@@ -272,7 +283,11 @@ describe('the IPC wrapper', () => {
     const otherPage = await ipcHandler(impl, 'cancelPlan', policy)(event({ senderFrame: { url: 'https://evil.example/', parent: null } }), { runId: 'abc' })
     const subFrame = await ipcHandler(impl, 'cancelPlan', policy)(event({ senderFrame: { url: appUrl, parent: mainFrame } }), { runId: 'abc' })
     const foreignContents = { mainFrame: { url: appUrl, parent: null } }
-    const notOurWindow = await ipcHandler(impl, 'cancelPlan', policy)(event({ sender: foreignContents, senderFrame: foreignContents.mainFrame }), { runId: 'abc' })
+    const notOurWindow = await ipcHandler(
+      impl,
+      'cancelPlan',
+      policy,
+    )(event({ sender: foreignContents, senderFrame: foreignContents.mainFrame }), { runId: 'abc' })
     const gone = await ipcHandler(impl, 'cancelPlan', policy)(event({ senderFrame: null }), { runId: 'abc' })
     for (const r of [otherPage, subFrame, notOurWindow, gone]) expect(r).toMatchObject({ ok: false, error: { code: 'forbidden' } })
     expect(calls).toEqual([])
@@ -287,7 +302,10 @@ describe('the IPC wrapper', () => {
 
   test('errors come back serialized: name, code, field, no stack', async () => {
     const input = await ipcHandler(impl, 'listTransducers', policy)(event(), {})
-    expect(input).toEqual({ ok: false, error: { name: 'SimulationInputError', code: 'bad-request', field: '--transducer', message: expect.stringContaining('roc_m') } })
+    expect(input).toEqual({
+      ok: false,
+      error: { name: 'SimulationInputError', code: 'bad-request', field: '--transducer', message: expect.stringContaining('roc_m') },
+    })
     const internal = await ipcHandler(impl, 'capabilities', policy)(event(), {})
     expect(internal).toEqual({ ok: false, error: { name: 'Error', code: 'internal', message: 'disk on fire' } })
     expect(JSON.stringify(internal)).not.toContain('at ')
@@ -352,7 +370,8 @@ describe('the app:// protocol: path resolution', () => {
       'file:///etc/passwd',
       'https://planner/index.html',
       '/etc/passwd',
-    ]) expect(resolveAppPath(root, url), url).toBeNull()
+    ])
+      expect(resolveAppPath(root, url), url).toBeNull()
   })
 
   test('the handler never reads a refused path and answers 403', async () => {

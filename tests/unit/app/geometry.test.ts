@@ -83,7 +83,8 @@ describe('display volumes', () => {
     const data = new Int16Array(24).map((_, i) => i)
     return { data, dims, spacingM: [0.001, 0.002, 0.003], originM: [0.01, 0.02, 0.03], direction, meta: { modality: 'CT' }, warnings: [] }
   }
-  const worldOf = (v: { originM: readonly number[]; spacingM: readonly number[]; direction: readonly number[] }, ijk: number[]) => voxelToWorld(v as never, ijk as never)
+  const worldOf = (v: { originM: readonly number[]; spacingM: readonly number[]; direction: readonly number[] }, ijk: number[]) =>
+    voxelToWorld(v as never, ijk as never)
 
   test('an LAS volume becomes LPS-aligned and every voxel keeps its world position', () => {
     const v = vol([1, 0, 0, 0, -1, 0, 0, 0, 1])
@@ -128,7 +129,15 @@ describe('the transducer in the slice views', () => {
   const shape = { type: 'bowl' as const, rocM: 0.064, apertureM: 0.064, innerApertureM: 0 }
   test('the section of the bowl lies in the plane of the beam and the view direction, rim at the sag depth; the axis runs down the beam', () => {
     // A coronal view: its in-plane unit vectors are x (L) and z (S) in LPS.
-    const { surface, axis } = transducerProfileLpsMm(shape, pose, [[1, 0, 0], [0, 0, 1]], 0.08)
+    const { surface, axis } = transducerProfileLpsMm(
+      shape,
+      pose,
+      [
+        [1, 0, 0],
+        [0, 0, 1],
+      ],
+      0.08,
+    )
     const points = surface.flat()
     // Every point in the coronal plane through the axis (P = 0) and on the sphere about the geometric focus.
     const focusLps = [0, 0, 100 - 64]
@@ -140,10 +149,25 @@ describe('the transducer in the slice views', () => {
     expect(rims.length).toBeGreaterThanOrEqual(2)
     const sag = 64 - Math.sqrt(64 ** 2 - 32 ** 2)
     for (const p of rims) expect(p[2]).toBeCloseTo(100 - sag, 6)
-    expect(axis).toEqual([[[-0, -0, 100], [-0, -0, 20]]].map((seg) => seg.map((p) => p.map((v) => expect.closeTo(v, 9)))))
+    expect(axis).toEqual(
+      [
+        [
+          [-0, -0, 100],
+          [-0, -0, 20],
+        ],
+      ].map((seg) => seg.map((p) => p.map((v) => expect.closeTo(v, 9)))),
+    )
   })
   test('an axial view (across the beam) still gets a section, through the in-plane direction most across the beam', () => {
-    const { surface } = transducerProfileLpsMm(shape, pose, [[0, 1, 0], [0, 0, 1]], 0.08)
+    const { surface } = transducerProfileLpsMm(
+      shape,
+      pose,
+      [
+        [0, 1, 0],
+        [0, 0, 1],
+      ],
+      0.08,
+    )
     for (const p of surface.flat()) expect(Math.abs(p[0])).toBeLessThan(1e-9) // the P-S plane
   })
 })

@@ -85,12 +85,23 @@ describe('resolve', () => {
 })
 
 function volume(): Volume {
-  return { data: new Float32Array(8), dims: [2, 2, 2], spacingM: [1e-3, 1e-3, 1e-3], originM: [0, 0, 0], direction: IDENTITY3, meta: { modality: 'MR' }, warnings: [] }
+  return {
+    data: new Float32Array(8),
+    dims: [2, 2, 2],
+    spacingM: [1e-3, 1e-3, 1e-3],
+    originM: [0, 0, 0],
+    direction: IDENTITY3,
+    meta: { modality: 'MR' },
+    warnings: [],
+  }
 }
 
 describe('register', () => {
   test('without an MRI the target and entry are in CT RAS already', async () => {
-    const r = await registerToCt({ request: { ctPath: 'ct.nii', targetRasM: [0.01, 0.02, 0.03], entryRasM: [0, 0, 0.09] }, ct: volume(), mri: undefined, mriToCtRas: undefined }, stageHooks())
+    const r = await registerToCt(
+      { request: { ctPath: 'ct.nii', targetRasM: [0.01, 0.02, 0.03], entryRasM: [0, 0, 0.09] }, ct: volume(), mri: undefined, mriToCtRas: undefined },
+      stageHooks(),
+    )
     expect(r).toEqual({ targetCt: [0.01, 0.02, 0.03], entryCt: [0, 0, 0.09], registration: null })
   })
 
@@ -99,7 +110,12 @@ describe('register', () => {
     // 5 mm along x, then 90 degrees about z.
     const m = [0, -1, 0, 0.005, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]
     const r = await registerToCt(
-      { request: { ctPath: 'ct.nii', mriPath: 't1.nii', registrationPath: 'mri-to-ct.json', targetRasM: [0.01, 0, 0], entryRasM: [0, 0.02, 0] }, ct: volume(), mri: volume(), mriToCtRas: m },
+      {
+        request: { ctPath: 'ct.nii', mriPath: 't1.nii', registrationPath: 'mri-to-ct.json', targetRasM: [0.01, 0, 0], entryRasM: [0, 0.02, 0] },
+        ct: volume(),
+        mri: volume(),
+        mriToCtRas: m,
+      },
       stageHooks({ onStage: (s) => stages.push(s) }),
     )
     expect(r.targetCt.map((v) => +v.toFixed(9))).toEqual([0.005, 0.01, 0])
@@ -111,8 +127,14 @@ describe('register', () => {
 
 describe('solve', () => {
   test("core's refusals in the command line's words; anything else passes through", () => {
-    expect(asPlanInputError(new PlacementError('too-deep', 'the target is 9 cm deep'))).toMatchObject({ field: 'placement (too-deep)', problem: 'the target is 9 cm deep' })
-    expect(asPlanInputError(new SimulationInputError('grid.size', 'is 900x900x900 cells'))).toMatchObject({ field: '--ppw', problem: 'the simulation grid is 900x900x900 cells' })
+    expect(asPlanInputError(new PlacementError('too-deep', 'the target is 9 cm deep'))).toMatchObject({
+      field: 'placement (too-deep)',
+      problem: 'the target is 9 cm deep',
+    })
+    expect(asPlanInputError(new SimulationInputError('grid.size', 'is 900x900x900 cells'))).toMatchObject({
+      field: '--ppw',
+      problem: 'the simulation grid is 900x900x900 cells',
+    })
     expect(asPlanInputError(new SurrogateModelError('model.json', 'grid differs'))).toMatchObject({ field: 'model.json', problem: 'grid differs' })
     const other = new Error('disk full')
     expect(asPlanInputError(other)).toBe(other)

@@ -23,7 +23,16 @@ const uploads: { name: string; size: number; first: number }[] = []
 const impl = {
   cancelPlan: async ({ runId }: { runId: string }) => ({ cancelled: runId === 'r1' }),
   getVolume: async ({ volumeId }: { volumeId: string }) => ({
-    header: { volumeId, dims: [2, 1, 1], spacingM: [0.001, 0.001, 0.001], originM: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], dataType: 'int16', range: [-5, 7], stride: 1 },
+    header: {
+      volumeId,
+      dims: [2, 1, 1],
+      spacingM: [0.001, 0.001, 0.001],
+      originM: [0, 0, 0],
+      direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+      dataType: 'int16',
+      range: [-5, 7],
+      stride: 1,
+    },
     bytes: new Int16Array([-5, 7]).buffer,
   }),
   importBytes: async ({ name, bytes }: { name: string; bytes: ArrayBuffer }) => {
@@ -41,13 +50,19 @@ const service: PlannerService = {
   dispose: async () => {},
 }
 
-function request(pathname: string, init: { method?: string; headers?: Record<string, string>; body?: string; port?: number } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function request(
+  pathname: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string; port?: number } = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: init.port ?? server.port, path: pathname, method: init.method ?? 'GET', headers: init.headers ?? {} }, (res) => {
-      let body = ''
-      res.on('data', (c) => (body += c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
-    })
+    const req = http.request(
+      { host: '127.0.0.1', port: init.port ?? server.port, path: pathname, method: init.method ?? 'GET', headers: init.headers ?? {} },
+      (res) => {
+        let body = ''
+        res.on('data', (c) => (body += c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
+      },
+    )
     req.on('error', reject)
     req.end(init.body)
   })
@@ -122,7 +137,9 @@ describe('browser-fallback server', () => {
     // The cookie also authenticates the API and the events stream (the token header stays valid).
     const call = await request('/api/call/cancelPlan', { method: 'POST', body: JSON.stringify({ runId: 'r1' }), headers: { cookie } })
     expect(JSON.parse(call.body)).toEqual({ ok: true, result: { cancelled: true } })
-    expect((await request('/api/call/cancelPlan', { method: 'POST', body: '{"runId":"r1"}', headers: { cookie: `${sessionCookieName(server.port)}=nope` } })).status).toBe(401)
+    expect(
+      (await request('/api/call/cancelPlan', { method: 'POST', body: '{"runId":"r1"}', headers: { cookie: `${sessionCookieName(server.port)}=nope` } })).status,
+    ).toBe(401)
     const events = await fetch(`${server.url}api/events`, { headers: { cookie } })
     expect(events.status).toBe(200)
     await events.body!.cancel()
@@ -185,9 +202,18 @@ describe('browser-fallback server', () => {
 })
 
 /** A request that sends `declared` as its Content-Length (or chunks), writes `send` bytes and never ends its body. */
-function unfinishedUpload(port: number, token: string, send: number, declared: number | null): Promise<{ status: number; body: string; closed: Promise<void> }> {
+function unfinishedUpload(
+  port: number,
+  token: string,
+  send: number,
+  declared: number | null,
+): Promise<{ status: number; body: string; closed: Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { 'x-tfus-token': token, 'content-type': 'application/octet-stream', 'x-tfus-params': encodeURIComponent(JSON.stringify({ name: 'ct.nii', role: 'ct' })) }
+    const headers: Record<string, string> = {
+      'x-tfus-token': token,
+      'content-type': 'application/octet-stream',
+      'x-tfus-params': encodeURIComponent(JSON.stringify({ name: 'ct.nii', role: 'ct' })),
+    }
     if (declared !== null) headers['content-length'] = String(declared)
     const req = http.request({ host: '127.0.0.1', port, path: '/api/call/importBytes', method: 'POST', headers })
     const noAnswer = setTimeout(() => reject(new Error('no answer within 10 s: the server is still reading the body')), 10_000)
@@ -235,7 +261,15 @@ describe('the request body cap', () => {
     await expect(Promise.race([r.closed.then(() => 'closed'), new Promise((ok) => setTimeout(() => ok('still open'), 5000))])).resolves.toBe('closed')
     expect(uploads.length).toBe(before)
     // A body within the cap still goes through (the stub answers "not a volume").
-    const ok = await fetch(`${small.url}api/call/importBytes`, { method: 'POST', headers: { 'x-tfus-token': small.token, 'content-type': 'application/octet-stream', 'x-tfus-params': encodeURIComponent(JSON.stringify({ name: 'ct.nii', role: 'ct' })) }, body: new Uint8Array(4096) })
+    const ok = await fetch(`${small.url}api/call/importBytes`, {
+      method: 'POST',
+      headers: {
+        'x-tfus-token': small.token,
+        'content-type': 'application/octet-stream',
+        'x-tfus-params': encodeURIComponent(JSON.stringify({ name: 'ct.nii', role: 'ct' })),
+      },
+      body: new Uint8Array(4096),
+    })
     expect(await ok.json()).toMatchObject({ ok: false, error: { message: 'not a volume' } })
     expect(uploads.length).toBe(before + 1)
   })
@@ -296,7 +330,15 @@ describe('the browser-mode entry', () => {
   test('the launch file is removed after its lifetime; --no-open writes none', async () => {
     const data = path.join(mkdtempSync(path.join(tmpdir(), 'tfus-browser-mode-')), 'data')
     const previousUmask = process.umask()
-    const common = { env: { TFUS_DATA_DIR: data }, platform: 'linux' as const, out: () => {}, staticDir, handleSignals: false, createService: () => service, spawn: () => ({ on: () => {}, unref: () => {} }) }
+    const common = {
+      env: { TFUS_DATA_DIR: data },
+      platform: 'linux' as const,
+      out: () => {},
+      staticDir,
+      handleSignals: false,
+      createService: () => service,
+      spawn: () => ({ on: () => {}, unref: () => {} }),
+    }
     const mode = await runBrowserFallback([], { ...common, launchFileLifetimeMs: 100 })
     try {
       expect(existsSync(mode.launchFile!)).toBe(true)

@@ -96,16 +96,33 @@ describe('save and approve in the app', () => {
   test('a plan with a thermal run: per-tissue numbers and the curve at the hottest point reach the app', async () => {
     const withThermal = path.join(root, 'template-thermal')
     fs.cpSync(clinicalTemplate, withThermal, { recursive: true })
-    const tissue = (rise: number, within: boolean) => ({ peak_rise_c: rise, peak_temperature_c: 37 + rise, cem43_max_min: 0.01, flag: { within, criterion: within ? 'rise' : 'none', text: `${rise}` } })
-    fs.writeFileSync(path.join(withThermal, 'thermal.json'), JSON.stringify({
-      flags: { thermal: 'exceeds ITRUSST limits in skull' },
-      tissues: { skin: tissue(0.5, true), skull: tissue(3.1, false), brain: tissue(0.8, true) },
-      time_courses: { t_s: [0, 10, 20], skin: { hottest_voxel_c: [37, 37.4, 37.5] }, skull: { hottest_voxel_c: [37, 39.5, 40.1] }, brain: { hottest_voxel_c: [37, 37.6, 37.8] } },
-    }))
+    const tissue = (rise: number, within: boolean) => ({
+      peak_rise_c: rise,
+      peak_temperature_c: 37 + rise,
+      cem43_max_min: 0.01,
+      flag: { within, criterion: within ? 'rise' : 'none', text: `${rise}` },
+    })
+    fs.writeFileSync(
+      path.join(withThermal, 'thermal.json'),
+      JSON.stringify({
+        flags: { thermal: 'exceeds ITRUSST limits in skull' },
+        tissues: { skin: tissue(0.5, true), skull: tissue(3.1, false), brain: tissue(0.8, true) },
+        time_courses: {
+          t_s: [0, 10, 20],
+          skin: { hottest_voxel_c: [37, 37.4, 37.5] },
+          skull: { hottest_voxel_c: [37, 39.5, 40.1] },
+          brain: { hottest_voxel_c: [37, 37.6, 37.8] },
+        },
+      }),
+    )
     const { s, runId } = await finishedRun(withThermal)
     const { thermal } = await s.impl.getPlanResult({ runId })
     expect(thermal?.summary).toBe('thermal: exceeds ITRUSST limits in skull')
-    expect(thermal?.tissues.map((t) => [t.tissue, t.peakRiseC, t.within])).toEqual([['skin', 0.5, true], ['skull', 3.1, false], ['brain', 0.8, true]])
+    expect(thermal?.tissues.map((t) => [t.tissue, t.peakRiseC, t.within])).toEqual([
+      ['skin', 0.5, true],
+      ['skull', 3.1, false],
+      ['brain', 0.8, true],
+    ])
     expect(thermal?.curve).toEqual({ tissue: 'skull', tS: [0, 10, 20], temperatureC: [37, 39.5, 40.1] })
   })
 
@@ -152,7 +169,19 @@ describe('approvals live in the database', () => {
     fs.writeFileSync(path.join(withCt, 'plan.json'), JSON.stringify({ ...record, ct: { ...record.ct, source: ctFile } }))
     // The report draws slices of the pressure and the focal region on the CT grid: real volumes.
     const dims: [number, number, number] = [6, 5, 4]
-    const nifti = (data: Int16Array | Float32Array, datatype: 4 | 16) => gzipSync(buildNifti1({ dims, sform: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], datatype, data }))
+    const nifti = (data: Int16Array | Float32Array, datatype: 4 | 16) =>
+      gzipSync(
+        buildNifti1({
+          dims,
+          sform: [
+            [1, 0, 0, 0],
+            [0, 1, 0, 0],
+            [0, 0, 1, 0],
+          ],
+          datatype,
+          data,
+        }),
+      )
     fs.writeFileSync(path.join(withCt, PLAN_FILES.pressureCt), nifti(new Float32Array(120).fill(500), 16))
     fs.writeFileSync(path.join(withCt, PLAN_FILES.focalMaskCt), nifti(new Int16Array(120).fill(1), 4))
     const { s, runId, dataDir } = await finishedRun(withCt)
@@ -160,7 +189,13 @@ describe('approvals live in the database', () => {
     const { planId } = await s.impl.savePlan({ runId })
     const notApproved = /Not approved in the planning software/
     expect((await s.impl.reportHtml({ runId })).html).toMatch(notApproved)
-    const second = createPlannerService({ host: 'browser', workDir, dataDir, probeWebGpu: false, workerUrl: new URL('./fixtures/folder-worker.mjs', import.meta.url) })
+    const second = createPlannerService({
+      host: 'browser',
+      workDir,
+      dataDir,
+      probeWebGpu: false,
+      workerUrl: new URL('./fixtures/folder-worker.mjs', import.meta.url),
+    })
     services.push(second)
     await second.impl.approvePlan({ planId, approver: 'Dr. Second' })
     const html = (await s.impl.reportHtml({ runId })).html
@@ -169,7 +204,13 @@ describe('approvals live in the database', () => {
     await s.dispose()
     await second.dispose()
 
-    const restarted = createPlannerService({ host: 'browser', workDir, dataDir, probeWebGpu: false, workerUrl: new URL('./fixtures/folder-worker.mjs', import.meta.url) })
+    const restarted = createPlannerService({
+      host: 'browser',
+      workDir,
+      dataDir,
+      probeWebGpu: false,
+      workerUrl: new URL('./fixtures/folder-worker.mjs', import.meta.url),
+    })
     services.push(restarted)
     const reopened = await restarted.impl.openStoredPlan({ planId })
     expect(reopened.approved).toBe(true)
@@ -182,16 +223,38 @@ describe('the session and stored plans survive a reload and a restart', () => {
     const { s, runId, dataDir } = await finishedRun(clinicalTemplate)
     const workDir = path.dirname(dataDir)
     const { planId } = await s.impl.savePlan({ runId })
-    const inputs = { targetRasM: [0.01, 0.02, 0.03] as [number, number, number], entryRasM: null, transducerId: 'ok', pointsPerWavelength: 3, mappingId: 'kplan', isppaFreeWaterWPerM2: 1e4, pulseDurationS: 0.02, prfHz: 10, trainDutyCycle: 1, thermalProtocolId: '' }
+    const inputs = {
+      targetRasM: [0.01, 0.02, 0.03] as [number, number, number],
+      entryRasM: null,
+      transducerId: 'ok',
+      pointsPerWavelength: 3,
+      mappingId: 'kplan',
+      isppaFreeWaterWPerM2: 1e4,
+      pulseDurationS: 0.02,
+      prfHz: 10,
+      trainDutyCycle: 1,
+      thermalProtocolId: '',
+    }
     const ct = (await s.impl.openImage({ path: path.join(workDir, 'ct.nii'), role: 'ct' })) as { kind: 'image'; image: { imageId: string } }
     await s.impl.saveSession({ ctImageId: ct.image.imageId, inputs, runId, runInputs: inputs, savedPlanId: planId })
     // A reload: the same back end answers with the same CT and the run, done.
     const again = await s.impl.restoreSession({})
-    expect(again).toMatchObject({ state: { ctImageId: ct.image.imageId, inputs, runId, savedPlanId: planId }, ct: { imageId: ct.image.imageId }, run: { runId, status: 'done' }, note: null })
+    expect(again).toMatchObject({
+      state: { ctImageId: ct.image.imageId, inputs, runId, savedPlanId: planId },
+      ct: { imageId: ct.image.imageId },
+      run: { runId, status: 'done' },
+      note: null,
+    })
     expect(fs.statSync(path.join(workDir, 'session.json')).mode & 0o077).toBe(0)
     await s.dispose()
     // A restart: a new back end on the same folders.
-    const s2 = createPlannerService({ host: 'browser', workDir, dataDir, probeWebGpu: false, workerUrl: new URL('./fixtures/folder-worker.mjs', import.meta.url) })
+    const s2 = createPlannerService({
+      host: 'browser',
+      workDir,
+      dataDir,
+      probeWebGpu: false,
+      workerUrl: new URL('./fixtures/folder-worker.mjs', import.meta.url),
+    })
     services.push(s2)
     const restored = await s2.impl.restoreSession({})
     expect(restored.ct?.imageId).toBeDefined()
@@ -200,7 +263,10 @@ describe('the session and stored plans survive a reload and a restart', () => {
     expect(restored.run).toBeNull()
     expect(restored.note).toMatch(/simulation on screen before the restart is gone/)
     // The template plan's CT path does not exist: opening it says so in words.
-    expect(await rejection(s2.impl.openStoredPlan({ planId }))).toMatchObject({ code: 'not-found', message: expect.stringMatching(/^the CT of plan 1 \(ct-7\.nii\.gz\) cannot be opened: .*open it, then the plan again$/) })
+    expect(await rejection(s2.impl.openStoredPlan({ planId }))).toMatchObject({
+      code: 'not-found',
+      message: expect.stringMatching(/^the CT of plan 1 \(ct-7\.nii\.gz\) cannot be opened: .*open it, then the plan again$/),
+    })
     expect(await rejection(s2.impl.openStoredPlan({ planId: '99' }))).toMatchObject({ code: 'not-found' })
   })
 })
@@ -212,13 +278,29 @@ describe('an MRI opened as the CT', () => {
     services.push(s)
     const file = path.join(workDir, 't1.nii')
     const data = new Int16Array(6 * 5 * 4).map((_, i) => 100 + (i % 50))
-    fs.writeFileSync(file, buildNifti1({ dims: [6, 5, 4], sform: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], datatype: 4, data }))
+    fs.writeFileSync(
+      file,
+      buildNifti1({
+        dims: [6, 5, 4],
+        sform: [
+          [1, 0, 0, 0],
+          [0, 1, 0, 0],
+          [0, 0, 1, 0],
+        ],
+        datatype: 4,
+        data,
+      }),
+    )
     const opened = await s.impl.openImage({ path: file, role: 'ct' })
     if (opened.kind !== 'image') throw new Error('expected an image')
     expect(opened.image.modality).toBe('MR')
     expect(opened.image.warnings).toContainEqual(expect.stringMatching(/^modality MR inferred from the intensity range/))
     const refused = await rejection(s.impl.startPlan(request(opened.image.imageId)))
-    expect(refused).toMatchObject({ code: 'bad-request', field: 'ctImageId', message: expect.stringMatching(/^t1\.nii is an MRI: acoustic planning needs a CT/) })
+    expect(refused).toMatchObject({
+      code: 'bad-request',
+      field: 'ctImageId',
+      message: expect.stringMatching(/^t1\.nii is an MRI: acoustic planning needs a CT/),
+    })
     // A CT opened as the CT says nothing about the inference.
     const ctFile = path.join(workDir, 'ct.nii')
     writeNifti(ctFile, 4)
@@ -234,7 +316,21 @@ describe('comparing two stored plans', () => {
     const dir = path.join(root, name)
     writePlanFolder(dir, seed)
     const data = new Float32Array(dims[0] * dims[1] * dims[2]).map((_, i) => value(i))
-    fs.writeFileSync(path.join(dir, PLAN_FILES.pressureCt), gzipSync(buildNifti1({ dims, sform: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], datatype: 16, data })))
+    fs.writeFileSync(
+      path.join(dir, PLAN_FILES.pressureCt),
+      gzipSync(
+        buildNifti1({
+          dims,
+          sform: [
+            [1, 0, 0, 0],
+            [0, 1, 0, 0],
+            [0, 0, 1, 0],
+          ],
+          datatype: 16,
+          data,
+        }),
+      ),
+    )
     return dir
   }
 
@@ -243,7 +339,13 @@ describe('comparing two stored plans', () => {
     const b = templateWithPressure('cmp-b', 12, [6, 5, 4], (i) => 1000 + 3 * i)
     const other = templateWithPressure('cmp-c', 13, [7, 5, 4], () => 5)
     const workDir = fs.mkdtempSync(path.join(root, 'work-'))
-    const s = createPlannerService({ host: 'browser', workDir, dataDir: path.join(workDir, 'data'), probeWebGpu: false, workerUrl: new URL('./fixtures/folder-worker.mjs', import.meta.url) })
+    const s = createPlannerService({
+      host: 'browser',
+      workDir,
+      dataDir: path.join(workDir, 'data'),
+      probeWebGpu: false,
+      workerUrl: new URL('./fixtures/folder-worker.mjs', import.meta.url),
+    })
     services.push(s)
     const events: ApiEvent[] = []
     s.onEvent((e) => events.push(e))
@@ -295,17 +397,47 @@ describe('comparing two stored plans', () => {
 })
 
 describe('overlay volumes of a result', () => {
-  test('the pressure masked to the brain, and the thermal run\'s peak rise, both on the CT grid', async () => {
+  test("the pressure masked to the brain, and the thermal run's peak rise, both on the CT grid", async () => {
     const dims: [number, number, number] = [6, 5, 4]
     const n = dims[0] * dims[1] * dims[2]
     const dir = path.join(root, 'overlay-template')
     writePlanFolder(dir, 21)
-    const nifti = (data: Int16Array | Float32Array, datatype: 4 | 16) => gzipSync(buildNifti1({ dims, sform: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], datatype, data }))
+    const nifti = (data: Int16Array | Float32Array, datatype: 4 | 16) =>
+      gzipSync(
+        buildNifti1({
+          dims,
+          sform: [
+            [1, 0, 0, 0],
+            [0, 1, 0, 0],
+            [0, 0, 1, 0],
+          ],
+          datatype,
+          data,
+        }),
+      )
     fs.writeFileSync(path.join(dir, PLAN_FILES.pressureCt), nifti(new Float32Array(n).fill(500), 16))
     // Tissue on the "simulation grid": brain (3) in the first half along x, skull (2) in the rest.
-    fs.writeFileSync(path.join(dir, PLAN_FILES.tissue), nifti(new Int16Array(n).map((_, i) => (i % dims[0] < 3 ? 3 : 2)), 4))
-    fs.writeFileSync(path.join(dir, PLAN_FILES.temperatureRiseMax), nifti(new Float32Array(n).map((_, i) => i % dims[0]), 16))
-    fs.writeFileSync(path.join(dir, 'thermal.json'), JSON.stringify({ flags: { thermal: 'within ITRUSST limits' }, tissues: { brain: { peak_rise_c: 5, peak_temperature_c: 42, cem43_max_min: 0.1, flag: { within: true, criterion: 'rise', text: 'ok' } } } }))
+    fs.writeFileSync(
+      path.join(dir, PLAN_FILES.tissue),
+      nifti(
+        new Int16Array(n).map((_, i) => (i % dims[0] < 3 ? 3 : 2)),
+        4,
+      ),
+    )
+    fs.writeFileSync(
+      path.join(dir, PLAN_FILES.temperatureRiseMax),
+      nifti(
+        new Float32Array(n).map((_, i) => i % dims[0]),
+        16,
+      ),
+    )
+    fs.writeFileSync(
+      path.join(dir, 'thermal.json'),
+      JSON.stringify({
+        flags: { thermal: 'within ITRUSST limits' },
+        tissues: { brain: { peak_rise_c: 5, peak_temperature_c: 42, cem43_max_min: 0.1, flag: { within: true, criterion: 'rise', text: 'ok' } } },
+      }),
+    )
     const { s, runId } = await finishedRun(dir)
     const r = await s.impl.getPlanResult({ runId })
     expect(r.brainPressureVolumeId).toBe(`brain-pressure-${runId}`)
@@ -332,26 +464,45 @@ describe('export where the planner chooses', () => {
     expect(first.path).toBe(path.join(dest, 'plan-brainsight.txt'))
     expect(fs.statSync(first.path).size).toBe(first.bytes)
     const before = fs.readFileSync(first.path)
-    expect(await rejection(s.impl.exportPlan({ runId, format: 'brainsight', deidentify: false, destinationDir: dest }))).toMatchObject({ code: 'conflict', field: 'destinationDir', message: expect.stringMatching(/exists already: nothing was overwritten/) as string })
+    expect(await rejection(s.impl.exportPlan({ runId, format: 'brainsight', deidentify: false, destinationDir: dest }))).toMatchObject({
+      code: 'conflict',
+      field: 'destinationDir',
+      message: expect.stringMatching(/exists already: nothing was overwritten/) as string,
+    })
     expect(fs.readFileSync(first.path)).toEqual(before)
-    expect(await rejection(s.impl.exportPlan({ runId, format: 'brainsight', deidentify: false, destinationDir: 'relative/folder' }))).toMatchObject({ code: 'bad-request', field: 'destinationDir' })
-    expect(await rejection(s.impl.exportPlan({ runId, format: 'brainsight', deidentify: false, destinationDir: path.join(dest, 'missing') }))).toMatchObject({ code: 'not-found', field: 'destinationDir' })
+    expect(await rejection(s.impl.exportPlan({ runId, format: 'brainsight', deidentify: false, destinationDir: 'relative/folder' }))).toMatchObject({
+      code: 'bad-request',
+      field: 'destinationDir',
+    })
+    expect(await rejection(s.impl.exportPlan({ runId, format: 'brainsight', deidentify: false, destinationDir: path.join(dest, 'missing') }))).toMatchObject({
+      code: 'not-found',
+      field: 'destinationDir',
+    })
     expect(fs.existsSync(path.join(dest, 'missing'))).toBe(false)
-    expect(await rejection(s.impl.exportPlan({ runId, format: 'brainsight', deidentify: false, destinationDir: first.path }))).toMatchObject({ code: 'bad-request', message: expect.stringMatching(/is not a folder/) as string })
+    expect(await rejection(s.impl.exportPlan({ runId, format: 'brainsight', deidentify: false, destinationDir: first.path }))).toMatchObject({
+      code: 'bad-request',
+      message: expect.stringMatching(/is not a folder/) as string,
+    })
     // Without a destination: the app's exports folder, as before.
     expect((await s.impl.exportPlan({ runId, format: 'brainsight', deidentify: false })).path).toMatch(/exports/)
   })
 })
 
 describe('the live preview is honest about its error', () => {
-  test('the transducer list says which device has a preview, with the model card\'s measured error on real CTs', async () => {
+  test("the transducer list says which device has a preview, with the model card's measured error on real CTs", async () => {
     const workDir = fs.mkdtempSync(path.join(root, 'work-'))
     const s = createPlannerService({ host: 'browser', workDir, probeWebGpu: false })
     services.push(s)
     const { transducers } = await s.impl.listTransducers({})
     const bowl = transducers.find((t) => t.id === 'itrusst-bm-bowl')!
-    const card = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../../resources/surrogate/model.json'), 'utf8')) as { evaluation: { by_source: Record<string, { n: number; peak_error_pct: { median: number } }> } }
-    expect(bowl.preview).toMatchObject({ available: true, peakErrorPct: card.evaluation.by_source['sample-ct']!.peak_error_pct.median, measuredOn: `${card.evaluation.by_source['sample-ct']!.n} held-out cases on a real CT` })
+    const card = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../../resources/surrogate/model.json'), 'utf8')) as {
+      evaluation: { by_source: Record<string, { n: number; peak_error_pct: { median: number } }> }
+    }
+    expect(bowl.preview).toMatchObject({
+      available: true,
+      peakErrorPct: card.evaluation.by_source['sample-ct']!.peak_error_pct.median,
+      measuredOn: `${card.evaluation.by_source['sample-ct']!.n} held-out cases on a real CT`,
+    })
     expect(bowl.preview.peakErrorPct!).toBeGreaterThan(20) // the figure the issue asks to show, not a reassuring confidence
     expect(bowl.text).toMatch(/· live preview$/)
     const others = transducers.filter((t) => t.id !== 'itrusst-bm-bowl')
@@ -370,6 +521,8 @@ describe('the API contract refuses implausible drive and pulse values', () => {
     expect(issues(base)).toEqual([])
     expect(issues({ ...base, drive: { kind: 'isppa-free-water', wPerM2: 1e13 } })[0]).toMatch(/^drive.wPerM2: /)
     expect(issues({ ...base, protocol: { ...base.protocol, prfHz: 0 } })[0]).toMatch(/^protocol.prfHz: /)
-    expect(issues({ ...base, protocol: { ...base.protocol, pulseDurationS: 0.2, prfHz: 10 } })[0]).toMatch(/^protocol.prfHz: a 200 ms pulse repeated at 10 Hz overlaps the next one/)
+    expect(issues({ ...base, protocol: { ...base.protocol, pulseDurationS: 0.2, prfHz: 10 } })[0]).toMatch(
+      /^protocol.prfHz: a 200 ms pulse repeated at 10 Hz overlaps the next one/,
+    )
   })
 })

@@ -106,7 +106,11 @@ describe('open images are bounded', () => {
     const cts: ImageInfo[] = []
     for (let i = 0; i < 6; i++) cts.push(imageOf(await s.impl.openImage({ path: niftiFile(dir, `ct${i}.nii`, i + 1), role: 'ct' })))
     // Open: the MRI (newest of its role, though least recently used) and the 3 newest CTs.
-    const open = async (image: ImageInfo) => (await s.impl.getVolume({ volumeId: image.volumeId, stride: 1 }).then(() => true, () => false))
+    const open = async (image: ImageInfo) =>
+      await s.impl.getVolume({ volumeId: image.volumeId, stride: 1 }).then(
+        () => true,
+        () => false,
+      )
     expect(await open(mri)).toBe(true)
     expect(await Promise.all(cts.map(open))).toEqual([false, false, false, true, true, true])
     const closed = await rejection(s.impl.getVolume({ volumeId: cts[0]!.volumeId, stride: 1 }))
@@ -129,7 +133,11 @@ describe('open images are bounded', () => {
     const a = imageOf(await s.impl.openImage({ path: niftiFile(dir, 'a.nii', 1), role: 'ct' }))
     const b = imageOf(await s.impl.openImage({ path: niftiFile(dir, 'b.nii', 2), role: 'ct' }))
     const c = imageOf(await s.impl.openImage({ path: niftiFile(dir, 'c.nii', 3), role: 'ct' }))
-    const open = async (image: ImageInfo) => (await s.impl.getVolume({ volumeId: image.volumeId, stride: 1 }).then(() => true, () => false))
+    const open = async (image: ImageInfo) =>
+      await s.impl.getVolume({ volumeId: image.volumeId, stride: 1 }).then(
+        () => true,
+        () => false,
+      )
     expect(await Promise.all([a, b, c].map(open))).toEqual([false, true, true])
     const big = imageOf(await s.impl.openImage({ path: niftiFile(dir, 'big.nii', 4, [20, 20, 20]), role: 'ct' }))
     expect(await Promise.all([a, b, c, big].map(open))).toEqual([false, false, false, true])
@@ -201,7 +209,18 @@ describe('uploads', () => {
     const dir = newWorkDir()
     const s = makeService(dir)
     const bytes = () => arrayBufferOf(fs.readFileSync(niftiFile(root, 'named.nii', 3)))
-    for (const name of ['..', '.', '../../escape.nii', 'a/b.nii', '/etc/passwd', '..\\evil.nii', 'a\0b.nii', 'é'.repeat(130) + '.nii', '   ', 'bell\u0007.nii']) {
+    for (const name of [
+      '..',
+      '.',
+      '../../escape.nii',
+      'a/b.nii',
+      '/etc/passwd',
+      '..\\evil.nii',
+      'a\0b.nii',
+      'é'.repeat(130) + '.nii',
+      '   ',
+      'bell\u0007.nii',
+    ]) {
       const r = await dispatchCall(PLANNER_API, s.impl, 'importBytes', { name, role: 'ct', bytes: bytes() })
       expect(r.ok, JSON.stringify(name)).toBe(false)
       if (r.ok) continue
@@ -404,7 +423,7 @@ describe('start-up', () => {
     expect(entries(path.join(dir, 'exports'))).toHaveLength(1)
   })
 
-  test('a second service on the same work folder leaves the first one\'s files alone', async () => {
+  test("a second service on the same work folder leaves the first one's files alone", async () => {
     const dir = newWorkDir()
     const first = makeService(dir)
     await first.startupCleanup

@@ -58,7 +58,11 @@ test(`${OPENS} opens of the sample CT keep the process within ${ALLOWED_GROWTH_B
     )
     expect(afterAll - afterOne).toBeLessThan(ALLOWED_GROWTH_BYTES)
     // The bound is what kept it: the oldest images are closed, the newest is open.
-    const isOpen = (volumeId: string) => service.impl.getVolume({ volumeId, stride: 8 }).then(() => true, () => false)
+    const isOpen = (volumeId: string) =>
+      service.impl.getVolume({ volumeId, stride: 8 }).then(
+        () => true,
+        () => false,
+      )
     expect(await isOpen(ids[0]!)).toBe(false)
     expect(await isOpen(ids.at(-1)!)).toBe(true)
   } finally {

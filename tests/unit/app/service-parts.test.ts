@@ -79,7 +79,12 @@ describe('run folders', () => {
     await background.settle()
     expect(fs.existsSync(path.join(users, 'plan.json'))).toBe(true)
     expect(fs.existsSync(path.join(imported, 'plan.json'))).toBe(true)
-    expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/kept .*my-plan: not a run folder of this planner/), expect.stringMatching(/kept .*run-imported: the plan database refers to a file in it/)]))
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/kept .*my-plan: not a run folder of this planner/),
+        expect.stringMatching(/kept .*run-imported: the plan database refers to a file in it/),
+      ]),
+    )
   })
 
   test("on close, the session's own entries in runs/ go (transform files, comparison folders); a neighbour's stay", async () => {
@@ -104,7 +109,15 @@ describe('run folders', () => {
 })
 
 function volume(value: number): Volume {
-  return { data: new Float32Array([value]), dims: [1, 1, 1], spacingM: [1e-3, 1e-3, 1e-3], originM: [0, 0, 0], direction: IDENTITY3, meta: { modality: 'OT' }, warnings: [] }
+  return {
+    data: new Float32Array([value]),
+    dims: [1, 1, 1],
+    spacingM: [1e-3, 1e-3, 1e-3],
+    originM: [0, 0, 0],
+    direction: IDENTITY3,
+    meta: { modality: 'OT' },
+    warnings: [],
+  }
 }
 
 describe('result volumes', () => {

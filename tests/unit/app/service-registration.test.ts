@@ -65,14 +65,20 @@ describe('registerMri', () => {
 
     // A target picked on an MRI that is not registered yet is refused in words.
     const early = await rejection(service.impl.startPlan(request(ct, t1)))
-    expect(early).toMatchObject({ code: 'bad-request', field: 'mriImageId', message: expect.stringMatching(/not registered to cranium-ct\.nii\.gz: register the MRI to the CT first/) as string })
+    expect(early).toMatchObject({
+      code: 'bad-request',
+      field: 'mriImageId',
+      message: expect.stringMatching(/not registered to cranium-ct\.nii\.gz: register the MRI to the CT first/) as string,
+    })
 
     const result = await service.impl.registerMri({ ctImageId: ct.imageId, mriImageId: t1.imageId })
     const found: RigidTransform = { matrix: result.mriToCtRas, from: 'MRI', to: 'CT', convention: 'RAS' }
     // Compared at the CT box's corners taken back into the T1 (the worst case over the whole head), in RAS.
     const points = ctCorners(ct).map((p) => applyRigid(invertRigid(withConvention(truth, 'RAS')), [-p[0], -p[1], p[2]]))
     const error = transformError(found, truth, points)
-    console.info(`in-app registration: max ${(error.maxTranslationErrorM * 1000).toFixed(2)} mm over the CT's box, ${error.rotationErrorDeg.toFixed(2)} deg, Dice ${result.quality.headDice.toFixed(3)}, ${result.wallS.toFixed(1)} s`)
+    console.info(
+      `in-app registration: max ${(error.maxTranslationErrorM * 1000).toFixed(2)} mm over the CT's box, ${error.rotationErrorDeg.toFixed(2)} deg, Dice ${result.quality.headDice.toFixed(3)}, ${result.wallS.toFixed(1)} s`,
+    )
     expect(error.maxTranslationErrorM).toBeLessThan(0.001)
     expect(error.rotationErrorDeg).toBeLessThan(1)
     expect(result.quality.acceptable).toBe(true)
@@ -89,7 +95,12 @@ describe('registerMri', () => {
     expect(fused.header.originM).toEqual(ctVol.header.originM)
     const ctValues = new Int16Array(ctVol.bytes.slice(0)) // the sample CT is int16
     expect(ctVol.header.dataType).toBe('int16')
-    const mriValues = fused.header.dataType === 'float32' ? new Float32Array(fused.bytes) : fused.header.dataType === 'int16' ? new Int16Array(fused.bytes) : new Uint8Array(fused.bytes)
+    const mriValues =
+      fused.header.dataType === 'float32'
+        ? new Float32Array(fused.bytes)
+        : fused.header.dataType === 'int16'
+          ? new Int16Array(fused.bytes)
+          : new Uint8Array(fused.bytes)
     let brainBright = 0
     let brainCount = 0
     let airDark = 0
@@ -140,6 +151,9 @@ describe('registerMri', () => {
   test('a CT given as the MRI is refused in words', async () => {
     const ct = await open('cranium-ct.nii.gz', 'ct')
     const ct2 = await open('cranium-ct.nii.gz', 'mri')
-    expect(await rejection(service.impl.registerMri({ ctImageId: ct.imageId, mriImageId: ct2.imageId }))).toMatchObject({ code: 'bad-request', message: expect.stringMatching(/is a CT .*not an MRI/) as string })
+    expect(await rejection(service.impl.registerMri({ ctImageId: ct.imageId, mriImageId: ct2.imageId }))).toMatchObject({
+      code: 'bad-request',
+      message: expect.stringMatching(/is a CT .*not an MRI/) as string,
+    })
   })
 })

@@ -17,10 +17,36 @@ import { sampleNearest } from '../../../renderer/src/lib/sample.ts'
 import { metricsFixture, planRecordFixture } from '../db/fixtures.ts'
 
 const image: ImageInfo = {
-  imageId: 'img1', volumeId: 'image-img1', name: 'ct.nii.gz', source: '/x/ct.nii.gz', role: 'ct', modality: 'CT', dims: [4, 4, 4], spacingM: [0.001, 0.001, 0.001], originM: [0, 0, 0],
-  direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], orientation: 'LPS', range: [-1000, 2000], valueUnit: 'HU', patient: null, warnings: ['modality CT inferred'],
+  imageId: 'img1',
+  volumeId: 'image-img1',
+  name: 'ct.nii.gz',
+  source: '/x/ct.nii.gz',
+  role: 'ct',
+  modality: 'CT',
+  dims: [4, 4, 4],
+  spacingM: [0.001, 0.001, 0.001],
+  originM: [0, 0, 0],
+  direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+  orientation: 'LPS',
+  range: [-1000, 2000],
+  valueUnit: 'HU',
+  patient: null,
+  warnings: ['modality CT inferred'],
 }
-const transducer = { id: 'bowl', name: 'Bowl', type: 'bowl' as const, frequencyHz: 5e5, rocM: 0.064, apertureM: 0.064, innerApertureM: 0, rings: [], exitPlaneOffsetM: 0.0086, focalRangeM: [0.055, 0.055] as [number, number], text: 'Bowl (500 kHz)', preview: { available: false, peakErrorPct: null, focalErrorMm: null, measuredOn: null } }
+const transducer = {
+  id: 'bowl',
+  name: 'Bowl',
+  type: 'bowl' as const,
+  frequencyHz: 5e5,
+  rocM: 0.064,
+  apertureM: 0.064,
+  innerApertureM: 0,
+  rings: [],
+  exitPlaneOffsetM: 0.0086,
+  focalRangeM: [0.055, 0.055] as [number, number],
+  text: 'Bowl (500 kHz)',
+  preview: { available: false, peakErrorPct: null, focalErrorMm: null, measuredOn: null },
+}
 
 function fakeClient(over: Partial<Record<keyof PlannerClient, (p: never) => Promise<unknown>>> = {}) {
   const calls: { method: string; params: unknown }[] = []
@@ -42,7 +68,9 @@ describe('images store', () => {
   test('an opened CT is kept with its warnings shown; a folder with several series asks which', async () => {
     fakeClient({
       openImage: async (p: { path: string; seriesInstanceUid?: string }) =>
-        p.path === '/dicom' && !p.seriesInstanceUid ? { kind: 'series', folder: '/dicom', series: [{ seriesInstanceUid: '1.2', description: 'head', modality: 'CT', sliceCount: 100 }] } : { kind: 'image', image },
+        p.path === '/dicom' && !p.seriesInstanceUid
+          ? { kind: 'series', folder: '/dicom', series: [{ seriesInstanceUid: '1.2', description: 'head', modality: 'CT', sliceCount: 100 }] }
+          : { kind: 'image', image },
     })
     const images = useImagesStore()
     expect(await images.openPath('/dicom')).toBe(true)
@@ -58,7 +86,10 @@ describe('images store', () => {
     fakeClient({ openImage: async () => Promise.reject(new ApiError('bad-request', '/x/broken.nii.gz: the file is empty (0 bytes)', 'path')) })
     const images = useImagesStore()
     expect(await images.openPath('/x/broken.nii.gz')).toBe(false)
-    expect(useMessagesStore().messages[0]).toMatchObject({ level: 'error', text: 'Opening /x/broken.nii.gz: path: /x/broken.nii.gz: the file is empty (0 bytes)' })
+    expect(useMessagesStore().messages[0]).toMatchObject({
+      level: 'error',
+      text: 'Opening /x/broken.nii.gz: path: /x/broken.nii.gz: the file is empty (0 bytes)',
+    })
     expect(await images.openPath('   ')).toBe(false)
   })
 })
@@ -109,7 +140,14 @@ describe('plan store', () => {
     expect(await started).toBe(true)
     expect(plan.progress?.stage).toBe('reading the CT')
     const req = calls.find((c) => c.method === 'startPlan')!.params as Record<string, unknown>
-    expect(req).toMatchObject({ ctImageId: 'img1', targetRasM: [0.03, -0.018, 0.0135], transducerId: 'bowl', pointsPerWavelength: 2, backend: 'cpu', drive: { kind: 'isppa-free-water', wPerM2: 1e5 } })
+    expect(req).toMatchObject({
+      ctImageId: 'img1',
+      targetRasM: [0.03, -0.018, 0.0135],
+      transducerId: 'bowl',
+      pointsPerWavelength: 2,
+      backend: 'cpu',
+      drive: { kind: 'isppa-free-water', wPerM2: 1e5 },
+    })
     plan.handleEvent({ type: 'progress', runId: 'other', stage: 'x', elapsedS: 1 })
     plan.handleEvent({ type: 'progress', runId: 'run1', stage: 'simulating in the head', step: 10, maxSteps: 100, fraction: 0.1, etaS: 90, elapsedS: 5 })
     expect(plan.status).toBe('running')
@@ -139,9 +177,15 @@ describe('plan store', () => {
     const { plan } = await ready()
     plan.setTarget([0, 0, 0])
     await plan.start()
-    plan.handleEvent({ type: 'error', runId: 'run1', error: { name: 'SimulationInputError', code: 'bad-request', field: 'placement (too-deep)', message: 'the target is 95 mm deep' } })
+    plan.handleEvent({
+      type: 'error',
+      runId: 'run1',
+      error: { name: 'SimulationInputError', code: 'bad-request', field: 'placement (too-deep)', message: 'the target is 95 mm deep' },
+    })
     expect(plan.status).toBe('failed')
-    expect(plan.failure).toBe('The transducer cannot be placed for this target: the target is 95 mm deep. Try: choose an entry closer to the target, or a transducer with a longer focal distance.')
+    expect(plan.failure).toBe(
+      'The transducer cannot be placed for this target: the target is 95 mm deep. Try: choose an entry closer to the target, or a transducer with a longer focal distance.',
+    )
   })
 })
 
@@ -151,7 +195,14 @@ describe('plan inputs: undo and redo, stale results, a new image', () => {
       listTransducers: async () => ({ transducers: [transducer, { ...transducer, id: 'bowl2', text: 'Bowl 2' }], warnings: [] }),
       startPlan: async () => ({ runId: 'run1' }),
       cancelPlan: async () => ({ cancelled: true }),
-      getPlanResult: async () => ({ runId: 'run1', planDir: '/p', plan: planRecordFixture(1), metrics: metricsFixture(1), pressureVolumeId: 'pressure-run1', thermal: null }),
+      getPlanResult: async () => ({
+        runId: 'run1',
+        planDir: '/p',
+        plan: planRecordFixture(1),
+        metrics: metricsFixture(1),
+        pressureVolumeId: 'pressure-run1',
+        thermal: null,
+      }),
       savePlan: async () => ({ planId: '7' }),
       listPlans: async () => ({ plans: [] }),
     })
@@ -235,7 +286,7 @@ describe('plan inputs: undo and redo, stale results, a new image', () => {
 })
 
 describe('colour bar and sampling', () => {
-  test('the colour bar is the overlay\'s lookup: peak at the top (0 dB), -3 and -6 dB ticks, the threshold at the bottom', () => {
+  test("the colour bar is the overlay's lookup: peak at the top (0 dB), -3 and -6 dB ticks, the threshold at the bottom", () => {
     const m = colorBarModel(150_000, 0.3)
     expect(m.ticks.map((t) => `${t.label}|${t.dB}`)).toEqual(['150 kPa|0.0', '106 kPa|-3.0', '75 kPa|-6.0', '45 kPa|-10.5'])
     expect(m.ticks[0]!.at).toBe(1)
@@ -246,7 +297,12 @@ describe('colour bar and sampling', () => {
     expect(decibelsBelowPeak(75_000, 150_000)).toBeCloseTo(-6.02, 2)
   })
   test('the nearest voxel of an LPS point, null outside', () => {
-    const header = { dims: [2, 2, 2] as [number, number, number], spacingM: [0.01, 0.01, 0.01] as [number, number, number], originM: [0, 0, 0] as [number, number, number], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as never }
+    const header = {
+      dims: [2, 2, 2] as [number, number, number],
+      spacingM: [0.01, 0.01, 0.01] as [number, number, number],
+      originM: [0, 0, 0] as [number, number, number],
+      direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as never,
+    }
     const values = [0, 1, 2, 3, 4, 5, 6, 7]
     expect(sampleNearest(header, values, [0.011, 0.004, 0.009])).toBe(5)
     expect(sampleNearest(header, values, [0.016, 0, 0])).toBeNull()
@@ -271,7 +327,16 @@ describe('typed numbers and targets', () => {
 
   test('a target outside the image, in air or in bone is refused in words', () => {
     // 4x4x4 LPS volume at 10 mm: air, then soft tissue, then bone along i.
-    const header = { volumeId: 'v', dims: [4, 4, 4] as [number, number, number], spacingM: [0.01, 0.01, 0.01] as [number, number, number], originM: [0, 0, 0] as [number, number, number], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as [number, number, number, number, number, number, number, number, number], dataType: 'int16' as const, range: [-1000, 1200] as [number, number], stride: 1 }
+    const header = {
+      volumeId: 'v',
+      dims: [4, 4, 4] as [number, number, number],
+      spacingM: [0.01, 0.01, 0.01] as [number, number, number],
+      originM: [0, 0, 0] as [number, number, number],
+      direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as [number, number, number, number, number, number, number, number, number],
+      dataType: 'int16' as const,
+      range: [-1000, 1200] as [number, number],
+      stride: 1,
+    }
     const values = new Int16Array(64).map((_, n) => [-1000, 40, 40, 1200][n % 4]!)
     // RAS (x, y) = -LPS (x, y): voxel i=1, j=1, k=1 is LPS (0.01, 0.01, 0.01), RAS (-0.01, -0.01, 0.01).
     expect(targetRefusal([-0.01, -0.01, 0.01], header as never, values)).toBeNull()
@@ -295,7 +360,31 @@ describe('view store', () => {
 })
 
 describe('results table', () => {
-  const metrics = { peak_pressure_pa: 5e5, peak_position_ras_m: [0, 0, 0], target_ras_m: [0, 0, 0], focal_shift_m: [0, 0, 0.004], focal_shift_length_m: 0.004, fwhm_3db_m: { axial: 0.02, lateral1: 0.004, lateral2: 0.004 }, fwhm_6db_m: { axial: 0.03, lateral1: 0.006, lateral2: 0.006 }, volume_6db_m3: 5e-7, isppa_w_m2: 8e4, ispta_w_m2: 800, duty_cycle: 0.01, mi: 2.3, mi_tc: 0.7, tic: 0.3, free_water_peak_pa: 1e6, insertion_loss_db: 6, skull_thickness_m: 0.006, incidence_angle_deg: 12, exit_plane_to_target_m: 0.05, ppw: 2, source_amplitude_pa: 6e4, warnings: [], flags: { mechanical: 'pass: MI_tc 0.70 <= 1.9 (ITRUSST, MI or MI_tc)', thermal: 'not assessed' } } as unknown as PlanMetricsRecord
+  const metrics = {
+    peak_pressure_pa: 5e5,
+    peak_position_ras_m: [0, 0, 0],
+    target_ras_m: [0, 0, 0],
+    focal_shift_m: [0, 0, 0.004],
+    focal_shift_length_m: 0.004,
+    fwhm_3db_m: { axial: 0.02, lateral1: 0.004, lateral2: 0.004 },
+    fwhm_6db_m: { axial: 0.03, lateral1: 0.006, lateral2: 0.006 },
+    volume_6db_m3: 5e-7,
+    isppa_w_m2: 8e4,
+    ispta_w_m2: 800,
+    duty_cycle: 0.01,
+    mi: 2.3,
+    mi_tc: 0.7,
+    tic: 0.3,
+    free_water_peak_pa: 1e6,
+    insertion_loss_db: 6,
+    skull_thickness_m: 0.006,
+    incidence_angle_deg: 12,
+    exit_plane_to_target_m: 0.05,
+    ppw: 2,
+    source_amplitude_pa: 6e4,
+    warnings: [],
+    flags: { mechanical: 'pass: MI_tc 0.70 <= 1.9 (ITRUSST, MI or MI_tc)', thermal: 'not assessed' },
+  } as unknown as PlanMetricsRecord
 
   test('MI passes through MI_tc, thermal is never a pass without a model, low ppw is flagged', () => {
     const rows = Object.fromEntries(metricRows(metrics, false).map((r) => [r.key, r]))
@@ -307,7 +396,6 @@ describe('results table', () => {
     expect(resolutionWarning(6)).toBeNull()
   })
 })
-
 
 /** A CT on screen, a target, and run1 finished (the fake client answers getPlanResult). */
 async function finishedRun() {
@@ -322,13 +410,36 @@ async function finishedRun() {
 }
 
 describe('registration store', () => {
-  const mriImage: ImageInfo = { ...image, imageId: 'mri1', volumeId: 'image-mri1', name: 't1.nii.gz', role: 'mri', modality: 'MR', range: [0, 200], valueUnit: '', warnings: [] }
+  const mriImage: ImageInfo = {
+    ...image,
+    imageId: 'mri1',
+    volumeId: 'image-mri1',
+    name: 't1.nii.gz',
+    role: 'mri',
+    modality: 'MR',
+    range: [0, 200],
+    valueUnit: '',
+    warnings: [],
+  }
   /** MRI -> CT (RAS, m): a 10 mm shift along +R and a 90 degree turn about S. */
   const mriToCtRas = [0, -1, 0, 0.01, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]
   const answer = (acceptable: boolean) => ({
-    registrationId: 'reg1', ctImageId: 'img1', mriImageId: 'mri1', mriToCtRas, rotationDeg: 90, translationMm: [10, 0, 0] as [number, number, number],
-    quality: { acceptable, reasons: acceptable ? [] : ['the head outlines agree poorly'], headDice: acceptable ? 0.98 : 0.88, headDiceInitial: 0.9, coverage: 1, nmi: 1.2 },
-    wallS: 9, fusedVolumeId: 'fused-reg1',
+    registrationId: 'reg1',
+    ctImageId: 'img1',
+    mriImageId: 'mri1',
+    mriToCtRas,
+    rotationDeg: 90,
+    translationMm: [10, 0, 0] as [number, number, number],
+    quality: {
+      acceptable,
+      reasons: acceptable ? [] : ['the head outlines agree poorly'],
+      headDice: acceptable ? 0.98 : 0.88,
+      headDiceInitial: 0.9,
+      coverage: 1,
+      nmi: 1.2,
+    },
+    wallS: 9,
+    fusedVolumeId: 'fused-reg1',
   })
 
   async function registered(acceptable: boolean) {
@@ -397,7 +508,14 @@ describe('the proposed entry', () => {
     fakeClient({
       listTransducers: async () => ({ transducers: [transducer], warnings: [] }),
       startPlan: async () => ({ runId: 'run1' }),
-      getPlanResult: async () => ({ runId: 'run1', planDir: '/p', plan: { ...planRecordFixture(1, null), entry_ras_m: [0.07, 0, 0.02], entry_proposed: true }, metrics: metricsFixture(1), pressureVolumeId: 'pressure-run1', thermal: null }),
+      getPlanResult: async () => ({
+        runId: 'run1',
+        planDir: '/p',
+        plan: { ...planRecordFixture(1, null), entry_ras_m: [0.07, 0, 0.02], entry_proposed: true },
+        metrics: metricsFixture(1),
+        pressureVolumeId: 'pressure-run1',
+        thermal: null,
+      }),
     })
     const plan = await finishedRun()
     expect(plan.entryRasM).toBeNull()

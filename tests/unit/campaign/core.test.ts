@@ -11,7 +11,14 @@ const plans = {
   name: 'c1',
   kind: 'plans',
   subjects: [
-    { id: 's1', ct: 'a/ct.nii.gz', targets: [{ id: 't1', ras_mm: [1, 2, 3], entries: ['proposed', [4, 5, 6]] }, { id: 't2', ras_mm: [7, 8, 9] }] },
+    {
+      id: 's1',
+      ct: 'a/ct.nii.gz',
+      targets: [
+        { id: 't1', ras_mm: [1, 2, 3], entries: ['proposed', [4, 5, 6]] },
+        { id: 't2', ras_mm: [7, 8, 9] },
+      ],
+    },
     { id: 's2', ct: '/abs/ct2.nii.gz', mri: 'mri.nii.gz', targets: [{ id: 't1', ras_mm: [0, 0, 0], space: 'mri' }] },
   ],
   transducers: ['a', 'b'],
@@ -33,7 +40,9 @@ describe('campaign file', () => {
     expect(bad({ ...plans, transducer: ['a'] })).toMatch(/^c\.json: \(top level\): .*transducer/)
     expect(bad({ ...plans, ppw: [-1] })).toMatch(/^c\.json: ppw\.0: /)
     expect(bad({ ...plans, subjects: [{ ...plans.subjects[0], targets: [{ id: 't', ras_mm: [1, 2] }] }] })).toMatch(/^c\.json: subjects\.0\.targets\.0\.ras_mm/)
-    expect(bad({ ...plans, subjects: [{ id: 's', ct: 'x', targets: [{ id: 't', ras_mm: [1, 2, 3], space: 'mri' }] }] })).toMatch(/^c\.json: subjects\.0\.targets\.0\.space: .*needs the subject's "mri"/)
+    expect(bad({ ...plans, subjects: [{ id: 's', ct: 'x', targets: [{ id: 't', ras_mm: [1, 2, 3], space: 'mri' }] }] })).toMatch(
+      /^c\.json: subjects\.0\.targets\.0\.space: .*needs the subject's "mri"/,
+    )
     expect(bad({ ...plans, drives: [{ isppa_free_water_w_cm2: 10, source_amplitude_kpa: 60 }] })).toMatch(/^c\.json: drives\.0/)
     expect(bad({ ...plans, kind: 'sweep' })).toMatch(/^c\.json: kind: /)
     expect(bad({ ...plans, subjects: [plans.subjects[0], plans.subjects[0]] })).toMatch(/^c\.json: subjects\.1\.id: "s1" is used twice/)
@@ -60,9 +69,14 @@ describe('campaign file', () => {
   })
 
   it('expands a scene sweep into heads x placements', () => {
-    const c = parseCampaignFile({ name: 'sw', kind: 'scene-sweep', scene_sweep: { head_seeds: [1000, 1001], placements_per_head: 3, spacing_mm: 2 }, transducers: ['a'] }, 's.json')
+    const c = parseCampaignFile(
+      { name: 'sw', kind: 'scene-sweep', scene_sweep: { head_seeds: [1000, 1001], placements_per_head: 3, spacing_mm: 2 }, transducers: ['a'] },
+      's.json',
+    )
     const tasks = expandCampaign(c, resolve)
-    expect(tasks.map((t) => t.label)).toEqual([0, 1, 2].map((p) => `head1000/placement${p}/a/source-60kpa/kplan/ppw6`).concat([0, 1, 2].map((p) => `head1001/placement${p}/a/source-60kpa/kplan/ppw6`)))
+    expect(tasks.map((t) => t.label)).toEqual(
+      [0, 1, 2].map((p) => `head1000/placement${p}/a/source-60kpa/kplan/ppw6`).concat([0, 1, 2].map((p) => `head1001/placement${p}/a/source-60kpa/kplan/ppw6`)),
+    )
     expect(tasks[4]!.source).toEqual({ kind: 'procedural-head', head_seed: 1001, placement: 1, placement_seed: 1, spacing_mm: 2 })
   })
 })
@@ -76,9 +90,20 @@ describe('Slurm text', () => {
   })
 
   it('writes a readable sbatch script that runs one task per array index', () => {
-    const s = sbatchScript({ jobName: 'tfus-c1-abc', node: '/usr/bin/node', tfus: "/opt/tfus's/bin/tfus.mjs", campaignDir: '/shared/c1', logDir: '/shared/c1/slurm/logs', partition: 'gpu', gres: 'gpu:1', time: '01:00:00', mem: '16G' })
+    const s = sbatchScript({
+      jobName: 'tfus-c1-abc',
+      node: '/usr/bin/node',
+      tfus: "/opt/tfus's/bin/tfus.mjs",
+      campaignDir: '/shared/c1',
+      logDir: '/shared/c1/slurm/logs',
+      partition: 'gpu',
+      gres: 'gpu:1',
+      time: '01:00:00',
+      mem: '16G',
+    })
     expect(s.split('\n')[0]).toBe('#!/bin/bash')
-    for (const d of ['--job-name=tfus-c1-abc', '--partition=gpu', '--gres=gpu:1', '--time=01:00:00', '--mem=16G', '--output=/shared/c1/slurm/logs/%A_%a.out']) expect(s).toContain(`#SBATCH ${d}`)
+    for (const d of ['--job-name=tfus-c1-abc', '--partition=gpu', '--gres=gpu:1', '--time=01:00:00', '--mem=16G', '--output=/shared/c1/slurm/logs/%A_%a.out'])
+      expect(s).toContain(`#SBATCH ${d}`)
     expect(s).toContain(`exec '/usr/bin/node' '/opt/tfus'\\''s/bin/tfus.mjs' campaign run-task '/shared/c1' --index "$SLURM_ARRAY_TASK_ID"`)
     expect(sbatchScript({ jobName: 'j', node: 'n', tfus: 't', campaignDir: 'd', logDir: 'l' })).not.toMatch(/--partition|--gres|--mem|--time/)
   })
@@ -98,7 +123,16 @@ describe('Slurm text', () => {
 describe('summary', () => {
   it('quotes CSV fields and round-trips the campaign note', () => {
     const csv = summaryCsv([
-      { index: 0, id: 'a'.repeat(16), label: 's/t', state: 'done', planId: 3, wallS: 12.34, metrics: { peak_pressure_pa: 123456, focal_shift_length_m: 0.0021, insertion_loss_db: 7.5, mi: 0.31, isppa_w_m2: 52000 }, error: null },
+      {
+        index: 0,
+        id: 'a'.repeat(16),
+        label: 's/t',
+        state: 'done',
+        planId: 3,
+        wallS: 12.34,
+        metrics: { peak_pressure_pa: 123456, focal_shift_length_m: 0.0021, insertion_loss_db: 7.5, mi: 0.31, isppa_w_m2: 52000 },
+        error: null,
+      },
       { index: 1, id: 'b'.repeat(16), label: 's/u', state: 'failed', planId: null, wallS: null, metrics: null, error: 'x: "bad", really' },
     ])
     expect(csv.split('\n')[0]).toBe('index,task_id,label,state,plan_id,peak_pressure_kpa,focal_shift_mm,insertion_loss_db,mi,isppa_w_cm2,wall_s,error')

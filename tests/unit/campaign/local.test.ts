@@ -32,7 +32,11 @@ describe('tfus campaign run (local executor)', () => {
 
     const first = tfus(['campaign', 'run', campaign, '--jobs', '1'], env)
     // Killed once the runner has seen task 0 finish (task 1 is then in flight).
-    await waitFor(async () => /task 0 head1000\/placement0\/tiny-bowl\/source-60kpa\/kplan\/ppw2: done in [\d.]+ s/.test(first.output()), 280_000, 'the first task')
+    await waitFor(
+      async () => /task 0 head1000\/placement0\/tiny-bowl\/source-60kpa\/kplan\/ppw2: done in [\d.]+ s/.test(first.output()),
+      280_000,
+      'the first task',
+    )
     first.child.kill('SIGKILL')
     const killed = await first.done
     expect(killed.signal).toBe('SIGKILL')

@@ -28,7 +28,14 @@ const cohort = (over: Record<string, unknown> = {}) => ({
   kind: 'plans',
   subjects: [
     { id: 'cranium', ct: path.join(ROOT, 'resources/samples/cranium-ct.nii.gz'), targets: [{ id: 'm1', ras_mm: [30, -18, 13.5] }] },
-    { id: 'second', ct: path.join(ROOT, 'resources/samples/cranium-ct.nii.gz'), targets: [{ id: 'm1', ras_mm: [30, -18, 13.5] }, { id: 'm2', ras_mm: [-30, -18, 13.5] }] },
+    {
+      id: 'second',
+      ct: path.join(ROOT, 'resources/samples/cranium-ct.nii.gz'),
+      targets: [
+        { id: 'm1', ras_mm: [30, -18, 13.5] },
+        { id: 'm2', ras_mm: [-30, -18, 13.5] },
+      ],
+    },
   ],
   transducers: ['itrusst-bm-bowl'],
   ppw: [2, 3],

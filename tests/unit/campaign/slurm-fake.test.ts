@@ -19,7 +19,9 @@ beforeAll(async () => {
   await fs.mkdir(bin)
   // sbatch: records its arguments, answers job ids 77, 78, ...; squeue/sacct: print their files.
   const script = (body: string) => `#!/bin/sh\n${body}\n`
-  await fs.writeFile(path.join(bin, 'sbatch'), script(`echo "$@" >> "${dir}/sbatch.args"; n=$(wc -l < "${dir}/sbatch.args"); echo $((76 + n))`), { mode: 0o755 })
+  await fs.writeFile(path.join(bin, 'sbatch'), script(`echo "$@" >> "${dir}/sbatch.args"; n=$(wc -l < "${dir}/sbatch.args"); echo $((76 + n))`), {
+    mode: 0o755,
+  })
   await fs.writeFile(path.join(bin, 'squeue'), script(`echo "$@" > "${dir}/squeue.args"; cat "${dir}/squeue.out" 2>/dev/null; true`), { mode: 0o755 })
   await fs.writeFile(path.join(bin, 'sacct'), script(`cat "${dir}/sacct.out"`), { mode: 0o755 })
   process.env.PATH = `${bin}:${process.env.PATH}`
@@ -38,7 +40,21 @@ describe('tfus campaign submit/status/resubmit with stand-in Slurm commands', ()
     await fs.writeFile(file, JSON.stringify(tinySweep('fake', 6)))
     const campaign = path.join(dir, 'c')
     expect((await cli(['campaign', 'plan', file, '--dir', campaign])).code).toBe(0)
-    const submit = await cli(['campaign', 'submit', campaign, '--executor', 'slurm', '--partition', 'gpu', '--gres', 'gpu:1', '--mem', '8G', '--array-limit', '3'])
+    const submit = await cli([
+      'campaign',
+      'submit',
+      campaign,
+      '--executor',
+      'slurm',
+      '--partition',
+      'gpu',
+      '--gres',
+      'gpu:1',
+      '--mem',
+      '8G',
+      '--array-limit',
+      '3',
+    ])
     expect(submit.code, submit.err).toBe(0)
     expect(submit.out).toMatch(/submitted 6 task\(s\) as Slurm job 77 \(--array=0-5%3\)/)
     expect(await fs.readFile(path.join(dir, 'sbatch.args'), 'utf8')).toBe(`--parsable --array=0-5%3 ${path.join(campaign, 'slurm/campaign.sbatch')}\n`)
@@ -53,7 +69,10 @@ describe('tfus campaign submit/status/resubmit with stand-in Slurm commands', ()
     const t0 = path.join(campaign, 'tasks/0000')
     await fs.mkdir(path.join(t0, 'plan'), { recursive: true })
     await fs.writeFile(path.join(t0, 'plan/plan.json'), '{}')
-    await fs.writeFile(path.join(t0, 'done.json'), JSON.stringify({ index: 0, id: manifest.tasks[0].id, label: manifest.tasks[0].label, finished_at: 'x', wall_s: 12, host: 'n1' }))
+    await fs.writeFile(
+      path.join(t0, 'done.json'),
+      JSON.stringify({ index: 0, id: manifest.tasks[0].id, label: manifest.tasks[0].label, finished_at: 'x', wall_s: 12, host: 'n1' }),
+    )
     await fs.writeFile(path.join(dir, 'squeue.out'), '77_3 RUNNING\n77_[4-5%3] PENDING\n')
     await fs.writeFile(path.join(dir, 'sacct.out'), '77_0|COMPLETED|0:0\n77_1|FAILED|3:0\n77_2|CANCELLED by 0|0:15\n77_3|RUNNING|0:0\n')
     const status = await cli(['campaign', 'status', campaign])

@@ -54,16 +54,20 @@ describe.skipIf(missing.length > 0 && !inCi)('tfus campaign on a real Slurm clus
 
     // Cancel the first task seen running that has not finished.
     let cancelled = -1
-    await waitFor(async () => {
-      const running = [...squeue().matchAll(new RegExp(`^${job}_(\\d+) RUNNING$`, 'gm'))].map((m) => Number(m[1]))
-      for (const i of running) {
-        if (await exists(task(campaign, i, 'done.json'))) continue
-        execFileSync('scancel', [`${job}_${i}`], { env: { ...process.env, ...env } })
-        cancelled = i
-        return true
-      }
-      return false
-    }, 300_000, 'a running array task')
+    await waitFor(
+      async () => {
+        const running = [...squeue().matchAll(new RegExp(`^${job}_(\\d+) RUNNING$`, 'gm'))].map((m) => Number(m[1]))
+        for (const i of running) {
+          if (await exists(task(campaign, i, 'done.json'))) continue
+          execFileSync('scancel', [`${job}_${i}`], { env: { ...process.env, ...env } })
+          cancelled = i
+          return true
+        }
+        return false
+      },
+      300_000,
+      'a running array task',
+    )
     const status1 = await tfus(['campaign', 'status', campaign], env).done
     expect(status1.code, status1.err).toBe(0)
     expect(status1.out).toMatch(/campaign slurm-sweep: 6 tasks; done \d/)

@@ -72,9 +72,21 @@ export function metricsFixture(seed: number): PlanMetricsRecord {
 }
 
 /** The volume files of a plan folder, each `bytes` long with content depending on `seed`. */
-export const VOLUME_FILES = [PLAN_FILES.pressureCt, PLAN_FILES.focalMaskCt, PLAN_FILES.pressureSim, PLAN_FILES.soundSpeed, PLAN_FILES.density, PLAN_FILES.alphaDbCm, PLAN_FILES.tissue] as const
+export const VOLUME_FILES = [
+  PLAN_FILES.pressureCt,
+  PLAN_FILES.focalMaskCt,
+  PLAN_FILES.pressureSim,
+  PLAN_FILES.soundSpeed,
+  PLAN_FILES.density,
+  PLAN_FILES.alphaDbCm,
+  PLAN_FILES.tissue,
+] as const
 
-export function writePlanFolder(dir: string, seed: number, options: { bytes?: number; ctSeriesUid?: string | null } = {}): { record: PlanRecord; metrics: PlanMetricsRecord } {
+export function writePlanFolder(
+  dir: string,
+  seed: number,
+  options: { bytes?: number; ctSeriesUid?: string | null } = {},
+): { record: PlanRecord; metrics: PlanMetricsRecord } {
   const record = planRecordFixture(seed, options.ctSeriesUid ?? null)
   const metrics = metricsFixture(seed)
   fs.mkdirSync(path.join(dir, 'medium'), { recursive: true })
@@ -91,5 +103,17 @@ export function writeNifti(file: string, seed: number, dims: [number, number, nu
   const noise = seededBytes(seed, n)
   for (let i = 0; i < n; i++) data[i] = noise[i]! - 1000
   fs.mkdirSync(path.dirname(file), { recursive: true })
-  fs.writeFileSync(file, buildNifti1({ dims, sform: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], datatype: 4, data }))
+  fs.writeFileSync(
+    file,
+    buildNifti1({
+      dims,
+      sform: [
+        [1, 0, 0, 0],
+        [0, 1, 0, 0],
+        [0, 0, 1, 0],
+      ],
+      datatype: 4,
+      data,
+    }),
+  )
 }

@@ -21,7 +21,8 @@ import { seededRandom } from '../../../core/math/random.ts'
 import { VOLUME_FILES, metricsFixture, planRecordFixture, seededBytes, writeNifti } from './fixtures.ts'
 
 const [dataDir, workDir, probesFile, seedText, mode] = process.argv.slice(2)
-if (!dataDir || !workDir || !probesFile || !seedText || (mode !== 'full' && mode !== 'probed')) throw new Error('usage: kill-writer <dataDir> <workDir> <probes.json> <seed> <full|probed>')
+if (!dataDir || !workDir || !probesFile || !seedText || (mode !== 'full' && mode !== 'probed'))
+  throw new Error('usage: kill-writer <dataDir> <workDir> <probes.json> <seed> <full|probed>')
 const seed = Number(seedText)
 const say = (line: string) => fs.writeSync(1, line + '\n')
 
@@ -81,7 +82,10 @@ for (let i = 0; ; i++) {
     }
   } else if (i % 3 === 2) {
     const base = engine.getPlan({ planId: pick })
-    const edited = { ...base.record, target_ras_m: [base.record.target_ras_m[0] + 1e-4, base.record.target_ras_m[1], base.record.target_ras_m[2]] as [number, number, number] }
+    const edited = {
+      ...base.record,
+      target_ras_m: [base.record.target_ras_m[0] + 1e-4, base.record.target_ras_m[1], base.record.target_ras_m[2]] as [number, number, number],
+    }
     const v = engine.newVersion({ planId: pick, changes: { record: edited, note: `edit ${n}` } })
     say(`plan ${v.planId} ${v.version} ${hashBytes(canonicalJson(edited))} ${hashBytes(canonicalJson(base.metrics))} ${contentHash(base.files)}`)
   }

@@ -208,7 +208,9 @@ describe('plan store durability under SIGKILL', () => {
           if (report.integrity.join() !== 'ok') corruptDatabases++
           danglingReferences = report.missing.length + report.corrupt.length
           if (!report.ok) {
-            failures.push(`check: ${JSON.stringify({ integrity: report.integrity, fk: report.foreignKeyViolations, invalid: report.invalidRecords, missing: report.missing, corrupt: report.corrupt })}`)
+            failures.push(
+              `check: ${JSON.stringify({ integrity: report.integrity, fk: report.foreignKeyViolations, invalid: report.invalidRecords, missing: report.missing, corrupt: report.corrupt })}`,
+            )
           }
         }
       } finally {

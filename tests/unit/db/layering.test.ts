@@ -15,9 +15,14 @@ describe('core/ and better-sqlite3', () => {
   })
 
   it('allows a type import in core/ and a value import in the host', async () => {
-    const [typeOnly] = await eslint.lintText("import type Database from 'better-sqlite3'\nexport const version = (db: Database.Database) => db.pragma('user_version')\n", { filePath: probe })
+    const [typeOnly] = await eslint.lintText(
+      "import type Database from 'better-sqlite3'\nexport const version = (db: Database.Database) => db.pragma('user_version')\n",
+      { filePath: probe },
+    )
     expect(typeOnly!.messages).toEqual([])
-    const [host] = await eslint.lintText("import Database from 'better-sqlite3'\nexport const open = (f: string) => new Database(f)\n", { filePath: path.join(ROOT, 'electron/adapters/db/__layering_probe__.ts') })
+    const [host] = await eslint.lintText("import Database from 'better-sqlite3'\nexport const open = (f: string) => new Database(f)\n", {
+      filePath: path.join(ROOT, 'electron/adapters/db/__layering_probe__.ts'),
+    })
     expect(host!.messages).toEqual([])
   })
 })

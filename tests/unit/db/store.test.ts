@@ -61,7 +61,21 @@ describe('schema and migrations', () => {
     expect(e.db.pragma('synchronous', { simple: true })).toBe(2) // FULL
     expect(e.db.pragma('application_id', { simple: true })).toBe(TFUS_APPLICATION_ID)
     const tables = (e.db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name)
-    for (const t of ['patients', 'studies', 'series', 'series_files', 'blobs', 'plans', 'plan_versions', 'transducer_poses', 'protocols', 'simulation_runs', 'result_files', 'approvals', 'audit_log']) {
+    for (const t of [
+      'patients',
+      'studies',
+      'series',
+      'series_files',
+      'blobs',
+      'plans',
+      'plan_versions',
+      'transducer_poses',
+      'protocols',
+      'simulation_runs',
+      'result_files',
+      'approvals',
+      'audit_log',
+    ]) {
       expect(tables).toContain(t)
     }
     // Reopening a current database applies nothing and takes no backup.
@@ -184,9 +198,16 @@ describe('plans and versions', () => {
     expect(list).toHaveLength(1)
     expect(list[0]).toMatchObject({ planId: 1, latestVersion: 3, approvedVersions: [1], patientName: 'Doe^Jane', patientId: 'P-001' })
     // The pose and protocol tables hold the record's values.
-    const pose = e.db.prepare('SELECT * FROM transducer_poses WHERE plan_ref = 1 AND version = 2').get() as { transducer_to_ras_json: string; focus_corrected: number }
+    const pose = e.db.prepare('SELECT * FROM transducer_poses WHERE plan_ref = 1 AND version = 2').get() as {
+      transducer_to_ras_json: string
+      focus_corrected: number
+    }
     expect(JSON.parse(pose.transducer_to_ras_json)).toEqual(replanned.record.pose.transducer_to_ras)
-    const protocol = e.db.prepare('SELECT * FROM protocols WHERE plan_ref = 1 AND version = 2').get() as { pulse_duration_s: number; prf_hz: number; duty_cycle: number }
+    const protocol = e.db.prepare('SELECT * FROM protocols WHERE plan_ref = 1 AND version = 2').get() as {
+      pulse_duration_s: number
+      prf_hz: number
+      duty_cycle: number
+    }
     expect(protocol).toMatchObject({ pulse_duration_s: 0.02, prf_hz: 5, duty_cycle: replanned.metrics.duty_cycle })
   })
 
@@ -256,18 +277,36 @@ describe('series import', () => {
       warnings: [],
     })
     const common = { patientName: 'DOE^JANE', patientId: 'P-77', studyInstanceUid: '2.25.1111', frameOfReferenceUid: '2.25.2222', modality: 'CT' as const }
-    for (const [uid, nz, prefix] of [['2.25.31', 4, 'a'], ['2.25.32', 3, 'b']] as const) {
-      for (const f of writeDicomSeries(volume(nz, nz), { ...common, seriesInstanceUid: uid })) fs.writeFileSync(path.join(folder, `${prefix}-${f.name}`), f.bytes)
+    for (const [uid, nz, prefix] of [
+      ['2.25.31', 4, 'a'],
+      ['2.25.32', 3, 'b'],
+    ] as const) {
+      for (const f of writeDicomSeries(volume(nz, nz), { ...common, seriesInstanceUid: uid }))
+        fs.writeFileSync(path.join(folder, `${prefix}-${f.name}`), f.bytes)
     }
     const unchosen = await e.importSeries({ imagePath: folder }).catch((x: unknown) => x)
     expect(unchosen).toBeInstanceOf(ImportError)
     expect((unchosen as ImportError).code).toBe('series-not-chosen')
     const a = await e.importSeries({ imagePath: folder, seriesUid: '2.25.31' })
     expect(a.alreadyPresent).toBe(false)
-    expect(a.series).toMatchObject({ seriesInstanceUid: '2.25.31', studyInstanceUid: '2.25.1111', frameOfReferenceUid: '2.25.2222', uidsMinted: false, dims: [4, 3, 4] })
-    expect(a.series.files.map((f) => f.path).sort()).toEqual(fs.readdirSync(folder).filter((n) => n.startsWith('a-')).sort())
+    expect(a.series).toMatchObject({
+      seriesInstanceUid: '2.25.31',
+      studyInstanceUid: '2.25.1111',
+      frameOfReferenceUid: '2.25.2222',
+      uidsMinted: false,
+      dims: [4, 3, 4],
+    })
+    expect(a.series.files.map((f) => f.path).sort()).toEqual(
+      fs
+        .readdirSync(folder)
+        .filter((n) => n.startsWith('a-'))
+        .sort(),
+    )
     expect((await e.importSeries({ imagePath: folder, seriesUid: '2.25.31' })).alreadyPresent).toBe(true)
-    const bFile = path.join(folder, fs.readdirSync(folder).find((n) => n.startsWith('b-'))!)
+    const bFile = path.join(
+      folder,
+      fs.readdirSync(folder).find((n) => n.startsWith('b-'))!,
+    )
     const b = await e.importSeries({ imagePath: bFile })
     expect(b.series.seriesInstanceUid).toBe('2.25.32')
     expect(b.series.files).toHaveLength(3)
@@ -283,7 +322,19 @@ describe('series import', () => {
     const { series } = await e.importSeries({ imagePath: file })
     const other = e.blobs.putBytes(new Uint8Array([1, 2, 3]))
     const error = await rejection(() =>
-      registerSeries(e.db, { ...series, dims: series.dims, spacingM: series.spacingM, contentSha256: 'f'.repeat(64), files: [{ path: 'x.nii', ...other }], patient: null, source: 'other.nii' }, { name: 't', at: 'now' }),
+      registerSeries(
+        e.db,
+        {
+          ...series,
+          dims: series.dims,
+          spacingM: series.spacingM,
+          contentSha256: 'f'.repeat(64),
+          files: [{ path: 'x.nii', ...other }],
+          patient: null,
+          source: 'other.nii',
+        },
+        { name: 't', at: 'now' },
+      ),
     )
     expect(error.code).toBe('conflict')
     expect(error.message).toContain(series.seriesInstanceUid)
@@ -296,7 +347,11 @@ describe('series import', () => {
     const { series } = await e.importSeries({ imagePath: path.join(tmp, 'ct.nii') })
     writePlanFolder(dir, 5, { ctSeriesUid: series.seriesInstanceUid })
     const plan = e.getPlan(e.savePlanFolder({ planDir: dir }))
-    expect(plan.ctSeries).toEqual({ seriesInstanceUid: series.seriesInstanceUid, frameOfReferenceUid: series.frameOfReferenceUid, source: path.join(tmp, 'ct.nii') })
+    expect(plan.ctSeries).toEqual({
+      seriesInstanceUid: series.seriesInstanceUid,
+      frameOfReferenceUid: series.frameOfReferenceUid,
+      source: path.join(tmp, 'ct.nii'),
+    })
   })
 })
 
@@ -327,11 +382,32 @@ describe('content store', () => {
     const ref = e.savePlanFolder({ planDir: dir })
     const out = path.join(tmp, 'out')
     const m = e.materializePlanFolder({ ...ref, outDir: out })
-    expect(m.files).toEqual(['focal_6db.nii.gz', 'medium/alpha_db_cm.nii.gz', 'medium/density.nii.gz', 'medium/sound_speed.nii.gz', 'medium/tissue.nii.gz', 'metrics.json', 'plan.json', 'pressure.nii.gz', 'pressure_sim.nii.gz'])
+    expect(m.files).toEqual([
+      'focal_6db.nii.gz',
+      'medium/alpha_db_cm.nii.gz',
+      'medium/density.nii.gz',
+      'medium/sound_speed.nii.gz',
+      'medium/tissue.nii.gz',
+      'metrics.json',
+      'plan.json',
+      'pressure.nii.gz',
+      'pressure_sim.nii.gz',
+    ])
     for (const f of VOLUME_FILES) expect(fs.readFileSync(path.join(out, f)).equals(fs.readFileSync(path.join(dir, f)))).toBe(true)
     expect(JSON.parse(fs.readFileSync(path.join(out, 'plan.json'), 'utf8'))).toEqual(JSON.parse(fs.readFileSync(path.join(dir, 'plan.json'), 'utf8')))
     const report = e.check()
-    expect(report).toMatchObject({ ok: true, integrity: ['ok'], foreignKeyViolations: 0, plans: 1, referencedBlobs: 7, verifiedBlobs: 7, missing: [], corrupt: [], orphans: [], tempFiles: 0 })
+    expect(report).toMatchObject({
+      ok: true,
+      integrity: ['ok'],
+      foreignKeyViolations: 0,
+      plans: 1,
+      referencedBlobs: 7,
+      verifiedBlobs: 7,
+      missing: [],
+      corrupt: [],
+      orphans: [],
+      tempFiles: 0,
+    })
   })
 
   it('keeps plan.json fields newer than the contract when it writes the folder back', async () => {

@@ -3,8 +3,26 @@ import { deflateSync } from 'fflate'
 import { parseDicom, Tag, TransferSyntax, isEncapsulatedTransferSyntax, formatTag, tag } from '../../../core/io/dicom/index.ts'
 import { ImportError } from '../../../core/io/errors.ts'
 import {
-  concat, el, text, u16, i16, u32, f32, f64, part10, sqUndefined, sqDefined, imageDataset, rng,
-  IMPLICIT_LE, EXPLICIT_LE, EXPLICIT_BE, ITEM, ITEM_END, SEQ_END, UNDEFINED,
+  concat,
+  el,
+  text,
+  u16,
+  i16,
+  u32,
+  f32,
+  f64,
+  part10,
+  sqUndefined,
+  sqDefined,
+  imageDataset,
+  rng,
+  IMPLICIT_LE,
+  EXPLICIT_LE,
+  EXPLICIT_BE,
+  ITEM,
+  ITEM_END,
+  SEQ_END,
+  UNDEFINED,
 } from './build.ts'
 
 /** Runs `fn` and returns the ImportError it throws; fails on success or any other exception. */
@@ -150,7 +168,10 @@ describe('parseDicom: encodings', () => {
     expect(px?.kind).toBe('encapsulated')
     if (px?.kind !== 'encapsulated') return
     expect(px.basicOffsetTable?.length).toBe(0)
-    expect(px.fragments?.map((f) => [...f])).toEqual([[1, 2, 3, 4], [5, 6]])
+    expect(px.fragments?.map((f) => [...f])).toEqual([
+      [1, 2, 3, 4],
+      [5, 6],
+    ])
     const header = parseDicom(part10(jpeg, data), 'j.dcm', { headerOnly: true })
     expect(header.pixelData).toMatchObject({ kind: 'encapsulated', fragments: undefined })
   })
@@ -167,7 +188,8 @@ describe('parseDicom: encodings', () => {
 })
 
 describe('parseDicom: sequences', () => {
-  const inner = (enc = EXPLICIT_LE) => concat(el(0x00081150, 'UI', text('1.2.840.10008.5.1.4.1.1.2', 'UI'), enc), el(0x00081155, 'UI', text('1.2.3', 'UI'), enc))
+  const inner = (enc = EXPLICIT_LE) =>
+    concat(el(0x00081150, 'UI', text('1.2.840.10008.5.1.4.1.1.2', 'UI'), enc), el(0x00081155, 'UI', text('1.2.3', 'UI'), enc))
 
   it('skips undefined-length sequences with nested undefined-length sequences', () => {
     const nested = sqUndefined(0x00082112, [concat(inner(), sqUndefined(0x00081140, [inner(), inner()])), inner()])
@@ -215,10 +237,7 @@ describe('parseDicom: sequences', () => {
 })
 
 describe('parseDicom: damaged and foreign input', () => {
-  const good = part10(
-    TransferSyntax.ExplicitVRLittleEndian,
-    concat(mixedDataset(), el(0x7fe00010, 'OW', i16(Array.from({ length: 64 }, (_, i) => i - 32)))),
-  )
+  const good = part10(TransferSyntax.ExplicitVRLittleEndian, concat(mixedDataset(), el(0x7fe00010, 'OW', i16(Array.from({ length: 64 }, (_, i) => i - 32)))))
   const pixelStart = good.length - 128
 
   it('rejects a file cut in the header as truncated', () => {

@@ -1,8 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import {
-  assembleSeries, scanDicomFiles, parseDicom, mintUid, isValidUid, formatDS, Tag, TransferSyntax,
-  type DicomFile,
-} from '../../../core/io/dicom/index.ts'
+import { assembleSeries, scanDicomFiles, parseDicom, mintUid, isValidUid, formatDS, Tag, TransferSyntax, type DicomFile } from '../../../core/io/dicom/index.ts'
 import { writeDicomSeries, type WriteDicomOptions } from '../../helpers/dicom-writer.ts'
 import { ImportError } from '../../../core/io/errors.ts'
 import { mat3AxisAngle, normalize3 } from '../../../core/math/index.ts'
@@ -178,7 +175,10 @@ describe('write → scan → assemble round trip', () => {
     const original = writeDicomSeries(vol, OPTS)
     const names = original.map((_, k) => `slice-${String.fromCharCode(97 + k)}.dcm`)
     const named = original.map((f, k) => ({ name: names[k]!, bytes: f.bytes }))
-    const gappy = shuffle(named.filter((_, k) => k !== 5), rng(3))
+    const gappy = shuffle(
+      named.filter((_, k) => k !== 5),
+      rng(3),
+    )
     const e = importError(() => assembleSeries(gappy, { source: 'gap-folder' }))
     expect(e.code).toBe('missing-slice')
     expect(e.file).toBe('gap-folder')
@@ -192,7 +192,10 @@ describe('write → scan → assemble round trip', () => {
     const other = writeDicomSeries(makeVolume(ctData(32 * 24 * 4), { dims: [32, 24, 4] }), { ...OPTS, seriesInstanceUid: '2.25.44', seriesNumber: 8 })
     const mixedFiles = shuffle([...files, ...scrambled(other, 9)], rng(5))
     const { series } = scanDicomFiles(mixedFiles)
-    expect(series.map((s) => [s.seriesInstanceUid, s.sliceCount])).toEqual([['2.25.22', 10], ['2.25.44', 4]])
+    expect(series.map((s) => [s.seriesInstanceUid, s.sliceCount])).toEqual([
+      ['2.25.22', 10],
+      ['2.25.44', 4],
+    ])
     const e = importError(() => assembleSeries(mixedFiles))
     expect(e.code).toBe('mixed-series')
     const namesInMessage = mixedFiles.filter((f) => e.message.includes(f.name))
@@ -202,7 +205,11 @@ describe('write → scan → assemble round trip', () => {
   it('skips non-image and non-DICOM files with a reason', () => {
     const sr = part10(
       TransferSyntax.ExplicitVRLittleEndian,
-      concat(el(0x00080016, 'UI', text('1.2.840.10008.5.1.4.1.1.481.3', 'UI')), el(0x00080060, 'CS', text('RTSTRUCT')), el(0x0020000e, 'UI', text('2.25.22', 'UI'))),
+      concat(
+        el(0x00080016, 'UI', text('1.2.840.10008.5.1.4.1.1.481.3', 'UI')),
+        el(0x00080060, 'CS', text('RTSTRUCT')),
+        el(0x0020000e, 'UI', text('2.25.22', 'UI')),
+      ),
       '1.2.840.10008.5.1.4.1.1.481.3',
     )
     const junk = [
@@ -339,8 +346,11 @@ describe('slice ordering and spacing', () => {
 })
 
 describe('pixel formats', () => {
-  const series = (specs: Parameters<typeof imageDataset>[0][], ts: string = TransferSyntax.ExplicitVRLittleEndian, enc = undefined as Parameters<typeof imageDataset>[1]) =>
-    specs.map((s, k) => ({ name: `p${k}.dcm`, bytes: part10(ts, imageDataset({ ipp: `0\\0\\${k}`, ...s }, enc)) }))
+  const series = (
+    specs: Parameters<typeof imageDataset>[0][],
+    ts: string = TransferSyntax.ExplicitVRLittleEndian,
+    enc = undefined as Parameters<typeof imageDataset>[1],
+  ) => specs.map((s, k) => ({ name: `p${k}.dcm`, bytes: part10(ts, imageDataset({ ipp: `0\\0\\${k}`, ...s }, enc)) }))
 
   it('applies a float rescale slope per slice into Float32Array', () => {
     const files = series([
@@ -404,10 +414,14 @@ describe('pixel formats', () => {
   })
 
   it('reads implicit VR little endian image files', () => {
-    const files = series([
-      { rows: 1, columns: 2, pixels: i16([-5, 5]) },
-      { rows: 1, columns: 2, pixels: i16([-6, 6]) },
-    ], TransferSyntax.ImplicitVRLittleEndian, IMPLICIT_LE)
+    const files = series(
+      [
+        { rows: 1, columns: 2, pixels: i16([-5, 5]) },
+        { rows: 1, columns: 2, pixels: i16([-6, 6]) },
+      ],
+      TransferSyntax.ImplicitVRLittleEndian,
+      IMPLICIT_LE,
+    )
     const v = assembleSeries(files)
     expect([...v.data]).toEqual([-5, 5, -6, 6])
     expect(v.spacingM[2]).toBeCloseTo(0.001, 12)
@@ -430,14 +444,17 @@ describe('pixel formats', () => {
   })
 
   it('refuses colour images', () => {
-    const rgb = part10(TransferSyntax.ExplicitVRLittleEndian, concat(
-      el(0x0020000e, 'UI', text('1.2', 'UI')),
-      el(0x00280002, 'US', u16([3])),
-      el(0x00280010, 'US', u16([1])),
-      el(0x00280011, 'US', u16([1])),
-      el(0x00280100, 'US', u16([8])),
-      el(0x7fe00010, 'OB', Uint8Array.of(1, 2, 3, 0)),
-    ))
+    const rgb = part10(
+      TransferSyntax.ExplicitVRLittleEndian,
+      concat(
+        el(0x0020000e, 'UI', text('1.2', 'UI')),
+        el(0x00280002, 'US', u16([3])),
+        el(0x00280010, 'US', u16([1])),
+        el(0x00280011, 'US', u16([1])),
+        el(0x00280100, 'US', u16([8])),
+        el(0x7fe00010, 'OB', Uint8Array.of(1, 2, 3, 0)),
+      ),
+    )
     expect(importError(() => assembleSeries([{ name: 'rgb.dcm', bytes: rgb }])).code).toBe('unsupported-pixel-format')
   })
 })
@@ -491,7 +508,9 @@ describe('slice-spacing jitter in a 19-slice oblique MR series', () => {
   const depths = (gapsMm: readonly number[]): number[] => gapsMm.reduce<number[]>((acc, g) => [...acc, acc[acc.length - 1]! + g], [0])
   /** World position (m) of voxel (i, j) of the stored slice at `depthMm`. */
   const stored = (i: number, j: number, depthMm: number): Vec3 =>
-    [0, 1, 2].map((r) => origin[r]! + direction[3 * r]! * i * spacingM[0] + direction[3 * r + 1]! * j * spacingM[1] + (depthMm / 1000) * normal[r]!) as unknown as Vec3
+    [0, 1, 2].map(
+      (r) => origin[r]! + direction[3 * r]! * i * spacingM[0] + direction[3 * r + 1]! * j * spacingM[1] + (depthMm / 1000) * normal[r]!,
+    ) as unknown as Vec3
 
   it('opens with one gap 1.2 % long, warning with the deviation, every voxel within a tenth of a slice of its stored position', () => {
     const gaps = Array.from({ length: 18 }, (_, k) => (k === 9 ? 4 * 1.012 : 4))
@@ -500,10 +519,16 @@ describe('slice-spacing jitter in a 19-slice oblique MR series', () => {
     expect(v.dims).toEqual([nx, ny, 19])
     expect(v.meta.modality).toBe('MR')
     expect(v.warnings).toHaveLength(1)
-    expect(v.warnings[0]).toMatch(/slice spacing is uneven: the gap of 4\.048 mm between "IM0010" and "IM0011" differs by 1\.2 % \(0\.048 mm\) from the median 4\.000 mm; kept/)
+    expect(v.warnings[0]).toMatch(
+      /slice spacing is uneven: the gap of 4\.048 mm between "IM0010" and "IM0011" differs by 1\.2 % \(0\.048 mm\) from the median 4\.000 mm; kept/,
+    )
     let worstM = 0
     for (let k = 0; k < 19; k++) {
-      for (const [i, j] of [[0, 0], [7, 5], [3, 2]] as const) {
+      for (const [i, j] of [
+        [0, 0],
+        [7, 5],
+        [3, 2],
+      ] as const) {
         const a = world(v, i, j, k)
         const b = stored(i, j, z[k]!)
         worstM = Math.max(worstM, Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]))
@@ -521,7 +546,9 @@ describe('slice-spacing jitter in a 19-slice oblique MR series', () => {
     const v = assembleSeries(seriesAt(depths(gaps)), { source: 'ge-mr' })
     expect(v.dims).toEqual([nx, ny, 19])
     expect(v.spacingM[2]).toBeCloseTo(0.004, 9)
-    expect(v.warnings.join(' ')).toMatch(/differs by 2\.0 % \(0\.080 mm\).*resampled onto a regular 4\.000 mm grid \(linear interpolation along the slice normal.*0\.720 mm/)
+    expect(v.warnings.join(' ')).toMatch(
+      /differs by 2\.0 % \(0\.080 mm\).*resampled onto a regular 4\.000 mm grid \(linear interpolation along the slice normal.*0\.720 mm/,
+    )
     for (let k = 0; k < 19; k++) {
       for (let j = 0; j < ny; j++) {
         for (let i = 0; i < nx; i++) {
@@ -540,7 +567,9 @@ describe('slice-spacing jitter in a 19-slice oblique MR series', () => {
     const files = seriesAt(z).filter((_, k) => k !== 7)
     const e = importError(() => assembleSeries(files, { source: 'ge-mr' }))
     expect(e.code).toBe('missing-slice')
-    expect(e.message).toMatch(/^ge-mr: series 2\.25\.22 \("T1 obl"\): gap of 8\.000 mm between "IM0007" .* and "IM0009" .*about 1 slice missing, the first at about \(/)
+    expect(e.message).toMatch(
+      /^ge-mr: series 2\.25\.22 \("T1 obl"\): gap of 8\.000 mm between "IM0007" .* and "IM0009" .*about 1 slice missing, the first at about \(/,
+    )
     const at = /the first at about \((-?[\d.]+), (-?[\d.]+), (-?[\d.]+)\) mm/.exec(e.problem)
     const expected = stored(0, 0, z[7]!)
     for (let r = 0; r < 3; r++) expect(Math.abs(Number(at?.[r + 1]) - expected[r]! * 1000)).toBeLessThan(0.01)

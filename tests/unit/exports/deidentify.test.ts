@@ -20,15 +20,29 @@ import { obliquePose, syntheticPlan, type SyntheticPlan } from './helpers.ts'
 
 const FOLDER = 'DOE^JOHN_2024'
 const PATIENT = { name: 'DOE^JOHN', id: 'PID-0815-X', birth_date: '19610704' }
-const CT_UIDS = { frame_of_reference_uid: '1.2.826.0.1.3680043.9.7777.1.1', series_instance_uid: '1.2.826.0.1.3680043.9.7777.2.1', study_instance_uid: '1.2.826.0.1.3680043.9.7777.3.1' }
-const MRI_UIDS = { frame_of_reference_uid: '1.2.826.0.1.3680043.9.7777.1.2', series_instance_uid: '1.2.826.0.1.3680043.9.7777.2.2', study_instance_uid: '1.2.826.0.1.3680043.9.7777.3.2' }
+const CT_UIDS = {
+  frame_of_reference_uid: '1.2.826.0.1.3680043.9.7777.1.1',
+  series_instance_uid: '1.2.826.0.1.3680043.9.7777.2.1',
+  study_instance_uid: '1.2.826.0.1.3680043.9.7777.3.1',
+}
+const MRI_UIDS = {
+  frame_of_reference_uid: '1.2.826.0.1.3680043.9.7777.1.2',
+  series_instance_uid: '1.2.826.0.1.3680043.9.7777.2.2',
+  study_instance_uid: '1.2.826.0.1.3680043.9.7777.3.2',
+}
 const ORIGINAL_UIDS = [...Object.values(CT_UIDS), ...Object.values(MRI_UIDS)]
 const NOW = new Date('2026-03-04T05:06:07Z')
 
 let plan: SyntheticPlan
 
 beforeAll(async () => {
-  plan = await syntheticPlan({ folderName: FOLDER, patient: PATIENT, ctUids: CT_UIDS, mriUids: MRI_UIDS, mriToCt: obliquePose(0.05, -0.08, 0.26, [0.004, -0.003, 0.002]) })
+  plan = await syntheticPlan({
+    folderName: FOLDER,
+    patient: PATIENT,
+    ctUids: CT_UIDS,
+    mriUids: MRI_UIDS,
+    mriToCt: obliquePose(0.05, -0.08, 0.26, [0.004, -0.003, 0.002]),
+  })
 }, 60_000)
 
 afterAll(async () => {
@@ -62,7 +76,11 @@ interface Sidecar {
   readonly frame_of_reference_uid?: string
   readonly study_instance_uid?: string
   readonly deidentified: boolean
-  readonly deidentification?: { readonly patient_identity_removed: boolean; readonly uids: string; readonly method_codes?: Array<{ readonly code_value: string }> }
+  readonly deidentification?: {
+    readonly patient_identity_removed: boolean
+    readonly uids: string
+    readonly method_codes?: Array<{ readonly code_value: string }>
+  }
 }
 
 interface DicomOut {
@@ -102,7 +120,12 @@ describe('--deidentify in every format', () => {
     ]
     for (const [format, name, extra] of exports) {
       // The caller's identity too (as the database passes it), so nothing can come from there either.
-      await exportPlanFolder(plan.planDir, format, path.join(out, name), { ...extra, deidentify: true, now: NOW, patient: { name: PATIENT.name, id: PATIENT.id, birthDate: PATIENT.birth_date } })
+      await exportPlanFolder(plan.planDir, format, path.join(out, name), {
+        ...extra,
+        deidentify: true,
+        now: NOW,
+        patient: { name: PATIENT.name, id: PATIENT.id, birthDate: PATIENT.birth_date },
+      })
     }
     const files = await walk(out)
     expect(files.length).toBeGreaterThan(20)
@@ -149,10 +172,14 @@ describe('--deidentify in every format', () => {
     }
     slices.forEach((s, k) => expect(sliceMetas[k]!.MediaStorageSOPInstanceUID).toBe(s.SOPInstanceUID))
     const bySlice = [...slices].sort((a, b) => Number(a.InstanceNumber) - Number(b.InstanceNumber)).map((s) => s.SOPInstanceUID as string)
-    const ref = (seg.ReferencedSeriesSequence as Array<{ SeriesInstanceUID: string; ReferencedInstanceSequence: Array<{ ReferencedSOPInstanceUID: string }> }>)[0]!
+    const ref = (
+      seg.ReferencedSeriesSequence as Array<{ SeriesInstanceUID: string; ReferencedInstanceSequence: Array<{ ReferencedSOPInstanceUID: string }> }>
+    )[0]!
     expect(ref.SeriesInstanceUID).toBe(seriesUid)
     expect(ref.ReferencedInstanceSequence.map((r) => r.ReferencedSOPInstanceUID)).toEqual(bySlice)
-    const frames = seg.PerFrameFunctionalGroupsSequence as Array<{ DerivationImageSequence: Array<{ SourceImageSequence: Array<{ ReferencedSOPInstanceUID: string }> }> }>
+    const frames = seg.PerFrameFunctionalGroupsSequence as Array<{
+      DerivationImageSequence: Array<{ SourceImageSequence: Array<{ ReferencedSOPInstanceUID: string }> }>
+    }>
     expect(frames.map((f) => f.DerivationImageSequence[0]!.SourceImageSequence[0]!.ReferencedSOPInstanceUID)).toEqual(bySlice)
 
     // The declaration: identity removed, Basic Profile plus the options applied, never Retain UIDs.
@@ -190,7 +217,7 @@ describe('--deidentify in every format', () => {
     expect(ORIGINAL_UIDS).not.toContain(mri.seg.StudyInstanceUID)
   }, 120_000)
 
-  it('--retain-uids keeps the planning scan\'s Study and FoR and declares 113110; identity still removed', async () => {
+  it("--retain-uids keeps the planning scan's Study and FoR and declares 113110; identity still removed", async () => {
     const dir = path.join(plan.root, 'retain')
     await exportPlanFolder(plan.planDir, 'dicom', dir, { deidentify: true, retainUids: true, now: NOW })
     const { slices, seg, sidecar } = await readDicomExport(dir)
@@ -215,10 +242,17 @@ describe('--deidentify in every format', () => {
   }, 120_000)
 
   it('a de-identified file that would still name the patient (free text in the plan) is refused and removed', async () => {
-    const noted = await syntheticPlan({ folderName: FOLDER, patient: PATIENT, ctUids: CT_UIDS, thermal: { reviewer_note: `checked for ${PATIENT.name}`, max_temperature_rise_c: 0.4 } })
+    const noted = await syntheticPlan({
+      folderName: FOLDER,
+      patient: PATIENT,
+      ctUids: CT_UIDS,
+      thermal: { reviewer_note: `checked for ${PATIENT.name}`, max_temperature_rise_c: 0.4 },
+    })
     try {
       const out = path.join(noted.root, 'report.html')
-      await expect(exportPlanFolder(noted.planDir, 'report', out, { deidentify: true })).rejects.toThrow(/de-identified export refused: this file would hold the patient's name/)
+      await expect(exportPlanFolder(noted.planDir, 'report', out, { deidentify: true })).rejects.toThrow(
+        /de-identified export refused: this file would hold the patient's name/,
+      )
       await expect(fs.access(out)).rejects.toThrow()
       // Identified, the same note is simply shown.
       await exportPlanFolder(noted.planDir, 'report', out)
@@ -230,7 +264,7 @@ describe('--deidentify in every format', () => {
 })
 
 describe('identified export', () => {
-  it('keeps the planning scan\'s FoR and Study (navigation overlays on them) and claims no de-identification', async () => {
+  it("keeps the planning scan's FoR and Study (navigation overlays on them) and claims no de-identification", async () => {
     const dir = path.join(plan.root, 'identified')
     await exportPlanFolder(plan.planDir, 'dicom', dir, { now: NOW })
     const { slices, seg, sidecar } = await readDicomExport(dir)
@@ -267,7 +301,21 @@ describe('CLI', () => {
     // A stored plan is exported from a temporary folder under its database id@version.
     const lines: string[] = []
     const stored = path.join(plan.root, 'cli', 'stored.html')
-    await runExport(plan.planDir, { positional: [], flags: new Map<string, string | true>([['format', 'report'], ['out', stored], ['deidentify', true]]) }, (l) => lines.push(l), undefined, { patientId: PATIENT.id, name: PATIENT.name, birthDate: PATIENT.birth_date }, { id: 17, version: 2 })
+    await runExport(
+      plan.planDir,
+      {
+        positional: [],
+        flags: new Map<string, string | true>([
+          ['format', 'report'],
+          ['out', stored],
+          ['deidentify', true],
+        ]),
+      },
+      (l) => lines.push(l),
+      undefined,
+      { patientId: PATIENT.id, name: PATIENT.name, birthDate: PATIENT.birth_date },
+      { id: 17, version: 2 },
+    )
     const html = await fs.readFile(stored, 'utf8')
     expect(html).toContain('<title>TFUS plan report: Plan 17@2 (de-identified)</title>')
     expect(html).not.toContain(PATIENT.id)
@@ -282,7 +330,10 @@ describe('core/exports/deidentify', () => {
   it('method codes: the Basic Profile first, each option only when applied (CID 7050 meanings)', () => {
     const none = { retainUids: false, retainFullDates: false, cleanDescriptors: false, retainPatientCharacteristics: false }
     expect(deidentificationMethodCodes(none)).toEqual([DEIDENTIFICATION_METHOD_CODES.basicProfile])
-    expect(deidentificationMethodCodes({ ...none, retainUids: true }).map((c) => `${c.CodeValue} ${c.CodeMeaning}`)).toEqual(['113100 Basic Application Confidentiality Profile', '113110 Retain UIDs Option'])
+    expect(deidentificationMethodCodes({ ...none, retainUids: true }).map((c) => `${c.CodeValue} ${c.CodeMeaning}`)).toEqual([
+      '113100 Basic Application Confidentiality Profile',
+      '113110 Retain UIDs Option',
+    ])
     expect(deidentificationMethodCodes({ ...none, retainPatientCharacteristics: true }).map((c) => c.CodeValue)).toEqual(['113100', '113108'])
     expect(DEIDENTIFICATION_METHOD_CODES.retainFullDates.CodeMeaning).toBe('Retain Longitudinal Temporal Information Full Dates Option')
     expect(DEIDENTIFICATION_METHOD_CODES.retainModifiedDates.CodeMeaning).toBe('Retain Longitudinal Temporal Information Modified Dates Option')

@@ -86,7 +86,14 @@ function connectedAbove(values: Float64Array, dims: Vec3, threshold: number, c: 
   while (stack.length) {
     const v = stack.pop()!
     const [i, j, k] = [v % nx, Math.floor(v / nx) % ny, Math.floor(v / (nx * ny))]
-    for (const [a, b, e] of [[i + 1, j, k], [i - 1, j, k], [i, j + 1, k], [i, j - 1, k], [i, j, k + 1], [i, j, k - 1]] as const) {
+    for (const [a, b, e] of [
+      [i + 1, j, k],
+      [i - 1, j, k],
+      [i, j + 1, k],
+      [i, j - 1, k],
+      [i, j, k + 1],
+      [i, j, k - 1],
+    ] as const) {
       if (a < 0 || b < 0 || e < 0 || a >= nx || b >= ny || e >= nz) continue
       const w = a + nx * (b + ny * e)
       if (!mask[w] && values[w]! >= threshold) {
@@ -106,7 +113,11 @@ async function expectMaskMatchesPressure(dir: string, peakRasM: Vec3, peakPa: nu
   const seg = await readDicom(path.join(dir, 'seg', 'focal_6db_seg.dcm'))
   // SEG frame k is pressure slice k (same position).
   const frames = seg.PerFrameFunctionalGroupsSequence as Array<{ PlanePositionSequence: Array<{ ImagePositionPatient: number[] }> }>
-  frames.forEach((f, k) => f.PlanePositionSequence[0]!.ImagePositionPatient.forEach((v, r) => expect(Math.abs(v - Number((slices[k]!.ImagePositionPatient as number[])[r]))).toBeLessThan(1e-9)))
+  frames.forEach((f, k) =>
+    f.PlanePositionSequence[0]!.ImagePositionPatient.forEach((v, r) =>
+      expect(Math.abs(v - Number((slices[k]!.ImagePositionPatient as number[])[r]))).toBeLessThan(1e-9),
+    ),
+  )
   const mask = segBits(seg, pressure.length)
   const threshold = 0.5 * peakPa
   let inside = 0
@@ -214,7 +225,11 @@ describe('DICOM SEG of the -6 dB focal region', () => {
     const category = (segment.SegmentedPropertyCategoryCodeSequence as Array<Record<string, string>>)[0]!
     expect([category.CodeValue, category.CodingSchemeDesignator]).toEqual(['309825002', 'SCT'])
     const type = (segment.SegmentedPropertyTypeCodeSequence as Array<Record<string, string>>)[0]!
-    expect([type.CodeValue, type.CodingSchemeDesignator, type.CodeMeaning]).toEqual([FOCAL_REGION_CODE.value, FOCAL_REGION_CODE.scheme, FOCAL_REGION_CODE.meaning])
+    expect([type.CodeValue, type.CodingSchemeDesignator, type.CodeMeaning]).toEqual([
+      FOCAL_REGION_CODE.value,
+      FOCAL_REGION_CODE.scheme,
+      FOCAL_REGION_CODE.meaning,
+    ])
     // The private scheme is declared in the object.
     const schemes = seg.CodingSchemeIdentificationSequence as Array<Record<string, string>>
     expect(schemes.map((s) => s.CodingSchemeDesignator)).toContain(FOCAL_REGION_CODE.scheme)
@@ -261,19 +276,23 @@ describe('de-identified DICOM', () => {
     }
 
     const volume = await readVolume(path.join(plan.planDir, 'pressure.nii.gz'))
-    const result = await writePlanDicom(volume, { peakPressurePa: PEAK, peakLpsM: [-plan.peakRasM[0], -plan.peakRasM[1], plan.peakRasM[2]] }, {
-      patient: { name: '', id: '', birthDate: '' },
-      studyInstanceUid: '2.25.1',
-      frameOfReferenceUid: '2.25.2',
-      uidSeed: new Uint8Array([1, 2, 3]),
-      software: `TFUS Planner ${'9'.repeat(60)}-a-very-long-build-identifier`,
-      poseNote: 'Pose as planned.',
-      contentDate: '20250101',
-      contentTime: '120000',
-      deidentified: true,
-      uidsRetained: true,
-      patientPosition: 'HFS',
-    })
+    const result = await writePlanDicom(
+      volume,
+      { peakPressurePa: PEAK, peakLpsM: [-plan.peakRasM[0], -plan.peakRasM[1], plan.peakRasM[2]] },
+      {
+        patient: { name: '', id: '', birthDate: '' },
+        studyInstanceUid: '2.25.1',
+        frameOfReferenceUid: '2.25.2',
+        uidSeed: new Uint8Array([1, 2, 3]),
+        software: `TFUS Planner ${'9'.repeat(60)}-a-very-long-build-identifier`,
+        poseNote: 'Pose as planned.',
+        contentDate: '20250101',
+        contentTime: '120000',
+        deidentified: true,
+        uidsRetained: true,
+        patientPosition: 'HFS',
+      },
+    )
     for (const f of [result.pressureSeries[0]!, result.seg]) {
       const ds = dcmjsData.DicomMetaDictionary.naturalizeDataset(dcmjsData.DicomMessage.readFile(new Uint8Array(f.bytes).buffer).dict)
       const method = ([] as string[]).concat(ds.DeidentificationMethod as string | string[])
@@ -287,7 +306,7 @@ describe('de-identified DICOM', () => {
 })
 
 describe('a plan made from a DICOM CT', () => {
-  it('shares the CT\'s Frame of Reference, Study (with its date, time, ID, accession) and Patient; PatientPosition passed through', async () => {
+  it("shares the CT's Frame of Reference, Study (with its date, time, ID, accession) and Patient; PatientPosition passed through", async () => {
     const uids = { frame_of_reference_uid: '2.25.90001', series_instance_uid: '2.25.90002', study_instance_uid: '2.25.90003' }
     const who = { patientName: 'ROE^RICHARD', patientId: 'MRN-77881', birthDate: '19581224', patientPosition: 'HFS' }
     const dicomPlan = await syntheticPlan({ ctDicom: who, ctUids: uids })
@@ -299,7 +318,17 @@ describe('a plan made from a DICOM CT', () => {
       const dir = path.join(dicomPlan.root, 'dicom')
       await exportPlanFolder(dicomPlan.planDir, 'dicom', dir, { now: new Date('2026-03-04T05:06:07Z') })
       const objects = [...(await pressureSlices(dir)), await readDicom(path.join(dir, 'seg', 'focal_6db_seg.dcm'))]
-      const shared = ['FrameOfReferenceUID', 'StudyInstanceUID', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'StudyID', 'AccessionNumber'] as const
+      const shared = [
+        'FrameOfReferenceUID',
+        'StudyInstanceUID',
+        'PatientID',
+        'PatientBirthDate',
+        'PatientSex',
+        'StudyDate',
+        'StudyTime',
+        'StudyID',
+        'AccessionNumber',
+      ] as const
       for (const ds of objects) {
         for (const key of shared) expect(ds[key], key).toBe(ctHeader[key])
         expect(JSON.stringify(ds.PatientName)).toBe(JSON.stringify(ctHeader.PatientName))
@@ -313,7 +342,8 @@ describe('a plan made from a DICOM CT', () => {
       await exportPlanFolder(dicomPlan.planDir, 'dicom', anon, { deidentify: true, retainUids: true })
       for (const ds of [...(await pressureSlices(anon)), await readDicom(path.join(anon, 'seg', 'focal_6db_seg.dcm'))]) {
         expect([ds.FrameOfReferenceUID, ds.StudyInstanceUID]).toEqual([uids.frame_of_reference_uid, uids.study_instance_uid])
-        for (const key of ['PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'StudyID', 'AccessionNumber'] as const) expect(ds[key] ?? '', key).toBe('')
+        for (const key of ['PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'StudyID', 'AccessionNumber'] as const)
+          expect(ds[key] ?? '', key).toBe('')
       }
     } finally {
       await fs.rm(dicomPlan.root, { recursive: true, force: true })
@@ -322,7 +352,7 @@ describe('a plan made from a DICOM CT', () => {
 })
 
 describe('Parametric Map of the pressure', () => {
-  it('float32 kPa frames equal pressure.nii.gz (incl. the hot spot), at the MR slices\' positions; RWV identity in UCUM kPa; window from the in-brain peak', async () => {
+  it("float32 kPa frames equal pressure.nii.gz (incl. the hot spot), at the MR slices' positions; RWV identity in UCUM kPa; window from the in-brain peak", async () => {
     const pmap = await readDicom(path.join(out, 'parametric', 'pmap_kpa.dcm'))
     expect(pmap.SOPClassUID).toBe(PARAMETRIC_MAP_STORAGE)
     const slices = await pressureSlices(out)
@@ -331,7 +361,11 @@ describe('Parametric Map of the pressure', () => {
     expect(pmap.SeriesInstanceUID).not.toBe(slices[0]!.SeriesInstanceUID)
     const frames = pmap.PerFrameFunctionalGroupsSequence as Array<{ PlanePositionSequence: Array<{ ImagePositionPatient: number[] }> }>
     expect(frames).toHaveLength(slices.length)
-    frames.forEach((f, k) => f.PlanePositionSequence[0]!.ImagePositionPatient.forEach((v, r) => expect(Math.abs(v - Number((slices[k]!.ImagePositionPatient as number[])[r]))).toBeLessThan(1e-9)))
+    frames.forEach((f, k) =>
+      f.PlanePositionSequence[0]!.ImagePositionPatient.forEach((v, r) =>
+        expect(Math.abs(v - Number((slices[k]!.ImagePositionPatient as number[])[r]))).toBeLessThan(1e-9),
+      ),
+    )
     const shared = (pmap.SharedFunctionalGroupsSequence as Array<Record<string, Array<Record<string, unknown>>>>)[0]!
     const rwv = shared.RealWorldValueMappingSequence![0]!
     expect([rwv.RealWorldValueSlope, rwv.RealWorldValueIntercept]).toEqual([1, 0])

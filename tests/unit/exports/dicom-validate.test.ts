@@ -63,7 +63,8 @@ async function problems(file: string, tmp: string): Promise<string[]> {
   const render = path.basename(path.dirname(file)) === 'parametric' ? [] : ([['dcm2pnm', ['-ll', 'warn', file, pgm]]] as const)
   for (const [tool, args] of [['dcmdump', ['-dc', '-ll', 'warn', file]], ['dcm2xml', ['+Cc', '-ll', 'warn', file]], ...render] as const) {
     const r = await run(tool, args)
-    const lines = tool === 'dcmdump' || tool === 'dcm2xml' ? r.out.split('\n').filter((l) => /^[WEF]: /.test(l)) : r.out.split('\n').filter((l) => l.trim() !== '')
+    const lines =
+      tool === 'dcmdump' || tool === 'dcm2xml' ? r.out.split('\n').filter((l) => /^[WEF]: /.test(l)) : r.out.split('\n').filter((l) => l.trim() !== '')
     for (const line of lines) found.push(`${tool}: ${line}`)
     if (r.code !== 0) found.push(`${tool}: exit ${r.code}`)
   }
@@ -72,7 +73,10 @@ async function problems(file: string, tmp: string): Promise<string[]> {
 
 async function dicomFiles(dir: string): Promise<string[]> {
   const entries = await fs.readdir(dir, { recursive: true })
-  return entries.filter((e) => e.endsWith('.dcm')).map((e) => path.join(dir, e)).sort()
+  return entries
+    .filter((e) => e.endsWith('.dcm'))
+    .map((e) => path.join(dir, e))
+    .sort()
 }
 
 /** `withFiles`: other objects of the same patient (the planning CT) that dcentvfy checks the export against. */
@@ -95,17 +99,23 @@ const toolsMissing = missing.length > 0 ? `${missing.join(', ')} not on PATH (ap
 
 describe.skipIf(requireOrSkip('dciodvfy/DCMTK', toolsMissing))('DICOM export passes dciodvfy and DCMTK', () => {
   beforeAll(async () => {
-    const ids = { patient: { name: 'DOE^JOHN', id: 'PID-123456', birth_date: '19650412' }, ctUids: { frame_of_reference_uid: '2.25.31337000111', series_instance_uid: '2.25.31337000222', study_instance_uid: '2.25.31337000333' } }
+    const ids = {
+      patient: { name: 'DOE^JOHN', id: 'PID-123456', birth_date: '19650412' },
+      ctUids: { frame_of_reference_uid: '2.25.31337000111', series_instance_uid: '2.25.31337000222', study_instance_uid: '2.25.31337000333' },
+    }
     plan = await syntheticPlan(ids)
     registered = await syntheticPlan({ ...ids, mriToCt: obliquePose(0.05, -0.08, 0.26, [0.004, -0.003, 0.002]) })
-    fromDicom = await syntheticPlan({ ctUids: ids.ctUids, ctDicom: { patientName: 'ROE^ANNA', patientId: 'MRN-99001', birthDate: '19711111', patientPosition: 'HFS' } })
+    fromDicom = await syntheticPlan({
+      ctUids: ids.ctUids,
+      ctDicom: { patientName: 'ROE^ANNA', patientId: 'MRN-99001', birthDate: '19711111', patientPosition: 'HFS' },
+    })
   }, 60_000)
 
   afterAll(async () => {
     for (const p of [plan, registered, fromDicom]) if (p) await fs.rm(p.root, { recursive: true, force: true })
   })
 
-  it('the harness sees errors: a file with the reviewer\'s findings put back fails', async () => {
+  it("the harness sees errors: a file with the reviewer's findings put back fails", async () => {
     const dir = path.join(plan.root, 'broken')
     await exportPlanFolder(plan.planDir, 'dicom', dir)
     const [first] = await dicomFiles(path.join(dir, 'pressure'))
@@ -119,36 +129,56 @@ describe.skipIf(requireOrSkip('dciodvfy/DCMTK', toolsMissing))('DICOM export pas
     const broken = path.join(plan.root, 'broken.dcm')
     await fs.writeFile(broken, new Uint8Array(ds.write()))
     const found = await problems(broken, plan.root)
-    expect(found.some((p) => /dciodvfy: Error - Missing attribute Type 2C Conditional Element=<RepetitionTime>/.test(p)), found.join('\n')).toBe(true)
-    expect(found.some((p) => /dciodvfy: Error - Value invalid for this VR .*0x0012,0x0063.* Length invalid/.test(p)), found.join('\n')).toBe(true)
-    expect(found.some((p) => /dciodvfy: Warning - Non-identity Modality LUT/.test(p)), found.join('\n')).toBe(true)
-    expect(found.some((p) => /dcm2pnm: W: .*modality transform/.test(p)), found.join('\n')).toBe(true)
+    expect(
+      found.some((p) => /dciodvfy: Error - Missing attribute Type 2C Conditional Element=<RepetitionTime>/.test(p)),
+      found.join('\n'),
+    ).toBe(true)
+    expect(
+      found.some((p) => /dciodvfy: Error - Value invalid for this VR .*0x0012,0x0063.* Length invalid/.test(p)),
+      found.join('\n'),
+    ).toBe(true)
+    expect(
+      found.some((p) => /dciodvfy: Warning - Non-identity Modality LUT/.test(p)),
+      found.join('\n'),
+    ).toBe(true)
+    expect(
+      found.some((p) => /dcm2pnm: W: .*modality transform/.test(p)),
+      found.join('\n'),
+    ).toBe(true)
   }, 60_000)
 
   it.each([
     ['identified', {}],
     ['--deidentify', { deidentify: true }],
     ['--deidentify --retain-uids', { deidentify: true, retainUids: true }],
-  ] as Array<[string, ExportOptions]>)('CT grid, %s: 0 errors on every file', async (name, options) => {
-    const dir = path.join(plan.root, `ct-${name.replace(/\W+/g, '_')}`)
-    await exportPlanFolder(plan.planDir, 'dicom', dir, options)
-    const r = await validateFolder(dir, plan.root)
-    // 10 pressure slices, the SEG and the Parametric Map.
-    expect(r.files).toBe(12)
-    expect(r.problems, r.problems.join('\n')).toEqual([])
-  }, 120_000)
+  ] as Array<[string, ExportOptions]>)(
+    'CT grid, %s: 0 errors on every file',
+    async (name, options) => {
+      const dir = path.join(plan.root, `ct-${name.replace(/\W+/g, '_')}`)
+      await exportPlanFolder(plan.planDir, 'dicom', dir, options)
+      const r = await validateFolder(dir, plan.root)
+      // 10 pressure slices, the SEG and the Parametric Map.
+      expect(r.files).toBe(12)
+      expect(r.problems, r.problems.join('\n')).toEqual([])
+    },
+    120_000,
+  )
 
   it.each([
     ['identified', {}],
     ['--deidentify', { deidentify: true }],
-  ] as Array<[string, ExportOptions]>)('MRI grid, %s: 0 errors on every file', async (name, options) => {
-    const dir = path.join(registered.root, `mri-${name.replace(/\W+/g, '_')}`)
-    await exportPlanFolder(registered.planDir, 'dicom', dir, { ...options, space: 'mri' })
-    const r = await validateFolder(dir, registered.root)
-    // 13 slices of the MRI grid, the SEG and the Parametric Map.
-    expect(r.files).toBe(15)
-    expect(r.problems, r.problems.join('\n')).toEqual([])
-  }, 120_000)
+  ] as Array<[string, ExportOptions]>)(
+    'MRI grid, %s: 0 errors on every file',
+    async (name, options) => {
+      const dir = path.join(registered.root, `mri-${name.replace(/\W+/g, '_')}`)
+      await exportPlanFolder(registered.planDir, 'dicom', dir, { ...options, space: 'mri' })
+      const r = await validateFolder(dir, registered.root)
+      // 13 slices of the MRI grid, the SEG and the Parametric Map.
+      expect(r.files).toBe(15)
+      expect(r.problems, r.problems.join('\n')).toEqual([])
+    },
+    120_000,
+  )
 
   it('plan from a DICOM CT, identified: 0 errors, and dcentvfy finds the export consistent with the CT (one patient, study, frame of reference)', async () => {
     const dir = path.join(fromDicom.root, 'dicom')

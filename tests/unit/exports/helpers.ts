@@ -81,7 +81,14 @@ export interface SyntheticOptions {
 }
 
 /** Study and patient attributes of the `ctDicom` series beyond name, ID and birth date. */
-export const CT_DICOM_STUDY = { StudyDate: '20240105', StudyTime: '101500', StudyID: 'S42', AccessionNumber: 'ACC-0009', ReferringPhysicianName: 'REF^DOC', PatientSex: 'F' } as const
+export const CT_DICOM_STUDY = {
+  StudyDate: '20240105',
+  StudyTime: '101500',
+  StudyID: 'S42',
+  AccessionNumber: 'ACC-0009',
+  ReferringPhysicianName: 'REF^DOC',
+  PatientSex: 'F',
+} as const
 
 /** Writes `ct` as a DICOM CT series with the given identity and PatientPosition, and reads it back. */
 async function writeCtDicom(ct: Volume, dir: string, who: NonNullable<SyntheticOptions['ctDicom']>, uids: SyntheticOptions['ctUids']): Promise<Volume> {
@@ -146,21 +153,47 @@ export async function syntheticPlan(options: SyntheticOptions = {}): Promise<Syn
   pose[3] = apex[0]
   pose[7] = apex[1]
   pose[11] = apex[2]
-  const poseRecord = { transducer_to_ras: pose, convention: 'row-major 4x4: transducer (origin at the apex, +z along the beam, m) to patient RAS (m)', apex_ras_m: apex, axis_ras: beam, standoff_m: 0.0085, focal_distance_from_apex_m: f }
+  const poseRecord = {
+    transducer_to_ras: pose,
+    convention: 'row-major 4x4: transducer (origin at the apex, +z along the beam, m) to patient RAS (m)',
+    apex_ras_m: apex,
+    axis_ras: beam,
+    standoff_m: 0.0085,
+    focal_distance_from_apex_m: f,
+  }
 
   let registration: PlanRecord['registration'] = null
   if (options.mriToCt) {
     const mriFile = path.join(root, 't1.nii.gz')
     const mdims: Vec3 = [16, 15, 13]
     const mri = new Int16Array(mdims[0] * mdims[1] * mdims[2]).map((_, v) => 100 + (v % 37))
-    await writeVolume(createVolume({ dims: mdims, spacingM: [0.0021, 0.0022, 0.0023], originM: [0.0, 0.008, -0.016], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], data: mri, meta: { modality: 'MR' } }), mriFile)
-    registration = { mri: options.mriUids ? { source: mriFile, ...options.mriUids } : { source: mriFile, frame_of_reference_uid: '2.25.987654321098765432109876543210', series_instance_uid: null }, mri_ras_to_ct_ras: options.mriToCt, method: 'synthetic', target_mri_ras_m: [0, 0, 0] }
+    await writeVolume(
+      createVolume({
+        dims: mdims,
+        spacingM: [0.0021, 0.0022, 0.0023],
+        originM: [0.0, 0.008, -0.016],
+        direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+        data: mri,
+        meta: { modality: 'MR' },
+      }),
+      mriFile,
+    )
+    registration = {
+      mri: options.mriUids
+        ? { source: mriFile, ...options.mriUids }
+        : { source: mriFile, frame_of_reference_uid: '2.25.987654321098765432109876543210', series_instance_uid: null },
+      mri_ras_to_ct_ras: options.mriToCt,
+      method: 'synthetic',
+      target_mri_ras_m: [0, 0, 0],
+    }
   }
 
   const plan = planRecord.parse({
     software: 'tfus-planner 0.1.0',
     ...(dicomCt ? { patient: patientRecordOf(dicomCt.meta) } : options.patient ? { patient: options.patient } : {}),
-    ct: dicomCt ? imageRefOf(path.join(root, 'ct-dicom'), dicomCt.meta) : { source: ctFile, ...(options.ctUids ?? { frame_of_reference_uid: '2.25.123456789012345678901234567890123', series_instance_uid: '2.25.5550001' }) },
+    ct: dicomCt
+      ? imageRefOf(path.join(root, 'ct-dicom'), dicomCt.meta)
+      : { source: ctFile, ...(options.ctUids ?? { frame_of_reference_uid: '2.25.123456789012345678901234567890123', series_instance_uid: '2.25.5550001' }) },
     target_ras_m: peakRasM,
     entry_ras_m: [apex[0] + 0.0085 * beam[0], apex[1] + 0.0085 * beam[1], apex[2] + 0.0085 * beam[2]],
     entry_proposed: true,
@@ -172,7 +205,13 @@ export async function syntheticPlan(options: SyntheticOptions = {}): Promise<Syn
     protocol: { pulse_duration_s: 0.02, prf_hz: 5, train_duty_cycle: 1 },
     registration,
     focus_correction: options.focusCorrected
-      ? { initial_pose: { ...poseRecord, transducer_to_ras: obliquePose(0.41, 0.88, -0.6, apex) }, iterations: 2, residual_m: 0.0004, initial_shift_m: 0.0031, steered_focal_distance_m: null }
+      ? {
+          initial_pose: { ...poseRecord, transducer_to_ras: obliquePose(0.41, 0.88, -0.6, apex) },
+          iterations: 2,
+          residual_m: 0.0004,
+          initial_shift_m: 0.0031,
+          steered_focal_distance_m: null,
+        }
       : null,
     wall_s: 42.5,
   })

@@ -116,7 +116,9 @@ describe('Brainsight 2.3.5: axes printed with 3 decimals', () => {
     const p = back.poses[0]!.transducerToRas
     expect(orthonormalityError(p)).toBeLessThan(1e-12)
     const w = back.warnings.find((x) => /re-orthonormalised/.test(x))
-    expect(w).toBe(`T1: axes printed with few decimals (deviation from orthonormal max|RᵀR − I| = ${rawError.toExponential(2)}), re-orthonormalised to the nearest rotation (polar decomposition)`)
+    expect(w).toBe(
+      `T1: axes printed with few decimals (deviation from orthonormal max|RᵀR − I| = ${rawError.toExponential(2)}), re-orthonormalised to the nearest rotation (polar decomposition)`,
+    )
     // Nearest rotation: within the printing error of the exact axes. Our beam = −m2 (B = S·diag(−1, 1, −1)).
     ;[0, 1, 2].forEach((r) => expect(Math.abs(p[4 * r + 2]! + exact[3 * r + 2]!)).toBeLessThan(1e-3))
   })
@@ -141,7 +143,9 @@ describe('Brainsight 2.3.5: axes printed with 3 decimals', () => {
     expect(isImportError(error)).toBe(true)
     const message = (error as Error).message
     expect(message.split('\n')).toHaveLength(1)
-    expect(message).toMatch(/^shear\.txt: line 8 \(Sheared\): the axes m0\.\.m2 are not a rotation \(deviation from orthonormal max\|RᵀR − I\| = 2\.00e-1, limit 0\.005;/)
+    expect(message).toMatch(
+      /^shear\.txt: line 8 \(Sheared\): the axes m0\.\.m2 are not a rotation \(deviation from orthonormal max\|RᵀR − I\| = 2\.00e-1, limit 0\.005;/,
+    )
   })
 })
 
@@ -151,7 +155,8 @@ describe('Slicer / ITK transform files', () => {
     const rc = [0, 1, 2].map((i) => r[3 * i]! * c[0]! + r[3 * i + 1]! * c[1]! + r[3 * i + 2]! * c[2]!)
     return [r[0]!, r[1]!, r[2]!, t[0]! + c[0]! - rc[0]!, r[3]!, r[4]!, r[5]!, t[1]! + c[1]! - rc[1]!, r[6]!, r[7]!, r[8]!, t[2]! + c[2]! - rc[2]!, 0, 0, 0, 1]
   }
-  const expectClose = (actual: readonly number[], expected: readonly number[], tol = 1e-12) => expected.forEach((v, i) => expect(Math.abs(actual[i]! - v), `entry ${i}`).toBeLessThan(tol))
+  const expectClose = (actual: readonly number[], expected: readonly number[], tol = 1e-12) =>
+    expected.forEach((v, i) => expect(Math.abs(actual[i]! - v), `entry ${i}`).toBeLessThan(tol))
 
   it('"# Transform 0" (with a space) and Euler3DTransform: R = Rz·Rx·Ry, centre folded in', () => {
     // Angles x = 90°, y = 90°, z = 0: Rx(90°) = [[1,0,0],[0,0,−1],[0,1,0]], Ry(90°) = [[0,0,1],[0,1,0],[−1,0,0]],
@@ -187,9 +192,12 @@ describe('Slicer / ITK transform files', () => {
   })
 
   it('Rigid3DTransform reads like an affine one; other types, and .h5 bytes given to the text reader, refused in one line', () => {
-    const text = '#Insight Transform File V1.0\n#Transform 0\nTransform: Rigid3DTransform_double_3_3\nParameters: 0 -1 0 1 0 0 0 0 1 4 5 6\nFixedParameters: 0 0 0\n'
+    const text =
+      '#Insight Transform File V1.0\n#Transform 0\nTransform: Rigid3DTransform_double_3_3\nParameters: 0 -1 0 1 0 0 0 0 1 4 5 6\nFixedParameters: 0 0 0\n'
     expectClose(parseItkTransform(text, 'rigid.tfm').matrix, [0, -1, 0, 4, 1, 0, 0, 5, 0, 0, 1, 6, 0, 0, 0, 1])
-    expect(() => parseItkTransform(text.replace('Rigid3DTransform', 'BSplineTransform'), 'b.tfm')).toThrow(/transform type "BSplineTransform_double_3_3" is not supported/)
+    expect(() => parseItkTransform(text.replace('Rigid3DTransform', 'BSplineTransform'), 'b.tfm')).toThrow(
+      /transform type "BSplineTransform_double_3_3" is not supported/,
+    )
     const h5 = '\uFFFDHDF\r\n\u001a\n\u0000\u0000binary'
     expect(() => readItkTransform(h5, 'transducer.h5')).toThrow(/^transducer\.h5: is an HDF5 \(\.h5\) ITK transform: read it with the HDF5 reader/)
   })

@@ -139,7 +139,8 @@ describe('DICOM export', () => {
     const inside = Array.from(mask.data as ArrayLike<number>).filter((v) => v !== 0).length
     expect(inside).toBeGreaterThan(0)
     expect(bits).toBe(inside)
-    const firstFramePosition = (seg.PerFrameFunctionalGroupsSequence as Array<{ PlanePositionSequence: Array<{ ImagePositionPatient: number[] }> }>)[0]!.PlanePositionSequence[0]!.ImagePositionPatient
+    const firstFramePosition = (seg.PerFrameFunctionalGroupsSequence as Array<{ PlanePositionSequence: Array<{ ImagePositionPatient: number[] }> }>)[0]!
+      .PlanePositionSequence[0]!.ImagePositionPatient
     firstFramePosition.forEach((v, k) => expect(Math.abs(v / 1000 - nifti.originM[k]!)).toBeLessThan(1e-9))
   }, 60_000)
 
@@ -158,7 +159,11 @@ describe('DICOM export', () => {
       dicom.direction.forEach((d, k) => expect(Math.abs(d - expected.direction[k]!)).toBeLessThan(1e-7))
       // Voxel (i, j, k) of the DICOM volume is voxel (i, j, nz-1-k) of the NIfTI, at the same place.
       const [nx, ny, nz] = nifti.dims
-      for (const [i, j, k] of [[0, 0, 0], [7, 6, 5], [13, 11, 9]] as const) {
+      for (const [i, j, k] of [
+        [0, 0, 0],
+        [7, 6, 5],
+        [13, 11, 9],
+      ] as const) {
         const a = voxelToWorld(dicom, [i, j, k])
         const b = voxelToWorld(nifti, [i, j, nz - 1 - k])
         a.forEach((v, r) => expect(Math.abs(v - b[r]!)).toBeLessThan(1e-9))
@@ -213,7 +218,21 @@ describe('report', () => {
     const html = await fs.readFile(out, 'utf8')
     const si = (v: number | readonly number[]) => `data-si="${Array.isArray(v) ? v.map(String).join(' ') : String(v)}"`
     const m = base.metrics
-    for (const v of [m.peak_pressure_pa, m.isppa_w_m2, m.ispta_w_m2, m.mi, m.mi_tc, m.tic, m.insertion_loss_db, m.volume_6db_m3, m.peak_position_ras_m, base.plan.target_ras_m, base.plan.pose.apex_ras_m, base.plan.simulation.spacing_m]) expect(html).toContain(si(v))
+    for (const v of [
+      m.peak_pressure_pa,
+      m.isppa_w_m2,
+      m.ispta_w_m2,
+      m.mi,
+      m.mi_tc,
+      m.tic,
+      m.insertion_loss_db,
+      m.volume_6db_m3,
+      m.peak_position_ras_m,
+      base.plan.target_ras_m,
+      base.plan.pose.apex_ras_m,
+      base.plan.simulation.spacing_m,
+    ])
+      expect(html).toContain(si(v))
     expect(html).toContain('87654.321')
     expect(html).toContain('8.77 W/cm²') // 87654.321 W/m2 shown in W/cm2
     expect(html).toContain(m.flags.mechanical.replace('<', '&lt;'))
@@ -244,7 +263,9 @@ describe('report', () => {
     const unit = /mm³|mm|ms|kPa|Pa|W\/cm²|%|°|dB|kHz|Hz|\bs\b|voxels|dimensionless|points per wavelength|HU/
     const rows = [...html.matchAll(/<tr><th>([^<]*)<\/th>(?:<td[^>]*>([^<]*(?:<br>[^<]*)*)<\/td>)/g)].map((x) => [x[1] ?? '', x[2] ?? ''] as const)
     expect(rows.length).toBeGreaterThan(30)
-    const unlabelled = rows.filter(([label, value]) => /\d/.test(value) && !unit.test(value) && !unit.test(label) && !/^(Plan ID|Plan version|Solver version)$/.test(label))
+    const unlabelled = rows.filter(
+      ([label, value]) => /\d/.test(value) && !unit.test(value) && !unit.test(label) && !/^(Plan ID|Plan version|Solver version)$/.test(label),
+    )
     expect(unlabelled).toEqual([])
     // Sane size: three 600-px slices of a synthetic plan, and a bound for a real CT (a few hundred KiB).
     expect(html.length).toBeLessThan(1.5e6)
@@ -306,7 +327,9 @@ describe('report', () => {
 
 describe('spaces', () => {
   it('--space mri is refused clearly when the plan has no registration', async () => {
-    await expect(exportPlanFolder(base.planDir, 'nifti', path.join(base.root, 'out', 'mri'), { space: 'mri' })).rejects.toThrow(/has no MRI registration \(registration: null\)/)
+    await expect(exportPlanFolder(base.planDir, 'nifti', path.join(base.root, 'out', 'mri'), { space: 'mri' })).rejects.toThrow(
+      /has no MRI registration \(registration: null\)/,
+    )
   })
 
   it('--space mri: poses mapped by inv(registration), volumes resampled onto the MRI grid', async () => {

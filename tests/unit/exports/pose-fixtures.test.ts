@@ -77,15 +77,19 @@ describe('Localite TMS Navigator XML', () => {
 
   it('TriggerMarkers of an untracked coil only (LPS): refused with the count and reason, exit 2 in one line', async () => {
     const file = fixture('localite/TriggerMarkers_Coil1_20260105110241007.xml')
-    expect(await refusal(() => importPoseFile(file, 'localite'))).toBe(`${file}: every marker is untracked: 3 untracked markers (identity matrix), no pose to import`)
+    expect(await refusal(() => importPoseFile(file, 'localite'))).toBe(
+      `${file}: every marker is untracked: 3 untracked markers (identity matrix), no pose to import`,
+    )
     const r = await cli(['import-pose', file, '--format', 'localite'])
     expect(r.code).toBe(2)
     expect(r.err.split('\n')).toHaveLength(1)
   })
 
   it('a TriggerMarker flagged set="false" is skipped even when its matrix is a rotation', () => {
-    const m = 'data00="0.8" data01="0.0" data02="0.6" data03="-70.0" data10="-0.48" data11="-0.6" data12="0.64" data13="30.0" data20="0.36" data21="-0.8" data22="-0.48" data23="40.0" data30="0.0" data31="0.0" data32="0.0" data33="1.0"'
-    const xml = (set: string) => `<TriggerMarkerList coordinateSpace="RAS"><TriggerMarker description="" recordingTime="7" set="${set}"><Matrix4D ${m}/></TriggerMarker><TriggerMarker description="" recordingTime="8" set="true"><Matrix4D ${m}/></TriggerMarker></TriggerMarkerList>`
+    const m =
+      'data00="0.8" data01="0.0" data02="0.6" data03="-70.0" data10="-0.48" data11="-0.6" data12="0.64" data13="30.0" data20="0.36" data21="-0.8" data22="-0.48" data23="40.0" data30="0.0" data31="0.0" data32="0.0" data33="1.0"'
+    const xml = (set: string) =>
+      `<TriggerMarkerList coordinateSpace="RAS"><TriggerMarker description="" recordingTime="7" set="${set}"><Matrix4D ${m}/></TriggerMarker><TriggerMarker description="" recordingTime="8" set="true"><Matrix4D ${m}/></TriggerMarker></TriggerMarkerList>`
     const notSet = readLocalite(xml('false'), 't.xml')
     expect(notSet.poses.map((p) => p.name)).toEqual(['trigger 8'])
     expect(notSet.warnings[0]).toBe('skipped 1 untracked marker (set="false": not tracked)')
@@ -96,13 +100,22 @@ describe('Localite TMS Navigator XML', () => {
     const back = await importPoseFile(fixture('localite/EntryTarget20260105101733042.xml'), 'localite')
     expect(back.poses).toHaveLength(0)
     expect(back.targetsRasM.map((t) => t.name)).toEqual(['marker entry', 'FUS left target'])
-    expectVecClose(back.targetsRasM[0]!.rasM.map((v) => v * 1000), [-62, 25.2, 43.6], 1e-9)
-    expectVecClose(back.targetsRasM[1]!.rasM.map((v) => v * 1000), [-22, 1.2, 61.6], 1e-9)
+    expectVecClose(
+      back.targetsRasM[0]!.rasM.map((v) => v * 1000),
+      [-62, 25.2, 43.6],
+      1e-9,
+    )
+    expectVecClose(
+      back.targetsRasM[1]!.rasM.map((v) => v * 1000),
+      [-22, 1.2, 61.6],
+      1e-9,
+    )
   })
 })
 
 describe('Brainsight text exports', () => {
-  const read = (file: string, focalDistanceM?: number): Promise<ImportedNavigation> => importPoseFile(fixture(`brainsight/${file}`), 'brainsight', focalDistanceM === undefined ? {} : { focalDistanceM })
+  const read = (file: string, focalDistanceM?: number): Promise<ImportedNavigation> =>
+    importPoseFile(fixture(`brainsight/${file}`), 'brainsight', focalDistanceM === undefined ? {} : { focalDistanceM })
 
   it('v14 (Brainsight 2.5.3, NIfTI:S:Scanner, 4 decimals): the target at the focus gives G with the 60 mm focal distance; samples read, sessions ignored', async () => {
     const back = await read('v14_brainsight-2.5.3_nifti-s-scanner.txt', 0.06)
@@ -132,7 +145,11 @@ describe('Brainsight text exports', () => {
     const exact = rotation(0.2, -0.571, 0.182)
     const m2 = [exact[2]!, exact[5]!, exact[8]!]
     const p = back.poses[1]!.transducerToRas
-    expectVecClose(beam(p), m2.map((v) => -v), 1e-3)
+    expectVecClose(
+      beam(p),
+      m2.map((v) => -v),
+      1e-3,
+    )
     expectVecClose(apexMm(p), [-35.125 + 60 * m2[0]!, 12.5 + 60 * m2[1]!, 55.75 + 60 * m2[2]!], 0.1)
   })
 })
@@ -179,13 +196,23 @@ describe('3D Slicer', () => {
 
   it('a scaled affine is refused as not rigid, in one line', async () => {
     const file = fixture('slicer/Transform-scaled.tfm')
-    expect(await refusal(() => importPoseFile(file, 'slicer'))).toMatch(/Transform-scaled\.tfm: the transform is not rigid \(orthogonality error 2\.1e-1, determinant 1\.331\)/)
+    expect(await refusal(() => importPoseFile(file, 'slicer'))).toMatch(
+      /Transform-scaled\.tfm: the transform is not rigid \(orthogonality error 2\.1e-1, determinant 1\.331\)/,
+    )
   })
 
   it('.mrk.json (Slicer 5, LPS): the defined control points in RAS, the preview point skipped', async () => {
     const back = await importPoseFile(fixture('slicer/F.mrk.json'), 'slicer')
     expect(back.targetsRasM.map((t) => t.name)).toEqual(['target', 'entry'])
-    expectVecClose(back.targetsRasM[0]!.rasM.map((v) => v * 1000), [-22, 1.2, 61.6], 1e-9)
-    expectVecClose(back.targetsRasM[1]!.rasM.map((v) => v * 1000), [-62, 25.2, 43.6], 1e-9)
+    expectVecClose(
+      back.targetsRasM[0]!.rasM.map((v) => v * 1000),
+      [-22, 1.2, 61.6],
+      1e-9,
+    )
+    expectVecClose(
+      back.targetsRasM[1]!.rasM.map((v) => v * 1000),
+      [-62, 25.2, 43.6],
+      1e-9,
+    )
   })
 })

@@ -79,10 +79,18 @@ describe('hand-computed files', () => {
 
   it('Localite RAS and LPS', () => {
     expect(writeLocalite([KNOWN], 'ras', PROVENANCE)).toBe(
-      localiteExpected('RAS', ['data00="0.8" data01="0" data02="0.6" data03="31.25"', 'data10="-0.48" data11="-0.6" data12="0.64" data13="-15.625"', 'data20="0.36" data21="-0.8" data22="-0.48" data23="46.875"']),
+      localiteExpected('RAS', [
+        'data00="0.8" data01="0" data02="0.6" data03="31.25"',
+        'data10="-0.48" data11="-0.6" data12="0.64" data13="-15.625"',
+        'data20="0.36" data21="-0.8" data22="-0.48" data23="46.875"',
+      ]),
     )
     expect(writeLocalite([KNOWN], 'lps', PROVENANCE)).toBe(
-      localiteExpected('LPS', ['data00="-0.8" data01="0" data02="-0.6" data03="-31.25"', 'data10="0.48" data11="0.6" data12="-0.64" data13="15.625"', 'data20="0.36" data21="-0.8" data22="-0.48" data23="46.875"']),
+      localiteExpected('LPS', [
+        'data00="-0.8" data01="0" data02="-0.6" data03="-31.25"',
+        'data10="0.48" data11="0.6" data12="-0.64" data13="15.625"',
+        'data20="0.36" data21="-0.8" data22="-0.48" data23="46.875"',
+      ]),
     )
   })
 
@@ -99,7 +107,11 @@ describe('hand-computed files', () => {
 })
 
 describe('round trips of oblique poses', () => {
-  const poses = [obliquePose(0.3, -0.7, 1.1, [0.071, -0.0123, 0.0545]), obliquePose(2.2, 0.4, -2.9, [-0.0634, 0.0411, -0.0127]), obliquePose(-1.3, 1.9, 0.05, [0.0011, 0.0987, 0.0655])]
+  const poses = [
+    obliquePose(0.3, -0.7, 1.1, [0.071, -0.0123, 0.0545]),
+    obliquePose(2.2, 0.4, -2.9, [-0.0634, 0.0411, -0.0127]),
+    obliquePose(-1.3, 1.9, 0.05, [0.0011, 0.0987, 0.0655]),
+  ]
 
   it.each([13, 14] as const)('Brainsight v%i (apex recovered from the recorded focal distance)', (version) => {
     const entries = poses.map((p, i) => ({ name: `pose ${i}`, transducerToRas: p, focalDistanceM: 0.05 + 0.01 * i }))
@@ -107,7 +119,11 @@ describe('round trips of oblique poses', () => {
     expect(back.poses).toHaveLength(3)
     back.poses.forEach((p, i) => expectPoseClose(p.transducerToRas, poses[i]!))
     // The targets are the locations: the foci.
-    back.targetsRasM.forEach((t, i) => expect(Math.hypot(t.rasM[0] - (poses[i]![3]! + (0.05 + 0.01 * i) * poses[i]![2]!), t.rasM[1] - (poses[i]![7]! + (0.05 + 0.01 * i) * poses[i]![6]!))).toBeLessThan(1e-12))
+    back.targetsRasM.forEach((t, i) =>
+      expect(
+        Math.hypot(t.rasM[0] - (poses[i]![3]! + (0.05 + 0.01 * i) * poses[i]![2]!), t.rasM[1] - (poses[i]![7]! + (0.05 + 0.01 * i) * poses[i]![6]!)),
+      ).toBeLessThan(1e-12),
+    )
   })
 
   it.each(['ras', 'lps'] as const)('Localite %s', (space) => {
@@ -125,7 +141,10 @@ describe('round trips of oblique poses', () => {
   })
 
   it('Slicer markups, LPS and RAS', () => {
-    const points = [{ name: 'target', rasM: [0.0123456789, -0.0456, 0.0789] as const }, { name: 'entry', rasM: [0.061, -0.02, 0.0999] as const }]
+    const points = [
+      { name: 'target', rasM: [0.0123456789, -0.0456, 0.0789] as const },
+      { name: 'entry', rasM: [0.061, -0.02, 0.0999] as const },
+    ]
     for (const space of ['lps', 'ras'] as const) {
       const text = writeSlicerMarkups(points, space, 'plan', PROVENANCE)
       expect(JSON.parse(text).markups[0].coordinateSystem).toBe(space.toUpperCase())
@@ -171,7 +190,8 @@ describe('readers', () => {
   })
 
   it('refuses coordinate systems that need the image and non-rotations, naming the file', () => {
-    const header = (system: string) => `# Version: 13\n# Coordinate system: ${system}\n# Target Name\tLoc. X\tLoc. Y\tLoc. Z\tm0n0\tm0n1\tm0n2\tm1n0\tm1n1\tm1n2\tm2n0\tm2n1\tm2n2\n`
+    const header = (system: string) =>
+      `# Version: 13\n# Coordinate system: ${system}\n# Target Name\tLoc. X\tLoc. Y\tLoc. Z\tm0n0\tm0n1\tm0n2\tm1n0\tm1n1\tm1n2\tm2n0\tm2n1\tm2n2\n`
     const call = (text: string) => {
       try {
         readBrainsight(text, 'bad.txt')
@@ -205,12 +225,16 @@ describe('readers', () => {
 
   it('ITK transform with a centre of rotation (FixedParameters) folds the centre in', () => {
     // Rotation by 90° about LPS z with centre c = (10, 0, 0): x' = A (x − c) + c.
-    const text = '#Insight Transform File V1.0\n#Transform 0\nTransform: AffineTransform_double_3_3\nParameters: 0 -1 0 1 0 0 0 0 1 0 0 0\nFixedParameters: 10 0 0\n'
+    const text =
+      '#Insight Transform File V1.0\n#Transform 0\nTransform: AffineTransform_double_3_3\nParameters: 0 -1 0 1 0 0 0 0 1 0 0 0\nFixedParameters: 10 0 0\n'
     const back = readItkTransform(text, 'c.tfm')
     // ITK offset = c − A c = (10, 0, 0) − (0, 10, 0) = (10, −10, 0) LPS; our pose is the inverse in RAS.
     const pose = back.poses[0]!.transducerToRas
     const itkRas = [0, -1, 0, -10, 1, 0, 0, 10, 0, 0, 1, 0, 0, 0, 0, 1] // diag(−1,−1,1)·ITK·diag(−1,−1,1)
-    const identity = multiplyAffine(pose.map((v, i) => (i % 4 === 3 && i < 12 ? v * 1000 : v)), itkRas)
+    const identity = multiplyAffine(
+      pose.map((v, i) => (i % 4 === 3 && i < 12 ? v * 1000 : v)),
+      itkRas,
+    )
     identity.forEach((v, i) => expect(v).toBeCloseTo([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1][i]!, 12))
   })
 
@@ -248,7 +272,9 @@ describe('files laid out as Brainsight and Localite write them', () => {
     const p = back.poses[0]!.transducerToRas
     // Orthonormalised: a proper rotation to machine precision, within the printed 1e-4 of the file.
     const cols = [0, 1, 2].map((c) => [p[c]!, p[4 + c]!, p[8 + c]!])
-    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) expect(Math.abs(cols[i]![0]! * cols[j]![0]! + cols[i]![1]! * cols[j]![1]! + cols[i]![2]! * cols[j]![2]! - (i === j ? 1 : 0))).toBeLessThan(1e-14)
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 3; j++)
+        expect(Math.abs(cols[i]![0]! * cols[j]![0]! + cols[i]![1]! * cols[j]![1]! + cols[i]![2]! * cols[j]![2]! - (i === j ? 1 : 0))).toBeLessThan(1e-14)
     // Beam = −m2 = (−sin 20°, 0, −cos 20°); apex = Loc + 50 mm · m2.
     expect(p[2]).toBeCloseTo(-Math.sin((20 * Math.PI) / 180), 4)
     expect(p[10]).toBeCloseTo(-Math.cos((20 * Math.PI) / 180), 4)

@@ -94,7 +94,11 @@ describe('3D transforms against a separable naive DFT', () => {
   })
 
   it('real forward equals the complex forward on a real input (same instance, both paths)', () => {
-    for (const [nx, ny, nz] of [[8, 6, 10], [9, 5, 7], [12, 7, 4]] as Dims[]) {
+    for (const [nx, ny, nz] of [
+      [8, 6, 10],
+      [9, 5, 7],
+      [12, 7, 4],
+    ] as Dims[]) {
       const n = nx * ny * nz
       const f = createFft3d(nx, ny, nz)
       const x = randomArray(n, n)
@@ -109,21 +113,27 @@ describe('3D transforms against a separable naive DFT', () => {
 })
 
 describe('3D real round trip and invariants', () => {
-  it.each([[6, 10, 12], [5, 7, 9], [16, 12, 10], [15, 9, 5], [1, 4, 3]] as Dims[])(
-    'inverse(forward(x)) = x for %i x %i x %i (float64 storage)',
-    (nx, ny, nz) => {
-      const n = nx * ny * nz
-      const f = createFft3d(nx, ny, nz, { zBlock: 6 })
-      const x = randomArray(n, 11 * n)
-      const [re, im] = realForward(f, x)
-      const back = new Float64Array(n)
-      f.inverse(re, im, back)
-      expect(relErr(back, x)).toBeLessThan(1e-14)
-    },
-  )
+  it.each([
+    [6, 10, 12],
+    [5, 7, 9],
+    [16, 12, 10],
+    [15, 9, 5],
+    [1, 4, 3],
+  ] as Dims[])('inverse(forward(x)) = x for %i x %i x %i (float64 storage)', (nx, ny, nz) => {
+    const n = nx * ny * nz
+    const f = createFft3d(nx, ny, nz, { zBlock: 6 })
+    const x = randomArray(n, 11 * n)
+    const [re, im] = realForward(f, x)
+    const back = new Float64Array(n)
+    f.inverse(re, im, back)
+    expect(relErr(back, x)).toBeLessThan(1e-14)
+  })
 
   it('satisfies Parseval over the half spectrum', () => {
-    for (const [nx, ny, nz] of [[10, 6, 8], [9, 7, 5]] as Dims[]) {
+    for (const [nx, ny, nz] of [
+      [10, 6, 8],
+      [9, 7, 5],
+    ] as Dims[]) {
       const n = nx * ny * nz
       const f = createFft3d(nx, ny, nz)
       const x = randomArray(n, n + 3)
@@ -148,7 +158,10 @@ describe('3D real round trip and invariants', () => {
   it('inverse follows irfftn semantics on a non-Hermitian half spectrum', () => {
     // Complex inverse along z and y, then along x the Hermitian extension of kx <= nx/2 with the
     // imaginary parts at kx = 0 and kx = nx/2 dropped.
-    for (const [nx, ny, nz] of [[6, 4, 5], [7, 3, 4]] as Dims[]) {
+    for (const [nx, ny, nz] of [
+      [6, 4, 5],
+      [7, 3, 4],
+    ] as Dims[]) {
       const f = createFft3d(nx, ny, nz)
       const nxh = f.nxh
       const sr = randomArray(f.spectrumLength, 5)

@@ -10,9 +10,7 @@ export function randomArray(n: number, seed: number): Float64Array {
 }
 
 /** Naive DFT of `batch` interleaved lines (element j of line b at j * batch + b); sign -1 forward. */
-export function naiveDft(
-  re: Float64Array, im: Float64Array, n: number, batch: number, sign: 1 | -1,
-): [Float64Array, Float64Array] {
+export function naiveDft(re: Float64Array, im: Float64Array, n: number, batch: number, sign: 1 | -1): [Float64Array, Float64Array] {
   const outRe = new Float64Array(n * batch)
   const outIm = new Float64Array(n * batch)
   for (let b = 0; b < batch; b++) {
@@ -36,9 +34,7 @@ export function naiveDft(
 }
 
 /** Separable naive 3D DFT (x fastest), unnormalised, sign -1 forward. */
-export function naiveDft3d(
-  re: Float64Array, im: Float64Array, dims: readonly [number, number, number], sign: 1 | -1,
-): [Float64Array, Float64Array] {
+export function naiveDft3d(re: Float64Array, im: Float64Array, dims: readonly [number, number, number], sign: 1 | -1): [Float64Array, Float64Array] {
   let r = Float64Array.from(re)
   let i = Float64Array.from(im)
   const strides = [1, dims[0], dims[0] * dims[1]]
@@ -71,9 +67,7 @@ export function naiveDft3d(
 }
 
 /** sqrt(sum |a - b|^2 / sum |b|^2) over split complex arrays (im arrays optional). */
-export function relErr(
-  aRe: ArrayLike<number>, bRe: ArrayLike<number>, aIm?: ArrayLike<number>, bIm?: ArrayLike<number>,
-): number {
+export function relErr(aRe: ArrayLike<number>, bRe: ArrayLike<number>, aIm?: ArrayLike<number>, bIm?: ArrayLike<number>): number {
   let num = 0
   let den = 0
   for (let j = 0; j < bRe.length; j++) {

@@ -57,9 +57,7 @@ describe('createFftPlan errors', () => {
     const plan = createFftPlan(8)
     expect(() => plan.forward(new Float64Array(7), new Float64Array(8))).toThrow(RangeError)
     expect(() => plan.forwardBatch(new Float64Array(16), new Float64Array(16), 3)).toThrow(RangeError)
-    expect(() => plan.forwardBatch(new Float64Array(16), new Float64Array(16), 2, new Float64Array(8), new Float64Array(16))).toThrow(
-      /work arrays/,
-    )
+    expect(() => plan.forwardBatch(new Float64Array(16), new Float64Array(16), 2, new Float64Array(8), new Float64Array(16))).toThrow(/work arrays/)
   })
 })
 
@@ -108,8 +106,23 @@ describe('1D plans against a naive DFT', () => {
   // Each kernel both as a twiddled (first) stage and as the unit-twiddle last stage, with odd and
   // even stage counts (the last stage runs in place when the count is odd).
   it.each([
-    [2, 2], [4, 4], [8, 8], [3, 3], [5, 5], [7, 7], [6, 6], [9, 9],
-    [2, 9], [9, 2], [8, 6], [6, 8], [7, 4], [5, 3, 2], [2, 2, 2, 2], [3, 9, 6], [4, 8, 4, 2],
+    [2, 2],
+    [4, 4],
+    [8, 8],
+    [3, 3],
+    [5, 5],
+    [7, 7],
+    [6, 6],
+    [9, 9],
+    [2, 9],
+    [9, 2],
+    [8, 6],
+    [6, 8],
+    [7, 4],
+    [5, 3, 2],
+    [2, 2, 2, 2],
+    [3, 9, 6],
+    [4, 8, 4, 2],
   ])('explicit radices %j', (...radices: number[]) => {
     const n = radices.reduce((a, b) => a * b, 1)
     const plan = createFftPlan(n, radices)

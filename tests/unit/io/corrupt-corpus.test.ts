@@ -27,7 +27,6 @@ async function put(name: string, bytes: Uint8Array | string): Promise<string> {
   return file
 }
 
-
 function explicitLe(group: number, element: number, vr: string, value: Uint8Array): Uint8Array {
   const long = ['OB', 'OW', 'SQ', 'UN', 'UT', 'OF'].includes(vr)
   const head = new Uint8Array(long ? 12 : 8)
@@ -115,11 +114,27 @@ const cases: Case[] = [
     },
     code: /datatype 128 is not supported/,
   },
-  { name: 'PNG renamed .nii', make: () => put('picture.nii', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...new Uint8Array(400)])), code: /named \.nii but the contents are a PNG picture/ },
-  { name: 'text renamed .nii.gz', make: () => put('notes.nii.gz', 'these are not voxels\n'.repeat(40)), code: /named \.nii\.gz but the contents are a text file/ },
-  { name: 'gzip of a text file named .nii.gz', make: () => put('text-inside.nii.gz', gzipSync(new TextEncoder().encode('hello\n'.repeat(100)))), code: /decompressed contents are a text file/ },
+  {
+    name: 'PNG renamed .nii',
+    make: () => put('picture.nii', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...new Uint8Array(400)])),
+    code: /named \.nii but the contents are a PNG picture/,
+  },
+  {
+    name: 'text renamed .nii.gz',
+    make: () => put('notes.nii.gz', 'these are not voxels\n'.repeat(40)),
+    code: /named \.nii\.gz but the contents are a text file/,
+  },
+  {
+    name: 'gzip of a text file named .nii.gz',
+    make: () => put('text-inside.nii.gz', gzipSync(new TextEncoder().encode('hello\n'.repeat(100)))),
+    code: /decompressed contents are a text file/,
+  },
   { name: 'PDF with an unknown extension', make: () => put('report.xyz', '%PDF-1.4\n' + 'x'.repeat(600)), code: /a PDF document is not a supported volume/ },
-  { name: 'NRRD with a garbage header', make: () => put('garbage.nrrd', 'NRRD0004\ntype: nonsense\ndimension: banana\n\n' + 'x'.repeat(100)), code: /could not be decoded/ },
+  {
+    name: 'NRRD with a garbage header',
+    make: () => put('garbage.nrrd', 'NRRD0004\ntype: nonsense\ndimension: banana\n\n' + 'x'.repeat(100)),
+    code: /could not be decoded/,
+  },
   {
     name: 'NRRD cut inside the data',
     make: async () => {
@@ -147,26 +162,48 @@ const cases: Case[] = [
     },
     code: /holds no files/,
   },
-  { name: 'folder of a non-image DICOM (structured report)', make: async () => (await put('sr-only/report.dcm', nonImageDicom()), path.join(dir, 'sr-only')), code: /no DICOM image series/ },
+  {
+    name: 'folder of a non-image DICOM (structured report)',
+    make: async () => (await put('sr-only/report.dcm', nonImageDicom()), path.join(dir, 'sr-only')),
+    code: /no DICOM image series/,
+  },
   { name: 'single non-image DICOM file', make: () => put('sr-file/report.dcm', nonImageDicom()), code: /report\.dcm/ },
   {
     name: 'DICOM series with a missing slice',
     make: async () => {
-      const vol = createVolume({ data: new Int16Array(6 * 5 * 7).map((_, i) => i - 50), dims: [6, 5, 7], spacingM: [0.001, 0.001, 0.002], meta: { modality: 'CT' } })
-      const files = writeDicomSeries(vol, { patientName: 'TEST^GAP', patientId: 'GAP1', studyInstanceUid: '1.2.3', seriesInstanceUid: '1.2.3.4', frameOfReferenceUid: '1.2.3.5' })
+      const vol = createVolume({
+        data: new Int16Array(6 * 5 * 7).map((_, i) => i - 50),
+        dims: [6, 5, 7],
+        spacingM: [0.001, 0.001, 0.002],
+        meta: { modality: 'CT' },
+      })
+      const files = writeDicomSeries(vol, {
+        patientName: 'TEST^GAP',
+        patientId: 'GAP1',
+        studyInstanceUid: '1.2.3',
+        seriesInstanceUid: '1.2.3.4',
+        frameOfReferenceUid: '1.2.3.5',
+      })
       for (const [i, f] of files.entries()) if (i !== 3) await put(`gap/img${i}.dcm`, f.bytes)
       return path.join(dir, 'gap')
     },
     code: /missing|gap/i,
   },
-  { name: 'garbage file with a .dcm name in a folder', make: async () => (await put('junk-only/x.dcm', new Uint8Array(300).fill(0xab)), path.join(dir, 'junk-only')), code: /no DICOM image series/ },
+  {
+    name: 'garbage file with a .dcm name in a folder',
+    make: async () => (await put('junk-only/x.dcm', new Uint8Array(300).fill(0xab)), path.join(dir, 'junk-only')),
+    code: /no DICOM image series/,
+  },
 ]
 
 describe('corrupt-input corpus: exit 2 with the file named', () => {
   for (const c of cases) {
     it(c.name, async () => {
       const target = await c.make()
-      for (const cmd of [['info', target], ['convert', target, path.join(dir, 'out.nii.gz')]]) {
+      for (const cmd of [
+        ['info', target],
+        ['convert', target, path.join(dir, 'out.nii.gz')],
+      ]) {
         const r = await run(cmd)
         expect(r.code, `${cmd[0]}: ${r.err}`).toBe(2)
         const lines = r.err.trim().split('\n')

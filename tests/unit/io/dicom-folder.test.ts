@@ -38,11 +38,13 @@ async function writeSeries(folder: string, vol: Volume, seriesUid: string, skip:
   })
   await fs.mkdir(folder, { recursive: true })
   // Names that sort in a different order than the slices: a reader that sorts by name fails.
-  const names = shuffled(files.map((_, i) => `${prefix}IM${String((i * 7919) % 9973).padStart(5, '0')}`), 42)
+  const names = shuffled(
+    files.map((_, i) => `${prefix}IM${String((i * 7919) % 9973).padStart(5, '0')}`),
+    42,
+  )
   for (const [i, f] of files.entries()) if (!skip.includes(i)) await fs.writeFile(path.join(folder, names[i]!), f.bytes)
   return files.length
 }
-
 
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tfus-dicom-'))
@@ -64,7 +66,12 @@ describe('DICOM folder import', () => {
     const back = await readVolume(folder)
     expect(back.dims).toEqual(ct.dims)
     expect(back.data).toBeInstanceOf(Int16Array)
-    expect(Buffer.compare(Buffer.from(back.data.buffer, back.data.byteOffset, back.data.byteLength), Buffer.from(ct.data.buffer, ct.data.byteOffset, ct.data.byteLength))).toBe(0)
+    expect(
+      Buffer.compare(
+        Buffer.from(back.data.buffer, back.data.byteOffset, back.data.byteLength),
+        Buffer.from(ct.data.buffer, ct.data.byteOffset, ct.data.byteLength),
+      ),
+    ).toBe(0)
     for (let i = 0; i < 3; i++) {
       expect(back.spacingM[i]).toBeCloseTo(ct.spacingM[i]!, 9)
       expect(back.originM[i]).toBeCloseTo(ct.originM[i]!, 9)
@@ -81,7 +88,12 @@ describe('DICOM folder import', () => {
     const back = await readVolume(folder)
     // DICOM sorts slices along row x column, so k comes back reversed; the world is the same.
     const [nx, ny, nz] = stored.dims
-    for (const [i, j, k] of [[0, 0, 0], [17, 200, 3], [255, 255, 107], [128, 40, 60]] as const) {
+    for (const [i, j, k] of [
+      [0, 0, 0],
+      [17, 200, 3],
+      [255, 255, 107],
+      [128, 40, 60],
+    ] as const) {
       const p = voxelToWorld(stored, [i, j, k])
       const q = voxelToWorld(back, [i, j, nz - 1 - k])
       p.forEach((v, d) => expect(q[d]).toBeCloseTo(v, 9))
@@ -140,7 +152,12 @@ describe('DICOM folder import', () => {
       expect(back.dims).toEqual(ct.dims)
       back.originM.forEach((v, i) => expect(v).toBeCloseTo(ct.originM[i]!, 6))
       back.direction.forEach((v, i) => expect(v).toBeCloseTo(ct.direction[i]!, 6))
-      expect(Buffer.compare(Buffer.from(back.data.buffer, back.data.byteOffset, back.data.byteLength), Buffer.from(ct.data.buffer, ct.data.byteOffset, ct.data.byteLength))).toBe(0)
+      expect(
+        Buffer.compare(
+          Buffer.from(back.data.buffer, back.data.byteOffset, back.data.byteLength),
+          Buffer.from(ct.data.buffer, ct.data.byteOffset, ct.data.byteLength),
+        ),
+      ).toBe(0)
     }
   })
 
@@ -154,8 +171,20 @@ describe('DICOM folder import', () => {
     const folder = path.join(dir, 'jitter')
     await fs.mkdir(folder, { recursive: true })
     for (const [k, d] of depth.entries()) {
-      const slice: Volume = { ...ct, dims: [nx, ny, 1], data: ct.data.subarray(k * nx * ny, (k + 1) * nx * ny), originM: [0, 1, 2].map((r) => ct.originM[r]! + d * axis[r]!) as unknown as Volume['originM'] }
-      const [file] = writeDicomSeries(slice, { patientName: 'CRANIUM^SAMPLE', patientId: 'CR0051', studyInstanceUid: '2.25.1111', seriesInstanceUid: '2.25.7777', frameOfReferenceUid: '2.25.2222', modality: 'CT' })
+      const slice: Volume = {
+        ...ct,
+        dims: [nx, ny, 1],
+        data: ct.data.subarray(k * nx * ny, (k + 1) * nx * ny),
+        originM: [0, 1, 2].map((r) => ct.originM[r]! + d * axis[r]!) as unknown as Volume['originM'],
+      }
+      const [file] = writeDicomSeries(slice, {
+        patientName: 'CRANIUM^SAMPLE',
+        patientId: 'CR0051',
+        studyInstanceUid: '2.25.1111',
+        seriesInstanceUid: '2.25.7777',
+        frameOfReferenceUid: '2.25.2222',
+        modality: 'CT',
+      })
       await fs.writeFile(path.join(folder, `J${k}`), file!.bytes)
     }
     const info = await cli(['info', folder])
@@ -176,7 +205,17 @@ describe('DICOM folder import', () => {
     const small: Volume = { ...ct, dims: [nx, ny, 12], data: ct.data.subarray(0, nx * ny * 12) }
     // Stack along column 2 tilted toward column 1 (j): a sheared frame as the scanner writes it.
     const d = small.direction
-    const tilted: Volume['direction'] = [d[0], d[1], Math.cos(t) * d[2] + Math.sin(t) * d[1], d[3], d[4], Math.cos(t) * d[5] + Math.sin(t) * d[4], d[6], d[7], Math.cos(t) * d[8] + Math.sin(t) * d[7]]
+    const tilted: Volume['direction'] = [
+      d[0],
+      d[1],
+      Math.cos(t) * d[2] + Math.sin(t) * d[1],
+      d[3],
+      d[4],
+      Math.cos(t) * d[5] + Math.sin(t) * d[4],
+      d[6],
+      d[7],
+      Math.cos(t) * d[8] + Math.sin(t) * d[7],
+    ]
     const folder = path.join(dir, 'tilted')
     await writeSeries(folder, { ...small, direction: tilted }, '2.25.8888')
     const info = await cli(['info', folder])
@@ -189,4 +228,3 @@ describe('DICOM folder import', () => {
     expect(back.spacingM[2]).toBeCloseTo(ct.spacingM[2] * Math.cos(t), 6)
   })
 })
-

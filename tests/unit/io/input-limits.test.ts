@@ -43,7 +43,10 @@ async function put(name: string, bytes: Uint8Array | string): Promise<string> {
 
 /** `info` and `convert` both exit 2 with one line naming `named` and matching `problem`, within `ms`. */
 async function expectRefused(target: string, problem: RegExp, named = path.basename(target), ms = 5000): Promise<void> {
-  for (const cmd of [['info', target], ['convert', target, path.join(dir, 'out.nii.gz')]]) {
+  for (const cmd of [
+    ['info', target],
+    ['convert', target, path.join(dir, 'out.nii.gz')],
+  ]) {
     const started = performance.now()
     const r = await cli(cmd)
     expect(performance.now() - started, `${cmd[0]} took too long`).toBeLessThan(ms)
@@ -107,13 +110,19 @@ describe('not a regular file: refused before it is opened', () => {
   })
 
   it('a .mhd whose ElementDataFile is /dev/zero', async () => {
-    const file = await put('zero.mhd', 'ObjectType = Image\nNDims = 3\nDimSize = 8 8 8\nElementType = MET_SHORT\nElementSpacing = 1 1 1\nElementDataFile = /dev/zero\n')
+    const file = await put(
+      'zero.mhd',
+      'ObjectType = Image\nNDims = 3\nDimSize = 8 8 8\nElementType = MET_SHORT\nElementSpacing = 1 1 1\nElementDataFile = /dev/zero\n',
+    )
     await expectRefused(file, /ElementDataFile names \/dev\/zero, which is a character device/)
   })
 
   it('a .nhdr whose data file is a FIFO', async () => {
     execFileSync('mkfifo', [path.join(dir, 'data.raw')])
-    const file = await put('fifo.nhdr', 'NRRD0004\ntype: short\ndimension: 3\nsizes: 8 8 8\nspacings: 1 1 1\nencoding: raw\nendian: little\ndata file: data.raw\n\n')
+    const file = await put(
+      'fifo.nhdr',
+      'NRRD0004\ntype: short\ndimension: 3\nsizes: 8 8 8\nspacings: 1 1 1\nencoding: raw\nendian: little\ndata file: data.raw\n\n',
+    )
     await expectRefused(file, /data file names .*data\.raw, which is a FIFO/)
   })
 })
@@ -140,8 +149,12 @@ describe('declared sizes: refused before allocation, naming the field', () => {
   })
 
   it('compressed MHA declaring 100000^3 voxels', async () => {
-    const header = 'ObjectType = Image\nNDims = 3\nDimSize = 100000 100000 100000\nElementType = MET_SHORT\nElementSpacing = 1 1 1\nCompressedData = True\nCompressedDataSize = 20\nElementDataFile = LOCAL\n'
-    await expectRefused(await put('huge.mha', new Uint8Array([...text(header), ...gzipSync(new Uint8Array(1000))])), /DimSize declares 100000 x 100000 x 100000 = 1\.000e\+15 voxels/)
+    const header =
+      'ObjectType = Image\nNDims = 3\nDimSize = 100000 100000 100000\nElementType = MET_SHORT\nElementSpacing = 1 1 1\nCompressedData = True\nCompressedDataSize = 20\nElementDataFile = LOCAL\n'
+    await expectRefused(
+      await put('huge.mha', new Uint8Array([...text(header), ...gzipSync(new Uint8Array(1000))])),
+      /DimSize declares 100000 x 100000 x 100000 = 1\.000e\+15 voxels/,
+    )
   })
 
   it('NRRD declaring 5000^3 voxels', async () => {
@@ -157,16 +170,35 @@ describe('declared sizes: refused before allocation, naming the field', () => {
   })
 
   it('reads dims, element size and the data file from text headers', () => {
-    expect(parseTextImageHeader(text('ObjectType = Image\nNDims = 3\nDimSize = 4 5 6\nElementNumberOfChannels = 3\nElementType = MET_FLOAT\nElementDataFile = img.raw\nDimSize = 9 9 9\n'), 'metaimage')).toEqual({
+    expect(
+      parseTextImageHeader(
+        text(
+          'ObjectType = Image\nNDims = 3\nDimSize = 4 5 6\nElementNumberOfChannels = 3\nElementType = MET_FLOAT\nElementDataFile = img.raw\nDimSize = 9 9 9\n',
+        ),
+        'metaimage',
+      ),
+    ).toEqual({
       dimsField: 'DimSize',
       dims: [4, 5, 6],
       bytesPerVoxel: 12,
       dataFile: 'img.raw',
       dataFileField: 'ElementDataFile',
     })
-    expect(parseTextImageHeader(text('ObjectType = Image\nDimSize = 4 5 6\nElementType = MET_USHORT\nElementDataFile = LOCAL\n'), 'metaimage')).toEqual({ dimsField: 'DimSize', dims: [4, 5, 6], bytesPerVoxel: 2 })
-    expect(parseTextImageHeader(text('NRRD0004\n# comment\ntype: unsigned short\nsizes: 7 8 9\n\nsizes: 1 1 1'), 'nrrd')).toEqual({ dimsField: 'sizes', dims: [7, 8, 9], bytesPerVoxel: 2 })
-    expect(parseTextImageHeader(text('NRRD0004\ntype: double\nsizes: 7 8 9\ndatafile: LIST\n\n'), 'nrrd')).toEqual({ dimsField: 'sizes', dims: [7, 8, 9], bytesPerVoxel: 8 })
+    expect(parseTextImageHeader(text('ObjectType = Image\nDimSize = 4 5 6\nElementType = MET_USHORT\nElementDataFile = LOCAL\n'), 'metaimage')).toEqual({
+      dimsField: 'DimSize',
+      dims: [4, 5, 6],
+      bytesPerVoxel: 2,
+    })
+    expect(parseTextImageHeader(text('NRRD0004\n# comment\ntype: unsigned short\nsizes: 7 8 9\n\nsizes: 1 1 1'), 'nrrd')).toEqual({
+      dimsField: 'sizes',
+      dims: [7, 8, 9],
+      bytesPerVoxel: 2,
+    })
+    expect(parseTextImageHeader(text('NRRD0004\ntype: double\nsizes: 7 8 9\ndatafile: LIST\n\n'), 'nrrd')).toEqual({
+      dimsField: 'sizes',
+      dims: [7, 8, 9],
+      bytesPerVoxel: 8,
+    })
     expect(parseTextImageHeader(text('NRRD0004\ntype: short\ndimension: banana\n\n'), 'nrrd')).toBeUndefined()
   })
 

@@ -31,7 +31,11 @@ describe('bundled samples', () => {
     expect(spacing[1]).toBeCloseTo(0.957, 3)
     expect(spacing[2]).toBeCloseTo(1.5, 6)
     expect(info.orientation).toBe('LAS')
-    expect(info.direction).toEqual([[1, 0, 0], [0, -1, 0], [0, 0, 1]])
+    expect(info.direction).toEqual([
+      [1, 0, 0],
+      [0, -1, 0],
+      [0, 0, 1],
+    ])
     expect(info.modality).toBe('CT')
     expect(info.min).toBe(-1024)
     expect(info.max as number).toBeGreaterThan(1500)
@@ -109,13 +113,16 @@ describe('bundled samples', () => {
   })
 
   const sourcesMissing = existsSync('/usr/share/doc/invesalius-examples/examples/Cranium.inv3') ? null : 'no Cranium.inv3 (apt-get install invesalius-examples)'
-  it.skipIf(requireOrSkip('the sample CT sources', sourcesMissing))('rebuilds the CT sample voxel-identical from the Debian package (skipped when invesalius-examples is not installed)', async () => {
-    const { loadCraniumCt } = await import('../../../scripts/build-samples.ts')
-    const rebuilt = await loadCraniumCt()
-    const committed = await readVolume(path.join(SAMPLES, 'cranium-ct.nii.gz'))
-    expect(rebuilt.dims).toEqual(committed.dims)
-    expect(Buffer.compare(Buffer.from(rebuilt.data.buffer), Buffer.from(committed.data.buffer))).toBe(0)
-    // NIfTI stores the origin in float32: equal to ~1e-7 m.
-    rebuilt.originM.forEach((v, i) => expect(v).toBeCloseTo(committed.originM[i]!, 6))
-  })
+  it.skipIf(requireOrSkip('the sample CT sources', sourcesMissing))(
+    'rebuilds the CT sample voxel-identical from the Debian package (skipped when invesalius-examples is not installed)',
+    async () => {
+      const { loadCraniumCt } = await import('../../../scripts/build-samples.ts')
+      const rebuilt = await loadCraniumCt()
+      const committed = await readVolume(path.join(SAMPLES, 'cranium-ct.nii.gz'))
+      expect(rebuilt.dims).toEqual(committed.dims)
+      expect(Buffer.compare(Buffer.from(rebuilt.data.buffer), Buffer.from(committed.data.buffer))).toBe(0)
+      // NIfTI stores the origin in float32: equal to ~1e-7 m.
+      rebuilt.originM.forEach((v, i) => expect(v).toBeCloseTo(committed.originM[i]!, 6))
+    },
+  )
 })

@@ -74,10 +74,21 @@ describe('scene files', () => {
   }
 
   it('a key in an annular ring', () => {
-    const annular = { apex_m: [0, 0, 0], focus_m: [0.03, 0, 0], roc_m: 0.03, type: 'annular', rings: [{ inner_m: 0, outer_m: 0.01, amplitude_pa: 1, phase_deg: 0 }] }
-    expect(() => parseScene({ frequency_hz: 5e5, grid: { spacing_m: 0.001, min_m: [0, -0.01, -0.01], max_m: [0.04, 0.01, 0.01] }, background: { sound_speed: 1500, density: 1000 }, source: annular })).toThrow(
-      'source.rings[0].phase_deg: is not a field of a scene file (misspelt?)',
-    )
+    const annular = {
+      apex_m: [0, 0, 0],
+      focus_m: [0.03, 0, 0],
+      roc_m: 0.03,
+      type: 'annular',
+      rings: [{ inner_m: 0, outer_m: 0.01, amplitude_pa: 1, phase_deg: 0 }],
+    }
+    expect(() =>
+      parseScene({
+        frequency_hz: 5e5,
+        grid: { spacing_m: 0.001, min_m: [0, -0.01, -0.01], max_m: [0.04, 0.01, 0.01] },
+        background: { sound_speed: 1500, density: 1000 },
+        source: annular,
+      }),
+    ).toThrow('source.rings[0].phase_deg: is not a field of a scene file (misspelt?)')
   })
 
   it('every bundled scene still parses', async () => {

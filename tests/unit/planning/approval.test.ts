@@ -29,14 +29,21 @@ describe('the approval rules', () => {
   })
 
   it('below 6 points per wavelength: refused without a reason, a token reason is not one', () => {
-    expect(approvalRefusal(preview, metrics, { approver: 'Dr. A' })).toMatchObject({ field: 'overrideReason', message: expect.stringMatching(/2 points per wavelength, below the clinical 6/) })
-    expect(approvalRefusal(preview, metrics, { approver: 'Dr. A', overrideReason: 'x'.repeat(MIN_OVERRIDE_REASON_CHARS - 1) })).toMatchObject({ field: 'overrideReason' })
+    expect(approvalRefusal(preview, metrics, { approver: 'Dr. A' })).toMatchObject({
+      field: 'overrideReason',
+      message: expect.stringMatching(/2 points per wavelength, below the clinical 6/),
+    })
+    expect(approvalRefusal(preview, metrics, { approver: 'Dr. A', overrideReason: 'x'.repeat(MIN_OVERRIDE_REASON_CHARS - 1) })).toMatchObject({
+      field: 'overrideReason',
+    })
     expect(approvalRefusal(preview, metrics, { approver: 'Dr. A', overrideReason: `   ${'ok'.repeat(3)}      ` })).toMatchObject({ field: 'overrideReason' })
     expect(approvalRefusal(preview, metrics, { approver: 'Dr. A', overrideReason: REASON })).toBeNull()
   })
 
   it('a surrogate preview is never approvable, whatever the grounds', () => {
-    expect(approvalRefusal({ ...clinical, source: 'surrogate' }, metrics, { approver: 'Dr. A', overrideReason: REASON, acknowledged: ['mechanical', 'thermal'] })).toMatchObject({ field: 'plan' })
+    expect(
+      approvalRefusal({ ...clinical, source: 'surrogate' }, metrics, { approver: 'Dr. A', overrideReason: REASON, acknowledged: ['mechanical', 'thermal'] }),
+    ).toMatchObject({ field: 'plan' })
   })
 
   it('blocking flags: MI over 1.9 (both MI and MI_tc) and a tissue over the thermal limits, each acknowledged by name', () => {
@@ -45,7 +52,10 @@ describe('the approval rules', () => {
     expect(blockingFlags({ ...metrics, mi: 2.4, mi_tc: 1.5 })).toEqual([])
     expect(blockingFlags(overMi).map((f) => f.id)).toEqual(['mechanical'])
     expect(blockingFlags(overThermal).map((f) => f.id)).toEqual(['thermal'])
-    expect(approvalRefusal(clinical, overMi, { approver: 'Dr. A' })).toMatchObject({ field: 'acknowledged', message: expect.stringContaining('mechanical (exceeds: MI 2.40') })
+    expect(approvalRefusal(clinical, overMi, { approver: 'Dr. A' })).toMatchObject({
+      field: 'acknowledged',
+      message: expect.stringContaining('mechanical (exceeds: MI 2.40'),
+    })
     expect(approvalRefusal(clinical, overMi, { approver: 'Dr. A', acknowledged: ['thermal'] })).toMatchObject({ field: 'acknowledged' })
     expect(approvalRefusal(clinical, overMi, { approver: 'Dr. A', acknowledged: ['mechanical'] })).toBeNull()
     expect(approvalRefusal(clinical, overThermal, { approver: 'Dr. A', acknowledged: ['mechanical'] })).toMatchObject({ field: 'acknowledged' })
@@ -53,7 +63,17 @@ describe('the approval rules', () => {
 })
 
 describe('the report of a preview-grade plan', () => {
-  const base = { metrics: metricsFixture(1), thermal: null, planLabel: 'p', patient: null, deidentified: true, images: [], slices: [], generatedAt: '2026-01-01T00:00:00Z', software: 'test' } as const
+  const base = {
+    metrics: metricsFixture(1),
+    thermal: null,
+    planLabel: 'p',
+    patient: null,
+    deidentified: true,
+    images: [],
+    slices: [],
+    generatedAt: '2026-01-01T00:00:00Z',
+    software: 'test',
+  } as const
   const clinical = planRecordFixture(1)
   const banner = (html: string) => /<div class="not-for-treatment"[^>]*>([^<]*)<\/div>/.exec(html)?.[1] ?? null
 
@@ -68,7 +88,11 @@ describe('the report of a preview-grade plan', () => {
   })
 
   it('an override approval is shown as such, with its reason and the acknowledged flags', () => {
-    const html = buildReportHtml({ ...base, plan: { ...clinical, simulation: { ...clinical.simulation, ppw: 3 } }, approval: { by: 'Dr. A', at: '2026-01-02T00:00:00Z', overrideReason: REASON, acknowledged: ['mechanical'] } })
+    const html = buildReportHtml({
+      ...base,
+      plan: { ...clinical, simulation: { ...clinical.simulation, ppw: 3 } },
+      approval: { by: 'Dr. A', at: '2026-01-02T00:00:00Z', overrideReason: REASON, acknowledged: ['mechanical'] },
+    })
     expect(banner(html)).toMatch(/^BELOW THE CLINICAL RESOLUTION · preview resolution: 3 points per wavelength/)
     expect(html).toContain(REASON)
     expect(html).toMatch(/Safety flags acknowledged<\/th><td>mechanical/)
@@ -115,7 +139,11 @@ describe('the plan database enforces them', () => {
   })
 
   it('a plan over the MI limit is approved only with the flag acknowledged, and the acknowledgement is stored', () => {
-    const planId = savePreviewPlan(4, { mi: 2.5, mi_tc: 2.2, flags: { mechanical: 'exceeds: MI 2.50 and MI_tc 2.20 > 1.9 (ITRUSST)', thermal: 'not assessed' } })
+    const planId = savePreviewPlan(4, {
+      mi: 2.5,
+      mi_tc: 2.2,
+      flags: { mechanical: 'exceeds: MI 2.50 and MI_tc 2.20 > 1.9 (ITRUSST)', thermal: 'not assessed' },
+    })
     expect(() => engine.approve({ planId, approver: 'Dr. A', overrideReason: REASON })).toThrow(/acknowledge the safety flag first: mechanical/)
     const a = engine.approve({ planId, approver: 'Dr. A', overrideReason: REASON, acknowledged: ['mechanical'] })
     expect(a.acknowledged).toEqual(['mechanical'])

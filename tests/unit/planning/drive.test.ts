@@ -17,7 +17,14 @@ const bowlJson = JSON.parse(readFileSync(path.join(ROOT, 'resources/transducers/
 function calibrated(law: 'linear' | 'sqrt', factor: number) {
   return transducerSchema.parse({
     ...bowlJson,
-    calibration: { setting_unit: law === 'linear' ? 'V (peak drive voltage)' : 'W (electrical power)', pa_per_setting_unit: factor, law, serial: 'SN-42', date: '2026-01-15', method: 'hydrophone scan' },
+    calibration: {
+      setting_unit: law === 'linear' ? 'V (peak drive voltage)' : 'W (electrical power)',
+      pa_per_setting_unit: factor,
+      law,
+      serial: 'SN-42',
+      date: '2026-01-15',
+      method: 'hydrophone scan',
+    },
     sources: [...bowlJson.sources, { fields: ['calibration'], citation: 'test fixture' }],
   })
 }
@@ -41,7 +48,19 @@ describe('drive level from a console setting', () => {
   })
 
   it('a transducer without calibration is refused before any work, naming the field', async () => {
-    const r = await cli(['plan', '--ct', 'does-not-matter.nii.gz', '--target', '30,-18,13.5', '--transducer', 'itrusst-bm-bowl', '--device-setting', '45', '--out', '/tmp/never-written'])
+    const r = await cli([
+      'plan',
+      '--ct',
+      'does-not-matter.nii.gz',
+      '--target',
+      '30,-18,13.5',
+      '--transducer',
+      'itrusst-bm-bowl',
+      '--device-setting',
+      '45',
+      '--out',
+      '/tmp/never-written',
+    ])
     expect(r.code).toBe(2)
     expect(r.err).toMatch(/calibration.*itrusst-bm-bowl has no calibration/)
   })

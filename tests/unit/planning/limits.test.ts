@@ -6,7 +6,13 @@
 import { describe, it, expect } from 'vitest'
 import { readFileSync } from 'node:fs'
 import * as path from 'node:path'
-import { CLINICAL_POINTS_PER_WAVELENGTH, FOCAL_SHIFT_WARNING_M, INCIDENCE_WARNING_DEG, MECHANICAL_INDEX_LIMIT, mechanicalFlag } from '../../../core/planning/limits.ts'
+import {
+  CLINICAL_POINTS_PER_WAVELENGTH,
+  FOCAL_SHIFT_WARNING_M,
+  INCIDENCE_WARNING_DEG,
+  MECHANICAL_INDEX_LIMIT,
+  mechanicalFlag,
+} from '../../../core/planning/limits.ts'
 import { metricRows, resolutionWarning } from '../../../renderer/src/lib/metrics-table.ts'
 import type { PlanMetricsRecord } from '../../../core/contracts/plan.ts'
 

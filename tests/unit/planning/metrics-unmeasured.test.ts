@@ -54,7 +54,10 @@ describe('widthAlong', () => {
     const field = gaussian([12, 12, N - 1])
     expect(widthAlong(field, GRID, peak, [0, 0, 1], 0.5e5)).toBeNull()
     // Before the fix the face coordinate's rounding made these NaN as well.
-    for (const dir of [[1, 0, 0], [0, 1, 0]] as Vec3[]) {
+    for (const dir of [
+      [1, 0, 0],
+      [0, 1, 0],
+    ] as Vec3[]) {
       const w = widthAlong(field, GRID, peak, dir, 0.5e5)
       expect(w).not.toBeNull()
       expect(Math.abs(w! / HALF_WIDTH_6DB - 1)).toBeLessThan(0.02)
@@ -72,8 +75,18 @@ describe('widthAlong', () => {
 
 function metricsOf(field: Float32Array): PlanMetrics {
   const brain = new Uint8Array(field.length).fill(1)
-  const domain = { grid: GRID, medium: { soundSpeed: 1546, density: 1045, alphaNpM: 0 }, brain, head: brain, skull: new Uint8Array(field.length), warnings: [] } as unknown as PlanDomain
-  const placement = { pose: { transducerToRas: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1] }, path: { skullThicknessM: 0.006, incidenceAngleDeg: 5, exitPlaneToTargetM: 0.04 } } as unknown as Placement
+  const domain = {
+    grid: GRID,
+    medium: { soundSpeed: 1546, density: 1045, alphaNpM: 0 },
+    brain,
+    head: brain,
+    skull: new Uint8Array(field.length),
+    warnings: [],
+  } as unknown as PlanDomain
+  const placement = {
+    pose: { transducerToRas: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1] },
+    path: { skullThicknessM: 0.006, incidenceAngleDeg: 5, exitPlaneToTargetM: 0.04 },
+  } as unknown as Placement
   return planMetrics({
     amplitudePa: field,
     freeWaterPeakPa: 2e5,
@@ -133,7 +146,18 @@ describe('plan metrics with a focus on the edge of the simulation grid', () => {
 
   it('the report and the results table say "not measured", never NaN', () => {
     const record = planMetricsRecord.parse(metrics)
-    const html = buildReportHtml({ plan: planRecordFixture(1), metrics: record, thermal: null, planLabel: 'p', patient: null, deidentified: true, images: [], slices: [], generatedAt: '2026-01-01T00:00:00Z', software: 'test' })
+    const html = buildReportHtml({
+      plan: planRecordFixture(1),
+      metrics: record,
+      thermal: null,
+      planLabel: 'p',
+      patient: null,
+      deidentified: true,
+      images: [],
+      slices: [],
+      generatedAt: '2026-01-01T00:00:00Z',
+      software: 'test',
+    })
     expect(html).toMatch(/not measured × [\d.]+ × [\d.]+ mm \(see warnings\)/)
     expect(html).toMatch(/data-si="null [\d.e-]+ [\d.e-]+"/)
     expect(html).not.toMatch(/NaN/)

@@ -14,9 +14,26 @@ const ROOT = path.resolve(import.meta.dirname, '../../..')
 let sampler: CtSampler
 
 // The ITRUSST bowl (ROC 64 mm, aperture 64 mm, rim at 8.57 mm) with 0-30 mm of coupling.
-const BOWL: PlacementDevice = { id: 'itrusst-bm-bowl', kind: 'bowl', rocM: 0.064, apertureM: 0.064, exitPlaneOffsetM: 0.0085744, minStandoffM: 0, maxStandoffM: 0.03 }
+const BOWL: PlacementDevice = {
+  id: 'itrusst-bm-bowl',
+  kind: 'bowl',
+  rocM: 0.064,
+  apertureM: 0.064,
+  exitPlaneOffsetM: 0.0085744,
+  minStandoffM: 0,
+  maxStandoffM: 0.03,
+}
 // A small steerable array with a generous range, so only the path checks decide.
-const SMALL: PlacementDevice = { id: 'small-annular', kind: 'annular', rocM: 0.12, apertureM: 0.02, exitPlaneOffsetM: 0.002, minStandoffM: 0.01, maxStandoffM: 0.05, focalRangeM: [0.005, 0.15] }
+const SMALL: PlacementDevice = {
+  id: 'small-annular',
+  kind: 'annular',
+  rocM: 0.12,
+  apertureM: 0.02,
+  exitPlaneOffsetM: 0.002,
+  minStandoffM: 0.01,
+  maxStandoffM: 0.05,
+  focalRangeM: [0.005, 0.15],
+}
 
 const LATERAL_TARGET: Vec3 = [0.03, -0.018, 0.0135]
 

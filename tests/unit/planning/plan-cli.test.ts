@@ -76,7 +76,9 @@ async function kwaveChecks(planDir: string) {
   const rerun = path.join(planDir, 'rerun')
   const r = await cli(['simulate', scene, '--out', rerun, '--backend', 'cpu'])
   expect(r.code, r.err).toBe(0)
-  const [again, stored] = await Promise.all([path.join(rerun, 'p_amp.nii.gz'), path.join(planDir, PLAN_FILES.pressureSim)].map((f) => readVolume(f, { modality: 'OT' })))
+  const [again, stored] = await Promise.all(
+    [path.join(rerun, 'p_amp.nii.gz'), path.join(planDir, PLAN_FILES.pressureSim)].map((f) => readVolume(f, { modality: 'OT' })),
+  )
   let d2 = 0
   let t2 = 0
   for (let v = 0; v < stored!.data.length; v++) {
@@ -106,18 +108,61 @@ describe('tfus plan on the sample CT', () => {
     const dataDir = path.join(dir, 'db')
     // Long duty cycle for the thermal run: 50 ms pulses at 10 Hz (50 %) for 60 s, then 30 s of cooling.
     const protocolFile = path.join(dir, 'long-duty.json')
-    await fs.writeFile(protocolFile, JSON.stringify({ name: 'long duty', sonications: [{ pulse_duration_s: 0.05, prf_hz: 10, train_duration_s: 60, train_interval_s: 60, trains: 1 }], cooling_s: 30 }))
+    await fs.writeFile(
+      protocolFile,
+      JSON.stringify({
+        name: 'long duty',
+        sonications: [{ pulse_duration_s: 0.05, prf_hz: 10, train_duration_s: 60, train_interval_s: 60, trains: 1 }],
+        cooling_s: 30,
+      }),
+    )
     const r = await cli([
-      'plan', '--ct', CT, '--mri', path.join(ROOT, 'resources/samples/cranium-synthetic-t1.nii.gz'),
-      '--registration', path.join(ROOT, 'resources/samples/cranium-synthetic-t1.transform.json'), '--target', targetMri.join(','),
-      '--transducer', 'itrusst-bm-bowl', '--ppw', '2', '--backend', 'cpu', '--isppa-free-water', '10',
-      '--correct-focus', '--correct-iterations', '1', '--correct-tolerance-mm', '0.2',
-      '--protocol', protocolFile, '--out', out, '--save', '--data-dir', dataDir,
+      'plan',
+      '--ct',
+      CT,
+      '--mri',
+      path.join(ROOT, 'resources/samples/cranium-synthetic-t1.nii.gz'),
+      '--registration',
+      path.join(ROOT, 'resources/samples/cranium-synthetic-t1.transform.json'),
+      '--target',
+      targetMri.join(','),
+      '--transducer',
+      'itrusst-bm-bowl',
+      '--ppw',
+      '2',
+      '--backend',
+      'cpu',
+      '--isppa-free-water',
+      '10',
+      '--correct-focus',
+      '--correct-iterations',
+      '1',
+      '--correct-tolerance-mm',
+      '0.2',
+      '--protocol',
+      protocolFile,
+      '--out',
+      out,
+      '--save',
+      '--data-dir',
+      dataDir,
     ])
     expect(r.code, r.err).toBe(0)
     expect(r.out).toMatch(/plan id: 1 \(version 1\)/)
     expect(r.out).toMatch(/below 6/)
-    for (const f of ['ct.nii.gz', 'medium/tissue.nii.gz', 'pressure.nii.gz', 'pressure_sim.nii.gz', 'focal_6db.nii.gz', 'medium/sound_speed.nii.gz', 'medium/density.nii.gz', 'medium/alpha_db_cm.nii.gz', 'medium/scene.json', 'plan.json', 'metrics.json']) {
+    for (const f of [
+      'ct.nii.gz',
+      'medium/tissue.nii.gz',
+      'pressure.nii.gz',
+      'pressure_sim.nii.gz',
+      'focal_6db.nii.gz',
+      'medium/sound_speed.nii.gz',
+      'medium/density.nii.gz',
+      'medium/alpha_db_cm.nii.gz',
+      'medium/scene.json',
+      'plan.json',
+      'metrics.json',
+    ]) {
       await expect(fs.stat(path.join(out, f))).resolves.toBeTruthy()
     }
     const metrics = JSON.parse(await fs.readFile(path.join(out, 'metrics.json'), 'utf8'))
@@ -190,7 +235,10 @@ describe('tfus plan on the sample CT', () => {
 
     const labels = await readVolume(path.join(out, 'medium/tissue.nii.gz'), { modality: 'OT' })
     const counts = [0, 1, 2, 3].map((l) => labels.data.filter((v) => v === l).length)
-    expect(counts.every((c) => c > 0), `water, skin, skull, brain voxels: ${counts.join(', ')}`).toBe(true)
+    expect(
+      counts.every((c) => c > 0),
+      `water, skin, skull, brain voxels: ${counts.join(', ')}`,
+    ).toBe(true)
     await kwaveChecks(out)
   }, 900_000)
 })

@@ -67,7 +67,20 @@ function userTransducer(id: string, patch: Record<string, unknown>): string {
 /** `tfus plan` on the missing CT; `set` replaces the transducer or resolution (a flag may be given once). */
 const plan = (out: string, ...extra: string[]) => planWith({}, out, ...extra)
 function planWith(set: { transducer?: string; ppw?: string }, out: string, ...extra: string[]): string[] {
-  return ['plan', '--ct', MISSING_CT, '--target', '30,-18,13.5', '--transducer', set.transducer ?? 'itrusst-bm-bowl', '--ppw', set.ppw ?? '2', '--out', out, ...extra]
+  return [
+    'plan',
+    '--ct',
+    MISSING_CT,
+    '--target',
+    '30,-18,13.5',
+    '--transducer',
+    set.transducer ?? 'itrusst-bm-bowl',
+    '--ppw',
+    set.ppw ?? '2',
+    '--out',
+    out,
+    ...extra,
+  ]
 }
 
 /** Runs a refusal and checks everything the acceptance asks of it. */
@@ -85,7 +98,10 @@ async function refused(args: string[], names: RegExp, out?: string) {
   expect(process.memoryUsage().rss - rss).toBeLessThan(RSS_GROWTH_CAP)
   if (out) {
     const left = await fs.readdir(path.dirname(out)).catch(() => [] as string[])
-    expect(left.filter((f) => f.includes(path.basename(out))), 'nothing written').toEqual([])
+    expect(
+      left.filter((f) => f.includes(path.basename(out))),
+      'nothing written',
+    ).toEqual([])
   }
   return r
 }
@@ -93,8 +109,16 @@ async function refused(args: string[], names: RegExp, out?: string) {
 describe('tfus plan validates every input before reading or computing', () => {
   it('a protocol with 1e9 trains, a drive scale of 1e6, a missing protocol file', async () => {
     const out = path.join(dir, 'out', 'p1')
-    await refused(plan(out, '--protocol', await protocolWith('trains.json', { trains: 1e9, duration_s: undefined })), /trains\.json: sonications\.0\.trains: .*4\.00 h/, out)
-    await refused(plan(out, '--protocol', await protocolWith('drive.json', { drive_scale: 1e6 })), /drive\.json: sonications\.0\.drive_scale: 1000000 is more than 100/, out)
+    await refused(
+      plan(out, '--protocol', await protocolWith('trains.json', { trains: 1e9, duration_s: undefined })),
+      /trains\.json: sonications\.0\.trains: .*4\.00 h/,
+      out,
+    )
+    await refused(
+      plan(out, '--protocol', await protocolWith('drive.json', { drive_scale: 1e6 })),
+      /drive\.json: sonications\.0\.drive_scale: 1000000 is more than 100/,
+      out,
+    )
     await refused(plan(out, '--protocol', path.join(dir, 'in', 'nope-protocol.json')), /nope-protocol\.json: cannot read the protocol file/, out)
   })
 
@@ -102,13 +126,25 @@ describe('tfus plan validates every input before reading or computing', () => {
     const out = path.join(dir, 'out', 'p2')
     // 3 h of 10 ms pulses at 5 Hz: within every fixed cap, and at the default device and 2 points
     // per wavelength (1.5 mm: a ~2.7 s stable step) only ~4000 steps, so the checks pass it...
-    const file = await put('three-hours.json', { sonications: [{ pulse_duration_s: 0.01, prf_hz: 5, train_duration_s: 3600, train_interval_s: 3600, trains: 3 }] })
+    const file = await put('three-hours.json', {
+      sonications: [{ pulse_duration_s: 0.01, prf_hz: 5, train_duration_s: 3600, train_interval_s: 3600, trains: 3 }],
+    })
     const ok = await cli(plan(out, '--protocol', file))
     expect(ok.err).toMatch(/tfus-no-such-ct/)
     // ...while a 2 MHz device at 12 points per wavelength makes a 62.5 um thermal grid, whose
     // stable step is under 5 ms: more than 2e6 steps, refused before the CT is even read.
-    const id = userTransducer('small-2mhz', { frequency_hz: 2e6, roc_m: 0.005, aperture_m: 0.004, exit_plane_offset_m: 0.0005, focal_range_m: [0.0045, 0.0045] })
-    await refused(planWith({ transducer: id, ppw: '12' }, out, '--protocol', file), /three-hours\.json: protocol: .* is 2\.\de6 time steps, more than the thermal model's 2\.0e6/, out)
+    const id = userTransducer('small-2mhz', {
+      frequency_hz: 2e6,
+      roc_m: 0.005,
+      aperture_m: 0.004,
+      exit_plane_offset_m: 0.0005,
+      focal_range_m: [0.0045, 0.0045],
+    })
+    await refused(
+      planWith({ transducer: id, ppw: '12' }, out, '--protocol', file),
+      /three-hours\.json: protocol: .* is 2\.\de6 time steps, more than the thermal model's 2\.0e6/,
+      out,
+    )
   })
 
   it('an output folder under a regular file, or that is one', async () => {
@@ -120,9 +156,28 @@ describe('tfus plan validates every input before reading or computing', () => {
   it('a registration file that is missing, not JSON, or not rigid; an MRI that is missing', async () => {
     const out = path.join(dir, 'out', 'r1')
     const mri = ['--mri', REAL_CT]
-    await refused([...plan(out, ...mri), '--registration', path.join(dir, 'in', 'nope-transform.json')], /nope-transform\.json: cannot read the registration file/, out)
+    await refused(
+      [...plan(out, ...mri), '--registration', path.join(dir, 'in', 'nope-transform.json')],
+      /nope-transform\.json: cannot read the registration file/,
+      out,
+    )
     await refused([...plan(out, ...mri), '--registration', await put('garbage.json', 'matrix?')], /--registration: .*garbage\.json is not valid JSON/, out)
-    await refused([...plan(out, ...mri), '--registration', await put('shear.json', { matrix_ras_m: [[1, 5, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]] })], /--registration: .*shear\.json: .*not a rotation/, out)
+    await refused(
+      [
+        ...plan(out, ...mri),
+        '--registration',
+        await put('shear.json', {
+          matrix_ras_m: [
+            [1, 5, 0, 0],
+            [0, 1, 0, 0],
+            [0, 0, 1, 0],
+            [0, 0, 0, 1],
+          ],
+        }),
+      ],
+      /--registration: .*shear\.json: .*not a rotation/,
+      out,
+    )
     await refused(plan(out, '--mri', path.join(dir, 'in', 'no-t1.nii.gz')), /--mri: .*no-t1\.nii\.gz: no such file/, out)
   })
 
@@ -133,7 +188,11 @@ describe('tfus plan validates every input before reading or computing', () => {
     // 12 points per wavelength of the ITRUSST bowl is ~3e7 cells, ~3 GiB: more than 256 MiB.
     process.env.TFUS_MEMORY_LIMIT_BYTES = String(256 * 2 ** 20)
     try {
-      await refused(planWith({ ppw: '12' }, out), /--ppw: .*cells with the PML and FFT padding\) needs ~\d.* GiB, more than the 256 MiB this machine can give it/, out)
+      await refused(
+        planWith({ ppw: '12' }, out),
+        /--ppw: .*cells with the PML and FFT padding\) needs ~\d.* GiB, more than the 256 MiB this machine can give it/,
+        out,
+      )
     } finally {
       delete process.env.TFUS_MEMORY_LIMIT_BYTES
     }
@@ -141,11 +200,22 @@ describe('tfus plan validates every input before reading or computing', () => {
 
   it('a user transducer at 1 THz: one line saying why, not "unknown" plus a warning', async () => {
     const id = userTransducer('user-thz', { frequency_hz: 1e12 })
-    await refused(planWith({ transducer: id }, path.join(dir, 'out', 't1')), /--transducer: "user-thz" cannot be used: .*user-thz\.json: frequency_hz: 1000000000000 Hz is outside the solver's 20 kHz to 10 MHz/)
+    await refused(
+      planWith({ transducer: id }, path.join(dir, 'out', 't1')),
+      /--transducer: "user-thz" cannot be used: .*user-thz\.json: frequency_hz: 1000000000000 Hz is outside the solver's 20 kHz to 10 MHz/,
+    )
   })
 
   it('the app contract takes the same resolution range as the CLI and the planner', () => {
-    const request = (ppw: number) => planRequest.safeParse({ ctImageId: 'ct', targetRasM: [0, 0, 0], transducerId: 't', pointsPerWavelength: ppw, drive: { kind: 'source', amplitudePa: 1 }, protocol: { pulseDurationS: 0.02, prfHz: 5, trainDutyCycle: 1 } }).success
+    const request = (ppw: number) =>
+      planRequest.safeParse({
+        ctImageId: 'ct',
+        targetRasM: [0, 0, 0],
+        transducerId: 't',
+        pointsPerWavelength: ppw,
+        drive: { kind: 'source', amplitudePa: 1 },
+        protocol: { pulseDurationS: 0.02, prfHz: 5, trainDutyCycle: 1 },
+      }).success
     expect(request(PLAN_POINTS_PER_WAVELENGTH.min)).toBe(true)
     expect(request(PLAN_POINTS_PER_WAVELENGTH.max)).toBe(true)
     expect(request(PLAN_POINTS_PER_WAVELENGTH.min - 0.1)).toBe(false)

@@ -5,7 +5,16 @@ import { formatDuration, OverallProgress, stageWeights } from '../../../core/pla
 describe('overall progress of a plan run', () => {
   test('it runs from 0 to 1 across the stages, never backwards, the thermal model included when there is one', () => {
     const withThermal = stageWeights({ thermal: true, mri: false, registers: false })
-    expect(withThermal.map((w) => w.stage)).toEqual(['reading the CT', 'segmenting the head', 'placing the transducer', 'simulating in the head', 'simulating in free water', 'resampling onto the CT', 'writing the plan folder', 'thermal model'])
+    expect(withThermal.map((w) => w.stage)).toEqual([
+      'reading the CT',
+      'segmenting the head',
+      'placing the transducer',
+      'simulating in the head',
+      'simulating in free water',
+      'resampling onto the CT',
+      'writing the plan folder',
+      'thermal model',
+    ])
     const p = new OverallProgress(withThermal)
     const seen: number[] = []
     let t = 0
@@ -38,6 +47,14 @@ describe('overall progress of a plan run', () => {
   })
 
   test('the time left reads as seconds, then minutes and seconds; unknown is empty', () => {
-    expect([formatDuration(0.2), formatDuration(42), formatDuration(59.5), formatDuration(185), formatDuration(179.4), formatDuration(undefined), formatDuration(Infinity)]).toEqual(['1 s', '42 s', '1 min 0 s', '3 min 5 s', '3 min 0 s', '', ''])
+    expect([
+      formatDuration(0.2),
+      formatDuration(42),
+      formatDuration(59.5),
+      formatDuration(185),
+      formatDuration(179.4),
+      formatDuration(undefined),
+      formatDuration(Infinity),
+    ]).toEqual(['1 s', '42 s', '1 min 0 s', '3 min 5 s', '3 min 0 s', '', ''])
   })
 })

@@ -114,14 +114,20 @@ describe('registerRigid (elastix, mutual information, Euler)', () => {
     const names = { fixedName: 'ct.nii.gz', movingName: 'far-t1.nii.gz' }
     const noOverlap = registerRigid(ct, far, { ...names, initialize: 'none' })
     await expect(noOverlap).rejects.toBeInstanceOf(RegistrationError)
-    await expect(noOverlap).rejects.toMatchObject({ code: 'no-overlap', message: expect.stringMatching(/far-t1\.nii\.gz.*ct\.nii\.gz.*do not overlap/) as string })
+    await expect(noOverlap).rejects.toMatchObject({
+      code: 'no-overlap',
+      message: expect.stringMatching(/far-t1\.nii\.gz.*ct\.nii\.gz.*do not overlap/) as string,
+    })
 
     const blank: Volume = { ...t1, data: new Int16Array(t1.data.length).fill(7) }
     await expect(registerRigid(ct, blank, names)).rejects.toMatchObject({ code: 'bad-input', message: expect.stringMatching(/constant/) as string })
 
     // An invalid parameter makes the pipeline abort (itk-wasm release builds give no reason).
     const broken = registerRigid(ct, t1, { ...names, downsampleM: 0.006, parameterOverrides: { Metric: ['NoSuchMetric'] } })
-    await expect(broken).rejects.toMatchObject({ code: 'elastix-failed', message: expect.stringMatching(/far-t1\.nii\.gz.*ct\.nii\.gz.*elastix stopped/) as string })
+    await expect(broken).rejects.toMatchObject({
+      code: 'elastix-failed',
+      message: expect.stringMatching(/far-t1\.nii\.gz.*ct\.nii\.gz.*elastix stopped/) as string,
+    })
   })
 })
 

@@ -6,7 +6,26 @@ import { describe, it, expect } from 'vitest'
 import { readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { applyAffine, eulerRotation, lpsToRas, mat3MulVec, rotationAngleDeg, rotationOf, seededRandom } from '../../../core/math/index.ts'
-import { applyRigid, boxCorners, composeRigid, elastixEulerFromFixedToMovingMm, elastixEulerFromRigid, elastixEulerToFixedToMovingMm, eulerAngles, invertRigid, matrixRowsMm, rigidFromElastixEuler, rigidFromRowsMm, rigidFromTransformFile, rigidTransform, transformError, transformFileMatrices, withConvention, type ElastixEuler, type RigidTransform } from '../../../core/registration/rigid.ts'
+import {
+  applyRigid,
+  boxCorners,
+  composeRigid,
+  elastixEulerFromFixedToMovingMm,
+  elastixEulerFromRigid,
+  elastixEulerToFixedToMovingMm,
+  eulerAngles,
+  invertRigid,
+  matrixRowsMm,
+  rigidFromElastixEuler,
+  rigidFromRowsMm,
+  rigidFromTransformFile,
+  rigidTransform,
+  transformError,
+  transformFileMatrices,
+  withConvention,
+  type ElastixEuler,
+  type RigidTransform,
+} from '../../../core/registration/rigid.ts'
 import { type Vec3 } from '../../../core/volume/index.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')

@@ -117,28 +117,117 @@ const imageCases: Array<[string, () => Promise<string>]> = [
   ['a NIfTI cut inside its header', () => put('cut-header.nii', niftiBytes().subarray(0, 200))],
   ['a NIfTI cut inside its voxels', () => put('cut-voxels.nii', niftiBytes().subarray(0, 352 + 300))],
   ['a gzip stream cut short', () => put('cut.nii.gz', gzipSync(niftiBytes()).subarray(0, 60))],
-  ['a NIfTI declaring 32767^3 voxels', () => put('huge.nii', niftiBytes((v) => [42, 44, 46].forEach((o) => v.setInt16(o, 32767, true))))],
-  ['a gzipped NIfTI declaring 32767^3 voxels', async () => put('huge.nii.gz', gzipSync(niftiBytes((v) => [42, 44, 46].forEach((o) => v.setInt16(o, 32767, true)))))],
-  ['a NIfTI with a negative dimension', () => put('neg-dim.nii', niftiBytes((v) => v.setInt16(42, -8, true)))],
-  ['a NIfTI with dim[0] = 9', () => put('dim0.nii', niftiBytes((v) => v.setInt16(40, 9, true)))],
-  ['a NIfTI with spacing 0', () => put('spacing0.nii', niftiBytes((v) => v.setFloat32(80, 0, true)))],
-  ['a NIfTI with NaN spacing', () => put('spacing-nan.nii', niftiBytes((v) => v.setFloat32(84, Number.NaN, true)))],
-  ['a NIfTI with an unsupported datatype', () => put('rgb.nii', niftiBytes((v) => (v.setInt16(70, 128, true), v.setInt16(72, 24, true))))],
-  ['a NIfTI whose bitpix contradicts its datatype', () => put('bitpix.nii', niftiBytes((v) => v.setInt16(72, 32, true)))],
-  ['a NIfTI with a wrong header size', () => put('sizeof-hdr.nii', niftiBytes((v) => v.setInt32(0, 123, true)))],
+  [
+    'a NIfTI declaring 32767^3 voxels',
+    () =>
+      put(
+        'huge.nii',
+        niftiBytes((v) => [42, 44, 46].forEach((o) => v.setInt16(o, 32767, true))),
+      ),
+  ],
+  [
+    'a gzipped NIfTI declaring 32767^3 voxels',
+    async () => put('huge.nii.gz', gzipSync(niftiBytes((v) => [42, 44, 46].forEach((o) => v.setInt16(o, 32767, true))))),
+  ],
+  [
+    'a NIfTI with a negative dimension',
+    () =>
+      put(
+        'neg-dim.nii',
+        niftiBytes((v) => v.setInt16(42, -8, true)),
+      ),
+  ],
+  [
+    'a NIfTI with dim[0] = 9',
+    () =>
+      put(
+        'dim0.nii',
+        niftiBytes((v) => v.setInt16(40, 9, true)),
+      ),
+  ],
+  [
+    'a NIfTI with spacing 0',
+    () =>
+      put(
+        'spacing0.nii',
+        niftiBytes((v) => v.setFloat32(80, 0, true)),
+      ),
+  ],
+  [
+    'a NIfTI with NaN spacing',
+    () =>
+      put(
+        'spacing-nan.nii',
+        niftiBytes((v) => v.setFloat32(84, Number.NaN, true)),
+      ),
+  ],
+  [
+    'a NIfTI with an unsupported datatype',
+    () =>
+      put(
+        'rgb.nii',
+        niftiBytes((v) => (v.setInt16(70, 128, true), v.setInt16(72, 24, true))),
+      ),
+  ],
+  [
+    'a NIfTI whose bitpix contradicts its datatype',
+    () =>
+      put(
+        'bitpix.nii',
+        niftiBytes((v) => v.setInt16(72, 32, true)),
+      ),
+  ],
+  [
+    'a NIfTI with a wrong header size',
+    () =>
+      put(
+        'sizeof-hdr.nii',
+        niftiBytes((v) => v.setInt32(0, 123, true)),
+      ),
+  ],
   ['a PNG renamed .nii', () => put('picture.nii', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...new Uint8Array(400)]))],
   ['text renamed .nii.gz', () => put('notes.nii.gz', 'not voxels\n'.repeat(50))],
   ['gzipped text named .nii.gz', () => put('text-inside.nii.gz', gzipSync(new TextEncoder().encode('hello\n'.repeat(100))))],
   ['random bytes named .nii', () => put('random.nii', seededBytes(1, 4096))],
   ['a PDF', () => put('report.xyz', '%PDF-1.4\n' + 'x'.repeat(600))],
   ['an NRRD with a garbage header', () => put('garbage.nrrd', 'NRRD0004\ntype: nonsense\ndimension: banana\n\n' + 'x'.repeat(100))],
-  ['an NRRD declaring 100000^3 voxels', () => put('huge.nrrd', 'NRRD0004\ntype: short\ndimension: 3\nsizes: 100000 100000 100000\nencoding: raw\nendian: little\n\n' + 'x'.repeat(100))],
-  ['an NRRD cut inside its data', () => put('cut.nrrd', 'NRRD0004\ntype: short\ndimension: 3\nsizes: 8 8 8\nspacings: 1 1 1\nencoding: raw\nendian: little\n\n' + '\0'.repeat(900))],
-  ['an NRRD naming a missing data file', () => put('detached.nhdr', 'NRRD0004\ntype: short\ndimension: 3\nsizes: 8 8 8\nencoding: raw\nendian: little\ndata file: missing.raw\n\n')],
-  ['an MHA declaring 100000^3 voxels, compressed', () => put('huge.mha', 'ObjectType = Image\nNDims = 3\nDimSize = 100000 100000 100000\nElementType = MET_SHORT\nCompressedData = True\nElementDataFile = LOCAL\n' + 'x'.repeat(64))],
-  ['an MHA cut inside its data', () => put('cut.mha', 'ObjectType = Image\nNDims = 3\nDimSize = 8 8 8\nElementType = MET_SHORT\nElementSpacing = 1 1 1\nElementDataFile = LOCAL\n' + '\0'.repeat(900))],
-  ['an MHD naming a missing data file', () => put('detached.mhd', 'ObjectType = Image\nNDims = 3\nDimSize = 8 8 8\nElementType = MET_SHORT\nElementDataFile = missing.raw\n')],
-  ['an MHD whose data file is /dev/zero', () => put('zero-data.mhd', 'ObjectType = Image\nNDims = 3\nDimSize = 8 8 8\nElementType = MET_SHORT\nElementDataFile = /dev/zero\n')],
+  [
+    'an NRRD declaring 100000^3 voxels',
+    () => put('huge.nrrd', 'NRRD0004\ntype: short\ndimension: 3\nsizes: 100000 100000 100000\nencoding: raw\nendian: little\n\n' + 'x'.repeat(100)),
+  ],
+  [
+    'an NRRD cut inside its data',
+    () => put('cut.nrrd', 'NRRD0004\ntype: short\ndimension: 3\nsizes: 8 8 8\nspacings: 1 1 1\nencoding: raw\nendian: little\n\n' + '\0'.repeat(900)),
+  ],
+  [
+    'an NRRD naming a missing data file',
+    () => put('detached.nhdr', 'NRRD0004\ntype: short\ndimension: 3\nsizes: 8 8 8\nencoding: raw\nendian: little\ndata file: missing.raw\n\n'),
+  ],
+  [
+    'an MHA declaring 100000^3 voxels, compressed',
+    () =>
+      put(
+        'huge.mha',
+        'ObjectType = Image\nNDims = 3\nDimSize = 100000 100000 100000\nElementType = MET_SHORT\nCompressedData = True\nElementDataFile = LOCAL\n' +
+          'x'.repeat(64),
+      ),
+  ],
+  [
+    'an MHA cut inside its data',
+    () =>
+      put(
+        'cut.mha',
+        'ObjectType = Image\nNDims = 3\nDimSize = 8 8 8\nElementType = MET_SHORT\nElementSpacing = 1 1 1\nElementDataFile = LOCAL\n' + '\0'.repeat(900),
+      ),
+  ],
+  [
+    'an MHD naming a missing data file',
+    () => put('detached.mhd', 'ObjectType = Image\nNDims = 3\nDimSize = 8 8 8\nElementType = MET_SHORT\nElementDataFile = missing.raw\n'),
+  ],
+  [
+    'an MHD whose data file is /dev/zero',
+    () => put('zero-data.mhd', 'ObjectType = Image\nNDims = 3\nDimSize = 8 8 8\nElementType = MET_SHORT\nElementDataFile = /dev/zero\n'),
+  ],
   ['a folder of non-DICOM files', async () => (await put('not-dicom/a.dcm', 'nothing here'), path.join(dir, 'in', 'not-dicom'))],
   ['a file with DICM magic and nothing else', () => put('magic.dcm', new Uint8Array([...new Uint8Array(128), 0x44, 0x49, 0x43, 0x4d]))],
 ]
@@ -147,7 +236,11 @@ for (const [name, make] of imageCases) {
 }
 for (const [name, make] of imageCases.slice(0, 12)) {
   const o = out(`plan-ct-${cliCases.length}`)
-  add({ name: `plan --ct: ${name}`, args: async () => ['plan', '--ct', await make(), '--target', GOOD_TARGET, '--transducer', 'itrusst-bm-bowl', '--ppw', '2', '--out', o], noOutput: () => [o] })
+  add({
+    name: `plan --ct: ${name}`,
+    args: async () => ['plan', '--ct', await make(), '--target', GOOD_TARGET, '--transducer', 'itrusst-bm-bowl', '--ppw', '2', '--out', o],
+    noOutput: () => [o],
+  })
 }
 
 // ---- scene files, through `tfus simulate` ----
@@ -198,18 +291,51 @@ for (const [name, keys, value] of sceneMutations) {
   const o = out(`sim-${cliCases.length}`)
   add({
     name: `simulate: scene with ${name}`,
-    args: async () => ['simulate', await putJson(`scene-${cliCases.length}-${name.replace(/\W+/g, '-')}.json`, withKey(await readJson('resources/scenes/layer-plane-wave.json'), keys, value)), '--out', o, '--backend', 'cpu'],
+    args: async () => [
+      'simulate',
+      await putJson(
+        `scene-${cliCases.length}-${name.replace(/\W+/g, '-')}.json`,
+        withKey(await readJson('resources/scenes/layer-plane-wave.json'), keys, value),
+      ),
+      '--out',
+      o,
+      '--backend',
+      'cpu',
+    ],
     noOutput: () => [o],
   })
 }
-add({ name: 'simulate: a scene that is not JSON', args: async () => ['simulate', await put('broken.json', '{"frequency_hz": 5e5,'), '--out', out('sim-broken')], noOutput: () => [out('sim-broken')] })
-add({ name: 'simulate: a scene that is a list', args: async () => ['simulate', await putJson('list.json', [1, 2, 3]), '--out', out('sim-list')], noOutput: () => [out('sim-list')] })
+add({
+  name: 'simulate: a scene that is not JSON',
+  args: async () => ['simulate', await put('broken.json', '{"frequency_hz": 5e5,'), '--out', out('sim-broken')],
+  noOutput: () => [out('sim-broken')],
+})
+add({
+  name: 'simulate: a scene that is a list',
+  args: async () => ['simulate', await putJson('list.json', [1, 2, 3]), '--out', out('sim-list')],
+  noOutput: () => [out('sim-list')],
+})
 add({ name: 'simulate: a scene that is /dev/zero', args: async () => ['simulate', '/dev/zero', '--out', out('sim-zero')], noOutput: () => [out('sim-zero')] })
-add({ name: 'simulate: a scene that is a FIFO', args: async () => ['simulate', path.join(dir, 'in', 'fifo.json'), '--out', out('sim-fifo')], noOutput: () => [out('sim-fifo')] })
-add({ name: 'simulate: a 20 MB scene', args: async () => ['simulate', await put('big.json', `{"pad": "${'x'.repeat(20 * 1024 * 1024)}"}`), '--out', out('sim-big')], noOutput: () => [out('sim-big')] })
-add({ name: 'simulate: an unknown backend', args: async () => ['simulate', path.join(ROOT, 'resources/scenes/layer-plane-wave.json'), '--out', out('sim-backend'), '--backend', 'quantum'], noOutput: () => [out('sim-backend')] })
+add({
+  name: 'simulate: a scene that is a FIFO',
+  args: async () => ['simulate', path.join(dir, 'in', 'fifo.json'), '--out', out('sim-fifo')],
+  noOutput: () => [out('sim-fifo')],
+})
+add({
+  name: 'simulate: a 20 MB scene',
+  args: async () => ['simulate', await put('big.json', `{"pad": "${'x'.repeat(20 * 1024 * 1024)}"}`), '--out', out('sim-big')],
+  noOutput: () => [out('sim-big')],
+})
+add({
+  name: 'simulate: an unknown backend',
+  args: async () => ['simulate', path.join(ROOT, 'resources/scenes/layer-plane-wave.json'), '--out', out('sim-backend'), '--backend', 'quantum'],
+  noOutput: () => [out('sim-backend')],
+})
 add({ name: 'simulate: no --out', args: async () => ['simulate', path.join(ROOT, 'resources/scenes/layer-plane-wave.json')] })
-add({ name: 'simulate: --out under a regular file', args: async () => ['simulate', path.join(ROOT, 'resources/scenes/layer-plane-wave.json'), '--out', path.join(await put('a-file', 'x'), 'sub')] })
+add({
+  name: 'simulate: --out under a regular file',
+  args: async () => ['simulate', path.join(ROOT, 'resources/scenes/layer-plane-wave.json'), '--out', path.join(await put('a-file', 'x'), 'sub')],
+})
 
 // ---- plan flags ----
 const PLAN_FLAGS: ReadonlyArray<readonly [string, string]> = [
@@ -264,7 +390,23 @@ const planFlagCases: Array<[string, (o: string) => Promise<string[]> | string[]]
   ['--mri that does not exist', (o) => [...planBase(o), '--mri', path.join(dir, 'in', 'nope-t1.nii.gz')]],
   ['--registration that does not exist', (o) => [...planBase(o), '--mri', CT, '--registration', path.join(dir, 'in', 'nope-transform.json')]],
   ['--registration that is not JSON', async (o) => [...planBase(o), '--mri', CT, '--registration', await put('bad-transform.json', 'matrix?')]],
-  ['--registration with a non-rigid matrix', async (o) => [...planBase(o), '--mri', CT, '--registration', await putJson('shear-transform.json', { matrix_ras_m: [[1, 5, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]] })]],
+  [
+    '--registration with a non-rigid matrix',
+    async (o) => [
+      ...planBase(o),
+      '--mri',
+      CT,
+      '--registration',
+      await putJson('shear-transform.json', {
+        matrix_ras_m: [
+          [1, 5, 0, 0],
+          [0, 1, 0, 0],
+          [0, 0, 1, 0],
+          [0, 0, 0, 1],
+        ],
+      }),
+    ],
+  ],
   ['--protocol that does not exist', (o) => [...planBase(o), '--protocol', path.join(dir, 'in', 'nope-protocol.json')]],
   ['--protocol without a value', (o) => [...planBase(o), '--protocol']],
   ['--out under a regular file', async () => planBase(path.join(await put('plain-file', 'x'), 'plan'))],
@@ -299,23 +441,76 @@ const protocolMutations: Array<[string, ReadonlyArray<string | number>, unknown]
 for (const [name, keys, value] of protocolMutations) {
   add({
     name: `thermal: protocol with ${name}`,
-    args: async () => ['thermal', path.join(dir, 'in', 'no-plan-folder'), '--protocol', await putJson(`protocol-${cliCases.length}.json`, withKey(await readJson('resources/protocols/repetitive-10min.json'), keys, value))],
+    args: async () => [
+      'thermal',
+      path.join(dir, 'in', 'no-plan-folder'),
+      '--protocol',
+      await putJson(`protocol-${cliCases.length}.json`, withKey(await readJson('resources/protocols/repetitive-10min.json'), keys, value)),
+    ],
   })
   const o = out(`plan-protocol-${cliCases.length}`)
   add({
     name: `plan --protocol: protocol with ${name}`,
-    args: async () => [...planBase(o), '--protocol', await putJson(`plan-protocol-${cliCases.length}.json`, withKey(await readJson('resources/protocols/repetitive-10min.json'), keys, value))],
+    args: async () => [
+      ...planBase(o),
+      '--protocol',
+      await putJson(`plan-protocol-${cliCases.length}.json`, withKey(await readJson('resources/protocols/repetitive-10min.json'), keys, value)),
+    ],
     noOutput: () => [o],
   })
 }
 add({ name: 'thermal: no plan folder given', args: async () => ['thermal', '--protocol', path.join(ROOT, 'resources/protocols/repetitive-10min.json')] })
-add({ name: 'thermal: a plan folder that does not exist', args: async () => ['thermal', path.join(dir, 'in', 'missing-plan'), '--protocol', path.join(ROOT, 'resources/protocols/repetitive-10min.json')] })
-add({ name: 'thermal: a plan folder without plan.json', args: async () => ['thermal', (await fs.mkdir(path.join(dir, 'in', 'empty-plan'), { recursive: true }), path.join(dir, 'in', 'empty-plan')), '--protocol', path.join(ROOT, 'resources/protocols/repetitive-10min.json')] })
-add({ name: 'thermal: --drive-scale -1', args: async () => ['thermal', path.join(dir, 'in', 'empty-plan'), '--protocol', path.join(ROOT, 'resources/protocols/repetitive-10min.json'), '--drive-scale', '-1'] })
-add({ name: 'thermal: an unknown absorbed fraction', args: async () => ['thermal', path.join(dir, 'in', 'empty-plan'), '--protocol', path.join(ROOT, 'resources/protocols/repetitive-10min.json'), '--absorbed-fraction', 'most'] })
-add({ name: 'thermal: an unknown coupling', args: async () => ['thermal', path.join(dir, 'in', 'empty-plan'), '--protocol', path.join(ROOT, 'resources/protocols/repetitive-10min.json'), '--coupling', 'glue'] })
+add({
+  name: 'thermal: a plan folder that does not exist',
+  args: async () => ['thermal', path.join(dir, 'in', 'missing-plan'), '--protocol', path.join(ROOT, 'resources/protocols/repetitive-10min.json')],
+})
+add({
+  name: 'thermal: a plan folder without plan.json',
+  args: async () => [
+    'thermal',
+    (await fs.mkdir(path.join(dir, 'in', 'empty-plan'), { recursive: true }), path.join(dir, 'in', 'empty-plan')),
+    '--protocol',
+    path.join(ROOT, 'resources/protocols/repetitive-10min.json'),
+  ],
+})
+add({
+  name: 'thermal: --drive-scale -1',
+  args: async () => [
+    'thermal',
+    path.join(dir, 'in', 'empty-plan'),
+    '--protocol',
+    path.join(ROOT, 'resources/protocols/repetitive-10min.json'),
+    '--drive-scale',
+    '-1',
+  ],
+})
+add({
+  name: 'thermal: an unknown absorbed fraction',
+  args: async () => [
+    'thermal',
+    path.join(dir, 'in', 'empty-plan'),
+    '--protocol',
+    path.join(ROOT, 'resources/protocols/repetitive-10min.json'),
+    '--absorbed-fraction',
+    'most',
+  ],
+})
+add({
+  name: 'thermal: an unknown coupling',
+  args: async () => [
+    'thermal',
+    path.join(dir, 'in', 'empty-plan'),
+    '--protocol',
+    path.join(ROOT, 'resources/protocols/repetitive-10min.json'),
+    '--coupling',
+    'glue',
+  ],
+})
 add({ name: 'thermal: a protocol that is /dev/zero', args: async () => ['thermal', path.join(dir, 'in', 'empty-plan'), '--protocol', '/dev/zero'] })
-add({ name: 'thermal: a protocol that is not JSON', args: async () => ['thermal', path.join(dir, 'in', 'empty-plan'), '--protocol', await put('protocol-broken.json', '{')] })
+add({
+  name: 'thermal: a protocol that is not JSON',
+  args: async () => ['thermal', path.join(dir, 'in', 'empty-plan'), '--protocol', await put('protocol-broken.json', '{')],
+})
 
 // ---- transducer files in the user's library, through `tfus plan --transducer <their id>` ----
 const transducerMutations: Array<[string, ReadonlyArray<string | number>, unknown]> = [
@@ -352,7 +547,10 @@ const misc: Array<[string, () => Promise<string[]>]> = [
   ['convert under a regular file', async () => ['convert', CT, path.join(await put('conv-file', 'x'), 'out.nii.gz')]],
   ['export with a typo flag', async () => ['export', '1', '--format', 'slicer', '--out', out('export-typo'), '--deidentfy']],
   ['export of an unknown format', async () => ['export', path.join(dir, 'in', 'empty-plan'), '--format', 'pdf2', '--out', out('export-format')]],
-  ['export of a plan folder without plan.json', async () => ['export', path.join(dir, 'in', 'empty-plan'), '--format', 'slicer', '--out', out('export-empty.json')]],
+  [
+    'export of a plan folder without plan.json',
+    async () => ['export', path.join(dir, 'in', 'empty-plan'), '--format', 'slicer', '--out', out('export-empty.json')],
+  ],
   ['export of an id that is not a number', async () => ['export', 'abc', '--format', 'slicer', '--out', out('export-abc.json')]],
   ['export of a plan id that does not exist', async () => ['export', '424242', '--format', 'slicer', '--out', out('export-missing.json')]],
   ['plans show of a missing id', async () => ['plans', 'show', '424242']],
@@ -369,13 +567,34 @@ const misc: Array<[string, () => Promise<string[]>]> = [
   ['import-pose of garbage Brainsight', async () => ['import-pose', await put('pose-bs.txt', '# Version: 13\nnot a table\n'), '--format', 'brainsight']],
   ['import-pose of garbage Localite', async () => ['import-pose', await put('pose-loc.xml', '<xml'), '--format', 'localite']],
   ['import-pose of garbage Slicer', async () => ['import-pose', await put('pose-slicer.json', '{"markups": 3}'), '--format', 'slicer']],
-  ['predict with a malformed model', async () => ['predict', '--model', await put('model.json', '{"not json'), '--ct', CT, '--target', GOOD_TARGET, '--transducer', 'itrusst-bm-bowl', '--out', out('predict-model')]],
-  ['predict with an unknown provider', async () => ['predict', '--provider', 'tpu', '--ct', CT, '--target', GOOD_TARGET, '--transducer', 'itrusst-bm-bowl', '--out', out('predict-provider')]],
+  [
+    'predict with a malformed model',
+    async () => [
+      'predict',
+      '--model',
+      await put('model.json', '{"not json'),
+      '--ct',
+      CT,
+      '--target',
+      GOOD_TARGET,
+      '--transducer',
+      'itrusst-bm-bowl',
+      '--out',
+      out('predict-model'),
+    ],
+  ],
+  [
+    'predict with an unknown provider',
+    async () => ['predict', '--provider', 'tpu', '--ct', CT, '--target', GOOD_TARGET, '--transducer', 'itrusst-bm-bowl', '--out', out('predict-provider')],
+  ],
   ['register without --mri', async () => ['register', '--ct', CT, '--out', out('reg.json')]],
   ['register with --voxel-mm -1', async () => ['register', '--ct', CT, '--mri', CT, '--out', out('reg0.json'), '--voxel-mm', '-1']],
   ['export-kwave of a missing scene', async () => ['export-kwave', path.join(dir, 'in', 'nope-scene.json'), out('in.h5')]],
   ['export-kwave with --steps -3', async () => ['export-kwave', path.join(ROOT, 'resources/scenes/layer-plane-wave.json'), out('in2.h5'), '--steps', '-3']],
-  ['import-kwave of a file that is not HDF5', async () => ['import-kwave', await put('notes.h5', 'not hdf5'), '--scene', path.join(ROOT, 'resources/scenes/layer-plane-wave.json'), out('kw.nii.gz')]],
+  [
+    'import-kwave of a file that is not HDF5',
+    async () => ['import-kwave', await put('notes.h5', 'not hdf5'), '--scene', path.join(ROOT, 'resources/scenes/layer-plane-wave.json'), out('kw.nii.gz')],
+  ],
   ['transducers with an argument', async () => ['transducers', 'extra']],
 ]
 for (const [name, args] of misc) add({ name, args })
@@ -483,13 +702,56 @@ const apiSpecs: Array<[string, (s: RunningServer) => Promise<Response>]> = [
   ['openImage of an empty folder', (s) => call(s, 'openImage', json({ path: path.join(dir, 'in', 'empty-folder'), role: 'ct' }))],
   ['openImage of a huge declared NIfTI', (s) => call(s, 'openImage', json({ path: path.join(dir, 'in', 'huge.nii'), role: 'ct' }))],
   ['openImage with an unknown role', (s) => call(s, 'openImage', json({ path: CT, role: 'xray' }))],
-  ['importBytes named ..', (s) => call(s, 'importBytes', niftiBytes(), { 'content-type': 'application/octet-stream', 'x-tfus-params': encodeURIComponent(json({ name: '..', role: 'ct' })) })],
-  ['importBytes named with a slash', (s) => call(s, 'importBytes', niftiBytes(), { 'content-type': 'application/octet-stream', 'x-tfus-params': encodeURIComponent(json({ name: '../../escape.nii', role: 'ct' })) })],
-  ['importBytes of garbage', (s) => call(s, 'importBytes', new Uint8Array(2048).fill(7), { 'content-type': 'application/octet-stream', 'x-tfus-params': encodeURIComponent(json({ name: 'garbage.nii', role: 'ct' })) })],
-  ['importBytes with unreadable params', (s) => call(s, 'importBytes', niftiBytes(), { 'content-type': 'application/octet-stream', 'x-tfus-params': '%7Bnot-json' })],
-  ['a body declaring 100 GB', (s) => rawRequest(s, { path: '/api/call/importBytes', headers: { 'x-tfus-token': s.token, 'content-length': String(100 * 1024 ** 3), 'content-type': 'application/octet-stream', 'x-tfus-params': encodeURIComponent(json({ name: 'big.nii', role: 'ct' })) } }, new Uint8Array(16))],
+  [
+    'importBytes named ..',
+    (s) =>
+      call(s, 'importBytes', niftiBytes(), {
+        'content-type': 'application/octet-stream',
+        'x-tfus-params': encodeURIComponent(json({ name: '..', role: 'ct' })),
+      }),
+  ],
+  [
+    'importBytes named with a slash',
+    (s) =>
+      call(s, 'importBytes', niftiBytes(), {
+        'content-type': 'application/octet-stream',
+        'x-tfus-params': encodeURIComponent(json({ name: '../../escape.nii', role: 'ct' })),
+      }),
+  ],
+  [
+    'importBytes of garbage',
+    (s) =>
+      call(s, 'importBytes', new Uint8Array(2048).fill(7), {
+        'content-type': 'application/octet-stream',
+        'x-tfus-params': encodeURIComponent(json({ name: 'garbage.nii', role: 'ct' })),
+      }),
+  ],
+  [
+    'importBytes with unreadable params',
+    (s) => call(s, 'importBytes', niftiBytes(), { 'content-type': 'application/octet-stream', 'x-tfus-params': '%7Bnot-json' }),
+  ],
+  [
+    'a body declaring 100 GB',
+    (s) =>
+      rawRequest(
+        s,
+        {
+          path: '/api/call/importBytes',
+          headers: {
+            'x-tfus-token': s.token,
+            'content-length': String(100 * 1024 ** 3),
+            'content-type': 'application/octet-stream',
+            'x-tfus-params': encodeURIComponent(json({ name: 'big.nii', role: 'ct' })),
+          },
+        },
+        new Uint8Array(16),
+      ),
+  ],
   ['startPlan without an image', (s) => call(s, 'startPlan', json({}))],
-  ['startPlan with an unknown image id', (s) => call(s, 'startPlan', json({ imageId: 'nope', targetRasMm: [30, -18, 13.5], transducerId: 'itrusst-bm-bowl', pointsPerWavelength: 2 }))],
+  [
+    'startPlan with an unknown image id',
+    (s) => call(s, 'startPlan', json({ imageId: 'nope', targetRasMm: [30, -18, 13.5], transducerId: 'itrusst-bm-bowl', pointsPerWavelength: 2 })),
+  ],
   ['cancelPlan of an unknown run', (s) => call(s, 'cancelPlan', json({ runId: 'nope' }))],
   ['approvePlan of an unknown plan', (s) => call(s, 'approvePlan', json({ planId: '424242', approver: 'Dr A' }))],
   ['approvePlan by a blank name', (s) => call(s, 'approvePlan', json({ planId: '1', approver: '   ' }))],
@@ -499,11 +761,45 @@ const apiSpecs: Array<[string, (s: RunningServer) => Promise<Response>]> = [
   ['openStoredPlan of an unknown plan', (s) => call(s, 'openStoredPlan', json({ planId: '424242' }))],
   ['savePlan as a version of a plan id that is not a number', (s) => call(s, 'savePlan', json({ runId: 'nope', asVersionOf: 'abc' }))],
   ['savePlan with a birth date that is not YYYYMMDD', (s) => call(s, 'savePlan', json({ runId: 'nope', patient: { birthDate: '1970-01-02' } }))],
-  ['saveSession with a target that is not 3 numbers', (s) => call(s, 'saveSession', json({ ctImageId: null, inputs: { targetRasM: [1, 2] }, runId: null, runInputs: null, savedPlanId: null }))],
-  ['startPlan with Isppa 1e9 W/cm2', (s) => call(s, 'startPlan', json({ ctImageId: 'nope', targetRasM: [0.03, -0.018, 0.0135], transducerId: 'itrusst-bm-bowl', pointsPerWavelength: 2, drive: { kind: 'isppa-free-water', wPerM2: 1e13 }, protocol: { pulseDurationS: 0.02, prfHz: 5, trainDutyCycle: 1 } }))],
+  [
+    'saveSession with a target that is not 3 numbers',
+    (s) => call(s, 'saveSession', json({ ctImageId: null, inputs: { targetRasM: [1, 2] }, runId: null, runInputs: null, savedPlanId: null })),
+  ],
+  [
+    'startPlan with Isppa 1e9 W/cm2',
+    (s) =>
+      call(
+        s,
+        'startPlan',
+        json({
+          ctImageId: 'nope',
+          targetRasM: [0.03, -0.018, 0.0135],
+          transducerId: 'itrusst-bm-bowl',
+          pointsPerWavelength: 2,
+          drive: { kind: 'isppa-free-water', wPerM2: 1e13 },
+          protocol: { pulseDurationS: 0.02, prfHz: 5, trainDutyCycle: 1 },
+        }),
+      ),
+  ],
   ['registerMri of unknown images', (s) => call(s, 'registerMri', json({ ctImageId: 'nope', mriImageId: 'nope-too' }))],
   ['registerMri without the MRI', (s) => call(s, 'registerMri', json({ ctImageId: 'nope' }))],
-  ['startPlan with a target on an unknown MRI', (s) => call(s, 'startPlan', json({ ctImageId: 'nope', mriImageId: 'nope-too', targetRasM: [0.03, -0.018, 0.0135], transducerId: 'itrusst-bm-bowl', pointsPerWavelength: 2, drive: { kind: 'isppa-free-water', wPerM2: 1e5 }, protocol: { pulseDurationS: 0.02, prfHz: 5, trainDutyCycle: 1 } }))],
+  [
+    'startPlan with a target on an unknown MRI',
+    (s) =>
+      call(
+        s,
+        'startPlan',
+        json({
+          ctImageId: 'nope',
+          mriImageId: 'nope-too',
+          targetRasM: [0.03, -0.018, 0.0135],
+          transducerId: 'itrusst-bm-bowl',
+          pointsPerWavelength: 2,
+          drive: { kind: 'isppa-free-water', wPerM2: 1e5 },
+          protocol: { pulseDurationS: 0.02, prfHz: 5, trainDutyCycle: 1 },
+        }),
+      ),
+  ],
   ['exportPlan to a relative folder', (s) => call(s, 'exportPlan', json({ runId: 'nope', format: 'brainsight', destinationDir: 'relative/folder' }))],
   ['comparePlans of a plan with itself', (s) => call(s, 'comparePlans', json({ planIdA: '1', planIdB: '1' }))],
   ['comparePlans of unknown plans', (s) => call(s, 'comparePlans', json({ planIdA: '424242', planIdB: '424243' }))],

@@ -3,7 +3,6 @@ import { checkCtCalibration, webbProtocolWarning } from '../../../core/skull/ind
 import type { CalibrationPeak } from '../../../core/skull/index.ts'
 import { seededGaussian } from '../../../core/math/random.ts'
 
-
 const N = 40 * 40 * 40
 
 interface Head {

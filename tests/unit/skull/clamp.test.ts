@@ -1,11 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import {
-  BONE_PROPERTY_RANGE,
-  HU_MAPPINGS,
-  HU_MAPPING_IDS,
-  clampAcousticProperties,
-  clampBoneProperties,
-} from '../../../core/skull/index.ts'
+import { BONE_PROPERTY_RANGE, HU_MAPPINGS, HU_MAPPING_IDS, clampAcousticProperties, clampBoneProperties } from '../../../core/skull/index.ts'
 
 describe('BONE_PROPERTY_RANGE', () => {
   it('is water to the densest / fastest published bone end-member', () => {
@@ -58,9 +52,7 @@ describe('clampBoneProperties', () => {
   it('rejects NaN, mismatched lengths and inverted ranges', () => {
     expect(() => clampBoneProperties({ density: new Float32Array([NaN]), soundSpeed: new Float32Array([1500]) })).toThrow(/NaN at voxel 0/)
     expect(() => clampBoneProperties({ density: new Float32Array(2), soundSpeed: new Float32Array(3) })).toThrow(/voxels/)
-    expect(() =>
-      clampBoneProperties({ density: new Float32Array(2), soundSpeed: new Float32Array(2) }, { mask: new Uint8Array(1) }),
-    ).toThrow(/mask/)
+    expect(() => clampBoneProperties({ density: new Float32Array(2), soundSpeed: new Float32Array(2) }, { mask: new Uint8Array(1) })).toThrow(/mask/)
     expect(() =>
       clampBoneProperties(
         { density: new Float32Array(1), soundSpeed: new Float32Array(1) },

@@ -19,14 +19,7 @@ const F500 = 500e3
 
 describe('registry', () => {
   it('holds exactly the six preset ids, each cited and described', () => {
-    expect([...HU_MAPPING_IDS]).toEqual([
-      'kwave',
-      'kplan',
-      'aubry2003',
-      'marsac2017-babelbrain',
-      'marsac2017-prestus',
-      'webb-ge120-bone',
-    ])
+    expect([...HU_MAPPING_IDS]).toEqual(['kwave', 'kplan', 'aubry2003', 'marsac2017-babelbrain', 'marsac2017-prestus', 'webb-ge120-bone'])
     expect(Object.keys(HU_MAPPINGS).sort()).toEqual([...HU_MAPPING_IDS].sort())
     for (const id of HU_MAPPING_IDS) {
       const m = HU_MAPPINGS[id]

@@ -14,7 +14,7 @@ const F = 500000
 const U0 = 60000 / (1000 * 1500)
 
 describe('focused bowl in water (CPU backend)', () => {
-  it('peak within 2 % of O\'Neil, position within 0.5 mm, -6 dB widths within 5 % of the analytic field', async () => {
+  it("peak within 2 % of O'Neil, position within 0.5 mm, -6 dB widths within 5 % of the analytic field", async () => {
     const { scene, result } = await runScene({
       frequency_hz: F,
       grid: { spacing_m: 0.00075, min_m: [0, -0.018, -0.018], max_m: [0.0525, 0.018, 0.018] },

@@ -21,7 +21,6 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true })
 })
 
-
 const SMALL_BOWL = {
   frequency_hz: 500000,
   grid: { spacing_m: 0.001, min_m: [0, -0.012, -0.012], max_m: [0.03, 0.012, 0.012] },
@@ -42,7 +41,21 @@ describe('tfus simulate', () => {
     const r = await cli(['simulate', file, '--out', out, '--backend', 'cpu'])
     expect(r.code, r.err).toBe(0)
     const metrics = JSON.parse(await fs.readFile(path.join(out, 'metrics.json'), 'utf8'))
-    for (const key of ['peak_pa', 'peak_position_m', 'fwhm_6db_axial_m', 'fwhm_6db_lateral_m', 'steps', 'dt_s', 'grid_size', 'padded_grid_size', 'backend', 'device', 'wall_s', 'steady_state_residual', 'warnings']) {
+    for (const key of [
+      'peak_pa',
+      'peak_position_m',
+      'fwhm_6db_axial_m',
+      'fwhm_6db_lateral_m',
+      'steps',
+      'dt_s',
+      'grid_size',
+      'padded_grid_size',
+      'backend',
+      'device',
+      'wall_s',
+      'steady_state_residual',
+      'warnings',
+    ]) {
       expect(metrics).toHaveProperty(key)
     }
     expect(metrics.grid_size).toEqual([31, 25, 25])
@@ -61,10 +74,27 @@ describe('tfus simulate', () => {
 
   const bad: Array<[string, unknown, RegExp]> = [
     ['negative sound speed', { ...SMALL_BOWL, background: { ...SMALL_BOWL.background, sound_speed: -1500 } }, /background\.sound_speed/],
-    ['source outside the grid', { ...SMALL_BOWL, source: { ...SMALL_BOWL.source, apex_m: [-0.05, 0, 0] } }, /^tfus: error: \S+bad-source-outside-the-grid\.json: source:.*outside the grid/],
+    [
+      'source outside the grid',
+      { ...SMALL_BOWL, source: { ...SMALL_BOWL.source, apex_m: [-0.05, 0, 0] } },
+      /^tfus: error: \S+bad-source-outside-the-grid\.json: source:.*outside the grid/,
+    ],
     ['missing frequency', { ...SMALL_BOWL, frequency_hz: undefined }, /frequency_hz: is missing/],
-    ['missing source field', { ...SMALL_BOWL, source: { type: 'bowl', apex_m: [0, 0, 0], focus_m: [0.02, 0, 0], roc_m: 0.02, amplitude_pa: 1 } }, /source\.aperture_m: is missing/],
-    ['material exponent differing from the global one', { ...SMALL_BOWL, objects: [{ shape: 'sphere', center_m: [0.02, 0, 0], radius_m: 0.003, material: { sound_speed: 1600, density: 1000, alpha_db_cm: 1, alpha_power: 1.5 } }] }, /objects\[0\]\.material\.alpha_power/],
+    [
+      'missing source field',
+      { ...SMALL_BOWL, source: { type: 'bowl', apex_m: [0, 0, 0], focus_m: [0.02, 0, 0], roc_m: 0.02, amplitude_pa: 1 } },
+      /source\.aperture_m: is missing/,
+    ],
+    [
+      'material exponent differing from the global one',
+      {
+        ...SMALL_BOWL,
+        objects: [
+          { shape: 'sphere', center_m: [0.02, 0, 0], radius_m: 0.003, material: { sound_speed: 1600, density: 1000, alpha_db_cm: 1, alpha_power: 1.5 } },
+        ],
+      },
+      /objects\[0\]\.material\.alpha_power/,
+    ],
     ['grid span not a whole number of steps', { ...SMALL_BOWL, grid: { ...SMALL_BOWL.grid, max_m: [0.0305, 0.012, 0.012] } }, /grid\.max_m\[0\]/],
     ['not JSON', '{ "frequency_hz": 5', /not valid JSON/],
   ]
@@ -91,7 +121,12 @@ describe('runSimulation control', () => {
     const controller = new AbortController()
     const seen: number[] = []
     const run = runSimulation({
-      grid: s.grid, medium: s.medium, source: s.source, settings: s.settings, backend: cpuBackend, signal: controller.signal,
+      grid: s.grid,
+      medium: s.medium,
+      source: s.source,
+      settings: s.settings,
+      backend: cpuBackend,
+      signal: controller.signal,
       onProgress: (p) => {
         seen.push(p.step)
         if (p.step >= 100) controller.abort()
@@ -116,6 +151,8 @@ describe('runSimulation control', () => {
         dispose() {},
       }
     }
-    await expect(runSimulation({ grid: s.grid, medium: s.medium, source: s.source, settings: s.settings, backend: exploding })).rejects.toBeInstanceOf(SimulationNumericalError)
+    await expect(runSimulation({ grid: s.grid, medium: s.medium, source: s.source, settings: s.settings, backend: exploding })).rejects.toBeInstanceOf(
+      SimulationNumericalError,
+    )
   })
 })

@@ -21,7 +21,11 @@ function scene(alphaPower: number, alphaDbCm: number) {
 }
 
 describe('CPU backend: threads versus the single-threaded reference', () => {
-  for (const [name, y, alpha] of [['lossless', 2, 0], ['absorbing, y = 2', 2, 4], ['absorbing, y = 1.5', 1.5, 4]] as const) {
+  for (const [name, y, alpha] of [
+    ['lossless', 2, 0],
+    ['absorbing, y = 2', 2, 4],
+    ['absorbing, y = 1.5', 1.5, 4],
+  ] as const) {
     it(`${name}: identical results with 2 and 3 threads`, async () => {
       const s = scene(y, alpha)
       const run = (backend: typeof cpuBackend) => runSimulation({ grid: s.grid, medium: s.medium, source: s.source, settings: s.settings, backend })

@@ -33,7 +33,6 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true })
 })
 
-
 async function sceneFile(name: string, scene: unknown): Promise<string> {
   const file = path.join(dir, name)
   await fs.writeFile(file, typeof scene === 'string' ? scene : JSON.stringify(scene))
@@ -99,7 +98,15 @@ function readH5(file: string): ReadFile {
     for (const name of f.keys()) {
       const d = f.get(name) as H5Dataset
       const m = d.metadata
-      datasets.set(name, { shape: d.shape ?? [], type: m.type, size: m.size, signed: m.signed, values: d.value as Float32Array | BigUint64Array, attrs: attributes(d.attrs), chunks: m.chunks })
+      datasets.set(name, {
+        shape: d.shape ?? [],
+        type: m.type,
+        size: m.size,
+        signed: m.signed,
+        values: d.value as Float32Array | BigUint64Array,
+        attrs: attributes(d.attrs),
+        chunks: m.chunks,
+      })
     }
     return { attrs: attributes(f.attrs), datasets }
   } finally {
@@ -138,20 +145,93 @@ function expectFixedString(attr: ReadAttribute | undefined, value: string) {
 
 // ---- Independent references (MATLAB k-Wave definitions) -------------------------------------------
 
-const LONG = new Set(['Nx', 'Ny', 'Nz', 'Nt', 'pml_x_size', 'pml_y_size', 'pml_z_size', 'axisymmetric_flag', 'p_source_flag', 'p0_source_flag', 'transducer_source_flag', 'ux_source_flag', 'uy_source_flag', 'uz_source_flag', 'nonuniform_grid_flag', 'nonlinear_flag', 'absorbing_flag', 'sensor_mask_type', 'p_source_mode', 'p_source_many', 'p_source_index', 'sensor_mask_corners'])
+const LONG = new Set([
+  'Nx',
+  'Ny',
+  'Nz',
+  'Nt',
+  'pml_x_size',
+  'pml_y_size',
+  'pml_z_size',
+  'axisymmetric_flag',
+  'p_source_flag',
+  'p0_source_flag',
+  'transducer_source_flag',
+  'ux_source_flag',
+  'uy_source_flag',
+  'uz_source_flag',
+  'nonuniform_grid_flag',
+  'nonlinear_flag',
+  'absorbing_flag',
+  'sensor_mask_type',
+  'p_source_mode',
+  'p_source_many',
+  'p_source_index',
+  'sensor_mask_corners',
+])
 const BASE = [
-  'Nx', 'Ny', 'Nz', 'Nt', 'dt', 'dx', 'dy', 'dz', 'c_ref',
-  'pml_x_size', 'pml_y_size', 'pml_z_size', 'pml_x_alpha', 'pml_y_alpha', 'pml_z_alpha',
-  'p_source_flag', 'p0_source_flag', 'transducer_source_flag', 'ux_source_flag', 'uy_source_flag', 'uz_source_flag',
-  'nonuniform_grid_flag', 'nonlinear_flag', 'absorbing_flag', 'sensor_mask_type',
-  'c0', 'rho0', 'rho0_sgx', 'rho0_sgy', 'rho0_sgz',
-  'p_source_mode', 'p_source_many', 'p_source_index', 'p_source_input', 'sensor_mask_corners',
+  'Nx',
+  'Ny',
+  'Nz',
+  'Nt',
+  'dt',
+  'dx',
+  'dy',
+  'dz',
+  'c_ref',
+  'pml_x_size',
+  'pml_y_size',
+  'pml_z_size',
+  'pml_x_alpha',
+  'pml_y_alpha',
+  'pml_z_alpha',
+  'p_source_flag',
+  'p0_source_flag',
+  'transducer_source_flag',
+  'ux_source_flag',
+  'uy_source_flag',
+  'uz_source_flag',
+  'nonuniform_grid_flag',
+  'nonlinear_flag',
+  'absorbing_flag',
+  'sensor_mask_type',
+  'c0',
+  'rho0',
+  'rho0_sgx',
+  'rho0_sgy',
+  'rho0_sgz',
+  'p_source_mode',
+  'p_source_many',
+  'p_source_index',
+  'p_source_input',
+  'sensor_mask_corners',
 ]
-const V11 = ['pml_x', 'pml_x_sgx', 'pml_y', 'pml_y_sgy', 'pml_z', 'pml_z_sgz', 'ddx_k_shift_pos_r', 'ddx_k_shift_neg_r', 'ddy_k_shift_pos', 'ddy_k_shift_neg', 'ddz_k_shift_pos', 'ddz_k_shift_neg', 'x_shift_neg_r', 'y_shift_neg_r', 'z_shift_neg_r']
+const V11 = [
+  'pml_x',
+  'pml_x_sgx',
+  'pml_y',
+  'pml_y_sgy',
+  'pml_z',
+  'pml_z_sgz',
+  'ddx_k_shift_pos_r',
+  'ddx_k_shift_neg_r',
+  'ddy_k_shift_pos',
+  'ddy_k_shift_neg',
+  'ddz_k_shift_pos',
+  'ddz_k_shift_neg',
+  'x_shift_neg_r',
+  'y_shift_neg_r',
+  'z_shift_neg_r',
+]
 const COMPLEX = new Set(V11.filter((n) => n.includes('shift')))
 
 function expectedNames(format: KwaveFormat, absorbing: boolean): string[] {
-  return [...BASE, ...(format === '1.2' ? ['axisymmetric_flag'] : []), ...(absorbing ? ['alpha_coeff', 'alpha_power'] : []), ...(format === '1.1' ? V11 : [])].sort()
+  return [
+    ...BASE,
+    ...(format === '1.2' ? ['axisymmetric_flag'] : []),
+    ...(absorbing ? ['alpha_coeff', 'alpha_power'] : []),
+    ...(format === '1.1' ? V11 : []),
+  ].sort()
 }
 
 /** MATLAB kgrid.k_vec then ifftshift: [0, 1, ..., -1] * 2 pi / (N dx), Nyquist -pi/dx for even N. */
@@ -178,7 +258,11 @@ function scaledSource(plan: SimulationSetup) {
   const size = [plan.axes[0].total, plan.axes[1].total, plan.axes[2].total] as const
   const dx = plan.grid.spacingM
   const dt = plan.time.dtS
-  const dist = sourceDistribution(plan.source.elements, { originM: plan.computeOriginM, spacingM: dx, size }, { upsampling: plan.settings.sourceUpsampling, bliTolerance: plan.settings.bliTolerance })
+  const dist = sourceDistribution(
+    plan.source.elements,
+    { originM: plan.computeOriginM, spacingM: dx, size },
+    { upsampling: plan.settings.sourceUpsampling, bliTolerance: plan.settings.bliTolerance },
+  )
   const c0 = expandField(plan.model.c0, plan)
   const index: number[] = []
   const re: number[] = []
@@ -230,7 +314,8 @@ function checkFile(file: ReadFile, plan: SimulationSetup, exported: KwaveExport)
     const long = LONG.has(name)
     expectFixedString(d.attrs['data_type'], long ? 'long' : 'float')
     expectFixedString(d.attrs['domain_type'], COMPLEX.has(name) ? 'complex' : 'real')
-    if (long) expect([d.type, d.size, d.signed], name).toEqual([0, 8, false]) // uint64
+    if (long)
+      expect([d.type, d.size, d.signed], name).toEqual([0, 8, false]) // uint64
     else expect([d.type, d.size], name).toEqual([1, 4]) // float32
   }
 
@@ -249,7 +334,16 @@ function checkFile(file: ReadFile, plan: SimulationSetup, exported: KwaveExport)
 
   // Flags.
   expect(scalar(file, 'p_source_flag')).toBe(nt) // steps of signal, not a boolean
-  for (const flag of ['p0_source_flag', 'transducer_source_flag', 'ux_source_flag', 'uy_source_flag', 'uz_source_flag', 'nonuniform_grid_flag', 'nonlinear_flag']) expect(scalar(file, flag), flag).toBe(0)
+  for (const flag of [
+    'p0_source_flag',
+    'transducer_source_flag',
+    'ux_source_flag',
+    'uy_source_flag',
+    'uz_source_flag',
+    'nonuniform_grid_flag',
+    'nonlinear_flag',
+  ])
+    expect(scalar(file, flag), flag).toBe(0)
   if (format === '1.2') expect(scalar(file, 'axisymmetric_flag')).toBe(0)
   expect(scalar(file, 'absorbing_flag')).toBe(plan.absorbing ? 1 : 0)
   expect(scalar(file, 'p_source_mode')).toBe(2) // additive: k-Wave applies the source k-space filter
@@ -351,7 +445,10 @@ function checkFile(file: ReadFile, plan: SimulationSetup, exported: KwaveExport)
       }
       const k = matlabK(size, dx)
       const half = Math.floor(size / 2) + 1
-      for (const [suffix, sign] of [['pos', 1], ['neg', -1]] as const) {
+      for (const [suffix, sign] of [
+        ['pos', 1],
+        ['neg', -1],
+      ] as const) {
         const name = `dd${a}_k_shift_${suffix}${axis === 0 ? '_r' : ''}`
         const count = axis === 0 ? half : size
         const d = get(file, name)
@@ -500,10 +597,16 @@ describe('tfus export-kwave / import-kwave', () => {
   })
 
   /** A k-Wave output file as the C++ code writes it (kwave-hdf5.md "Output files"). */
-  async function syntheticOutput(name: string, plan: SimulationSetup, pRms: Float32Array, options: { gridSize?: number[]; pRmsShape?: number[]; noRms?: boolean; fileType?: string } = {}) {
+  async function syntheticOutput(
+    name: string,
+    plan: SimulationSetup,
+    pRms: Float32Array,
+    options: { gridSize?: number[]; pRmsShape?: number[]; noRms?: boolean; fileType?: string } = {},
+  ) {
     const file = path.join(dir, name)
     const f = new h5wasm.File(file, 'w')
-    const text = (target: { create_attribute: H5Group['create_attribute'] }, key: string, value: string) => target.create_attribute(key, value, null, `A${value.length + 1}`)
+    const text = (target: { create_attribute: H5Group['create_attribute'] }, key: string, value: string) =>
+      target.create_attribute(key, value, null, `A${value.length + 1}`)
     text(f, 'file_type', options.fileType ?? 'output')
     text(f, 'major_version', '1')
     text(f, 'minor_version', '2')
@@ -529,7 +632,8 @@ describe('tfus export-kwave / import-kwave', () => {
     // A known field, peaked at user voxel (20, 12, 12) = scene (20, 0, 0) mm.
     for (let k = 0; k < uz; k++)
       for (let j = 0; j < uy; j++)
-        for (let i = 0; i < ux; i++) pRms[i + ux * (j + uy * k)] = 1000 + i + 10 * j + 100 * k - 5 * Math.hypot(i - 20, j - 12, k - 12) + (i === 20 && j === 12 && k === 12 ? 1e5 : 0)
+        for (let i = 0; i < ux; i++)
+          pRms[i + ux * (j + uy * k)] = 1000 + i + 10 * j + 100 * k - 5 * Math.hypot(i - 20, j - 12, k - 12) + (i === 20 && j === 12 && k === 12 ? 1e5 : 0)
     const output = await syntheticOutput('out-ok.h5', plan, pRms)
     const nii = path.join(dir, 'import', 'p_amp_kwave.nii.gz')
     const r = await cli(['import-kwave', output, '--scene', scene, nii])
@@ -570,9 +674,21 @@ describe('tfus export-kwave / import-kwave', () => {
       ['missing output file', ['import-kwave', path.join(dir, 'missing.h5'), '--scene', scene, nii], /missing\.h5/],
       ['not HDF5', ['import-kwave', text, '--scene', scene, nii], /not-hdf5\.h5: is not an HDF5 file/],
       ['an input file', ['import-kwave', input, '--scene', scene, nii], /an-input\.h5: is a k-Wave "input" file/],
-      ['no p_rms', ['import-kwave', await syntheticOutput('out-norms.h5', plan, field, { noRms: true }), '--scene', scene, nii], /out-norms\.h5: has no \/p_rms\/1/],
-      ['other grid', ['import-kwave', await syntheticOutput('out-grid.h5', plan, field, { gridSize: [64, 64, 64] }), '--scene', scene, nii], /out-grid\.h5: holds a 64x64x64 grid/],
-      ['other sensor', ['import-kwave', await syntheticOutput('out-shape.h5', plan, field, { pRmsShape: [uz, ux, uy] }), '--scene', scene, nii], /out-shape\.h5:\/p_rms\/1/],
+      [
+        'no p_rms',
+        ['import-kwave', await syntheticOutput('out-norms.h5', plan, field, { noRms: true }), '--scene', scene, nii],
+        /out-norms\.h5: has no \/p_rms\/1/,
+      ],
+      [
+        'other grid',
+        ['import-kwave', await syntheticOutput('out-grid.h5', plan, field, { gridSize: [64, 64, 64] }), '--scene', scene, nii],
+        /out-grid\.h5: holds a 64x64x64 grid/,
+      ],
+      [
+        'other sensor',
+        ['import-kwave', await syntheticOutput('out-shape.h5', plan, field, { pRmsShape: [uz, ux, uy] }), '--scene', scene, nii],
+        /out-shape\.h5:\/p_rms\/1/,
+      ],
     ]
     for (const [name, args, message] of cases) {
       const r = await cli(args)

@@ -30,7 +30,13 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true })
 })
 
-function volume(data: Float32Array | Uint8Array, dims: Vec3, spacing: number, originM: Vec3 = [0, 0, 0], direction: Mat3 = [1, 0, 0, 0, 1, 0, 0, 0, 1]): Volume {
+function volume(
+  data: Float32Array | Uint8Array,
+  dims: Vec3,
+  spacing: number,
+  originM: Vec3 = [0, 0, 0],
+  direction: Mat3 = [1, 0, 0, 0, 1, 0, 0, 0, 1],
+): Volume {
   return { data, dims, spacingM: [spacing, spacing, spacing], originM, direction, meta: { modality: 'OT' }, warnings: [] }
 }
 
@@ -75,8 +81,22 @@ describe('scene files with voxel media from NIfTI files', () => {
     await writeVolume(volume(alpha, DIMS, 0.001), at('media/alpha.nii.gz'))
     await writeVolume(volume(c.subarray(0, 10 * 8 * 5), [10, 8, 5], 0.001), at('media/c-short.nii.gz'))
     await writeVolume(volume(c, DIMS, 0.002), at('media/c-2mm.nii.gz'))
-    await writeVolume(volume(rho.map((v, i) => (i === 123 ? -5 : v)), DIMS, 0.001), at('media/rho-negative.nii.gz'))
-    await writeVolume(volume(alpha.map((v, i) => (i === 7 ? -0.5 : v)), DIMS, 0.001), at('media/alpha-negative.nii.gz'))
+    await writeVolume(
+      volume(
+        rho.map((v, i) => (i === 123 ? -5 : v)),
+        DIMS,
+        0.001,
+      ),
+      at('media/rho-negative.nii.gz'),
+    )
+    await writeVolume(
+      volume(
+        alpha.map((v, i) => (i === 7 ? -0.5 : v)),
+        DIMS,
+        0.001,
+      ),
+      at('media/alpha-negative.nii.gz'),
+    )
   })
 
   it('voxel maps set the medium at every grid point; analytic objects after them paint over', async () => {
@@ -107,11 +127,34 @@ describe('scene files with voxel media from NIfTI files', () => {
 
   it('bad voxel media exit 2 with one line naming the scene file, the field and the NIfTI file', async () => {
     const cases: Array<[string, unknown[], RegExp]> = [
-      ['short', [{ shape: 'voxels', sound_speed_file: 'media/c-short.nii.gz' }], /short\.json: objects\[0\]\.sound_speed_file: media\/c-short\.nii\.gz has 10x8x5 voxels but the scene grid is 10x8x6/],
-      ['spacing', [{ shape: 'voxels', sound_speed_file: 'media/c-2mm.nii.gz' }], /spacing\.json: objects\[0\]\.sound_speed_file: media\/c-2mm\.nii\.gz has voxels of 2 x 2 x 2 mm but the scene grid spacing is 1 mm/],
-      ['negative', [{ shape: 'voxels', density_file: 'media/rho-negative.nii.gz' }], /negative\.json: objects\[0\]\.density_file: media\/rho-negative\.nii\.gz holds -5 at voxel 3,4,1: density/],
-      ['attenuation', [{ shape: 'voxels', alpha_db_cm_file: 'media/alpha-negative.nii.gz' }], /attenuation\.json: objects\[0\]\.alpha_db_cm_file: media\/alpha-negative\.nii\.gz holds -0\.5 at voxel 7,0,0: attenuation \[dB\/cm\] must be finite and >= 0/],
-      ['missing', [{ shape: 'sphere', center_m: [0, 0, 0], radius_m: 0.001, material: { sound_speed: 1600, density: 1000 } }, { shape: 'voxels', density_file: 'media/none.nii.gz' }], /missing\.json: objects\[1\]\.density_file: media\/none\.nii\.gz: no such file/],
+      [
+        'short',
+        [{ shape: 'voxels', sound_speed_file: 'media/c-short.nii.gz' }],
+        /short\.json: objects\[0\]\.sound_speed_file: media\/c-short\.nii\.gz has 10x8x5 voxels but the scene grid is 10x8x6/,
+      ],
+      [
+        'spacing',
+        [{ shape: 'voxels', sound_speed_file: 'media/c-2mm.nii.gz' }],
+        /spacing\.json: objects\[0\]\.sound_speed_file: media\/c-2mm\.nii\.gz has voxels of 2 x 2 x 2 mm but the scene grid spacing is 1 mm/,
+      ],
+      [
+        'negative',
+        [{ shape: 'voxels', density_file: 'media/rho-negative.nii.gz' }],
+        /negative\.json: objects\[0\]\.density_file: media\/rho-negative\.nii\.gz holds -5 at voxel 3,4,1: density/,
+      ],
+      [
+        'attenuation',
+        [{ shape: 'voxels', alpha_db_cm_file: 'media/alpha-negative.nii.gz' }],
+        /attenuation\.json: objects\[0\]\.alpha_db_cm_file: media\/alpha-negative\.nii\.gz holds -0\.5 at voxel 7,0,0: attenuation \[dB\/cm\] must be finite and >= 0/,
+      ],
+      [
+        'missing',
+        [
+          { shape: 'sphere', center_m: [0, 0, 0], radius_m: 0.001, material: { sound_speed: 1600, density: 1000 } },
+          { shape: 'voxels', density_file: 'media/none.nii.gz' },
+        ],
+        /missing\.json: objects\[1\]\.density_file: media\/none\.nii\.gz: no such file/,
+      ],
       ['maps', [{ shape: 'voxels' }], /maps\.json: objects\[0\]: a voxels object names at least one/],
       ['field', [{ shape: 'voxels', sound_speed: 'media/c.nii.gz' }], /field\.json: objects\[0\]\.sound_speed: is not a field/],
     ]
@@ -140,7 +183,18 @@ describe('export-kwave and import-kwave on a plan folder', () => {
   const DIRECTION: Mat3 = [cosA, -sinA, 0, sinA, cosA, 0, 0, 0, 1]
   const ORIGIN_LPS: Vec3 = [0.012, 0.004, 0.003]
   const CT_DIMS: Vec3 = [30, 30, 26]
-  const ELEMENTS = [{ kind: 'bowl' as const, apexM: [0, 0, 0] as Vec3, focusM: [0, 0, 0.012] as Vec3, rocM: 0.012, apertureM: 0.01, innerApertureM: 0, amplitudePa: 45000, phaseRad: 0 }]
+  const ELEMENTS = [
+    {
+      kind: 'bowl' as const,
+      apexM: [0, 0, 0] as Vec3,
+      focusM: [0, 0, 0.012] as Vec3,
+      rocM: 0.012,
+      apertureM: 0.01,
+      innerApertureM: 0,
+      amplitudePa: 45000,
+      phaseRad: 0,
+    },
+  ]
   const WATER = { soundSpeed: 1482, density: 994, alphaNpM: 0 }
   const ijk = (v: number) => [v % NX, Math.floor(v / NX) % NY, Math.floor(v / (NX * NY))] as const
   const worldOf = (v: number): Vec3 => {
@@ -149,7 +203,9 @@ describe('export-kwave and import-kwave on a plan folder', () => {
   }
   // A linear field of the LPS position: trilinear resampling reproduces it exactly inside the grid.
   const field = (p: readonly number[]) => 20000 + 4e5 * p[0]! - 3e5 * p[1]! + 6e5 * p[2]!
-  const brain = Uint8Array.from({ length: N }, (_, v) => (ijk(v)[2] >= 7 ? TISSUE_LABELS.brain : ijk(v)[2] >= 5 ? TISSUE_LABELS.skull : ijk(v)[2] >= 4 ? TISSUE_LABELS.skin : TISSUE_LABELS.water))
+  const brain = Uint8Array.from({ length: N }, (_, v) =>
+    ijk(v)[2] >= 7 ? TISSUE_LABELS.brain : ijk(v)[2] >= 5 ? TISSUE_LABELS.skull : ijk(v)[2] >= 4 ? TISSUE_LABELS.skin : TISSUE_LABELS.water,
+  )
   const c = Float32Array.from(brain, (t, v) => (t === TISSUE_LABELS.skull ? 2400 + v : t === TISSUE_LABELS.water ? WATER.soundSpeed : 1546))
   const rho = Float32Array.from(brain, (t, v) => (t === TISSUE_LABELS.skull ? 1700 + v / 2 : t === TISSUE_LABELS.water ? WATER.density : 1046))
   const alphaDbCm = Float32Array.from(brain, (t) => (t === TISSUE_LABELS.skull ? 5.5 : t === TISSUE_LABELS.water ? 0 : 0.3))
@@ -242,7 +298,11 @@ describe('export-kwave and import-kwave on a plan folder', () => {
   it("import writes the field on the plan's grid and the CT grid and compares it with the plan's inside the brain", async () => {
     const s = await loadSceneFile(path.join(planDir, PLAN_FILES.scene))
     const plan = setupSimulation(s.grid, s.medium, s.source, s.settings)
-    const output = await syntheticOutput('plan_output.h5', plan, kwaveField.map((p) => p / Math.SQRT2))
+    const output = await syntheticOutput(
+      'plan_output.h5',
+      plan,
+      kwaveField.map((p) => p / Math.SQRT2),
+    )
     const nii = path.join(dir, 'import', 'kwave.nii.gz')
     const r = await cli(['import-kwave', output, '--plan', planDir, nii])
     expect(r.code, r.err).toBe(0)
@@ -259,7 +319,7 @@ describe('export-kwave and import-kwave on a plan folder', () => {
       t2 += planField[v]! ** 2
     }
     expect(voxels).toBe(NX * NY * (NZ - 7))
-    expect(r.out).toContain(`relative L2 ${((Math.sqrt(d2 / t2)) * 100).toFixed(2)} % inside the brain (${voxels} voxels)`)
+    expect(r.out).toContain(`relative L2 ${(Math.sqrt(d2 / t2) * 100).toFixed(2)} % inside the brain (${voxels} voxels)`)
 
     const onSim = await readVolume(nii, { modality: 'OT' })
     expect(onSim.dims).toEqual(GRID.size)

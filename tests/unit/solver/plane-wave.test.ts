@@ -16,9 +16,16 @@ async function transmission(y: number, alphaDbCm: number, dx: number, cfl: numbe
   const background = { ...WATER, alpha_power: y }
   const common = { dx, lengthM: 0.06, sourceAtM: 0.01, background, cfl }
   const water = await runScene(planeWaveScene(common))
-  const layer = await runScene(planeWaveScene({ ...common, objects: [{ shape: 'slab', axis: 0, from_m: 0.03, to_m: 0.0365, material: { ...CORTICAL, alpha_db_cm: alphaDbCm } }] }))
+  const layer = await runScene(
+    planeWaveScene({ ...common, objects: [{ shape: 'slab', axis: 0, from_m: 0.03, to_m: 0.0365, material: { ...CORTICAL, alpha_db_cm: alphaDbCm } }] }),
+  )
   const probe = Math.round(0.05 / dx)
-  const t = layerTransmission({ frequencyHz: 5e5, incident: { c: 1500, rho: 1000 }, layers: [{ c: 2800, rho: 1850, alphaNpM: dbPerCmToNpPerM(alphaDbCm), thicknessM: 0.0065 }], transmitted: { c: 1500, rho: 1000 } })
+  const t = layerTransmission({
+    frequencyHz: 5e5,
+    incident: { c: 1500, rho: 1000 },
+    layers: [{ c: 2800, rho: 1850, alphaNpM: dbPerCmToNpPerM(alphaDbCm), thicknessM: 0.0065 }],
+    transmitted: { c: 1500, rho: 1000 },
+  })
   return {
     measured: layer.result.amplitudePa[probe]! / water.result.amplitudePa[probe]!,
     measuredPhase: wrap(layer.result.phaseRad[probe]! - water.result.phaseRad[probe]!),
@@ -67,7 +74,14 @@ describe('power-law absorption at y != 2', () => {
   async function realised(y: number, alphaDbCm: number, compensate: boolean) {
     const dx = 0.00025
     const { result } = await runScene(
-      planeWaveScene({ dx, lengthM: 0.05, sourceAtM: 0.005, background: { sound_speed: 2800, density: 1850, alpha_db_cm: alphaDbCm, alpha_power: y }, cfl: 0.15, compensate }),
+      planeWaveScene({
+        dx,
+        lengthM: 0.05,
+        sourceAtM: 0.005,
+        background: { sound_speed: 2800, density: 1850, alpha_db_cm: alphaDbCm, alpha_power: y },
+        cfl: 0.15,
+        compensate,
+      }),
     )
     const i1 = Math.round(0.02 / dx)
     const i2 = Math.round(0.04 / dx)

@@ -38,7 +38,9 @@ describe('surrogate manifest', () => {
   it('parses a valid manifest and refuses broken ones naming the file and field', () => {
     const m = parseSurrogateManifest(manifestFixture(), 'model.json')
     expect(m.frame.padded_size_zyx).toEqual([8, 8, 8])
-    expect(() => parseSurrogateManifest(manifestFixture({ format: 'other/1' }), 'x/model.json')).toThrow(/x\/model.json: not a TFUS surrogate manifest \(format/)
+    expect(() => parseSurrogateManifest(manifestFixture({ format: 'other/1' }), 'x/model.json')).toThrow(
+      /x\/model.json: not a TFUS surrogate manifest \(format/,
+    )
     expect(() => parseSurrogateManifest(manifestFixture({ pose_features: ['a'] }), 'm.json')).toThrow(/pose features/)
     const badPad = manifestFixture()
     ;(badPad['frame'] as Record<string, unknown>)['padded_size_zyx'] = [8, 8, 16]
@@ -47,9 +49,18 @@ describe('surrogate manifest', () => {
 
   it('refuses a transducer, frequency, mapping or grid the model was not trained for', () => {
     const m = parseSurrogateManifest(manifestFixture(), 'model.json')
-    const ok = { transducerId: 'itrusst-bm-bowl', frequencyHz: 500000, mappingId: 'kplan', gridSize: [6, 6, 5] as const, spacingM: 0.0015, originM: [-0.00375, -0.00375, -0.003] as const }
+    const ok = {
+      transducerId: 'itrusst-bm-bowl',
+      frequencyHz: 500000,
+      mappingId: 'kplan',
+      gridSize: [6, 6, 5] as const,
+      spacingM: 0.0015,
+      originM: [-0.00375, -0.00375, -0.003] as const,
+    }
     expect(() => checkSurrogateRequest(m, ok, 'model.json')).not.toThrow()
-    expect(() => checkSurrogateRequest(m, { ...ok, transducerId: 'neurofus-ctx-250-4ch' }, 'model.json')).toThrow(/trained for transducer itrusst-bm-bowl, not neurofus-ctx-250-4ch/)
+    expect(() => checkSurrogateRequest(m, { ...ok, transducerId: 'neurofus-ctx-250-4ch' }, 'model.json')).toThrow(
+      /trained for transducer itrusst-bm-bowl, not neurofus-ctx-250-4ch/,
+    )
     expect(() => checkSurrogateRequest(m, { ...ok, frequencyHz: 250000 }, 'model.json')).toThrow(SurrogateModelError)
     expect(() => checkSurrogateRequest(m, { ...ok, mappingId: 'aubry' }, 'model.json')).toThrow(/HU mapping/)
     expect(() => checkSurrogateRequest(m, { ...ok, gridSize: [6, 6, 7] }, 'model.json')).toThrow(/6x6x7/)
@@ -100,11 +111,23 @@ describe('surrogate pre- and post-processing', () => {
       },
     })
     const medium = { soundSpeed: 1500, density: 1000, alphaNpM: 0, alphaPower: 2 }
-    const same = await predictField(echo(() => 0), m, medium, free, new Float32Array(6))
+    const same = await predictField(
+      echo(() => 0),
+      m,
+      medium,
+      free,
+      new Float32Array(6),
+    )
     for (let i = 0; i < n; i++) expect(same.amplitudePa[i]).toBeCloseTo(free[i]!, 1)
     expect(same.peakSpread).toBeLessThan(1e-6)
     expect(same.confidence).toBeCloseTo(1, 5)
-    const spread = await predictField(echo((k) => (k % 2 ? 0.2 : -0.2)), m, medium, free, new Float32Array(6))
+    const spread = await predictField(
+      echo((k) => (k % 2 ? 0.2 : -0.2)),
+      m,
+      medium,
+      free,
+      new Float32Array(6),
+    )
     expect(spread.peakSpread).toBeGreaterThan(0.15)
     expect(spread.confidence).toBeLessThan(same.confidence)
     expect(spread.low).toBe(true) // uncalibrated: expected error = spread (~20 %) -> confidence ~0
@@ -113,7 +136,8 @@ describe('surrogate pre- and post-processing', () => {
 
 describe('surrogate metrics', () => {
   const size = [5, 5, 5] as const
-  const field = (cx: number, scale = 1) => Float32Array.from({ length: 125 }, (_, v) => scale * Math.exp(-(((v % 5) - cx) ** 2) - (Math.floor(v / 5) % 5 - 2) ** 2 - (Math.floor(v / 25) - 2) ** 2))
+  const field = (cx: number, scale = 1) =>
+    Float32Array.from({ length: 125 }, (_, v) => scale * Math.exp(-(((v % 5) - cx) ** 2) - ((Math.floor(v / 5) % 5) - 2) ** 2 - (Math.floor(v / 25) - 2) ** 2))
   it('focal error, peak error and relative L2 on known fields', () => {
     const t = field(2)
     expect(compareFields(t, t, size, 0.0015)).toEqual({ focalErrorM: 0, peakError: 0, relL2Pa: 0, relL2Log1p: 0 })
@@ -147,7 +171,7 @@ describe('procedural heads', () => {
     for (const v of seg.skull) skull += v
     // Skull volume ~ surface area x thickness of the ellipsoid shell (within a factor 2 at 2 mm voxels).
     const [ax, by, cz] = p.semiAxesM
-    const area = 4 * Math.PI * ((((ax * by) ** 1.6 + (ax * cz) ** 1.6 + (by * cz) ** 1.6) / 3) ** (1 / 1.6))
+    const area = 4 * Math.PI * (((ax * by) ** 1.6 + (ax * cz) ** 1.6 + (by * cz) ** 1.6) / 3) ** (1 / 1.6)
     const expected = (area * 0.8 * (p.skullThicknessM[0] + p.skullThicknessM[1])) / 2 / 0.002 ** 3
     expect(skull).toBeGreaterThan(0.5 * expected)
     expect(skull).toBeLessThan(2 * expected)

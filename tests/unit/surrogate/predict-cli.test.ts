@@ -44,7 +44,18 @@ describe('tfus predict (surrogate)', () => {
     const src = path.join(root, 'resources/surrogate')
     for (const f of ['model.json', 'free-water.f32']) copyFileSync(path.join(src, f), path.join(dir, f))
     writeFileSync(path.join(dir, 'model.onnx'), 'not a model')
-    const r = tfus(['predict', ...base, '--transducer', 'itrusst-bm-bowl', '--model', path.join(dir, 'model.json'), '--provider', 'cpu', '--out', path.join(out, 'y')])
+    const r = tfus([
+      'predict',
+      ...base,
+      '--transducer',
+      'itrusst-bm-bowl',
+      '--model',
+      path.join(dir, 'model.json'),
+      '--provider',
+      'cpu',
+      '--out',
+      path.join(out, 'y'),
+    ])
     expect(r.status).toBe(2)
     expect(r.stderr).toMatch(/model\.onnx: SHA-256 .* does not match the manifest/)
   }, 300_000)

@@ -19,7 +19,9 @@ const repo = path.resolve(import.meta.dirname, '../../..')
 const python = process.env.TFUS_PYTHON ?? '/usr/bin/python3'
 const probe = spawnSync(python, ['-c', 'import torch, numpy, pytest; print(torch.__version__)'], { encoding: 'utf8' })
 const hasTorch = probe.status === 0
-const torchMissing = hasTorch ? null : `${python} cannot import torch, numpy and pytest (apt-get install python3-torch python3-numpy python3-pytest): ${(probe.stderr ?? '').trim().split('\n').pop()}`
+const torchMissing = hasTorch
+  ? null
+  : `${python} cannot import torch, numpy and pytest (apt-get install python3-torch python3-numpy python3-pytest): ${(probe.stderr ?? '').trim().split('\n').pop()}`
 
 /** A toy dataset: a Gaussian "free-water" focus, heads that attenuate it by their mean speed. */
 function writeToyDataset(dir: string, samples: number) {
@@ -33,10 +35,19 @@ function writeToyDataset(dir: string, samples: number) {
   mkdirSync(path.join(dir, 'samples'), { recursive: true })
   writeFileSync(path.join(dir, 'free-water.f32'), new Uint8Array(free.buffer))
   const header = {
-    format: 'tfus-surrogate-data/1', transducer_id: 'toy', frequency_hz: 500000, points_per_wavelength: 2, mapping_id: 'kplan',
-    grid_size: size, spacing_m: 0.0015, origin_m: [-0.00975, -0.00975, -0.003], focal_distance_from_apex_m: 0.0135,
-    reference_source_amplitude_pa: 60000, channels: ['sound_speed_m_s', 'density_kg_m3', 'alpha_np_m', 'pressure_pa'],
-    free_water: { file: 'free-water.f32', steps: 0, residual: 0, wall_s: 0 }, solver: { backend: 'toy', device: 'toy', note: 'toy', steady_tolerance: 0, max_traversals: 0 },
+    format: 'tfus-surrogate-data/1',
+    transducer_id: 'toy',
+    frequency_hz: 500000,
+    points_per_wavelength: 2,
+    mapping_id: 'kplan',
+    grid_size: size,
+    spacing_m: 0.0015,
+    origin_m: [-0.00975, -0.00975, -0.003],
+    focal_distance_from_apex_m: 0.0135,
+    reference_source_amplitude_pa: 60000,
+    channels: ['sound_speed_m_s', 'density_kg_m3', 'alpha_np_m', 'pressure_pa'],
+    free_water: { file: 'free-water.f32', steps: 0, residual: 0, wall_s: 0 },
+    solver: { backend: 'toy', device: 'toy', note: 'toy', steady_tolerance: 0, max_traversals: 0 },
   }
   writeFileSync(path.join(dir, 'dataset.json'), JSON.stringify(header))
   const random = seededRandom(7)
@@ -55,7 +66,27 @@ function writeToyDataset(dir: string, samples: number) {
     }
     const id = `s${String(s).padStart(4, '0')}`
     writeFileSync(path.join(dir, 'samples', `${id}.f32`), new Uint8Array(block.buffer))
-    const meta = { id, split: s === samples - 1 ? 'test' : 'train', source: 'procedural', head: { seed: s, parameters: {} }, target_ras_m: [0, 0, 0], entry_ras_m: [0, 0, 0.05], depth_m: 0.03, tilt_rad: 0, transducer_to_ras: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], standoff_m: 0.01, skull_thickness_m: 0.003, incidence_deg: 5, refusals: 0, steps: 0, residual: 0, converged: true, prepare_s: 0, solve_s: 0, backend: 'toy' }
+    const meta = {
+      id,
+      split: s === samples - 1 ? 'test' : 'train',
+      source: 'procedural',
+      head: { seed: s, parameters: {} },
+      target_ras_m: [0, 0, 0],
+      entry_ras_m: [0, 0, 0.05],
+      depth_m: 0.03,
+      tilt_rad: 0,
+      transducer_to_ras: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1],
+      standoff_m: 0.01,
+      skull_thickness_m: 0.003,
+      incidence_deg: 5,
+      refusals: 0,
+      steps: 0,
+      residual: 0,
+      converged: true,
+      prepare_s: 0,
+      solve_s: 0,
+      backend: 'toy',
+    }
     writeFileSync(path.join(dir, 'samples', `${id}.json`), JSON.stringify(meta))
   }
 }
@@ -68,7 +99,11 @@ describe.skipIf(requireOrSkip('PyTorch', torchMissing))('surrogate training (PyT
   let summary: { steps: number; loss_first: number; loss_last: number } | undefined
 
   it('trains a few steps with a falling loss and exports ONNX with a valid manifest', () => {
-    const r = spawnSync(python, ['-m', 'training.tfus_surrogate.train', '--data', data, '--out', out, '--max-steps', '40', '--lr', '5e-3', '--widths', '4,8', '--threads', '2'], { cwd: repo, encoding: 'utf8', timeout: 600_000 })
+    const r = spawnSync(
+      python,
+      ['-m', 'training.tfus_surrogate.train', '--data', data, '--out', out, '--max-steps', '40', '--lr', '5e-3', '--widths', '4,8', '--threads', '2'],
+      { cwd: repo, encoding: 'utf8', timeout: 600_000 },
+    )
     expect(r.status, r.stderr).toBe(0)
     summary = JSON.parse(r.stdout.trim().split('\n').pop()!)
     expect(summary!.steps).toBe(40)
@@ -85,7 +120,10 @@ describe.skipIf(requireOrSkip('PyTorch', torchMissing))('surrogate training (PyT
       return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4)
     }
     const session = await ort.InferenceSession.create(path.join(out, 'model.onnx'), { executionProviders: ['cpu'] })
-    const result = await session.run({ medium: new ort.Tensor('float32', f('parity-input.f32'), [2, 4, 16, 16, 16]), pose: new ort.Tensor('float32', f('parity-pose.f32'), [2, 6]) })
+    const result = await session.run({
+      medium: new ort.Tensor('float32', f('parity-input.f32'), [2, 4, 16, 16, 16]),
+      pose: new ort.Tensor('float32', f('parity-pose.f32'), [2, 6]),
+    })
     const got = result['log_amplitude']!.data as Float32Array
     const want = f('parity-output.f32')
     expect(got.length).toBe(want.length)

@@ -41,7 +41,13 @@ describe('Gaussian bump in an infinite homogeneous medium', () => {
     const steps = Math.ceil(tEnd / (0.95 * problem.dtStableS))
     const centre = c + n * (c + n * c)
     const offAxis = centre + 6
-    const out = await backend.run({ problem, batches: [{ steps, dtS: tEnd / steps, level: 0 }], recordMaps: false, probes: [centre, offAxis], initialRise: initial })
+    const out = await backend.run({
+      problem,
+      batches: [{ steps, dtS: tEnd / steps, level: 0 }],
+      recordMaps: false,
+      probes: [centre, offAxis],
+      initialRise: initial,
+    })
     const s2 = s0 * s0 + 2 * kappa * tEnd
     const expectedCentre = Math.pow((s0 * s0) / s2, 1.5)
     const expectedOff = expectedCentre * Math.exp(-((6 * dx) ** 2) / (2 * s2))

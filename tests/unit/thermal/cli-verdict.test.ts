@@ -41,7 +41,15 @@ async function writeThermalPlanFolder(target: string): Promise<void> {
         pressure[v] = 4e5 * Math.exp(-(r * r) / 8)
       }
   const by = (water: number, skin: number, skull: number, brain: number) => Float32Array.from(tissue, (t) => [water, skin, skull, brain][t]!)
-  const volume = (data: VoxelArray) => createVolume({ dims: [N, N, N] as Vec3, spacingM: [SPACING, SPACING, SPACING], originM: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], data, meta: { modality: 'OT' } })
+  const volume = (data: VoxelArray) =>
+    createVolume({
+      dims: [N, N, N] as Vec3,
+      spacingM: [SPACING, SPACING, SPACING],
+      originM: [0, 0, 0],
+      direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+      data,
+      meta: { modality: 'OT' },
+    })
   await writeVolume(volume(pressure), path.join(target, PLAN_FILES.pressureSim))
   await writeVolume(volume(by(1000, 1090, 1900, 1045)), path.join(target, PLAN_FILES.density))
   await writeVolume(volume(by(1500, 1610, 2800, 1546)), path.join(target, PLAN_FILES.soundSpeed))
@@ -52,7 +60,10 @@ async function writeThermalPlanFolder(target: string): Promise<void> {
 
 async function protocolFile(name: string): Promise<string> {
   const file = path.join(dir, `${name.replace(/\W+/g, '-')}.json`)
-  await fs.writeFile(file, JSON.stringify({ name, sonications: [{ pulse_duration_s: 0.02, prf_hz: 5, train_duration_s: 2, train_interval_s: 2, trains: 1 }], cooling_s: 1 }))
+  await fs.writeFile(
+    file,
+    JSON.stringify({ name, sonications: [{ pulse_duration_s: 0.02, prf_hz: 5, train_duration_s: 2, train_interval_s: 2, trains: 1 }], cooling_s: 1 }),
+  )
   return file
 }
 
@@ -75,14 +86,19 @@ describe('tfus thermal always prints its verdict', () => {
     console.error = recordError
     try {
       // `main` without an io argument prints with console.log / console.error, as bin/tfus does.
-      const run = async (i: number) => main(['thermal', planDir, '--protocol', await protocolFile(`run ${i}`), '--backend', 'cpu', '--out', path.join(dir, `out-${i}`)])
+      const run = async (i: number) =>
+        main(['thermal', planDir, '--protocol', await protocolFile(`run ${i}`), '--backend', 'cpu', '--out', path.join(dir, `out-${i}`)])
       const codes: number[] = []
       for (let i = 0; i < 4; i++) codes.push(await run(i))
       for (let batch = 1; batch < 5; batch++) codes.push(...(await Promise.all([0, 1, 2, 3].map((k) => run(4 * batch + k)))))
       expect(codes).toEqual(new Array(20).fill(0))
       expect(console.log).toBe(recordLog)
       expect(console.error).toBe(recordError)
-      for (let i = 0; i < 20; i++) expect(printed.filter((l) => l.startsWith(`run ${i}: `)), `run ${i}`).toHaveLength(1)
+      for (let i = 0; i < 20; i++)
+        expect(
+          printed.filter((l) => l.startsWith(`run ${i}: `)),
+          `run ${i}`,
+        ).toHaveLength(1)
       expect(printed.filter((l) => /^thermal: /.test(l))).toHaveLength(20)
     } finally {
       Object.assign(console, saved)
@@ -93,7 +109,9 @@ describe('tfus thermal always prints its verdict', () => {
     const protocol = await protocolFile('spawned')
     const runs = await Promise.all(
       [0, 1, 2].map((i) =>
-        promisify(execFile)(process.execPath, [TFUS, 'thermal', planDir, '--protocol', protocol, '--backend', 'cpu', '--out', path.join(dir, `spawned-${i}`)], { cwd: ROOT }).then(
+        promisify(execFile)(process.execPath, [TFUS, 'thermal', planDir, '--protocol', protocol, '--backend', 'cpu', '--out', path.join(dir, `spawned-${i}`)], {
+          cwd: ROOT,
+        }).then(
           (r) => ({ code: 0, ...r }),
           (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }),
         ),

@@ -18,12 +18,20 @@ const backend = createCpuThermalBackend()
 /** A small layered head (water, skin, skull, brain) at 1 mm, focus in the brain. */
 const head = () => syntheticLayeredHead({ dims: [25, 25, 45], skinStartM: 0.008, skullStartM: 0.011, brainStartM: 0.018, focusM: 0.032 })
 /** Long duty cycle: 60 s of 50 % pulsing (50 ms at 10 Hz), then 20 s of cooling. */
-const longDuty = thermalProtocolRecord.parse({ sonications: [{ pulse_duration_s: 0.05, prf_hz: 10, train_duration_s: 60, train_interval_s: 60, trains: 1 }], cooling_s: 20 })
+const longDuty = thermalProtocolRecord.parse({
+  sonications: [{ pulse_duration_s: 0.05, prf_hz: 10, train_duration_s: 60, train_interval_s: 60, trains: 1 }],
+  cooling_s: 20,
+})
 
 describe('thermal model on synthetic grids', () => {
   it('the heat source is absorbed fraction x alpha p^2 / (rho c), over rho c_t', () => {
     const inputs = head()
-    const problem = buildThermalProblem({ ...inputs, materials: PLAN_THERMAL_MATERIALS, absorbedFraction: ABSORBED_FRACTIONS.babelbrain.byLabel, coupling: 'conducting' })
+    const problem = buildThermalProblem({
+      ...inputs,
+      materials: PLAN_THERMAL_MATERIALS,
+      absorbedFraction: ABSORBED_FRACTIONS.babelbrain.byLabel,
+      coupling: 'conducting',
+    })
     const [nx, ny] = inputs.dims
     for (const k of [9, 14, 30]) {
       const v = 12 + nx * (12 + ny * k)
@@ -84,7 +92,12 @@ describe('thermal model on synthetic grids', () => {
     const b = await runThermal(inputs, longDuty, backend, { driveScale: 1.7, hottestVoxelCourses: false })
     expect(a.tissues[1]!.peakRiseC).toBeCloseTo(b.tissues[1]!.peakRiseC, 9)
     const bath = await runThermal(inputs, longDuty, backend, { coupling: 'bath', hottestVoxelCourses: false })
-    const problem = buildThermalProblem({ ...inputs, materials: PLAN_THERMAL_MATERIALS, absorbedFraction: ABSORBED_FRACTIONS.prestus.byLabel, coupling: 'bath' })
+    const problem = buildThermalProblem({
+      ...inputs,
+      materials: PLAN_THERMAL_MATERIALS,
+      absorbedFraction: ABSORBED_FRACTIONS.prestus.byLabel,
+      coupling: 'bath',
+    })
     for (let v = 0; v < inputs.labels.length; v++) if (inputs.labels[v] === TISSUE_LABELS.water) expect(problem.labels[v]! & HELD).toBe(HELD)
     for (let v = 0; v < inputs.labels.length; v++) if (inputs.labels[v] === TISSUE_LABELS.water) expect(bath.maxRise[v]).toBe(0)
     expect(bath.tissues[0]!.peakRiseC).toBeLessThanOrEqual(b.tissues[0]!.peakRiseC / 1.7 ** 2 + 1e-12)

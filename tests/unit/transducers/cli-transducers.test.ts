@@ -41,7 +41,9 @@ describe('tfus transducers', () => {
     expect(lines.find((l) => l.startsWith('itrusst-bm-piston '))).toMatch(/\sdisc\s+500\s+-\s+built-in/)
     expect(lines.find((l) => l.startsWith('lab-bowl '))).toContain(`user ${path.join(dataDir, 'transducers', 'lab.json')}`)
     expect(out).toContain(`7 transducer(s); your own definitions go in ${path.join(dataDir, 'transducers')}`)
-    expect(lines.filter((l) => l.startsWith('warning: '))).toEqual([`warning: ${path.join(dataDir, 'transducers', 'bad.json')}: frequency_hz: Too small: expected number to be >0 (file ignored)`])
+    expect(lines.filter((l) => l.startsWith('warning: '))).toEqual([
+      `warning: ${path.join(dataDir, 'transducers', 'bad.json')}: frequency_hz: Too small: expected number to be >0 (file ignored)`,
+    ])
   })
 
   it('--json: SI units (Hz, m), origin and file per entry, warnings in the object', async () => {

@@ -22,7 +22,9 @@ import { SimulationInputError } from '../../../core/solver/errors.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
 const DIR = path.join(ROOT, 'resources/transducers')
-const FILES = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort()
+const FILES = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
 
 function bundled(id: string): TransducerDefinition {
   const file = path.join(DIR, `${id}.json`)
@@ -107,8 +109,18 @@ suite('bundled transducer definitions', () => {
 
   it('describe() summarises id, name, type, frequency and focal range', () => {
     const ctx = describe(bundled('neurofus-ctx-500-4ch'))
-    expect(ctx).toMatchObject({ id: 'neurofus-ctx-500-4ch', type: 'annular', elementCount: 4, frequencyHz: 500000, focalRangeM: [0.033, 0.08], geometricFocusFromApexM: 0.0632, steerable: true })
-    expect(ctx.text).toBe('neurofus-ctx-500-4ch: NeuroFUS CTX-500, 4-channel annular array (ring geometry of unit CTX-500-026), annular (4 rings), 500 kHz, focus 33.0-80.0 mm from the exit plane')
+    expect(ctx).toMatchObject({
+      id: 'neurofus-ctx-500-4ch',
+      type: 'annular',
+      elementCount: 4,
+      frequencyHz: 500000,
+      focalRangeM: [0.033, 0.08],
+      geometricFocusFromApexM: 0.0632,
+      steerable: true,
+    })
+    expect(ctx.text).toBe(
+      'neurofus-ctx-500-4ch: NeuroFUS CTX-500, 4-channel annular array (ring geometry of unit CTX-500-026), annular (4 rings), 500 kHz, focus 33.0-80.0 mm from the exit plane',
+    )
     const bowl = describe(bundled('generic-bowl-500khz'))
     expect(bowl.focalRangeM![0]).toBeCloseTo(0.06 - rimDepthM(0.06, 0.06), 6)
     expect(bowl.steerable).toBe(false)
@@ -211,18 +223,26 @@ suite('using a definition', () => {
   it('calibration maps a console setting to the source amplitude (linear and sqrt laws), ring weights scale the rings', () => {
     const base = JSON.parse(readFileSync(path.join(DIR, 'generic-annular-4ring-500khz.json'), 'utf8'))
     base.sources[0].fields.push('calibration')
-    const linear = parseTransducer(JSON.stringify({ ...base, calibration: { setting_unit: 'V (peak)', pa_per_setting_unit: 2000, ring_weights: [1, 0.9, 1.1, 1] } }), 'cal.json')
+    const linear = parseTransducer(
+      JSON.stringify({ ...base, calibration: { setting_unit: 'V (peak)', pa_per_setting_unit: 2000, ring_weights: [1, 0.9, 1.1, 1] } }),
+      'cal.json',
+    )
     expect(amplitudeFromSetting(linear, 30)).toBe(60000)
     const elements = transducerElements(linear, { amplitudePa: 60000 })
     expect(elements.map((e) => e.amplitudePa)).toEqual([60000, 54000, 66000, 60000])
-    const sqrt = parseTransducer(JSON.stringify({ ...base, calibration: { setting_unit: 'W/cm^2 (free-field Isppa)', pa_per_setting_unit: 15000, law: 'sqrt' } }), 'cal.json')
+    const sqrt = parseTransducer(
+      JSON.stringify({ ...base, calibration: { setting_unit: 'W/cm^2 (free-field Isppa)', pa_per_setting_unit: 15000, law: 'sqrt' } }),
+      'cal.json',
+    )
     expect(amplitudeFromSetting(sqrt, 16)).toBe(60000)
     expect(() => amplitudeFromSetting(bundled('itrusst-bm-bowl'), 1)).toThrow(SimulationInputError)
   })
 
   it('rejects a focus a device cannot reach and a frequency it is not driven at', () => {
     const ctx = bundled('neurofus-ctx-500-4ch')
-    expect(() => transducerElements(ctx, { amplitudePa: 1, focalDepthM: 0.02 })).toThrow(/focalDepthM: 20\.0 mm lies outside the steerable range 33\.0-80\.0 mm/)
+    expect(() => transducerElements(ctx, { amplitudePa: 1, focalDepthM: 0.02 })).toThrow(
+      /focalDepthM: 20\.0 mm lies outside the steerable range 33\.0-80\.0 mm/,
+    )
     expect(() => transducerElements(ctx, { amplitudePa: 1, frequencyHz: 250000 })).toThrow(/frequencyHz: neurofus-ctx-500-4ch is driven at its 500 kHz only/)
     const bowl = bundled('itrusst-bm-bowl')
     expect(() => transducerElements(bowl, { amplitudePa: 1, focalDepthM: 0.04 })).toThrow(/single-element bowl/)

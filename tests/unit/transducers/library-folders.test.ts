@@ -70,7 +70,9 @@ describe('loadTransducerLibrary', () => {
     expect(byId.get('neurofus-ctx-500-4ch')!.definition.name).not.toBe('Our CTX-500 unit')
     expect(library.transducers).toHaveLength(7)
     expect(library.warnings).toHaveLength(1)
-    expect(library.warnings[0]).toMatch(new RegExp(`^${escape(shadowFile)}: id "neurofus-ctx-500-4ch" is a built-in transducer .*cannot be replaced.*file ignored$`))
+    expect(library.warnings[0]).toMatch(
+      new RegExp(`^${escape(shadowFile)}: id "neurofus-ctx-500-4ch" is a built-in transducer .*cannot be replaced.*file ignored$`),
+    )
   })
 
   it('a calibrated unit under its own id loads beside the built-in one', async () => {

@@ -124,14 +124,21 @@ describe('annular steering phases (Rayleigh integral, free field, water)', () =>
   it('a ring spanning more than a wavelength of path difference is flipped by pi, and still arrives in phase', () => {
     // A central 10 mm disc and one wide ring out to 64 mm on R = 60 mm: off the centre of
     // curvature the wide ring's edge paths differ by more than a wavelength (3 mm).
-    const wide: AnnularDefinition = { ...def, rings: [{ inner_m: 0, outer_m: 0.01 }, { inner_m: 0.01, outer_m: 0.064 }] }
+    const wide: AnnularDefinition = {
+      ...def,
+      rings: [
+        { inner_m: 0, outer_m: 0.01 },
+        { inner_m: 0.01, outer_m: 0.064 },
+      ],
+    }
     const k = (2 * Math.PI * def.frequency_hz) / C
     const targets = Float64Array.from({ length: 17 }, (_, i) => 0.02 + i * 0.005)
     const fields = ringFields(wide, targets, def.frequency_hz)
     let flips = 0
     targets.forEach((target, t) => {
       const phases = annularSteeringPhases(wide.roc_m, wide.rings, target, k)
-      const d = (D: number) => Math.sqrt(wide.roc_m ** 2 + (target - wide.roc_m) ** 2 + 2 * (target - wide.roc_m) * wide.roc_m * Math.sqrt(1 - (D / (2 * wide.roc_m)) ** 2))
+      const d = (D: number) =>
+        Math.sqrt(wide.roc_m ** 2 + (target - wide.roc_m) ** 2 + 2 * (target - wide.roc_m) * wide.roc_m * Math.sqrt(1 - (D / (2 * wide.roc_m)) ** 2))
       const meanPath = (k * (d(0.01) + d(0.064))) / 2 - (k * (d(0) + d(0.01))) / 2
       if (Math.abs(Math.cos(phases[1]! - meanPath) + 1) < 1e-9) flips++
       const arrival = fields.map((ring, r) => Math.atan2(ring.im[t]!, ring.re[t]!) + phases[r]!)

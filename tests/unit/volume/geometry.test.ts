@@ -1,6 +1,28 @@
 import { describe, it, expect } from 'vitest'
-import { affineLpsToRas, applyAffine, invertAffine, lpsToRas, mat3Determinant, mat3Inverse, mat3Multiply, mat3MulVec, mat3Transpose, multiplyAffine, rasToLps } from '../../../core/math/index.ts'
-import { IDENTITY3, boundsM, centerM, createVolume, indexToWorldAffine, orientationCode, voxelToWorld, worldToIndexAffine, worldToVoxel } from '../../../core/volume/index.ts'
+import {
+  affineLpsToRas,
+  applyAffine,
+  invertAffine,
+  lpsToRas,
+  mat3Determinant,
+  mat3Inverse,
+  mat3Multiply,
+  mat3MulVec,
+  mat3Transpose,
+  multiplyAffine,
+  rasToLps,
+} from '../../../core/math/index.ts'
+import {
+  IDENTITY3,
+  boundsM,
+  centerM,
+  createVolume,
+  indexToWorldAffine,
+  orientationCode,
+  voxelToWorld,
+  worldToIndexAffine,
+  worldToVoxel,
+} from '../../../core/volume/index.ts'
 import type { GridSpec, Mat3, Vec3 } from '../../../core/volume/index.ts'
 
 const MM = 1e-3
@@ -119,12 +141,7 @@ describe('affines', () => {
   it('builds the row-major index-to-world affine', () => {
     expectVec(
       indexToWorldAffine(g),
-      [
-        c30 * 0.5 * MM, -s30 * 1 * MM, 0, 10 * MM,
-        s30 * 0.5 * MM, c30 * 1 * MM, 0, -20 * MM,
-        0, 0, 2 * MM, 30 * MM,
-        0, 0, 0, 1,
-      ],
+      [c30 * 0.5 * MM, -s30 * 1 * MM, 0, 10 * MM, s30 * 0.5 * MM, c30 * 1 * MM, 0, -20 * MM, 0, 0, 2 * MM, 30 * MM, 0, 0, 0, 1],
       15,
     )
   })

@@ -8,15 +8,18 @@ const mm = (v: Vec3): Vec3 => [v[0] * MM, v[1] * MM, v[2] * MM]
 const deg = Math.PI / 180
 
 function rz(a: number): Mat3 {
-  const c = Math.cos(a), s = Math.sin(a)
+  const c = Math.cos(a),
+    s = Math.sin(a)
   return [c, -s, 0, s, c, 0, 0, 0, 1]
 }
 function rx(a: number): Mat3 {
-  const c = Math.cos(a), s = Math.sin(a)
+  const c = Math.cos(a),
+    s = Math.sin(a)
   return [1, 0, 0, 0, c, -s, 0, s, c]
 }
 function ry(a: number): Mat3 {
-  const c = Math.cos(a), s = Math.sin(a)
+  const c = Math.cos(a),
+    s = Math.sin(a)
   return [c, 0, s, 0, 1, 0, -s, 0, c]
 }
 
@@ -31,9 +34,11 @@ function sampled(g: GridSpec, f: (p: Vec3) => number): Volume {
   const [ni, nj, nk] = g.dims
   const data = new Float64Array(ni * nj * nk)
   let o = 0
-  for (let k = 0; k < nk; k++) for (let j = 0; j < nj; j++) for (let i = 0; i < ni; i++) {
-    data[o++] = f(voxelToWorld(g, [i, j, k]))
-  }
+  for (let k = 0; k < nk; k++)
+    for (let j = 0; j < nj; j++)
+      for (let i = 0; i < ni; i++) {
+        data[o++] = f(voxelToWorld(g, [i, j, k]))
+      }
   return createVolume({ ...g, data, meta: { modality: 'CT', source: 'ramp' } })
 }
 
@@ -68,18 +73,20 @@ describe('resampleTrilinear', () => {
     let inside = 0
     let outside = 0
     let o = 0
-    for (let k = 0; k < 19; k++) for (let j = 0; j < 17; j++) for (let i = 0; i < 18; i++, o++) {
-      const p = voxelToWorld(target, [i, j, k])
-      const q = worldToVoxel(srcGrid, p)
-      const margin = Math.min(q[0], q[1], q[2], 19 - q[0], 23 - q[1], 15 - q[2])
-      if (margin >= 1e-9) {
-        expect(Math.abs(out.data[o]! - ramp(p))).toBeLessThan(1e-4)
-        inside++
-      } else if (margin < -1e-3) {
-        expect(out.data[o]).toBe(fill)
-        outside++
-      }
-    }
+    for (let k = 0; k < 19; k++)
+      for (let j = 0; j < 17; j++)
+        for (let i = 0; i < 18; i++, o++) {
+          const p = voxelToWorld(target, [i, j, k])
+          const q = worldToVoxel(srcGrid, p)
+          const margin = Math.min(q[0], q[1], q[2], 19 - q[0], 23 - q[1], 15 - q[2])
+          if (margin >= 1e-9) {
+            expect(Math.abs(out.data[o]! - ramp(p))).toBeLessThan(1e-4)
+            inside++
+          } else if (margin < -1e-3) {
+            expect(out.data[o]).toBe(fill)
+            outside++
+          }
+        }
     expect(inside).toBeGreaterThan(200)
     expect(outside).toBeGreaterThan(200)
   })
@@ -93,7 +100,7 @@ describe('resampleTrilinear', () => {
   })
 
   it('returns identical values when resampling onto its own grid', () => {
-    const data = new Int16Array(5 * 4 * 3).map((_, n) => (n * 37) % 1001 - 500)
+    const data = new Int16Array(5 * 4 * 3).map((_, n) => ((n * 37) % 1001) - 500)
     const src = createVolume({
       data,
       dims: [5, 4, 3],
@@ -111,11 +118,7 @@ describe('resampleTrilinear', () => {
 
   it('rounds and clamps linear results into an integer output type', () => {
     const src = createVolume({ data: new Uint8Array([0, 10]), dims: [2, 1, 1], spacingM: mm([1, 1, 1]) })
-    const out = resampleTrilinear(
-      src,
-      grid([3, 1, 1], [0.34, 1, 1], [0, 0, 0], [1, 0, 0, 0, 1, 0, 0, 0, 1]),
-      { outputType: 'same', fill: 300 },
-    )
+    const out = resampleTrilinear(src, grid([3, 1, 1], [0.34, 1, 1], [0, 0, 0], [1, 0, 0, 0, 1, 0, 0, 0, 1]), { outputType: 'same', fill: 300 })
     // 0, 3.4 -> 3, 6.8 -> 7
     expect(Array.from(out.data)).toEqual([0, 3, 7])
     const beyond = resampleTrilinear(src, grid([1, 1, 1], [1, 1, 1], [5, 0, 0], [1, 0, 0, 0, 1, 0, 0, 0, 1]), { outputType: 'same', fill: 300 })
@@ -130,11 +133,7 @@ describe('resampleTrilinear', () => {
     // Shift the target by 0.6 voxel along i (1.2 mm along the rotated i axis): index i maps
     // to i + 0.6, whose nearest source voxel is i + 1; i = 3 falls outside.
     const shifted = voxelToWorld(src, [0.6, 0, 0])
-    const out = resampleTrilinear(
-      src,
-      { dims: [4, 4, 4], spacingM: src.spacingM, originM: shifted, direction: dir },
-      { interpolation: 'nearest', fill: 255 },
-    )
+    const out = resampleTrilinear(src, { dims: [4, 4, 4], spacingM: src.spacingM, originM: shifted, direction: dir }, { interpolation: 'nearest', fill: 255 })
     expect(out.data).toBeInstanceOf(Uint8Array)
     const expected = new Uint8Array(64).map((_, n) => ((n & 3) === 3 ? 255 : n + 1))
     expect(Array.from(out.data)).toEqual(Array.from(expected))

@@ -46,4 +46,3 @@ export function lineActor(color: [number, number, number], width = 1.5) {
     },
   })
 }
-
