@@ -10,6 +10,7 @@ import { createVolume, resampleTrilinear } from '../volume/index.ts'
 import { DEFAULT_SETTINGS, type Grid, type Medium } from '../solver/model.ts'
 import { checkComputationalGrid, checkPlanPointsPerWavelength, checkUserGrid, type MemoryBudget } from '../solver/limits.ts'
 import { nextFftFriendly } from '../fft/plan.ts'
+import { SimulationInputError } from '../solver/errors.ts'
 import type { HeadSegmentation } from './masks.ts'
 import type { Placement } from './placement.ts'
 
@@ -94,6 +95,17 @@ export function planGrid(extent: PlanGridExtent): Grid {
 export function checkPlanGrid(grid: Grid, pointsPerWavelength: number, memory: MemoryBudget | undefined, field = '--ppw'): void {
   checkPlanPointsPerWavelength(pointsPerWavelength, field)
   checkUserGrid(grid.size, field)
+  // The solver refuses an absorbing layer thicker than the grid it surrounds; a small, low-frequency
+  // device at coarse resolution makes such a grid, and it must be refused here, before the CT is
+  // read and segmented (and at `tfus campaign plan` time), not when the solve starts.
+  grid.size.forEach((s, d) => {
+    const pml = DEFAULT_SETTINGS.pmlPoints[d]!
+    if (pml > s)
+      throw new SimulationInputError(
+        field,
+        `the grid this device makes at ${pointsPerWavelength} points per wavelength is ${grid.size.join('x')} points, and axis ${d} (${s}) is thinner than the solver's absorbing layer (${pml} points per side): use more points per wavelength`,
+      )
+  })
   const paddedSize = grid.size.map((s, d) => nextFftFriendly(s + 2 * DEFAULT_SETTINGS.pmlPoints[d]!)) as unknown as [number, number, number]
   checkComputationalGrid(
     { paddedSize, userSize: grid.size, heterogeneousSoundSpeed: true, heterogeneousDensity: true, absorbing: true, fractional: false },
