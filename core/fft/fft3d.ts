@@ -44,6 +44,25 @@ import type { FftPlan } from './plan.ts'
 
 export type FftArray = Float32Array | Float64Array
 
+/**
+ * The four range-limited stages of the real transform on float32 grids: what the solver's team
+ * members call (core/solver/cpu/engine.ts). The TypeScript `Fft3d` provides them, and so does the
+ * native build (electron/adapters/native-kernels.ts), which the solver prefers when it loads.
+ */
+export interface Fft3dStages {
+  readonly nx: number
+  readonly ny: number
+  readonly nz: number
+  readonly nxh: number
+  forwardXY(src: Float32Array, outRe: Float32Array, outIm: Float32Array, z0: number, z1: number): void
+  forwardZ(outRe: Float32Array, outIm: Float32Array, y0: number, y1: number): void
+  inverseZ(inRe: Float32Array, inIm: Float32Array, y0: number, y1: number): void
+  inverseXY(inRe: Float32Array, inIm: Float32Array, dst: Float32Array, z0: number, z1: number): void
+}
+
+/** Makes one team member's FFT (each member owns its scratch). */
+export type Fft3dFactory = (nx: number, ny: number, nz: number) => Fft3dStages
+
 export interface Fft3dOptions {
   /**
    * Number of neighbouring z lines gathered and transformed together. 48..136 measured equally

@@ -11,6 +11,7 @@ import { workerRpc } from './worker-rpc.ts'
 import { windowAmplitude } from '../../core/solver/cpu/backend.ts'
 import { SimulationNumericalError } from '../../core/solver/errors.ts'
 import { hostMemoryBudget } from './host-memory.ts'
+import { nativeKernels } from './native-kernels.ts'
 
 const shared32 = (n: number) => new Float32Array(new SharedArrayBuffer(4 * Math.max(1, n)), 0, n)
 const shared64 = (n: number) => new Float64Array(new SharedArrayBuffer(8 * Math.max(1, n)), 0, n)
@@ -19,6 +20,12 @@ const shared64 = (n: number) => new Float64Array(new SharedArrayBuffer(8 * Math.
 export type CpuWorkerRequest =
   | { readonly kind: 'init'; readonly data: EngineData; readonly rank: number; readonly size: number; readonly barrier: Int32Array }
   | { readonly kind: 'advance'; readonly from: number; readonly steps: number; readonly accumulate: boolean }
+
+/** Which kernels the team runs (the workers make the same choice: native-kernels.ts). */
+function kernelsLabel(): string {
+  const native = nativeKernels()
+  return 'unavailable' in native ? 'TypeScript' : `native ${native.simd}`
+}
 
 export function cpuParallelBackend(threads = Math.max(1, Math.min(os.availableParallelism(), 16))): BackendFactory {
   // The engine lives in this process's memory: runSimulation checks its estimate against the
@@ -48,7 +55,7 @@ export function cpuParallelBackend(threads = Math.max(1, Math.min(os.availablePa
     let step = 0
     const backend: SolverBackend = {
       name: 'cpu',
-      device: `CPU (TypeScript, ${threads} thread${threads > 1 ? 's' : ''}, ${os.cpus()[0]?.model.trim() ?? 'unknown CPU'})`,
+      device: `CPU (${kernelsLabel()}, ${threads} thread${threads > 1 ? 's' : ''}, ${os.cpus()[0]?.model.trim() ?? 'unknown CPU'})`,
       async advance(steps, accumulate) {
         if (failure) throw failure
         await allDo(() => ({ kind: 'advance', from: step + 1, steps, accumulate }))

@@ -5,6 +5,7 @@
 import { createStepper, type Stepper, type Team } from '../../core/solver/cpu/engine.ts'
 import type { CpuWorkerRequest } from '../adapters/cpu-parallel.ts'
 import { serveRpc } from '../adapters/worker-rpc.ts'
+import { nativeKernels } from '../adapters/native-kernels.ts'
 
 /** Sense-reversing barrier: [arrived, generation]; spin briefly (phases are short), then sleep. */
 function makeBarrier(state: Int32Array, size: number): () => void {
@@ -27,7 +28,8 @@ serveRpc<CpuWorkerRequest, null>(
   (message) => {
     if (message.kind === 'init') {
       const team: Team = { rank: message.rank, size: message.size, barrier: makeBarrier(message.barrier, message.size) }
-      stepper = createStepper(message.data, team)
+      const native = nativeKernels()
+      stepper = createStepper(message.data, team, 'unavailable' in native ? undefined : native.kernelsFor)
       return null
     }
     if (!stepper) throw new Error('advance before init')

@@ -13,13 +13,13 @@
  * `buildEngineData` runs once; `createStepper` runs in every member.
  */
 import { createFft3d } from '../../fft/fft3d.ts'
+import { typescriptKernels, type GridField, type StepKernels } from './kernels.ts'
 import type { SimulationSetup } from '../setup.ts'
 import type { Field } from '../model.ts'
 import { halfSpectrumAxes, pmlProfile, radialSpectrum, shiftedDerivative, sinc } from '../kspace.ts'
 import { sourceDistribution } from '../source-grid.ts'
 
-/** A medium property on the computational grid: a scalar when uniform, else one value per point. */
-export type GridField = number | Float32Array
+export type { GridField } from './kernels.ts'
 
 export type Allocate = (length: number) => Float32Array
 export type Allocate64 = (length: number) => Float64Array
@@ -349,16 +349,26 @@ export interface Stepper {
   accumulate(step: number): void
 }
 
-export function createStepper(d: EngineData, team: Team): Stepper {
+/**
+ * Makes one member's kernels over the shared data: the TypeScript reference by default, the
+ * native build where the host has it (electron/adapters/native-kernels.ts).
+ */
+export type KernelsFactory = (d: EngineData) => StepKernels
+
+export const typescriptKernelsFor: KernelsFactory = (d) => typescriptKernels(createFft3d(...d.size), d.grad)
+
+export function createStepper(d: EngineData, team: Team, kernelsFor: KernelsFactory = typescriptKernelsFor): Stepper {
   const [nx, ny, nz] = d.size
   const nxh = d.nxh
   const plane = nx * ny
-  const fft = createFft3d(nx, ny, nz)
+  const kernels = kernelsFor(d)
+  const fft = kernels.fft
   const [z0, z1] = share(nz, team)
   const [y0, y1] = share(ny, team)
   const r0 = z0 * plane
   const r1 = z1 * plane
   const { p, u, rho, grad, div, work, specRe, specIm, tmpRe, tmpIm, kappa } = d
+  const window = { p, sumCos: d.sumCos, sumSin: d.sumSin, size: d.size, userStart: d.userStart, userSize: d.userSize }
 
   // This member's slice of the (sorted) sparse source list: the entries in its z-planes.
   const lowerBound = (value: number) => {
@@ -377,94 +387,6 @@ export function createStepper(d: EngineData, team: Team): Stepper {
   // separates the pressure update from it).
   const uz0 = Math.max(0, z0 - d.userStart[2])
   const uz1 = Math.min(d.userSize[2], z1 - d.userStart[2])
-
-  /** tmp = spec * dd(axis) * kappa over this member's spectrum rows. */
-  function derivative(axis: 0 | 1 | 2, dd: Float64Array) {
-    for (let c = 0; c < nz; c++)
-      for (let b = y0; b < y1; b++) {
-        let index = nxh * (b + ny * c)
-        if (axis === 0) {
-          for (let a = 0; a < nxh; a++, index++) {
-            const k = kappa[index]!
-            const dr = dd[2 * a]! * k
-            const di = dd[2 * a + 1]! * k
-            const sr = specRe[index]!
-            const si = specIm[index]!
-            tmpRe[index] = sr * dr - si * di
-            tmpIm[index] = sr * di + si * dr
-          }
-        } else {
-          const m = axis === 1 ? b : c
-          const ddr = dd[2 * m]!
-          const ddi = dd[2 * m + 1]!
-          for (let a = 0; a < nxh; a++, index++) {
-            const k = kappa[index]!
-            const dr = ddr * k
-            const di = ddi * k
-            const sr = specRe[index]!
-            const si = specIm[index]!
-            tmpRe[index] = sr * dr - si * di
-            tmpIm[index] = sr * di + si * dr
-          }
-        }
-      }
-  }
-
-  function updateVelocity(axis: 0 | 1 | 2) {
-    const ua = u[axis]!
-    const m = d.pmlSg[axis]!
-    const dtr = d.dtOverRhoSg[axis]!
-    for (let k = z0; k < z1; k++)
-      for (let j = 0; j < ny; j++) {
-        const row = nx * (j + ny * k)
-        if (axis === 0) {
-          if (typeof dtr === 'number')
-            for (let i = 0; i < nx; i++) {
-              const mi = m[i]!
-              ua[row + i] = mi * (mi * ua[row + i]! - dtr * grad[row + i]!)
-            }
-          else
-            for (let i = 0; i < nx; i++) {
-              const mi = m[i]!
-              ua[row + i] = mi * (mi * ua[row + i]! - dtr[row + i]! * grad[row + i]!)
-            }
-        } else {
-          const mi = m[axis === 1 ? j : k]!
-          if (typeof dtr === 'number') for (let i = row; i < row + nx; i++) ua[i] = mi * (mi * ua[i]! - dtr * grad[i]!)
-          else for (let i = row; i < row + nx; i++) ua[i] = mi * (mi * ua[i]! - dtr[i]! * grad[i]!)
-        }
-      }
-  }
-
-  function updateDensity(axis: 0 | 1 | 2) {
-    const ra = rho[axis]!
-    const m = d.pml[axis]!
-    const dr = d.dtRho0
-    for (let k = z0; k < z1; k++)
-      for (let j = 0; j < ny; j++) {
-        const row = nx * (j + ny * k)
-        if (axis === 0) {
-          if (typeof dr === 'number')
-            for (let i = 0; i < nx; i++) {
-              const mi = m[i]!
-              ra[row + i] = mi * (mi * ra[row + i]! - dr * grad[row + i]!)
-            }
-          else
-            for (let i = 0; i < nx; i++) {
-              const mi = m[i]!
-              ra[row + i] = mi * (mi * ra[row + i]! - dr[row + i]! * grad[row + i]!)
-            }
-        } else {
-          const mi = m[axis === 1 ? j : k]!
-          if (typeof dr === 'number') for (let i = row; i < row + nx; i++) ra[i] = mi * (mi * ra[i]! - dr * grad[i]!)
-          else for (let i = row; i < row + nx; i++) ra[i] = mi * (mi * ra[i]! - dr[i]! * grad[i]!)
-        }
-      }
-    if (div) {
-      if (axis === 0) div.set(grad.subarray(r0, r1), r0)
-      else for (let i = r0; i < r1; i++) div[i] = div[i]! + grad[i]!
-    }
-  }
 
   function addSource(step: number) {
     const t = step * d.dtS
@@ -501,25 +423,15 @@ export function createStepper(d: EngineData, team: Team): Stepper {
   }
 
   function updatePressure() {
-    const [rx, ry, rz] = rho as [Float32Array, Float32Array, Float32Array]
-    const { c0sq, tau, rho0 } = d
-    if (!d.absorbing) {
-      if (typeof c0sq === 'number') for (let i = r0; i < r1; i++) p[i] = c0sq * (rx[i]! + ry[i]! + rz[i]!)
-      else for (let i = r0; i < r1; i++) p[i] = c0sq[i]! * (rx[i]! + ry[i]! + rz[i]!)
-      return
-    }
-    const dv = div!
+    const rhos = rho as [Float32Array, Float32Array, Float32Array]
     if (!d.fractional) {
-      // y = 2: p = c0^2 (rho + tau rho0 div u).
-      for (let i = r0; i < r1; i++) {
-        const c2 = typeof c0sq === 'number' ? c0sq : c0sq[i]!
-        const t = typeof tau === 'number' ? tau : tau[i]!
-        const r = typeof rho0 === 'number' ? rho0 : rho0[i]!
-        p[i] = c2 * (rx[i]! + ry[i]! + rz[i]! + t * r * dv[i]!)
-      }
+      kernels.pressure(p, rhos, d.c0sq, d.tau, d.rho0, d.absorbing ? div : undefined, r0, r1)
       return
     }
     // y != 2: p = c0^2 (rho + tau L1{rho0 div u} - eta L2{rho}).
+    const [rx, ry, rz] = rhos
+    const { c0sq, tau, rho0 } = d
+    const dv = div!
     const w = work!
     const eta = d.eta
     for (let i = r0; i < r1; i++) w[i] = (typeof rho0 === 'number' ? rho0 : rho0[i]!) * dv[i]!
@@ -540,22 +452,18 @@ export function createStepper(d: EngineData, team: Team): Stepper {
     team.barrier()
     fft.forwardZ(specRe, specIm, y0, y1)
     for (const axis of [0, 1, 2] as const) {
-      derivative(axis, d.ddPos[axis]!)
-      fft.inverseZ(tmpRe, tmpIm, y0, y1)
+      kernels.derivativeInverseZ(specRe, specIm, tmpRe, tmpIm, d.ddPos[axis]!, axis, kappa, y0, y1)
       team.barrier()
-      fft.inverseXY(tmpRe, tmpIm, grad, z0, z1)
-      updateVelocity(axis)
+      kernels.inverseXYUpdate(tmpRe, tmpIm, u[axis]!, d.pmlSg[axis]!, d.dtOverRhoSg[axis]!, axis, undefined, z0, z1)
       team.barrier()
     }
     for (const axis of [0, 1, 2] as const) {
       fft.forwardXY(u[axis]!, specRe, specIm, z0, z1)
       team.barrier()
       fft.forwardZ(specRe, specIm, y0, y1)
-      derivative(axis, d.ddNeg[axis]!)
-      fft.inverseZ(tmpRe, tmpIm, y0, y1)
+      kernels.derivativeInverseZ(specRe, specIm, tmpRe, tmpIm, d.ddNeg[axis]!, axis, kappa, y0, y1)
       team.barrier()
-      fft.inverseXY(tmpRe, tmpIm, grad, z0, z1)
-      updateDensity(axis)
+      kernels.inverseXYUpdate(tmpRe, tmpIm, rho[axis]!, d.pml[axis]!, d.dtRho0, axis, div, z0, z1)
       team.barrier()
     }
     addSource(stepIndex)
@@ -564,20 +472,7 @@ export function createStepper(d: EngineData, team: Team): Stepper {
 
   function accumulate(stepIndex: number) {
     const t = stepIndex * d.dtS
-    const c = Math.cos(d.omega * t)
-    const s = Math.sin(d.omega * t)
-    const [ux, uy] = d.userSize
-    const [sx, sy, sz] = d.userStart
-    for (let k = uz0; k < uz1; k++)
-      for (let j = 0; j < uy; j++) {
-        const src = sx + nx * (sy + j + ny * (sz + k))
-        const dst = ux * (j + uy * k)
-        for (let i = 0; i < ux; i++) {
-          const v = p[src + i]!
-          d.sumCos[dst + i] = d.sumCos[dst + i]! + v * c
-          d.sumSin[dst + i] = d.sumSin[dst + i]! + v * s
-        }
-      }
+    kernels.accumulate(window, uz0, uz1, Math.cos(d.omega * t), Math.sin(d.omega * t))
   }
 
   return { step, accumulate }
