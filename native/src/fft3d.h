@@ -43,6 +43,8 @@ class Fft3d {
   std::vector<float> xr_, xi_, xwr_, xwi_, pwr_, pwi_, zr_, zi_, zwr_, zwi_;
   // One real plane of the inverse (inverseXYUpdate) and the derivative's factors along one axis.
   std::vector<float> g_, ddr_, ddi_;
+  // A row of zeros: the partner of the last row when ny is odd.
+  std::vector<float> zeros_;
 };
 
 }  // namespace tfus
