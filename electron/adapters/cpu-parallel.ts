@@ -31,7 +31,8 @@ export function cpuParallelBackend(threads = Math.max(1, Math.min(os.availablePa
   // The engine lives in this process's memory: runSimulation checks its estimate against the
   // machine's budget (host-memory.ts) before this factory allocates anything.
   const factory = async (plan: Parameters<BackendFactory>[0]) => {
-    const data = buildEngineData(plan, shared32, shared64)
+    // The native kernels update inside the inverse FFT and need no grid-sized gradient scratch.
+    const data = buildEngineData(plan, shared32, shared64, { gradScratch: 'unavailable' in nativeKernels() })
     const barrier = new Int32Array(new SharedArrayBuffer(8))
     const workers = Array.from({ length: threads }, () =>
       workerRpc<CpuWorkerRequest, null>(startWorker('cpu-worker'), {

@@ -52,8 +52,7 @@ interface Addon {
     ry: Float32Array,
     rz: Float32Array,
     c0sq: GridField,
-    tau: GridField,
-    rho0: GridField,
+    tauRho0: GridField,
     div: Float32Array | null,
     from: number,
     to: number,
@@ -119,7 +118,7 @@ function load(): NativeKernels | { readonly unavailable: string } {
       derivativeInverseZ: (specRe, specIm, outRe, outIm, dd, axis, kappa, y0, y1) =>
         addon.fft3dDerivativeInverseZ(h, specRe, specIm, outRe, outIm, dd, axis, kappa, y0, y1),
       inverseXYUpdate: (re, im, field, m, coef, axis, div, z0, z1) => addon.fft3dInverseXYUpdate(h, re, im, field, m, coef, axis, div ?? null, z0, z1),
-      pressure: (p, [rx, ry, rz], c0sq, tau, rho0, div, from, to) => addon.pressure(p, rx, ry, rz, c0sq, tau, rho0, div ?? null, from, to),
+      pressure: (p, [rx, ry, rz], c0sq, tauRho0, div, from, to) => addon.pressure(p, rx, ry, rz, c0sq, tauRho0, div ?? null, from, to),
       accumulate: (w, uz0, uz1, c, s) =>
         addon.accumulate(
           w.p,

@@ -214,25 +214,25 @@ napi_value fft3dInverseXYUpdate(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// (p, rx, ry, rz, c0sq, tau, rho0, div | null, from, to)
+// (p, rx, ry, rz, c0sq, tauRho0, div | null, from, to)
 napi_value pressure(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
-  napi_value argv[10];
+  size_t argc = 9;
+  napi_value argv[9];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (throwIf(env, argc < 10, "pressure: too few arguments")) return nullptr;
+  if (throwIf(env, argc < 9, "pressure: too few arguments")) return nullptr;
   int32_t from, to;
-  if (!getInt(env, argv[8], &from, "pressure: range must be numbers") || !getInt(env, argv[9], &to, "pressure: range must be numbers")) return nullptr;
+  if (!getInt(env, argv[7], &from, "pressure: range must be numbers") || !getInt(env, argv[8], &to, "pressure: range must be numbers")) return nullptr;
   if (throwIf(env, from < 0 || from > to, "pressure: bad range", true)) return nullptr;
   const size_t n = static_cast<size_t>(to);
   float* a[4];
   for (int i = 0; i < 4; i++)
     if (!getFloats(env, argv[i], n, &a[i], "pressure: p and rho must be Float32Arrays covering the range")) return nullptr;
-  tfus::GridField f[3];
-  for (int i = 0; i < 3; i++)
+  tfus::GridField f[2];
+  for (int i = 0; i < 2; i++)
     if (!getField(env, argv[4 + i], n, &f[i], "pressure: medium fields must be numbers or Float32Arrays covering the range")) return nullptr;
   float* div = nullptr;
-  if (!isNull(env, argv[7]) && !getFloats(env, argv[7], n, &div, "pressure: div must be null or a Float32Array covering the range")) return nullptr;
-  tfus::pressure(a[0], a[1], a[2], a[3], f[0], f[1], f[2], div, static_cast<size_t>(from), n);
+  if (!isNull(env, argv[6]) && !getFloats(env, argv[6], n, &div, "pressure: div must be null or a Float32Array covering the range")) return nullptr;
+  tfus::pressure(a[0], a[1], a[2], a[3], f[0], f[1], div, static_cast<size_t>(from), n);
   return nullptr;
 }
 

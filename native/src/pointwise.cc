@@ -4,7 +4,7 @@
 
 namespace tfus {
 
-TFUS_CLONES void pressure(float* p, const float* rx, const float* ry, const float* rz, GridField c0sq, GridField tau, GridField rho0, const float* div, size_t from, size_t to) {
+TFUS_CLONES void pressure(float* p, const float* rx, const float* ry, const float* rz, GridField c0sq, GridField tauRho0, const float* div, size_t from, size_t to) {
   if (!div) {
     if (c0sq.array)
       for (size_t i = from; i < to; i++) p[i] = c0sq.array[i] * (rx[i] + ry[i] + rz[i]);
@@ -12,11 +12,11 @@ TFUS_CLONES void pressure(float* p, const float* rx, const float* ry, const floa
       for (size_t i = from; i < to; i++) p[i] = c0sq.scalar * (rx[i] + ry[i] + rz[i]);
     return;
   }
-  if (c0sq.array && tau.array && rho0.array) {
-    for (size_t i = from; i < to; i++) p[i] = c0sq.array[i] * (rx[i] + ry[i] + rz[i] + tau.array[i] * rho0.array[i] * div[i]);
+  if (c0sq.array && tauRho0.array) {
+    for (size_t i = from; i < to; i++) p[i] = c0sq.array[i] * (rx[i] + ry[i] + rz[i] + tauRho0.array[i] * div[i]);
     return;
   }
-  for (size_t i = from; i < to; i++) p[i] = c0sq.at(i) * (rx[i] + ry[i] + rz[i] + tau.at(i) * rho0.at(i) * div[i]);
+  for (size_t i = from; i < to; i++) p[i] = c0sq.at(i) * (rx[i] + ry[i] + rz[i] + tauRho0.at(i) * div[i]);
 }
 
 TFUS_CLONES void accumulate(const float* p, double* sumCos, double* sumSin, int nx, int ny, int sx, int sy, int sz, int ux, int uy, int uz0, int uz1, double c, double s) {

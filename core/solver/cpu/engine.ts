@@ -40,10 +40,13 @@ export interface EngineData {
   readonly nabla1?: Float32Array
   readonly nabla2?: Float32Array
   readonly c0sq: GridField
+  /** rho0 and tau: only for the fractional (y != 2) update, 0 otherwise. */
   readonly rho0: GridField
   readonly dtRho0: GridField
   readonly dtOverRhoSg: readonly GridField[]
   readonly tau: GridField
+  /** tau rho0: the y = 2 absorbing update's coefficient (0 when lossless or y != 2). */
+  readonly tauRho0: GridField
   readonly eta: GridField
   readonly pml: readonly Float32Array[]
   readonly pmlSg: readonly Float32Array[]
@@ -53,7 +56,12 @@ export interface EngineData {
   readonly p: Float32Array
   readonly u: readonly Float32Array[]
   readonly rho: readonly Float32Array[]
-  readonly grad: Float32Array
+  /**
+   * A grid-sized scratch for the inverse FFT's output, where the kernels need one: the TypeScript
+   * kernels and the y != 2 filters. The native kernels update in the FFT pass and need none
+   * (buildEngineData's `gradScratch: false`).
+   */
+  readonly grad?: Float32Array
   readonly div?: Float32Array
   readonly work?: Float32Array
   readonly specRe: Float32Array
@@ -82,6 +90,13 @@ export function expandField(field: Field, plan: SimulationSetup, allocate: Alloc
       for (let i = 0; i < ax.total; i++) out[index++] = field[row + clampIndex(i, ax)]!
     }
   }
+  return out
+}
+
+function sharedCopy(f: GridField, allocate: Allocate): GridField {
+  if (typeof f === 'number') return f
+  const out = allocate(f.length)
+  out.set(f)
   return out
 }
 
@@ -232,6 +247,7 @@ export function buildEngineData(
   plan: SimulationSetup,
   allocate: Allocate = (n) => new Float32Array(n),
   allocate64: Allocate64 = (n) => new Float64Array(n),
+  options: { readonly gradScratch?: boolean } = {},
 ): EngineData {
   const size = [plan.axes[0].total, plan.axes[1].total, plan.axes[2].total] as const
   const [nx, ny, nz] = size
@@ -239,6 +255,11 @@ export function buildEngineData(
   const dx = plan.grid.spacingM
   const dt = plan.time.dtS
   const y = plan.medium.alphaPower
+  // The source list first: building it takes two grid-sized maps and an FFT's worth of scratch for
+  // a moment, which then come before the engine's arrays instead of on top of them (peak memory).
+  // c0 and rho0 themselves are temporaries (plain arrays) unless a pass reads them.
+  const c0 = expandField(plan.model.c0, plan)
+  const source = filteredSourceList(plan, c0)
   const axes = halfSpectrumAxes(nx, ny, nz, dx)
   const spectrumLength = axes.nxh * ny * nz
   const kappa = allocate(spectrumLength)
@@ -255,8 +276,7 @@ export function buildEngineData(
     nabla2.set(radialSpectrum(axes, (k) => (k === 0 ? 0 : Math.pow(k, y - 1))))
   }
 
-  const c0 = expandField(plan.model.c0, plan, allocate)
-  const rho0 = expandField(plan.medium.density, plan, allocate)
+  const rho0 = expandField(plan.medium.density, plan)
   const c0sq = mapField(c0, (c) => c * c, allocate)
   const dtRho0 = mapField(rho0, (r) => dt * r, allocate)
   const dtOverRhoSg = ([0, 1, 2] as const).map((a) =>
@@ -266,11 +286,21 @@ export function buildEngineData(
       allocate,
     ),
   )
-  const { tau, eta } = absorptionTerms(plan, c0, allocate)
+  const { tau, eta } = absorptionTerms(plan, c0, fractional ? allocate : undefined)
+  // At y = 2 the pressure update needs tau and rho0 only as their product (one array, not two).
+  const tauRho0: GridField =
+    plan.absorbing && !fractional
+      ? typeof tau === 'number' && typeof rho0 === 'number'
+        ? tau * rho0
+        : (() => {
+            const out = allocate(n)
+            for (let i = 0; i < n; i++) out[i] = (typeof tau === 'number' ? tau : tau[i]!) * (typeof rho0 === 'number' ? rho0 : rho0[i]!)
+            return out
+          })()
+      : 0
   const pml = ([0, 1, 2] as const).map((a) => pmlProfile(size[a], plan.axes[a].pml, plan.settings.pmlAlpha, plan.cRef, dx, dt, false))
   const pmlSg = ([0, 1, 2] as const).map((a) => pmlProfile(size[a], plan.axes[a].pml, plan.settings.pmlAlpha, plan.cRef, dx, dt, true))
 
-  const source = filteredSourceList(plan, c0)
   // Shared copies, so that worker threads see the same source list.
   const sourceIndexBuffer = allocate(source.index.length)
   const sourceIndex = new Uint32Array(sourceIndexBuffer.buffer, sourceIndexBuffer.byteOffset, source.index.length)
@@ -298,10 +328,11 @@ export function buildEngineData(
     ...(nabla1 ? { nabla1 } : {}),
     ...(nabla2 ? { nabla2 } : {}),
     c0sq,
-    rho0,
+    rho0: fractional ? sharedCopy(rho0, allocate) : 0,
     dtRho0,
     dtOverRhoSg,
-    tau,
+    tau: fractional ? tau : 0,
+    tauRho0,
     eta,
     pml,
     pmlSg,
@@ -311,7 +342,7 @@ export function buildEngineData(
     p: allocate(n),
     u: [allocate(n), allocate(n), allocate(n)],
     rho: [allocate(n), allocate(n), allocate(n)],
-    grad: allocate(n),
+    ...(options.gradScratch !== false || fractional ? { grad: allocate(n) } : {}),
     ...(plan.absorbing ? { div: allocate(n) } : {}),
     ...(fractional ? { work: allocate(n) } : {}),
     specRe,
@@ -355,7 +386,10 @@ export interface Stepper {
  */
 export type KernelsFactory = (d: EngineData) => StepKernels
 
-export const typescriptKernelsFor: KernelsFactory = (d) => typescriptKernels(createFft3d(...d.size), d.grad)
+export const typescriptKernelsFor: KernelsFactory = (d) => {
+  if (!d.grad) throw new Error('the TypeScript kernels need the grad scratch (buildEngineData gradScratch)')
+  return typescriptKernels(createFft3d(...d.size), d.grad)
+}
 
 export function createStepper(d: EngineData, team: Team, kernelsFor: KernelsFactory = typescriptKernelsFor): Stepper {
   const [nx, ny, nz] = d.size
@@ -425,7 +459,7 @@ export function createStepper(d: EngineData, team: Team, kernelsFor: KernelsFact
   function updatePressure() {
     const rhos = rho as [Float32Array, Float32Array, Float32Array]
     if (!d.fractional) {
-      kernels.pressure(p, rhos, d.c0sq, d.tau, d.rho0, d.absorbing ? div : undefined, r0, r1)
+      kernels.pressure(p, rhos, d.c0sq, d.tauRho0, d.absorbing ? div : undefined, r0, r1)
       return
     }
     // y != 2: p = c0^2 (rho + tau L1{rho0 div u} - eta L2{rho}).
@@ -437,12 +471,12 @@ export function createStepper(d: EngineData, team: Team, kernelsFor: KernelsFact
     for (let i = r0; i < r1; i++) w[i] = (typeof rho0 === 'number' ? rho0 : rho0[i]!) * dv[i]!
     radialFilter(w, d.nabla1!, dv) // div := L1{rho0 div u} on this member's planes
     for (let i = r0; i < r1; i++) w[i] = rx[i]! + ry[i]! + rz[i]!
-    radialFilter(w, d.nabla2!, grad) // grad := L2{rho}
+    radialFilter(w, d.nabla2!, grad!) // grad := L2{rho}
     for (let i = r0; i < r1; i++) {
       const c2 = typeof c0sq === 'number' ? c0sq : c0sq[i]!
       const t = typeof tau === 'number' ? tau : tau[i]!
       const e = typeof eta === 'number' ? eta : eta[i]!
-      p[i] = c2 * (w[i]! + t * dv[i]! - e * grad[i]!)
+      p[i] = c2 * (w[i]! + t * dv[i]! - e * grad![i]!)
     }
   }
 

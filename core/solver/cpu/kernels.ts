@@ -48,14 +48,13 @@ export interface StepKernels {
   ): void
   /**
    * p := c0^2 (rho_x + rho_y + rho_z), plus tau rho0 div inside the bracket when `div` is given
-   * (absorption at y = 2, Treeby & Cox 2010).
+   * (absorption at y = 2, Treeby & Cox 2010; `tauRho0` the product tau rho0).
    */
   pressure(
     p: Float32Array,
     rho: readonly [Float32Array, Float32Array, Float32Array],
     c0sq: GridField,
-    tau: GridField,
-    rho0: GridField,
+    tauRho0: GridField,
     div: Float32Array | undefined,
     from: number,
     to: number,
@@ -144,13 +143,15 @@ export function typescriptKernels(fft: Fft3dStages, grad: Float32Array): StepKer
         else for (let i = r0; i < r1; i++) div[i] = div[i]! + grad[i]!
       }
     },
-    pressure(p, [rx, ry, rz], c0sq, tau, rho0, div, from, to) {
+    pressure(p, [rx, ry, rz], c0sq, tauRho0, div, from, to) {
       if (!div) {
         if (typeof c0sq === 'number') for (let i = from; i < to; i++) p[i] = c0sq * (rx[i]! + ry[i]! + rz[i]!)
         else for (let i = from; i < to; i++) p[i] = c0sq[i]! * (rx[i]! + ry[i]! + rz[i]!)
         return
       }
-      for (let i = from; i < to; i++) p[i] = at(c0sq, i) * (rx[i]! + ry[i]! + rz[i]! + at(tau, i) * at(rho0, i) * div[i]!)
+      if (typeof c0sq !== 'number' && typeof tauRho0 !== 'number')
+        for (let i = from; i < to; i++) p[i] = c0sq[i]! * (rx[i]! + ry[i]! + rz[i]! + tauRho0[i]! * div[i]!)
+      else for (let i = from; i < to; i++) p[i] = at(c0sq, i) * (rx[i]! + ry[i]! + rz[i]! + at(tauRho0, i) * div[i]!)
     },
     accumulate(w, uz0, uz1, c, s) {
       const [wx, wy] = w.size
