@@ -5,7 +5,7 @@
  *
  * The campaign folder (on a shared filesystem when a cluster runs it):
  *   manifest.json            the task list (expand.ts), written once by `tfus campaign plan`
- *   campaign-file.json       the campaign file as given
+ *   campaign-file.json|yaml  the campaign file as given (its extension kept)
  *   heads/                   procedural head CTs of a scene sweep (written once, atomically)
  *   tasks/NNNN/plan/         the task's plan folder (renamed into place only when complete)
  *   tasks/NNNN/done.json     the done-marker (written after the plan folder is in place)
@@ -36,7 +36,7 @@ import { drawHeadParameters, proceduralHeadCt } from '../../core/surrogate/proce
 import { seededRandom } from '../../core/math/random.ts'
 import { DEFAULT_PLACEMENT_RANGES, drawPlacement, skullCentroidRas } from '../../core/surrogate/placements.ts'
 import type { Vec3 } from '../../core/volume/types.ts'
-import { readJsonInput, readTextInput } from '../adapters/input-file.ts'
+import { isYamlFile, readJsonOrYamlInput, readTextInput } from '../adapters/input-file.ts'
 import { replaceFileAtomically, writeFileAtomic } from '../adapters/atomic-file.ts'
 import { loadTransducerLibrary } from '../adapters/transducers.ts'
 import { writeVolume } from '../adapters/volume-io.ts'
@@ -93,10 +93,10 @@ async function readJsonIfAny<T>(file: string): Promise<T | undefined> {
   }
 }
 
-/** Reads, validates and expands a campaign file (relative paths against its folder). */
+/** Reads, validates and expands a campaign file, JSON or YAML by extension (relative paths against its folder). */
 export async function loadCampaignFile(file: string): Promise<{ campaign: CampaignFile; tasks: CampaignTask[]; text: string }> {
   const text = await readTextInput(file, 'campaign file')
-  const json = await readJsonInput(file, 'campaign file')
+  const json = await readJsonOrYamlInput(file, 'campaign file')
   const campaign = parseCampaignFile(json, file)
   const base = path.dirname(path.resolve(file))
   try {
@@ -276,7 +276,7 @@ export async function planCampaign(file: string, dir: string): Promise<{ manifes
     tasks,
   }
   await fs.mkdir(path.join(dir, 'tasks'), { recursive: true })
-  await writeFileAtomic(path.join(dir, 'campaign-file.json'), text)
+  await writeFileAtomic(path.join(dir, isYamlFile(file) ? 'campaign-file.yaml' : 'campaign-file.json'), text)
   // The manifest last: a folder with a manifest is a complete campaign.
   await writeJson(path.join(dir, MANIFEST_FILE), manifest)
   return { manifest, estimates, existed: false }
