@@ -104,6 +104,17 @@ describe('tfus campaign plan', () => {
     expect(await tasks('cohort-example.yaml')).toEqual(json)
   })
 
+  it('estimates a CPU task near the measured time of the same plan (docs/benchmarks.md: 264 s in the planner at 3 ppw)', async () => {
+    const file = await writeCampaign('cpu.json', cohort({ subjects: [cohort().subjects[0]], ppw: [3], backend: 'cpu' }))
+    const r = await cli(['campaign', 'plan', file, '--dir', path.join(dir, 'cpu')])
+    expect(r.code, r.err).toBe(0)
+    expect(r.out).not.toMatch(/webgpu/)
+    const m = /~([\d.]+) (s|min|h) on cpu per task/.exec(r.out)!
+    const seconds = Number(m[1]) * { s: 1, min: 60, h: 3600 }[m[2] as 's' | 'min' | 'h']
+    expect(seconds).toBeGreaterThan(264 / 2)
+    expect(seconds).toBeLessThan(264 * 2)
+  })
+
   it('reports a missing CT at plan time, naming the subject field', async () => {
     const c = cohort()
     ;(c.subjects as { ct: string }[])[1]!.ct = 'missing/ct.nii.gz'
@@ -120,7 +131,13 @@ describe('tfus campaign plan', () => {
     expect(r.out).toMatch(/planned: cohort \(plans\), 6 tasks/)
     expect(r.out).toMatch(/3 x itrusst-bm-bowl at 2 ppw: grid \d+x\d+x\d+/)
     expect(r.out).toMatch(/3 x itrusst-bm-bowl at 3 ppw: grid \d+x\d+x\d+/)
-    expect(r.out).toMatch(/estimated cost: [\d.]+ M cells per task on average, [\d.]+ M cells in total/)
+    expect(r.out).toMatch(
+      /estimated cost: [\d.]+ M cells per task on average, [\d.]+ M cells in total; solver time ~[\d.]+ (s|min|h) on webgpu, [\d.]+ (s|min|h) on cpu in total/,
+    )
+    expect(r.out).toMatch(
+      /3 x itrusst-bm-bowl at 2 ppw: .* ~\d+ steps \(head \d+, free water \d+; at most \d+\): ~[\d.]+ (s|min|h) on webgpu, [\d.]+ (s|min|h) on cpu per task/,
+    )
+    expect(r.out).toMatch(/cpu 5 M cell-steps\/s: bench:solver/)
     const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8'))
     expect(manifest.tasks).toHaveLength(6)
     expect(await fs.readFile(path.join(out, 'campaign-file.json'), 'utf8')).toBe(await fs.readFile(file, 'utf8'))
