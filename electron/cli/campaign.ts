@@ -195,7 +195,9 @@ export async function commandCampaign(args: CliArgs, signal: AbortSignal, out: O
     case 'collect': {
       const dataDir = resolveDataDir(str(args, 'data-dir'))
       const r = await collectCampaign(target, dataDir, out)
-      out(`collected: ${r.imported} imported, ${r.alreadyInDatabase} already in the database, ${r.notDone} not done; summary: ${r.csv}`)
+      out(
+        `collected: ${r.imported} imported, ${r.alreadyInDatabase} already in the database, ${r.notDone} not done; summary: ${r.csv}; plots: ${r.plots.map((p) => path.basename(p)).join(', ')}`,
+      )
       return 0
     }
   }
