@@ -5,7 +5,6 @@
  */
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
-import yaml from 'js-yaml'
 import { SimulationInputError } from '../../core/solver/errors.ts'
 
 /** The largest JSON input the planner reads: far above any real scene, protocol or transducer file. */
@@ -46,6 +45,8 @@ export async function readJsonInput(file: string, what: string, maxBytes = MAX_T
  */
 export async function readYamlInput(file: string, what: string, maxBytes = MAX_TEXT_INPUT_BYTES): Promise<unknown> {
   const text = await readTextInput(file, what, maxBytes)
+  // Loaded only for a YAML file: every other input (and a JSON campaign) works without it.
+  const yaml = (await import('js-yaml')).default
   try {
     return yaml.load(text, { filename: file, schema: yaml.CORE_SCHEMA })
   } catch (e) {
