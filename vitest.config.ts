@@ -41,6 +41,7 @@ export const INTEGRATION_TESTS = [
   'tests/unit/exports/dicom-validate.test.ts', // dciodvfy, dcentvfy, DCMTK
   'tests/unit/campaign/local.test.ts', // campaign runner processes, SIGKILL and Ctrl-C
   'tests/unit/campaign/slurm.test.ts', // a real single-node Slurm cluster (slurm-wlm, munge)
+  'tests/unit/app/campaign-service.test.ts', // two tiny campaign tasks through the solver (about a minute)
 ]
 
 export default defineConfig({

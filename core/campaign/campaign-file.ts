@@ -1,7 +1,7 @@
 /**
  * The campaign file (`tfus campaign plan <file>`, issue 18): many plans as one resumable
- * campaign. JSON, strict (an unknown key, such as a misspelt "transducer" for "transducers", is
- * refused, never ignored). Millimetres and W/cm2 at this edge, as on the `tfus plan` command
+ * campaign. JSON or YAML (by extension: .yaml/.yml; both validated here, the same way), strict
+ * (an unknown key, such as a misspelt "transducer" for "transducers", is refused, never ignored). Millimetres and W/cm2 at this edge, as on the `tfus plan` command
  * line; the expansion (expand.ts) carries them to the task, and the task runner converts to SI.
  *
  * Two kinds:

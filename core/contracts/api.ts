@@ -397,6 +397,33 @@ export const storedPlanSummary = z.object({
 })
 
 /** One row of the comparison table (core/planning/compare.ts), values in `unit`. */
+/** One task of a campaign folder (`tfus campaign plan`), as the app lists it. */
+export const campaignTaskRow = z.object({
+  index: z.number().int().nonnegative(),
+  label: z.string(),
+  /** Subject/target (or procedural head): the rows the campaign's plots group by. */
+  group: z.string(),
+  state: z.enum(['done', 'failed', 'missing']),
+  wallS: z.number().nonnegative().nullable(),
+  /** The task's error in one line (failed tasks). */
+  error: z.string().nullable(),
+  /** In-brain peak [Pa] of a done task; null otherwise. */
+  peakPressurePa: z.number().nullable(),
+})
+
+/** A campaign folder's progress: the task counts by state, from its done-markers and error records. */
+export const campaignSummary = z.object({
+  /** The campaign folder (absolute): the campaign's identity in the app. */
+  dir: z.string(),
+  name: z.string(),
+  kind: z.enum(['plans', 'scene-sweep']),
+  total: z.number().int().nonnegative(),
+  done: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  missing: z.number().int().nonnegative(),
+})
+export type CampaignSummary = z.infer<typeof campaignSummary>
+
 export const comparisonRow = z.object({
   key: z.string(),
   label: z.string(),
@@ -503,8 +530,8 @@ export const PLANNER_API = defineApi({
   },
   cancelRegistration: { summary: 'Stop the registration of this MRI', params: z.object({ mriImageId: id }), result: z.object({ cancelled: z.boolean() }) },
   pickPath: {
-    summary: "The host's native picker: an image file, a DICOM folder, or a folder to export into; null when the planner cancels",
-    params: z.object({ kind: z.enum(['image-file', 'dicom-folder', 'export-folder']) }),
+    summary: "The host's native picker: an image file, a DICOM folder, a folder to export into or a campaign folder; null when the planner cancels",
+    params: z.object({ kind: z.enum(['image-file', 'dicom-folder', 'export-folder', 'campaign-folder']) }),
     result: z.object({ path: z.string().nullable() }),
   },
   startPlan: { summary: 'Start a plan run in a worker; progress, log, done and error arrive as events', params: planRequest, result: z.object({ runId: id }) },
@@ -604,6 +631,26 @@ export const PLANNER_API = defineApi({
       destinationDir: z.string().min(1).max(4096).optional(),
     }),
     result: z.object({ path: z.string(), bytes: z.number().int().nonnegative() }),
+  },
+  listCampaigns: {
+    summary: "The campaign folders opened in this app (remembered across restarts) with each one's progress; a folder gone or unreadable carries a note",
+    params: empty,
+    result: z.object({ campaigns: z.array(z.object({ dir: z.string(), summary: campaignSummary.nullable(), note: z.string().nullable() })) }),
+  },
+  openCampaign: {
+    summary: 'Open a campaign folder (`tfus campaign plan --dir`): remembered for the list; its progress and every task with its state',
+    params: z.object({ dir: z.string().min(1).max(4096) }),
+    result: z.object({ summary: campaignSummary, tasks: z.array(campaignTaskRow) }),
+  },
+  forgetCampaign: {
+    summary: 'Drop a campaign folder from the list (the folder itself is left as it is)',
+    params: z.object({ dir: z.string().min(1).max(4096) }),
+    result: ok,
+  },
+  openCampaignTask: {
+    summary: "Open a finished campaign task's plan in the views (its CT, inputs and result, as a finished run; Save stores it like any run)",
+    params: z.object({ dir: z.string().min(1).max(4096), index: z.number().int().nonnegative() }),
+    result: z.object({ runId: id, ct: imageInfo, inputs: sessionInputs }),
   },
   reportHtml: { summary: 'The plan report as HTML (rendered in a sandboxed frame)', params: z.object({ runId: id }), result: z.object({ html: z.string() }) },
 })

@@ -4,6 +4,7 @@
  * stray multi-gigabyte file is one clear refusal instead of a hang or an exhausted heap.
  */
 import { promises as fs } from 'node:fs'
+import * as path from 'node:path'
 import { SimulationInputError } from '../../core/solver/errors.ts'
 
 /** The largest JSON input the planner reads: far above any real scene, protocol or transducer file. */
@@ -36,4 +37,29 @@ export async function readJsonInput(file: string, what: string, maxBytes = MAX_T
   } catch (e) {
     throw new SimulationInputError(file, `the ${what} is not valid JSON (${e instanceof Error ? e.message : String(e)})`)
   }
+}
+
+/**
+ * The file's YAML value (core schema: no timestamps or custom tags, so a value is what JSON could
+ * hold; a key given twice is refused, not overwritten). A syntax fault names the file and its line.
+ */
+export async function readYamlInput(file: string, what: string, maxBytes = MAX_TEXT_INPUT_BYTES): Promise<unknown> {
+  const text = await readTextInput(file, what, maxBytes)
+  // Loaded only for a YAML file: every other input (and a JSON campaign) works without it.
+  const yaml = (await import('js-yaml')).default
+  try {
+    return yaml.load(text, { filename: file, schema: yaml.CORE_SCHEMA })
+  } catch (e) {
+    if (e instanceof yaml.YAMLException && e.mark)
+      throw new SimulationInputError(`${file}: line ${e.mark.line + 1}`, `the ${what} is not valid YAML (${e.reason})`)
+    throw new SimulationInputError(file, `the ${what} is not valid YAML (${e instanceof Error ? e.message : String(e)})`)
+  }
+}
+
+/** `.yaml`/`.yml` files are read as YAML, everything else as JSON (a superset would hide a misnamed file's faults). */
+export const isYamlFile = (file: string) => /^\.ya?ml$/i.test(path.extname(file))
+
+/** JSON or YAML by the file's extension. */
+export function readJsonOrYamlInput(file: string, what: string, maxBytes = MAX_TEXT_INPUT_BYTES): Promise<unknown> {
+  return isYamlFile(file) ? readYamlInput(file, what, maxBytes) : readJsonInput(file, what, maxBytes)
 }

@@ -1,6 +1,6 @@
 /**
  * `tfus campaign collect`: the finished plan folders into the plan database, each exactly once,
- * and summary.csv. One writer: this process holds the database (and a collect lock on the
+ * and summary.csv with its plots (summary-*.png). One writer: this process holds the database (and a collect lock on the
  * campaign folder) while tasks, wherever they ran, only wrote their own folders. A plan's note
  * names its campaign and task (summary.ts campaignNote); the database is asked which tasks it
  * already holds before anything is imported, so a collect interrupted after an import, or run
@@ -9,6 +9,7 @@
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { campaignNote, parseCampaignNote, summaryCsv, type SummaryRow } from '../../core/campaign/summary.ts'
+import { campaignPlots, taskGroup } from '../../core/campaign/plots.ts'
 import { writeFileAtomic } from '../adapters/atomic-file.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
 import { openPlanStore } from '../adapters/db/client.ts'
@@ -19,6 +20,8 @@ export interface CollectResult {
   readonly alreadyInDatabase: number
   readonly notDone: number
   readonly csv: string
+  /** The plots beside it (core/campaign/plots.ts). */
+  readonly plots: readonly string[]
   /** Task index -> plan id, for every done task. */
   readonly planIds: ReadonlyMap<number, number>
 }
@@ -80,7 +83,13 @@ export async function collectCampaign(dir: string, dataDir: string, out: (line: 
     }
     const csv = path.join(dir, 'summary.csv')
     await writeFileAtomic(csv, summaryCsv(rows))
-    return { imported, alreadyInDatabase: already, notDone: status.filter((s) => s.state !== 'done').length, csv, planIds }
+    const plots: string[] = []
+    for (const p of campaignPlots(rows, (index) => taskGroup(manifest.tasks[index]!))) {
+      const file = path.join(dir, p.file)
+      await writeFileAtomic(file, p.png)
+      plots.push(file)
+    }
+    return { imported, alreadyInDatabase: already, notDone: status.filter((s) => s.state !== 'done').length, csv, plots, planIds }
   } finally {
     await fs.rm(lock, { force: true })
   }

@@ -5,7 +5,7 @@
  *
  * The campaign folder (on a shared filesystem when a cluster runs it):
  *   manifest.json            the task list (expand.ts), written once by `tfus campaign plan`
- *   campaign-file.json       the campaign file as given
+ *   campaign-file.json|yaml  the campaign file as given (its extension kept)
  *   heads/                   procedural head CTs of a scene sweep (written once, atomically)
  *   tasks/NNNN/plan/         the task's plan folder (renamed into place only when complete)
  *   tasks/NNNN/done.json     the done-marker (written after the plan folder is in place)
@@ -31,12 +31,13 @@ import { planDevice } from '../../core/planning/device.ts'
 import { nextFftFriendly } from '../../core/fft/plan.ts'
 import { DEFAULT_SETTINGS } from '../../core/solver/model.ts'
 import { estimateSolverMemory } from '../../core/solver/limits.ts'
+import { costBackends, planSolveSteps, solverSeconds, type CostBackend, type SolveSteps } from '../../core/campaign/cost.ts'
 import { segmentHead } from '../../core/planning/masks.ts'
 import { drawHeadParameters, proceduralHeadCt } from '../../core/surrogate/procedural-head.ts'
 import { seededRandom } from '../../core/math/random.ts'
 import { DEFAULT_PLACEMENT_RANGES, drawPlacement, skullCentroidRas } from '../../core/surrogate/placements.ts'
 import type { Vec3 } from '../../core/volume/types.ts'
-import { readJsonInput, readTextInput } from '../adapters/input-file.ts'
+import { isYamlFile, readJsonOrYamlInput, readTextInput } from '../adapters/input-file.ts'
 import { replaceFileAtomically, writeFileAtomic } from '../adapters/atomic-file.ts'
 import { loadTransducerLibrary } from '../adapters/transducers.ts'
 import { writeVolume } from '../adapters/volume-io.ts'
@@ -93,10 +94,10 @@ async function readJsonIfAny<T>(file: string): Promise<T | undefined> {
   }
 }
 
-/** Reads, validates and expands a campaign file (relative paths against its folder). */
+/** Reads, validates and expands a campaign file, JSON or YAML by extension (relative paths against its folder). */
 export async function loadCampaignFile(file: string): Promise<{ campaign: CampaignFile; tasks: CampaignTask[]; text: string }> {
   const text = await readTextInput(file, 'campaign file')
-  const json = await readJsonInput(file, 'campaign file')
+  const json = await readJsonOrYamlInput(file, 'campaign file')
   const campaign = parseCampaignFile(json, file)
   const base = path.dirname(path.resolve(file))
   try {
@@ -206,23 +207,29 @@ export async function checkCampaignInputs(file: string, campaign: CampaignFile, 
 export interface TaskCostEstimate {
   readonly transducer: string
   readonly ppw: number
+  readonly backend: CampaignTask['backend']
   readonly gridSize: readonly [number, number, number]
   readonly paddedCells: number
   readonly memoryBytes: number
+  /** Steps of the head and free-water solves (core/campaign/cost.ts). */
+  readonly steps: { readonly head: SolveSteps; readonly water: SolveSteps }
+  /** Solver seconds per task for the expected steps at each backend's measured rate (`auto`: GPU and CPU). */
+  readonly seconds: Partial<Record<CostBackend, number>>
   readonly tasks: number
 }
 
 /**
  * The cost of a task from a quick probe of its grid, as `tfus plan` sizes it before reading the
  * CT (planGrid at the device's shallowest focus: a lower bound; a deep target adds rows): the
- * cells the solver steps and the memory it needs. Time per cell-step is the machine's: the local
- * runner and `tfus campaign status` give measured times once tasks finish.
+ * cells the solver steps, the memory it needs, the steps of its two solves and the seconds at
+ * the backend's measured rate (core/campaign/cost.ts). The local runner and `tfus campaign
+ * status` give measured times once tasks finish.
  */
 export async function estimateCampaignCost(tasks: readonly CampaignTask[]): Promise<TaskCostEstimate[]> {
   const library = await loadTransducerLibrary()
   const byKey = new Map<string, TaskCostEstimate>()
   for (const t of tasks) {
-    const key = `${t.transducer}@${t.ppw}`
+    const key = `${t.transducer}@${t.ppw}@${t.backend}`
     const before = byKey.get(key)
     if (before) {
       byKey.set(key, { ...before, tasks: before.tasks + 1 })
@@ -242,7 +249,19 @@ export async function estimateCampaignCost(tasks: readonly CampaignTask[]): Prom
       absorbing: true,
       fractional: false,
     })
-    byKey.set(key, { transducer: t.transducer, ppw: t.ppw, gridSize: grid.size, paddedCells: memory.cells, memoryBytes: memory.bytes, tasks: 1 })
+    const steps = planSolveSteps(grid.size, grid.spacingM, device.frequencyHz)
+    const seconds = Object.fromEntries(costBackends(t.backend).map((b) => [b, solverSeconds(memory.cells * (steps.head.expected + steps.water.expected), b)]))
+    byKey.set(key, {
+      transducer: t.transducer,
+      ppw: t.ppw,
+      backend: t.backend,
+      gridSize: grid.size,
+      paddedCells: memory.cells,
+      memoryBytes: memory.bytes,
+      steps,
+      seconds,
+      tasks: 1,
+    })
   }
   return [...byKey.values()]
 }
@@ -276,7 +295,7 @@ export async function planCampaign(file: string, dir: string): Promise<{ manifes
     tasks,
   }
   await fs.mkdir(path.join(dir, 'tasks'), { recursive: true })
-  await writeFileAtomic(path.join(dir, 'campaign-file.json'), text)
+  await writeFileAtomic(path.join(dir, isYamlFile(file) ? 'campaign-file.yaml' : 'campaign-file.json'), text)
   // The manifest last: a folder with a manifest is a complete campaign.
   await writeJson(path.join(dir, MANIFEST_FILE), manifest)
   return { manifest, estimates, existed: false }

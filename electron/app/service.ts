@@ -37,11 +37,13 @@ import {
   type Capabilities,
   type ImageInfo,
   type PlannerApi,
+  type SessionInputs,
   type SessionState,
   type TransducerInfo,
 } from '../../core/contracts/api.ts'
 import { replaceFileAtomically } from '../adapters/atomic-file.ts'
-import { PLAN_FILES, planRecord } from '../../core/contracts/plan.ts'
+import { PLAN_FILES, planMetricsRecord, planRecord, type PlanMetricsRecord, type PlanRecord } from '../../core/contracts/plan.ts'
+import { CampaignList, finishedTaskPlanDir, readCampaignView } from './campaign-view.ts'
 import { orientationCode } from '../../core/volume/geometry.ts'
 import type { Volume } from '../../core/volume/index.ts'
 import { listDicomFolder, MAX_IMAGE_FILE_BYTES, readVolume } from '../adapters/volume-io.ts'
@@ -74,7 +76,7 @@ import { comparePlans as comparePlanRows, differenceRefusal, pressureDifference 
 import { openPlanStore } from '../adapters/db/client.ts'
 import { EXPORT_FORMATS, SINGLE_FILE_FORMATS, exportPlanFolder } from './exports.ts'
 
-export type PathPickKind = 'image-file' | 'dicom-folder' | 'export-folder'
+export type PathPickKind = 'image-file' | 'dicom-folder' | 'export-folder' | 'campaign-folder'
 
 export interface PlannerServiceOptions {
   readonly host: Capabilities['host']
@@ -147,6 +149,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
   let previewInfo: Promise<(transducerId: string) => TransducerInfo['preview']> | undefined
   const surrogatePreviewInfo = () => (previewInfo ??= surrogatePreviewInfoFrom(options.surrogateModel ?? BUNDLED_MODEL))
   const sessionFile = path.join(workDir, 'session.json')
+  const campaignList = new CampaignList(path.join(workDir, 'campaigns.json'))
   let session: { state: SessionState; ctPath: string | null } | null = null
   const images = new OpenImages(limits, (image: OpenedImage) => {
     if (image.uploadDir) uploads.imageClosed(image.uploadDir)
@@ -223,6 +226,58 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
   const readingRun = <T>(runId: string, work: () => Promise<T>): Promise<T> => runFolders.reading(runId, work)
   const retireRun = (run: PlanRun, why: string) => runFolders.retire(run, why)
   const registerRunVolumes = (runId: string, outDir: string) => volumes.addRun(runId, outDir, (work) => readingRun(runId, work))
+
+  /** The CT a finished plan was planned on, from where it was planned: the views need it under the overlay. */
+  const openPlanCt = async (record: PlanRecord, what: string, field: string): Promise<ImageInfo> => {
+    const opened = await openPath(path.resolve(record.ct.source), 'ct', undefined).catch((e: unknown) => {
+      throw new ApiError(
+        'not-found',
+        `the CT of ${what} (${path.basename(record.ct.source)}) cannot be opened: ${e instanceof Error ? scrubPaths(e.message) : String(e)}; open it, then the plan again`,
+        field,
+      )
+    })
+    if (opened.kind !== 'image') throw new ApiError('not-found', `the CT of ${what} is a folder of several series: open it first`, field)
+    return opened.image
+  }
+
+  /** A finished plan folder (a stored plan materialized, a campaign task's copy) as the finished run on screen. */
+  const adoptFinishedPlan = (ct: ImageInfo, record: PlanRecord, metrics: PlanMetricsRecord, files: readonly string[], outDir: string) => {
+    const drive =
+      record.drive.kind === 'isppa-free-water' || record.drive.kind === 'isppa-target'
+        ? { kind: record.drive.kind, wPerM2: record.drive.wPerM2 }
+        : { kind: 'source' as const, amplitudePa: record.drive.source_amplitude_pa }
+    const earlier = runs.list()
+    const run = runs.adopt(
+      {
+        ctPath: ct.source,
+        targetRasM: record.target_ras_m,
+        ...(record.entry_ras_m && !record.entry_proposed ? { entryRasM: record.entry_ras_m } : {}),
+        transducerId: record.transducer.id,
+        mappingId: record.mapping.id,
+        pointsPerWavelength: record.simulation.ppw,
+        backend: 'cpu',
+        drive,
+        protocol: { pulseDurationS: record.protocol.pulse_duration_s, prfHz: record.protocol.prf_hz, trainDutyCycle: record.protocol.train_duty_cycle },
+        outDir,
+      },
+      { status: 'done', plan: record, metrics, files },
+    )
+    for (const old of earlier) if (old.state.status !== 'running') retireRun(old, 'another plan was opened')
+    registerRunVolumes(run.runId, outDir)
+    const inputs: SessionInputs = {
+      targetRasM: record.target_ras_m,
+      entryRasM: record.entry_ras_m && !record.entry_proposed ? record.entry_ras_m : null,
+      transducerId: record.transducer.id,
+      pointsPerWavelength: record.simulation.ppw,
+      mappingId: record.mapping.id,
+      isppaFreeWaterWPerM2: record.drive.kind === 'isppa-free-water' ? record.drive.wPerM2 : 1e5,
+      pulseDurationS: record.protocol.pulse_duration_s,
+      prfHz: record.protocol.prf_hz,
+      trainDutyCycle: record.protocol.train_duty_cycle,
+      thermalProtocolId: '',
+    }
+    return { run, inputs }
+  }
 
   const volumeFor = (volumeId: string): Promise<Volume> => {
     const loaded = volumes.get(volumeId)
@@ -712,59 +767,59 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       if (!Number.isInteger(id) || id <= 0) throw new ApiError('bad-request', `"${planId}" is not a plan id`, 'planId')
       const store = await openStore()
       const stored = await store.getPlan(id)
-      const record = stored.record
-      // The plan's CT, from where it was planned: the views need it under the overlay.
-      const opened = await openPath(path.resolve(record.ct.source), 'ct', undefined).catch((e: unknown) => {
-        throw new ApiError(
-          'not-found',
-          `the CT of plan ${id} (${path.basename(record.ct.source)}) cannot be opened: ${e instanceof Error ? scrubPaths(e.message) : String(e)}; open it, then the plan again`,
-          'planId',
-        )
-      })
-      if (opened.kind !== 'image') throw new ApiError('not-found', `the CT of plan ${id} is a folder of several series: open it first`, 'planId')
+      const ct = await openPlanCt(stored.record, `plan ${id}`, 'planId')
       const outDir = path.join(workDir, 'runs', scratch.entryName())
       const written = await store.materializePlanFolder(id, undefined, outDir)
-      const drive =
-        record.drive.kind === 'isppa-free-water' || record.drive.kind === 'isppa-target'
-          ? { kind: record.drive.kind, wPerM2: record.drive.wPerM2 }
-          : { kind: 'source' as const, amplitudePa: record.drive.source_amplitude_pa }
-      const earlier = runs.list()
-      const run = runs.adopt(
-        {
-          ctPath: opened.image.source,
-          targetRasM: record.target_ras_m,
-          ...(record.entry_ras_m && !record.entry_proposed ? { entryRasM: record.entry_ras_m } : {}),
-          transducerId: record.transducer.id,
-          mappingId: record.mapping.id,
-          pointsPerWavelength: record.simulation.ppw,
-          backend: 'cpu',
-          drive,
-          protocol: { pulseDurationS: record.protocol.pulse_duration_s, prfHz: record.protocol.prf_hz, trainDutyCycle: record.protocol.train_duty_cycle },
-          outDir,
-        },
-        { status: 'done', plan: stored.record, metrics: stored.metrics, files: written.files },
-      )
-      for (const old of earlier) if (old.state.status !== 'running') retireRun(old, 'another plan was opened')
+      const { run, inputs } = adoptFinishedPlan(ct, stored.record, stored.metrics, written.files, outDir)
       savedPlans.set(run.runId, { planId: id, version: stored.version })
-      registerRunVolumes(run.runId, outDir)
+      return { runId: run.runId, planId: String(id), ct, inputs, approved: stored.approval !== null }
+    },
+
+    async listCampaigns() {
+      const dirs = await campaignList.list()
       return {
-        runId: run.runId,
-        planId: String(id),
-        ct: opened.image,
-        inputs: {
-          targetRasM: record.target_ras_m,
-          entryRasM: record.entry_ras_m && !record.entry_proposed ? record.entry_ras_m : null,
-          transducerId: record.transducer.id,
-          pointsPerWavelength: record.simulation.ppw,
-          mappingId: record.mapping.id,
-          isppaFreeWaterWPerM2: record.drive.kind === 'isppa-free-water' ? record.drive.wPerM2 : 1e5,
-          pulseDurationS: record.protocol.pulse_duration_s,
-          prfHz: record.protocol.prf_hz,
-          trainDutyCycle: record.protocol.train_duty_cycle,
-          thermalProtocolId: '',
-        },
-        approved: stored.approval !== null,
+        campaigns: await Promise.all(
+          dirs.map(async (dir) => {
+            try {
+              return { dir, summary: (await readCampaignView(dir)).summary, note: null }
+            } catch (e) {
+              return { dir, summary: null, note: e instanceof Error ? e.message : String(e) }
+            }
+          }),
+        ),
       }
+    },
+
+    async openCampaign({ dir }) {
+      if (!path.isAbsolute(dir)) throw new ApiError('bad-request', `${dir}: give the campaign folder's full path`, 'dir')
+      const view = await readCampaignView(dir).catch((e: unknown) => {
+        throw new ApiError('not-found', e instanceof Error ? e.message : String(e), 'dir')
+      })
+      await campaignList.add(dir)
+      return view
+    },
+
+    async forgetCampaign({ dir }) {
+      await campaignList.remove(dir)
+      return { ok: true as const }
+    },
+
+    async openCampaignTask({ dir, index }) {
+      const { planDir, label } = await finishedTaskPlanDir(dir, index).catch((e: unknown) => {
+        throw new ApiError('not-found', e instanceof Error ? e.message : String(e), 'index')
+      })
+      const record = planRecord.parse(JSON.parse(await fs.readFile(path.join(planDir, PLAN_FILES.plan), 'utf8')))
+      const metrics = planMetricsRecord.parse(JSON.parse(await fs.readFile(path.join(planDir, PLAN_FILES.metrics), 'utf8')))
+      const ct = await openPlanCt(record, `campaign task ${index} (${label})`, 'index')
+      // A copy in runs/: the run on screen is retired (its folder removed) like any other, and the
+      // campaign folder is never written by the app.
+      const outDir = path.join(workDir, 'runs', scratch.entryName())
+      await fs.cp(planDir, outDir, { recursive: true })
+      const files = (await fs.readdir(outDir, { recursive: true, withFileTypes: true }))
+        .filter((f) => f.isFile())
+        .map((f) => path.relative(outDir, path.join(f.parentPath, f.name)).split(path.sep).join('/'))
+      const { run, inputs } = adoptFinishedPlan(ct, record, metrics, files, outDir)
+      return { runId: run.runId, ct, inputs }
     },
 
     async savePlan({ runId, label, patient, asVersionOf }) {

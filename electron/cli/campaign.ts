@@ -11,6 +11,7 @@ import { readCampaignStatus } from '../app/campaign.ts'
 import { resolveDataDir } from '../adapters/db/data-dir.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
 import { formatDuration } from '../../core/planning/progress.ts'
+import { CELL_STEP_RATES, formatEstimate, type CostBackend } from '../../core/campaign/cost.ts'
 
 interface CliArgs {
   readonly positional: string[]
@@ -85,14 +86,24 @@ export async function commandCampaign(args: CliArgs, signal: AbortSignal, out: O
       const n = manifest.tasks.length
       out(`${existed ? 'campaign unchanged' : 'planned'}: ${manifest.name} (${manifest.kind}), ${n} task${n === 1 ? '' : 's'} in ${path.resolve(dir)}`)
       let totalCells = 0
+      const totalSeconds: Partial<Record<CostBackend, number>> = {}
+      const perTask = (seconds: Partial<Record<CostBackend, number>>) =>
+        Object.entries(seconds)
+          .map(([b, sec]) => `${formatEstimate(sec)} on ${b}`)
+          .join(', ')
       for (const e of estimates) {
         out(
-          `  ${e.tasks} x ${e.transducer} at ${e.ppw} ppw: grid ${e.gridSize.join('x')} (at least; ${(e.paddedCells / 1e6).toFixed(2)} M cells with the PML), ~${(e.memoryBytes / 2 ** 20).toFixed(0)} MiB per task`,
+          `  ${e.tasks} x ${e.transducer} at ${e.ppw} ppw: grid ${e.gridSize.join('x')} (at least; ${(e.paddedCells / 1e6).toFixed(2)} M cells with the PML), ~${(e.memoryBytes / 2 ** 20).toFixed(0)} MiB, ~${e.steps.head.expected + e.steps.water.expected} steps (head ${e.steps.head.expected}, free water ${e.steps.water.expected}; at most ${e.steps.head.cap + e.steps.water.cap}): ~${perTask(e.seconds)} per task`,
         )
         totalCells += e.tasks * e.paddedCells
+        for (const [b, sec] of Object.entries(e.seconds) as [CostBackend, number][]) totalSeconds[b] = (totalSeconds[b] ?? 0) + e.tasks * sec
       }
       out(
-        `estimated cost: ${(totalCells / n / 1e6).toFixed(2)} M cells per task on average, ${(totalCells / 1e6).toFixed(1)} M cells in total (time scales with cells; tfus campaign run/status report measured times)`,
+        `estimated cost: ${(totalCells / n / 1e6).toFixed(2)} M cells per task on average, ${(totalCells / 1e6).toFixed(1)} M cells in total; solver time ~${perTask(totalSeconds)} in total`,
+      )
+      const rates = Object.keys(totalSeconds) as CostBackend[]
+      out(
+        `  (one worker, at ${rates.map((b) => `${b} ${(CELL_STEP_RATES[b].cellStepsPerS / 1e6).toFixed(0)} M cell-steps/s: ${CELL_STEP_RATES[b].measured}`).join('; ')}; steps until steady state, segmentation and I/O not counted; tfus campaign run/status report measured times)`,
       )
       return 0
     }
@@ -184,7 +195,9 @@ export async function commandCampaign(args: CliArgs, signal: AbortSignal, out: O
     case 'collect': {
       const dataDir = resolveDataDir(str(args, 'data-dir'))
       const r = await collectCampaign(target, dataDir, out)
-      out(`collected: ${r.imported} imported, ${r.alreadyInDatabase} already in the database, ${r.notDone} not done; summary: ${r.csv}`)
+      out(
+        `collected: ${r.imported} imported, ${r.alreadyInDatabase} already in the database, ${r.notDone} not done; summary: ${r.csv}; plots: ${r.plots.map((p) => path.basename(p)).join(', ')}`,
+      )
       return 0
     }
   }

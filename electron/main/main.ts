@@ -94,6 +94,7 @@ export function nativePicker(dialog: NonNullable<ElectronLike['dialog']>, window
     },
     'dicom-folder': { title: 'Open a DICOM series folder', properties: ['openDirectory' as const] },
     'export-folder': { title: 'Export into this folder', properties: ['openDirectory' as const, 'createDirectory' as const] },
+    'campaign-folder': { title: 'Open a campaign folder (tfus campaign plan --dir)', properties: ['openDirectory' as const] },
   }
   return async (kind: PathPickKind): Promise<string | null> => {
     const win = window()

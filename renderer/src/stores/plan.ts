@@ -8,7 +8,7 @@ import { computed, nextTick, ref, watch } from 'vue'
 import { approvalRefusal, blockingFlags, type ApprovalGrounds } from '../../../core/planning/approval.ts'
 import { PLACEMENT_ADVICE, placementCodeOfField } from '../../../core/planning/placement.ts'
 import { notACtRefusal } from '../../../core/planning/image-role.ts'
-import type { ApiEvent, PlannerClient, PlanResultPayload, SessionInputs, TransducerInfo } from '../../../core/contracts/api.ts'
+import type { ApiEvent, ImageInfo, PlannerClient, PlanResultPayload, SessionInputs, TransducerInfo } from '../../../core/contracts/api.ts'
 import { api } from '../api/index.ts'
 import { useImagesStore } from './images.ts'
 import { useRegistrationStore } from './registration.ts'
@@ -275,14 +275,29 @@ export const usePlanStore = defineStore('plan', () => {
 
   /** Opens a stored plan: its CT, its inputs and its result (the plan browser's Open). */
   async function openStored(planId: string): Promise<void> {
+    await showOpened(`Opening plan ${planId}`, async () => {
+      const r = await api().openStoredPlan({ planId })
+      return { ...r, planId: r.planId as string | null }
+    })
+  }
+
+  /** Opens a finished campaign task's plan (the campaign browser's Open); Save stores it as a new plan. */
+  async function openCampaignTask(dir: string, index: number): Promise<boolean> {
+    return showOpened(`Opening campaign task ${index}`, async () => ({ ...(await api().openCampaignTask({ dir, index })), planId: null, approved: false }))
+  }
+
+  /** Shows an opened finished plan: its CT (the image watcher clears the previous patient first), inputs and result. */
+  async function showOpened(
+    what: string,
+    open: () => Promise<{ runId: string; ct: ImageInfo; inputs: SessionInputs; planId: string | null; approved: boolean }>,
+  ): Promise<boolean> {
     if (running.value) {
-      useMessagesStore().push('error', `Opening plan ${planId}: a simulation is running; cancel it first`)
-      return
+      useMessagesStore().push('error', `${what}: a simulation is running; cancel it first`)
+      return false
     }
     try {
-      const r = await api().openStoredPlan({ planId })
+      const r = await open()
       useImagesStore().accept({ kind: 'image', image: r.ct }, 'ct')
-      // The image watcher clears the previous patient's state first.
       await nextTick()
       setInputs(r.inputs)
       runId.value = r.runId
@@ -292,8 +307,10 @@ export const usePlanStore = defineStore('plan', () => {
       lineagePlanId.value = r.planId
       savedVersion.value = null
       approved.value = r.approved
+      return true
     } catch (e) {
-      useMessagesStore().error(`Opening plan ${planId}`, e)
+      useMessagesStore().error(what, e)
+      return false
     }
   }
 
@@ -709,6 +726,7 @@ export const usePlanStore = defineStore('plan', () => {
     savedVersion,
     restoreSession,
     openStored,
+    openCampaignTask,
     inputs,
     resultInputs,
     stale,

@@ -8,6 +8,7 @@ import { useImagesStore } from '../../../renderer/src/stores/images.ts'
 import { useRegistrationStore } from '../../../renderer/src/stores/registration.ts'
 import { useViewStore } from '../../../renderer/src/stores/view.ts'
 import { useMessagesStore } from '../../../renderer/src/stores/messages.ts'
+import { useCampaignsStore } from '../../../renderer/src/stores/campaigns.ts'
 import { metricRows, resolutionWarning } from '../../../renderer/src/lib/metrics-table.ts'
 import type { PlanMetricsRecord } from '../../../core/contracts/plan.ts'
 import { checkCoordinates, checkField, parseTypedNumber } from '../../../renderer/src/lib/numeric-field.ts'
@@ -537,5 +538,72 @@ describe('the ruler', () => {
     expect(view.ruler).toEqual({ a: [0, 0, 0], b: [0.03, 0.04, 0] })
     expect(view.addRulerPoint([0.01, 0, 0])).toBe(false)
     expect(view.ruler).toEqual({ a: [0.01, 0, 0], b: null })
+  })
+})
+
+describe('campaigns store', () => {
+  const summary = { dir: '/c/sweep', name: 'sweep', kind: 'scene-sweep' as const, total: 2, done: 1, failed: 0, missing: 1 }
+  const tasks = [
+    { index: 0, label: 'a', group: 'head 1000', state: 'done' as const, wallS: 3, error: null, peakPressurePa: 1e5 },
+    { index: 1, label: 'b', group: 'head 1000', state: 'missing' as const, wallS: null, error: null, peakPressurePa: null },
+  ]
+
+  test('open shows the tasks and refreshes the list; a folder that is no campaign is one message; forget drops the one on show', async () => {
+    let listed: { dir: string; summary: typeof summary | null; note: string | null }[] = []
+    const calls = fakeClient({
+      listCampaigns: async () => ({ campaigns: listed }),
+      openCampaign: async (p: { dir: string }) => {
+        if (p.dir !== summary.dir) throw new ApiError('not-found', `${p.dir}: is not a campaign folder`, 'dir')
+        listed = [{ dir: summary.dir, summary, note: null }]
+        return { summary, tasks }
+      },
+      forgetCampaign: async () => ((listed = []), { ok: true }),
+    })
+    const campaigns = useCampaignsStore()
+    expect(await campaigns.open('/c/other')).toBe(false)
+    expect(useMessagesStore().messages.at(-1)?.text).toMatch(/Opening the campaign \/c\/other: .*not a campaign folder/)
+    expect(campaigns.shownTasks).toEqual([])
+    expect(await campaigns.open(summary.dir)).toBe(true)
+    expect(campaigns.shownDir).toBe(summary.dir)
+    expect(campaigns.shownTasks.map((t) => t.state)).toEqual(['done', 'missing'])
+    expect(campaigns.campaigns.map((c) => c.summary?.done)).toEqual([1])
+    await campaigns.forget(summary.dir)
+    expect(campaigns.shownDir).toBeNull()
+    expect(campaigns.campaigns).toEqual([])
+    expect(calls.map((c) => c.method)).toEqual(['openCampaign', 'openCampaign', 'listCampaigns', 'forgetCampaign', 'listCampaigns'])
+  })
+
+  test("Open on a task asks for that campaign's task and shows it as the plan store's finished run", async () => {
+    const calls = fakeClient({
+      listTransducers: async () => ({ transducers: [transducer], warnings: [] }),
+      listCampaigns: async () => ({ campaigns: [] }),
+      openCampaign: async () => ({ summary, tasks }),
+      openCampaignTask: async () => ({
+        runId: 'run7',
+        ct: { ...image, warnings: [] },
+        inputs: {
+          targetRasM: [0.03, -0.018, 0.0135],
+          entryRasM: null,
+          transducerId: 'bowl',
+          pointsPerWavelength: 2,
+          mappingId: 'kplan',
+          isppaFreeWaterWPerM2: 1e5,
+          pulseDurationS: 0.02,
+          prfHz: 5,
+          trainDutyCycle: 1,
+          thermalProtocolId: '',
+        },
+      }),
+      getPlanResult: async () => ({ runId: 'run7', planDir: '/p', plan: {}, metrics: {}, pressureVolumeId: 'pressure-run7', thermal: null }),
+    })
+    const campaigns = useCampaignsStore()
+    expect(await campaigns.openTask(0)).toBe(false)
+    await campaigns.open(summary.dir)
+    expect(await campaigns.openTask(0)).toBe(true)
+    expect(calls.find((c) => c.method === 'openCampaignTask')?.params).toEqual({ dir: summary.dir, index: 0 })
+    const plan = usePlanStore()
+    expect(plan.runId).toBe('run7')
+    expect(plan.savedPlanId).toBeNull()
+    expect(plan.targetRasM).toEqual([0.03, -0.018, 0.0135])
   })
 })

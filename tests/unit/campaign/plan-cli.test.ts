@@ -61,6 +61,60 @@ describe('tfus campaign plan', () => {
     await expect(fs.stat(path.join(dir, 'never'))).rejects.toThrow()
   })
 
+  it('reads .yaml/.yml with the same checks; a YAML syntax fault names the file and line (exit 2)', async () => {
+    const ct = path.join(ROOT, 'resources/samples/cranium-ct.nii.gz')
+    const good = [
+      'name: cohort',
+      'kind: plans',
+      'subjects:',
+      `  - { id: cranium, ct: '${ct}', targets: [{ id: m1, ras_mm: [30, -18, 13.5] }] }`,
+      'transducers: [itrusst-bm-bowl]',
+    ]
+    const cases: [string, string, RegExp][] = [
+      ['bad.yaml', [...good, 'ppw: [2', ''].join('\n'), /bad\.yaml: line \d+: the campaign file is not valid YAML/],
+      ['bad.yml', [...good, 'ppw: ["6"]'].join('\n'), /bad\.yml: ppw\.0: /],
+      ['bad.yaml', [...good, 'transducer: [x]'].join('\n'), /bad\.yaml: \(top level\): .*"transducer"/],
+      ['bad.yaml', [...good, 'ppw: [2]', 'ppw: [3]'].join('\n'), /bad\.yaml: line 7: the campaign file is not valid YAML \(duplicated mapping key\)/],
+      ['bad.yaml', [...good, 'mappings: [nope]'].join('\n'), /bad\.yaml: mappings: unknown mapping "nope"/],
+      ['bad.yaml', good.join('\n').replace('ras_mm: [30, -18, 13.5]', 'ras_mm: [30, -18]'), /bad\.yaml: subjects\.0\.targets\.0\.ras_mm: /],
+    ]
+    for (const [name, text, message] of cases) {
+      const r = await cli(['campaign', 'plan', await writeCampaign(name, text), '--dir', path.join(dir, 'never')])
+      expect(r.code, r.err).toBe(2)
+      expect(r.err.split('\n')).toHaveLength(1)
+      expect(r.err).toMatch(message)
+    }
+    await expect(fs.stat(path.join(dir, 'never'))).rejects.toThrow()
+    const file = await writeCampaign('good.yml', [...good, 'ppw: [2]'].join('\n'))
+    const r = await cli(['campaign', 'plan', file, '--dir', path.join(dir, 'yaml')])
+    expect(r.code, r.err).toBe(0)
+    expect(r.out).toMatch(/planned: cohort \(plans\), 1 task in/)
+    expect(await fs.readFile(path.join(dir, 'yaml', 'campaign-file.yaml'), 'utf8')).toBe(await fs.readFile(file, 'utf8'))
+  })
+
+  it('the YAML example expands to the same tasks as the JSON one', async () => {
+    const tasks = async (file: string) => {
+      const out = path.join(dir, path.basename(file).replace('.', '-'))
+      const r = await cli(['campaign', 'plan', path.join(ROOT, 'resources/campaigns', file), '--dir', out])
+      expect(r.code, r.err).toBe(0)
+      return (JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8')) as { tasks: { id: string }[] }).tasks.map((t) => t.id)
+    }
+    const json = await tasks('cohort-example.json')
+    expect(json.length).toBeGreaterThan(1)
+    expect(await tasks('cohort-example.yaml')).toEqual(json)
+  })
+
+  it('estimates a CPU task near the measured time of the same plan (docs/benchmarks.md: 264 s in the planner at 3 ppw)', async () => {
+    const file = await writeCampaign('cpu.json', cohort({ subjects: [cohort().subjects[0]], ppw: [3], backend: 'cpu' }))
+    const r = await cli(['campaign', 'plan', file, '--dir', path.join(dir, 'cpu')])
+    expect(r.code, r.err).toBe(0)
+    expect(r.out).not.toMatch(/webgpu/)
+    const m = /~([\d.]+) (s|min|h) on cpu per task/.exec(r.out)!
+    const seconds = Number(m[1]) * { s: 1, min: 60, h: 3600 }[m[2] as 's' | 'min' | 'h']
+    expect(seconds).toBeGreaterThan(264 / 2)
+    expect(seconds).toBeLessThan(264 * 2)
+  })
+
   it('reports a missing CT at plan time, naming the subject field', async () => {
     const c = cohort()
     ;(c.subjects as { ct: string }[])[1]!.ct = 'missing/ct.nii.gz'
@@ -77,7 +131,13 @@ describe('tfus campaign plan', () => {
     expect(r.out).toMatch(/planned: cohort \(plans\), 6 tasks/)
     expect(r.out).toMatch(/3 x itrusst-bm-bowl at 2 ppw: grid \d+x\d+x\d+/)
     expect(r.out).toMatch(/3 x itrusst-bm-bowl at 3 ppw: grid \d+x\d+x\d+/)
-    expect(r.out).toMatch(/estimated cost: [\d.]+ M cells per task on average, [\d.]+ M cells in total/)
+    expect(r.out).toMatch(
+      /estimated cost: [\d.]+ M cells per task on average, [\d.]+ M cells in total; solver time ~[\d.]+ (s|min|h) on webgpu, [\d.]+ (s|min|h) on cpu in total/,
+    )
+    expect(r.out).toMatch(
+      /3 x itrusst-bm-bowl at 2 ppw: .* ~\d+ steps \(head \d+, free water \d+; at most \d+\): ~[\d.]+ (s|min|h) on webgpu, [\d.]+ (s|min|h) on cpu per task/,
+    )
+    expect(r.out).toMatch(/cpu 5 M cell-steps\/s: bench:solver/)
     const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8'))
     expect(manifest.tasks).toHaveLength(6)
     expect(await fs.readFile(path.join(out, 'campaign-file.json'), 'utf8')).toBe(await fs.readFile(file, 'utf8'))
