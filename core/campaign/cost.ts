@@ -62,9 +62,10 @@ export function planSolveSteps(gridSize: readonly [number, number, number], spac
       dtStabilityLimitS: Infinity,
       rampPeriods: DEFAULT_SETTINGS.rampPeriods,
       windowPeriods: DEFAULT_SETTINGS.windowPeriods,
+      windowStartTraversals: DEFAULT_SETTINGS.windowStartTraversals,
       maxTraversals: DEFAULT_SETTINGS.maxTraversals,
     })
-    return { expected: Math.min(time.maxSteps, time.firstWindowStartStep + 2 * time.windowSteps), cap: time.maxSteps }
+    return { expected: Math.min(time.maxSteps, time.traversalEndStep + 2 * time.windowSteps), cap: time.maxSteps }
   }
   return { head: steps(BONE_MAX_M_S), water: steps(WATER_M_S) }
 }

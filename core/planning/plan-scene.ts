@@ -65,6 +65,7 @@ export function planSceneJson(input: PlanSceneInput): SceneJson {
       steady_tolerance: input.settings.steadyTolerance,
       ramp_periods: input.settings.rampPeriods,
       window_periods: input.settings.windowPeriods,
+      window_start_traversals: input.settings.windowStartTraversals,
       max_traversals: input.settings.maxTraversals,
       source_upsampling: input.settings.sourceUpsampling,
       bli_tolerance: input.settings.bliTolerance,

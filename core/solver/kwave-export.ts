@@ -191,7 +191,7 @@ function timeWindow(plan: SimulationSetup, steps: number | undefined): { nt: num
   const warnings: string[] = []
   let nt: number
   if (steps === undefined) {
-    nt = t.firstWindowStartStep + Math.floor((t.maxSteps - t.firstWindowStartStep) / window) * window
+    nt = t.traversalEndStep + Math.floor((t.maxSteps - t.traversalEndStep) / window) * window
   } else {
     if (!Number.isInteger(steps) || steps < window) {
       throw new SimulationInputError(
@@ -200,9 +200,9 @@ function timeWindow(plan: SimulationSetup, steps: number | undefined): { nt: num
       )
     }
     nt = steps
-    if (nt - window < t.firstWindowStartStep) {
+    if (nt - window < t.traversalEndStep) {
       warnings.push(
-        `the recorded window starts at step ${nt - window + 1}, before the start-up ramp and one domain traversal are over (step ${t.firstWindowStartStep + 1}): k-Wave's p_rms will not be the steady-state amplitude`,
+        `the recorded window starts at step ${nt - window + 1}, before the start-up ramp and one domain traversal are over (step ${t.traversalEndStep + 1}): k-Wave's p_rms will not be the steady-state amplitude`,
       )
     }
   }

@@ -114,6 +114,7 @@ export interface SolverSettingsToCheck {
   readonly bliTolerance: number
   readonly rampPeriods: number
   readonly windowPeriods: number
+  readonly windowStartTraversals: number
   readonly maxTraversals: number
 }
 
@@ -146,6 +147,7 @@ export function checkSolverSettings(settings: SolverSettingsToCheck, gridSize?: 
   )
   range(settings.rampPeriods, 'solver.ramp_periods', 0, MAX_RAMP_PERIODS, 'the default is 4; a longer ramp only delays the steady state')
   range(settings.windowPeriods, 'solver.window_periods', 1, MAX_WINDOW_PERIODS, 'the default is 2')
+  range(settings.windowStartTraversals, 'solver.window_start_traversals', 0, settings.maxTraversals, 'the default is 0.5; at most max_traversals')
   range(settings.maxTraversals, 'solver.max_traversals', 0, MAX_TRAVERSALS, 'the default is 4; a steady state settles within a few traversals', true)
 }
 

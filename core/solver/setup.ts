@@ -274,6 +274,7 @@ export function setupSimulation(grid: Grid, medium: Medium, source: Source, sett
     dtStabilityLimitS: dtLimit,
     rampPeriods: settings.rampPeriods,
     windowPeriods: settings.windowPeriods,
+    windowStartTraversals: settings.windowStartTraversals,
     maxTraversals: settings.maxTraversals,
   })
   checkTimeSteps(time)

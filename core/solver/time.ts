@@ -15,8 +15,10 @@ export interface TimeAxis {
   readonly windowSteps: number
   /** Domain traversal time at the slowest sound speed [s] (k-Wave makeTime's t_end). */
   readonly traversalS: number
-  /** Earliest step at which the first window may start: ramp plus one traversal. */
+  /** Earliest step at which the first window may start: the ramp plus windowStartTraversals traversals. */
   readonly firstWindowStartStep: number
+  /** The ramp plus one whole traversal: when a fixed-length run (k-Wave's) has settled. */
+  readonly traversalEndStep: number
   /** Upper bound on the run length [steps]. */
   readonly maxSteps: number
   /** Courant number actually used, c_max dt / dx. */
@@ -34,6 +36,7 @@ export interface TimeAxisInput {
   readonly dtStabilityLimitS: number
   readonly rampPeriods: number
   readonly windowPeriods: number
+  readonly windowStartTraversals: number
   readonly maxTraversals: number
 }
 
@@ -46,9 +49,10 @@ export function makeTimeAxis(input: TimeAxisInput): TimeAxis {
   const traversalS = Math.hypot(...input.domainLengthsM) / cMin
   const rampSteps = Math.round(input.rampPeriods * pointsPerPeriod)
   const windowSteps = Math.max(1, Math.round(input.windowPeriods)) * pointsPerPeriod
-  const firstWindowStartStep = rampSteps + Math.ceil(traversalS / dtS)
-  const maxSteps = Math.max(firstWindowStartStep + 3 * windowSteps, rampSteps + Math.ceil((input.maxTraversals * traversalS) / dtS))
-  return { dtS, pointsPerPeriod, rampSteps, windowSteps, traversalS, firstWindowStartStep, maxSteps, cfl: (cMax * dtS) / spacingM }
+  const traversalEndStep = rampSteps + Math.ceil(traversalS / dtS)
+  const firstWindowStartStep = rampSteps + Math.ceil((input.windowStartTraversals * traversalS) / dtS - 1e-9)
+  const maxSteps = Math.max(traversalEndStep + 3 * windowSteps, rampSteps + Math.ceil((input.maxTraversals * traversalS) / dtS))
+  return { dtS, pointsPerPeriod, rampSteps, windowSteps, traversalS, firstWindowStartStep, traversalEndStep, maxSteps, cfl: (cMax * dtS) / spacingM }
 }
 
 /**

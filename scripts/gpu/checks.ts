@@ -103,7 +103,7 @@ async function parity() {
   for (const c of RUN_PARITY_SCENES) {
     const s = parseScene(c.scene)
     const plan = setupSimulation(s.grid, s.medium, s.source, { ...DEFAULT_SETTINGS, ...s.settings })
-    const steps = plan.time.firstWindowStartStep
+    const steps = plan.time.traversalEndStep
     const reference = await runSteps(cpuBackend, plan, steps, plan.time.windowSteps)
     for (const design of runDesigns) {
       const web = await runSteps(createWebGpuBackend(device, description, { fft: design }), plan, steps, plan.time.windowSteps)

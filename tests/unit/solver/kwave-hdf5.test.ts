@@ -524,7 +524,7 @@ describe('k-Wave input files', () => {
     const t = plan.time
     expect(exported.nt).toBeLessThanOrEqual(t.maxSteps)
     expect(exported.nt + t.windowSteps).toBeGreaterThan(t.maxSteps)
-    expect((exported.nt - t.firstWindowStartStep) % t.windowSteps).toBe(0)
+    expect((exported.nt - t.traversalEndStep) % t.windowSteps).toBe(0)
     expect(exported.recordStartStep).toBe(exported.nt - t.windowSteps + 1)
     expect(plan.absorbing).toBe(false)
     checkFirstStep(read, plan)

@@ -94,7 +94,7 @@ describe.skipIf(requireOrSkip('WebGPU (Dawn, SwiftShader on the CPU)', skipReaso
           const s = parseScene(c.scene)
           const plan = setupSimulation(s.grid, s.medium, s.source, { ...DEFAULT_SETTINGS, ...s.settings })
           // The runner's first window: ramp plus one domain traversal, then one window.
-          const steps = plan.time.firstWindowStartStep
+          const steps = plan.time.traversalEndStep
           const windowSteps = plan.time.windowSteps
           const reference = await runSteps(cpuBackend, plan, steps, windowSteps)
           const webgpu = await runSteps(createWebGpuBackend(device!, description, { fft: runDesign }), plan, steps, windowSteps)
@@ -132,7 +132,7 @@ describe.skipIf(requireOrSkip('WebGPU (Dawn, SwiftShader on the CPU)', skipReaso
       const other: FftDesign = runDesign === 'global' ? 'workgroup' : 'global'
       const s = planeWave()
       const plan = setupSimulation(s.grid, s.medium, s.source, { ...DEFAULT_SETTINGS, ...s.settings })
-      const steps = plan.time.firstWindowStartStep
+      const steps = plan.time.traversalEndStep
       const reference = await runSteps(cpuBackend, plan, steps, plan.time.windowSteps)
       const webgpu = await runSteps(createWebGpuBackend(device!, description, { fft: other }), plan, steps, plan.time.windowSteps)
       const difference = complexRelativeL2(reference.window, webgpu.window)
