@@ -13,6 +13,7 @@ import type { PlanDomain } from './domain.ts'
 import type { Placement } from './placement.ts'
 import { mechanicalFlag } from './limits.ts'
 import { growRegion } from '../volume/region.ts'
+import type { PlanRecord } from '../contracts/plan.ts'
 
 export interface Protocol {
   /** Pulse duration [s]. */
@@ -24,6 +25,11 @@ export interface Protocol {
 }
 
 export const DEFAULT_PROTOCOL: Protocol = { pulseDurationS: 0.02, prfHz: 5, trainDutyCycle: 1 }
+
+/** plan.json `pulse_timing`. */
+export function pulseTimingRecordOf(p: Protocol): PlanRecord['pulse_timing'] {
+  return { pulse_duration_s: p.pulseDurationS, prf_hz: p.prfHz, train_duty_cycle: p.trainDutyCycle }
+}
 
 /** Widths [m] along the beam axis and the two lateral axes; null = could not be measured. */
 export interface FocalWidths {

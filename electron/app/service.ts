@@ -726,7 +726,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       const written = await store.materializePlanFolder(id, undefined, outDir)
       const drive =
         record.drive.kind === 'isppa-free-water' || record.drive.kind === 'isppa-target'
-          ? { kind: record.drive.kind, wPerM2: record.drive.wPerM2 }
+          ? { kind: record.drive.kind, wPerM2: record.drive.isppa_w_m2 }
           : { kind: 'source' as const, amplitudePa: record.drive.source_amplitude_pa }
       const earlier = runs.list()
       const run = runs.adopt(
@@ -739,7 +739,11 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
           pointsPerWavelength: record.simulation.ppw,
           backend: 'cpu',
           drive,
-          protocol: { pulseDurationS: record.protocol.pulse_duration_s, prfHz: record.protocol.prf_hz, trainDutyCycle: record.protocol.train_duty_cycle },
+          protocol: {
+            pulseDurationS: record.pulse_timing.pulse_duration_s,
+            prfHz: record.pulse_timing.prf_hz,
+            trainDutyCycle: record.pulse_timing.train_duty_cycle,
+          },
           outDir,
         },
         { status: 'done', plan: stored.record, metrics: stored.metrics, files: written.files },
@@ -757,10 +761,10 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
           transducerId: record.transducer.id,
           pointsPerWavelength: record.simulation.ppw,
           mappingId: record.mapping.id,
-          isppaFreeWaterWPerM2: record.drive.kind === 'isppa-free-water' ? record.drive.wPerM2 : 1e5,
-          pulseDurationS: record.protocol.pulse_duration_s,
-          prfHz: record.protocol.prf_hz,
-          trainDutyCycle: record.protocol.train_duty_cycle,
+          isppaFreeWaterWPerM2: record.drive.kind === 'isppa-free-water' ? record.drive.isppa_w_m2 : 1e5,
+          pulseDurationS: record.pulse_timing.pulse_duration_s,
+          prfHz: record.pulse_timing.prf_hz,
+          trainDutyCycle: record.pulse_timing.train_duty_cycle,
           thermalProtocolId: '',
         },
         approved: stored.approval !== null,

@@ -15,7 +15,8 @@ import { loadSurrogate, type LoadedSurrogate, type ProviderChoice } from '../ada
 import { runPreparedPlan, type DriveLevel } from '../../core/planning/run-plan.ts'
 import { segmentHead, type HeadSegmentation } from '../../core/planning/masks.ts'
 import { PlacementError } from '../../core/planning/placement.ts'
-import type { Protocol } from '../../core/planning/metrics.ts'
+import { pulseTimingRecordOf, type Protocol } from '../../core/planning/metrics.ts'
+import { driveRecordOf } from '../../core/planning/drive.ts'
 import { SurrogateModelError } from '../../core/surrogate/manifest.ts'
 import { getHuMapping, type HuMappingId } from '../../core/skull/mappings.ts'
 import { imageRefOf, patientRecordOf, planMetricsRecord, planRecord, type PlanMetricsRecord, type PlanRecord } from '../../core/contracts/plan.ts'
@@ -122,8 +123,8 @@ export class PreviewEngine {
         backend: 'surrogate',
         device: result.device,
       },
-      drive: { ...req.drive, source_amplitude_pa: result.sourceAmplitudePa },
-      protocol: { pulse_duration_s: req.protocol.pulseDurationS, prf_hz: req.protocol.prfHz, train_duty_cycle: req.protocol.trainDutyCycle },
+      drive: driveRecordOf(req.drive, result.sourceAmplitudePa),
+      pulse_timing: pulseTimingRecordOf(req.protocol),
       registration: null,
       source: 'surrogate',
       surrogate: {
