@@ -299,7 +299,7 @@ ${patientBlock}
 <tr><th>Pose matrix (transducer → RAS; rotation dimensionless, last column translation in mm)</th><td class="uid">${[0, 1, 2].map((r) => [0, 1, 2, 3].map((c) => fix(t[4 * r + c]! * (c === 3 ? 1000 : 1), c === 3 ? 3 : 6)).join(' ')).join('<br>')}</td></tr>
 </tbody></table>
 
-<h2>Transducer and protocol</h2>
+<h2>Transducer and pulse timing</h2>
 <table class="kv"><tbody>
 ${row('Transducer', `${plan.transducer.id} (${plan.transducer.source_file})`)}
 <tr><th>Frequency</th>${cell(`${fix(plan.transducer.frequency_hz / 1e3, 1)} kHz`, plan.transducer.frequency_hz)}</tr>

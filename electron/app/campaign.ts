@@ -25,7 +25,7 @@ import { SimulationInputError, SimulationNumericalError } from '../../core/solve
 import { isImportError } from '../../core/io/errors.ts'
 import { SurrogateModelError } from '../../core/surrogate/manifest.ts'
 import { isPlanStoreError } from '../../core/db/errors.ts'
-import { DEFAULT_PROTOCOL } from '../../core/planning/metrics.ts'
+import { DEFAULT_PULSE_TIMING } from '../../core/planning/metrics.ts'
 import { planGrid, checkPlanGrid } from '../../core/planning/domain.ts'
 import { planDevice } from '../../core/planning/device.ts'
 import { nextFftFriendly } from '../../core/fft/plan.ts'
@@ -126,10 +126,10 @@ function planInputOf(task: CampaignTask, outDir: string, override?: { ctPath: st
     pointsPerWavelength: task.ppw,
     backend: task.backend,
     drive: driveInput(task.drive),
-    protocol: {
-      pulseDurationS: task.pulse_duration_ms !== undefined ? task.pulse_duration_ms / 1000 : DEFAULT_PROTOCOL.pulseDurationS,
-      prfHz: task.prf_hz ?? DEFAULT_PROTOCOL.prfHz,
-      trainDutyCycle: DEFAULT_PROTOCOL.trainDutyCycle,
+    pulseTiming: {
+      pulseDurationS: task.pulse_duration_ms !== undefined ? task.pulse_duration_ms / 1000 : DEFAULT_PULSE_TIMING.pulseDurationS,
+      prfHz: task.prf_hz ?? DEFAULT_PULSE_TIMING.prfHz,
+      trainDutyCycle: DEFAULT_PULSE_TIMING.trainDutyCycle,
     },
     ...(task.thermal_protocol ? { thermalProtocolFile: task.thermal_protocol } : {}),
     outDir,

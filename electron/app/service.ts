@@ -21,7 +21,7 @@
  * Reading a volume is itk-wasm/zlib work of about a second for a head CT and stays in the host.
  * No error leaving the service names the work or data folder.
  */
-import { loadProtocolLibrary } from '../adapters/protocols.ts'
+import { loadThermalProtocolLibrary } from '../adapters/thermal-protocols.ts'
 import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -370,9 +370,9 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       return capabilityCache
     },
 
-    async listProtocols() {
-      const lib = await loadProtocolLibrary()
-      return { protocols: lib.protocols.map((p) => ({ id: p.id, name: p.protocol.name ?? p.id, totalS: p.totalS, source: p.protocol.source ?? '' })) }
+    async listThermalProtocols() {
+      const lib = await loadThermalProtocolLibrary()
+      return { thermalProtocols: lib.protocols.map((p) => ({ id: p.id, name: p.protocol.name ?? p.id, totalS: p.totalS, source: p.protocol.source ?? '' })) }
     },
 
     async listTransducers() {
@@ -551,7 +551,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
         )
       let thermalProtocolFile: string | undefined
       if (req.thermalProtocolId) {
-        const found = (await loadProtocolLibrary()).protocols.find((p) => p.id === req.thermalProtocolId)
+        const found = (await loadThermalProtocolLibrary()).protocols.find((p) => p.id === req.thermalProtocolId)
         if (!found) throw new ApiError('not-found', `no sonication protocol "${req.thermalProtocolId}" in the library`, 'thermalProtocolId')
         thermalProtocolFile = found.file
       }
@@ -568,7 +568,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
         pointsPerWavelength: req.pointsPerWavelength,
         backend: req.backend,
         drive: req.drive,
-        protocol: req.protocol,
+        pulseTiming: req.pulseTiming,
         outDir,
       })
       // The worker reads dropped files by path: they stay until it has stopped.
@@ -597,7 +597,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
           transducerId: req.transducerId,
           mappingId: req.mappingId,
           drive: req.drive,
-          protocol: req.protocol,
+          pulseTiming: req.pulseTiming,
         })
       } finally {
         release()
@@ -739,7 +739,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
           pointsPerWavelength: record.simulation.ppw,
           backend: 'cpu',
           drive,
-          protocol: {
+          pulseTiming: {
             pulseDurationS: record.pulse_timing.pulse_duration_s,
             prfHz: record.pulse_timing.prf_hz,
             trainDutyCycle: record.pulse_timing.train_duty_cycle,

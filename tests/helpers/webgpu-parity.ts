@@ -4,7 +4,7 @@
  * device run on a real GPU (scripts/gpu/checks.ts), so both check the same scenes against the
  * same bounds.
  */
-import { thermalProtocolRecord } from '../../core/contracts/protocol.ts'
+import { thermalProtocolRecord } from '../../core/contracts/thermal-protocol.ts'
 import { createFft3d } from '../../core/fft/fft3d.ts'
 import type { BackendFactory } from '../../core/solver/run.ts'
 import type { SimulationSetup } from '../../core/solver/setup.ts'

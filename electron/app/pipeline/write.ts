@@ -179,7 +179,7 @@ export async function writePlanFolder(outDir: string, w: WriteInput): Promise<Wr
       solver_version: SOLVER_VERSION,
     },
     drive: setup.driveRecord ?? driveRecordOf(setup.drive, result.sourceAmplitudePa),
-    pulse_timing: pulseTimingRecordOf(input.protocol),
+    pulse_timing: pulseTimingRecordOf(input.pulseTiming),
     registration: w.registration,
     focus_correction: solved.focusCorrection,
     source: surrogate ? 'surrogate' : 'solver',
