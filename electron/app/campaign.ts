@@ -41,7 +41,8 @@ import { replaceFileAtomically, writeFileAtomic } from '../adapters/atomic-file.
 import { loadTransducerLibrary } from '../adapters/transducers.ts'
 import { writeVolume } from '../adapters/volume-io.ts'
 import { hostMemoryBudget } from '../adapters/host-memory.ts'
-import { checkCampaignPlanInputs, runCampaignPlan, type DriveInput, type PlanInput, type PlanRunHooks } from './campaign-plan.ts'
+// A task is one `tfus plan`: the same pipeline, called the same way (the output folder written as a whole).
+import { resolvePlanSetup, runPlanPipeline, type DriveInput, type PlanInput, type PlanRunHooks } from './pipeline/index.ts'
 
 export const CAMPAIGN_FORMAT = 'tfus-campaign 1'
 export const MANIFEST_FILE = 'manifest.json'
@@ -192,7 +193,7 @@ export async function checkCampaignInputs(file: string, campaign: CampaignFile, 
     seen.add(key)
     const input = planInputOf(t, scratch, { ctPath: '', targetRasM: [0, 0, 0], entryRasM: [0, 0, 0] })
     try {
-      await checkCampaignPlanInputs(input)
+      await resolvePlanSetup(input)
     } catch (e) {
       if (e instanceof SimulationInputError) {
         const field = FIELD_OF_FLAG[e.field] ?? e.field
@@ -354,7 +355,7 @@ export async function runCampaignTask(dir: string, index: number, hooks: PlanRun
   try {
     const s = task.source
     if (s.kind === 'subject') {
-      await runCampaignPlan(planInputOf(task, outDir), hooks)
+      await runPlanPipeline(planInputOf(task, outDir), hooks)
     } else {
       const { file, head } = await headCtFile(dir, s.head_seed, s.spacing_mm)
       const seg = segmentHead(head.ct)
@@ -369,7 +370,7 @@ export async function runCampaignTask(dir: string, index: number, hooks: PlanRun
         const drawn = drawPlacement(head.ct, seg, centre, random, DEFAULT_PLACEMENT_RANGES)
         if (!drawn) continue
         try {
-          await runCampaignPlan(planInputOf(task, outDir, { ctPath: file, targetRasM: drawn.targetRasM, entryRasM: drawn.entryRasM }), hooks)
+          await runPlanPipeline(planInputOf(task, outDir, { ctPath: file, targetRasM: drawn.targetRasM, entryRasM: drawn.entryRasM }), hooks)
           planned = true
         } catch (e) {
           // A placement the planner refuses (beam through the face, standoff) is drawn again.
