@@ -4,7 +4,7 @@
  * is read; resolveDevice names the caller's field; the register stage carries the target through
  * the given matrix (and is the identity without an MRI); refusals of core become the command
  * line's words; the hooks reach every stage. End-to-end plans through the pipeline are in
- * tests/unit/planning/plan-cli.test.ts and tests/unit/surrogate/predict-cli.test.ts.
+ * tests/integration/planning/plan-cli.test.ts and tests/integration/surrogate/predict-cli.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import * as fs from 'node:fs'
