@@ -124,8 +124,10 @@ export const surrogateRecord = z.object({
  * camelCase objects of the app's requests (`DriveLevel`, `PulseTiming`) become records in the
  * pipeline's write stage. Plans written before that (plan folders, database rows up to schema
  * version 2) named three fields otherwise; this is the one place that renames them, on every
- * read (`planRecord` applies it) and in database migration 3. It keeps every other field as
- * given, and leaves a record already in the current style unchanged.
+ * read (`planRecord` applies it) and before a record is stored (plan-store.ts). Database
+ * migration 3 makes the same rename of the rows it finds with its own frozen copy (a shipped
+ * migration must not change with this function). It keeps every other field as given, and
+ * leaves a record already in the current style unchanged.
  */
 export function upgradePlanJson(value: unknown): unknown {
   if (!isObject(value)) return value
