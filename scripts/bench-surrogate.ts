@@ -19,7 +19,7 @@ import { segmentHead } from '../core/planning/masks.ts'
 import { poseFeatures, predictField } from '../core/surrogate/predict.ts'
 import { stats } from '../core/surrogate/metrics.ts'
 import { PreviewEngine } from '../electron/app/surrogate-preview.ts'
-import { DEFAULT_PROTOCOL } from '../core/planning/metrics.ts'
+import { DEFAULT_PULSE_TIMING } from '../core/planning/metrics.ts'
 import type { Vec3 } from '../core/volume/types.ts'
 
 const { values } = parseArgs({
@@ -85,7 +85,7 @@ async function main() {
         transducerId: m.transducer_id,
         mappingId: m.mapping_id,
         drive: { kind: 'isppa-free-water', wPerM2: 1e5 },
-        protocol: DEFAULT_PROTOCOL,
+        pulseTiming: DEFAULT_PULSE_TIMING,
       })
       if (i >= 0) appS.push((performance.now() - t0) / 1000)
     }

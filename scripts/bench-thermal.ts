@@ -9,7 +9,7 @@
  */
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
-import { thermalProtocolRecord, type ThermalProtocolRecord } from '../core/contracts/protocol.ts'
+import { thermalProtocolRecord, type ThermalProtocolRecord } from '../core/contracts/thermal-protocol.ts'
 import type { ThermalBackend } from '../core/thermal/backend.ts'
 import { createCpuThermalBackend } from '../core/thermal/cpu.ts'
 import { runThermal, type ThermalFieldInputs } from '../core/thermal/run.ts'

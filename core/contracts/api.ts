@@ -265,7 +265,7 @@ export type TransducerInfo = z.infer<typeof transducerInfo>
 export const BACKEND_CHOICES = ['auto', 'webgpu', 'cpu'] as const
 
 /** Pulse timing, within the plausible ranges of core/planning/input-ranges.ts, pulses not overlapping. */
-const pulseProtocol = z
+const pulseTiming = z
   .object({
     pulseDurationS: z.number().min(PULSE_DURATION_S.min).max(PULSE_DURATION_S.max),
     prfHz: z.number().min(PRF_HZ.min).max(PRF_HZ.max),
@@ -296,8 +296,8 @@ export const planRequest = z.object({
     z.object({ kind: z.literal('isppa-target'), wPerM2: z.number().min(ISPPA_FREE_WATER_W_PER_M2.min).max(ISPPA_FREE_WATER_W_PER_M2.max) }),
     z.object({ kind: z.literal('source'), amplitudePa: z.number().positive() }),
   ]),
-  protocol: pulseProtocol,
-  /** A sonication protocol of the library (listProtocols): the thermal model runs after the acoustics. */
+  pulseTiming,
+  /** A sonication protocol of the library (listThermalProtocols): the thermal model runs after the acoustics. */
   thermalProtocolId: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]*$/)
@@ -496,10 +496,10 @@ const ok = z.object({ ok: z.literal(true) })
 
 export const PLANNER_API = defineApi({
   capabilities: { summary: 'What this host can do: backend devices, database, exports, thermal model', params: empty, result: capabilities },
-  listProtocols: {
+  listThermalProtocols: {
     summary: 'The sonication protocols the thermal model can run (resources/protocols and the user folder)',
     params: empty,
-    result: z.object({ protocols: z.array(z.object({ id: z.string(), name: z.string(), totalS: z.number(), source: z.string() })) }),
+    result: z.object({ thermalProtocols: z.array(z.object({ id: z.string(), name: z.string(), totalS: z.number(), source: z.string() })) }),
   },
   listTransducers: {
     summary: 'The transducer library with the geometry to draw each device',
@@ -544,7 +544,7 @@ export const PLANNER_API = defineApi({
       transducerId: z.string().min(1),
       mappingId: z.string().min(1).default('kplan'),
       drive: z.object({ kind: z.literal('isppa-free-water'), wPerM2: z.number().min(ISPPA_FREE_WATER_W_PER_M2.min).max(ISPPA_FREE_WATER_W_PER_M2.max) }),
-      protocol: pulseProtocol,
+      pulseTiming,
     }),
     result: planResult.extend({ runId: z.string() }),
   },

@@ -56,10 +56,14 @@ export const poseRecord = z.object({
   focal_distance_from_apex_m: z.number(),
 })
 
+/**
+ * The drive level as asked for (`amplitude_pa`, `isppa_w_m2`, or a console setting) and the source
+ * pressure it gave (`source_amplitude_pa`).
+ */
 export const driveRecord = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('source'), amplitudePa: z.number().positive(), source_amplitude_pa: z.number() }),
-  z.object({ kind: z.literal('isppa-free-water'), wPerM2: z.number().positive(), source_amplitude_pa: z.number() }),
-  z.object({ kind: z.literal('isppa-target'), wPerM2: z.number().positive(), source_amplitude_pa: z.number() }),
+  z.object({ kind: z.literal('source'), amplitude_pa: z.number().positive(), source_amplitude_pa: z.number() }),
+  z.object({ kind: z.literal('isppa-free-water'), isppa_w_m2: z.number().positive(), source_amplitude_pa: z.number() }),
+  z.object({ kind: z.literal('isppa-target'), isppa_w_m2: z.number().positive(), source_amplitude_pa: z.number() }),
   /** A console setting times the unit's calibration factor (transducer file) gives the source pressure. */
   z.object({
     kind: z.literal('device-setting'),
@@ -71,7 +75,8 @@ export const driveRecord = z.discriminatedUnion('kind', [
   }),
 ])
 
-export const protocolRecord = z.object({
+/** The pulse timing the plan's duty cycle and exposure figures assume (not the thermal protocol file). */
+export const pulseTimingRecord = z.object({
   pulse_duration_s: z.number().positive(),
   prf_hz: z.number().positive(),
   train_duty_cycle: z.number().gt(0).lte(1),
@@ -113,7 +118,44 @@ export const surrogateRecord = z.object({
   inference_s: z.number(),
 })
 
-export const planRecord = z.object({
+/**
+ * plan.json and metrics.json are snake_case throughout, units in the key names, and the records
+ * keep that style in memory too (one name per field from file to database to report); the
+ * camelCase objects of the app's requests (`DriveLevel`, `PulseTiming`) become records in the
+ * pipeline's write stage. Plans written before that (plan folders, database rows up to schema
+ * version 2) named three fields otherwise; this is the one place that renames them, on every
+ * read (`planRecord` applies it) and before a record is stored (plan-store.ts). Database
+ * migration 3 makes the same rename of the rows it finds with its own frozen copy (a shipped
+ * migration must not change with this function). It keeps every other field as given, and
+ * leaves a record already in the current style unchanged.
+ */
+export function upgradePlanJson(value: unknown): unknown {
+  if (!isObject(value)) return value
+  const out: Record<string, unknown> = { ...value }
+  if ('protocol' in out && !('pulse_timing' in out)) {
+    out.pulse_timing = out.protocol
+    delete out.protocol
+  }
+  if (isObject(out.drive)) {
+    const drive: Record<string, unknown> = { ...out.drive }
+    for (const [old, current] of LEGACY_DRIVE_KEYS)
+      if (old in drive && !(current in drive)) {
+        drive[current] = drive[old]
+        delete drive[old]
+      }
+    out.drive = drive
+  }
+  return out
+}
+const LEGACY_DRIVE_KEYS = [
+  ['amplitudePa', 'amplitude_pa'],
+  ['wPerM2', 'isppa_w_m2'],
+] as const
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+const planRecordObject = z.object({
   software: z.string(),
   patient: patientRecord.optional(),
   ct: imageRef,
@@ -133,7 +175,7 @@ export const planRecord = z.object({
     solver_version: z.string().optional(),
   }),
   drive: driveRecord,
-  protocol: protocolRecord,
+  pulse_timing: pulseTimingRecord,
   registration: registrationRecord.nullable(),
   focus_correction: focusCorrectionRecord.nullable().default(null),
   /** Which engine produced the field: the full-wave solver, or the neural surrogate's preview. */
@@ -141,7 +183,9 @@ export const planRecord = z.object({
   surrogate: surrogateRecord.nullable().default(null),
   wall_s: z.number(),
 })
-export type PlanRecord = z.infer<typeof planRecord>
+/** A plan record in the current style, or one written before it (see upgradePlanJson). */
+export const planRecord = z.preprocess(upgradePlanJson, planRecordObject)
+export type PlanRecord = z.infer<typeof planRecordObject>
 
 /**
  * Focal widths [m]. null = not measured (the region runs off the simulation grid, or the field

@@ -212,8 +212,56 @@ const approvalGrounds: Migration = {
   },
 }
 
+/**
+ * Rewrites one plan JSON from the keys it was stored under up to schema version 2 to the
+ * current ones (drive `wPerM2` / `amplitudePa`, top-level `protocol`). Frozen here rather than
+ * calling the contract's upgradePlanJson: a shipped migration must do the same thing whatever a
+ * later build's contract does. Other fields are kept as stored.
+ */
+function renameV2PlanKeys(json: string): string {
+  const record = JSON.parse(json) as Record<string, unknown>
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(record)) {
+    if (key === 'protocol' && !('pulse_timing' in record)) out.pulse_timing = value
+    else if (key === 'drive' && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      const drive: Record<string, unknown> = {}
+      for (const [k, v] of Object.entries(value)) drive[k === 'wPerM2' ? 'isppa_w_m2' : k === 'amplitudePa' ? 'amplitude_pa' : k] = v
+      out.drive = drive
+    } else out[key] = value
+  }
+  return JSON.stringify(out)
+}
+
+const snakeCasePlanRecords: Migration = {
+  version: 3,
+  description:
+    'stored plan records in one style: drive wPerM2 -> isppa_w_m2, amplitudePa -> amplitude_pa, protocol -> pulse_timing; the protocols table (pulse timing) is pulse_timings',
+  up(db) {
+    // plan_versions is append-only for users of the database; the schema itself is the one
+    // writer allowed to restate a record, with the values unchanged, so its triggers are lifted
+    // for this transaction only.
+    db.exec('DROP TRIGGER plan_versions_no_update; DROP TRIGGER protocols_no_update; DROP TRIGGER protocols_no_delete;')
+    const rows = db.prepare('SELECT plan_ref, version, record_json FROM plan_versions').all() as Array<{
+      plan_ref: number
+      version: number
+      record_json: string
+    }>
+    const update = db.prepare('UPDATE plan_versions SET record_json = ? WHERE plan_ref = ? AND version = ?')
+    for (const r of rows) {
+      const renamed = renameV2PlanKeys(r.record_json)
+      if (renamed !== r.record_json) update.run(renamed, r.plan_ref, r.version)
+    }
+    db.exec(`
+      ALTER TABLE protocols RENAME TO pulse_timings;
+      CREATE TRIGGER plan_versions_no_update BEFORE UPDATE ON plan_versions
+        BEGIN SELECT RAISE(ABORT, 'plan_versions is append-only: edit a plan by adding a version'); END;
+      ${appendOnly('pulse_timings', 'pulse timings belong to an immutable plan version')}
+    `)
+  },
+}
+
 /** All migrations of this build, in order. */
-export const MIGRATIONS: readonly Migration[] = [initialSchema, approvalGrounds]
+export const MIGRATIONS: readonly Migration[] = [initialSchema, approvalGrounds, snakeCasePlanRecords]
 
 /** The schema version this build writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -9,7 +9,7 @@
  * against core/contracts/plan.ts on the way in and on the way out.
  */
 import type Database from 'better-sqlite3'
-import { planMetricsRecord, planRecord, PLAN_FILES, type PlanMetricsRecord, type PlanRecord } from '../contracts/plan.ts'
+import { planMetricsRecord, planRecord, PLAN_FILES, upgradePlanJson, type PlanMetricsRecord, type PlanRecord } from '../contracts/plan.ts'
 import { PlanStoreError } from './errors.ts'
 import { SHA256_HEX, type BlobState, type BlobVerifier } from './blob-store.ts'
 import { approvalRefusal, belowClinicalResolution, blockingFlags, type ApprovalGrounds } from '../planning/approval.ts'
@@ -358,7 +358,10 @@ function insertVersionRows(
   runId: number,
   record: PlanRecord,
   metrics: PlanMetricsRecord,
-  /** The JSON as given, stored as is (after validation) so fields newer than this build's contract survive. */
+  /**
+   * The JSON as given, stored as is (after validation) so fields newer than this build's contract
+   * survive; a plan folder from before the snake_case keys is stored in the current style.
+   */
   raw: { record: unknown; metrics: unknown },
   note: string | null,
   actor: Actor,
@@ -367,7 +370,18 @@ function insertVersionRows(
   db.prepare(
     `INSERT INTO plan_versions (plan_ref, version, based_on_version, run_ref, ct_series_ref, record_json, metrics_json, note, created_at, created_by)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(ref.planId, ref.version, basedOn, runId, ct?.seriesId ?? null, JSON.stringify(raw.record), JSON.stringify(raw.metrics), note, actor.at, actor.name)
+  ).run(
+    ref.planId,
+    ref.version,
+    basedOn,
+    runId,
+    ct?.seriesId ?? null,
+    JSON.stringify(upgradePlanJson(raw.record)),
+    JSON.stringify(raw.metrics),
+    note,
+    actor.at,
+    actor.name,
+  )
   const pose = record.pose
   db.prepare(
     `INSERT INTO transducer_poses (plan_ref, version, transducer_id, frequency_hz, transducer_to_ras_json, apex_ras_m_json, axis_ras_json, standoff_m, focal_distance_from_apex_m, focus_corrected)
@@ -385,8 +399,8 @@ function insertVersionRows(
     record.focus_correction ? 1 : 0,
   )
   db.prepare(
-    'INSERT INTO protocols (plan_ref, version, pulse_duration_s, prf_hz, train_duty_cycle, duty_cycle, total_duration_s) VALUES (?, ?, ?, ?, ?, ?, NULL)',
-  ).run(ref.planId, ref.version, record.protocol.pulse_duration_s, record.protocol.prf_hz, record.protocol.train_duty_cycle, metrics.duty_cycle)
+    'INSERT INTO pulse_timings (plan_ref, version, pulse_duration_s, prf_hz, train_duty_cycle, duty_cycle, total_duration_s) VALUES (?, ?, ?, ?, ?, ?, NULL)',
+  ).run(ref.planId, ref.version, record.pulse_timing.pulse_duration_s, record.pulse_timing.prf_hz, record.pulse_timing.train_duty_cycle, metrics.duty_cycle)
 }
 
 /** Stores a new plan as version 1, with its simulation run and result files, in one transaction. */

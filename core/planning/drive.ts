@@ -9,6 +9,13 @@ import { amplitudeFromSetting } from '../transducers/library.ts'
 import type { PlanRecord } from '../contracts/plan.ts'
 import type { DriveLevel } from './run-plan.ts'
 
+/** plan.json `drive` for a drive level asked for in the app's terms, with the source pressure it gave. */
+export function driveRecordOf(drive: DriveLevel, sourceAmplitudePa: number): PlanRecord['drive'] {
+  return drive.kind === 'source'
+    ? { kind: 'source', amplitude_pa: drive.amplitudePa, source_amplitude_pa: sourceAmplitudePa }
+    : { kind: drive.kind, isppa_w_m2: drive.wPerM2, source_amplitude_pa: sourceAmplitudePa }
+}
+
 export function driveFromDeviceSetting(def: TransducerDefinition, setting: number, definitionFile: string): { drive: DriveLevel; record: PlanRecord['drive'] } {
   const amplitudePa = amplitudeFromSetting(def, setting)
   const cal = def.calibration!

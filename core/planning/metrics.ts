@@ -13,8 +13,9 @@ import type { PlanDomain } from './domain.ts'
 import type { Placement } from './placement.ts'
 import { mechanicalFlag } from './limits.ts'
 import { growRegion } from '../volume/region.ts'
+import type { PlanRecord } from '../contracts/plan.ts'
 
-export interface Protocol {
+export interface PulseTiming {
   /** Pulse duration [s]. */
   readonly pulseDurationS: number
   /** Pulse repetition frequency [Hz]. */
@@ -23,7 +24,12 @@ export interface Protocol {
   readonly trainDutyCycle: number
 }
 
-export const DEFAULT_PROTOCOL: Protocol = { pulseDurationS: 0.02, prfHz: 5, trainDutyCycle: 1 }
+export const DEFAULT_PULSE_TIMING: PulseTiming = { pulseDurationS: 0.02, prfHz: 5, trainDutyCycle: 1 }
+
+/** plan.json `pulse_timing`. */
+export function pulseTimingRecordOf(p: PulseTiming): PlanRecord['pulse_timing'] {
+  return { pulse_duration_s: p.pulseDurationS, prf_hz: p.prfHz, train_duty_cycle: p.trainDutyCycle }
+}
 
 /** Widths [m] along the beam axis and the two lateral axes; null = could not be measured. */
 export interface FocalWidths {
@@ -83,7 +89,7 @@ export interface MetricsInput {
   /** Area of the emitting surface [m^2] and projected aperture area [m^2] (for TIC). */
   readonly emittingAreaM2: number
   readonly apertureAreaM2: number
-  readonly protocol: Protocol
+  readonly pulseTiming: PulseTiming
   readonly ppw: number
 }
 
@@ -134,7 +140,7 @@ export function planMetrics(input: MetricsInput): { metrics: PlanMetrics; focalM
   const rho = typeof domain.medium.density === 'number' ? domain.medium.density : domain.medium.density[peakIndex]!
   const c = typeof domain.medium.soundSpeed === 'number' ? domain.medium.soundSpeed : domain.medium.soundSpeed[peakIndex]!
   const isppa = (peak * peak) / (2 * rho * c)
-  const duty = Math.min(1, input.protocol.pulseDurationS * input.protocol.prfHz) * input.protocol.trainDutyCycle
+  const duty = Math.min(1, input.pulseTiming.pulseDurationS * input.pulseTiming.prfHz) * input.pulseTiming.trainDutyCycle
   const fMHz = input.frequencyHz / 1e6
   // In a linear simulation the rarefactional peak equals the amplitude.
   const miFreeWater = input.freeWaterPeakPa / 1e6 / Math.sqrt(fMHz)

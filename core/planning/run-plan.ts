@@ -11,7 +11,7 @@ import { ACCURATE_POINTS_PER_WAVELENGTH, type MemoryBudget } from '../solver/lim
 import { segmentHead, type HeadSegmentation } from './masks.ts'
 import { CtSampler, placeTransducer, proposeEntry, type Placement, type PlacementDevice } from './placement.ts'
 import { buildPlanDomain, type BoneMapping, type PlanDomain, type TissueValues } from './domain.ts'
-import { planMetrics, type PlanMetrics, type Protocol } from './metrics.ts'
+import { planMetrics, type PlanMetrics, type PulseTiming } from './metrics.ts'
 
 export interface PlanDevice extends PlacementDevice {
   readonly frequencyHz: number
@@ -43,7 +43,7 @@ export interface PlanningInputs {
   readonly tissues: TissueValues
   readonly pointsPerWavelength: number
   readonly drive: DriveLevel
-  readonly protocol: Protocol
+  readonly pulseTiming: PulseTiming
   readonly backend: BackendFactory
   readonly signal?: AbortSignal
   readonly onProgress?: (stage: string, progress?: Progress) => void
@@ -217,7 +217,7 @@ export async function runPreparedPlan(request: PlanningInputs, prepared: Prepare
     sourceAmplitudePa: REFERENCE_AMPLITUDE_PA,
     emittingAreaM2: device.emittingAreaM2,
     apertureAreaM2: device.apertureAreaM2,
-    protocol: request.protocol,
+    pulseTiming: request.pulseTiming,
     ppw: request.pointsPerWavelength,
   })
   const water = request.tissues.water
@@ -238,7 +238,7 @@ export async function runPreparedPlan(request: PlanningInputs, prepared: Prepare
     sourceAmplitudePa: REFERENCE_AMPLITUDE_PA * factor,
     emittingAreaM2: device.emittingAreaM2,
     apertureAreaM2: device.apertureAreaM2,
-    protocol: request.protocol,
+    pulseTiming: request.pulseTiming,
     ppw: request.pointsPerWavelength,
   })
 

@@ -139,16 +139,16 @@ export function buildReportHtml(input: ReportInput): string {
   const pose = plan.pose
   const t = pose.transducer_to_ras
   const axes = [0, 1, 2].map((c) => [t[c]!, t[4 + c]!, t[8 + c]!])
-  const duty = plan.protocol.pulse_duration_s * plan.protocol.prf_hz
-  const totalDuty = duty * plan.protocol.train_duty_cycle
+  const duty = plan.pulse_timing.pulse_duration_s * plan.pulse_timing.prf_hz
+  const totalDuty = duty * plan.pulse_timing.train_duty_cycle
   const drive = plan.drive
   const driveText =
     drive.kind === 'source'
-      ? `source pressure ${fix(drive.amplitudePa / 1000, 1)} kPa`
+      ? `source pressure ${fix(drive.amplitude_pa / 1000, 1)} kPa`
       : drive.kind === 'isppa-free-water'
-        ? `Isppa ${fix(drive.wPerM2 / 1e4, 2)} W/cm² in free water`
+        ? `Isppa ${fix(drive.isppa_w_m2 / 1e4, 2)} W/cm² in free water`
         : drive.kind === 'isppa-target'
-          ? `Isppa ${fix(drive.wPerM2 / 1e4, 2)} W/cm² at the target`
+          ? `Isppa ${fix(drive.isppa_w_m2 / 1e4, 2)} W/cm² at the target`
           : `console setting ${drive.setting} ${drive.setting_unit} x ${drive.pa_per_unit} Pa/unit (${drive.calibration_source})`
 
   // Preview grade: a surrogate field, or a solver run below the clinical resolution.
@@ -299,14 +299,14 @@ ${patientBlock}
 <tr><th>Pose matrix (transducer → RAS; rotation dimensionless, last column translation in mm)</th><td class="uid">${[0, 1, 2].map((r) => [0, 1, 2, 3].map((c) => fix(t[4 * r + c]! * (c === 3 ? 1000 : 1), c === 3 ? 3 : 6)).join(' ')).join('<br>')}</td></tr>
 </tbody></table>
 
-<h2>Transducer and protocol</h2>
+<h2>Transducer and pulse timing</h2>
 <table class="kv"><tbody>
 ${row('Transducer', `${plan.transducer.id} (${plan.transducer.source_file})`)}
 <tr><th>Frequency</th>${cell(`${fix(plan.transducer.frequency_hz / 1e3, 1)} kHz`, plan.transducer.frequency_hz)}</tr>
 ${row('Drive', driveText)}
-<tr><th>Pulse duration</th>${cell(`${fix(plan.protocol.pulse_duration_s * 1e3, 3)} ms`, plan.protocol.pulse_duration_s)}</tr>
-<tr><th>Pulse repetition frequency</th>${cell(`${fix(plan.protocol.prf_hz, 1)} Hz`, plan.protocol.prf_hz)}</tr>
-<tr><th>Pulse-train duty cycle</th>${cell(`${fix(plan.protocol.train_duty_cycle * 100, 1)} %`, plan.protocol.train_duty_cycle)}</tr>
+<tr><th>Pulse duration</th>${cell(`${fix(plan.pulse_timing.pulse_duration_s * 1e3, 3)} ms`, plan.pulse_timing.pulse_duration_s)}</tr>
+<tr><th>Pulse repetition frequency</th>${cell(`${fix(plan.pulse_timing.prf_hz, 1)} Hz`, plan.pulse_timing.prf_hz)}</tr>
+<tr><th>Pulse-train duty cycle</th>${cell(`${fix(plan.pulse_timing.train_duty_cycle * 100, 1)} %`, plan.pulse_timing.train_duty_cycle)}</tr>
 ${row('Overall duty cycle (pulse duration × PRF × train duty cycle)', `${fix(totalDuty * 100, 2)} %`)}
 </tbody></table>
 

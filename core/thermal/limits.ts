@@ -1,6 +1,6 @@
 /**
  * The thermal model's caps: what a protocol may ask for and what a run may allocate, with the
- * reason for each (README "Limits"). The protocol contract (core/contracts/protocol.ts) checks
+ * reason for each (README "Limits"). The protocol contract (core/contracts/thermal-protocol.ts) checks
  * the caps that need no grid when a file is read; the schedule (./schedule.ts) counts its
  * segments and steps before it expands anything; runThermal (./run.ts) checks the grid, the
  * memory and the scaled pressure before it builds the problem. Refusals are

@@ -12,7 +12,7 @@
  * by s^2 too (a test checks it on the sample plan).
  */
 import { TISSUE_LABELS } from '../contracts/plan.ts'
-import type { ThermalProtocolRecord } from '../contracts/protocol.ts'
+import type { ThermalProtocolRecord } from '../contracts/thermal-protocol.ts'
 import { SimulationInputError, SimulationNumericalError } from '../solver/errors.ts'
 import type { ThermalBackend } from './backend.ts'
 import { CEM43_VARIANT } from './cem43.ts'

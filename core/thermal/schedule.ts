@@ -11,7 +11,7 @@
  * above the averaged curve (the heating of one pulse with no conduction), which the run reports.
  * Slower pulsing (1/PRF > dt_max) is simulated pulse by pulse.
  */
-import { protocolDurationS, sonicationDurationS, type ThermalProtocolRecord } from '../contracts/protocol.ts'
+import { thermalProtocolDurationS, sonicationDurationS, type ThermalProtocolRecord } from '../contracts/thermal-protocol.ts'
 import { SimulationInputError } from '../solver/errors.ts'
 import { MAX_THERMAL_STEPS } from './limits.ts'
 import { formatCount } from '../solver/limits.ts'
@@ -95,7 +95,7 @@ export function checkScheduleSize(protocol: ThermalProtocolRecord, dtMaxS: numbe
       `the protocol has ${formatCount(segments)} on/off segments (trains, and pulses slower than the ${dtMaxS.toPrecision(3)} s step simulated one by one), more than the thermal model's ${formatCount(MAX_THERMAL_STEPS)} time steps`,
     )
   }
-  const totalS = protocolDurationS(protocol)
+  const totalS = thermalProtocolDurationS(protocol)
   const steps = totalS / dtMaxS
   if (steps > MAX_THERMAL_STEPS) {
     throw new SimulationInputError(

@@ -25,7 +25,7 @@ import { SimulationInputError, SimulationNumericalError } from '../../core/solve
 import { isImportError } from '../../core/io/errors.ts'
 import { SurrogateModelError } from '../../core/surrogate/manifest.ts'
 import { isPlanStoreError } from '../../core/db/errors.ts'
-import { DEFAULT_PROTOCOL } from '../../core/planning/metrics.ts'
+import { DEFAULT_PULSE_TIMING } from '../../core/planning/metrics.ts'
 import { planGrid, checkPlanGrid } from '../../core/planning/domain.ts'
 import { planDevice } from '../../core/planning/device.ts'
 import { nextFftFriendly } from '../../core/fft/plan.ts'
@@ -42,7 +42,8 @@ import { replaceFileAtomically, writeFileAtomic } from '../adapters/atomic-file.
 import { loadTransducerLibrary } from '../adapters/transducers.ts'
 import { writeVolume } from '../adapters/volume-io.ts'
 import { hostMemoryBudget } from '../adapters/host-memory.ts'
-import { checkCampaignPlanInputs, runCampaignPlan, type DriveInput, type PlanInput, type PlanRunHooks } from './campaign-plan.ts'
+// A task is one `tfus plan`: the same pipeline, called the same way (the output folder written as a whole).
+import { resolvePlanSetup, runPlanPipeline, type DriveInput, type PlanInput, type PlanRunHooks } from './pipeline/index.ts'
 
 export const CAMPAIGN_FORMAT = 'tfus-campaign 1'
 export const MANIFEST_FILE = 'manifest.json'
@@ -127,10 +128,10 @@ function planInputOf(task: CampaignTask, outDir: string, override?: { ctPath: st
     pointsPerWavelength: task.ppw,
     backend: task.backend,
     drive: driveInput(task.drive),
-    protocol: {
-      pulseDurationS: task.pulse_duration_ms !== undefined ? task.pulse_duration_ms / 1000 : DEFAULT_PROTOCOL.pulseDurationS,
-      prfHz: task.prf_hz ?? DEFAULT_PROTOCOL.prfHz,
-      trainDutyCycle: DEFAULT_PROTOCOL.trainDutyCycle,
+    pulseTiming: {
+      pulseDurationS: task.pulse_duration_ms !== undefined ? task.pulse_duration_ms / 1000 : DEFAULT_PULSE_TIMING.pulseDurationS,
+      prfHz: task.prf_hz ?? DEFAULT_PULSE_TIMING.prfHz,
+      trainDutyCycle: DEFAULT_PULSE_TIMING.trainDutyCycle,
     },
     ...(task.thermal_protocol ? { thermalProtocolFile: task.thermal_protocol } : {}),
     outDir,
@@ -193,7 +194,7 @@ export async function checkCampaignInputs(file: string, campaign: CampaignFile, 
     seen.add(key)
     const input = planInputOf(t, scratch, { ctPath: '', targetRasM: [0, 0, 0], entryRasM: [0, 0, 0] })
     try {
-      await checkCampaignPlanInputs(input)
+      await resolvePlanSetup(input)
     } catch (e) {
       if (e instanceof SimulationInputError) {
         const field = FIELD_OF_FLAG[e.field] ?? e.field
@@ -373,7 +374,7 @@ export async function runCampaignTask(dir: string, index: number, hooks: PlanRun
   try {
     const s = task.source
     if (s.kind === 'subject') {
-      await runCampaignPlan(planInputOf(task, outDir), hooks)
+      await runPlanPipeline(planInputOf(task, outDir), hooks)
     } else {
       const { file, head } = await headCtFile(dir, s.head_seed, s.spacing_mm)
       const seg = segmentHead(head.ct)
@@ -388,7 +389,7 @@ export async function runCampaignTask(dir: string, index: number, hooks: PlanRun
         const drawn = drawPlacement(head.ct, seg, centre, random, DEFAULT_PLACEMENT_RANGES)
         if (!drawn) continue
         try {
-          await runCampaignPlan(planInputOf(task, outDir, { ctPath: file, targetRasM: drawn.targetRasM, entryRasM: drawn.entryRasM }), hooks)
+          await runPlanPipeline(planInputOf(task, outDir, { ctPath: file, targetRasM: drawn.targetRasM, entryRasM: drawn.entryRasM }), hooks)
           planned = true
         } catch (e) {
           // A placement the planner refuses (beam through the face, standoff) is drawn again.

@@ -21,7 +21,7 @@
  * Reading a volume is itk-wasm/zlib work of about a second for a head CT and stays in the host.
  * No error leaving the service names the work or data folder.
  */
-import { loadProtocolLibrary } from '../adapters/protocols.ts'
+import { loadThermalProtocolLibrary } from '../adapters/thermal-protocols.ts'
 import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -244,7 +244,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
   const adoptFinishedPlan = (ct: ImageInfo, record: PlanRecord, metrics: PlanMetricsRecord, files: readonly string[], outDir: string) => {
     const drive =
       record.drive.kind === 'isppa-free-water' || record.drive.kind === 'isppa-target'
-        ? { kind: record.drive.kind, wPerM2: record.drive.wPerM2 }
+        ? { kind: record.drive.kind, wPerM2: record.drive.isppa_w_m2 }
         : { kind: 'source' as const, amplitudePa: record.drive.source_amplitude_pa }
     const earlier = runs.list()
     const run = runs.adopt(
@@ -257,7 +257,11 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
         pointsPerWavelength: record.simulation.ppw,
         backend: 'cpu',
         drive,
-        protocol: { pulseDurationS: record.protocol.pulse_duration_s, prfHz: record.protocol.prf_hz, trainDutyCycle: record.protocol.train_duty_cycle },
+        pulseTiming: {
+          pulseDurationS: record.pulse_timing.pulse_duration_s,
+          prfHz: record.pulse_timing.prf_hz,
+          trainDutyCycle: record.pulse_timing.train_duty_cycle,
+        },
         outDir,
       },
       { status: 'done', plan: record, metrics, files },
@@ -270,10 +274,10 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       transducerId: record.transducer.id,
       pointsPerWavelength: record.simulation.ppw,
       mappingId: record.mapping.id,
-      isppaFreeWaterWPerM2: record.drive.kind === 'isppa-free-water' ? record.drive.wPerM2 : 1e5,
-      pulseDurationS: record.protocol.pulse_duration_s,
-      prfHz: record.protocol.prf_hz,
-      trainDutyCycle: record.protocol.train_duty_cycle,
+      isppaFreeWaterWPerM2: record.drive.kind === 'isppa-free-water' ? record.drive.isppa_w_m2 : 1e5,
+      pulseDurationS: record.pulse_timing.pulse_duration_s,
+      prfHz: record.pulse_timing.prf_hz,
+      trainDutyCycle: record.pulse_timing.train_duty_cycle,
       thermalProtocolId: '',
     }
     return { run, inputs }
@@ -425,9 +429,9 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
       return capabilityCache
     },
 
-    async listProtocols() {
-      const lib = await loadProtocolLibrary()
-      return { protocols: lib.protocols.map((p) => ({ id: p.id, name: p.protocol.name ?? p.id, totalS: p.totalS, source: p.protocol.source ?? '' })) }
+    async listThermalProtocols() {
+      const lib = await loadThermalProtocolLibrary()
+      return { thermalProtocols: lib.protocols.map((p) => ({ id: p.id, name: p.protocol.name ?? p.id, totalS: p.totalS, source: p.protocol.source ?? '' })) }
     },
 
     async listTransducers() {
@@ -606,7 +610,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
         )
       let thermalProtocolFile: string | undefined
       if (req.thermalProtocolId) {
-        const found = (await loadProtocolLibrary()).protocols.find((p) => p.id === req.thermalProtocolId)
+        const found = (await loadThermalProtocolLibrary()).protocols.find((p) => p.id === req.thermalProtocolId)
         if (!found) throw new ApiError('not-found', `no sonication protocol "${req.thermalProtocolId}" in the library`, 'thermalProtocolId')
         thermalProtocolFile = found.file
       }
@@ -623,7 +627,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
         pointsPerWavelength: req.pointsPerWavelength,
         backend: req.backend,
         drive: req.drive,
-        protocol: req.protocol,
+        pulseTiming: req.pulseTiming,
         outDir,
       })
       // The worker reads dropped files by path: they stay until it has stopped.
@@ -652,7 +656,7 @@ export function createPlannerService(options: PlannerServiceOptions): PlannerSer
           transducerId: req.transducerId,
           mappingId: req.mappingId,
           drive: req.drive,
-          protocol: req.protocol,
+          pulseTiming: req.pulseTiming,
         })
       } finally {
         release()

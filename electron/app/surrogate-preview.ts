@@ -15,7 +15,8 @@ import { loadSurrogate, type LoadedSurrogate, type ProviderChoice } from '../ada
 import { runPreparedPlan, type DriveLevel } from '../../core/planning/run-plan.ts'
 import { segmentHead, type HeadSegmentation } from '../../core/planning/masks.ts'
 import { PlacementError } from '../../core/planning/placement.ts'
-import type { Protocol } from '../../core/planning/metrics.ts'
+import { pulseTimingRecordOf, type PulseTiming } from '../../core/planning/metrics.ts'
+import { driveRecordOf } from '../../core/planning/drive.ts'
 import { SurrogateModelError } from '../../core/surrogate/manifest.ts'
 import { getHuMapping, type HuMappingId } from '../../core/skull/mappings.ts'
 import { imageRefOf, patientRecordOf, planMetricsRecord, planRecord, type PlanMetricsRecord, type PlanRecord } from '../../core/contracts/plan.ts'
@@ -29,7 +30,7 @@ export interface PreviewRequest {
   readonly transducerId: string
   readonly mappingId: string
   readonly drive: DriveLevel
-  readonly protocol: Protocol
+  readonly pulseTiming: PulseTiming
 }
 
 export interface PreviewResult {
@@ -90,7 +91,7 @@ export class PreviewEngine {
           ...prepared.medium,
           pointsPerWavelength: m.points_per_wavelength,
           drive: req.drive,
-          protocol: req.protocol,
+          pulseTiming: req.pulseTiming,
           backend: () => Promise.reject(new Error('the preview runs no solver')),
           fieldSource: source.fieldSource,
         },
@@ -122,8 +123,8 @@ export class PreviewEngine {
         backend: 'surrogate',
         device: result.device,
       },
-      drive: { ...req.drive, source_amplitude_pa: result.sourceAmplitudePa },
-      protocol: { pulse_duration_s: req.protocol.pulseDurationS, prf_hz: req.protocol.prfHz, train_duty_cycle: req.protocol.trainDutyCycle },
+      drive: driveRecordOf(req.drive, result.sourceAmplitudePa),
+      pulse_timing: pulseTimingRecordOf(req.pulseTiming),
       registration: null,
       source: 'surrogate',
       surrogate: {

@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { PLAN_FILES, planRecord, type PlanRecord } from '../../core/contracts/plan.ts'
-import { thermalProtocolRecord, type ThermalProtocolInput, type ThermalProtocolRecord } from '../../core/contracts/protocol.ts'
+import { thermalProtocolRecord, type ThermalProtocolInput, type ThermalProtocolRecord } from '../../core/contracts/thermal-protocol.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
 import type { CouplingModel } from '../../core/thermal/model.ts'
 import type { AbsorbedFractionName } from '../../core/thermal/properties.ts'

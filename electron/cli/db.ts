@@ -147,7 +147,7 @@ export async function commandPlans(args: CliArgs, out: Out, err: Out): Promise<n
           `apex RAS: [${mm(p.record.pose.apex_ras_m)}] mm; beam axis RAS: [${p.record.pose.axis_ras.map((v) => v.toFixed(4)).join(', ')}]${p.record.focus_correction ? ' (focus-corrected pose)' : ''}`,
         )
         out(
-          `protocol: pulse ${p.record.protocol.pulse_duration_s * 1000} ms, PRF ${p.record.protocol.prf_hz} Hz, train duty ${p.record.protocol.train_duty_cycle}, duty cycle ${p.metrics.duty_cycle}`,
+          `pulse timing: pulse ${p.record.pulse_timing.pulse_duration_s * 1000} ms, PRF ${p.record.pulse_timing.prf_hz} Hz, train duty ${p.record.pulse_timing.train_duty_cycle}, duty cycle ${p.metrics.duty_cycle}`,
         )
         out(`run: ${p.run.solverVersion}, ${p.run.backend} (${p.run.device}), ${p.run.wallS.toFixed(1)} s, inputs ${p.run.inputsSha256.slice(0, 16)}`)
         out(

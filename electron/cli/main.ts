@@ -97,7 +97,7 @@ const COMMANDS: Record<string, CommandSpec> = {
             --transducer <id> [--mapping kplan] [--ppw 6] [--backend auto|webgpu|cpu]
             [--isppa-free-water W/cm2 | --isppa-target W/cm2 | --device-setting <value> | --source-amplitude-kpa 60]
             [--correct-focus [--correct-iterations 3] [--correct-tolerance-mm 1]] --out <dir> [--progress]
-            [--protocol <protocol.json>]   (adds the thermal run: temperature_max, cem43, thermal.json)
+            [--protocol <thermal-protocol.json>]   (adds the thermal run: temperature_max, cem43, thermal.json)
             [--save [--note <text>] [--data-dir <dir>]]   (stores the plan in the plan database, prints its id)
             (with --mri, target and entry are points on the MRI; they are carried into CT space by registration)`,
   },
@@ -110,7 +110,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   thermal: {
     valued: ['protocol', 'backend', 'absorbed-fraction', 'coupling', 'drive-scale', 'out'],
     boolean: ['progress'],
-    usage: `  tfus thermal <plan-dir> --protocol <protocol.json> [--backend auto|webgpu|cpu] [--absorbed-fraction prestus|babelbrain|full]
+    usage: `  tfus thermal <plan-dir> --protocol <thermal-protocol.json> [--backend auto|webgpu|cpu] [--absorbed-fraction prestus|babelbrain|full]
             [--coupling conducting|bath] [--drive-scale 1] [--out <dir>] [--progress]   (writes temperature_max, cem43, thermal.json)`,
   },
   transducers: {

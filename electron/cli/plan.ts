@@ -9,7 +9,7 @@ import { BUNDLED_MODEL, PROVIDER_CHOICES, type ProviderChoice } from '../adapter
 import { parseSurrogateManifest } from '../../core/surrogate/manifest.ts'
 import { readJsonInput } from '../adapters/input-file.ts'
 import { savePlanToStore } from './db.ts'
-import { DEFAULT_PROTOCOL, type Protocol } from '../../core/planning/metrics.ts'
+import { DEFAULT_PULSE_TIMING, type PulseTiming } from '../../core/planning/metrics.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
 import { lpsToRas } from '../../core/math/index.ts'
 import { type Vec3 } from '../../core/volume/index.ts'
@@ -83,10 +83,10 @@ export async function commandPlan(
         : setting !== undefined
           ? { kind: 'device-setting', setting }
           : { kind: 'source', amplitudePa: number(f, 'source-amplitude-kpa', 60)! * 1000 }
-  const protocol: Protocol = {
-    pulseDurationS: (number(f, 'pulse-duration-ms') ?? DEFAULT_PROTOCOL.pulseDurationS * 1000) / 1000,
-    prfHz: number(f, 'prf-hz') ?? DEFAULT_PROTOCOL.prfHz,
-    trainDutyCycle: DEFAULT_PROTOCOL.trainDutyCycle,
+  const pulseTiming: PulseTiming = {
+    pulseDurationS: (number(f, 'pulse-duration-ms') ?? DEFAULT_PULSE_TIMING.pulseDurationS * 1000) / 1000,
+    prfHz: number(f, 'prf-hz') ?? DEFAULT_PULSE_TIMING.prfHz,
+    trainDutyCycle: DEFAULT_PULSE_TIMING.trainDutyCycle,
   }
   const correctFocus = f.has('correct-focus')
     ? { maxIterations: number(f, 'correct-iterations', 3)!, toleranceM: number(f, 'correct-tolerance-mm', 1)! / 1000 }
@@ -103,8 +103,8 @@ export async function commandPlan(
       registers: typeof mriPath === 'string' && typeof registrationPath !== 'string',
     }),
   )
-  const protocolFile = f.get('protocol')
-  if (protocolFile === true) throw new SimulationInputError('--protocol', 'needs a protocol file (see resources/protocols/)')
+  const thermalProtocolFile = f.get('protocol')
+  if (thermalProtocolFile === true) throw new SimulationInputError('--protocol', 'needs a thermal protocol file (see resources/protocols/)')
   const {
     plan,
     metrics: m,
@@ -122,10 +122,10 @@ export async function commandPlan(
       pointsPerWavelength: ppw,
       backend: choice,
       drive,
-      protocol,
+      pulseTiming,
       ...(maxStandoff ? { maxStandoffM: maxStandoff / 1000 } : {}),
       ...(correctFocus ? { correctFocus } : {}),
-      ...(typeof protocolFile === 'string' ? { thermalProtocolFile: protocolFile } : {}),
+      ...(typeof thermalProtocolFile === 'string' ? { thermalProtocolFile } : {}),
       outDir,
       ...(engine ? { engine } : {}),
     },
@@ -184,7 +184,7 @@ export async function commandPlan(
   )
   if (thermal) {
     const peaks = thermal.outcome.result.tissues.map((t) => `${t.tissue} +${t.peakRiseC.toFixed(2)} C (CEM43 ${t.cem43MaxMin.toPrecision(2)} min)`).join(', ')
-    out(`thermal (${thermal.protocolName}): peak rise ${peaks}; ${thermal.outcome.result.flagSummary}`)
+    out(`thermal (${thermal.thermalProtocolName}): peak rise ${peaks}; ${thermal.outcome.result.flagSummary}`)
   }
   if (f.has('save')) {
     const dataDir = f.get('data-dir')

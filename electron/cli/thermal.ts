@@ -10,11 +10,11 @@ import type { CouplingModel } from '../../core/thermal/model.ts'
 import { ABSORBED_FRACTION_NAMES, isAbsorbedFractionName } from '../../core/thermal/properties.ts'
 import { THERMAL_BACKEND_CHOICES, type ThermalBackendChoice } from '../adapters/thermal-backends.ts'
 import { namingProtocolFile, runThermalOnPlanFolder } from '../app/thermal-plan.ts'
-import { loadProtocolFile } from '../adapters/protocols.ts'
+import { loadThermalProtocolFile } from '../adapters/thermal-protocols.ts'
 import { MAX_DRIVE_SCALE } from '../../core/thermal/limits.ts'
 
 export { runThermalOnPlanFolder } from '../app/thermal-plan.ts'
-export { loadProtocolFile } from '../adapters/protocols.ts'
+export { loadThermalProtocolFile } from '../adapters/thermal-protocols.ts'
 
 export async function commandThermal(
   args: { positional: string[]; flags: Map<string, string | true> },
@@ -42,7 +42,7 @@ export async function commandThermal(
       '--drive-scale',
       `${driveScale} is more than ${MAX_DRIVE_SCALE}: it multiplies the plan's pressure (heating by its square); plan at the intended drive level instead`,
     )
-  const protocol = await loadProtocolFile(protocolFile)
+  const protocol = await loadThermalProtocolFile(protocolFile)
   const showProgress = process.stderr.isTTY || f.has('progress')
   let lastPrint = 0
   const outcome = await namingProtocolFile(protocolFile, () =>

@@ -154,7 +154,7 @@ describe.skipIf(requireOrSkip('Chromium', chromiumMissing))('planner in the brow
 
   test('typed inputs: each bad entry shows an inline error with the range and changes nothing; a decimal comma is read as a point', async () => {
     const target = await planner.id('target-readout').innerText()
-    const inUse = await planner.id('protocol-readout').innerText()
+    const inUse = await planner.id('exposure-readout').innerText()
     expect(inUse).toBe('In use: Isppa 10 W/cm² · pulse 20 ms · PRF 5 Hz')
     const cases: [string, string, RegExp][] = [
       ['isppa', 'abc', /^Isppa: "abc" is not a number/],
@@ -169,7 +169,7 @@ describe.skipIf(requireOrSkip('Chromium', chromiumMissing))('planner in the brow
       await planner.id(field).fill(text)
       await planner.id(field).press('Tab')
       expect(await planner.id(`${field}-error`).innerText(), `${field} "${text}"`).toMatch(error)
-      expect(await planner.id('protocol-readout').innerText()).toBe(inUse)
+      expect(await planner.id('exposure-readout').innerText()).toBe(inUse)
     }
     for (const [field, value] of [
       ['isppa', '10'],
@@ -219,7 +219,7 @@ describe.skipIf(requireOrSkip('Chromium', chromiumMissing))('planner in the brow
     'a coarse run with a thermal protocol completes; the views answer clicks while it runs; overlay, metrics and thermal flags appear',
     async () => {
       // The thermal model runs after the acoustics on the plan folder (an 80 s theta-burst protocol).
-      await planner.id('protocol-select').selectOption('theta-burst-80s')
+      await planner.id('thermal-protocol-select').selectOption('theta-burst-80s')
       const t0 = Date.now()
       await planner.id('simulate-start').click()
       const progress = await planner.waitForSolverSteps(RUN_TIMEOUT_MS / 2)
@@ -360,7 +360,7 @@ describe.skipIf(requireOrSkip('Chromium', chromiumMissing))('planner in the brow
     await planner.id('undo').click()
     await expect.poll(() => planner.id('stale-banner').count()).toBe(0)
     expect(await planner.id('stale-badge-axial').count()).toBe(0)
-    expect(await planner.id('protocol-readout').innerText()).toMatch(/PRF 5 Hz$/)
+    expect(await planner.id('exposure-readout').innerText()).toMatch(/PRF 5 Hz$/)
   })
 
   test('save, approve (a 2-ppw plan only with a stated reason, a name and a confirmation), export and the report', async () => {
@@ -569,7 +569,7 @@ describe.skipIf(requireOrSkip('Chromium', chromiumMissing))('planner in the brow
       const picked = await planner.id('target-readout').innerText()
       expect(picked).toMatch(/^R -?\d+\.\d, A/)
       const pickedMri = numbers(await planner.id('target-mri-readout').innerText())
-      await planner.id('protocol-select').selectOption('')
+      await planner.id('thermal-protocol-select').selectOption('')
       await planner.chooseSimulation('itrusst-bm-bowl', 2, 'cpu')
       await planner.id('simulate-start').click()
       await planner.id('result-registration').waitFor({ timeout: RUN_TIMEOUT_MS })

@@ -1,10 +1,10 @@
 /**
  * The WebGPU-vs-CPU parity cases, shared by the test suite (on SwiftShader,
- * tests/unit/solver/webgpu-parity.test.ts and tests/unit/thermal/webgpu-parity.test.ts) and the
+ * tests/integration/solver/webgpu-parity.test.ts and tests/integration/thermal/webgpu-parity.test.ts) and the
  * device run on a real GPU (scripts/gpu/checks.ts), so both check the same scenes against the
  * same bounds.
  */
-import { thermalProtocolRecord } from '../../core/contracts/protocol.ts'
+import { thermalProtocolRecord } from '../../core/contracts/thermal-protocol.ts'
 import { createFft3d } from '../../core/fft/fft3d.ts'
 import type { BackendFactory } from '../../core/solver/run.ts'
 import type { SimulationSetup } from '../../core/solver/setup.ts'

@@ -1,5 +1,5 @@
 """The TFUScapes reader on synthetic files with TFUScapes' keys (pytest; run by
-tests/unit/surrogate/training.test.ts as `python3 -m pytest training`)."""
+tests/integration/surrogate/training.test.ts as `python3 -m pytest training`)."""
 import math
 import os
 

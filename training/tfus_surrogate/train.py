@@ -235,7 +235,7 @@ def export(model: SurrogateUNet, grid, out: str) -> str:
         opset_version=17,
     )
     # Parity fixture: a fixed input and the PyTorch output, for the ONNX Runtime check
-    # (tests/unit/surrogate/training.test.ts).
+    # (tests/integration/surrogate/training.test.ts).
     g = torch.Generator().manual_seed(1234)
     xf = torch.randn(2, 4, pz, py, px, generator=g) * 0.3
     pf = torch.randn(2, len(POSE_FEATURES), generator=g) * 0.5

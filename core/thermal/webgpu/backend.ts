@@ -5,7 +5,7 @@
  * per-label weights) through the counter, so steps are replayed without per-step uniforms, in
  * submissions of STEPS_PER_SUBMIT steps between which progress and cancel are checked. One
  * readback at the end. Float32 on the device; the CPU backend (float64) is the reference
- * (tests/unit/thermal/webgpu-parity.test.ts).
+ * (tests/integration/thermal/webgpu-parity.test.ts).
  */
 import type { GPUDevice } from '../../solver/webgpu/gpu-types.ts'
 import { encodeDispatch, groupsFor, KernelContext, readBuffer, type Dispatch } from '../../solver/webgpu/kernel.ts'

@@ -51,7 +51,7 @@ export async function runPlanPipeline(input: PlanInput, runHooks: PlanRunHooks =
       mappingId: input.mappingId as HuMappingId,
       pointsPerWavelength: input.pointsPerWavelength,
       drive: setup.drive,
-      protocol: input.protocol,
+      pulseTiming: input.pulseTiming,
       field,
       ...(input.correctFocus ? { correctFocus: input.correctFocus } : {}),
     },
@@ -82,7 +82,14 @@ export async function runPlanPipeline(input: PlanInput, runHooks: PlanRunHooks =
     if (!input.thermalProtocolFile || !setup.thermalProtocol)
       return { plan: written.plan, metrics: written.metrics, result: solved.result, files: written.files, thermal: null }
     const heat = await runThermalStage(
-      { dir, finalDir, protocol: setup.thermalProtocol, protocolFile: input.thermalProtocolFile, backend: input.backend, metrics: written.metrics },
+      {
+        dir,
+        finalDir,
+        thermalProtocol: setup.thermalProtocol,
+        thermalProtocolFile: input.thermalProtocolFile,
+        backend: input.backend,
+        metrics: written.metrics,
+      },
       hooks,
     )
     return { plan: written.plan, metrics: heat.metrics, result: solved.result, files: [...written.files, ...heat.files], thermal: heat.thermal }

@@ -6,14 +6,14 @@
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { readTextInput } from '../../adapters/input-file.ts'
-import { loadProtocolFile } from '../../adapters/protocols.ts'
+import { loadThermalProtocolFile } from '../../adapters/thermal-protocols.ts'
 import { hostMemoryBudget } from '../../adapters/host-memory.ts'
 import { loadTransducerLibrary, type LoadedTransducer } from '../../adapters/transducers.ts'
 import { namingProtocolFile } from '../thermal-plan.ts'
 import { checkPlanPointsPerWavelength } from '../../../core/solver/limits.ts'
 import { checkPlanGrid, planGrid } from '../../../core/planning/domain.ts'
 import { checkProtocolForGrid } from '../../../core/thermal/run.ts'
-import type { ThermalProtocolRecord } from '../../../core/contracts/protocol.ts'
+import type { ThermalProtocolRecord } from '../../../core/contracts/thermal-protocol.ts'
 import type { DriveLevel, PlanDevice } from '../../../core/planning/run-plan.ts'
 import { driveFromDeviceSetting } from '../../../core/planning/drive.ts'
 import { planDevice } from '../../../core/planning/device.ts'
@@ -132,7 +132,7 @@ export async function resolvePlanSetup(input: PlanInput, note: (line: string) =>
   let thermalProtocol: ThermalProtocolRecord | undefined
   if (input.thermalProtocolFile) {
     const file = input.thermalProtocolFile
-    thermalProtocol = await loadProtocolFile(file)
+    thermalProtocol = await loadThermalProtocolFile(file)
     await namingProtocolFile(file, async () => checkProtocolForGrid(thermalProtocol!, grid.spacingM, BRAIN.density))
   }
   return { entryDef, device, drive, driveRecord, mriToCtRas, thermalProtocol }

@@ -5,7 +5,7 @@
  * simulated peak lands on the target (core/planning/focus-correction.ts).
  */
 import { runPreparedPlan, type DriveLevel, type PlanDevice, type PlanResult } from '../../../core/planning/run-plan.ts'
-import type { Protocol } from '../../../core/planning/metrics.ts'
+import type { PulseTiming } from '../../../core/planning/metrics.ts'
 import { PlacementError } from '../../../core/planning/placement.ts'
 import { correctFocus } from '../../../core/planning/focus-correction.ts'
 import { SurrogateModelError } from '../../../core/surrogate/manifest.ts'
@@ -38,7 +38,7 @@ export interface SolveInput {
   readonly mappingId: HuMappingId
   readonly pointsPerWavelength: number
   readonly drive: DriveLevel
-  readonly protocol: Protocol
+  readonly pulseTiming: PulseTiming
   readonly field: FieldSource
   readonly correctFocus?: { readonly maxIterations: number; readonly toleranceM: number }
 }
@@ -86,7 +86,7 @@ export async function solveWithFocusCorrection(s: SolveInput, hooks: StageHooks)
           ...prepared.medium,
           pointsPerWavelength: s.pointsPerWavelength,
           drive: s.drive,
-          protocol: s.protocol,
+          pulseTiming: s.pulseTiming,
           backend: field.backend,
           freeWaterCache,
           ...(field.fieldSource ? { fieldSource: field.fieldSource } : {}),

@@ -7,7 +7,7 @@ import * as path from 'node:path'
 import type { BackendChoice } from '../../adapters/solver-backends.ts'
 import { namingProtocolFile, runThermalOnPlanFolder } from '../thermal-plan.ts'
 import { PLAN_FILES, planMetricsRecord, type PlanMetricsRecord } from '../../../core/contracts/plan.ts'
-import type { ThermalProtocolRecord } from '../../../core/contracts/protocol.ts'
+import type { ThermalProtocolRecord } from '../../../core/contracts/thermal-protocol.ts'
 import type { PlanRunOutput, StageHooks } from './types.ts'
 import { writeJsonAtomic } from './write.ts'
 
@@ -15,8 +15,8 @@ export interface ThermalInput {
   /** The folder being written (the pipeline's temporary) and where it will end up. */
   readonly dir: string
   readonly finalDir: string
-  readonly protocol: ThermalProtocolRecord
-  readonly protocolFile: string
+  readonly thermalProtocol: ThermalProtocolRecord
+  readonly thermalProtocolFile: string
   readonly backend: BackendChoice
   readonly metrics: PlanMetricsRecord
 }
@@ -31,8 +31,8 @@ export interface ThermalStageOutput {
 export async function runThermalStage(t: ThermalInput, hooks: StageHooks): Promise<ThermalStageOutput> {
   const { signal } = hooks
   hooks.onStage('thermal model')
-  const outcome = await namingProtocolFile(t.protocolFile, () =>
-    runThermalOnPlanFolder(t.dir, t.protocol, {
+  const outcome = await namingProtocolFile(t.thermalProtocolFile, () =>
+    runThermalOnPlanFolder(t.dir, t.thermalProtocol, {
       backend: t.backend,
       ...(signal ? { signal } : {}),
       onNote: hooks.note,
@@ -45,6 +45,9 @@ export async function runThermalStage(t: ThermalInput, hooks: StageHooks): Promi
   await writeJsonAtomic(path.join(t.dir, PLAN_FILES.metrics), metrics)
   const files = outcome.files.map((f) => path.relative(t.dir, f))
   // The thermal run wrote into the temporary folder: report where its files will be.
-  const thermal = { protocolName: t.protocol.name ?? path.basename(t.protocolFile), outcome: { ...outcome, files: files.map((f) => path.join(t.finalDir, f)) } }
+  const thermal = {
+    thermalProtocolName: t.thermalProtocol.name ?? path.basename(t.thermalProtocolFile),
+    outcome: { ...outcome, files: files.map((f) => path.join(t.finalDir, f)) },
+  }
   return { metrics, thermal, files }
 }

@@ -6,7 +6,7 @@
 import type { BackendChoice } from '../../adapters/solver-backends.ts'
 import type { LoadedSurrogate, ProviderChoice } from '../../adapters/onnx-runtime.ts'
 import type { DriveLevel, PlanResult } from '../../../core/planning/run-plan.ts'
-import type { Protocol } from '../../../core/planning/metrics.ts'
+import type { PulseTiming } from '../../../core/planning/metrics.ts'
 import type { Progress } from '../../../core/solver/run.ts'
 import type { Vec3 } from '../../../core/volume/index.ts'
 import type { PlanMetricsRecord, PlanRecord } from '../../../core/contracts/plan.ts'
@@ -31,7 +31,7 @@ export interface PlanInput {
   readonly pointsPerWavelength: number
   readonly backend: BackendChoice
   readonly drive: DriveInput
-  readonly protocol: Protocol
+  readonly pulseTiming: PulseTiming
   readonly maxStandoffM?: number
   /** Move the transducer (re-steer an annular array) until the simulated peak lands on the target. */
   readonly correctFocus?: { readonly maxIterations: number; readonly toleranceM: number }
@@ -71,5 +71,5 @@ export interface PlanRunOutput {
   readonly result: PlanResult
   readonly files: readonly string[]
   /** The thermal run, when a protocol was given; its flag is in `metrics.flags.thermal`. */
-  readonly thermal: { readonly protocolName: string; readonly outcome: PlanThermalOutcome } | null
+  readonly thermal: { readonly thermalProtocolName: string; readonly outcome: PlanThermalOutcome } | null
 }

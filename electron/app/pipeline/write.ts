@@ -31,6 +31,8 @@ import type { PlanSetup } from './resolve.ts'
 import type { Solved } from './solve.ts'
 import { writePlanScene } from '../plan-medium-export.ts'
 import { planMediumModel } from './prepare.ts'
+import { driveRecordOf } from '../../../core/planning/drive.ts'
+import { pulseTimingRecordOf } from '../../../core/planning/metrics.ts'
 
 /** The k-space solver's own version: bump when its numerics change (results are not comparable across it). */
 export const SOLVER_VERSION = 'tfus-kspace 1.0'
@@ -176,8 +178,8 @@ export async function writePlanFolder(outDir: string, w: WriteInput): Promise<Wr
       device: result.device,
       solver_version: SOLVER_VERSION,
     },
-    drive: setup.driveRecord ?? { ...setup.drive, source_amplitude_pa: result.sourceAmplitudePa },
-    protocol: { pulse_duration_s: input.protocol.pulseDurationS, prf_hz: input.protocol.prfHz, train_duty_cycle: input.protocol.trainDutyCycle },
+    drive: setup.driveRecord ?? driveRecordOf(setup.drive, result.sourceAmplitudePa),
+    pulse_timing: pulseTimingRecordOf(input.pulseTiming),
     registration: w.registration,
     focus_correction: solved.focusCorrection,
     source: surrogate ? 'surrogate' : 'solver',

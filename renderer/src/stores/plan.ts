@@ -1,5 +1,5 @@
 /**
- * The planning workflow: target, transducer and protocol; the run (progress, cancel) and its
+ * The planning workflow: target, transducer and pulse timing; the run (progress, cancel) and its
  * result; save, approve, export, report. Units: SI inside (m, Hz, W/m2); the panel converts
  * mm and W/cm2 at its edge. Targets are patient RAS in metres, as `tfus plan` takes them.
  */
@@ -91,7 +91,7 @@ export const usePlanStore = defineStore('plan', () => {
   const prfHz = ref(5)
   const trainDutyCycle = ref(1)
   /** Sonication protocols for the thermal model; '' runs no thermal model ("thermal: not assessed"). */
-  const protocols = ref<{ id: string; name: string; totalS: number; source: string }[]>([])
+  const thermalProtocols = ref<{ id: string; name: string; totalS: number; source: string }[]>([])
   const thermalProtocolId = ref('')
 
   const interactionMode = ref<InteractionMode>('navigate')
@@ -403,7 +403,7 @@ export const usePlanStore = defineStore('plan', () => {
 
   async function loadProtocols(): Promise<void> {
     try {
-      protocols.value = (await api().listProtocols({})).protocols
+      thermalProtocols.value = (await api().listThermalProtocols({})).thermalProtocols
     } catch (e) {
       useMessagesStore().error('Loading the sonication protocols', e)
     }
@@ -475,7 +475,7 @@ export const usePlanStore = defineStore('plan', () => {
         pointsPerWavelength: pointsPerWavelength.value,
         backend: backend.value,
         drive: { kind: 'isppa-free-water', wPerM2: isppaFreeWaterWPerM2.value },
-        protocol: { pulseDurationS: pulseDurationS.value, prfHz: prfHz.value, trainDutyCycle: trainDutyCycle.value },
+        pulseTiming: { pulseDurationS: pulseDurationS.value, prfHz: prfHz.value, trainDutyCycle: trainDutyCycle.value },
         ...(thermalProtocolId.value ? { thermalProtocolId: thermalProtocolId.value } : {}),
       })
       runId.value = r.runId
@@ -643,7 +643,7 @@ export const usePlanStore = defineStore('plan', () => {
         transducerId: transducerId.value,
         mappingId: mappingId.value,
         drive: { kind: 'isppa-free-water', wPerM2: isppaFreeWaterWPerM2.value },
-        protocol: { pulseDurationS: pulseDurationS.value, prfHz: prfHz.value, trainDutyCycle: trainDutyCycle.value },
+        pulseTiming: { pulseDurationS: pulseDurationS.value, prfHz: prfHz.value, trainDutyCycle: trainDutyCycle.value },
       })
       previewError.value = null
       previewCount.value++
@@ -694,7 +694,7 @@ export const usePlanStore = defineStore('plan', () => {
     pulseDurationS,
     prfHz,
     trainDutyCycle,
-    protocols,
+    thermalProtocols,
     thermalProtocolId,
     loadProtocols,
     runId,

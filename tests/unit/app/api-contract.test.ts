@@ -46,7 +46,7 @@ describe('API contract', () => {
       transducerId: 't',
       pointsPerWavelength: 2,
       drive: { kind: 'isppa-free-water', wPerM2: 1 },
-      protocol: { pulseDurationS: 1, prfHz: 1, trainDutyCycle: 1 },
+      pulseTiming: { pulseDurationS: 1, prfHz: 1, trainDutyCycle: 1 },
     })
     expect(plan).toMatchObject({ ok: false, error: { code: 'bad-request', field: 'targetRasM' } })
   })

@@ -4,7 +4,7 @@
  * is read; resolveDevice names the caller's field; the register stage carries the target through
  * the given matrix (and is the identity without an MRI); refusals of core become the command
  * line's words; the hooks reach every stage. End-to-end plans through the pipeline are in
- * tests/unit/planning/plan-cli.test.ts and tests/unit/surrogate/predict-cli.test.ts.
+ * tests/integration/planning/plan-cli.test.ts and tests/integration/surrogate/predict-cli.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import * as fs from 'node:fs'
@@ -17,7 +17,7 @@ import { asPlanInputError } from '../../../electron/app/pipeline/solve.ts'
 import { SimulationInputError } from '../../../core/solver/errors.ts'
 import { PlacementError } from '../../../core/planning/placement.ts'
 import { SurrogateModelError } from '../../../core/surrogate/manifest.ts'
-import { DEFAULT_PROTOCOL } from '../../../core/planning/metrics.ts'
+import { DEFAULT_PULSE_TIMING } from '../../../core/planning/metrics.ts'
 import { IDENTITY3, type Volume } from '../../../core/volume/types.ts'
 import { rejection } from '../../helpers/rejection.ts'
 
@@ -41,7 +41,7 @@ function input(patch: Partial<PlanInput> = {}): PlanInput {
     pointsPerWavelength: 6,
     backend: 'cpu',
     drive: { kind: 'isppa-free-water', wPerM2: 1e5 },
-    protocol: DEFAULT_PROTOCOL,
+    pulseTiming: DEFAULT_PULSE_TIMING,
     outDir: path.join(root, 'out', `plan-${Math.random().toString(16).slice(2)}`),
     ...patch,
   }

@@ -48,7 +48,7 @@ function request(ctImageId: string): PlanRequest {
     pointsPerWavelength: 3,
     backend: 'cpu',
     drive: { kind: 'isppa-free-water', wPerM2: 1e4 },
-    protocol: { pulseDurationS: 0.02, prfHz: 10, trainDutyCycle: 1 },
+    pulseTiming: { pulseDurationS: 0.02, prfHz: 10, trainDutyCycle: 1 },
   }
 }
 
@@ -520,9 +520,9 @@ describe('the API contract refuses implausible drive and pulse values', () => {
   test('Isppa 1e9 W/cm2, PRF 0 and overlapping pulses are refused; the defaults pass', () => {
     expect(issues(base)).toEqual([])
     expect(issues({ ...base, drive: { kind: 'isppa-free-water', wPerM2: 1e13 } })[0]).toMatch(/^drive.wPerM2: /)
-    expect(issues({ ...base, protocol: { ...base.protocol, prfHz: 0 } })[0]).toMatch(/^protocol.prfHz: /)
-    expect(issues({ ...base, protocol: { ...base.protocol, pulseDurationS: 0.2, prfHz: 10 } })[0]).toMatch(
-      /^protocol.prfHz: a 200 ms pulse repeated at 10 Hz overlaps the next one/,
+    expect(issues({ ...base, pulseTiming: { ...base.pulseTiming, prfHz: 0 } })[0]).toMatch(/^pulseTiming.prfHz: /)
+    expect(issues({ ...base, pulseTiming: { ...base.pulseTiming, pulseDurationS: 0.2, prfHz: 10 } })[0]).toMatch(
+      /^pulseTiming.prfHz: a 200 ms pulse repeated at 10 Hz overlaps the next one/,
     )
   })
 })

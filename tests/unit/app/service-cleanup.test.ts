@@ -94,7 +94,7 @@ function planRequest(ctImageId: string, transducerId = 'ok'): PlanRequest {
     pointsPerWavelength: 3,
     backend: 'cpu',
     drive: { kind: 'isppa-free-water', wPerM2: 1e4 },
-    protocol: { pulseDurationS: 0.02, prfHz: 10, trainDutyCycle: 1 },
+    pulseTiming: { pulseDurationS: 0.02, prfHz: 10, trainDutyCycle: 1 },
   }
 }
 

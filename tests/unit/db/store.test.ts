@@ -70,7 +70,7 @@ describe('schema and migrations', () => {
       'plans',
       'plan_versions',
       'transducer_poses',
-      'protocols',
+      'pulse_timings',
       'simulation_runs',
       'result_files',
       'approvals',
@@ -197,13 +197,13 @@ describe('plans and versions', () => {
     const list = e.listPlans()
     expect(list).toHaveLength(1)
     expect(list[0]).toMatchObject({ planId: 1, latestVersion: 3, approvedVersions: [1], patientName: 'Doe^Jane', patientId: 'P-001' })
-    // The pose and protocol tables hold the record's values.
+    // The pose and pulse-timing tables hold the record's values.
     const pose = e.db.prepare('SELECT * FROM transducer_poses WHERE plan_ref = 1 AND version = 2').get() as {
       transducer_to_ras_json: string
       focus_corrected: number
     }
     expect(JSON.parse(pose.transducer_to_ras_json)).toEqual(replanned.record.pose.transducer_to_ras)
-    const protocol = e.db.prepare('SELECT * FROM protocols WHERE plan_ref = 1 AND version = 2').get() as {
+    const protocol = e.db.prepare('SELECT * FROM pulse_timings WHERE plan_ref = 1 AND version = 2').get() as {
       pulse_duration_s: number
       prf_hz: number
       duty_cycle: number

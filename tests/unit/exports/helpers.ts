@@ -201,8 +201,8 @@ export async function syntheticPlan(options: SyntheticOptions = {}): Promise<Syn
     pose: poseRecord,
     mapping: { id: 'kplan', citation: 'k-Plan (Brainbox) linear HU mapping' },
     simulation: { ppw: 3, grid_size: [64, 64, 96], spacing_m: 0.001, backend: 'cpu', device: 'test CPU' },
-    drive: { kind: 'isppa-free-water', wPerM2: 100000, source_amplitude_pa: 61234.5 },
-    protocol: { pulse_duration_s: 0.02, prf_hz: 5, train_duty_cycle: 1 },
+    drive: { kind: 'isppa-free-water', isppa_w_m2: 100000, source_amplitude_pa: 61234.5 },
+    pulse_timing: { pulse_duration_s: 0.02, prf_hz: 5, train_duty_cycle: 1 },
     registration,
     focus_correction: options.focusCorrected
       ? {

@@ -10,8 +10,8 @@ import { parseScene } from '../../../core/solver/scene.ts'
 import { SimulationInputError } from '../../../core/solver/errors.ts'
 import { parseTransducer } from '../../../core/transducers/library.ts'
 import { TransducerDefinitionError } from '../../../core/transducers/schema.ts'
-import { thermalProtocolRecord } from '../../../core/contracts/protocol.ts'
-import { loadProtocolFile } from '../../../electron/adapters/protocols.ts'
+import { thermalProtocolRecord } from '../../../core/contracts/thermal-protocol.ts'
+import { loadThermalProtocolFile } from '../../../electron/adapters/thermal-protocols.ts'
 import { cli } from '../../helpers/cli.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
@@ -105,14 +105,14 @@ describe('protocol files', () => {
   it('refuses an unknown top-level key, naming the file and the key', async () => {
     const base = await json('resources/protocols/theta-burst-80s.json')
     const file = await put('protocol-top.json', { ...base, cooling: 60 })
-    await expect(loadProtocolFile(file)).rejects.toThrow(`${file}: cooling: is not a field of a protocol file (misspelt?)`)
+    await expect(loadThermalProtocolFile(file)).rejects.toThrow(`${file}: cooling: is not a field of a protocol file (misspelt?)`)
   })
 
   it('refuses an unknown key in a sonication; `tfus thermal` exits 2 with one line', async () => {
     const base = await json('resources/protocols/theta-burst-80s.json')
     const sonications = (base.sonications as Array<Record<string, unknown>>).map((s) => ({ ...s, duration: 80 }))
     const file = await put('protocol-sonication.json', { ...base, sonications })
-    await expect(loadProtocolFile(file)).rejects.toThrow(`${file}: sonications.0.duration: is not a field of a protocol file (misspelt?)`)
+    await expect(loadThermalProtocolFile(file)).rejects.toThrow(`${file}: sonications.0.duration: is not a field of a protocol file (misspelt?)`)
     const r = await cli(['thermal', dir, '--protocol', file])
     expect(r.code).toBe(2)
     expect(r.err.split('\n')).toHaveLength(1)
@@ -123,7 +123,7 @@ describe('protocol files', () => {
     const files = (await fs.readdir(path.join(ROOT, 'resources/protocols'))).filter((f) => f.endsWith('.json'))
     expect(files.length).toBeGreaterThan(0)
     for (const f of files) {
-      expect((await loadProtocolFile(path.join(ROOT, 'resources/protocols', f))).sonications.length, f).toBeGreaterThan(0)
+      expect((await loadThermalProtocolFile(path.join(ROOT, 'resources/protocols', f))).sonications.length, f).toBeGreaterThan(0)
       expect(thermalProtocolRecord.safeParse(await json(`resources/protocols/${f}`)).success, f).toBe(true)
     }
   })

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { transducerSchema } from '../../../core/transducers/schema.ts'
 import { driveFromDeviceSetting } from '../../../core/planning/drive.ts'
-import { planRecord } from '../../../core/contracts/plan.ts'
+import { driveRecord } from '../../../core/contracts/plan.ts'
 import { cli } from '../../helpers/cli.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
@@ -44,7 +44,7 @@ describe('drive level from a console setting', () => {
 
   it('the record passes the plan contract', () => {
     const { record } = driveFromDeviceSetting(calibrated('linear', 1000), 30, 'f.json')
-    expect(planRecord.shape.drive.parse(record)).toEqual(record)
+    expect(driveRecord.parse(record)).toEqual(record)
   })
 
   it('a transducer without calibration is refused before any work, naming the field', async () => {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { widthAlong } from '../../../core/solver/metrics.ts'
-import { planMetrics, DEFAULT_PROTOCOL, type PlanMetrics } from '../../../core/planning/metrics.ts'
+import { planMetrics, DEFAULT_PULSE_TIMING, type PlanMetrics } from '../../../core/planning/metrics.ts'
 import type { PlanDomain } from '../../../core/planning/domain.ts'
 import type { Placement } from '../../../core/planning/placement.ts'
 import type { Grid } from '../../../core/solver/model.ts'
@@ -97,7 +97,7 @@ function metricsOf(field: Float32Array): PlanMetrics {
     sourceAmplitudePa: 6e4,
     emittingAreaM2: 2e-3,
     apertureAreaM2: 2e-3,
-    protocol: DEFAULT_PROTOCOL,
+    pulseTiming: DEFAULT_PULSE_TIMING,
     ppw: 2,
   }).metrics
 }

@@ -10,7 +10,7 @@ import * as path from 'node:path'
 import { replaceFolderAtomically } from '../../../electron/adapters/atomic-file.ts'
 import { checkPlanOutDir, runPlanPipeline } from '../../../electron/app/pipeline/index.ts'
 import { SimulationInputError } from '../../../core/solver/errors.ts'
-import { DEFAULT_PROTOCOL } from '../../../core/planning/metrics.ts'
+import { DEFAULT_PULSE_TIMING } from '../../../core/planning/metrics.ts'
 
 let root: string
 beforeAll(async () => {
@@ -102,7 +102,7 @@ describe('checkPlanOutDir', () => {
       pointsPerWavelength: 2,
       backend: 'cpu',
       drive: { kind: 'source', amplitudePa: 6e4 },
-      protocol: DEFAULT_PROTOCOL,
+      pulseTiming: DEFAULT_PULSE_TIMING,
       outDir: path.join(file, 'plan'),
     })
     await expect(run).rejects.toThrow(SimulationInputError)

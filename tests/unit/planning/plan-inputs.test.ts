@@ -214,7 +214,7 @@ describe('tfus plan validates every input before reading or computing', () => {
         transducerId: 't',
         pointsPerWavelength: ppw,
         drive: { kind: 'source', amplitudePa: 1 },
-        protocol: { pulseDurationS: 0.02, prfHz: 5, trainDutyCycle: 1 },
+        pulseTiming: { pulseDurationS: 0.02, prfHz: 5, trainDutyCycle: 1 },
       }).success
     expect(request(PLAN_POINTS_PER_WAVELENGTH.min)).toBe(true)
     expect(request(PLAN_POINTS_PER_WAVELENGTH.max)).toBe(true)

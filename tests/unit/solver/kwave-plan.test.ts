@@ -2,7 +2,7 @@
  * Issue 22 item 7: scenes with voxel media from NIfTI files, and k-Wave cross-checks of a plan
  * folder (export of its own medium and source from medium/scene.json, import onto its simulation
  * and CT grids). The plan folder here is a small synthetic one laid out as `tfus plan` writes it
- * (an oblique beam-aligned grid inside an axis-aligned CT); tests/unit/planning/plan-cli.test.ts
+ * (an oblique beam-aligned grid inside an axis-aligned CT); tests/integration/planning/plan-cli.test.ts
  * checks a real plan's folder against its own solve.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'

@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { thermalProtocolRecord } from '../../../core/contracts/protocol.ts'
+import { thermalProtocolRecord } from '../../../core/contracts/thermal-protocol.ts'
 import { cli } from '../../helpers/cli.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { TISSUE_LABELS } from '../../../core/contracts/plan.ts'
-import { thermalProtocolRecord } from '../../../core/contracts/protocol.ts'
+import { thermalProtocolRecord } from '../../../core/contracts/thermal-protocol.ts'
 import { createCpuThermalBackend } from '../../../core/thermal/cpu.ts'
 import { flagTissue, thermalFlagSummary } from '../../../core/thermal/flags.ts'
 import { buildThermalProblem, HELD } from '../../../core/thermal/model.ts'

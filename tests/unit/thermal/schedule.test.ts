@@ -3,7 +3,12 @@
  * sonications with their own drive scale and gaps, cooling, and the validation of protocol files.
  */
 import { describe, expect, it } from 'vitest'
-import { protocolDurationS, protocolFromPlanFields, thermalProtocolRecord, type ThermalProtocolInput } from '../../../core/contracts/protocol.ts'
+import {
+  thermalProtocolDurationS,
+  thermalProtocolFromPulseTiming,
+  thermalProtocolRecord,
+  type ThermalProtocolInput,
+} from '../../../core/contracts/thermal-protocol.ts'
 import { buildSchedule } from '../../../core/thermal/schedule.ts'
 
 const parse = (p: ThermalProtocolInput) => thermalProtocolRecord.parse(p)
@@ -54,7 +59,7 @@ describe('heating schedule', () => {
       ],
       cooling_s: 30,
     })
-    expect(protocolDurationS(p)).toBe(5 + 7 + 10 + 30)
+    expect(thermalProtocolDurationS(p)).toBe(5 + 7 + 10 + 30)
     const s = buildSchedule(p, 1)
     expect(s.sonications.map((x) => [x.label, x.startS, x.endS])).toEqual([
       ['A', 0, 5],
@@ -87,8 +92,8 @@ describe('heating schedule', () => {
     expect(bad({ sonications: [{ ...base, drive_scale: -1 }] })).toMatch(/drive_scale/)
   })
 
-  it("turns plan.json's protocol fields (pulse duration, PRF, train duty cycle) into trains of 1 s", () => {
-    const p = protocolFromPlanFields({ pulse_duration_s: 0.02, prf_hz: 5, train_duty_cycle: 0.5 }, 10, 5)
+  it("turns plan.json's pulse timing (pulse duration, PRF, train duty cycle) into trains of 1 s", () => {
+    const p = thermalProtocolFromPulseTiming({ pulse_duration_s: 0.02, prf_hz: 5, train_duty_cycle: 0.5 }, 10, 5)
     const s = buildSchedule(p, 1)
     // 0.5 s on per 1 s train, pulses 20 ms at 5 Hz within it: 3 pulses x 20 ms per train, 10 trains.
     expect(s.batches.reduce((e, b) => e + b.steps * b.dtS * b.level, 0)).toBeCloseTo(10 * 3 * 0.02, 12)

@@ -2,7 +2,7 @@
  * Annular steering against the Rayleigh integral: the ring phases from transducerElements
  * put the free-field on-axis peak where it was asked for. Each ring's field is
  * cap(outer) - cap(inner), both caps sampled at the same point density (as in
- * tests/unit/solver/disc-annular.test.ts), driven as amplitude * e^{i phase}.
+ * tests/integration/solver/disc-annular.test.ts), driven as amplitude * e^{i phase}.
  */
 import { describe, it, expect, beforeAll } from 'vitest'
 import { readFileSync } from 'node:fs'

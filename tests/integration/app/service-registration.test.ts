@@ -46,7 +46,7 @@ function request(ct: ImageInfo, mri?: ImageInfo): PlanRequest {
     pointsPerWavelength: 3,
     backend: 'cpu',
     drive: { kind: 'isppa-free-water', wPerM2: 1e4 },
-    protocol: { pulseDurationS: 0.02, prfHz: 10, trainDutyCycle: 1 },
+    pulseTiming: { pulseDurationS: 0.02, prfHz: 10, trainDutyCycle: 1 },
   }
 }
 

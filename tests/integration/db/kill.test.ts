@@ -28,11 +28,11 @@ import { canonicalJson } from '../../../core/db/canonical.ts'
 import { findSeries } from '../../../core/db/plan-store.ts'
 import { PlanStoreEngine, contentHash, probeSeries, type SeriesProbe } from '../../../electron/adapters/db/engine.ts'
 import { hashBytes } from '../../../electron/adapters/db/blob-store.ts'
-import { writeNifti } from './fixtures.ts'
+import { writeNifti } from '../../unit/db/fixtures.ts'
 import { seededRandom } from '../../../core/math/random.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
-const WRITER_TS = path.join(ROOT, 'tests/unit/db/kill-writer.ts')
+const WRITER_TS = path.join(ROOT, 'tests/integration/db/kill-writer.ts')
 const KILLS = Number(process.env.TFUS_KILLS ?? 200)
 /** Every FULL_EVERY-th start runs the writer under tsx with the real image reader (importSeries end to end). */
 const FULL_EVERY = 50

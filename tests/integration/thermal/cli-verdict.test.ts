@@ -16,7 +16,7 @@ import { writeVolume } from '../../../electron/adapters/volume-io.ts'
 import { createVolume } from '../../../core/volume/geometry.ts'
 import { PLAN_FILES, TISSUE_LABELS } from '../../../core/contracts/plan.ts'
 import type { Vec3, VoxelArray } from '../../../core/volume/types.ts'
-import { planRecordFixture } from '../db/fixtures.ts'
+import { planRecordFixture } from '../../unit/db/fixtures.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
 const TFUS = path.join(ROOT, 'bin/tfus.mjs')

@@ -1,5 +1,7 @@
 /**
- * A sonication protocol as plan data: what the thermal model (`tfus thermal`, `tfus plan
+ * The thermal protocol: the sonication schedule the thermal model heats with (the plan's pulse
+ * timing, plan.json `pulse_timing`, is the acoustic exposure figures' and is a separate thing).
+ * A thermal protocol as plan data: what the thermal model (`tfus thermal`, `tfus plan
  * --protocol`) heats with. JSON file format of `resources/protocols/*.json`.
  *
  * Timing hierarchy, SI units (s, Hz):
@@ -141,23 +143,23 @@ export function sonicationDurationS(s: SonicationRecord): number {
 }
 
 /** Total simulated time: sonications, gaps and cooling. */
-export function protocolDurationS(p: ThermalProtocolRecord): number {
+export function thermalProtocolDurationS(p: ThermalProtocolRecord): number {
   return p.sonications.reduce((t, s) => t + sonicationDurationS(s) + s.gap_after_s, 0) + p.cooling_s
 }
 
 /**
- * The one-train-per-sonication protocol of a plan record (`plan.json` protocol: pulse duration,
- * PRF, train duty cycle) for `durationS` seconds: trains of `trainIntervalS` (default 1 s) whose
- * on-time is train_duty_cycle of it. For callers that only have the plan's protocol fields.
+ * The one-train-per-sonication thermal protocol of a plan's pulse timing (`plan.json`
+ * pulse_timing: pulse duration, PRF, train duty cycle) for `durationS` seconds: trains of `trainIntervalS` (default 1 s) whose
+ * on-time is train_duty_cycle of it. For callers that only have the plan's pulse timing.
  */
-export function protocolFromPlanFields(
+export function thermalProtocolFromPulseTiming(
   fields: { pulse_duration_s: number; prf_hz: number; train_duty_cycle: number },
   durationS: number,
   coolingS = 0,
   trainIntervalS = 1,
 ): ThermalProtocolRecord {
   return thermalProtocolRecord.parse({
-    name: 'from plan.json protocol',
+    name: 'from plan.json pulse_timing',
     sonications: [
       {
         pulse_duration_s: fields.pulse_duration_s,

@@ -18,7 +18,7 @@ import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { data as dcmjsData } from 'dcmjs'
 import { exportPlanFolder, type ExportOptions } from '../../../electron/app/exports.ts'
-import { obliquePose, syntheticPlan, type SyntheticPlan } from './helpers.ts'
+import { obliquePose, syntheticPlan, type SyntheticPlan } from '../../unit/exports/helpers.ts'
 import { requireOrSkip } from '../../helpers/requires.ts'
 
 const TOOLS = ['dciodvfy', 'dcentvfy', 'dcmdump', 'dcm2xml', 'dcm2pnm'] as const

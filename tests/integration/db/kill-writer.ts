@@ -18,7 +18,7 @@ import { PlanStoreEngine, contentHash, type SeriesProbe } from '../../../electro
 import { hashBytes, hashFile } from '../../../electron/adapters/db/blob-store.ts'
 import { PLAN_FILES } from '../../../core/contracts/plan.ts'
 import { seededRandom } from '../../../core/math/random.ts'
-import { VOLUME_FILES, metricsFixture, planRecordFixture, seededBytes, writeNifti } from './fixtures.ts'
+import { VOLUME_FILES, metricsFixture, planRecordFixture, seededBytes, writeNifti } from '../../unit/db/fixtures.ts'
 
 const [dataDir, workDir, probesFile, seedText, mode] = process.argv.slice(2)
 if (!dataDir || !workDir || !probesFile || !seedText || (mode !== 'full' && mode !== 'probed'))

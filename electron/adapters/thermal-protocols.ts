@@ -5,27 +5,27 @@
  */
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
-import { protocolDurationS, thermalProtocolRecord, type ThermalProtocolRecord } from '../../core/contracts/protocol.ts'
+import { thermalProtocolDurationS, thermalProtocolRecord, type ThermalProtocolRecord } from '../../core/contracts/thermal-protocol.ts'
 import { SimulationInputError } from '../../core/solver/errors.ts'
 import { readTextInput } from './input-file.ts'
 import { userDataDir } from './transducers.ts'
 import { appPath } from './app-paths.ts'
 
-export interface LoadedProtocol {
+export interface LoadedThermalProtocol {
   readonly id: string
   readonly file: string
   readonly protocol: ThermalProtocolRecord
   readonly totalS: number
 }
 
-export function builtinProtocolDir(): string {
+export function builtinThermalProtocolDir(): string {
   return appPath('resources', 'protocols')
 }
 
-export async function loadProtocolLibrary(env: NodeJS.ProcessEnv = process.env): Promise<{ protocols: LoadedProtocol[]; warnings: string[] }> {
-  const byId = new Map<string, LoadedProtocol>()
+export async function loadThermalProtocolLibrary(env: NodeJS.ProcessEnv = process.env): Promise<{ protocols: LoadedThermalProtocol[]; warnings: string[] }> {
+  const byId = new Map<string, LoadedThermalProtocol>()
   const warnings: string[] = []
-  for (const dir of [builtinProtocolDir(), path.join(userDataDir(env), 'protocols')]) {
+  for (const dir of [builtinThermalProtocolDir(), path.join(userDataDir(env), 'protocols')]) {
     const names = await fs.readdir(dir).catch(() => [] as string[])
     for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
       const file = path.join(dir, name)
@@ -35,8 +35,8 @@ export async function loadProtocolLibrary(env: NodeJS.ProcessEnv = process.env):
         continue
       }
       try {
-        const protocol = await loadProtocolFile(file)
-        byId.set(id, { id, file, protocol, totalS: protocolDurationS(protocol) })
+        const protocol = await loadThermalProtocolFile(file)
+        byId.set(id, { id, file, protocol, totalS: thermalProtocolDurationS(protocol) })
       } catch (e) {
         warnings.push(`${e instanceof Error ? e.message : String(e)} (file ignored)`)
       }
@@ -46,7 +46,7 @@ export async function loadProtocolLibrary(env: NodeJS.ProcessEnv = process.env):
 }
 
 /** Reads and validates a protocol file; a bad file is one SimulationInputError naming the file and field. */
-export async function loadProtocolFile(file: string): Promise<ThermalProtocolRecord> {
+export async function loadThermalProtocolFile(file: string): Promise<ThermalProtocolRecord> {
   const text = await readTextInput(file, 'protocol file')
   let json: unknown
   try {
