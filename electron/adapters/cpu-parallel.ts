@@ -27,7 +27,12 @@ function kernelsLabel(): string {
   return 'unavailable' in native ? 'TypeScript' : `native ${native.simd}`
 }
 
-export function cpuParallelBackend(threads = Math.max(1, Math.min(os.availableParallelism(), 16))): BackendFactory {
+/** The team size cpuParallelBackend uses by default: one worker per core, at most 16. */
+export function defaultCpuThreads(): number {
+  return Math.max(1, Math.min(os.availableParallelism(), 16))
+}
+
+export function cpuParallelBackend(threads = defaultCpuThreads()): BackendFactory {
   // The engine lives in this process's memory: runSimulation checks its estimate against the
   // machine's budget (host-memory.ts) before this factory allocates anything.
   const factory = async (plan: Parameters<BackendFactory>[0]) => {
