@@ -16,15 +16,17 @@ export interface CellStepRate {
 
 /**
  * Measured solver throughput per backend (docs/benchmarks.md):
- *   cpu     `npm run bench:solver -- --backend cpu --quick`, 2 worker threads on the 2-core
- *           development machine (AMD EPYC), heterogeneous medium: 4.8-5.2 Mcell-steps/s at
- *           96^3-192^3. More threads run faster; this is the small machine's figure.
+ *   cpu     `npm run bench:solver -- --backend cpu --quick --sizes 128,192`, 2 worker threads on the
+ *           2-core development machine (AMD EPYC), heterogeneous medium, native kernels
+ *           (2026-12-06): 38.9 and 47.7 Mcell-steps/s at 128^3 and 192^3 at load average 1.3-2.7,
+ *           22-26 under heavier load; 25 M is taken (a shared workstation). The TypeScript
+ *           kernels (no C++ compiler at install) run at about 5 M. More threads run faster.
  *   webgpu  ITRUSST BM1 at 0.5 mm on an NVIDIA H200 (`validate --backend webgpu --only bm1`):
  *           270 x 162 x 162 cells x 1198 steps in 8 s, about 1.06 Gcell-steps/s end to end
  *           (the bench's 256^3 step, 9-10 ms, is 1.7-1.9 G; the end-to-end figure is kept).
  */
 export const CELL_STEP_RATES: Readonly<Record<CostBackend, CellStepRate>> = {
-  cpu: { cellStepsPerS: 5e6, measured: 'bench:solver, 2 CPU threads, docs/benchmarks.md' },
+  cpu: { cellStepsPerS: 25e6, measured: 'bench:solver, native kernels, 2 CPU threads, docs/benchmarks.md' },
   webgpu: { cellStepsPerS: 1.06e9, measured: 'BM1 0.5 mm on an NVIDIA H200, docs/benchmarks.md' },
 }
 
@@ -45,7 +47,8 @@ export interface SolveSteps {
  * windows whose amplitudes agree (core/solver/run.ts); a plan's solves usually do right after
  * the wave has crossed the domain, so that is the estimate. Against docs/benchmarks.md: the 6-ppw
  * sample plan on the H200, 3329 steps x 5.9 M cells, is 18 s at the rate below (23-27 s measured
- * for the whole plan); at 3 ppw on the 2-core CPU, 1665 steps x 0.74 M cells, 4 min (264 s measured),
+ * for the whole plan); at 3 ppw on the 2-core CPU, 1665 steps x 0.74 M cells, about 50 s of solving at the native rate
+ * (264 s measured for the whole plan with the TypeScript kernels, before the native ones),
  * and the cap is the most a slow-converging solve can take. The absorbing medium's stability
  * limit can shorten the step and add steps, which a probe that reads no CT cannot know.
  */
