@@ -30,8 +30,10 @@ bool getInt(napi_env env, napi_value v, int32_t* out, const char* what) {
   return true;
 }
 
-// A Float32Array (over an ArrayBuffer or a SharedArrayBuffer) of at least `minLength` elements.
-bool getFloats(napi_env env, napi_value v, size_t minLength, float** data, const char* what) {
+// A typed array of the given element type (over an ArrayBuffer or a SharedArrayBuffer) with at
+// least `minLength` elements.
+template <typename T, napi_typedarray_type Kind>
+bool getTyped(napi_env env, napi_value v, size_t minLength, T** data, const char* what) {
   bool isTyped = false;
   napi_is_typedarray(env, v, &isTyped);
   if (throwIf(env, !isTyped, what)) return false;
@@ -39,24 +41,18 @@ bool getFloats(napi_env env, napi_value v, size_t minLength, float** data, const
   size_t length = 0;
   void* raw = nullptr;
   napi_get_typedarray_info(env, v, &type, &length, &raw, nullptr, nullptr);
-  if (throwIf(env, type != napi_float32_array, what)) return false;
+  if (throwIf(env, type != Kind, what)) return false;
   if (throwIf(env, length < minLength, what, true)) return false;
-  *data = static_cast<float*>(raw);
+  *data = static_cast<T*>(raw);
   return true;
 }
 
+bool getFloats(napi_env env, napi_value v, size_t minLength, float** data, const char* what) {
+  return getTyped<float, napi_float32_array>(env, v, minLength, data, what);
+}
+
 bool getDoubles(napi_env env, napi_value v, size_t minLength, double** data, const char* what) {
-  bool isTyped = false;
-  napi_is_typedarray(env, v, &isTyped);
-  if (throwIf(env, !isTyped, what)) return false;
-  napi_typedarray_type type;
-  size_t length = 0;
-  void* raw = nullptr;
-  napi_get_typedarray_info(env, v, &type, &length, &raw, nullptr, nullptr);
-  if (throwIf(env, type != napi_float64_array, what)) return false;
-  if (throwIf(env, length < minLength, what, true)) return false;
-  *data = static_cast<double*>(raw);
-  return true;
+  return getTyped<double, napi_float64_array>(env, v, minLength, data, what);
 }
 
 bool isNull(napi_env env, napi_value v) {

@@ -257,17 +257,21 @@ void Fft3d::derivativeInverseZ(const float* specR, const float* specI, float* ou
     }
 }
 
-void Fft3d::inverseXYUpdate(float* re, float* im, float* field, const float* m, const float* coef, float coefScalar, int axis, float* div, int z0, int z1) {
-  const size_t plane = static_cast<size_t>(nx_) * ny_;
+void Fft3d::inversePlane(float* re, float* im, int z, float* out) {
   const size_t specPlane = static_cast<size_t>(nxh_) * ny_;
   const float scale = static_cast<float>(1.0 / (static_cast<double>(nx_) * ny_ * nz_));
+  float* sr = re + z * specPlane;
+  float* si = im + z * specPlane;
+  py_.inverseBatch(sr, si, nxh_, pwr_.data(), pwi_.data());
+  packSpectra(sr, si, nx_, nxh_, ny_, lines_, xr_.data(), xi_.data());
+  px_.inverseBatch(xr_.data(), xi_.data(), lines_, xwr_.data(), xwi_.data());
+  unpackRows(xr_.data(), xi_.data(), nx_, ny_, lines_, scale, out);
+}
+
+void Fft3d::inverseXYUpdate(float* re, float* im, float* field, const float* m, const float* coef, float coefScalar, int axis, float* div, int z0, int z1) {
+  const size_t plane = static_cast<size_t>(nx_) * ny_;
   for (int z = z0; z < z1; z++) {
-    float* sr = re + z * specPlane;
-    float* si = im + z * specPlane;
-    py_.inverseBatch(sr, si, nxh_, pwr_.data(), pwi_.data());
-    packSpectra(sr, si, nx_, nxh_, ny_, lines_, xr_.data(), xi_.data());
-    px_.inverseBatch(xr_.data(), xi_.data(), lines_, xwr_.data(), xwi_.data());
-    unpackRows(xr_.data(), xi_.data(), nx_, ny_, lines_, scale, g_.data());
+    inversePlane(re, im, z, g_.data());
     updatePlane(g_.data(), field + z * plane, m, coef ? coef + z * plane : nullptr, coefScalar, axis, div ? div + z * plane : nullptr, nx_, ny_, z);
   }
 }
@@ -310,16 +314,7 @@ void Fft3d::inverseZ(float* re, float* im, int y0, int y1) { zStage(re, im, y0, 
 
 void Fft3d::inverseXY(float* re, float* im, float* dst, int z0, int z1) {
   const size_t plane = static_cast<size_t>(nx_) * ny_;
-  const size_t specPlane = static_cast<size_t>(nxh_) * ny_;
-  const float scale = static_cast<float>(1.0 / (static_cast<double>(nx_) * ny_ * nz_));
-  for (int z = z0; z < z1; z++) {
-    float* sr = re + z * specPlane;
-    float* si = im + z * specPlane;
-    py_.inverseBatch(sr, si, nxh_, pwr_.data(), pwi_.data());
-    packSpectra(sr, si, nx_, nxh_, ny_, lines_, xr_.data(), xi_.data());
-    px_.inverseBatch(xr_.data(), xi_.data(), lines_, xwr_.data(), xwi_.data());
-    unpackRows(xr_.data(), xi_.data(), nx_, ny_, lines_, scale, dst + z * plane);
-  }
+  for (int z = z0; z < z1; z++) inversePlane(re, im, z, dst + z * plane);
 }
 
 }  // namespace tfus

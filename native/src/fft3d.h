@@ -36,6 +36,8 @@ class Fft3d {
 
  private:
   void zStage(float* re, float* im, int y0, int y1, bool inverse);
+  // The inverse y and x transforms of spectrum plane z into the real plane `out`, normalised.
+  void inversePlane(float* re, float* im, int z, float* out);
   int nx_, ny_, nz_, nxh_, lines_, zBlock_;
   Plan1d px_, py_, pz_;
   // x stage: `lines_` complex rows (two real rows each) of nx; y stage: one spectrum plane;

@@ -6,23 +6,12 @@
  * reference to float32 round-off. Lossless, y = 2 absorbing and fractional (y != 2) paths.
  */
 import { describe, it, expect } from 'vitest'
-import { parseScene } from '../../../core/solver/scene.ts'
+import { smallBowlScene } from '../../helpers/small-bowl-scene.ts'
 import { runSimulation } from '../../../core/solver/run.ts'
 import { cpuBackend } from '../../../core/solver/cpu/backend.ts'
 import { cpuParallelBackend } from '../../../electron/adapters/cpu-parallel.ts'
 import { nativeKernels } from '../../../electron/adapters/native-kernels.ts'
 import { requireOrSkip } from '../../helpers/requires.ts'
-
-function scene(alphaPower: number, alphaDbCm: number) {
-  return parseScene({
-    frequency_hz: 500000,
-    grid: { spacing_m: 0.001, min_m: [0, -0.01, -0.01], max_m: [0.026, 0.01, 0.01] },
-    background: { sound_speed: 1500, density: 1000, alpha_db_cm: alphaDbCm / 8, alpha_power: alphaPower },
-    objects: [{ shape: 'sphere', center_m: [0.016, 0.002, 0], radius_m: 0.004, material: { sound_speed: 2200, density: 1500, alpha_db_cm: alphaDbCm } }],
-    source: { type: 'bowl', apex_m: [0, 0, 0], focus_m: [0.018, 0, 0], roc_m: 0.018, aperture_m: 0.018, amplitude_pa: 60000 },
-    solver: { max_traversals: 1.5 },
-  })
-}
 
 describe('CPU backend: threads versus the single-threaded reference', () => {
   for (const [name, y, alpha] of [
@@ -31,7 +20,7 @@ describe('CPU backend: threads versus the single-threaded reference', () => {
     ['absorbing, y = 1.5', 1.5, 4],
   ] as const) {
     it(`${name}: TypeScript kernels, identical results with 2 and 3 threads`, async () => {
-      const s = scene(y, alpha)
+      const s = smallBowlScene(y, alpha, { max_traversals: 1.5 })
       const run = (backend: typeof cpuBackend) => runSimulation({ grid: s.grid, medium: s.medium, source: s.source, settings: s.settings, backend })
       const reference = await run(cpuBackend)
       // The workers read the choice from their environment, which they copy from this process.
@@ -51,7 +40,7 @@ describe('CPU backend: threads versus the single-threaded reference', () => {
     it.skipIf(requireOrSkip('native CPU kernels', 'unavailable' in native ? native.unavailable : null))(
       `${name}: native kernels, 2 and 3 threads identical, the reference to round-off`,
       async () => {
-        const s = scene(y, alpha)
+        const s = smallBowlScene(y, alpha, { max_traversals: 1.5 })
         const run = (backend: typeof cpuBackend) => runSimulation({ grid: s.grid, medium: s.medium, source: s.source, settings: s.settings, backend })
         const reference = await run(cpuBackend)
         const two = await run(cpuParallelBackend(2))

@@ -6,23 +6,13 @@
  * 5.7e-7 for the sums; the bound is 1e-5).
  */
 import { describe, expect, it } from 'vitest'
-import { parseScene } from '../../../core/solver/scene.ts'
+import { smallBowlScene } from '../../helpers/small-bowl-scene.ts'
 import { setupSimulation } from '../../../core/solver/setup.ts'
 import { buildEngineData, createStepper, SOLO } from '../../../core/solver/cpu/engine.ts'
 import { nativeKernels } from '../../../electron/adapters/native-kernels.ts'
 import { requireOrSkip } from '../../helpers/requires.ts'
 
 const native = nativeKernels()
-
-function scene(alphaPower: number, alphaDbCm: number) {
-  return parseScene({
-    frequency_hz: 500000,
-    grid: { spacing_m: 0.001, min_m: [0, -0.01, -0.01], max_m: [0.026, 0.01, 0.01] },
-    background: { sound_speed: 1500, density: 1000, alpha_db_cm: alphaDbCm / 8, alpha_power: alphaPower },
-    objects: [{ shape: 'sphere', center_m: [0.016, 0.002, 0], radius_m: 0.004, material: { sound_speed: 2200, density: 1500, alpha_db_cm: alphaDbCm } }],
-    source: { type: 'bowl', apex_m: [0, 0, 0], focus_m: [0.018, 0, 0], roc_m: 0.018, aperture_m: 0.018, amplitude_pa: 60000 },
-  })
-}
 
 function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let e = 0
@@ -43,7 +33,7 @@ describe.skipIf(requireOrSkip('native CPU kernels', 'unavailable' in native ? na
       ['absorbing, y = 1.5', 1.5, 4],
     ] as const) {
       it(`${name}: p, u, rho and the window sums agree after 90 steps`, () => {
-        const s = scene(y, alpha)
+        const s = smallBowlScene(y, alpha)
         const setup = setupSimulation(s.grid, s.medium, s.source, s.settings)
         const run = (useNative: boolean) => {
           const d = buildEngineData(setup)
