@@ -104,15 +104,18 @@ describe('tfus campaign plan', () => {
     expect(await tasks('cohort-example.yaml')).toEqual(json)
   })
 
-  it('estimates a CPU task near the measured time of the same plan (docs/benchmarks.md: 264 s in the planner at 3 ppw)', async () => {
+  // The 3-ppw sample plan took 264 s in the planner with the TypeScript kernels (docs/benchmarks.md);
+  // the native kernels run the solver 4-5x faster, so the estimate at their rate lies between a
+  // tenth of that and that.
+  it("estimates a CPU task below the TypeScript kernels' measured time of the same plan and above a tenth of it", async () => {
     const file = await writeCampaign('cpu.json', cohort({ subjects: [cohort().subjects[0]], ppw: [3], backend: 'cpu' }))
     const r = await cli(['campaign', 'plan', file, '--dir', path.join(dir, 'cpu')])
     expect(r.code, r.err).toBe(0)
     expect(r.out).not.toMatch(/webgpu/)
     const m = /~([\d.]+) (s|min|h) on cpu per task/.exec(r.out)!
     const seconds = Number(m[1]) * { s: 1, min: 60, h: 3600 }[m[2] as 's' | 'min' | 'h']
-    expect(seconds).toBeGreaterThan(264 / 2)
-    expect(seconds).toBeLessThan(264 * 2)
+    expect(seconds).toBeGreaterThan(264 / 10)
+    expect(seconds).toBeLessThan(264)
   })
 
   it('reports a missing CT at plan time, naming the subject field', async () => {
@@ -137,7 +140,7 @@ describe('tfus campaign plan', () => {
     expect(r.out).toMatch(
       /3 x itrusst-bm-bowl at 2 ppw: .* ~\d+ steps \(head \d+, free water \d+; at most \d+\): ~[\d.]+ (s|min|h) on webgpu, [\d.]+ (s|min|h) on cpu per task/,
     )
-    expect(r.out).toMatch(/cpu 5 M cell-steps\/s: bench:solver/)
+    expect(r.out).toMatch(/cpu 25 M cell-steps\/s: bench:solver, native kernels/)
     const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8'))
     expect(manifest.tasks).toHaveLength(6)
     expect(await fs.readFile(path.join(out, 'campaign-file.json'), 'utf8')).toBe(await fs.readFile(file, 'utf8'))
