@@ -8,21 +8,11 @@ import { createRequire } from 'node:module'
 import { createFft3d } from '../../../core/fft/fft3d.ts'
 import { nativeKernels, NATIVE_ADDON_PATH } from '../../../electron/adapters/native-kernels.ts'
 import { requireOrSkip } from '../../helpers/requires.ts'
-import { naiveDft3d, randomArray } from './naive.ts'
+import { naiveDft3d, randomArray, relErr } from './naive.ts'
 
 type Dims = [number, number, number]
 const native = nativeKernels()
 const missing = 'unavailable' in native ? native.unavailable : null
-
-function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let e = 0
-  let s = 0
-  for (let i = 0; i < a.length; i++) {
-    e += (a[i]! - b[i]!) ** 2
-    s += b[i]! ** 2
-  }
-  return Math.sqrt(e / s)
-}
 
 describe.skipIf(requireOrSkip('native CPU kernels', missing))('native FFT stages', () => {
   const fft3d = 'unavailable' in native ? undefined : native.fft3d
@@ -62,11 +52,11 @@ describe.skipIf(requireOrSkip('native CPU kernels', missing))('native FFT stages
             hi[k + nxh * (y + ny * z)] = fi[k + nx * (y + ny * z)]!
           }
       // float32 storage and arithmetic: a few 1e-7 of the spectrum's norm.
-      expect(relL2([...re, ...im], [...hr, ...hi])).toBeLessThan(1e-6)
+      expect(relErr([...re, ...im], [...hr, ...hi])).toBeLessThan(1e-6)
       const back = new Float32Array(n)
       f.inverseZ(re, im, 0, ny)
       f.inverseXY(re, im, back, 0, nz)
-      expect(relL2(back, x)).toBeLessThan(1e-6)
+      expect(relErr(back, x)).toBeLessThan(1e-6)
     })
   }
 
@@ -82,7 +72,7 @@ describe.skipIf(requireOrSkip('native CPU kernels', missing))('native FFT stages
     const whole = [new Float32Array(ts.spectrumLength), new Float32Array(ts.spectrumLength)] as const
     a.forwardXY(x, whole[0], whole[1], 0, nz)
     a.forwardZ(whole[0], whole[1], 0, ny)
-    expect(relL2([...whole[0], ...whole[1]], [...r1, ...i1])).toBeLessThan(1e-6)
+    expect(relErr([...whole[0], ...whole[1]], [...r1, ...i1])).toBeLessThan(1e-6)
     // Two members with their own instances, each over its own planes, then its own rows.
     const split = [new Float32Array(ts.spectrumLength), new Float32Array(ts.spectrumLength)] as const
     a.forwardXY(x, split[0], split[1], 0, 17)
@@ -96,7 +86,7 @@ describe.skipIf(requireOrSkip('native CPU kernels', missing))('native FFT stages
     b.inverseZ(split[0], split[1], 31, ny)
     a.inverseXY(split[0], split[1], out, 0, 5)
     b.inverseXY(split[0], split[1], out, 5, nz)
-    expect(relL2(out, x)).toBeLessThan(1e-6)
+    expect(relErr(out, x)).toBeLessThan(1e-6)
   })
 
   it('like NumPy irfftn, the inverse ignores imaginary parts a real field cannot have', () => {
@@ -111,7 +101,7 @@ describe.skipIf(requireOrSkip('native CPU kernels', missing))('native FFT stages
     f.inverseZ(re, im, 0, ny)
     f.inverseXY(re, im, out, 0, nz)
     ts.inverse(re2, im2, ref)
-    expect(relL2(out, ref)).toBeLessThan(1e-6)
+    expect(relErr(out, ref)).toBeLessThan(1e-6)
   })
 
   it('the binding refuses bad arguments with a TypeError or RangeError instead of touching memory', () => {
